@@ -1,0 +1,374 @@
+#include "bridge/call_session.hpp"
+
+#include <chrono>
+#include <optional>
+#include <variant>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+namespace mb::bridge {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+using call::end_reason;
+using steady = std::chrono::steady_clock;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now().time_since_epoch()).count();
+}
+steady::time_point to_time_point(std::int64_t ms) { return steady::time_point(std::chrono::milliseconds(ms)); }
+
+// Bad input is logged, but a peer that floods us with it must not flood the log.
+constexpr int max_bad_input_lines = 5;
+
+std::uint16_t close_code_for(end_reason r) {
+  switch (r) {
+    case end_reason::shutdown: return 1001;     // going away
+    case end_reason::bad_input:
+    case end_reason::bad_media_format: return 1008;  // policy violation
+    case end_reason::upstream_error:
+    case end_reason::upstream_connect_failed:
+    case end_reason::format_mismatch:
+    case end_reason::slow_peer:
+    case end_reason::timeout: return 1011;      // internal error
+    case end_reason::caller_hung_up:
+    case end_reason::twilio_closed:
+    case end_reason::upstream_closed: return 1000;
+  }
+  return 1000;
+}
+
+class call_session : public std::enable_shared_from_this<call_session> {
+ public:
+  call_session(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx, std::string remote)
+      : ctx_(ctx),
+        twilio_(std::move(twilio)),
+        twilio_out_(*twilio_, ctx.writer_queue_messages),
+        state_(ctx.session, ctx.call),
+        timer_(twilio_->get_executor()),
+        open_signal_(twilio_->get_executor()),
+        end_signal_(twilio_->get_executor()),
+        watchdog_(twilio_->get_executor()),
+        label_("[" + remote + "]") {
+    for (auto* t : {&open_signal_, &end_signal_}) t->expires_at(steady::time_point::max());
+    actions_.reserve(64);
+  }
+
+  net::awaitable<void> run() {
+    started_ms_ = now_ms();
+    start_deadline_ms_ = started_ms_ + ctx_.start_timeout_ms;
+    if (ctx_.registry) {
+      std::weak_ptr<call_session> weak = weak_from_this();
+      registry_id_ = ctx_.registry->add(twilio_->get_executor(), [weak] {
+        if (auto self = weak.lock()) self->end(end_reason::shutdown, "server is shutting down");
+      });
+    }
+    try {
+      co_await ((twilio_reader() && twilio_out_.run() && upstream_task() && timers()) || watchdog());
+    } catch (const std::exception& e) {
+      spdlog::error("call {}: unexpected failure: {}", label_, e.what());
+      if (!ending_) reason_ = end_reason::upstream_error, detail_ = e.what();
+    }
+    finish();
+  }
+
+ private:
+  // --- the four branches -------------------------------------------------------------------
+
+  net::awaitable<void> twilio_reader() {
+    for (;;) {
+      const auto r = co_await twilio_->read(twilio_buf_, simdjson::SIMDJSON_PADDING);
+      if (r.status == net::read_status::message) {
+        if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_)) {
+          bad_input("Twilio", err->what);
+          continue;
+        }
+        state_.on_twilio(twilio_msg_, now_ms(), actions_);
+        if (twilio_msg_.event == protocol::twilio_event::start && state_.started()) identify(*state_.start_info());
+        execute();
+        continue;
+      }
+      if (r.status == net::read_status::binary_message) {
+        bad_input("Twilio", "binary frame (Media Streams sends text frames only)");
+        continue;
+      }
+      on_read_end("Twilio", r, *twilio_, end_reason::twilio_closed);
+      co_return;
+    }
+  }
+
+  net::awaitable<void> upstream_task() {
+    if (!open_requested_ && !ending_) co_await open_signal_.async_wait(net::as_tuple_awaitable);
+    if (ending_) co_return;
+    connect_started_ms_ = now_ms();
+    net::connect_request request{ctx_.upstream_url, ctx_.upstream_headers, ctx_.upstream_limits,
+                                 ctx_.upstream_connect_timeout_ms};
+    auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
+    if (ending_ || outcome.index() != 0) co_return;
+    auto& result = std::get<0>(outcome);
+    if (!result.socket) {
+      end(end_reason::upstream_connect_failed, result.failure);
+      co_return;
+    }
+    upstream_ = std::move(result.socket);
+    upstream_out_.emplace(*upstream_, ctx_.writer_queue_messages);
+    connected_ms_ = now_ms();
+    session_deadline_ms_ = connected_ms_ + ctx_.session_update_timeout_ms;
+    spdlog::debug("call {}: upstream connected in {} ms", label_, connected_ms_ - connect_started_ms_);
+    state_.on_upstream_connected(actions_);
+    execute();
+    timer_.cancel();  // the session.updated deadline is new
+    co_await (upstream_reader() && upstream_out_->run());
+  }
+
+  net::awaitable<void> upstream_reader() {
+    for (;;) {
+      const auto r = co_await upstream_->read(upstream_buf_, simdjson::SIMDJSON_PADDING);
+      if (r.status == net::read_status::message) {
+        if (auto err = realtime_parser_.parse(upstream_buf_, upstream_buf_.capacity(), realtime_ev_)) {
+          bad_input("upstream", err->what);
+          continue;
+        }
+        const bool was_ready = state_.upstream_ready();
+        state_.on_realtime(realtime_ev_, now_ms(), actions_);
+        if (!was_ready && state_.upstream_ready())
+          spdlog::debug("call {}: session ready {} ms after connect", label_, now_ms() - connected_ms_);
+        execute();
+        continue;
+      }
+      if (r.status == net::read_status::binary_message) {
+        bad_input("upstream", "binary frame");
+        continue;
+      }
+      on_read_end("upstream", r, *upstream_, end_reason::upstream_closed);
+      co_return;
+    }
+  }
+
+  // Pacing wake-ups and the start / session.updated deadlines.
+  net::awaitable<void> timers() {
+    for (;;) {
+      if (ending_) co_return;
+      armed_wakeup_ = state_.next_wakeup();
+      std::int64_t deadline = armed_wakeup_.value_or(std::numeric_limits<std::int64_t>::max());
+      if (!state_.started()) deadline = std::min(deadline, start_deadline_ms_);
+      if (upstream_ && !state_.upstream_ready()) deadline = std::min(deadline, session_deadline_ms_);
+      timer_.expires_at(deadline == std::numeric_limits<std::int64_t>::max() ? steady::time_point::max()
+                                                                               : to_time_point(deadline));
+      auto [ec] = co_await timer_.async_wait(net::as_tuple_awaitable);
+      if (ending_) co_return;
+      if (ec) continue;  // re-armed
+      const auto t = now_ms();
+      if (!state_.started() && t >= start_deadline_ms_) {
+        end(end_reason::timeout, "Twilio sent no start within " + std::to_string(ctx_.start_timeout_ms) + " ms");
+        co_return;
+      }
+      if (upstream_ && !state_.upstream_ready() && t >= session_deadline_ms_) {
+        end(end_reason::upstream_error,
+            "no session.updated within " + std::to_string(ctx_.session_update_timeout_ms) + " ms");
+        co_return;
+      }
+      state_.on_tick(t, actions_);
+      execute();
+    }
+  }
+
+  // The hard limits: the maximum call length, and a grace period for closing handshakes.
+  net::awaitable<void> watchdog() {
+    watchdog_.expires_after(std::chrono::seconds(ctx_.max_call_duration_s));
+    for (;;) {
+      auto [ec] = co_await watchdog_.async_wait(net::as_tuple_awaitable);
+      const auto cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none) co_return;  // the call finished
+      if (ec) continue;  // end() re-armed us with the grace period
+      if (!ending_) {
+        end(end_reason::timeout, "maximum call duration of " + std::to_string(ctx_.max_call_duration_s) + " s");
+        continue;
+      }
+      spdlog::warn("call {}: peers did not finish closing within {} ms; aborting", label_, ctx_.close_grace_ms);
+      twilio_out_.abort_now();
+      if (upstream_out_) upstream_out_->abort_now();
+      co_return;
+    }
+  }
+
+  net::awaitable<void> wait_for_end() {
+    if (!ending_) co_await end_signal_.async_wait(net::as_tuple_awaitable);
+  }
+
+  // --- actions --------------------------------------------------------------------------------
+
+  void execute() {
+    // end() may run in the middle; the remaining actions then meet closed writers, which is fine.
+    for (auto& a : actions_) std::visit([this](auto& act) { perform(act); }, a);
+    actions_.clear();
+    if (!ending_ && state_.next_wakeup() != armed_wakeup_) timer_.cancel();
+  }
+
+  template <class Fill>
+  void to_twilio(Fill&& fill) {
+    if (!twilio_out_.emplace(std::forward<Fill>(fill)) && !ending_)
+      end(end_reason::slow_peer, "Twilio is not reading fast enough (writer queue full)");
+  }
+  template <class Fill>
+  void to_upstream(Fill&& fill) {
+    if (!upstream_out_) return;  // call_state only sends once connected
+    if (!upstream_out_->emplace(std::forward<Fill>(fill)) && !ending_)
+      end(end_reason::slow_peer, "the upstream is not reading fast enough (writer queue full)");
+  }
+
+  void perform(const call::send_twilio_media& a) {
+    to_twilio([&](std::string& s) { protocol::build_twilio_media(s, stream_sid(), a.payload_b64); });
+  }
+  void perform(const call::send_twilio_mark& a) {
+    to_twilio([&](std::string& s) { protocol::build_twilio_mark(s, stream_sid(), a.name); });
+  }
+  void perform(const call::send_twilio_clear&) {
+    to_twilio([&](std::string& s) { protocol::build_twilio_clear(s, stream_sid()); });
+  }
+  void perform(const call::send_upstream_audio& a) {
+    to_upstream([&](std::string& s) { protocol::build_input_audio_append(s, a.payload_b64); });
+  }
+  void perform(const call::send_upstream_event& a) {
+    to_upstream([&](std::string& s) { s.assign(a.json); });
+  }
+  void perform(const call::open_upstream&) {
+    open_requested_ = true;
+    open_signal_.cancel();
+  }
+  void perform(const call::publish& a) {
+    if (ctx_.events) ctx_.events->publish(identity_, a.event);
+  }
+  void perform(const call::log_line& a) {
+    switch (a.level) {
+      case call::log_level::debug: spdlog::debug("call {}: {}", label_, a.text); break;
+      case call::log_level::info: spdlog::info("call {}: {}", label_, a.text); break;
+      case call::log_level::warn: spdlog::warn("call {}: {}", label_, a.text); break;
+      case call::log_level::error: spdlog::error("call {}: {}", label_, a.text); break;
+    }
+  }
+  void perform(const call::end_call& a) { end(a.reason, a.detail); }
+
+  // --- lifecycle --------------------------------------------------------------------------------
+
+  void identify(const protocol::twilio_start& start) {
+    identity_.call_sid = start.call_sid;
+    identity_.stream_sid = start.stream_sid;
+    for (const auto& [k, v] : start.custom_parameters) {
+      if (k == "From") identity_.from = v;
+      if (k == "To") identity_.to = v;
+    }
+    label_ = start.call_sid;
+    spdlog::info("call {}: stream {} started", label_, start.stream_sid);
+  }
+
+  [[nodiscard]] std::string_view stream_sid() const { return identity_.stream_sid; }
+
+  void bad_input(const char* side, const std::string& what) {
+    if (++bad_input_lines_ <= max_bad_input_lines)
+      spdlog::warn("call {}: ignoring bad message from {}: {}", label_, side, what);
+    else if (bad_input_lines_ == max_bad_input_lines + 1)
+      spdlog::warn("call {}: more bad messages; no longer logging them", label_);
+  }
+
+  void on_read_end(const char* side, const net::read_result& r, net::message_socket& socket, end_reason closed_reason) {
+    if (ending_) return;
+    switch (r.status) {
+      case net::read_status::closed: {
+        const auto peer = socket.peer_close_reason();
+        end(closed_reason, std::string(side) + " closed the socket (code " + std::to_string(peer.code) +
+                               (peer.reason.empty() ? "" : ", reason '" + peer.reason + "'") + ")");
+        return;
+      }
+      case net::read_status::too_big:
+        end(end_reason::bad_input, std::string(side) + " sent a message larger than the limit");
+        return;
+      case net::read_status::timeout:
+        end(end_reason::timeout, std::string(side) + " went silent (idle timeout)");
+        return;
+      default:
+        end(closed_reason == end_reason::upstream_closed ? end_reason::upstream_error : closed_reason,
+            std::string(side) + " connection failed: " + r.ec.message());
+        return;
+    }
+  }
+
+  void end(end_reason reason, std::string detail) {
+    if (ending_) return;
+    ending_ = true;
+    reason_ = reason;
+    detail_ = std::move(detail);
+    twilio_out_.close({close_code_for(reason), call::to_string(reason)});
+    if (upstream_out_) upstream_out_->close({1000, "call ended"});
+    open_signal_.cancel();
+    end_signal_.cancel();
+    timer_.cancel();
+    watchdog_.expires_after(std::chrono::milliseconds(ctx_.close_grace_ms));
+  }
+
+  void finish() {
+    state_.finish(actions_);
+    for (auto& a : actions_)
+      if (auto* p = std::get_if<call::publish>(&a); p && ctx_.events) ctx_.events->publish(identity_, p->event);
+    actions_.clear();
+    const auto duration = std::chrono::milliseconds(now_ms() - started_ms_);
+    const auto& st = state_.stats();
+    const auto level = (reason_ == end_reason::caller_hung_up || reason_ == end_reason::shutdown) ? spdlog::level::info
+                                                                                                   : spdlog::level::warn;
+    spdlog::log(level,
+                "call {}: ended reason={} duration_ms={} caller_frames={} assistant_chunks={} barge_ins={} "
+                "truncates={} late_deltas_dropped={} invalid_frames={} detail=\"{}\"",
+                label_, call::to_string(reason_), duration.count(), st.caller_frames, st.assistant_chunks,
+                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, detail_);
+    if (ctx_.events && state_.started())
+      ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
+    if (ctx_.registry) ctx_.registry->remove(registry_id_);
+  }
+
+  const bridge_context& ctx_;
+  std::unique_ptr<net::message_socket> twilio_;
+  net::ws_writer twilio_out_;
+  std::unique_ptr<net::message_socket> upstream_;
+  std::optional<net::ws_writer> upstream_out_;
+  call::call_state state_;
+  protocol::twilio_parser twilio_parser_;
+  protocol::realtime_parser realtime_parser_;
+  protocol::twilio_message twilio_msg_;
+  protocol::realtime_event realtime_ev_;
+  std::string twilio_buf_;
+  std::string upstream_buf_;
+  std::vector<call::action> actions_;
+
+  asio::steady_timer timer_;        // pacing and protocol deadlines
+  asio::steady_timer open_signal_;  // cancelled when the upstream should be opened (or the call ends)
+  asio::steady_timer end_signal_;   // cancelled when the call ends
+  asio::steady_timer watchdog_;
+  std::optional<std::int64_t> armed_wakeup_;
+
+  call_identity identity_;
+  std::string label_;
+  std::uint64_t registry_id_ = 0;
+  bool open_requested_ = false;
+  bool ending_ = false;
+  end_reason reason_ = end_reason::twilio_closed;
+  std::string detail_;
+  int bad_input_lines_ = 0;
+  std::int64_t started_ms_ = 0;
+  std::int64_t start_deadline_ms_ = 0;
+  std::int64_t connect_started_ms_ = 0;
+  std::int64_t connected_ms_ = 0;
+  std::int64_t session_deadline_ms_ = 0;
+};
+
+}  // namespace
+
+net::awaitable<void> run_call(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx,
+                              std::string remote_address) {
+  auto session = std::make_shared<call_session>(std::move(twilio), ctx, std::move(remote_address));
+  co_await session->run();
+}
+
+}  // namespace mb::bridge

@@ -1,0 +1,46 @@
+#pragma once
+// What call_state asks its I/O shell to do. The shell executes a step's actions in order, at once.
+//
+// string_views point into the input that produced them or into call_state's own queues, and are
+// valid until the next call into call_state.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "call/events.hpp"
+
+namespace mb::call {
+
+enum class end_reason {
+  caller_hung_up,      // Twilio stop
+  twilio_closed,       // Twilio socket closed or failed without stop
+  upstream_closed,     // the Realtime socket closed
+  upstream_error,      // fatal upstream error event or I/O failure
+  upstream_connect_failed,
+  format_mismatch,     // session.updated did not confirm audio/pcmu both ways
+  bad_media_format,    // Twilio start with anything but μ-law 8 kHz mono
+  bad_input,           // a protocol violation we cannot continue after
+  slow_peer,           // a writer queue overflowed
+  timeout,
+  shutdown,
+};
+
+const char* to_string(end_reason r);
+
+struct send_twilio_media { std::string_view payload_b64; };
+struct send_twilio_mark { std::string name; };  // short: fits the small-string buffer
+struct send_twilio_clear {};
+struct send_upstream_audio { std::string_view payload_b64; };
+struct send_upstream_event { std::string json; };
+struct open_upstream {};  // Twilio start arrived: connect the Realtime socket now
+struct publish { call_event event; };
+enum class log_level { debug, info, warn, error };
+struct log_line { log_level level; std::string text; };
+struct end_call { end_reason reason; std::string detail; };
+
+using action = std::variant<send_twilio_media, send_twilio_mark, send_twilio_clear, send_upstream_audio,
+                            send_upstream_event, open_upstream, publish, log_line, end_call>;
+
+}  // namespace mb::call

@@ -1,0 +1,447 @@
+#include "call/call_state.hpp"
+
+#include <algorithm>
+
+#include "protocol/base64.hpp"
+
+namespace mb::call {
+
+using protocol::realtime_event_type;
+using protocol::twilio_event;
+
+namespace {
+constexpr std::size_t max_remembered_cut_responses = 8;
+constexpr std::uint64_t b64_chars_per_3_bytes = 4;
+}  // namespace
+
+const char* to_string(end_reason r) {
+  switch (r) {
+    case end_reason::caller_hung_up: return "caller_hung_up";
+    case end_reason::twilio_closed: return "twilio_closed";
+    case end_reason::upstream_closed: return "upstream_closed";
+    case end_reason::upstream_error: return "upstream_error";
+    case end_reason::upstream_connect_failed: return "upstream_connect_failed";
+    case end_reason::format_mismatch: return "format_mismatch";
+    case end_reason::bad_media_format: return "bad_media_format";
+    case end_reason::bad_input: return "bad_input";
+    case end_reason::slow_peer: return "slow_peer";
+    case end_reason::timeout: return "timeout";
+    case end_reason::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+call_state::call_state(protocol::session_config session, call_options options)
+    : session_(std::move(session)), options_(std::move(options)) {
+  // Keep chunks base64-aligned: a multiple of 3 bytes is a multiple of 4 characters with no padding.
+  options_.max_chunk_bytes = std::max<std::uint64_t>(3, options_.max_chunk_bytes - options_.max_chunk_bytes % 3);
+}
+
+void call_state::warn_once(bool& flag, std::string text, std::vector<action>& out) {
+  if (flag) return;
+  flag = true;
+  out.push_back(log_line{log_level::warn, std::move(text)});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Twilio side
+
+void call_state::on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out) {
+  if (ended_) return;
+  switch (msg.event) {
+    case twilio_event::media:
+      on_caller_media(msg, now_ms, out);
+      return;
+    case twilio_event::mark:
+      on_mark(msg.mark_name, now_ms, out);
+      return;
+    case twilio_event::start:
+      on_start(msg, now_ms, out);
+      return;
+    case twilio_event::connected:
+      return;
+    case twilio_event::dtmf:
+      out.push_back(publish{dtmf{std::string(msg.dtmf_digit)}});
+      return;
+    case twilio_event::stop:
+      ended_ = true;
+      out.push_back(end_call{end_reason::caller_hung_up, "Twilio sent stop"});
+      return;
+    case twilio_event::unknown:
+      out.push_back(log_line{log_level::warn, "ignoring unknown Twilio event '" + std::string(msg.event_name) + "'"});
+      return;
+  }
+}
+
+void call_state::on_start(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out) {
+  if (start_) {
+    out.push_back(log_line{log_level::warn, "ignoring a second Twilio start"});
+    return;
+  }
+  const auto& s = *msg.start;
+  if (!protocol::is_safe_sid(s.stream_sid) || !protocol::is_safe_sid(s.call_sid)) {
+    ended_ = true;
+    out.push_back(end_call{end_reason::bad_input, "start carries a malformed streamSid or callSid"});
+    return;
+  }
+  if (s.encoding != "audio/x-mulaw" || s.sample_rate != 8000 || s.channels != 1) {
+    ended_ = true;
+    out.push_back(end_call{end_reason::bad_media_format,
+                           "unsupported media format " + s.encoding + " " + std::to_string(s.sample_rate) + " Hz " +
+                               std::to_string(s.channels) + " ch (need audio/x-mulaw 8000 Hz mono)"});
+    return;
+  }
+  start_ = s;
+  clock_offset_ms_ = -now_ms;  // Twilio timestamps count from the stream start
+  out.push_back(publish{call_started{s.stream_sid, s.custom_parameters}});
+  upstream_requested_ = true;
+  out.push_back(open_upstream{});
+}
+
+void call_state::on_caller_media(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out) {
+  if (!start_) {
+    ++stats_.invalid_frames;
+    warn_once(warned_media_before_start_, "dropping media that arrived before start", out);
+    return;
+  }
+  if (!msg.media.track.empty() && msg.media.track != "inbound") return;
+  const auto payload = msg.media.payload;
+  if (!protocol::is_base64(payload)) {
+    ++stats_.invalid_frames;
+    warn_once(warned_invalid_payload_, "dropping caller media with invalid base64 payload", out);
+    return;
+  }
+  clock_offset_ms_ = std::max(clock_offset_ms_, msg.media.timestamp_ms - now_ms);
+  const auto bytes = protocol::base64_decoded_size(payload);
+  if (ready_) {
+    if (!pre_connect_.empty()) pre_connect_.clear();  // flushed by an earlier step
+    ++stats_.caller_frames;
+    stats_.caller_bytes += bytes;
+    out.push_back(send_upstream_audio{payload});
+    return;
+  }
+  // Not ready yet: keep the newest pre_connect_buffer_ms so the caller's first words reach the model.
+  pre_connect_.emplace_back(payload);
+  pre_connect_bytes_ += bytes;
+  const auto limit = static_cast<std::uint64_t>(options_.pre_connect_buffer_ms) * ulaw_bytes_per_ms;
+  while (pre_connect_bytes_ > limit && !pre_connect_.empty()) {
+    pre_connect_bytes_ -= protocol::base64_decoded_size(pre_connect_.front());
+    pre_connect_.erase(pre_connect_.begin());
+    ++stats_.buffered_frames_dropped;
+    warn_once(warned_pre_connect_overflow_,
+              "upstream not ready after " + std::to_string(options_.pre_connect_buffer_ms) +
+                  " ms of caller audio: dropping the oldest buffered audio",
+              out);
+  }
+}
+
+void call_state::on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out) {
+  const auto result = ledger_.on_mark(name, twilio_clock(now_ms));
+  if (result == playback_ledger::mark_result::unknown)
+    warn_once(warned_unknown_mark_, "ignoring mark echo with unknown name '" + std::string(name) + "'", out);
+  if (result == playback_ledger::mark_result::played) finalize_turns(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstream side
+
+void call_state::on_upstream_connected(std::vector<action>& out) {
+  out.push_back(send_upstream_event{protocol::build_session_update(session_)});
+}
+
+void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out) {
+  if (ended_) return;
+  switch (ev.type) {
+    case realtime_event_type::output_audio_delta:
+      on_audio_delta(ev, now_ms, out);
+      return;
+    case realtime_event_type::output_audio_transcript_delta:
+      if (is_cut(ev.response_id)) return;
+      turn_for(ev.item_id, ev.response_id).text.append(ev.delta);
+      out.push_back(publish{transcript_delta{role::assistant, std::string(ev.item_id), std::string(ev.delta)}});
+      return;
+    case realtime_event_type::input_transcription_delta:
+      out.push_back(publish{transcript_delta{role::caller, std::string(ev.item_id), std::string(ev.delta)}});
+      return;
+    case realtime_event_type::input_transcription_completed:
+      out.push_back(publish{transcript_final{role::caller, std::string(ev.item_id), std::string(ev.transcript)}});
+      return;
+    case realtime_event_type::speech_started:
+      on_speech_started(now_ms, out);
+      return;
+    case realtime_event_type::output_audio_done:
+      if (is_cut(ev.response_id)) return;
+      ledger_.on_audio_done(ev.item_id);
+      turn_for(ev.item_id, ev.response_id);
+      finalize_turns(out);
+      return;
+    case realtime_event_type::output_audio_transcript_done:
+      on_transcript_done(ev, out);
+      return;
+    case realtime_event_type::response_created:
+      active_response_ = std::string(ev.response_id);
+      return;
+    case realtime_event_type::response_done:
+      if (active_response_ == ev.response_id) active_response_.reset();
+      stats_.usage.input_tokens += ev.usage.input_tokens;
+      stats_.usage.output_tokens += ev.usage.output_tokens;
+      stats_.usage.total_tokens += ev.usage.total_tokens;
+      return;
+    case realtime_event_type::session_updated:
+      on_session_updated(ev, out);
+      return;
+    case realtime_event_type::error:
+      on_error(ev, out);
+      return;
+    case realtime_event_type::input_transcription_failed:
+      out.push_back(log_line{log_level::warn, "caller transcription failed for item " + std::string(ev.item_id)});
+      return;
+    case realtime_event_type::item_truncated:
+      out.push_back(log_line{log_level::debug, "upstream truncated item " + std::string(ev.item_id) + " at " +
+                                                   std::to_string(ev.audio_end_ms) + " ms"});
+      return;
+    case realtime_event_type::unknown:
+      out.push_back(log_line{log_level::debug, "ignoring unknown upstream event '" + std::string(ev.type_name) + "'"});
+      return;
+    case realtime_event_type::session_created:
+    case realtime_event_type::speech_stopped:
+    case realtime_event_type::input_audio_committed:
+    case realtime_event_type::ignored:
+      return;
+  }
+}
+
+void call_state::on_session_updated(const protocol::realtime_event& ev, std::vector<action>& out) {
+  if (ev.input_format != "audio/pcmu" || ev.output_format != "audio/pcmu") {
+    // A format mismatch is heard as loud static: better to end the call than to relay it.
+    ended_ = true;
+    out.push_back(end_call{end_reason::format_mismatch,
+                           "session.updated confirmed input '" + std::string(ev.input_format) + "' and output '" +
+                               std::string(ev.output_format) + "', not audio/pcmu both ways"});
+    return;
+  }
+  if (ready_) return;
+  ready_ = true;
+  for (const auto& frame : pre_connect_) {
+    ++stats_.caller_frames;
+    stats_.caller_bytes += protocol::base64_decoded_size(frame);
+    out.push_back(send_upstream_audio{frame});
+  }
+  // pre_connect_ must outlive this step's actions (they point into it); it is released on the next frame.
+  pre_connect_bytes_ = 0;
+  if (!options_.greeting.empty()) out.push_back(send_upstream_event{protocol::build_response_create(options_.greeting)});
+}
+
+void call_state::on_error(const protocol::realtime_event& ev, std::vector<action>& out) {
+  std::string text = "upstream error";
+  if (!ev.error.code.empty()) text += " " + std::string(ev.error.code);
+  text += ": " + std::string(ev.error.message);
+  if (!ev.error.event_id.empty()) text += " (event " + std::string(ev.error.event_id) + ")";
+  // Without a configured session the call cannot work; later errors (truncate, cancel) are recoverable.
+  if (!ready_ || ev.error.event_id == protocol::session_update_event_id) {
+    ended_ = true;
+    out.push_back(end_call{end_reason::upstream_error, std::move(text)});
+    return;
+  }
+  out.push_back(log_line{log_level::warn, std::move(text)});
+}
+
+void call_state::on_audio_delta(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out) {
+  if (!pre_connect_.empty() && ready_) pre_connect_.clear();
+  if (is_cut(ev.response_id)) {
+    ++stats_.late_deltas_dropped;
+    return;
+  }
+  if (!ready_) {
+    warn_once(warned_audio_before_ready_, "dropping model audio that arrived before session.updated", out);
+    return;
+  }
+  if (!protocol::is_base64(ev.delta)) {
+    ++stats_.invalid_frames;
+    warn_once(warned_invalid_delta_, "dropping model audio with invalid base64", out);
+    return;
+  }
+  turn_for(ev.item_id, ev.response_id);
+  const auto total = protocol::base64_decoded_size(ev.delta);
+  const auto serial = ledger_.on_audio_received(ev.item_id, ev.response_id, ev.content_index, total);
+  const auto chunk_chars = options_.max_chunk_bytes / 3 * b64_chars_per_3_bytes;
+  std::string_view rest = ev.delta;
+  while (!rest.empty()) {
+    const auto piece = rest.substr(0, chunk_chars);
+    rest.remove_prefix(piece.size());
+    enqueue(serial, piece, protocol::base64_decoded_size(piece));
+  }
+  release_paced_audio(now_ms, out);
+  const auto limit = static_cast<std::uint64_t>(options_.max_queued_audio_ms) * ulaw_bytes_per_ms;
+  if (queued_bytes_ > limit) {
+    ended_ = true;
+    out.push_back(end_call{end_reason::slow_peer, "more than " + std::to_string(options_.max_queued_audio_ms) +
+                                                      " ms of assistant audio queued for pacing"});
+  }
+}
+
+void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out) {
+  const bool unplayed = ledger_.has_unplayed() || queue_count_ > 0;
+  // The server cancels the active response itself (interrupt_response); with it off we do.
+  bool cut_active = false;
+  if (active_response_) {
+    if (!session_.vad_interrupt_response && unplayed) out.push_back(send_upstream_event{protocol::build_response_cancel()});
+    if (session_.vad_interrupt_response || unplayed) {
+      remember_cut(*active_response_);
+      active_response_.reset();
+      cut_active = true;
+    }
+  }
+
+  if (!unplayed) {
+    // Nothing to clear or truncate. But the cut response's items still in the ledger (played as far
+    // as they got) will see no more audio, nor output_audio.done, as both are dropped from now on:
+    // without settling them they would hold back every later transcript.
+    if (cut_active && !ledger_.empty())
+      for (const auto& c : ledger_.cut_all(twilio_clock(now_ms))) mark_cut(c);
+  } else {
+    ++stats_.barge_ins;
+    out.push_back(send_twilio_clear{});
+    const auto cuts = ledger_.cut_all(twilio_clock(now_ms));
+    queue_head_ = 0;
+    queue_count_ = 0;
+    queued_bytes_ = 0;
+    playout_end_ = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
+    for (const auto& c : cuts) {
+      remember_cut(c.response_id);
+      out.push_back(send_upstream_event{protocol::build_item_truncate(c.item_id, c.content_index, c.audio_end_ms)});
+      ++stats_.truncates_sent;
+      mark_cut(c);
+    }
+    if (!cuts.empty()) out.push_back(publish{barge_in{cuts.front().item_id, cuts.front().audio_end_ms}});
+  }
+  for (auto& t : turns_) settle_if_cut(t);
+  finalize_turns(out);
+}
+
+void call_state::remember_cut(std::string_view response_id) {
+  if (is_cut(response_id)) return;
+  cut_responses_.emplace_back(response_id);
+  if (cut_responses_.size() > max_remembered_cut_responses) cut_responses_.erase(cut_responses_.begin());
+}
+
+void call_state::mark_cut(const playback_ledger::cut& c) {
+  for (auto& t : turns_)
+    if (t.item_id == c.item_id) {
+      t.interrupted = true;
+      t.heard_ms = c.audio_end_ms;
+    }
+}
+
+// A turn of a cut response that had no audio left to cut (none arrived, or it came after the cut):
+// the caller heard none of it.
+void call_state::settle_if_cut(assistant_turn& turn) const {
+  if (turn.interrupted || turn.audio_finished || !is_cut(turn.response_id)) return;
+  turn.interrupted = true;
+  turn.heard_ms = 0;
+}
+
+void call_state::on_transcript_done(const protocol::realtime_event& ev, std::vector<action>& out) {
+  auto& turn = turn_for(ev.item_id, ev.response_id);
+  turn.text = ev.transcript;
+  turn.transcript_done = true;
+  settle_if_cut(turn);
+  if (ledger_.find(ev.item_id) == nullptr && !turn.interrupted) turn.audio_finished = true;
+  finalize_turns(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pacing
+
+void call_state::enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes) {
+  if (queue_count_ == queue_.size()) {
+    // Grow the ring, keeping order; happens only until the queue reaches its working size.
+    std::vector<queued_chunk> bigger(std::max<std::size_t>(16, queue_.size() * 2));
+    for (std::size_t i = 0; i < queue_count_; ++i) bigger[i] = std::move(queue_[(queue_head_ + i) % queue_.size()]);
+    queue_ = std::move(bigger);
+    queue_head_ = 0;
+  }
+  auto& slot = queue_[(queue_head_ + queue_count_) % queue_.size()];
+  slot.serial = serial;
+  slot.bytes = bytes;
+  slot.payload_b64.assign(payload);
+  ++queue_count_;
+  queued_bytes_ += bytes;
+}
+
+void call_state::release_paced_audio(std::int64_t now_ms, std::vector<action>& out) {
+  const auto now = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
+  const auto lead = std::int64_t{options_.pacing_lead_ms} * static_cast<std::int64_t>(ulaw_bytes_per_ms);
+  while (queue_count_ > 0) {
+    auto& chunk = queue_[queue_head_];
+    const auto bytes = static_cast<std::int64_t>(chunk.bytes);
+    // A chunk goes out if it keeps us within the lead, or if Twilio has nothing left to play (so a
+    // chunk longer than the lead still goes out).
+    const auto ahead = std::max<std::int64_t>(0, playout_end_ - now);
+    if (lead > 0 && ahead > 0 && ahead + bytes > lead) break;
+    queue_head_ = (queue_head_ + 1) % queue_.size();
+    --queue_count_;
+    queued_bytes_ -= chunk.bytes;
+    playout_end_ = std::max(playout_end_, now) + bytes;
+    ++stats_.assistant_chunks;
+    stats_.assistant_bytes += chunk.bytes;
+    out.push_back(send_twilio_media{chunk.payload_b64});
+    out.push_back(send_twilio_mark{ledger_.on_sent(chunk.serial, chunk.bytes, twilio_clock(now_ms))});
+  }
+}
+
+void call_state::on_tick(std::int64_t now_ms, std::vector<action>& out) {
+  if (ended_) return;
+  release_paced_audio(now_ms, out);
+}
+
+std::optional<std::int64_t> call_state::next_wakeup() const {
+  if (ended_ || queue_count_ == 0 || options_.pacing_lead_ms <= 0) return std::nullopt;
+  // The first time release_paced_audio() lets the head chunk out (see there), rounded up to a whole ms.
+  constexpr auto per_ms = static_cast<std::int64_t>(ulaw_bytes_per_ms);
+  const auto head = static_cast<std::int64_t>(queue_[queue_head_].bytes);
+  const auto lead = std::int64_t{options_.pacing_lead_ms} * per_ms;
+  const auto fits = playout_end_ - std::max<std::int64_t>(0, lead - head);
+  return fits / per_ms + (fits % per_ms > 0 ? 1 : 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transcripts
+
+call_state::assistant_turn& call_state::turn_for(std::string_view item_id, std::string_view response_id) {
+  for (auto& t : turns_)
+    if (t.item_id == item_id) return t;
+  assistant_turn t;
+  t.item_id = item_id;
+  t.response_id = response_id;
+  turns_.push_back(std::move(t));
+  return turns_.back();
+}
+
+bool call_state::is_cut(std::string_view response_id) const {
+  return std::find(cut_responses_.begin(), cut_responses_.end(), response_id) != cut_responses_.end();
+}
+
+void call_state::finalize_turns(std::vector<action>& out) {
+  for (const auto& id : ledger_.take_finished())
+    for (auto& t : turns_)
+      if (t.item_id == id) t.audio_finished = true;
+  // Publish in order; a turn waits until its transcript is complete and its audio played or cut,
+  // so that the final text says whether the caller heard all of it.
+  while (!turns_.empty()) {
+    auto& t = turns_.front();
+    if (!t.transcript_done || !(t.audio_finished || t.interrupted)) break;
+    out.push_back(publish{transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
+                                           t.interrupted ? t.heard_ms : -1}});
+    turns_.erase(turns_.begin());
+  }
+}
+
+void call_state::finish(std::vector<action>& out) {
+  for (auto& t : turns_)
+    out.push_back(publish{transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
+                                           t.interrupted ? t.heard_ms : -1}});
+  turns_.clear();
+}
+
+}  // namespace mb::call

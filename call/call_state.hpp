@@ -1,0 +1,135 @@
+#pragma once
+// The per-call state machine: Twilio messages and Realtime events in, actions out. No I/O, no clock
+// of its own: every input carries the caller's monotonic time in ms.
+//
+// It owns the decisions of a call: when the upstream is ready, buffering caller audio until then,
+// pacing assistant audio to Twilio, marks, barge-in (clear + truncate + dropping late deltas) and the
+// transcripts the call emits.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "call/actions.hpp"
+#include "call/playback_ledger.hpp"
+#include "protocol/realtime_events.hpp"
+#include "protocol/twilio_messages.hpp"
+
+namespace mb::call {
+
+struct call_options {
+  int pacing_lead_ms = 300;           // assistant audio allowed ahead of real-time playout; 0: no pacing
+  int pre_connect_buffer_ms = 2000;   // caller audio kept until the upstream is ready (oldest dropped)
+  int max_queued_audio_ms = 120000;   // assistant audio held back by pacing; beyond it the call ends
+  std::uint64_t max_chunk_bytes = 1200;  // 150 ms; larger deltas are split (a multiple of 3: base64-aligned)
+  std::string greeting;               // instructions for a first response; empty: wait for the caller
+};
+
+struct call_stats {
+  std::uint64_t caller_frames = 0;          // Twilio media forwarded upstream
+  std::uint64_t caller_bytes = 0;
+  std::uint64_t assistant_chunks = 0;       // media sent to Twilio
+  std::uint64_t assistant_bytes = 0;
+  std::uint64_t barge_ins = 0;
+  std::uint64_t truncates_sent = 0;
+  std::uint64_t late_deltas_dropped = 0;
+  std::uint64_t buffered_frames_dropped = 0;  // pre-connect buffer overflow
+  std::uint64_t invalid_frames = 0;
+  protocol::token_usage usage;              // summed over response.done
+};
+
+class call_state {
+ public:
+  call_state(protocol::session_config session, call_options options);
+
+  void on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
+  void on_upstream_connected(std::vector<action>& out);
+  void on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
+  // Pacing: call at or after next_wakeup().
+  void on_tick(std::int64_t now_ms, std::vector<action>& out);
+  [[nodiscard]] std::optional<std::int64_t> next_wakeup() const;
+  // The call is ending: publish what is still pending (assistant turns never finalised).
+  void finish(std::vector<action>& out);
+
+  [[nodiscard]] bool started() const noexcept { return start_.has_value(); }
+  [[nodiscard]] bool upstream_ready() const noexcept { return ready_; }
+  [[nodiscard]] const protocol::twilio_start* start_info() const { return start_ ? &*start_ : nullptr; }
+  [[nodiscard]] const call_stats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const playback_ledger& ledger() const noexcept { return ledger_; }
+  [[nodiscard]] std::size_t queued_chunks() const noexcept { return queue_count_; }
+
+ private:
+  struct queued_chunk {
+    std::uint64_t serial = 0;
+    std::uint64_t bytes = 0;
+    std::string payload_b64;
+  };
+  struct assistant_turn {
+    std::string item_id;
+    std::string response_id;
+    std::string text;            // deltas so far, replaced by the final transcript
+    bool transcript_done = false;
+    bool audio_finished = false;
+    bool interrupted = false;
+    std::int64_t heard_ms = -1;
+  };
+
+  void on_start(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
+  void on_caller_media(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
+  void on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out);
+  void on_session_updated(const protocol::realtime_event& ev, std::vector<action>& out);
+  void on_error(const protocol::realtime_event& ev, std::vector<action>& out);
+  void on_audio_delta(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
+  void on_speech_started(std::int64_t now_ms, std::vector<action>& out);
+  void on_transcript_done(const protocol::realtime_event& ev, std::vector<action>& out);
+  void remember_cut(std::string_view response_id);
+  void mark_cut(const playback_ledger::cut& c);
+  void settle_if_cut(assistant_turn& turn) const;
+
+  void enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes);
+  void release_paced_audio(std::int64_t now_ms, std::vector<action>& out);
+  void finalize_turns(std::vector<action>& out);
+  assistant_turn& turn_for(std::string_view item_id, std::string_view response_id);
+  [[nodiscard]] bool is_cut(std::string_view response_id) const;
+  [[nodiscard]] std::int64_t twilio_clock(std::int64_t now_ms) const noexcept { return now_ms + clock_offset_ms_; }
+  void warn_once(bool& flag, std::string text, std::vector<action>& out);
+
+  protocol::session_config session_;
+  call_options options_;
+  std::optional<protocol::twilio_start> start_;
+  bool upstream_requested_ = false;
+  bool ready_ = false;
+  bool ended_ = false;
+
+  // Twilio media clock: local time plus the smallest observed network delay (max of timestamp - arrival).
+  std::int64_t clock_offset_ms_ = 0;
+
+  std::vector<std::string> pre_connect_;  // base64 frames waiting for session.updated
+  std::uint64_t pre_connect_bytes_ = 0;
+
+  playback_ledger ledger_;
+  // Ring of chunks held back by pacing; slots keep their capacity.
+  std::vector<queued_chunk> queue_;
+  std::size_t queue_head_ = 0;
+  std::size_t queue_count_ = 0;
+  std::uint64_t queued_bytes_ = 0;
+  // Local time when Twilio will have played all we sent, in μ-law byte durations (1/8 ms): whole ms
+  // would drift by up to 7/8 ms per odd-sized chunk.
+  std::int64_t playout_end_ = 0;
+
+  std::optional<std::string> active_response_;
+  std::vector<std::string> cut_responses_;  // recent responses cut by barge-in: their late deltas are dropped
+  std::vector<assistant_turn> turns_;
+
+  call_stats stats_;
+  bool warned_media_before_start_ = false;
+  bool warned_invalid_payload_ = false;
+  bool warned_audio_before_ready_ = false;
+  bool warned_unknown_mark_ = false;
+  bool warned_pre_connect_overflow_ = false;
+  bool warned_invalid_delta_ = false;
+};
+
+}  // namespace mb::call

@@ -1,0 +1,46 @@
+#pragma once
+// What a call tells the world (listeners, the store, metrics): one event model, docs/events.md.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace mb::call {
+
+enum class role { caller, assistant };
+
+struct call_started {
+  std::string stream_sid;
+  std::vector<std::pair<std::string, std::string>> parameters;  // Twilio customParameters
+};
+
+struct transcript_delta {
+  role speaker;
+  std::string item_id;
+  std::string text;
+};
+
+struct transcript_final {
+  role speaker;
+  std::string item_id;
+  std::string text;
+  bool interrupted = false;   // assistant only: barge-in cut this turn
+  std::int64_t heard_ms = -1;  // assistant only, when interrupted: audio the caller heard
+};
+
+struct barge_in {
+  std::string item_id;
+  std::int64_t audio_end_ms = 0;
+};
+
+struct dtmf {
+  std::string digit;
+};
+
+using call_event = std::variant<call_started, transcript_delta, transcript_final, barge_in, dtmf>;
+
+inline const char* to_string(role r) { return r == role::caller ? "caller" : "assistant"; }
+
+}  // namespace mb::call

@@ -1,0 +1,587 @@
+#include "config/settings.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+#include <boost/url/parse.hpp>
+
+namespace mb::config {
+namespace {
+
+// A problem sentence, or nullopt when the value was accepted.
+using problem = std::optional<std::string>;
+
+// The table row plus how to parse a value into settings and how to render a default from them.
+// Keeping all three together is what keeps --help, the docs and validation in step.
+struct spec {
+  setting_info info;
+  std::function<problem(settings&, const std::string&)> apply;
+  std::function<std::string(const settings&)> show;
+};
+
+constexpr std::string_view empty_default = "(empty)";
+
+std::string flag_for(std::string_view env) {
+  std::string flag = "--";
+  for (char c : env) {
+    flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return flag;
+}
+
+setting_info info_for(std::string env, std::string meaning) {
+  setting_info info;
+  info.flag = flag_for(env);
+  info.env = std::move(env);
+  info.meaning = std::move(meaning);
+  return info;
+}
+
+// Values end up in one-line error messages and logs: keep them short and free of control bytes.
+std::string quote(std::string_view value) {
+  constexpr std::size_t max_shown = 60;
+  std::string out = "\"";
+  for (char c : value.substr(0, max_shown)) {
+    out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  }
+  if (value.size() > max_shown) out += "...";
+  out += '"';
+  return out;
+}
+
+template <class Range>
+std::string join(const Range& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool readable_file(const std::string& path) {
+  std::error_code ec;
+  // ifstream happily "opens" a directory on Linux, so check the type first.
+  return std::filesystem::is_regular_file(path, ec) && std::ifstream(path, std::ios::binary).good();
+}
+
+// Field accessors are generic lambdas `[](auto& s) -> auto& { ... }` so one accessor serves both
+// the mutable settings being filled and the const defaults being rendered.
+
+using check_fn = std::function<problem(const std::string&)>;
+
+template <class Field>
+spec text(std::string env, std::string meaning, Field field, check_fn check = {}) {
+  return {info_for(std::move(env), std::move(meaning)),
+          [field, check](settings& s, const std::string& value) -> problem {
+            if (check) {
+              if (auto p = check(value)) return p;
+            }
+            field(s) = value;
+            return std::nullopt;
+          },
+          [field](const settings& s) { return field(s); }};
+}
+
+template <class Field>
+spec integer(std::string env, std::string meaning, Field field, long long min, long long max) {
+  const std::string range = std::to_string(min) + ".." + std::to_string(max);
+  return {info_for(std::move(env), meaning + " Range " + range + "."),
+          [field, min, max, range](settings& s, const std::string& value) -> problem {
+            long long n = 0;
+            const char* end = value.data() + value.size();
+            auto [ptr, ec] = std::from_chars(value.data(), end, n);
+            if (ec != std::errc{} || ptr != end || n < min || n > max) {
+              return quote(value) + " is not a whole number in " + range;
+            }
+            using target = std::remove_reference_t<decltype(field(s))>;
+            field(s) = static_cast<target>(n);
+            return std::nullopt;
+          },
+          [field](const settings& s) { return std::to_string(field(s)); }};
+}
+
+template <class Field>
+spec fraction(std::string env, std::string meaning, Field field) {
+  return {info_for(std::move(env), meaning + " Range 0..1."),
+          [field](settings& s, const std::string& value) -> problem {
+            double d = 0;
+            const char* end = value.data() + value.size();
+            auto [ptr, ec] = std::from_chars(value.data(), end, d);
+            // Written as !(in range) so that NaN is rejected too.
+            if (ec != std::errc{} || ptr != end || !(d >= 0.0 && d <= 1.0)) {
+              return quote(value) + " is not a number in 0..1";
+            }
+            field(s) = d;
+            return std::nullopt;
+          },
+          [field](const settings& s) {
+            std::array<char, 32> buf{};
+            auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), field(s));
+            return std::string(buf.data(), ptr);
+          }};
+}
+
+template <class Field>
+spec boolean(std::string env, std::string meaning, Field field) {
+  return {info_for(std::move(env), meaning + " Boolean."),
+          [field](settings& s, const std::string& value) -> problem {
+            const std::string v = lower(value);
+            if (v == "true" || v == "1" || v == "yes") {
+              field(s) = true;
+            } else if (v == "false" || v == "0" || v == "no") {
+              field(s) = false;
+            } else {
+              return quote(value) + " is not a boolean (true/false/1/0/yes/no)";
+            }
+            return std::nullopt;
+          },
+          [field](const settings& s) { return std::string(field(s) ? "true" : "false"); }};
+}
+
+template <class E>
+using choices = std::vector<std::pair<std::string, E>>;
+
+template <class Field, class E>
+spec choice(std::string env, std::string meaning, Field field, choices<E> options) {
+  std::vector<std::string> names;
+  for (const auto& option : options) names.push_back(option.first);
+  const std::string listed = join(names, "|");
+  return {info_for(std::move(env), meaning + " One of " + listed + "."),
+          [field, options, listed](settings& s, const std::string& value) -> problem {
+            for (const auto& [name, e] : options) {
+              if (name == value) {
+                field(s) = e;
+                return std::nullopt;
+              }
+            }
+            return quote(value) + " is not one of " + listed;
+          },
+          [field, options](const settings& s) {
+            for (const auto& [name, e] : options) {
+              if (e == field(s)) return name;
+            }
+            return std::string();
+          }};
+}
+
+choices<std::string> words(std::initializer_list<std::string> names) {
+  choices<std::string> out;
+  for (const auto& name : names) out.emplace_back(name, name);
+  return out;
+}
+
+problem check_not_empty(const std::string& value) {
+  if (value.empty()) return std::string("must not be empty");
+  return std::nullopt;
+}
+
+problem check_public_url(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  auto parsed = boost::urls::parse_uri(value);
+  if (!parsed) return quote(value) + " is not an absolute URL";
+  const auto id = parsed->scheme_id();
+  using boost::urls::scheme;
+  if (id != scheme::http && id != scheme::https && id != scheme::ws && id != scheme::wss) {
+    return quote(value) + " must use http, https, ws or wss";
+  }
+  if (parsed->encoded_host().empty()) return quote(value) + " has no host";
+  // Paths are appended to it, so a query or fragment would end up in the middle of the URL.
+  if (parsed->has_query() || parsed->has_fragment()) {
+    return quote(value) + " must not have a query or fragment";
+  }
+  return std::nullopt;
+}
+
+problem check_realtime_url(const std::string& value) {
+  auto parsed = boost::urls::parse_uri(value);
+  if (!parsed) return quote(value) + " is not an absolute URL";
+  const auto id = parsed->scheme_id();
+  if (id != boost::urls::scheme::ws && id != boost::urls::scheme::wss) {
+    return quote(value) + " must use ws or wss";
+  }
+  if (parsed->encoded_host().empty()) return quote(value) + " has no host";
+  return std::nullopt;
+}
+
+constexpr std::array<std::string_view, 10> builtin_voices = {
+    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"};
+constexpr std::string_view custom_voice_prefix = "voice_";
+
+problem check_voice(const std::string& value) {
+  if (std::find(builtin_voices.begin(), builtin_voices.end(), value) != builtin_voices.end()) {
+    return std::nullopt;
+  }
+  if (value.size() > custom_voice_prefix.size() && value.starts_with(custom_voice_prefix)) {
+    return std::nullopt;
+  }
+  return quote(value) + " is not a known voice (" + join(builtin_voices, "|") + " or " +
+         std::string(custom_voice_prefix) + "...)";
+}
+
+problem check_readable(const std::string& value) {
+  if (value.empty() || readable_file(value)) return std::nullopt;
+  return "cannot read file " + quote(value);
+}
+
+spec api_key_spec() {
+  spec sp{info_for("OPENAI_API_KEY",
+                   "OpenAI API key. Empty runs in demo mode on the built-in Realtime simulator. "
+                   "Never printed."),
+          [](settings& s, const std::string& value) -> problem {
+            // It goes verbatim into an Authorization header; a stray newline from a secrets file
+            // would otherwise fail later with a confusing upstream error. Never echo the value.
+            const bool clean = std::none_of(value.begin(), value.end(), [](unsigned char c) {
+              return std::isspace(c) || std::iscntrl(c);
+            });
+            if (!clean) return std::string("contains whitespace or control characters (value not shown)");
+            s.openai_api_key = secret(value);
+            return std::nullopt;
+          },
+          // A secret's value is never rendered, not even a default.
+          [](const settings&) { return std::string(); }};
+  sp.info.secret = true;
+  return sp;
+}
+
+spec trusted_proxies_spec() {
+  return {info_for("TRUSTED_PROXIES",
+                   "Comma-separated IP addresses or CIDR blocks whose X-Forwarded-* headers are "
+                   "trusted. Empty trusts no proxy."),
+          [](settings& s, const std::string& value) -> problem {
+            std::vector<cidr> parsed;
+            std::string_view rest = value;
+            while (!rest.empty()) {
+              const auto comma = rest.find(',');
+              std::string_view item = rest.substr(0, comma);
+              rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+              while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+              while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+              if (item.empty()) continue;
+              auto net = cidr::parse(item);
+              if (!net) return "entry " + quote(item) + " is not an IP address or CIDR block";
+              parsed.push_back(*net);
+            }
+            s.trusted_proxies = std::move(parsed);
+            return std::nullopt;
+          },
+          [](const settings& s) {
+            std::vector<std::string> items;
+            for (const auto& net : s.trusted_proxies) items.push_back(net.to_string());
+            return join(items, ",");
+          }};
+}
+
+spec public_url_spec() {
+  return {info_for("PUBLIC_URL",
+                   "External base URL (http, https, ws or wss, no query) used in the TwiML stream "
+                   "URL and for webhook signatures. Empty derives it from Host and trusted "
+                   "X-Forwarded-* headers."),
+          [](settings& s, const std::string& value) -> problem {
+            if (auto p = check_public_url(value)) return p;
+            std::string url = value;
+            while (!url.empty() && url.back() == '/') url.pop_back();
+            s.public_url = std::move(url);
+            return std::nullopt;
+          },
+          [](const settings& s) { return s.public_url; }};
+}
+
+spec instructions_file_spec() {
+  return {info_for("INSTRUCTIONS_FILE",
+                   "File whose contents replace INSTRUCTIONS (trailing whitespace trimmed). "
+                   "Cannot be combined with INSTRUCTIONS."),
+          [](settings& s, const std::string& value) -> problem {
+            if (value.empty()) return std::nullopt;
+            if (auto p = check_readable(value)) return p;
+            std::ifstream in(value, std::ios::binary);
+            std::ostringstream contents;
+            contents << in.rdbuf();
+            std::string text = contents.str();
+            while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+            s.instructions = std::move(text);
+            return std::nullopt;
+          },
+          // Its only trace in settings is the instructions text it replaced.
+          [](const settings&) { return std::string(); }};
+}
+
+const std::vector<spec>& specs() {
+  static const std::vector<spec> table = [] {
+    std::vector<spec> t;
+    // Network
+    t.push_back(text(
+        "LISTEN_HOST", "Address the HTTP/WebSocket server binds to.",
+        [](auto& s) -> auto& { return s.listen_host; }, check_not_empty));
+    t.push_back(integer(
+        "PORT", "TCP port the server listens on.", [](auto& s) -> auto& { return s.port; }, 1, 65535));
+    t.push_back(public_url_spec());
+    t.push_back(trusted_proxies_spec());
+    t.push_back(integer(
+        "WORKER_THREADS", "I/O threads; 0 uses one per CPU core.",
+        [](auto& s) -> auto& { return s.worker_threads; }, 0, 256));
+    // Upstream
+    t.push_back(api_key_spec());
+    t.push_back(text(
+        "OPENAI_REALTIME_URL", "Realtime API WebSocket endpoint (ws or wss).",
+        [](auto& s) -> auto& { return s.openai_realtime_url; }, check_realtime_url));
+    t.push_back(text(
+        "OPENAI_MODEL", "Realtime model.", [](auto& s) -> auto& { return s.openai_model; }, check_not_empty));
+    t.push_back(text(
+        "OPENAI_VOICE",
+        "Assistant voice: " + join(builtin_voices, "|") + ", or a custom " +
+            std::string(custom_voice_prefix) + "... id.",
+        [](auto& s) -> auto& { return s.openai_voice; }, check_voice));
+    t.push_back(text(
+        "INSTRUCTIONS", "System instructions for the assistant.",
+        [](auto& s) -> auto& { return s.instructions; }));
+    t.push_back(instructions_file_spec());
+    t.push_back(choice(
+        "VAD_TYPE", "Turn detection.", [](auto& s) -> auto& { return s.vad.type; },
+        choices<vad_type>{{"server_vad", vad_type::server_vad},
+                          {"semantic_vad", vad_type::semantic_vad},
+                          {"none", vad_type::none}}));
+    t.push_back(fraction(
+        "VAD_THRESHOLD", "server_vad activation threshold; higher needs louder speech.",
+        [](auto& s) -> auto& { return s.vad.threshold; }));
+    t.push_back(integer(
+        "VAD_PREFIX_PADDING_MS", "server_vad audio kept before detected speech.",
+        [](auto& s) -> auto& { return s.vad.prefix_padding_ms; }, 0, 10000));
+    t.push_back(integer(
+        "VAD_SILENCE_DURATION_MS", "server_vad silence that ends a turn.",
+        [](auto& s) -> auto& { return s.vad.silence_duration_ms; }, 0, 10000));
+    t.push_back(choice(
+        "VAD_EAGERNESS", "semantic_vad eagerness to end the caller's turn.",
+        [](auto& s) -> auto& { return s.vad.eagerness; }, words({"low", "medium", "high", "auto"})));
+    t.push_back(boolean(
+        "VAD_CREATE_RESPONSE", "Respond automatically when the caller's turn ends.",
+        [](auto& s) -> auto& { return s.vad.create_response; }));
+    t.push_back(boolean(
+        "VAD_INTERRUPT_RESPONSE", "Caller speech interrupts the assistant (barge-in).",
+        [](auto& s) -> auto& { return s.vad.interrupt_response; }));
+    t.push_back(text(
+        "TRANSCRIPTION_MODEL", "Model for caller transcripts; empty disables them.",
+        [](auto& s) -> auto& { return s.transcription_model; }));
+    t.push_back(text(
+        "GREETING",
+        "Instructions for the assistant's first response; empty waits for the caller "
+        "to speak first.",
+        [](auto& s) -> auto& { return s.greeting; }));
+    t.push_back(text(
+        "WEBHOOK_SAY", "Text Twilio speaks (Say verb) before connecting the stream; empty says nothing.",
+        [](auto& s) -> auto& { return s.webhook_say; }));
+    t.push_back(text(
+        "UPSTREAM_CA_FILE", "Extra CA bundle (PEM) trusted for the upstream TLS connection.",
+        [](auto& s) -> auto& { return s.upstream_ca_file; }, check_readable));
+    t.push_back(integer(
+        "UPSTREAM_CONNECT_TIMEOUT_MS", "Upstream connect and handshake timeout.",
+        [](auto& s) -> auto& { return s.upstream_connect_timeout_ms; }, 1, 300000));
+    t.push_back(integer(
+        "SESSION_UPDATE_TIMEOUT_MS", "Wait for the upstream to confirm session.update.",
+        [](auto& s) -> auto& { return s.session_update_timeout_ms; }, 1, 300000));
+    // Per call
+    t.push_back(integer(
+        "PACING_LEAD_MS", "Max assistant audio sent ahead of real-time playout; 0 disables pacing.",
+        [](auto& s) -> auto& { return s.pacing_lead_ms; }, 0, 10000));
+    t.push_back(integer(
+        "PRE_CONNECT_BUFFER_MS", "Caller audio buffered while the upstream is not ready.",
+        [](auto& s) -> auto& { return s.pre_connect_buffer_ms; }, 0, 10000));
+    t.push_back(integer(
+        "MAX_CALL_DURATION_S", "Calls are hung up after this many seconds.",
+        [](auto& s) -> auto& { return s.max_call_duration_s; }, 1, 86400));
+    t.push_back(integer(
+        "MAX_CONCURRENT_CALLS", "Calls carried at once; when full the webhook answers fallback TwiML. 0: no limit.",
+        [](auto& s) -> auto& { return s.max_concurrent_calls; }, 0, 100000));
+    t.push_back(integer(
+        "DRAIN_TIMEOUT_S", "On SIGTERM, running calls may finish for this long before they are closed.",
+        [](auto& s) -> auto& { return s.drain_timeout_s; }, 0, 86400));
+    t.push_back(text(
+        "FALLBACK_SAY", "What callers hear when the bridge cannot take their call (full or draining).",
+        [](auto& s) -> auto& { return s.fallback_say; }));
+    t.push_back(text(
+        "FALLBACK_DIAL", "When set, fallback TwiML dials this number (e.g. a human) instead of hanging up.",
+        [](auto& s) -> auto& { return s.fallback_dial; }));
+    // Logging
+    t.push_back(choice(
+        "LOG_LEVEL", "Minimum log level.", [](auto& s) -> auto& { return s.log_level; },
+        words({"trace", "debug", "info", "warn", "error", "critical", "off"})));
+    t.push_back(choice(
+        "LOG_FORMAT", "Log line format.", [](auto& s) -> auto& { return s.log_fmt; },
+        choices<log_format>{{"text", log_format::text}, {"json", log_format::json}}));
+
+    const settings defaults;
+    for (auto& sp : t) {
+      const std::string shown = sp.show(defaults);
+      sp.info.default_text = shown.empty() ? std::string(empty_default) : shown;
+    }
+    return t;
+  }();
+  return table;
+}
+
+const spec* find_by_flag(std::string_view flag) {
+  for (const auto& sp : specs()) {
+    if (sp.info.flag == flag) return &sp;
+  }
+  return nullptr;
+}
+
+struct informational_flag {
+  std::string_view flag;
+  std::string_view short_flag;
+  bool load_result::*target;
+  std::string_view meaning;
+};
+
+const std::array<informational_flag, 3> informational_flags = {{
+    {"--help", "-h", &load_result::show_help, "Show this help and exit."},
+    {"--version", "", &load_result::show_version, "Print the version and exit."},
+    {"--print-config-markdown", "", &load_result::print_config_markdown,
+     "Print the settings table for docs/configuration.md and exit."},
+}};
+
+std::string markdown_cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string code_or_plain(std::string_view text) {
+  if (text == empty_default) return std::string(text);
+  return "`" + markdown_cell(text) + "`";
+}
+
+}  // namespace
+
+const std::vector<setting_info>& setting_table() {
+  static const std::vector<setting_info> table = [] {
+    std::vector<setting_info> t;
+    for (const auto& sp : specs()) t.push_back(sp.info);
+    return t;
+  }();
+  return table;
+}
+
+load_result load(const std::vector<std::string>& args, const env_map& env) {
+  load_result result;
+  std::optional<load_error> first_error;
+  auto fail = [&](std::string variable, std::string problem) {
+    if (!first_error) first_error = load_error{std::move(variable), std::move(problem)};
+  };
+
+  env_map overrides;  // flag values, keyed by env name so they shadow the environment
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const auto info = std::find_if(
+        informational_flags.begin(), informational_flags.end(),
+        [&](const auto& f) { return arg == f.flag || (!f.short_flag.empty() && arg == f.short_flag); });
+    if (info != informational_flags.end()) {
+      result.*(info->target) = true;
+      continue;
+    }
+    if (!arg.starts_with("-")) {
+      // Not echoed: a stray positional argument may well be a pasted credential.
+      fail("argument " + std::to_string(i + 1),
+           "unexpected argument (settings are given as --flag value or --flag=value)");
+      continue;
+    }
+    const auto eq = arg.find('=');
+    // Only the name is echoed, so a mistyped --openai-api-key=... does not leak the key.
+    const std::string name = arg.substr(0, eq);
+    const spec* sp = find_by_flag(name);
+    if (sp == nullptr) {
+      fail(name, "unknown flag " + name + " (see --help)");
+      continue;
+    }
+    if (eq != std::string::npos) {
+      overrides[sp->info.env] = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      overrides[sp->info.env] = args[++i];
+    } else {
+      fail(sp->info.env, name + " needs a value");
+    }
+  }
+
+  // Informational flags win over any problem so that --help works in a broken environment.
+  if (result.show_help || result.show_version || result.print_config_markdown) return result;
+  if (first_error) {
+    result.error = std::move(first_error);
+    return result;
+  }
+
+  auto lookup = [&](std::string_view env_name) -> const std::string* {
+    if (auto it = overrides.find(env_name); it != overrides.end()) return &it->second;
+    if (auto it = env.find(env_name); it != env.end()) return &it->second;
+    return nullptr;
+  };
+
+  const std::string* inline_instructions = lookup("INSTRUCTIONS");
+  const std::string* instructions_file = lookup("INSTRUCTIONS_FILE");
+  if (inline_instructions && !inline_instructions->empty() && instructions_file &&
+      !instructions_file->empty()) {
+    result.error = load_error{"INSTRUCTIONS_FILE", "cannot be combined with INSTRUCTIONS; set only one"};
+    return result;
+  }
+
+  settings s;
+  for (const auto& sp : specs()) {
+    const std::string* value = lookup(sp.info.env);
+    if (value == nullptr) continue;
+    if (auto p = sp.apply(s, *value)) {
+      result.error = load_error{sp.info.env, std::move(*p)};
+      return result;
+    }
+  }
+  result.value = std::move(s);
+  return result;
+}
+
+std::string help_text() {
+  std::ostringstream out;
+  out << "Usage: mediabridge [--flag value | --flag=value]...\n"
+         "\n"
+         "Every setting is read from its environment variable; a command-line flag overrides it.\n"
+         "Booleans accept true/false/1/0/yes/no. Invalid values exit with code 2.\n"
+         "\n"
+         "Options:\n";
+  for (const auto& f : informational_flags) {
+    out << "  ";
+    if (!f.short_flag.empty()) out << f.short_flag << ", ";
+    out << f.flag << "\n      " << f.meaning << '\n';
+  }
+  out << "\nSettings:\n";
+  for (const auto& info : setting_table()) {
+    out << "  " << info.flag << " <value>    (env " << info.env << ", default " << info.default_text
+        << ")\n      " << info.meaning << '\n';
+  }
+  return out.str();
+}
+
+std::string markdown_table() {
+  std::string out = "| Variable | Flag | Default | Meaning |\n|---|---|---|---|\n";
+  for (const auto& info : setting_table()) {
+    out += "| `" + info.env + "` | `" + info.flag + "` | " + code_or_plain(info.default_text) + " | " +
+           markdown_cell(info.meaning) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace mb::config

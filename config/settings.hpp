@@ -1,0 +1,101 @@
+#pragma once
+// Process configuration: one plain struct, filled and validated by a pure function.
+// main() is the only place that reads the environment; everything else receives settings const&.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "config/cidr.hpp"
+#include "config/secret.hpp"
+
+namespace mb::config {
+
+enum class log_format { text, json };
+enum class vad_type { server_vad, semantic_vad, none };
+
+struct turn_detection {
+  vad_type type = vad_type::server_vad;
+  double threshold = 0.5;          // server_vad, 0.0..1.0
+  int prefix_padding_ms = 300;     // server_vad
+  int silence_duration_ms = 500;   // server_vad
+  std::string eagerness = "auto";  // semantic_vad: low|medium|high|auto
+  bool create_response = true;
+  bool interrupt_response = true;
+};
+
+struct settings {
+  // Network
+  std::string listen_host = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::string public_url;                  // empty: derive from Host / trusted X-Forwarded-*
+  std::vector<cidr> trusted_proxies;       // peers whose X-Forwarded-* headers are honoured
+  int worker_threads = 0;                  // 0: one per core
+
+  // Upstream (OpenAI Realtime)
+  secret openai_api_key;                   // empty: demo mode on the built-in simulator
+  std::string openai_realtime_url = "wss://api.openai.com/v1/realtime";
+  std::string openai_model = "gpt-realtime";
+  std::string openai_voice = "marin";
+  std::string instructions = "You are a helpful, concise voice assistant answering a phone call.";
+  turn_detection vad;
+  std::string transcription_model = "gpt-4o-mini-transcribe";  // empty: no caller transcripts
+  std::string greeting;                    // empty: wait for the caller; else the assistant speaks first with these instructions
+  std::string webhook_say;                 // optional <Say> text before <Connect>
+  std::string upstream_ca_file;            // extra CA bundle for the upstream TLS (tests, private proxies)
+  int upstream_connect_timeout_ms = 10000;
+  int session_update_timeout_ms = 10000;
+
+  // Per-call behaviour
+  int pacing_lead_ms = 300;                // max assistant audio ahead of real-time playout; 0 disables pacing
+  int pre_connect_buffer_ms = 2000;        // caller audio kept while the upstream is not ready
+  int max_call_duration_s = 4 * 3600;
+  int max_concurrent_calls = 0;           // 0: unlimited; when full the webhook answers fallback TwiML
+  int drain_timeout_s = 30;                // SIGTERM: running calls may finish for this long
+  std::string fallback_say = "Sorry, we cannot take your call right now. Please try again later.";
+  std::string fallback_dial;               // non-empty: fallback TwiML dials this number instead of hanging up
+
+  // Logging
+  std::string log_level = "info";          // trace|debug|info|warn|error|critical|off
+  log_format log_fmt = log_format::text;
+};
+
+// One row of the settings table: drives --help, docs/configuration.md and validation messages.
+struct setting_info {
+  std::string env;          // e.g. "PORT"
+  std::string flag;         // e.g. "--port"
+  std::string default_text; // as shown to the user
+  std::string meaning;
+  bool secret = false;      // its value is never echoed: not in errors, help or docs
+};
+
+const std::vector<setting_info>& setting_table();
+
+struct load_error {
+  std::string variable;  // env name, e.g. "PORT"
+  std::string problem;   // never contains a secret value
+};
+
+using env_map = std::map<std::string, std::string, std::less<>>;
+
+struct load_result {
+  std::optional<settings> value;
+  std::optional<load_error> error;
+  bool show_help = false;
+  bool show_version = false;
+  bool print_config_markdown = false;  // --print-config-markdown: regenerate docs/configuration.md
+};
+
+// Pure: args are argv[1..], env is the process environment (only known names are read).
+// Flags override environment variables. Touches the disk only to read INSTRUCTIONS_FILE and to
+// check that UPSTREAM_CA_FILE is readable.
+load_result load(const std::vector<std::string>& args, const env_map& env);
+
+std::string help_text();          // what `mediabridge --help` prints
+std::string markdown_table();     // the table in docs/configuration.md
+
+}  // namespace mb::config

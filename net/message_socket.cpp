@@ -1,0 +1,253 @@
+// The Beast translation unit behind message_socket: server upgrades, plain server accepts and
+// ws:// / wss:// clients. Everything else in the project talks to message_socket only.
+
+#include <chrono>
+#include <string_view>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <openssl/ssl.h>
+
+#include "net/tls_context_impl.hpp"
+#include "net/websocket.hpp"
+#include "net/websocket_upgrade.hpp"
+
+namespace mb::net {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+read_status classify(const error_code& ec) {
+  if (ec == websocket::error::closed || ec == asio::error::operation_aborted || ec == asio::error::eof ||
+      ec == ssl::error::stream_truncated)
+    return read_status::closed;
+  if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow)
+    return read_status::too_big;
+  if (ec == beast::error::timeout) return read_status::timeout;
+  return read_status::error;
+}
+
+template <class Stream>
+void configure(websocket::stream<Stream>& ws, const socket_limits& limits) {
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::milliseconds(limits.handshake_timeout_ms);
+  t.idle_timeout = limits.idle_timeout_ms > 0 ? std::chrono::milliseconds(limits.idle_timeout_ms)
+                                               : websocket::stream_base::none();
+  t.keep_alive_pings = limits.idle_timeout_ms > 0;
+  ws.set_option(t);
+  ws.read_message_max(limits.max_message_bytes);
+  ws.auto_fragment(false);
+  ws.text(true);
+}
+
+template <class Stream>
+class beast_message_socket final : public message_socket {
+ public:
+  explicit beast_message_socket(websocket::stream<Stream> ws) : ws_(std::move(ws)) {}
+
+  awaitable<read_result> read(std::string& out, std::size_t padding) override {
+    buffer_.clear();
+    auto [ec, n] = co_await ws_.async_read(buffer_, as_tuple_awaitable);
+    if (ec) co_return read_result{classify(ec), ec};
+    const auto data = buffer_.cdata();
+    out.assign(static_cast<const char*>(data.data()), data.size());
+    if (out.capacity() < out.size() + padding) out.reserve(out.size() + padding);
+    co_return read_result{ws_.got_text() ? read_status::message : read_status::binary_message, {}};
+  }
+
+  awaitable<error_code> write(std::string_view text) override {
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(text.data(), text.size()), as_tuple_awaitable);
+    co_return ec;
+  }
+
+  awaitable<error_code> close(close_reason reason) override {
+    if (!ws_.is_open()) co_return error_code{};
+    auto [ec] = co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(reason.code), reason.reason), as_tuple_awaitable);
+    co_return ec;
+  }
+
+  void abort() noexcept override {
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  [[nodiscard]] close_reason peer_close_reason() const override {
+    const auto& r = ws_.reason();
+    return close_reason{static_cast<std::uint16_t>(r.code), std::string(r.reason.data(), r.reason.size())};
+  }
+
+  [[nodiscard]] asio::any_io_executor get_executor() override { return ws_.get_executor(); }
+
+ private:
+  websocket::stream<Stream> ws_;
+  beast::flat_buffer buffer_;
+};
+
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+template <class Stream>
+awaitable<connect_result> finish_client_handshake(websocket::stream<Stream> ws, const connect_request& request,
+                                                  const std::string& host_header, const std::string& target) {
+  connect_result result;
+  beast::get_lowest_layer(ws).expires_never();
+  configure(ws, request.limits);
+  ws.set_option(websocket::stream_base::decorator([&request](websocket::request_type& req) {
+    req.set(http::field::user_agent, "mediabridge");
+    for (const auto& [name, value] : request.headers) req.set(name, value);
+  }));
+  websocket::response_type response;
+  auto [ec] = co_await ws.async_handshake(response, host_header, target, as_tuple_awaitable);
+  if (ec) {
+    result.ec = ec;
+    result.http_status = static_cast<int>(response.result_int());
+    result.failure = "websocket handshake: " + ec.message();
+    if (result.http_status != 0 && result.http_status != 101)
+      result.failure += " (HTTP " + std::to_string(result.http_status) + ")";
+    co_return result;
+  }
+  result.socket = std::make_unique<beast_message_socket<Stream>>(std::move(ws));
+  co_return result;
+}
+
+}  // namespace
+
+tls_client_context::tls_client_context(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+tls_client_context::~tls_client_context() = default;
+
+std::shared_ptr<tls_client_context> tls_client_context::create(const std::string& extra_ca_file,
+                                                               std::string& error) {
+  auto p = std::make_unique<impl>();
+  error_code ec;
+  p->ctx.set_default_verify_paths(ec);
+  if (ec) {
+    error = "cannot load the system CA store: " + ec.message();
+    return nullptr;
+  }
+  if (!extra_ca_file.empty()) {
+    p->ctx.load_verify_file(extra_ca_file, ec);
+    if (ec) {
+      error = "cannot load CA file " + extra_ca_file + ": " + ec.message();
+      return nullptr;
+    }
+  }
+  p->ctx.set_verify_mode(ssl::verify_peer);
+  return std::shared_ptr<tls_client_context>(new tls_client_context(std::move(p)));
+}
+
+awaitable<connect_result> connect_websocket(const connect_request& request, std::shared_ptr<tls_client_context> tls) {
+  connect_result result;
+  auto parsed = boost::urls::parse_uri(request.url);
+  if (!parsed || (parsed->scheme() != "ws" && parsed->scheme() != "wss") || parsed->host().empty()) {
+    result.ec = asio::error::invalid_argument;
+    result.failure = "invalid upstream URL (expected ws:// or wss://)";
+    co_return result;
+  }
+  const bool secure = parsed->scheme() == "wss";
+  const std::string host = parsed->host_address();  // without brackets for IPv6
+  const std::string port = parsed->has_port() ? std::string(parsed->port()) : (secure ? "443" : "80");
+  const std::string host_header = parsed->has_port() ? host + ":" + port : host;
+  std::string target(parsed->encoded_path());
+  if (target.empty()) target = "/";
+  if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
+
+  auto ex = co_await asio::this_coro::executor;
+  tcp::resolver resolver(ex);
+  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, as_tuple_awaitable);
+  if (rec) {
+    result.ec = rec;
+    result.failure = "resolve " + host + ": " + rec.message();
+    co_return result;
+  }
+  beast::tcp_stream tcp_stream(ex);
+  tcp_stream.expires_after(std::chrono::milliseconds(request.connect_timeout_ms));
+  auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, as_tuple_awaitable);
+  if (cec) {
+    result.ec = cec;
+    result.failure = "connect " + host_header + ": " + cec.message();
+    co_return result;
+  }
+  tcp_stream.socket().set_option(tcp::no_delay(true));
+
+  if (!secure) co_return co_await finish_client_handshake(plain_ws(std::move(tcp_stream)), request, host_header, target);
+
+  if (!tls) {
+    result.ec = asio::error::invalid_argument;
+    result.failure = "wss:// needs a TLS context";
+    co_return result;
+  }
+  beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), tls->get().ctx);
+  // SNI, and the certificate must name the host we asked for.
+  if (!SSL_set_tlsext_host_name(tls_stream.native_handle(), host.c_str())) {
+    result.ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    result.failure = "TLS SNI: " + result.ec.message();
+    co_return result;
+  }
+  tls_stream.set_verify_callback(ssl::host_name_verification(host));
+  auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::client, as_tuple_awaitable);
+  if (hec) {
+    result.ec = hec;
+    result.failure = "TLS handshake with " + host_header + ": " + hec.message();
+    co_return result;
+  }
+  co_return co_await finish_client_handshake(tls_ws(std::move(tls_stream)), request, host_header, target);
+}
+
+std::string upgrade_request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (beast::iequals(k, name)) return v;
+  return {};
+}
+
+awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limits) {
+  accept_result result;
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::milliseconds(limits.handshake_timeout_ms));
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req;
+  auto [rec, n] = co_await http::async_read(stream, buffer, req, as_tuple_awaitable);
+  if (rec) {
+    result.ec = rec;
+    co_return result;
+  }
+  result.request.target = std::string(req.target());
+  for (const auto& field : req) result.request.headers.emplace_back(field.name_string(), field.value());
+  if (!websocket::is_upgrade(req)) {
+    result.ec = websocket::error::no_connection_upgrade;
+    co_return result;
+  }
+  auto up = co_await accept_upgrade(std::move(stream), req, limits);
+  result.socket = std::move(up.socket);
+  result.ec = up.ec;
+  co_return result;
+}
+
+awaitable<upgrade_result> accept_upgrade(beast::tcp_stream stream, const http::request<http::string_body>& request,
+                                         socket_limits limits) {
+  upgrade_result result;
+  stream.expires_never();
+  plain_ws ws(std::move(stream));
+  configure(ws, limits);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "mediabridge"); }));
+  auto [ec] = co_await ws.async_accept(request, as_tuple_awaitable);
+  if (ec) {
+    result.ec = ec;
+    co_return result;
+  }
+  result.socket = std::make_unique<beast_message_socket<beast::tcp_stream>>(std::move(ws));
+  co_return result;
+}
+
+}  // namespace mb::net

@@ -1,0 +1,66 @@
+#pragma once
+// Opening message_sockets: as a client (ws:// or wss:// with verified TLS) or as a plain server.
+// No Beast types appear here; the server's HTTP session upgrades through net/websocket_upgrade.hpp.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "net/message_socket.hpp"
+
+namespace mb::net {
+
+// OpenSSL client context: system CA store, peer verification, optional extra CA bundle.
+// @par Thread safety
+// Safe to share between threads once created (OpenSSL SSL_CTX is used read-only).
+class tls_client_context {
+ public:
+  // Returns nullptr and sets `error` when the CA file cannot be loaded.
+  static std::shared_ptr<tls_client_context> create(const std::string& extra_ca_file, std::string& error);
+  ~tls_client_context();
+  struct impl;
+  impl& get() noexcept { return *impl_; }
+
+ private:
+  explicit tls_client_context(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+struct connect_request {
+  std::string url;  // ws://host[:port]/path?query or wss://…
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization (never logged)
+  socket_limits limits;
+  int connect_timeout_ms = 10000;  // DNS + TCP + TLS
+};
+
+struct connect_result {
+  std::unique_ptr<message_socket> socket;  // null on failure
+  error_code ec;
+  std::string failure;  // human-readable stage and reason, safe to log (no headers)
+  int http_status = 0;  // the status when the server refused the upgrade
+};
+
+// Connects on the calling coroutine's executor, so the socket shares the caller's strand.
+awaitable<connect_result> connect_websocket(const connect_request& request,
+                                            std::shared_ptr<tls_client_context> tls);
+
+// What a plain WebSocket server learns from the upgrade request.
+struct upgrade_request {
+  std::string target;  // path and query
+  std::vector<std::pair<std::string, std::string>> headers;
+  [[nodiscard]] std::string header(std::string_view name) const;  // case-insensitive, "" when absent
+};
+
+struct accept_result {
+  std::unique_ptr<message_socket> socket;  // null on failure
+  upgrade_request request;
+  error_code ec;
+};
+
+// Reads the HTTP upgrade request from a freshly accepted TCP socket and completes the handshake.
+awaitable<accept_result> accept_websocket(asio::ip::tcp::socket socket, socket_limits limits);
+
+}  // namespace mb::net

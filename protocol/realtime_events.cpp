@@ -1,0 +1,242 @@
+#include "protocol/realtime_events.hpp"
+
+#include <boost/json.hpp>
+
+namespace mb::protocol {
+namespace {
+
+using type = realtime_event_type;
+
+struct type_entry {
+  std::string_view name;
+  type t;
+};
+
+// Ordered by frequency on a live call: deltas first.
+constexpr type_entry type_names[] = {
+    {"response.output_audio.delta", type::output_audio_delta},
+    {"response.output_audio_transcript.delta", type::output_audio_transcript_delta},
+    {"conversation.item.input_audio_transcription.delta", type::input_transcription_delta},
+    {"input_audio_buffer.speech_started", type::speech_started},
+    {"input_audio_buffer.speech_stopped", type::speech_stopped},
+    {"input_audio_buffer.committed", type::input_audio_committed},
+    {"response.created", type::response_created},
+    {"response.done", type::response_done},
+    {"response.output_audio.done", type::output_audio_done},
+    {"response.output_audio_transcript.done", type::output_audio_transcript_done},
+    {"conversation.item.input_audio_transcription.completed", type::input_transcription_completed},
+    {"conversation.item.input_audio_transcription.failed", type::input_transcription_failed},
+    {"conversation.item.truncated", type::item_truncated},
+    {"session.created", type::session_created},
+    {"session.updated", type::session_updated},
+    {"error", type::error},
+    {"conversation.created", type::ignored},
+    {"conversation.item.added", type::ignored},
+    {"conversation.item.created", type::ignored},
+    {"conversation.item.done", type::ignored},
+    {"conversation.item.deleted", type::ignored},
+    {"conversation.item.retrieved", type::ignored},
+    {"conversation.item.input_audio_transcription.segment", type::ignored},
+    {"input_audio_buffer.cleared", type::ignored},
+    {"input_audio_buffer.timeout_triggered", type::ignored},
+    {"response.output_item.added", type::ignored},
+    {"response.output_item.done", type::ignored},
+    {"response.content_part.added", type::ignored},
+    {"response.content_part.done", type::ignored},
+    {"response.output_text.delta", type::ignored},
+    {"response.output_text.done", type::ignored},
+    {"response.function_call_arguments.delta", type::ignored},
+    {"response.function_call_arguments.done", type::ignored},
+    {"rate_limits.updated", type::ignored},
+};
+
+type type_from_name(std::string_view name) {
+  for (const auto& e : type_names)
+    if (e.name == name) return e.t;
+  return type::unknown;
+}
+
+template <class Obj>
+void optional_string(Obj&& obj, const char* key, std::string_view& out) {
+  std::string_view s;
+  if (!obj[key].get_string().get(s)) out = s;
+}
+
+template <class Obj>
+void optional_int(Obj&& obj, const char* key, std::int64_t& out) {
+  std::int64_t n = 0;
+  if (!obj[key].get_int64().get(n)) out = n;
+}
+
+template <class Obj>
+std::optional<parse_error> required_string(Obj&& obj, const char* key, std::string_view& out) {
+  auto field = obj[key];
+  if (field.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(key) + " is missing"};
+  if (field.get_string().get(out)) return parse_error{std::string(key) + " is not a string"};
+  return std::nullopt;
+}
+
+std::optional<parse_error> parse_session(simdjson::ondemand::object& root, realtime_event& out) {
+  simdjson::ondemand::object session, audio;
+  if (root["session"].get_object().get(session)) return parse_error{"session is missing"};
+  if (session["audio"].get_object().get(audio)) return std::nullopt;  // formats unknown: caller decides
+  simdjson::ondemand::object input, output;
+  if (!audio["input"].get_object().get(input)) {
+    simdjson::ondemand::object fmt;
+    if (!input["format"].get_object().get(fmt)) optional_string(fmt, "type", out.input_format);
+  }
+  if (!audio["output"].get_object().get(output)) {
+    simdjson::ondemand::object fmt;
+    if (!output["format"].get_object().get(fmt)) optional_string(fmt, "type", out.output_format);
+  }
+  return std::nullopt;
+}
+
+void parse_usage(simdjson::ondemand::object& response, token_usage& usage) {
+  simdjson::ondemand::object u;
+  if (response["usage"].get_object().get(u)) return;
+  optional_int(u, "total_tokens", usage.total_tokens);
+  optional_int(u, "input_tokens", usage.input_tokens);
+  optional_int(u, "output_tokens", usage.output_tokens);
+}
+
+}  // namespace
+
+std::optional<parse_error> realtime_parser::parse(std::string_view json, std::size_t capacity, realtime_event& out) {
+  out = realtime_event{};
+  simdjson::ondemand::document doc;
+  if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
+  simdjson::ondemand::object root;
+  if (doc.get_object().get(root)) return parse_error{"event is not a JSON object"};
+  if (auto e = required_string(root, "type", out.type_name)) return e;
+  out.type = type_from_name(out.type_name);
+
+  switch (out.type) {
+    case type::output_audio_delta:
+    case type::output_audio_transcript_delta:
+      if (auto e = required_string(root, "response_id", out.response_id)) return e;
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      optional_int(root, "content_index", out.content_index);
+      return required_string(root, "delta", out.delta);
+    case type::output_audio_done:
+      if (auto e = required_string(root, "response_id", out.response_id)) return e;
+      optional_int(root, "content_index", out.content_index);
+      return required_string(root, "item_id", out.item_id);
+    case type::output_audio_transcript_done:
+      if (auto e = required_string(root, "response_id", out.response_id)) return e;
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      optional_int(root, "content_index", out.content_index);
+      return required_string(root, "transcript", out.transcript);
+    case type::input_transcription_delta:
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      return required_string(root, "delta", out.delta);
+    case type::input_transcription_completed:
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      return required_string(root, "transcript", out.transcript);
+    case type::input_transcription_failed:
+    case type::input_audio_committed:
+      optional_string(root, "item_id", out.item_id);
+      return std::nullopt;
+    case type::speech_started:
+      optional_string(root, "item_id", out.item_id);
+      optional_int(root, "audio_start_ms", out.audio_start_ms);
+      return std::nullopt;
+    case type::speech_stopped:
+      optional_string(root, "item_id", out.item_id);
+      optional_int(root, "audio_end_ms", out.audio_end_ms);
+      return std::nullopt;
+    case type::item_truncated:
+      optional_string(root, "item_id", out.item_id);
+      optional_int(root, "audio_end_ms", out.audio_end_ms);
+      return std::nullopt;
+    case type::response_created: {
+      simdjson::ondemand::object response;
+      if (root["response"].get_object().get(response)) return parse_error{"response is missing"};
+      return required_string(response, "id", out.response_id);
+    }
+    case type::response_done: {
+      simdjson::ondemand::object response;
+      if (root["response"].get_object().get(response)) return parse_error{"response is missing"};
+      if (auto e = required_string(response, "id", out.response_id)) return e;
+      optional_string(response, "status", out.status);
+      parse_usage(response, out.usage);
+      return std::nullopt;
+    }
+    case type::session_created:
+    case type::session_updated:
+      return parse_session(root, out);
+    case type::error: {
+      simdjson::ondemand::object err;
+      if (root["error"].get_object().get(err)) return parse_error{"error object is missing"};
+      optional_string(err, "type", out.error.type);
+      optional_string(err, "code", out.error.code);
+      optional_string(err, "message", out.error.message);
+      optional_string(err, "param", out.error.param);
+      optional_string(err, "event_id", out.error.event_id);
+      return std::nullopt;
+    }
+    case type::ignored:
+    case type::unknown:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string build_session_update(const session_config& config) {
+  namespace json = boost::json;
+  json::object input{{"format", {{"type", "audio/pcmu"}}}};
+  switch (config.turn_detection) {
+    case turn_detection_type::server_vad:
+      input["turn_detection"] = {{"type", "server_vad"},
+                                 {"threshold", config.vad_threshold},
+                                 {"prefix_padding_ms", config.vad_prefix_padding_ms},
+                                 {"silence_duration_ms", config.vad_silence_duration_ms},
+                                 {"create_response", config.vad_create_response},
+                                 {"interrupt_response", config.vad_interrupt_response}};
+      break;
+    case turn_detection_type::semantic_vad:
+      input["turn_detection"] = {{"type", "semantic_vad"},
+                                 {"eagerness", config.vad_eagerness},
+                                 {"create_response", config.vad_create_response},
+                                 {"interrupt_response", config.vad_interrupt_response}};
+      break;
+    case turn_detection_type::none:
+      input["turn_detection"] = nullptr;
+      break;
+  }
+  if (config.transcription_model.empty())
+    input["transcription"] = nullptr;
+  else
+    input["transcription"] = {{"model", config.transcription_model}};
+
+  json::object output{{"format", {{"type", "audio/pcmu"}}}};
+  if (!config.voice.empty()) output["voice"] = config.voice;
+
+  json::object session{{"type", "realtime"},
+                       {"output_modalities", json::array{"audio"}},
+                       {"audio", {{"input", std::move(input)}, {"output", std::move(output)}}}};
+  if (!config.instructions.empty()) session["instructions"] = config.instructions;
+  return json::serialize(json::object{
+      {"type", "session.update"}, {"event_id", session_update_event_id}, {"session", std::move(session)}});
+}
+
+void build_input_audio_append(std::string& out, std::string_view payload_b64) {
+  out.append(R"({"type":"input_audio_buffer.append","audio":")").append(payload_b64).append(R"("})");
+}
+
+std::string build_item_truncate(std::string_view item_id, std::int64_t content_index, std::int64_t audio_end_ms) {
+  return boost::json::serialize(boost::json::object{{"type", "conversation.item.truncate"},
+                                                    {"item_id", item_id},
+                                                    {"content_index", content_index},
+                                                    {"audio_end_ms", audio_end_ms}});
+}
+
+std::string build_response_create(std::string_view instructions) {
+  boost::json::object event{{"type", "response.create"}};
+  if (!instructions.empty()) event["response"] = {{"instructions", instructions}};
+  return boost::json::serialize(event);
+}
+
+std::string build_response_cancel() { return R"({"type":"response.cancel"})"; }
+
+}  // namespace mb::protocol

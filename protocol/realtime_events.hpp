@@ -1,0 +1,106 @@
+#pragma once
+// OpenAI Realtime GA over WebSocket (protocols.md A2–A8): parsing server events, building client events.
+//
+// Parsed string_views point into the parser's buffers and the caller's input; they die at the next parse.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "protocol/parse_error.hpp"
+
+namespace mb::protocol {
+
+enum class realtime_event_type {
+  session_created,
+  session_updated,
+  error,
+  speech_started,
+  speech_stopped,
+  input_audio_committed,
+  input_transcription_delta,
+  input_transcription_completed,
+  input_transcription_failed,
+  response_created,
+  output_audio_delta,
+  output_audio_done,
+  output_audio_transcript_delta,
+  output_audio_transcript_done,
+  response_done,
+  item_truncated,
+  ignored,  // a known event the bridge has no use for (rate_limits.updated, conversation.item.added, …)
+  unknown,
+};
+
+struct token_usage {
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  std::int64_t total_tokens = 0;
+};
+
+struct realtime_error {
+  std::string_view type;
+  std::string_view code;
+  std::string_view message;
+  std::string_view param;
+  std::string_view event_id;  // the client event that caused it, when known
+};
+
+struct realtime_event {
+  realtime_event_type type = realtime_event_type::unknown;
+  std::string_view type_name;
+  std::string_view response_id;
+  std::string_view item_id;
+  std::int64_t content_index = 0;
+  std::string_view delta;       // audio (base64) or transcript text, by type
+  std::string_view transcript;  // *.done / *.completed
+  std::int64_t audio_start_ms = 0;
+  std::int64_t audio_end_ms = 0;
+  std::string_view input_format;   // session.*: audio.input.format.type
+  std::string_view output_format;  // session.*: audio.output.format.type
+  std::string_view status;         // response.done: completed|cancelled|failed|incomplete
+  token_usage usage;               // response.done
+  realtime_error error;
+};
+
+class realtime_parser {
+ public:
+  // `json` must be followed by at least simdjson::SIMDJSON_PADDING readable bytes.
+  std::optional<parse_error> parse(std::string_view json, std::size_t capacity, realtime_event& out);
+
+ private:
+  simdjson::ondemand::parser parser_{64u << 20};
+};
+
+enum class turn_detection_type { server_vad, semantic_vad, none };
+
+struct session_config {
+  std::string instructions;
+  std::string voice;
+  std::string transcription_model;  // empty: no input transcription
+  turn_detection_type turn_detection = turn_detection_type::server_vad;
+  double vad_threshold = 0.5;
+  int vad_prefix_padding_ms = 300;
+  int vad_silence_duration_ms = 500;
+  std::string vad_eagerness = "auto";
+  bool vad_create_response = true;
+  bool vad_interrupt_response = true;
+};
+
+// The event_id we give session.update, so that an error about it is recognised as fatal.
+inline constexpr std::string_view session_update_event_id = "mb_session_update";
+
+// GA shape: session.type "realtime", audio/pcmu both ways (protocols.md A2).
+std::string build_session_update(const session_config& config);
+
+// Hot path: appends to `out`; payload must be valid base64 (checked by the caller), so no escaping.
+void build_input_audio_append(std::string& out, std::string_view payload_b64);
+
+std::string build_item_truncate(std::string_view item_id, std::int64_t content_index, std::int64_t audio_end_ms);
+std::string build_response_create(std::string_view instructions);  // empty: server defaults
+std::string build_response_cancel();
+
+}  // namespace mb::protocol

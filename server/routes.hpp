@@ -1,0 +1,42 @@
+#pragma once
+// HTTP request → response for everything that is not a WebSocket: the voice webhook, health.
+// Free of Beast so it compiles fast; server/http_server.cpp adapts Beast messages to these types.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/server_context.hpp"
+
+namespace mb::server {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct http_request_view {
+  std::string_view method;  // "GET", "POST", …
+  std::string_view target;  // path and query as received
+  std::string_view body;
+  const header_list& headers;
+  std::string_view peer_address;
+  [[nodiscard]] std::string_view header(std::string_view name) const;  // case-insensitive, "" when absent
+  [[nodiscard]] std::string_view path() const { return target.substr(0, target.find('?')); }
+  [[nodiscard]] std::string_view query() const {
+    const auto q = target.find('?');
+    return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  }
+};
+
+struct http_reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  header_list headers;
+};
+
+http_reply handle_request(server_context& ctx, const http_request_view& request);
+
+// True when the peer may set X-Forwarded-* (TRUSTED_PROXIES).
+bool is_trusted_proxy(const config::settings& settings, std::string_view peer_address);
+
+}  // namespace mb::server

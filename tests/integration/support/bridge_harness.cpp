@@ -1,0 +1,116 @@
+#include "tests/integration/support/bridge_harness.hpp"
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "tools/realtime_sim/audio_pattern.hpp"
+
+namespace mb::test {
+
+void recording_sink::publish(const bridge::call_identity& call, const call::call_event& event) {
+  std::lock_guard lock(mutex_);
+  events_.push_back({call, event});
+}
+
+void recording_sink::call_ended(const bridge::call_identity& call, const bridge::call_summary& summary) {
+  std::lock_guard lock(mutex_);
+  ended_.emplace_back(call, summary);
+}
+
+std::vector<recording_sink::entry> recording_sink::events() const {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
+
+std::vector<std::pair<bridge::call_identity, bridge::call_summary>> recording_sink::ended() const {
+  std::lock_guard lock(mutex_);
+  return ended_;
+}
+
+namespace {
+std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> ring() {
+  static auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096);
+  return sink;
+}
+}  // namespace
+
+log_capture::log_capture() {
+  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  stderr_sink->set_level(spdlog::level::warn);
+  auto logger = std::make_shared<spdlog::logger>("test", spdlog::sinks_init_list{ring(), stderr_sink});
+  logger->set_level(spdlog::level::info);
+  ring()->set_pattern("%l %v");
+  spdlog::set_default_logger(logger);
+}
+
+log_capture::~log_capture() = default;
+
+std::vector<std::string> log_capture::lines() const { return ring()->last_formatted(); }
+
+bool log_capture::contains(std::string_view needle) const {
+  for (const auto& l : lines())
+    if (l.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+bridge_harness::bridge_harness(harness_options options) {
+  simulator_ = std::make_unique<tools::sim::realtime_simulator>(sim_ioc_, options.simulator);
+  const auto sim_port = simulator_->listen("127.0.0.1", 0);
+  sim_thread_ = std::thread([this] { sim_ioc_.run(); });
+
+  settings_.listen_host = "127.0.0.1";
+  bridge_.upstream_url = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime?model=gpt-realtime";
+  bridge_.upstream_headers = {{"Authorization", "Bearer test-key"}};
+  bridge_.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
+  bridge_.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
+  bridge_.upstream_connect_timeout_ms = 5000;
+  bridge_.session_update_timeout_ms = 5000;
+  bridge_.registry = &registry_;
+  bridge_.events = &events_;
+  std::string error;
+  bridge_.tls = net::tls_client_context::create("", error);
+  if (options.tweak) options.tweak(settings_, bridge_);
+
+  pool_ = std::make_unique<server::io_pool>(options.server_threads);
+  ctx_ = std::make_unique<server::server_context>(settings_, bridge_, registry_);
+  server_ = std::make_unique<server::http_server>(*pool_, *ctx_);
+  port_ = server_->listen("127.0.0.1", 0);
+  // Twilio must be sent to a plain ws:// URL here: there is no TLS proxy in front.
+  if (settings_.public_url.empty()) settings_.public_url = "http://127.0.0.1:" + std::to_string(port_);
+  server_thread_ = std::thread([this] { pool_->run(); });
+}
+
+bridge_harness::~bridge_harness() {
+  server_->close();
+  registry_.stop_all();
+  pool_->stop();
+  server_thread_.join();
+  simulator_->stop();
+  sim_ioc_.stop();
+  sim_thread_.join();
+}
+
+std::string bridge_harness::webhook_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/voice"; }
+
+tools::twilio::call_options bridge_harness::call(std::vector<tools::twilio::audio_segment> script) const {
+  tools::twilio::call_options o;
+  o.webhook_url = webhook_url();
+  o.script = std::move(script);
+  o.timeout_ms = 20000;
+  return o;
+}
+
+std::vector<tools::twilio::call_report> bridge_harness::run(std::vector<tools::twilio::call_options> calls,
+                                                           int timeout_ms) {
+  return tools::twilio::run_calls(std::move(calls), timeout_ms, 1);
+}
+
+std::string assistant_audio(std::uint32_t response_index, std::size_t bytes) {
+  std::string out(bytes, '\0');
+  for (std::size_t i = 0; i < bytes; ++i)
+    out[i] = static_cast<char>(tools::sim::assistant_audio_byte(response_index, i));
+  return out;
+}
+
+}  // namespace mb::test

@@ -1,0 +1,392 @@
+#include "config/settings.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace cfg = mb::config;
+
+namespace {
+
+// Distinctive enough that a substring search cannot match anything else by accident.
+const std::string api_key = "sk-test-DO-NOT-LEAK-7f3a9c";
+
+cfg::settings loaded(const std::vector<std::string>& args, const cfg::env_map& env) {
+  auto r = cfg::load(args, env);
+  INFO((r.error ? r.error->variable + ": " + r.error->problem : std::string()));
+  REQUIRE(r.value);
+  REQUIRE_FALSE(r.error);
+  return *r.value;
+}
+
+cfg::load_error failed(const std::vector<std::string>& args, const cfg::env_map& env) {
+  auto r = cfg::load(args, env);
+  REQUIRE_FALSE(r.value);
+  REQUIRE(r.error);
+  return *r.error;
+}
+
+// A file under the temp directory, removed when the test ends.
+struct temp_file {
+  std::filesystem::path path;
+  explicit temp_file(const std::string& contents) {
+    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    path = std::filesystem::temp_directory_path() / ("mb_settings_test_" + std::to_string(stamp) + ".txt");
+    std::ofstream(path, std::ios::binary) << contents;
+  }
+  ~temp_file() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+  temp_file(const temp_file&) = delete;
+  temp_file& operator=(const temp_file&) = delete;
+};
+
+}  // namespace
+
+TEST_CASE("empty environment gives the documented defaults", "[config]") {
+  const auto s = loaded({}, {});
+  const cfg::settings d;
+  CHECK(s.listen_host == "0.0.0.0");
+  CHECK(s.port == 8080);
+  CHECK(s.public_url.empty());
+  CHECK(s.trusted_proxies.empty());
+  CHECK(s.worker_threads == 0);
+  CHECK(s.openai_api_key.empty());
+  CHECK(s.openai_realtime_url == "wss://api.openai.com/v1/realtime");
+  CHECK(s.openai_model == "gpt-realtime");
+  CHECK(s.openai_voice == "marin");
+  CHECK(s.instructions == d.instructions);
+  CHECK(s.vad.type == cfg::vad_type::server_vad);
+  CHECK(s.vad.threshold == 0.5);
+  CHECK(s.vad.prefix_padding_ms == 300);
+  CHECK(s.vad.silence_duration_ms == 500);
+  CHECK(s.vad.eagerness == "auto");
+  CHECK(s.vad.create_response);
+  CHECK(s.vad.interrupt_response);
+  CHECK(s.transcription_model == "gpt-4o-mini-transcribe");
+  CHECK(s.greeting.empty());
+  CHECK(s.webhook_say.empty());
+  CHECK(s.upstream_ca_file.empty());
+  CHECK(s.pacing_lead_ms == 300);
+  CHECK(s.pre_connect_buffer_ms == 2000);
+  CHECK(s.max_call_duration_s == 4 * 3600);
+  CHECK(s.log_level == "info");
+  CHECK(s.log_fmt == cfg::log_format::text);
+}
+
+TEST_CASE("environment values are applied", "[config]") {
+  const auto s = loaded({}, {{"LISTEN_HOST", "127.0.0.1"},
+                             {"PORT", "9000"},
+                             {"PUBLIC_URL", "https://bridge.example.com/"},
+                             {"WORKER_THREADS", "4"},
+                             {"OPENAI_API_KEY", api_key},
+                             {"OPENAI_REALTIME_URL", "ws://127.0.0.1:9999/v1/realtime"},
+                             {"OPENAI_MODEL", "gpt-realtime-mini"},
+                             {"OPENAI_VOICE", "cedar"},
+                             {"INSTRUCTIONS", "Be brief."},
+                             {"VAD_TYPE", "semantic_vad"},
+                             {"VAD_THRESHOLD", "0.75"},
+                             {"VAD_PREFIX_PADDING_MS", "100"},
+                             {"VAD_SILENCE_DURATION_MS", "800"},
+                             {"VAD_EAGERNESS", "high"},
+                             {"VAD_CREATE_RESPONSE", "no"},
+                             {"VAD_INTERRUPT_RESPONSE", "0"},
+                             {"TRANSCRIPTION_MODEL", ""},
+                             {"GREETING", "Greet the caller."},
+                             {"WEBHOOK_SAY", "Connecting you now."},
+                             {"UPSTREAM_CONNECT_TIMEOUT_MS", "5000"},
+                             {"SESSION_UPDATE_TIMEOUT_MS", "3000"},
+                             {"PACING_LEAD_MS", "0"},
+                             {"PRE_CONNECT_BUFFER_MS", "500"},
+                             {"MAX_CALL_DURATION_S", "600"},
+                             {"LOG_LEVEL", "debug"},
+                             {"LOG_FORMAT", "json"},
+                             {"UNRELATED", "ignored"}});
+  CHECK(s.listen_host == "127.0.0.1");
+  CHECK(s.port == 9000);
+  CHECK(s.public_url == "https://bridge.example.com");
+  CHECK(s.worker_threads == 4);
+  CHECK(s.openai_api_key.reveal() == api_key);
+  CHECK(s.openai_realtime_url == "ws://127.0.0.1:9999/v1/realtime");
+  CHECK(s.openai_model == "gpt-realtime-mini");
+  CHECK(s.openai_voice == "cedar");
+  CHECK(s.instructions == "Be brief.");
+  CHECK(s.vad.type == cfg::vad_type::semantic_vad);
+  CHECK(s.vad.threshold == 0.75);
+  CHECK(s.vad.prefix_padding_ms == 100);
+  CHECK(s.vad.silence_duration_ms == 800);
+  CHECK(s.vad.eagerness == "high");
+  CHECK_FALSE(s.vad.create_response);
+  CHECK_FALSE(s.vad.interrupt_response);
+  CHECK(s.transcription_model.empty());
+  CHECK(s.greeting == "Greet the caller.");
+  CHECK(s.webhook_say == "Connecting you now.");
+  CHECK(s.upstream_connect_timeout_ms == 5000);
+  CHECK(s.session_update_timeout_ms == 3000);
+  CHECK(s.pacing_lead_ms == 0);
+  CHECK(s.pre_connect_buffer_ms == 500);
+  CHECK(s.max_call_duration_s == 600);
+  CHECK(s.log_level == "debug");
+  CHECK(s.log_fmt == cfg::log_format::json);
+}
+
+TEST_CASE("flags override the environment in both spellings", "[config]") {
+  const cfg::env_map env{{"PORT", "9000"}, {"LOG_LEVEL", "warn"}, {"VAD_CREATE_RESPONSE", "true"}};
+  const auto s = loaded({"--port", "9100", "--log-level=error", "--vad-create-response=No", "--greeting=a=b",
+                         "--webhook-say", ""},
+                        env);
+  CHECK(s.port == 9100);
+  CHECK(s.log_level == "error");
+  CHECK_FALSE(s.vad.create_response);
+  CHECK(s.greeting == "a=b");
+  CHECK(s.webhook_say.empty());
+  CHECK(loaded({"--port=9200"}, env).port == 9200);
+  CHECK(loaded({"--port", "1", "--port", "2"}, env).port == 2);
+  CHECK(loaded({}, env).port == 9000);
+}
+
+TEST_CASE("booleans accept true/false/1/0/yes/no", "[config]") {
+  for (const auto* yes : {"true", "1", "yes", "TRUE", "Yes"}) {
+    CHECK(loaded({"--vad-interrupt-response", yes}, {}).vad.interrupt_response);
+  }
+  for (const auto* no : {"false", "0", "no", "False", "NO"}) {
+    CHECK_FALSE(loaded({"--vad-interrupt-response", no}, {}).vad.interrupt_response);
+  }
+}
+
+TEST_CASE("every flag in the table is accepted", "[config]") {
+  for (const auto& info : cfg::setting_table()) {
+    CAPTURE(info.env);
+    CHECK(info.flag.starts_with("--"));
+    auto r = cfg::load({info.flag + "=" + (info.default_text == "(empty)" ? "" : info.default_text)}, {});
+    CHECK(r.value);
+  }
+}
+
+TEST_CASE("custom voices and public URL schemes", "[config]") {
+  CHECK(loaded({"--openai-voice=voice_1234abcd"}, {}).openai_voice == "voice_1234abcd");
+  CHECK(loaded({"--public-url=wss://x.example/base//"}, {}).public_url == "wss://x.example/base");
+  CHECK(loaded({"--public-url=http://localhost:8080"}, {}).public_url == "http://localhost:8080");
+}
+
+TEST_CASE("invalid values name the variable and the bad value", "[config]") {
+  struct bad {
+    const char* env;
+    const char* value;
+  };
+  const std::vector<bad> cases{
+      {"PORT", "0"},
+      {"PORT", "70000"},
+      {"PORT", "abc"},
+      {"PORT", ""},
+      {"PORT", "80x"},
+      {"PORT", "-1"},
+      {"PORT", "99999999999999999999999"},
+      {"LISTEN_HOST", ""},
+      {"PUBLIC_URL", "not a url"},
+      {"PUBLIC_URL", "example.com"},
+      {"PUBLIC_URL", "ftp://example.com"},
+      {"PUBLIC_URL", "https://example.com/?a=1"},
+      {"PUBLIC_URL", "https://example.com/#x"},
+      {"PUBLIC_URL", "https:///path"},
+      {"WORKER_THREADS", "257"},
+      {"WORKER_THREADS", "-1"},
+      {"OPENAI_REALTIME_URL", "https://api.openai.com/v1/realtime"},
+      {"OPENAI_REALTIME_URL", "wss//api.openai.com"},
+      {"OPENAI_REALTIME_URL", "wss:///v1/realtime"},
+      {"OPENAI_REALTIME_URL", "wss://exa mple.com"},
+      {"OPENAI_MODEL", ""},
+      {"OPENAI_VOICE", "bob"},
+      {"OPENAI_VOICE", "voice_"},
+      {"VAD_TYPE", "loud"},
+      {"VAD_THRESHOLD", "1.5"},
+      {"VAD_THRESHOLD", "-0.1"},
+      {"VAD_THRESHOLD", "nan"},
+      {"VAD_THRESHOLD", "half"},
+      {"VAD_PREFIX_PADDING_MS", "-5"},
+      {"VAD_SILENCE_DURATION_MS", "10001"},
+      {"VAD_EAGERNESS", "eager"},
+      {"VAD_CREATE_RESPONSE", "maybe"},
+      {"VAD_INTERRUPT_RESPONSE", "2"},
+      {"UPSTREAM_CA_FILE", "/nonexistent/ca.pem"},
+      {"UPSTREAM_CA_FILE", "/"},
+      {"UPSTREAM_CONNECT_TIMEOUT_MS", "0"},
+      {"SESSION_UPDATE_TIMEOUT_MS", "ten"},
+      {"PACING_LEAD_MS", "10001"},
+      {"PRE_CONNECT_BUFFER_MS", "-1"},
+      {"MAX_CALL_DURATION_S", "0"},
+      {"LOG_LEVEL", "verbose"},
+      {"LOG_LEVEL", "INFO"},
+      {"LOG_FORMAT", "xml"},
+      {"INSTRUCTIONS_FILE", "/nonexistent/instructions.txt"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.env, c.value);
+    const auto e = failed({}, {{c.env, c.value}, {"OPENAI_API_KEY", api_key}});
+    CHECK(e.variable == c.env);
+    CHECK_FALSE(e.problem.empty());
+    CHECK(e.problem.find('\n') == std::string::npos);
+    CHECK(e.problem.find(api_key) == std::string::npos);
+    if (*c.value != '\0') CHECK(e.problem.find(c.value) != std::string::npos);
+  }
+}
+
+TEST_CASE("flag values are validated like environment values", "[config]") {
+  CHECK(failed({"--port=70000"}, {}).variable == "PORT");
+  CHECK(failed({"--log-format", "xml"}, {}).variable == "LOG_FORMAT");
+}
+
+TEST_CASE("unknown flags, stray arguments and missing values are errors", "[config]") {
+  auto e = failed({"--bogus", "1"}, {});
+  CHECK(e.variable == "--bogus");
+  CHECK(e.problem.find("--bogus") != std::string::npos);
+
+  CHECK(failed({"--bogus=1"}, {}).variable == "--bogus");
+  CHECK(failed({"-p"}, {}).variable == "-p");
+
+  e = failed({"--port"}, {});
+  CHECK(e.variable == "PORT");
+  CHECK(e.problem.find("--port") != std::string::npos);
+
+  e = failed({api_key}, {});
+  CHECK(e.problem.find(api_key) == std::string::npos);
+  CHECK(e.variable.find(api_key) == std::string::npos);
+}
+
+TEST_CASE("informational flags", "[config]") {
+  CHECK(cfg::load({"--help"}, {}).show_help);
+  CHECK(cfg::load({"-h"}, {}).show_help);
+  CHECK(cfg::load({"--version"}, {}).show_version);
+  CHECK(cfg::load({"--print-config-markdown"}, {}).print_config_markdown);
+  const auto plain = cfg::load({}, {});
+  CHECK_FALSE(plain.show_help);
+  CHECK_FALSE(plain.show_version);
+  CHECK_FALSE(plain.print_config_markdown);
+
+  // --help must work even when the configuration it would explain is broken.
+  const auto r = cfg::load({"--help", "--bogus"}, {{"PORT", "abc"}});
+  CHECK(r.show_help);
+  CHECK_FALSE(r.error);
+}
+
+TEST_CASE("the API key is never echoed", "[config]") {
+  const std::vector<std::string> malformed{api_key + " ", api_key + "\n", "sk-with space-" + api_key};
+  for (const auto& key : malformed) {
+    const auto e = failed({}, {{"OPENAI_API_KEY", key}});
+    CHECK(e.variable == "OPENAI_API_KEY");
+    CHECK(e.problem.find(api_key) == std::string::npos);
+  }
+
+  const auto via_flag = failed({"--openai-api-key=" + api_key + " x"}, {});
+  CHECK(via_flag.variable == "OPENAI_API_KEY");
+  CHECK(via_flag.problem.find(api_key) == std::string::npos);
+
+  // A mistyped flag name must not drag the key into the message.
+  const auto typo = failed({"--openai-apikey=" + api_key}, {});
+  CHECK(typo.variable == "--openai-apikey");
+  CHECK(typo.problem.find(api_key) == std::string::npos);
+
+  // Another variable failing while the key is set.
+  const auto other = failed({"--openai-api-key", api_key}, {{"PORT", "abc"}});
+  CHECK(other.variable == "PORT");
+  CHECK(other.problem.find(api_key) == std::string::npos);
+
+  CHECK(cfg::help_text().find(api_key) == std::string::npos);
+  CHECK(cfg::markdown_table().find(api_key) == std::string::npos);
+
+  std::ostringstream printed;
+  printed << loaded({"--openai-api-key", api_key}, {}).openai_api_key;
+  CHECK(printed.str() == "***");
+}
+
+TEST_CASE("only the API key is marked secret", "[config]") {
+  for (const auto& info : cfg::setting_table()) {
+    CAPTURE(info.env);
+    CHECK(info.secret == (info.env == "OPENAI_API_KEY"));
+  }
+}
+
+TEST_CASE("INSTRUCTIONS_FILE replaces the instructions", "[config]") {
+  const temp_file file("You are a pirate.\nSpeak like one.\n\n");
+  const auto s = loaded({}, {{"INSTRUCTIONS_FILE", file.path.string()}});
+  CHECK(s.instructions == "You are a pirate.\nSpeak like one.");
+
+  // An empty INSTRUCTIONS (as compose files often pass) does not conflict with the file.
+  CHECK(loaded({"--instructions-file", file.path.string()}, {{"INSTRUCTIONS", ""}}).instructions ==
+        "You are a pirate.\nSpeak like one.");
+}
+
+TEST_CASE("INSTRUCTIONS and INSTRUCTIONS_FILE are mutually exclusive", "[config]") {
+  const temp_file file("From a file.");
+  auto e = failed({}, {{"INSTRUCTIONS", "Inline."}, {"INSTRUCTIONS_FILE", file.path.string()}});
+  CHECK(e.variable == "INSTRUCTIONS_FILE");
+  CHECK(e.problem.find("INSTRUCTIONS") != std::string::npos);
+
+  e = failed({"--instructions=Inline."}, {{"INSTRUCTIONS_FILE", file.path.string()}});
+  CHECK(e.variable == "INSTRUCTIONS_FILE");
+}
+
+TEST_CASE("UPSTREAM_CA_FILE must be readable", "[config]") {
+  const temp_file file("-----BEGIN CERTIFICATE-----\n");
+  CHECK(loaded({}, {{"UPSTREAM_CA_FILE", file.path.string()}}).upstream_ca_file == file.path.string());
+}
+
+TEST_CASE("TRUSTED_PROXIES is a comma-separated list of networks", "[config]") {
+  const auto s = loaded({}, {{"TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,fd00::/8,"}});
+  REQUIRE(s.trusted_proxies.size() == 3);
+  CHECK(s.trusted_proxies[0].contains("10.1.2.3"));
+  CHECK(s.trusted_proxies[1].contains("127.0.0.1"));
+  CHECK_FALSE(s.trusted_proxies[1].contains("127.0.0.2"));
+  CHECK(s.trusted_proxies[2].contains("fd12::1"));
+
+  const auto e = failed({}, {{"TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.300"}});
+  CHECK(e.variable == "TRUSTED_PROXIES");
+  CHECK(e.problem.find("10.0.0.300") != std::string::npos);
+  CHECK(failed({"--trusted-proxies=1.2.3.4/33"}, {}).variable == "TRUSTED_PROXIES");
+}
+
+TEST_CASE("help and the Markdown table list every setting", "[config]") {
+  const auto help = cfg::help_text();
+  const auto table = cfg::markdown_table();
+  CHECK(help.starts_with("Usage: mediabridge"));
+  for (const auto* flag : {"--help", "--version", "--print-config-markdown"}) {
+    CHECK(help.find(flag) != std::string::npos);
+  }
+  CHECK(table.starts_with("| Variable | Flag | Default | Meaning |\n"));
+  for (const auto& info : cfg::setting_table()) {
+    CAPTURE(info.env);
+    CHECK(help.find(info.flag + " ") != std::string::npos);
+    CHECK(help.find("env " + info.env + ",") != std::string::npos);
+    CHECK(table.find("| `" + info.env + "` | `" + info.flag + "` |") != std::string::npos);
+    CHECK_FALSE(info.meaning.empty());
+    CHECK_FALSE(info.default_text.empty());
+  }
+  CHECK(help.find("default 8080") != std::string::npos);
+  // One header, one separator, one row per setting.
+  CHECK(static_cast<std::size_t>(std::count(table.begin(), table.end(), '\n')) ==
+        cfg::setting_table().size() + 2);
+}
+
+TEST_CASE("docs/configuration.md matches the settings table", "[config]") {
+  const std::string begin_marker = "<!-- settings-table:begin -->\n";
+  const std::string end_marker = "<!-- settings-table:end -->";
+  std::ifstream in(std::string(MB_SOURCE_DIR) + "/docs/configuration.md", std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  const std::string doc = contents.str();
+  const auto begin = doc.find(begin_marker);
+  const auto end = doc.find(end_marker);
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  REQUIRE(begin < end);
+  const std::string embedded = doc.substr(begin + begin_marker.size(), end - begin - begin_marker.size());
+  INFO(
+      "docs/configuration.md is out of date; regenerate the table between the markers with "
+      "`mediabridge --print-config-markdown`.");
+  CHECK(embedded == cfg::markdown_table());
+}

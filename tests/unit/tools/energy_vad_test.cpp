@@ -1,0 +1,83 @@
+// tools/realtime_sim/energy_vad.hpp: the simulator's server-VAD stand-in (pure, header-only).
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <vector>
+
+#include "codec/g711.hpp"
+#include "tools/realtime_sim/energy_vad.hpp"
+
+namespace {
+
+namespace sim = mb::tools::sim;
+
+std::vector<std::uint8_t> tone(int ms, double amplitude) {
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(ms) * 8);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = mb::codec::linear_to_ulaw(static_cast<std::int16_t>(
+        std::lround(amplitude * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / 8000))));
+  return out;
+}
+
+std::vector<std::uint8_t> silence(int ms) {
+  return std::vector<std::uint8_t>(static_cast<std::size_t>(ms) * 8, mb::codec::ulaw_silence);
+}
+
+struct recorder {
+  std::vector<std::int64_t> starts;
+  std::vector<std::int64_t> stops;
+  void feed(sim::energy_vad& vad, const std::vector<std::uint8_t>& audio) {
+    vad.push(audio, false, [this](std::int64_t ms) { starts.push_back(ms); },
+             [this](std::int64_t ms) { stops.push_back(ms); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("energy VAD: a turn starts at its first loud window and stops after the silence duration",
+          "[tools][energy_vad]") {
+  sim::energy_vad vad;
+  vad.configure(sim::vad_params{});  // threshold 0.5 → -35 dBFS, silence 500 ms
+  recorder r;
+  r.feed(vad, silence(300));
+  r.feed(vad, tone(500, 10000));
+  CHECK(r.starts == std::vector<std::int64_t>{300});
+  CHECK(vad.speaking());
+  r.feed(vad, silence(480));
+  CHECK(r.stops.empty());
+  r.feed(vad, silence(20));
+  CHECK(r.stops == std::vector<std::int64_t>{1300});
+  CHECK_FALSE(vad.speaking());
+}
+
+TEST_CASE("energy VAD: the threshold sets the level", "[tools][energy_vad]") {
+  const auto quiet = tone(200, 100);  // about -53 dBFS RMS
+  sim::vad_params p;
+  sim::energy_vad normal;
+  normal.configure(p);
+  recorder a;
+  a.feed(normal, quiet);
+  CHECK(a.starts.empty());
+
+  p.threshold = 0.0;  // -60 dBFS
+  sim::energy_vad sensitive;
+  sensitive.configure(p);
+  recorder b;
+  b.feed(sensitive, quiet);
+  CHECK(b.starts == std::vector<std::int64_t>{0});
+}
+
+TEST_CASE("energy VAD: time runs while detection is off", "[tools][energy_vad]") {
+  sim::energy_vad vad;
+  vad.configure(std::nullopt);
+  recorder r;
+  r.feed(vad, tone(1000, 10000));
+  CHECK(r.starts.empty());
+  vad.skip(8 * 500);  // 500 ms the detector cannot hear
+  vad.configure(sim::vad_params{});
+  r.feed(vad, tone(100, 10000));
+  CHECK(r.starts == std::vector<std::int64_t>{1500});
+}

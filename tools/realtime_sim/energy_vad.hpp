@@ -1,0 +1,94 @@
+#pragma once
+// Energy-based stand-in for the service's server VAD, over G.711 audio at 8 kHz (8 bytes = 1 ms).
+//
+// The audio is cut into 20 ms windows (160 samples) counted from the first byte the session ever
+// received; audio the detector cannot hear (VAD off, or 24 kHz PCM) only advances the clock. A window is speech when its RMS reaches the level
+//     level_dbfs = -60 + 50 · threshold    (threshold 0 → -60 dBFS, 0.5 → -35 dBFS, 1 → -10 dBFS)
+// so room noise of a phone line (below -50 dBFS) stays silent at the default threshold and a
+// normal voice (-30…-15 dBFS) is speech. Speech starts at the first speech window; it stops when
+// the silence since the last speech window reaches silence_duration_ms. Prefix padding is applied
+// by the caller. Times are ms of audio since the session's first byte.
+//
+// @par Thread Safety
+// Not thread-safe; one instance per session.
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "codec/g711.hpp"
+#include "tools/realtime_sim/session_config.hpp"
+
+namespace mb::tools::sim {
+
+class energy_vad {
+ public:
+  static constexpr std::uint32_t window_samples = 160;  // 20 ms at 8 kHz
+  static constexpr std::int64_t window_ms = 20;
+
+  // nullopt switches detection off (time still advances).
+  void configure(const std::optional<vad_params>& p) {
+    enabled_ = p.has_value();
+    if (!p) return reset();
+    const double level = 32768.0 * std::pow(10.0, (-60.0 + 50.0 * p->threshold) / 20.0);
+    level_sq_ = level * level;
+    silence_duration_ms_ = p->silence_duration_ms;
+  }
+
+  // Forgets a speech turn in progress (buffer cleared or committed by hand); time keeps running.
+  void reset() noexcept {
+    speaking_ = false;
+    silence_ms_ = 0;
+  }
+
+  // Advances the clock by audio that is not analysed, in 8 kHz samples.
+  void skip(std::uint64_t samples) noexcept {
+    samples_ += samples;
+    sum_sq_ = 0;
+    fill_ = 0;
+  }
+
+  [[nodiscard]] bool speaking() const noexcept { return speaking_; }
+
+  // Feeds G.711 codes (μ-law, or A-law when `alaw`). Calls on_start(window_start_ms) and
+  // on_stop(end_ms) as turns begin and end; end_ms includes the silence that ended the turn.
+  template <class OnStart, class OnStop>
+  void push(std::span<const std::uint8_t> codes, bool alaw, OnStart&& on_start, OnStop&& on_stop) {
+    if (!enabled_) return skip(codes.size());
+    for (const std::uint8_t code : codes) {
+      const std::int32_t s = alaw ? codec::alaw_to_linear(code) : codec::ulaw_to_linear(code);
+      sum_sq_ += static_cast<std::uint64_t>(s * s);
+      ++samples_;
+      if (++fill_ < window_samples) continue;
+      const bool speech = static_cast<double>(sum_sq_) / window_samples >= level_sq_;
+      const auto end_ms = static_cast<std::int64_t>(samples_ / 8);
+      sum_sq_ = 0;
+      fill_ = 0;
+      if (!speaking_) {
+        if (speech) {
+          speaking_ = true;
+          silence_ms_ = 0;
+          on_start(end_ms - window_ms);
+        }
+      } else if (speech) {
+        silence_ms_ = 0;
+      } else if ((silence_ms_ += window_ms) >= silence_duration_ms_) {
+        speaking_ = false;
+        on_stop(end_ms);
+      }
+    }
+  }
+
+ private:
+  double level_sq_ = 0.0;
+  std::int64_t silence_duration_ms_ = 500;
+  std::uint64_t sum_sq_ = 0;
+  std::uint32_t fill_ = 0;
+  std::uint64_t samples_ = 0;  // 8 kHz samples since the session's first byte
+  std::int64_t silence_ms_ = 0;
+  bool speaking_ = false;
+  bool enabled_ = false;
+};
+
+}  // namespace mb::tools::sim

@@ -1,0 +1,116 @@
+// mediabridge-realtime-sim: the Realtime GA simulator as a standalone loopback server, for demos
+// and load tests without an API key. Point the bridge at ws://127.0.0.1:<port>/v1/realtime.
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "tools/realtime_sim/realtime_simulator.hpp"
+
+namespace {
+
+namespace asio = mb::asio;
+namespace sim = mb::tools::sim;
+
+constexpr std::string_view usage = R"(usage: mediabridge-realtime-sim [options]
+  --host ADDR                   loopback address to listen on (default 127.0.0.1)
+  --port N                      port, 0 = ephemeral (default 8765)
+  --threads N                   io_context threads (default 1)
+  --speed X                     audio sent X times faster than real time (default 4)
+  --response-ms N               audio per assistant item in ms (default 2000)
+  --chunk-bytes N               μ-law bytes per audio delta (default 800 = 100 ms)
+  --items N                     audio items per response (default 1)
+  --first-audio-delay-ms N      extra delay before an item's first delta (default 0)
+  --late-deltas N               deltas still sent after a cancel (default 0)
+  --force-output-format TYPE    announce this output format in session.updated (e.g. audio/pcm)
+  --session-updated-delay-ms N  delay session.updated (default 0)
+  --record                      keep per-session audio and event records (memory grows per call)
+)";
+
+[[noreturn]] void fail(const std::string& message) {
+  std::fprintf(stderr, "mediabridge-realtime-sim: %s\n%.*s", message.c_str(), static_cast<int>(usage.size()),
+               usage.data());
+  std::exit(2);
+}
+
+template <class T>
+T number(std::string_view flag, std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    fail("invalid value for " + std::string(flag) + ": " + std::string(text));
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8765;
+  unsigned threads = 1;
+  sim::simulator_options options;
+  options.record_audio = false;
+  options.record_events = false;
+  options.log_sessions = true;
+
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view flag = args[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fwrite(usage.data(), 1, usage.size(), stdout);
+      return 0;
+    }
+    if (flag == "--record") {
+      options.record_audio = options.record_events = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) fail("missing value for " + std::string(flag));
+    const std::string_view value = args[++i];
+    if (flag == "--host") host = value;
+    else if (flag == "--port") port = number<std::uint16_t>(flag, value);
+    else if (flag == "--threads") threads = number<unsigned>(flag, value);
+    else if (flag == "--speed") options.speed = number<double>(flag, value);
+    else if (flag == "--response-ms") options.response_ms = number<std::uint32_t>(flag, value);
+    else if (flag == "--chunk-bytes") options.chunk_bytes = number<std::uint32_t>(flag, value);
+    else if (flag == "--items") options.audio_items_per_response = number<std::uint32_t>(flag, value);
+    else if (flag == "--first-audio-delay-ms") options.first_audio_delay_ms = number<std::uint32_t>(flag, value);
+    else if (flag == "--late-deltas") options.late_deltas_after_cancel = number<std::uint32_t>(flag, value);
+    else if (flag == "--force-output-format") options.force_output_format = value;
+    else if (flag == "--session-updated-delay-ms") options.session_updated_delay_ms = number<std::uint32_t>(flag, value);
+    else fail("unknown option " + std::string(flag));
+  }
+  if (threads == 0) fail("--threads must be at least 1");
+
+  try {
+    asio::io_context ioc(static_cast<int>(threads));
+    sim::realtime_simulator simulator(ioc, options);
+    const std::uint16_t bound = simulator.listen(host, port);
+    spdlog::info("realtime-sim: listening on ws://{}:{}/v1/realtime (speed {}x, {} ms per item)", host, bound,
+                 options.speed, options.response_ms);
+
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const mb::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("realtime-sim: stopping");
+      simulator.stop();
+    });
+
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : pool) t.join();
+  } catch (const std::exception& e) {
+    spdlog::error("realtime-sim: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

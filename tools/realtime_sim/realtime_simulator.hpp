@@ -1,0 +1,168 @@
+#pragma once
+// A loopback WebSocket server speaking the GA subset of the OpenAI Realtime API (protocols.md A),
+// for tests, demos and load tests without an API key. Each connection is one session on its own
+// strand: session.update, input audio with an energy VAD (energy_vad.hpp), responses with
+// recognisable μ-law audio (audio_pattern.hpp) paced faster than real time, cancel, truncate,
+// conversation items, and the service's error events. Fault hooks and an observation API let tests
+// drive and check it without sleeping.
+//
+// Usage (tests): run the simulator's io_context on its own thread,
+//     asio::io_context ioc; realtime_simulator sim(ioc, {}); auto port = sim.listen("127.0.0.1", 0);
+//     std::thread t([&] { ioc.run(); });
+//     ... connect ws://127.0.0.1:<port>/v1/realtime?model=gpt-realtime ...
+//     sim.wait_until([](const auto& s) { return !s.empty() && s[0].closed; }, 5s);
+//     sim.stop(); t.join();
+// The io_context may also be run by several threads (load tests): sessions are strand-serialised.
+//
+// @par Thread Safety
+// Every public member function may be called from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/asio.hpp"
+
+namespace mb::tools::sim {
+
+struct simulator_options {
+  // Responses. Audio is μ-law 8 kHz (8 bytes = 1 ms) whatever format the session announces.
+  std::uint32_t response_ms = 2000;        // audio per assistant item
+  std::uint32_t chunk_bytes = 800;         // μ-law bytes per response.output_audio.delta (800 = 100 ms)
+  double speed = 4.0;                      // audio is sent this many times faster than real time (> 0)
+  std::uint32_t first_audio_delay_ms = 0;  // extra wait before an item's first delta (on top of one chunk period)
+  std::uint32_t audio_items_per_response = 1;
+  std::uint32_t late_deltas_after_cancel = 0;  // deltas of the cut item still sent after a cancel (as the service does)
+
+  // session.update
+  std::string force_output_format;         // e.g. "audio/pcm": announced in session.updated whatever was asked
+  std::uint32_t session_updated_delay_ms = 0;  // session.updated (and everything after it) waits this long
+
+  // Observation. Switch off for load tests: audio and event names are the only per-frame records.
+  bool record_audio = true;   // session_snapshot::input_audio
+  bool record_events = true;  // session_snapshot::received_types
+
+  // Transport.
+  std::size_t max_message_bytes = 1 << 20;
+  int idle_timeout_ms = 0;                 // 0 = never (the service has no idle timeout within a session)
+  int handshake_timeout_ms = 5000;         // WebSocket upgrade and close handshake
+  std::size_t writer_queue = 32;           // messages per session; deltas back off at half of it
+  std::int64_t session_lifetime_s = 3600;  // only reported, as session.expires_at
+
+  bool log_sessions = false;  // one spdlog info line per session start and end
+};
+
+struct response_record {
+  std::string id;
+  std::uint32_t index = 0;  // 0-based per session; the audio_pattern response index
+  std::string trigger;      // "client" (response.create) or "vad" (create_response after speech)
+  std::string instructions; // response.instructions, when given
+  std::vector<std::string> item_ids;      // assistant audio items, in output order
+  std::vector<std::uint64_t> item_bytes;  // μ-law bytes sent per item, late deltas included
+  std::string status = "in_progress";    // then "completed" or "cancelled"
+  std::string cancel_reason;              // "client_cancelled" or "turn_detected"
+};
+
+struct truncate_record {
+  std::string item_id;
+  std::int64_t content_index = 0;
+  std::int64_t audio_end_ms = 0;
+  std::int64_t generated_ms = 0;  // audio of the item at that moment (bytes / 8); -1 for unknown items
+  bool accepted = false;
+  std::string error_code;         // when rejected
+};
+
+struct error_record {
+  std::string type;
+  std::string code;
+  std::string message;
+  std::string param;
+  std::string client_event_id;
+};
+
+struct speech_record {
+  std::string item_id;
+  std::int64_t audio_start_ms = 0;  // as sent in speech_started (prefix padding subtracted)
+  std::int64_t audio_end_ms = -1;   // as sent in speech_stopped; -1 while speaking
+};
+
+struct session_snapshot {
+  std::uint64_t number = 0;  // 1-based, in accept order; index + 1 in sessions()
+  std::string session_id;    // "sess_…"
+  std::string target;        // upgrade request target, e.g. /v1/realtime?model=gpt-realtime
+  std::string model;         // `model` query parameter ("" when absent)
+  bool had_authorization = false;  // an "Authorization: Bearer <non-empty>" header (value never kept)
+
+  std::vector<std::string> session_updates;  // raw text of every session.update received
+  std::string effective_session;             // JSON of the session object last sent (created or updated)
+  std::string input_format;                  // e.g. "audio/pcmu"
+  std::string output_format;
+
+  std::uint64_t messages_received = 0;
+  std::vector<std::string> received_types;  // client event types in order ("" when unparsable)
+  std::uint64_t input_audio_bytes = 0;      // decoded bytes appended
+  std::vector<std::uint8_t> input_audio;    // every decoded appended byte, in order
+
+  std::vector<speech_record> speech;
+  std::vector<response_record> responses;
+  std::vector<truncate_record> truncates;
+  std::vector<error_record> errors;  // error events sent
+
+  bool closed = false;
+  bool clean_close = false;        // a close frame was exchanged
+  std::uint16_t close_code = 0;    // the code in the client's close frame (0 when none)
+  std::string close_reason;
+  bool closed_by_simulator = false;  // stop(), close_all(), drop_all() or a writer overflow
+};
+
+// Cheap totals for load tests (no lock).
+struct simulator_stats {
+  std::uint64_t sessions_accepted = 0;
+  std::uint64_t sessions_active = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t audio_deltas_sent = 0;
+  std::uint64_t audio_bytes_received = 0;
+  std::uint64_t overflows = 0;  // sessions aborted because their client did not read
+};
+
+class realtime_simulator {
+ public:
+  // Throws std::invalid_argument for unusable options (speed <= 0, chunk_bytes or response_ms 0).
+  realtime_simulator(asio::io_context& ioc, simulator_options options);
+  ~realtime_simulator();  // stop()
+  realtime_simulator(const realtime_simulator&) = delete;
+  realtime_simulator& operator=(const realtime_simulator&) = delete;
+
+  // Binds a loopback address (port 0 = ephemeral) and starts accepting. Returns the bound port.
+  // Throws std::invalid_argument for a non-loopback host, boost::system::system_error on bind errors.
+  std::uint16_t listen(const std::string& host, std::uint16_t port);
+
+  // Stops accepting and closes every session with 1001 (going away). Sessions end within the
+  // handshake timeout; the io_context then runs out of work.
+  void stop();
+
+  // Fault hooks, applied to every open session.
+  void drop_all();                                       // abort the TCP connection, no close frame
+  void close_all(std::uint16_t code, std::string reason);  // close frame, after queued events
+  void send_to_all(std::string raw_text);                // inject a raw text message
+
+  // Observation. Records survive their sessions, in accept order (handshake failures leave none).
+  [[nodiscard]] std::vector<session_snapshot> sessions() const;
+  // Blocks until pred(records) is true or the timeout passes; pred runs under the simulator's
+  // lock after every state change, so it must be quick and must not call back into the simulator.
+  bool wait_until(const std::function<bool(const std::vector<session_snapshot>&)>& pred,
+                  std::chrono::milliseconds timeout) const;
+  [[nodiscard]] simulator_stats stats() const;
+  [[nodiscard]] const simulator_options& options() const noexcept;
+
+  struct state;
+
+ private:
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace mb::tools::sim

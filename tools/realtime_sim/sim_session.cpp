@@ -1,0 +1,773 @@
+#include "tools/realtime_sim/sim_session.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <iterator>
+#include <utility>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include "net/websocket.hpp"
+#include "protocol/base64.hpp"
+
+namespace mb::tools::sim {
+namespace {
+
+namespace json = boost::json;
+
+// One parser per thread: parsing never spans a co_await, and sharing it spares thousands of
+// sessions their own parser buffers.
+simdjson::ondemand::parser& thread_parser() {
+  thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
+bool is_g711(const std::string& format) { return format == "audio/pcmu" || format == "audio/pcma"; }
+
+std::uint64_t input_bytes_per_ms(const std::string& format) { return format == "audio/pcm" ? 48 : 8; }
+
+// Client-chosen item ids end up in events formatted without a JSON encoder, so they are limited
+// to characters that need no escaping (the service's own ids look like item_Cz3f…).
+bool is_plain_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+bool has_bearer_token(std::string_view authorization) {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return false;
+  return authorization.find_first_not_of(' ', scheme.size()) != std::string_view::npos;
+}
+
+std::string query_param(std::string_view target, std::string_view name) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return {};
+  const auto params = url->params();
+  const auto it = params.find(name);
+  return it == params.end() ? std::string() : std::string((*it).value);
+}
+
+std::string canned_transcript(std::uint32_t response_index, std::uint32_t item) {
+  if (item == 0) return fmt::format("This is simulated reply number {}.", response_index + 1);
+  return fmt::format("This is part {} of simulated reply number {}.", item + 1, response_index + 1);
+}
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const asio::multiple_exceptions& m) {
+    return describe(m.first_exception());
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+sim_session::sim_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number)
+    : state_(std::move(state)),
+      options_(state_->options),
+      number_(number),
+      pace_timer_(strand, clock::time_point::max()),
+      delay_timer_(std::move(strand)) {}
+
+// ---------------------------------------------------------------------------------------------
+// Coroutines
+
+net::awaitable<void> sim_session::run(asio::ip::tcp::socket socket) {
+  auto accepted = co_await net::accept_websocket(std::move(socket), state_->limits);
+  if (!accepted.socket) co_return;
+  socket_ = std::move(accepted.socket);
+  writer_.emplace(*socket_, options_.writer_queue);
+  started_ = clock::now();
+
+  session_snapshot record;
+  record.number = number_;
+  record.session_id = fmt::format("sess_sim{:06}", number_);
+  record.target = accepted.request.target;
+  record.model = query_param(record.target, "model");
+  record.had_authorization = has_bearer_token(accepted.request.header("Authorization"));
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count();
+  config_.emplace(record.session_id, record.model.empty() ? "gpt-realtime" : record.model,
+                  now_s + options_.session_lifetime_s);
+  vad_.configure(config_->vad());
+  record.input_format = config_->input_format();
+  record.output_format = config_->output_format();
+  record.effective_session = json::serialize(config_->json());
+  bool stopping = false;
+  {
+    std::lock_guard lock(state_->mutex);
+    record_ = state_->records.size();
+    state_->records.push_back(record);
+    state_->live.emplace(number_, weak_from_this());
+    stopping = state_->stopping;
+  }
+  state_->changed.notify_all();
+  state_->sessions_active.fetch_add(1, std::memory_order_relaxed);
+  if (options_.log_sessions)
+    spdlog::info("realtime-sim: session {} ({}) started: model={} authorization={}", number_, record.session_id,
+                 record.model.empty() ? "(none)" : record.model, record.had_authorization ? "bearer" : "none");
+
+  emit_json("session.created", {{"session", config_->json()}});
+  emit("conversation.created", R"(,"conversation":{{"id":"conv_{}","object":"realtime.conversation"}})", number_);
+  if (stopping) close({1001, "simulator stopping"});
+
+  try {
+    using namespace asio::experimental::awaitable_operators;
+    co_await (read_loop() && write_loop() && pace_loop());
+  } catch (...) {
+    spdlog::error("realtime-sim: session {} failed: {}", number_, describe(std::current_exception()));
+    socket_->abort();
+  }
+  finish_record(end_status_);
+}
+
+net::awaitable<void> sim_session::read_loop() {
+  for (;;) {
+    const auto result = co_await socket_->read(frame_, simdjson::SIMDJSON_PADDING);
+    if (result.status == net::read_status::message) {
+      handle_message();
+    } else if (result.status == net::read_status::binary_message) {
+      note_received({});
+      send_error("invalid_request_error", "invalid_event", "Binary messages are not supported; send JSON text.", "");
+    } else {
+      end_status_ = result.status;
+      break;
+    }
+    // The service handles events in order, so a slow session.updated holds back later events too.
+    if (update_reply_pending_) {
+      update_reply_pending_ = false;
+      delay_timer_.expires_after(std::chrono::milliseconds(options_.session_updated_delay_ms));
+      co_await delay_timer_.async_wait(net::as_tuple_awaitable);
+      send_session_updated();
+    }
+  }
+  reader_done_ = true;
+  ending_ = true;
+  pace_timer_.cancel();
+  if (end_status_ == net::read_status::closed)
+    writer_->close({1000, ""});
+  else
+    writer_->abort_now();
+}
+
+net::awaitable<void> sim_session::write_loop() {
+  co_await writer_->run();
+  // A failed write leaves the reader waiting on a socket nobody will write to again.
+  if (!reader_done_) socket_->abort();
+}
+
+net::awaitable<void> sim_session::pace_loop() {
+  while (!ending_) {
+    // Re-arming the timer cancels this wait; only a real expiry is a tick.
+    co_await pace_timer_.async_wait(net::as_tuple_awaitable);
+    if (ending_) break;
+    if (pace_timer_.expiry() <= clock::now()) {
+      pace_timer_.expires_at(clock::time_point::max());
+      on_tick();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks (any thread)
+
+void sim_session::drop() {
+  asio::post(pace_timer_.get_executor(), [self = shared_from_this()] {
+    if (!self->writer_ || self->writer_->done()) return;
+    self->closed_by_simulator_ = true;
+    self->delay_timer_.cancel();
+    self->writer_->abort_now();
+  });
+}
+
+void sim_session::close(net::close_reason reason) {
+  asio::post(pace_timer_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+    if (!self->writer_ || self->writer_->done()) return;
+    self->closed_by_simulator_ = true;
+    self->delay_timer_.cancel();
+    self->writer_->close(std::move(reason));
+  });
+}
+
+void sim_session::inject(std::string text) {
+  asio::post(pace_timer_.get_executor(), [self = shared_from_this(), text = std::move(text)] {
+    if (self->writer_) self->send([&text](std::string& s) { s.assign(text); });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client events
+
+void sim_session::note_received(std::string_view type) {
+  ++received_;
+  state_->messages_received.fetch_add(1, std::memory_order_relaxed);
+  state_->update(record_, [&](session_snapshot& r) {
+    ++r.messages_received;
+    if (options_.record_events) r.received_types.emplace_back(type);
+  });
+}
+
+void sim_session::handle_message() {
+  client_event_id_.clear();
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object event;
+  if (thread_parser().iterate(frame_.data(), frame_.size(), frame_.capacity()).get(doc) ||
+      doc.get_object().get(event)) {
+    note_received({});
+    send_error("invalid_request_error", "invalid_event", "The event is not a JSON object.", "");
+    return;
+  }
+  std::string_view type;
+  const bool has_type = !event["type"].get_string().get(type);
+  std::string_view event_id;
+  if (!event["event_id"].get_string().get(event_id)) client_event_id_.assign(event_id);
+  note_received(has_type ? type : std::string_view{});
+  if (!has_type) {
+    send_error("invalid_request_error", "invalid_event", "The 'type' field is missing.", "type");
+    return;
+  }
+
+  if (type == "input_audio_buffer.append") {
+    std::string_view audio;
+    if (event["audio"].get_string().get(audio))
+      return send_error("invalid_request_error", "missing_required_parameter",
+                        "Missing required parameter: 'audio'.", "audio");
+    on_append(audio);
+  } else if (type == "session.update") {
+    on_session_update();
+  } else if (type == "response.create") {
+    std::string instructions;
+    simdjson::ondemand::object response;
+    std::string_view text;
+    if (!event["response"].get_object().get(response) && !response["instructions"].get_string().get(text))
+      instructions.assign(text);
+    on_response_create(std::move(instructions));
+  } else if (type == "response.cancel") {
+    std::string_view id;
+    on_response_cancel(event["response_id"].get_string().get(id) ? std::nullopt : std::optional(id));
+  } else if (type == "conversation.item.truncate") {
+    std::string_view item_id;
+    std::int64_t content_index = 0;
+    std::int64_t audio_end_ms = 0;
+    const bool has_item = !event["item_id"].get_string().get(item_id);
+    const bool has_index = !event["content_index"].get_int64().get(content_index);
+    const bool has_end = !event["audio_end_ms"].get_int64().get(audio_end_ms);
+    on_truncate(has_item ? std::optional(item_id) : std::nullopt,
+                has_index ? std::optional(content_index) : std::nullopt,
+                has_end ? std::optional(audio_end_ms) : std::nullopt);
+  } else if (type == "conversation.item.create") {
+    on_item_create();
+  } else if (type == "input_audio_buffer.commit") {
+    on_commit();
+  } else if (type == "input_audio_buffer.clear") {
+    on_clear();
+  } else {
+    send_error("invalid_request_error", "invalid_event",
+               fmt::format("Invalid value: '{}'. Supported values are: 'session.update', "
+                           "'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', "
+                           "'conversation.item.create', 'conversation.item.truncate', 'response.create' and "
+                           "'response.cancel'.",
+                           type),
+               "type");
+  }
+}
+
+void sim_session::on_append(std::string_view audio_b64) {
+  const auto decoded = protocol::base64_decode(audio_b64);
+  if (!decoded)
+    return send_error("invalid_request_error", "invalid_event", "Invalid 'audio': expected base64-encoded audio.",
+                      "audio");
+  const std::string& bytes = *decoded;
+  uncommitted_bytes_ += bytes.size();
+  state_->audio_bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
+  state_->update(record_, [&](session_snapshot& r) {
+    r.input_audio_bytes += bytes.size();
+    if (options_.record_audio) r.input_audio.insert(r.input_audio.end(), bytes.begin(), bytes.end());
+  });
+  const std::string& format = config_->input_format();
+  if (!is_g711(format)) return vad_.skip(bytes.size() / 6);  // 24 kHz 16-bit: 6 bytes per 8 kHz sample
+  vad_.push({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, format == "audio/pcma",
+            [this](std::int64_t ms) { on_speech_started(ms); }, [this](std::int64_t ms) { on_speech_stopped(ms); });
+}
+
+void sim_session::on_session_update() {
+  const std::string_view raw(frame_.data(), frame_.size());
+  state_->update(record_, [&](session_snapshot& r) { r.session_updates.emplace_back(raw); });
+  boost::system::error_code ec;
+  const json::value event = json::parse(raw, ec);
+  if (ec || !event.is_object())
+    return send_error("invalid_request_error", "invalid_event", "The event is not valid JSON.", "");
+  const json::value* session = event.get_object().if_contains("session");
+  if (!session)
+    return send_error("invalid_request_error", "missing_required_parameter", "Missing required parameter: 'session'.",
+                      "session");
+  if (auto error = config_->apply(*session))
+    return send_error("invalid_request_error", error->code, error->message, error->param);
+  if (!options_.force_output_format.empty()) config_->force_output_format(options_.force_output_format);
+  vad_.configure(config_->vad());
+  if (options_.session_updated_delay_ms > 0)
+    update_reply_pending_ = true;
+  else
+    send_session_updated();
+}
+
+void sim_session::on_response_create(std::string instructions) {
+  if (active_)
+    return send_error("invalid_request_error", "conversation_already_has_active_response",
+                      fmt::format("Conversation already has an active response in progress: {}. Wait until the "
+                                  "response is finished before creating a new one.",
+                                  active_->id),
+                      "");
+  start_response("client", std::move(instructions));
+}
+
+void sim_session::on_response_cancel(std::optional<std::string_view> response_id) {
+  if (!active_ || (response_id && *response_id != active_->id))
+    return send_error("invalid_request_error", "response_cancel_not_active",
+                      "Cancellation failed: no active response found", "");
+  cancel_response("client_cancelled");
+}
+
+void sim_session::on_truncate(std::optional<std::string_view> item_id, std::optional<std::int64_t> content_index,
+                              std::optional<std::int64_t> audio_end_ms) {
+  if (!item_id)
+    return send_error("invalid_request_error", "missing_required_parameter", "Missing required parameter: 'item_id'.",
+                      "item_id");
+  if (!content_index)
+    return send_error("invalid_request_error", "missing_required_parameter",
+                      "Missing required parameter: 'content_index'.", "content_index");
+  if (!audio_end_ms)
+    return send_error("invalid_request_error", "missing_required_parameter",
+                      "Missing required parameter: 'audio_end_ms'.", "audio_end_ms");
+  truncate_record t{std::string(*item_id), *content_index, *audio_end_ms, -1, false, {}};
+  const auto reject = [&](std::string_view code, const std::string& message, std::string_view param) {
+    t.error_code = code;
+    state_->update(record_, [&](session_snapshot& r) { r.truncates.push_back(t); });
+    send_error("invalid_request_error", code, message, param);
+  };
+  conversation_item* item = find_item(*item_id);
+  if (!item) return reject("invalid_value", fmt::format("Item with item_id not found: {}", *item_id), "item_id");
+  t.generated_ms = static_cast<std::int64_t>(item->audio_bytes / 8);
+  if (!item->assistant_audio || item->audio_bytes == 0)
+    return reject("unsupported_content_type", "Only model output audio messages can be truncated", "item_id");
+  if (*content_index != 0)
+    return reject("invalid_value", "Invalid 'content_index': the item has one content part, use 0.", "content_index");
+  // A truncated item is as long as what was kept.
+  const std::int64_t length_ms = item->truncated_ms ? std::min(*item->truncated_ms, t.generated_ms) : t.generated_ms;
+  if (*audio_end_ms < 0 || *audio_end_ms > length_ms)
+    return reject("invalid_value",
+                  fmt::format("Audio content of {}ms is already shorter than {}ms", length_ms, *audio_end_ms),
+                  "audio_end_ms");
+  item->truncated_ms = *audio_end_ms;
+  t.accepted = true;
+  state_->update(record_, [&](session_snapshot& r) { r.truncates.push_back(t); });
+  emit("conversation.item.truncated", R"(,"item_id":"{}","content_index":0,"audio_end_ms":{})", item->id,
+       *audio_end_ms);
+}
+
+void sim_session::on_item_create() {
+  boost::system::error_code ec;
+  json::value event = json::parse(std::string_view(frame_.data(), frame_.size()), ec);
+  if (ec || !event.is_object())
+    return send_error("invalid_request_error", "invalid_event", "The event is not valid JSON.", "");
+  json::value* item_value = event.get_object().if_contains("item");
+  if (!item_value || !item_value->is_object())
+    return send_error("invalid_request_error", "missing_required_parameter", "Missing required parameter: 'item'.",
+                      "item");
+  json::object& item = item_value->get_object();
+  std::string id;
+  if (const json::value* v = item.if_contains("id")) {
+    if (!v->is_string() || !is_plain_id(v->get_string()) || find_item(v->get_string()))
+      return send_error("invalid_request_error", "invalid_value",
+                        "Invalid 'item.id': expected a new id of letters, digits, '_' or '-'.", "item.id");
+    id = v->get_string();
+  } else {
+    id = next_item_id();
+  }
+  json::value previous = items_.empty() ? json::value(nullptr) : json::value(items_.back().id);
+  if (const json::value* p = event.get_object().if_contains("previous_item_id")) {
+    if (!p->is_string())
+      return send_error("invalid_request_error", "invalid_type", "Invalid type for 'previous_item_id'.",
+                        "previous_item_id");
+    if (p->get_string() == "root")
+      previous = nullptr;
+    else if (!find_item(p->get_string()))
+      return send_error("invalid_request_error", "invalid_value",
+                        fmt::format("Item with id '{}' not found.", std::string_view(p->get_string())),
+                        "previous_item_id");
+    else
+      previous = *p;
+  }
+  item["id"] = id;
+  item["object"] = "realtime.item";
+  if (!item.contains("status")) item["status"] = "completed";
+  // Insertion position is not modelled: truncation only needs to know the item exists.
+  items_.emplace_back(std::move(id), false);
+  emit_json("conversation.item.added", {{"previous_item_id", previous}, {"item", item}});
+  emit_json("conversation.item.done", {{"previous_item_id", std::move(previous)}, {"item", std::move(item)}});
+}
+
+void sim_session::on_commit() {
+  const std::uint64_t ms = uncommitted_bytes_ / input_bytes_per_ms(config_->input_format());
+  if (ms < 100)
+    return send_error("invalid_request_error", "input_audio_buffer_commit_empty",
+                      fmt::format("Error committing input audio buffer: buffer too small. Expected at least 100ms "
+                                  "of audio, but buffer only has {}.00ms of audio.",
+                                  ms),
+                      "");
+  // A turn the VAD already announced keeps the item id from speech_started.
+  const std::string item_id = vad_.speaking() ? speech_item_id_ : next_item_id();
+  vad_.reset();
+  commit_user_audio(item_id);
+}
+
+void sim_session::on_clear() {
+  uncommitted_bytes_ = 0;
+  vad_.reset();
+  emit("input_audio_buffer.cleared", "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server VAD
+
+void sim_session::on_speech_started(std::int64_t window_start_ms) {
+  const vad_params& vad = *config_->vad();
+  const std::int64_t start_ms = std::max<std::int64_t>(0, window_start_ms - vad.prefix_padding_ms);
+  speech_item_id_ = next_item_id();
+  emit("input_audio_buffer.speech_started", R"(,"audio_start_ms":{},"item_id":"{}")", start_ms, speech_item_id_);
+  state_->update(record_, [&](session_snapshot& r) { r.speech.push_back({speech_item_id_, start_ms, -1}); });
+  // The service announces the barge-in first, then cancels (protocols.md A4).
+  if (active_ && vad.interrupt_response) cancel_response("turn_detected");
+}
+
+void sim_session::on_speech_stopped(std::int64_t end_ms) {
+  emit("input_audio_buffer.speech_stopped", R"(,"audio_end_ms":{},"item_id":"{}")", end_ms, speech_item_id_);
+  state_->update(record_, [&](session_snapshot& r) {
+    if (!r.speech.empty()) r.speech.back().audio_end_ms = end_ms;
+  });
+  commit_user_audio(speech_item_id_);
+  // With a response still playing and interrupt_response off, the new turn gets no automatic answer.
+  if (config_->vad()->create_response && !active_) start_response("vad", {});
+}
+
+void sim_session::commit_user_audio(const std::string& item_id) {
+  const std::uint64_t audio_ms = uncommitted_bytes_ / input_bytes_per_ms(config_->input_format());
+  uncommitted_bytes_ = 0;
+  const std::string previous = previous_item_json();
+  const std::string item = fmt::format(
+      R"({{"id":"{}","object":"realtime.item","type":"message","status":"completed","role":"user","content":[{{"type":"input_audio","transcript":null}}]}})",
+      item_id);
+  emit("input_audio_buffer.committed", R"(,"previous_item_id":{},"item_id":"{}")", previous, item_id);
+  items_.emplace_back(item_id, false);
+  emit("conversation.item.added", R"(,"previous_item_id":{},"item":{})", previous, item);
+  emit("conversation.item.done", R"(,"previous_item_id":{},"item":{})", previous, item);
+  ++user_turns_;
+  if (!config_->transcription_enabled()) return;
+  const std::string transcript = fmt::format("Caller utterance {}", user_turns_);
+  const std::uint64_t audio_tokens = audio_ms / 100 + 1;
+  emit("conversation.item.input_audio_transcription.delta", R"(,"item_id":"{}","content_index":0,"delta":"{}")",
+       item_id, transcript);
+  emit("conversation.item.input_audio_transcription.completed",
+       R"(,"item_id":"{}","content_index":0,"transcript":"{}","usage":{{"type":"tokens","total_tokens":{},"input_tokens":{},"input_token_details":{{"text_tokens":0,"audio_tokens":{}}},"output_tokens":3}})",
+       item_id, transcript, audio_tokens + 3, audio_tokens, audio_tokens);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+void sim_session::start_response(std::string_view trigger, std::string instructions) {
+  response_state r;
+  r.index = responses_started_++;
+  r.id = fmt::format("resp_{}_{}", number_, r.index + 1);
+  state_->update(record_, [&](session_snapshot& s) {
+    r.record_slot = s.responses.size();
+    response_record rec;
+    rec.id = r.id;
+    rec.index = r.index;
+    rec.trigger = trigger;
+    rec.instructions = std::move(instructions);
+    s.responses.push_back(std::move(rec));
+  });
+  active_ = std::move(r);
+  emit_json("response.created", {{"response", response_object("in_progress", "")}});
+  start_item();
+}
+
+void sim_session::start_item() {
+  response_state& r = *active_;
+  r.item_id = next_item_id();
+  r.chunk = 0;
+  r.item_bytes = 0;
+  r.words_sent = 0;
+  r.transcript = canned_transcript(r.index, r.item);
+  r.word_ends.clear();
+  for (std::size_t i = 0; i < r.transcript.size(); ++i)
+    if (r.transcript[i] == ' ') r.word_ends.push_back(i);
+  r.word_ends.push_back(r.transcript.size());
+  const std::string previous = previous_item_json();
+  items_.emplace_back(r.item_id, true);
+  r.conversation_index = items_.size() - 1;
+  state_->update(record_, [&](session_snapshot& s) {
+    s.responses[r.record_slot].item_ids.push_back(r.item_id);
+    s.responses[r.record_slot].item_bytes.push_back(0);
+  });
+  const std::string item = fmt::format(
+      R"({{"id":"{}","object":"realtime.item","type":"message","status":"in_progress","role":"assistant","content":[]}})",
+      r.item_id);
+  emit("response.output_item.added", R"(,"response_id":"{}","output_index":{},"item":{})", r.id, r.item, item);
+  emit("conversation.item.added", R"(,"previous_item_id":{},"item":{})", previous, item);
+  emit("response.content_part.added",
+       R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"part":{{"type":"audio","transcript":""}})",
+       r.id, r.item_id, r.item);
+  schedule_tick(clock::now() + std::chrono::milliseconds(options_.first_audio_delay_ms) + chunk_period());
+}
+
+void sim_session::on_tick() {
+  if (!active_) return;
+  // A client that does not read gets its audio later rather than an overflowing queue.
+  if (writer_->queued() * 2 > options_.writer_queue) return schedule_tick(clock::now() + chunk_period());
+  send_words_due();
+  send_delta();
+  response_state& r = *active_;
+  if (r.chunk < state_->deltas.chunks_per_item()) {
+    // Fixed cadence without drift; after a stall, resume from now rather than bursting.
+    next_tick_ = std::max(next_tick_ + chunk_period(), clock::now());
+    return schedule_tick(next_tick_);
+  }
+  finish_item("completed");
+  if (++r.item < options_.audio_items_per_response)
+    start_item();
+  else
+    finish_response("completed", "");
+}
+
+void sim_session::send_words_due() {
+  response_state& r = *active_;
+  const std::uint64_t words = r.word_ends.size();
+  const std::uint64_t chunks = state_->deltas.chunks_per_item();
+  // Word w goes out just before chunk w·chunks/words, spreading the transcript over the audio.
+  while (r.words_sent < words && r.words_sent * chunks / words <= r.chunk) {
+    const std::size_t begin = r.words_sent == 0 ? 0 : r.word_ends[r.words_sent - 1];
+    const std::string_view word(r.transcript.data() + begin, r.word_ends[r.words_sent] - begin);
+    emit("response.output_audio_transcript.delta",
+         R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"delta":"{}")", r.id, r.item_id,
+         r.item, word);
+    ++r.words_sent;
+  }
+}
+
+void sim_session::send_delta() {
+  response_state& r = *active_;
+  const std::uint64_t len = state_->deltas.chunk_len(r.chunk);
+  const std::string_view b64 = state_->deltas.base64(r.index, r.item, r.chunk, scratch_);
+  emit("response.output_audio.delta",
+       R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"delta":"{}")", r.id, r.item_id,
+       r.item, b64);
+  ++r.chunk;
+  r.item_bytes += len;
+  r.total_bytes += len;
+  items_[r.conversation_index].audio_bytes += len;
+  state_->audio_deltas_sent.fetch_add(1, std::memory_order_relaxed);
+  state_->update(record_, [&](session_snapshot& s) { s.responses[r.record_slot].item_bytes.back() = r.item_bytes; });
+}
+
+void sim_session::finish_item(std::string_view status) {
+  response_state& r = *active_;
+  const std::string_view transcript(r.transcript.data(), r.words_sent == 0 ? 0 : r.word_ends[r.words_sent - 1]);
+  const std::string previous =
+      r.conversation_index == 0 ? "null" : fmt::format("\"{}\"", items_[r.conversation_index - 1].id);
+  const std::string item = fmt::format(
+      R"({{"id":"{}","object":"realtime.item","type":"message","status":"{}","role":"assistant","content":[{{"type":"output_audio","transcript":"{}"}}]}})",
+      r.item_id, status, transcript);
+  emit("response.output_audio.done", R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0)",
+       r.id, r.item_id, r.item);
+  emit("response.output_audio_transcript.done",
+       R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"transcript":"{}")", r.id,
+       r.item_id, r.item, transcript);
+  emit("response.content_part.done",
+       R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"part":{{"type":"audio","transcript":"{}"}})",
+       r.id, r.item_id, r.item, transcript);
+  emit("response.output_item.done", R"(,"response_id":"{}","output_index":{},"item":{})", r.id, r.item, item);
+  emit("conversation.item.done", R"(,"previous_item_id":{},"item":{})", previous, item);
+  r.words_total += r.words_sent;
+  r.finished.push_back({r.item_id, std::string(status), std::string(transcript)});
+}
+
+void sim_session::finish_response(std::string_view status, std::string_view reason) {
+  emit_json("response.done", {{"response", response_object(status, reason)}});
+  state_->update(record_, [&](session_snapshot& s) {
+    s.responses[active_->record_slot].status = status;
+    s.responses[active_->record_slot].cancel_reason = reason;
+  });
+  active_.reset();
+}
+
+void sim_session::cancel_response(std::string_view reason) {
+  response_state& r = *active_;
+  // Deltas the service had already sent when the cancel reached it.
+  for (std::uint32_t i = 0; i < options_.late_deltas_after_cancel && r.chunk < state_->deltas.chunks_per_item() &&
+                            writer_->queued() * 2 < options_.writer_queue;
+       ++i)
+    send_delta();
+  finish_item("incomplete");
+  finish_response("cancelled", reason);
+}
+
+json::object sim_session::response_object(std::string_view status, std::string_view reason) const {
+  const response_state& r = *active_;
+  json::array output;
+  for (const auto& f : r.finished)
+    output.push_back({{"id", f.id},
+                      {"object", "realtime.item"},
+                      {"type", "message"},
+                      {"status", f.status},
+                      {"role", "assistant"},
+                      {"content", json::array{json::object{{"type", "output_audio"}, {"transcript", f.transcript}}}}});
+  const auto& audio_output = config_->json().at("audio").at("output").as_object();
+  json::value details = nullptr;
+  if (!reason.empty()) details = json::object{{"type", status}, {"reason", reason}};
+  json::value usage = nullptr;
+  if (status != "in_progress") {
+    // Plausible numbers (about 20 audio tokens per second of output), not the service's billing.
+    const std::uint64_t audio_tokens = r.total_bytes / 8 / 50;
+    const std::uint64_t input_audio = 10ULL * user_turns_;
+    usage = json::object{
+        {"total_tokens", 100 + input_audio + r.words_total + audio_tokens},
+        {"input_tokens", 100 + input_audio},
+        {"output_tokens", r.words_total + audio_tokens},
+        {"input_token_details", {{"text_tokens", 100}, {"audio_tokens", input_audio}}},
+        {"output_token_details", {{"text_tokens", r.words_total}, {"audio_tokens", audio_tokens}}},
+    };
+  }
+  return {{"object", "realtime.response"},
+          {"id", r.id},
+          {"status", status},
+          {"status_details", std::move(details)},
+          {"output", std::move(output)},
+          {"conversation_id", fmt::format("conv_{}", number_)},
+          {"output_modalities", json::array{"audio"}},
+          {"max_output_tokens", "inf"},
+          {"audio", {{"output", {{"format", audio_output.at("format")}, {"voice", audio_output.at("voice")}}}}},
+          {"usage", std::move(usage)},
+          {"metadata", nullptr}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+void sim_session::send_session_updated() {
+  state_->update(record_, [&](session_snapshot& r) {
+    r.effective_session = json::serialize(config_->json());
+    r.input_format = config_->input_format();
+    r.output_format = config_->output_format();
+  });
+  emit_json("session.updated", {{"session", config_->json()}});
+}
+
+void sim_session::send_error(std::string_view type, std::string_view code, std::string_view message,
+                             std::string_view param) {
+  error_record e{std::string(type), std::string(code), std::string(message), std::string(param), client_event_id_};
+  const auto or_null = [](std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); };
+  emit_json("error", {{"error",
+                       {{"type", type},
+                        {"code", or_null(code)},
+                        {"message", message},
+                        {"param", or_null(param)},
+                        {"event_id", or_null(client_event_id_)}}}});
+  state_->update(record_, [&](session_snapshot& r) { r.errors.push_back(std::move(e)); });
+}
+
+template <class Fill>
+void sim_session::send(Fill&& fill) {
+  if (overflowed_) return;
+  if (writer_->full()) return overflow();
+  if (!writer_->emplace(std::forward<Fill>(fill))) return;  // closing: the service says nothing after a close
+  ++sent_;
+  state_->messages_sent.fetch_add(1, std::memory_order_relaxed);
+}
+
+template <class... Args>
+void sim_session::emit(std::string_view type, fmt::format_string<Args...> rest, Args&&... args) {
+  send([&](std::string& s) {
+    auto out = std::back_inserter(s);
+    fmt::format_to(out, R"({{"type":"{}","event_id":"event_{}_{}")", type, number_, ++event_seq_);
+    fmt::format_to(out, rest, std::forward<Args>(args)...);
+    s.push_back('}');
+  });
+}
+
+void sim_session::emit_json(std::string_view type, json::object fields) {
+  json::object event;
+  event.reserve(fields.size() + 2);
+  event["type"] = type;
+  event["event_id"] = next_event_id();
+  for (auto& field : fields) event[field.key()] = std::move(field.value());
+  send([&event](std::string& s) { s = json::serialize(event); });
+}
+
+void sim_session::overflow() {
+  overflowed_ = true;
+  closed_by_simulator_ = true;
+  state_->overflows.fetch_add(1, std::memory_order_relaxed);
+  writer_->abort_now();
+}
+
+std::string sim_session::next_event_id() { return fmt::format("event_{}_{}", number_, ++event_seq_); }
+
+std::string sim_session::next_item_id() { return fmt::format("item_{}_{}", number_, ++item_seq_); }
+
+std::string sim_session::previous_item_json() const {
+  return items_.empty() ? std::string("null") : fmt::format("\"{}\"", items_.back().id);
+}
+
+sim_session::conversation_item* sim_session::find_item(std::string_view id) {
+  const auto it = std::find_if(items_.rbegin(), items_.rend(), [id](const auto& item) { return item.id == id; });
+  return it == items_.rend() ? nullptr : &*it;
+}
+
+std::chrono::microseconds sim_session::chunk_period() const {
+  // chunk_bytes / 8 ms of audio, divided by the speed factor.
+  return std::chrono::microseconds(
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(options_.chunk_bytes * 125.0 / options_.speed)));
+}
+
+void sim_session::schedule_tick(clock::time_point at) {
+  next_tick_ = at;
+  pace_timer_.expires_at(at);
+}
+
+void sim_session::finish_record(net::read_status status) {
+  const net::close_reason peer = socket_->peer_close_reason();
+  {
+    std::lock_guard lock(state_->mutex);
+    session_snapshot& r = state_->records[record_];
+    r.closed = true;
+    r.close_code = peer.code;
+    r.close_reason = peer.reason;
+    r.clean_close = status == net::read_status::closed && peer.code != 0;
+    r.closed_by_simulator = closed_by_simulator_;
+    state_->live.erase(number_);
+  }
+  state_->changed.notify_all();
+  state_->sessions_active.fetch_sub(1, std::memory_order_relaxed);
+  if (options_.log_sessions)
+    spdlog::info("realtime-sim: session {} ended after {:.1f} s: {} events in, {} out, {} responses, close {}{}",
+                 number_, std::chrono::duration<double>(clock::now() - started_).count(), received_, sent_,
+                 responses_started_, peer.code, closed_by_simulator_ ? " (by simulator)" : "");
+}
+
+}  // namespace mb::tools::sim

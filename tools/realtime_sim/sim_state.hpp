@@ -1,0 +1,64 @@
+#pragma once
+// State shared by the simulator façade, its acceptors and its sessions. Sessions hold it by
+// shared_ptr, so a session may outlive the realtime_simulator object that started it.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "net/message_socket.hpp"
+#include "tools/realtime_sim/delta_cache.hpp"
+#include "tools/realtime_sim/realtime_simulator.hpp"
+
+namespace mb::tools::sim {
+
+class sim_session;
+
+struct realtime_simulator::state {
+  state(asio::io_context& context, simulator_options opts)
+      : ioc(context), options(std::move(opts)), deltas(options) {
+    limits.max_message_bytes = options.max_message_bytes;
+    limits.handshake_timeout_ms = options.handshake_timeout_ms;
+    limits.idle_timeout_ms = options.idle_timeout_ms;
+  }
+
+  // Runs f(record) under the lock, then wakes wait_until().
+  template <class F>
+  void update(std::size_t index, F&& f) {
+    {
+      std::lock_guard lock(mutex);
+      f(records[index]);
+    }
+    changed.notify_all();
+  }
+
+  asio::io_context& ioc;
+  const simulator_options options;
+  net::socket_limits limits;
+  const delta_cache deltas;
+
+  mutable std::mutex mutex;
+  mutable std::condition_variable changed;
+  // Guarded by mutex.
+  std::vector<session_snapshot> records;
+  std::unordered_map<std::uint64_t, std::weak_ptr<sim_session>> live;
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors;
+  bool stopping = false;
+
+  std::atomic<std::uint64_t> next_number{1};
+  std::atomic<std::uint64_t> sessions_active{0};
+  std::atomic<std::uint64_t> messages_received{0};
+  std::atomic<std::uint64_t> messages_sent{0};
+  std::atomic<std::uint64_t> audio_deltas_sent{0};
+  std::atomic<std::uint64_t> audio_bytes_received{0};
+  std::atomic<std::uint64_t> overflows{0};
+};
+
+}  // namespace mb::tools::sim

@@ -1,0 +1,184 @@
+#pragma once
+// A simulated Twilio for one call (or many) against a running mediabridge:
+//  1. POSTs the voice webhook (form fields as Twilio sends them; X-Twilio-Signature when given the auth
+//     token) and reads the TwiML's <Connect><Stream url> and <Parameter>s;
+//  2. opens the Media Streams WebSocket (signed like Twilio: the stream URL with no params), sends
+//     `connected` and `start`, then one 20 ms `media` frame per 20 ms of wall time (absolute deadlines,
+//     no drift) from a scripted or recorded caller, optional `dtmf`, and finally `stop` and a close;
+//  3. plays the bridge's audio like Twilio (tools/twilio_sim/playout.hpp): echoes each mark when the
+//     audio queued before it has played, flushes marks on `clear`, and records what it heard.
+// Protocol facts: shared/reference/protocols.md sections B and C.
+//
+// Efficiency (a load generator runs thousands of calls on two cores): no per-frame logging or
+// allocation beyond one base64 string per frame sent and per payload received; simdjson on-demand
+// with one parser per thread; recording of audio and arrival times can be switched off.
+//
+// @par Thread Safety
+// run_call runs on the caller's executor. Give each call its own strand (co_spawn(make_strand(ioc),
+// run_call(...), ...)); nothing is shared between calls.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/asio.hpp"
+#include "net/message_socket.hpp"
+#include "tools/twilio_sim/caller_audio.hpp"
+#include "tools/twilio_sim/playout.hpp"
+#include "tools/twilio_sim/twiml_reader.hpp"
+
+namespace mb::net {
+class tls_client_context;
+}
+
+namespace mb::tools::twilio {
+
+struct dtmf_press {
+  int at_ms = 0;     // since the stream start; sent just before the first media frame due at or after it
+  char digit = '1';  // 0-9, *, #, A-D
+};
+
+struct call_options {
+  std::string webhook_url;  // http:// or https://, signed exactly as written
+  std::string auth_token;   // empty: send no X-Twilio-Signature (webhook and WebSocket)
+  std::string account_sid;  // empty: a random "AC…"
+  std::string call_sid;     // empty: a random "CA…"
+  std::string from = "+15005550006";
+  std::string to = "+15005550001";
+
+  // The caller's audio: `ulaw_audio` when set (raw μ-law 8 kHz, shared between calls), else `script`,
+  // e.g. {{audio_kind::silence, 1000}, {audio_kind::speech, 800}, {audio_kind::silence, 1500}}.
+  // After it ends the caller sends silence frames, as a phone line does, until hang-up.
+  std::vector<audio_segment> script;
+  std::shared_ptr<const std::string> ulaw_audio;
+
+  // Hang-up (stop, then close 1000) happens at whichever comes first:
+  bool hangup_when_audio_ends = true;  // right after the last frame of the caller's audio (if it has any)
+  int hangup_after_ms = 0;             // > 0: this long after the stream start
+  std::vector<dtmf_press> dtmf;        // sorted by at_ms
+
+  // Hard bound on the whole call, webhook to close; on expiry the socket is aborted (outcome timed_out).
+  int timeout_ms = 60000;
+  int webhook_timeout_ms = 10000;
+  net::socket_limits limits;      // WebSocket read limit and timeouts
+  std::size_t send_queue = 64;    // messages; frames that find it full are dropped and counted
+
+  bool record_sent_audio = true;      // call_report::sent_audio
+  bool record_played_audio = true;    // call_report::played_audio
+  bool record_media_arrivals = true;  // call_report::media_arrivals
+
+  std::shared_ptr<net::tls_client_context> tls;  // required for https:// and wss://
+};
+
+enum class call_outcome {
+  completed,       // we hung up and the close handshake finished
+  bridge_closed,   // the bridge closed the WebSocket first (cleanly)
+  rejected,        // the webhook answered TwiML without <Connect><Stream> (e.g. admission control's <Hangup/>)
+  webhook_failed,  // no response, a non-2xx status, or TwiML that is not well-formed
+  connect_failed,  // the WebSocket connect or upgrade failed (e.g. 403 on a bad signature)
+  stream_failed,   // the WebSocket broke (reset, protocol error, write failure) before a clean close
+  timed_out,       // call_options::timeout_ms expired
+};
+
+[[nodiscard]] const char* to_string(call_outcome outcome) noexcept;
+
+enum class call_event_kind {
+  webhook_answered,  // detail: HTTP status
+  stream_connected,  // WebSocket open
+  start_sent,
+  first_media_received,
+  mark_received,     // detail: mark name
+  mark_echoed,       // detail: mark name
+  clear_received,
+  dtmf_sent,         // detail: the digit
+  stop_sent,
+  closed,            // detail: close code the bridge sent (0: none)
+};
+
+struct call_event {
+  clock::time_point at;
+  call_event_kind kind;
+  std::string detail;
+};
+
+struct media_arrival {
+  clock::time_point at;
+  std::uint32_t bytes;  // decoded μ-law bytes (8 per ms)
+};
+
+struct mark_record {
+  std::string name;
+  clock::time_point received;
+  clock::time_point echoed;
+  bool cleared = false;  // echoed because of a clear rather than playback
+};
+
+struct clear_record {
+  clock::time_point at;
+  double played_ms = 0;  // audio actually played since the previous clear or the stream start
+  double discarded_ms = 0;  // queued audio the clear threw away
+  std::size_t marks_flushed = 0;
+};
+
+struct invalid_message {
+  clock::time_point at;
+  std::string reason;
+  std::string text;  // the first 256 bytes of the message
+};
+
+struct call_report {
+  call_outcome outcome = call_outcome::webhook_failed;
+  // Both normal endings count as success; tests that expect one of them check `outcome`.
+  [[nodiscard]] bool ok() const noexcept {
+    return outcome == call_outcome::completed || outcome == call_outcome::bridge_closed;
+  }
+  std::string failure;  // human-readable, for outcomes other than completed/bridge_closed
+
+  std::string call_sid;
+  std::string account_sid;
+  std::string stream_sid;
+  int webhook_status = 0;
+  std::string twiml;
+  std::string stream_url;
+  std::vector<stream_parameter> parameters;
+
+  clock::time_point started;         // run_call began
+  clock::time_point stream_started;  // `start` was queued: media timestamps count from here
+  clock::time_point ended;
+
+  std::string sent_audio;    // μ-law the caller sent, in order
+  std::string played_audio;  // μ-law Twilio "played" to the caller, in order
+  std::uint64_t media_frames_sent = 0;
+  std::uint64_t media_frames_received = 0;
+  std::uint64_t media_bytes_received = 0;  // decoded
+  std::uint64_t played_bytes = 0;          // also counted when played_audio is not recorded
+  std::vector<media_arrival> media_arrivals;
+  std::vector<mark_record> marks;  // in echo order
+  std::vector<clear_record> clears;
+  std::vector<call_event> events;
+  std::uint64_t invalid_count = 0;
+  std::vector<invalid_message> invalid_messages;  // the first 32
+  std::uint64_t send_queue_drops = 0;
+  double max_send_lag_ms = 0;  // worst lateness of a media frame against its deadline (a load indicator)
+
+  int close_code = 0;  // code of the close frame the bridge sent (its reply when we closed); 0: none
+  std::string close_reason;
+
+  // ms since stream_started, for readable assertions.
+  [[nodiscard]] double ms_since_start(clock::time_point t) const {
+    return std::chrono::duration<double, std::milli>(t - stream_started).count();
+  }
+};
+
+// One simulated call. Never throws for network or protocol failures (they end up in the report) and
+// always finishes within about options.timeout_ms (name resolution excepted).
+net::awaitable<call_report> run_call(call_options options);
+
+// Blocking helper for tests and tools: runs all calls at once, each on its own strand of a private
+// io_context with `threads` threads, for at most `run_timeout_ms`. A call still running then reports
+// timed_out. Reports are in the order of `calls`.
+std::vector<call_report> run_calls(std::vector<call_options> calls, int run_timeout_ms, int threads = 1);
+
+}  // namespace mb::tools::twilio
