@@ -29,9 +29,8 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 read_status classify(const error_code& ec) {
-  if (ec == websocket::error::closed || ec == asio::error::operation_aborted || ec == asio::error::eof ||
-      ec == ssl::error::stream_truncated)
-    return read_status::closed;
+  // Only a close frame (or our own close ending the read) is a clean end; EOF without one is a drop.
+  if (ec == websocket::error::closed || ec == asio::error::operation_aborted) return read_status::closed;
   if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow)
     return read_status::too_big;
   if (ec == beast::error::timeout) return read_status::timeout;

@@ -614,3 +614,35 @@ TEST_CASE("twilio sim: run_calls runs calls concurrently with hang-up after N ms
   CHECK(bridge.webhooks.size() == 5);
   CHECK(reports[0].call_sid != reports[1].call_sid);
 }
+
+TEST_CASE("twilio sim: TEMP bench", "[.][bench]") {
+  asio::io_context bridge_ioc;
+  fake_bridge bridge(bridge_ioc);
+  bridge.script = [&](stream_conn& c) -> awaitable<void> {
+    const std::string chunk(160, '\x55');
+    for (int i = 0; i < 150 && !c.closed; ++i) {
+      c.send_media(chunk);
+      if (i % 5 == 0) c.send_mark("m" + std::to_string(i));
+      co_await c.pause(20ms);
+    }
+  };
+  bridge.start();
+  std::thread bridge_thread([&] { bridge_ioc.run_for(60s); });
+  const int n = std::getenv("BENCH_N") ? std::atoi(std::getenv("BENCH_N")) : 200;
+  std::vector<call_options> calls(n);
+  for (auto& c : calls) {
+    c.webhook_url = bridge.webhook_url();
+    c.script = {{audio_kind::speech, 3000}};
+    c.record_sent_audio = false;
+    c.record_played_audio = false;
+    c.record_media_arrivals = false;
+  }
+  const auto t0 = clock::now();
+  const auto reports = run_calls(std::move(calls), 30000, 1);
+  asio::post(bridge_ioc, [&] { bridge.stop(); });
+  bridge_thread.join();
+  double worst = 0;
+  int ok = 0;
+  for (const auto& r : reports) { worst = std::max(worst, r.max_send_lag_ms); ok += r.ok(); }
+  fprintf(stderr, "calls %d ok %d wall %.0f ms worst lag %.1f ms marks %zu\n", n, ok, ms_between(t0, clock::now()), worst, reports[0].marks.size());
+}
