@@ -620,29 +620,34 @@ TEST_CASE("twilio sim: TEMP bench", "[.][bench]") {
   fake_bridge bridge(bridge_ioc);
   bridge.script = [&](stream_conn& c) -> awaitable<void> {
     const std::string chunk(160, '\x55');
-    for (int i = 0; i < 150 && !c.closed; ++i) {
+    for (int i = 0; i < 1000 && !c.closed; ++i) {
       c.send_media(chunk);
       if (i % 5 == 0) c.send_mark("m" + std::to_string(i));
       co_await c.pause(20ms);
     }
   };
   bridge.start();
-  std::thread bridge_thread([&] { bridge_ioc.run_for(60s); });
+  double bridge_cpu = 0;
+  auto thread_cpu = [] { timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; };
+  std::thread bridge_thread([&] { bridge_ioc.run_for(60s); bridge_cpu = thread_cpu(); });
   const int n = std::getenv("BENCH_N") ? std::atoi(std::getenv("BENCH_N")) : 200;
   std::vector<call_options> calls(n);
   for (auto& c : calls) {
     c.webhook_url = bridge.webhook_url();
-    c.script = {{audio_kind::speech, 3000}};
+    c.script = {{audio_kind::speech, std::getenv("BENCH_MS") ? std::atoi(std::getenv("BENCH_MS")) : 3000}};
     c.record_sent_audio = false;
     c.record_played_audio = false;
     c.record_media_arrivals = false;
   }
   const auto t0 = clock::now();
-  const auto reports = run_calls(std::move(calls), 30000, 1);
+  const double cpu0 = thread_cpu();
+  const auto reports = run_calls(std::move(calls), 60000, 1);
+  const double sim_cpu = thread_cpu() - cpu0;
   asio::post(bridge_ioc, [&] { bridge.stop(); });
   bridge_thread.join();
   double worst = 0;
   int ok = 0;
   for (const auto& r : reports) { worst = std::max(worst, r.max_send_lag_ms); ok += r.ok(); }
+  fprintf(stderr, "sim cpu %.2f s, bridge cpu %.2f s\n", sim_cpu, bridge_cpu);
   fprintf(stderr, "calls %d ok %d wall %.0f ms worst lag %.1f ms marks %zu\n", n, ok, ms_between(t0, clock::now()), worst, reports[0].marks.size());
 }
