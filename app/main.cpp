@@ -8,11 +8,16 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "agents/agent_profile.hpp"
 #include "bridge/call_session.hpp"
 #include "config/settings.hpp"
+#include "server/agent_setup.hpp"
 #include "server/http_server.hpp"
+#include "server/listener_hub.hpp"
 #include "server/logging.hpp"
+#include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
+#include "store/call_store.hpp"
 #include "tools/realtime_sim/realtime_simulator.hpp"
 
 extern char** environ;
@@ -50,10 +55,6 @@ protocol::session_config session_from(const config::settings& s) {
   return c;
 }
 
-std::string with_model(const std::string& url, const std::string& model) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "model=" + model;
-}
-
 void print_demo_banner(std::uint16_t sim_port) {
   spdlog::warn("****************************************************************************");
   spdlog::warn("*  DEMO MODE: OPENAI_API_KEY is not set.                                   *");
@@ -89,6 +90,26 @@ int main(int argc, char** argv) {
 
   const auto threads = settings.worker_threads > 0 ? static_cast<std::size_t>(settings.worker_threads)
                                                    : std::max(1u, std::thread::hardware_concurrency());
+  // Call history and live events each run on their own thread: neither the disk nor a listener ever
+  // holds up a call. Declared before the workers, so that they outlive every call and listener.
+  std::unique_ptr<store::call_store> history;
+  if (settings.database_path.empty()) {
+    spdlog::warn("DATABASE_PATH is empty: call history is not stored");
+  } else {
+    try {
+      history = std::make_unique<store::call_store>(
+          store::store_options{settings.database_path, static_cast<std::size_t>(settings.store_queue_size)});
+    } catch (const std::exception& e) {
+      spdlog::critical("DATABASE_PATH: {}", e.what());
+      return 1;
+    }
+    spdlog::info("call history: {}", settings.database_path);
+  }
+  server::listener_hub listeners({.listener_queue = static_cast<std::size_t>(settings.listener_queue_size)},
+                                 history.get());
+  if (settings.api_token.empty())
+    spdlog::warn("API_TOKEN is not set: the listener and history endpoints (/v1/...) accept loopback clients only");
+
   server::io_pool pool(threads);
 
   bridge::call_registry registry;
@@ -100,9 +121,14 @@ int main(int argc, char** argv) {
   bridge.upstream_connect_timeout_ms = settings.upstream_connect_timeout_ms;
   bridge.session_update_timeout_ms = settings.session_update_timeout_ms;
   bridge.max_call_duration_s = settings.max_call_duration_s;
+  bridge.twilio_media_timeout_ms = settings.twilio_media_timeout_s * 1000;
+  bridge.upstream_reconnect_attempts = settings.upstream_reconnect_attempts;
+  bridge.upstream_reconnect_backoff_ms = settings.upstream_reconnect_backoff_ms;
+  bridge.upstream_rollover_s = settings.upstream_rollover_s;
   bridge.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 10000, .idle_timeout_ms = 30000};
   bridge.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 10000, .idle_timeout_ms = 60000};
   bridge.registry = &registry;
+  bridge.events = &listeners;
 
   std::string tls_error;
   bridge.tls = net::tls_client_context::create(settings.upstream_ca_file, tls_error);
@@ -112,19 +138,52 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<tools::sim::realtime_simulator> simulator;
+  std::string upstream_base = settings.openai_realtime_url;  // each agent profile adds its ?model=
   if (settings.openai_api_key.empty()) {
     simulator = std::make_unique<tools::sim::realtime_simulator>(pool.first(), tools::sim::simulator_options{});
     const auto sim_port = simulator->listen("127.0.0.1", 0);
-    bridge.upstream_url = with_model("ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime", settings.openai_model);
+    upstream_base = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime";
+    bridge.upstream_url = server::realtime_url(upstream_base, settings.openai_model);
     bridge.upstream_headers = {{"Authorization", "Bearer demo"}};
     print_demo_banner(sim_port);
   } else {
-    bridge.upstream_url = with_model(settings.openai_realtime_url, settings.openai_model);
+    bridge.upstream_url = server::realtime_url(upstream_base, settings.openai_model);
     bridge.upstream_headers = {{"Authorization", "Bearer " + settings.openai_api_key.reveal()}};
     spdlog::info("upstream: {} (voice {})", bridge.upstream_url, settings.openai_voice);
   }
 
-  server::server_context ctx{settings, bridge, registry};
+  // Keyed by the auth token so that every instance behind a balancer accepts the others' tokens.
+  server::stream_tokens tokens(settings.twilio_auth_token.empty() ? server::random_key()
+                                                                  : settings.twilio_auth_token.reveal(),
+                               std::chrono::seconds(settings.stream_token_ttl_s));
+  bridge.authorize_start = [&tokens](const protocol::twilio_start& start) {
+    for (const auto& [name, value] : start.custom_parameters)
+      if (name == protocol::stream_token_parameter) return tokens.redeem(start.call_sid, value);
+    return tokens.redeem(start.call_sid, "");
+  };
+  if (settings.twilio_auth_token.empty())
+    spdlog::warn("TWILIO_AUTH_TOKEN is not set: webhook and stream signatures are NOT checked; anyone who can "
+                 "reach this server can open calls (and spend your OpenAI credit). Set it in production.");
+
+  agents::agent_profile base_profile;
+  base_profile.session = bridge.session;
+  base_profile.greeting = settings.greeting;
+  base_profile.model = settings.openai_model;
+  std::string agents_error;
+  const auto agents = server::load_agents(settings, std::move(base_profile), agents_error);
+  if (!agents) {
+    std::fprintf(stderr, "mediabridge: agent profiles: %s\n", agents_error.c_str());
+    return 2;
+  }
+  bridge.resolve = [&agents, upstream_base](const protocol::twilio_start& start) {
+    return server::resolve_call(*agents, upstream_base, start);
+  };
+  spdlog::info("{} agent profile(s); default: {}", agents->profiles().size(), agents->default_profile().name);
+
+  server::server_context ctx{settings, bridge, registry, tokens};
+  ctx.agents = &*agents;
+  ctx.listeners = &listeners;
+  ctx.store = history.get();
   server::http_server http(pool, ctx);
   std::uint16_t port = 0;
   try {
@@ -156,7 +215,7 @@ int main(int argc, char** argv) {
         asio::post(pool.first(), [&] {
           http.close();
           if (simulator) simulator->stop();
-          pool.stop();
+          listeners.close_all([&pool] { pool.stop(); });
         });
       };
       drain_timer.expires_after(std::chrono::seconds(settings.drain_timeout_s));
@@ -178,5 +237,13 @@ int main(int argc, char** argv) {
   wait_signal();
 
   pool.run();
+  // Every call has ended and published its last events: commit them before the process exits.
+  listeners.stop();
+  if (history) {
+    history->close();
+    const auto s = history->stats();
+    spdlog::info("call history flushed: {} record(s) written, {} write error(s), {} dropped", s.written,
+                 s.write_errors, s.dropped);
+  }
   return 0;
 }

@@ -52,6 +52,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         open_signal_(twilio_->get_executor()),
         end_signal_(twilio_->get_executor()),
         watchdog_(twilio_->get_executor()),
+        backoff_(twilio_->get_executor()),
         label_("[" + remote + "]") {
     for (auto* t : {&open_signal_, &end_signal_}) t->expires_at(steady::time_point::max());
     actions_.reserve(64);
@@ -86,8 +87,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
           bad_input("Twilio", err->what);
           continue;
         }
-        state_.on_twilio(twilio_msg_, now_ms(), actions_);
-        if (twilio_msg_.event == protocol::twilio_event::start && state_.started()) identify(*state_.start_info());
+        const auto now = now_ms();
+        if (twilio_msg_.event == protocol::twilio_event::media) last_media_ms_ = now;
+        const bool was_started = state_.started();
+        if (!was_started && twilio_msg_.event == protocol::twilio_event::start) set_up(*twilio_msg_.start);
+        state_.on_twilio(twilio_msg_, now, actions_);
+        if (!was_started && state_.started()) on_started(*state_.start_info());
         execute();
         continue;
       }
@@ -100,28 +105,72 @@ class call_session : public std::enable_shared_from_this<call_session> {
     }
   }
 
+  // Connects, configures and runs the upstream; after a loss, reconnects with backoff and replays
+  // the conversation, while the phone leg stays up.
   net::awaitable<void> upstream_task() {
     if (!open_requested_ && !ending_) co_await open_signal_.async_wait(net::as_tuple_awaitable);
-    if (ending_) co_return;
-    connect_started_ms_ = now_ms();
-    net::connect_request request{ctx_.upstream_url, ctx_.upstream_headers, ctx_.upstream_limits,
-                                 ctx_.upstream_connect_timeout_ms};
-    auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
-    if (ending_ || outcome.index() != 0) co_return;
-    auto& result = std::get<0>(outcome);
-    if (!result.socket) {
-      end(end_reason::upstream_connect_failed, result.failure);
-      co_return;
+    int failures = 0;
+    bool ever_ready = false;
+    while (!ending_) {
+      if (failures > 0) {
+        if (failures > ctx_.upstream_reconnect_attempts) {
+          end(ever_ready ? end_reason::upstream_error : end_reason::upstream_connect_failed,
+              "upstream lost and " + std::to_string(ctx_.upstream_reconnect_attempts) +
+                  " reconnect attempt(s) failed; last: " + last_upstream_failure_);
+          co_return;
+        }
+        const auto backoff = std::min(5000, ctx_.upstream_reconnect_backoff_ms << std::min(failures - 1, 5));
+        backoff_.expires_after(std::chrono::milliseconds(backoff));
+        co_await (backoff_.async_wait(net::as_tuple_awaitable) || wait_for_end());
+        if (ending_) co_return;
+        spdlog::info("call {}: reconnecting to the upstream (attempt {} of {})", label_, failures,
+                     ctx_.upstream_reconnect_attempts);
+      }
+      connect_started_ms_ = now_ms();
+      net::connect_request request{upstream_url_.empty() ? ctx_.upstream_url : upstream_url_, ctx_.upstream_headers,
+                                   ctx_.upstream_limits, ctx_.upstream_connect_timeout_ms};
+      auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
+      if (ending_ || outcome.index() != 0) co_return;
+      auto& result = std::get<0>(outcome);
+      if (!result.socket) {
+        last_upstream_failure_ = result.failure;
+        spdlog::warn("call {}: upstream connect failed: {}", label_, result.failure);
+        ++failures;
+        continue;
+      }
+      upstream_ = std::move(result.socket);
+      upstream_out_.emplace(*upstream_, ctx_.writer_queue_messages);
+      connected_ms_ = now_ms();
+      session_deadline_ms_ = connected_ms_ + ctx_.session_update_timeout_ms;
+      rollover_at_ms_ = connected_ms_ + std::int64_t{ctx_.upstream_rollover_s} * 1000;
+      spdlog::debug("call {}: upstream connected in {} ms", label_, connected_ms_ - connect_started_ms_);
+      state_.on_upstream_connected(actions_);
+      execute();
+      timer_.cancel();  // new deadlines: session.updated, rollover
+      co_await (upstream_reader() && upstream_out_->run());
+      const bool was_ready = state_.upstream_ready();
+      ever_ready = ever_ready || was_ready;
+      upstream_out_.reset();
+      upstream_.reset();
+      restarting_ = false;
+      if (ending_) co_return;
+      state_.on_upstream_lost(now_ms(), actions_);
+      execute();
+      // A session that worked resets the count: each loss gets the full number of attempts.
+      failures = was_ready ? 1 : failures + 1;
     }
-    upstream_ = std::move(result.socket);
-    upstream_out_.emplace(*upstream_, ctx_.writer_queue_messages);
-    connected_ms_ = now_ms();
-    session_deadline_ms_ = connected_ms_ + ctx_.session_update_timeout_ms;
-    spdlog::debug("call {}: upstream connected in {} ms", label_, connected_ms_ - connect_started_ms_);
-    state_.on_upstream_connected(actions_);
-    execute();
-    timer_.cancel();  // the session.updated deadline is new
-    co_await (upstream_reader() && upstream_out_->run());
+  }
+
+  // Ends the current upstream session so that upstream_task opens a new one.
+  void restart_upstream(std::string reason, bool graceful) {
+    if (ending_ || !upstream_out_ || restarting_) return;
+    restarting_ = true;
+    last_upstream_failure_ = reason;
+    spdlog::warn("call {}: restarting the upstream session: {}", label_, reason);
+    if (graceful)
+      upstream_out_->close({1000, "session rollover"});
+    else
+      upstream_out_->abort_now();
   }
 
   net::awaitable<void> upstream_reader() {
@@ -143,7 +192,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
         bad_input("upstream", "binary frame");
         continue;
       }
-      on_read_end("upstream", r, *upstream_, end_reason::upstream_closed);
+      if (ending_ || restarting_) co_return;
+      // Not the end of the call: upstream_task reconnects (or gives up and ends the call).
+      last_upstream_failure_ = describe_read_end("upstream", r, *upstream_);
+      spdlog::warn("call {}: upstream lost: {}", label_, last_upstream_failure_);
+      upstream_out_->abort_now();
       co_return;
     }
   }
@@ -155,7 +208,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
       armed_wakeup_ = state_.next_wakeup();
       std::int64_t deadline = armed_wakeup_.value_or(std::numeric_limits<std::int64_t>::max());
       if (!state_.started()) deadline = std::min(deadline, start_deadline_ms_);
-      if (upstream_ && !state_.upstream_ready()) deadline = std::min(deadline, session_deadline_ms_);
+      else deadline = std::min(deadline, last_media_ms_ + ctx_.twilio_media_timeout_ms);
+      if (upstream_ && !restarting_) {
+        if (!state_.upstream_ready()) deadline = std::min(deadline, session_deadline_ms_);
+        else deadline = std::min(deadline, rollover_at_ms_);
+      }
       timer_.expires_at(deadline == std::numeric_limits<std::int64_t>::max() ? steady::time_point::max()
                                                                                : to_time_point(deadline));
       auto [ec] = co_await timer_.async_wait(net::as_tuple_awaitable);
@@ -166,10 +223,17 @@ class call_session : public std::enable_shared_from_this<call_session> {
         end(end_reason::timeout, "Twilio sent no start within " + std::to_string(ctx_.start_timeout_ms) + " ms");
         co_return;
       }
-      if (upstream_ && !state_.upstream_ready() && t >= session_deadline_ms_) {
-        end(end_reason::upstream_error,
-            "no session.updated within " + std::to_string(ctx_.session_update_timeout_ms) + " ms");
+      if (state_.started() && t >= last_media_ms_ + ctx_.twilio_media_timeout_ms) {
+        end(end_reason::timeout, "Twilio sent no media for " + std::to_string(ctx_.twilio_media_timeout_ms) + " ms");
         co_return;
+      }
+      if (upstream_ && !restarting_ && !state_.upstream_ready() && t >= session_deadline_ms_)
+        restart_upstream("no session.updated within " + std::to_string(ctx_.session_update_timeout_ms) + " ms", false);
+      if (upstream_ && !restarting_ && state_.upstream_ready() && t >= rollover_at_ms_) {
+        if (state_.quiet())
+          restart_upstream("rolling over before the upstream session cap", true);
+        else
+          rollover_at_ms_ = t + 250;  // wait for a pause in the assistant's speech
       }
       state_.on_tick(t, actions_);
       execute();
@@ -251,8 +315,28 @@ class call_session : public std::enable_shared_from_this<call_session> {
     }
   }
   void perform(const call::end_call& a) { end(a.reason, a.detail); }
+  void perform(const call::restart_upstream& a) { restart_upstream(a.reason, true); }
 
   // --- lifecycle --------------------------------------------------------------------------------
+
+  void on_started(const protocol::twilio_start& start) {
+    identify(start);
+    last_media_ms_ = now_ms();
+    if (!ctx_.authorize_start) return;
+    if (auto refusal = ctx_.authorize_start(start); !refusal.empty()) end(end_reason::bad_input, "stream refused: " + refusal);
+  }
+
+  // Before call_state sees start, so that call.started names the agent and the upstream gets its session.
+  void set_up(const protocol::twilio_start& start) {
+    if (!ctx_.resolve) return;
+    auto setup = ctx_.resolve(start);
+    if (!setup) {
+      end(end_reason::bad_input, "no agent profile for this stream");
+      return;
+    }
+    upstream_url_ = std::move(setup->upstream_url);
+    state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent));
+  }
 
   void identify(const protocol::twilio_start& start) {
     identity_.call_sid = start.call_sid;
@@ -274,25 +358,27 @@ class call_session : public std::enable_shared_from_this<call_session> {
       spdlog::warn("call {}: more bad messages; no longer logging them", label_);
   }
 
-  void on_read_end(const char* side, const net::read_result& r, net::message_socket& socket, end_reason closed_reason) {
-    if (ending_) return;
+  static std::string describe_read_end(const char* side, const net::read_result& r, net::message_socket& socket) {
     switch (r.status) {
       case net::read_status::closed: {
         const auto peer = socket.peer_close_reason();
-        end(closed_reason, std::string(side) + " closed the socket (code " + std::to_string(peer.code) +
-                               (peer.reason.empty() ? "" : ", reason '" + peer.reason + "'") + ")");
-        return;
+        return std::string(side) + " closed the socket (code " + std::to_string(peer.code) +
+               (peer.reason.empty() ? "" : ", reason '" + peer.reason + "'") + ")";
       }
-      case net::read_status::too_big:
-        end(end_reason::bad_input, std::string(side) + " sent a message larger than the limit");
-        return;
-      case net::read_status::timeout:
-        end(end_reason::timeout, std::string(side) + " went silent (idle timeout)");
-        return;
-      default:
-        end(closed_reason == end_reason::upstream_closed ? end_reason::upstream_error : closed_reason,
-            std::string(side) + " connection failed: " + r.ec.message());
-        return;
+      case net::read_status::too_big: return std::string(side) + " sent a message larger than the limit";
+      case net::read_status::timeout: return std::string(side) + " went silent (idle timeout)";
+      default: return std::string(side) + " connection failed: " + r.ec.message();
+    }
+  }
+
+  void on_read_end(const char* side, const net::read_result& r, net::message_socket& socket, end_reason closed_reason) {
+    if (ending_) return;
+    auto detail = describe_read_end(side, r, socket);
+    switch (r.status) {
+      case net::read_status::closed: end(closed_reason, std::move(detail)); return;
+      case net::read_status::too_big: end(end_reason::bad_input, std::move(detail)); return;
+      case net::read_status::timeout: end(end_reason::timeout, std::move(detail)); return;
+      default: end(closed_reason, std::move(detail)); return;
     }
   }
 
@@ -346,6 +432,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   asio::steady_timer open_signal_;  // cancelled when the upstream should be opened (or the call ends)
   asio::steady_timer end_signal_;   // cancelled when the call ends
   asio::steady_timer watchdog_;
+  asio::steady_timer backoff_;
   std::optional<std::int64_t> armed_wakeup_;
 
   call_identity identity_;
@@ -361,6 +448,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::int64_t connect_started_ms_ = 0;
   std::int64_t connected_ms_ = 0;
   std::int64_t session_deadline_ms_ = 0;
+  std::int64_t rollover_at_ms_ = 0;
+  std::int64_t last_media_ms_ = 0;
+  bool restarting_ = false;
+  std::string last_upstream_failure_;
+  std::string upstream_url_;  // from the agent profile; empty: ctx_.upstream_url
 };
 
 }  // namespace

@@ -1,7 +1,9 @@
 #pragma once
 // One phone call: the Twilio Media Streams socket, the Realtime socket, and the call_state between them.
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +16,14 @@
 #include "net/websocket.hpp"
 
 namespace mb::bridge {
+
+// What the call's agent profile decides, resolved from Twilio's start (customParameters).
+struct call_setup {
+  protocol::session_config session;  // instructions with {{variables}} filled in
+  std::string greeting;              // likewise; empty: wait for the caller
+  std::string agent;                 // profile name, reported in call.started
+  std::string upstream_url;          // Realtime URL including the profile's ?model=
+};
 
 // Everything a call needs from the process. Shared by all calls; read-only after startup.
 struct bridge_context {
@@ -28,6 +38,16 @@ struct bridge_context {
   int session_update_timeout_ms = 10000;
   int start_timeout_ms = 10000;      // Twilio must send start this soon after the upgrade
   int max_call_duration_s = 4 * 3600;
+  int twilio_media_timeout_ms = 10000;  // Twilio streams media continuously; silence this long means it is gone
+  int upstream_reconnect_attempts = 3;  // per loss; 0: a lost upstream ends the call
+  int upstream_reconnect_backoff_ms = 250;  // doubled per failed attempt, at most 5 s
+  int upstream_rollover_s = 55 * 60;    // open a fresh session before the 60-minute cap (protocols.md A9)
+  // Checked when Twilio's start arrives (e.g. the stream token bound to the webhook call).
+  // Returns an empty string to accept, else the reason to refuse; null accepts every stream.
+  std::function<std::string(const protocol::twilio_start&)> authorize_start;
+  // Per-call configuration when Twilio's start arrives; nullopt refuses the stream. Null: every call
+  // uses `session`, `call.greeting` and `upstream_url`. Runs on the call's thread: must not block.
+  std::function<std::optional<call_setup>(const protocol::twilio_start&)> resolve;
   int close_grace_ms = 3000;         // after asking both sides to close, abort what is left
   std::size_t writer_queue_messages = 1024;
   call_registry* registry = nullptr;

@@ -37,6 +37,12 @@ call_state::call_state(protocol::session_config session, call_options options)
   options_.max_chunk_bytes = std::max<std::uint64_t>(3, options_.max_chunk_bytes - options_.max_chunk_bytes % 3);
 }
 
+void call_state::configure(protocol::session_config session, std::string greeting, std::string agent) {
+  session_ = std::move(session);
+  options_.greeting = std::move(greeting);
+  agent_ = std::move(agent);
+}
+
 void call_state::warn_once(bool& flag, std::string text, std::vector<action>& out) {
   if (flag) return;
   flag = true;
@@ -93,7 +99,7 @@ void call_state::on_start(const protocol::twilio_message& msg, std::int64_t now_
   }
   start_ = s;
   clock_offset_ms_ = -now_ms;  // Twilio timestamps count from the stream start
-  out.push_back(publish{call_started{s.stream_sid, s.custom_parameters}});
+  out.push_back(publish{call_started{s.stream_sid, s.custom_parameters, agent_}});
   upstream_requested_ = true;
   out.push_back(open_upstream{});
 }
@@ -147,6 +153,25 @@ void call_state::on_mark(std::string_view name, std::int64_t now_ms, std::vector
 
 void call_state::on_upstream_connected(std::vector<action>& out) {
   out.push_back(send_upstream_event{protocol::build_session_update(session_)});
+  // A new session after a loss knows nothing of the call: tell it what was said so far.
+  for (const auto& turn : history_)
+    out.push_back(send_upstream_event{protocol::build_text_item(turn.speaker == role::caller ? "user" : "assistant", turn.text)});
+}
+
+bool call_state::quiet() const noexcept {
+  return !active_response_ && !ledger_.has_unplayed() && queue_count_ == 0;
+}
+
+void call_state::publish_final(transcript_final final, std::vector<action>& out) {
+  if (!final.text.empty()) {
+    history_.push_back({final.speaker, final.text});
+    history_chars_ += final.text.size();
+    while (history_chars_ > options_.max_history_chars && !history_.empty()) {
+      history_chars_ -= history_.front().text.size();
+      history_.pop_front();
+    }
+  }
+  out.push_back(publish{std::move(final)});
 }
 
 void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out) {
@@ -164,7 +189,7 @@ void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t no
       out.push_back(publish{transcript_delta{role::caller, std::string(ev.item_id), std::string(ev.delta)}});
       return;
     case realtime_event_type::input_transcription_completed:
-      out.push_back(publish{transcript_final{role::caller, std::string(ev.item_id), std::string(ev.transcript)}});
+      publish_final(transcript_final{role::caller, std::string(ev.item_id), std::string(ev.transcript)}, out);
       return;
     case realtime_event_type::speech_started:
       on_speech_started(now_ms, out);
@@ -229,7 +254,8 @@ void call_state::on_session_updated(const protocol::realtime_event& ev, std::vec
   }
   // pre_connect_ must outlive this step's actions (they point into it); it is released on the next frame.
   pre_connect_bytes_ = 0;
-  if (!options_.greeting.empty()) out.push_back(send_upstream_event{protocol::build_response_create(options_.greeting)});
+  if (!options_.greeting.empty() && !greeted_) out.push_back(send_upstream_event{protocol::build_response_create(options_.greeting)});
+  greeted_ = true;
 }
 
 void call_state::on_error(const protocol::realtime_event& ev, std::vector<action>& out) {
@@ -237,6 +263,11 @@ void call_state::on_error(const protocol::realtime_event& ev, std::vector<action
   if (!ev.error.code.empty()) text += " " + std::string(ev.error.code);
   text += ": " + std::string(ev.error.message);
   if (!ev.error.event_id.empty()) text += " (event " + std::string(ev.error.event_id) + ")";
+  // The session cap (protocols.md A9) and server faults end this session, not the call.
+  if (ev.error.code == "session_expired" || ev.error.type == "server_error") {
+    out.push_back(restart_upstream{std::move(text)});
+    return;
+  }
   // Without a configured session the call cannot work; later errors (truncate, cancel) are recoverable.
   if (!ready_ || ev.error.event_id == protocol::session_update_event_id) {
     ended_ = true;
@@ -292,7 +323,25 @@ void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out
       cut_active = true;
     }
   }
+  stop_playback(now_ms, unplayed, cut_active, stop_cause::barge_in, out);
+}
 
+void call_state::on_upstream_lost(std::int64_t now_ms, std::vector<action>& out) {
+  if (ended_) return;
+  ready_ = false;
+  const bool unplayed = ledger_.has_unplayed() || queue_count_ > 0;
+  bool cut_active = false;
+  if (active_response_) {
+    remember_cut(*active_response_);
+    active_response_.reset();
+    cut_active = true;
+  }
+  // The lost session's answer will never finish: silence beats half a sentence followed by a gap.
+  stop_playback(now_ms, unplayed, cut_active, stop_cause::upstream_lost, out);
+}
+
+void call_state::stop_playback(std::int64_t now_ms, bool unplayed, bool cut_active, stop_cause cause,
+                               std::vector<action>& out) {
   if (!unplayed) {
     // Nothing to clear or truncate. But the cut response's items still in the ledger (played as far
     // as they got) will see no more audio, nor output_audio.done, as both are dropped from now on:
@@ -300,7 +349,7 @@ void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out
     if (cut_active && !ledger_.empty())
       for (const auto& c : ledger_.cut_all(twilio_clock(now_ms))) mark_cut(c);
   } else {
-    ++stats_.barge_ins;
+    if (cause == stop_cause::barge_in) ++stats_.barge_ins;
     out.push_back(send_twilio_clear{});
     const auto cuts = ledger_.cut_all(twilio_clock(now_ms));
     queue_head_ = 0;
@@ -309,11 +358,13 @@ void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out
     playout_end_ = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
     for (const auto& c : cuts) {
       remember_cut(c.response_id);
+      mark_cut(c);
+      if (cause != stop_cause::barge_in) continue;  // a lost session has nothing left to truncate
       out.push_back(send_upstream_event{protocol::build_item_truncate(c.item_id, c.content_index, c.audio_end_ms)});
       ++stats_.truncates_sent;
-      mark_cut(c);
     }
-    if (!cuts.empty()) out.push_back(publish{barge_in{cuts.front().item_id, cuts.front().audio_end_ms}});
+    if (!cuts.empty() && cause == stop_cause::barge_in)
+      out.push_back(publish{barge_in{cuts.front().item_id, cuts.front().audio_end_ms}});
   }
   for (auto& t : turns_) settle_if_cut(t);
   finalize_turns(out);
@@ -431,16 +482,18 @@ void call_state::finalize_turns(std::vector<action>& out) {
   while (!turns_.empty()) {
     auto& t = turns_.front();
     if (!t.transcript_done || !(t.audio_finished || t.interrupted)) break;
-    out.push_back(publish{transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
-                                           t.interrupted ? t.heard_ms : -1}});
+    publish_final(transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
+                                   t.interrupted ? t.heard_ms : -1},
+                  out);
     turns_.erase(turns_.begin());
   }
 }
 
 void call_state::finish(std::vector<action>& out) {
   for (auto& t : turns_)
-    out.push_back(publish{transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
-                                           t.interrupted ? t.heard_ms : -1}});
+    publish_final(transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
+                                   t.interrupted ? t.heard_ms : -1},
+                  out);
   turns_.clear();
 }
 

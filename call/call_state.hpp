@@ -7,6 +7,7 @@
 // transcripts the call emits.
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@ struct call_options {
   int max_queued_audio_ms = 120000;   // assistant audio held back by pacing; beyond it the call ends
   std::uint64_t max_chunk_bytes = 1200;  // 150 ms; larger deltas are split (a multiple of 3: base64-aligned)
   std::string greeting;               // instructions for a first response; empty: wait for the caller
+  std::size_t max_history_chars = 16000;  // transcript kept for replay into a new upstream session
 };
 
 struct call_stats {
@@ -44,8 +46,18 @@ class call_state {
  public:
   call_state(protocol::session_config session, call_options options);
 
+  // The call's own agent profile (rendered instructions, greeting), known once Twilio's start has
+  // been read. Call before on_twilio(start): the session is sent when the upstream connects, and
+  // `agent` is reported in call_started.
+  void configure(protocol::session_config session, std::string greeting, std::string agent);
+
   void on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
+  // A new upstream session is open: configure it and replay the conversation so far as text items.
   void on_upstream_connected(std::vector<action>& out);
+  // The upstream session is gone (the shell reconnects): stop assistant audio, buffer caller audio.
+  void on_upstream_lost(std::int64_t now_ms, std::vector<action>& out);
+  // No assistant audio playing or coming: a good moment to roll the upstream session over.
+  [[nodiscard]] bool quiet() const noexcept;
   void on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
   // Pacing: call at or after next_wakeup().
   void on_tick(std::int64_t now_ms, std::vector<action>& out);
@@ -83,6 +95,9 @@ class call_state {
   void on_error(const protocol::realtime_event& ev, std::vector<action>& out);
   void on_audio_delta(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
   void on_speech_started(std::int64_t now_ms, std::vector<action>& out);
+  enum class stop_cause { barge_in, upstream_lost };
+  void stop_playback(std::int64_t now_ms, bool unplayed, bool cut_active, stop_cause cause, std::vector<action>& out);
+  void publish_final(transcript_final final, std::vector<action>& out);
   void on_transcript_done(const protocol::realtime_event& ev, std::vector<action>& out);
   void remember_cut(std::string_view response_id);
   void mark_cut(const playback_ledger::cut& c);
@@ -98,6 +113,7 @@ class call_state {
 
   protocol::session_config session_;
   call_options options_;
+  std::string agent_;
   std::optional<protocol::twilio_start> start_;
   bool upstream_requested_ = false;
   bool ready_ = false;
@@ -122,6 +138,13 @@ class call_state {
   std::optional<std::string> active_response_;
   std::vector<std::string> cut_responses_;  // recent responses cut by barge-in: their late deltas are dropped
   std::vector<assistant_turn> turns_;
+  struct history_turn {
+    role speaker;
+    std::string text;
+  };
+  std::deque<history_turn> history_;
+  std::size_t history_chars_ = 0;
+  bool greeted_ = false;
 
   call_stats stats_;
   bool warned_media_before_start_ = false;

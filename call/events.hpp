@@ -14,6 +14,7 @@ enum class role { caller, assistant };
 struct call_started {
   std::string stream_sid;
   std::vector<std::pair<std::string, std::string>> parameters;  // Twilio customParameters
+  std::string agent;  // the agent profile answering the call; empty when none is configured
 };
 
 struct transcript_delta {

@@ -239,21 +239,18 @@ problem check_readable(const std::string& value) {
   return "cannot read file " + quote(value);
 }
 
-spec api_key_spec() {
-  spec sp{info_for("OPENAI_API_KEY",
-                   "OpenAI API key. Empty runs in demo mode on the built-in Realtime simulator. "
-                   "Never printed."),
-          [](settings& s, const std::string& value) -> problem {
-            // It goes verbatim into an Authorization header; a stray newline from a secrets file
-            // would otherwise fail later with a confusing upstream error. Never echo the value.
+// Credentials go verbatim into headers or HMAC keys; a stray newline from a secrets file would fail
+// later with a confusing error. Their values are never echoed, not even a default.
+spec secret_spec(std::string env, std::string meaning, secret settings::*field) {
+  spec sp{info_for(std::move(env), std::move(meaning)),
+          [field](settings& s, const std::string& value) -> problem {
             const bool clean = std::none_of(value.begin(), value.end(), [](unsigned char c) {
               return std::isspace(c) || std::iscntrl(c);
             });
             if (!clean) return std::string("contains whitespace or control characters (value not shown)");
-            s.openai_api_key = secret(value);
+            s.*field = secret(value);
             return std::nullopt;
           },
-          // A secret's value is never rendered, not even a default.
           [](const settings&) { return std::string(); }};
   sp.info.secret = true;
   return sp;
@@ -336,7 +333,9 @@ const std::vector<spec>& specs() {
         "WORKER_THREADS", "I/O threads; 0 uses one per CPU core.",
         [](auto& s) -> auto& { return s.worker_threads; }, 0, 256));
     // Upstream
-    t.push_back(api_key_spec());
+    t.push_back(secret_spec("OPENAI_API_KEY",
+                            "OpenAI API key. Empty runs in demo mode on the built-in Realtime simulator. Never printed.",
+                            &settings::openai_api_key));
     t.push_back(text(
         "OPENAI_REALTIME_URL", "Realtime API WebSocket endpoint (ws or wss).",
         [](auto& s) -> auto& { return s.openai_realtime_url; }, check_realtime_url));
@@ -405,6 +404,26 @@ const std::vector<spec>& specs() {
         "MAX_CALL_DURATION_S", "Calls are hung up after this many seconds.",
         [](auto& s) -> auto& { return s.max_call_duration_s; }, 1, 86400));
     t.push_back(integer(
+        "TWILIO_MEDIA_TIMEOUT_S", "A call whose Twilio stream sends no media for this long is ended.",
+        [](auto& s) -> auto& { return s.twilio_media_timeout_s; }, 1, 3600));
+    t.push_back(integer(
+        "UPSTREAM_RECONNECT_ATTEMPTS", "Reconnects tried after the upstream drops mid-call; 0 ends the call at once.",
+        [](auto& s) -> auto& { return s.upstream_reconnect_attempts; }, 0, 20));
+    t.push_back(integer(
+        "UPSTREAM_RECONNECT_BACKOFF_MS", "Wait before the first reconnect; doubled per failed attempt (max 5 s).",
+        [](auto& s) -> auto& { return s.upstream_reconnect_backoff_ms; }, 0, 5000));
+    t.push_back(integer(
+        "UPSTREAM_ROLLOVER_S", "Open a fresh upstream session after this long, before the 60-minute session cap.",
+        [](auto& s) -> auto& { return s.upstream_rollover_s; }, 1, 3600));
+    // Security
+    t.push_back(secret_spec("TWILIO_AUTH_TOKEN",
+                            "Twilio auth token: validates X-Twilio-Signature on the webhook and the stream, and "
+                            "signs stream tokens. Empty: anyone can open calls. Never printed.",
+                            &settings::twilio_auth_token));
+    t.push_back(integer(
+        "STREAM_TOKEN_TTL_S", "How long the single-use token binding a stream to its webhook call is valid.",
+        [](auto& s) -> auto& { return s.stream_token_ttl_s; }, 5, 3600));
+    t.push_back(integer(
         "MAX_CONCURRENT_CALLS", "Calls carried at once; when full the webhook answers fallback TwiML. 0: no limit.",
         [](auto& s) -> auto& { return s.max_concurrent_calls; }, 0, 100000));
     t.push_back(integer(
@@ -416,6 +435,31 @@ const std::vector<spec>& specs() {
     t.push_back(text(
         "FALLBACK_DIAL", "When set, fallback TwiML dials this number (e.g. a human) instead of hanging up.",
         [](auto& s) -> auto& { return s.fallback_dial; }));
+    // Agent profiles
+    t.push_back(text(
+        "AGENTS_FILE",
+        "JSON file of named agent profiles (instructions, greeting, voice, model, VAD, transcription, numbers; "
+        "docs/agents.md). TOML is not supported. Empty: one profile, default, from the settings above.",
+        [](auto& s) -> auto& { return s.agents_file; }, check_readable));
+    t.push_back(text(
+        "DEFAULT_AGENT", "Profile for calls that choose none (no ?agent= and no profile claims the called number).",
+        [](auto& s) -> auto& { return s.default_agent; }, check_not_empty));
+    // Listeners and call history
+    t.push_back(secret_spec("API_TOKEN",
+                            "Bearer token for the listener and history endpoints (/v1/...). Empty: they accept "
+                            "loopback clients only. Never printed.",
+                            &settings::api_token));
+    t.push_back(text(
+        "DATABASE_PATH",
+        "SQLite file for call history (WAL; its directory is created). :memory: keeps history until exit; "
+        "empty stores nothing.",
+        [](auto& s) -> auto& { return s.database_path; }));
+    t.push_back(integer(
+        "LISTENER_QUEUE_SIZE", "Events a listener may fall behind, beyond its backfill, before it is disconnected.",
+        [](auto& s) -> auto& { return s.listener_queue_size; }, 1, 1000000));
+    t.push_back(integer(
+        "STORE_QUEUE_SIZE", "History records waiting for the disk; beyond it records are dropped and counted.",
+        [](auto& s) -> auto& { return s.store_queue_size; }, 1, 10000000));
     // Logging
     t.push_back(choice(
         "LOG_LEVEL", "Minimum log level.", [](auto& s) -> auto& { return s.log_level; },

@@ -54,10 +54,26 @@ struct settings {
   int pacing_lead_ms = 300;                // max assistant audio ahead of real-time playout; 0 disables pacing
   int pre_connect_buffer_ms = 2000;        // caller audio kept while the upstream is not ready
   int max_call_duration_s = 4 * 3600;
+  int twilio_media_timeout_s = 10;
+  int upstream_reconnect_attempts = 3;
+  int upstream_reconnect_backoff_ms = 250;
+  int upstream_rollover_s = 55 * 60;
+  secret twilio_auth_token;                // empty: no signature validation (startup warns)
+  int stream_token_ttl_s = 120;
   int max_concurrent_calls = 0;           // 0: unlimited; when full the webhook answers fallback TwiML
   int drain_timeout_s = 30;                // SIGTERM: running calls may finish for this long
   std::string fallback_say = "Sorry, we cannot take your call right now. Please try again later.";
   std::string fallback_dial;               // non-empty: fallback TwiML dials this number instead of hanging up
+
+  // Agent profiles (docs/agents.md)
+  std::string agents_file;                 // JSON profiles; empty: one profile, "default", from the settings above
+  std::string default_agent = "default";   // profile for calls that select none
+
+  // Listeners and call history (docs/events.md)
+  secret api_token;                        // empty: /v1/* accepts loopback clients only
+  std::string database_path = "./data/mediabridge.db";  // SQLite file; ":memory:" keeps nothing; empty: no history
+  int listener_queue_size = 256;           // messages a listener may fall behind (beyond its backfill) before it is dropped
+  int store_queue_size = 10000;            // history records waiting for the disk before new ones are dropped
 
   // Logging
   std::string log_level = "info";          // trace|debug|info|warn|error|critical|off

@@ -70,9 +70,22 @@ class beast_message_socket final : public message_socket {
     co_return ec;
   }
 
+  awaitable<error_code> write_binary(std::string_view bytes) override {
+    ws_.binary(true);
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(bytes.data(), bytes.size()), as_tuple_awaitable);
+    ws_.text(true);
+    co_return ec;
+  }
+
   awaitable<error_code> close(close_reason reason) override {
     if (!ws_.is_open()) co_return error_code{};
     auto [ec] = co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(reason.code), reason.reason), as_tuple_awaitable);
+    // Once the peer's close frame has arrived, the close handshake has succeeded; what can still fail
+    // is Beast's teardown (over TLS an SSL shutdown, then a TCP shutdown), and TLS terminators such as
+    // nginx close TCP right after relaying the close frame, without close_notify: stream_truncated or
+    // ENOTCONN. Nothing can follow a close frame, so no data is lost (Beast already ignores a plain
+    // TCP EOF there). Peers that answer with a close frame always send a code (RFC 6455 5.5.1).
+    if (ec && ws_.reason().code != websocket::close_code::none) ec = {};
     co_return ec;
   }
 

@@ -46,6 +46,8 @@ class message_socket {
 
   // Writes one text message. The caller keeps `text` alive until the write completes.
   virtual awaitable<error_code> write(std::string_view text) = 0;
+  // Writes one binary message (no protocol here uses them; tests send them as bad input).
+  virtual awaitable<error_code> write_binary(std::string_view bytes) = 0;
 
   // Sends a close frame and waits for the peer's (bounded by the handshake timeout).
   virtual awaitable<error_code> close(close_reason reason) = 0;

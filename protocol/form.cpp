@@ -8,7 +8,11 @@
 namespace mb::protocol {
 
 std::optional<form_fields> parse_form(std::string_view body) {
-  const auto params = boost::urls::parse_query(body);
+  // Boost 1.81's parse_query sizes its result with strlen(body.data()) (found by tests/fuzz/form_fuzz):
+  // on a view that is not NUL-terminated, such as a request target's query, it reads past the end.
+  // A NUL-terminated copy is exact, since the grammar rejects a raw NUL before that point.
+  const std::string terminated(body);
+  const auto params = boost::urls::parse_query(terminated);
   if (!params) return std::nullopt;
   const boost::urls::encoding_opts form_encoding{/*space_as_plus=*/true};
   form_fields fields;

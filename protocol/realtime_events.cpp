@@ -239,4 +239,12 @@ std::string build_response_create(std::string_view instructions) {
 
 std::string build_response_cancel() { return R"({"type":"response.cancel"})"; }
 
+std::string build_text_item(std::string_view role, std::string_view text) {
+  const auto content_type = role == "assistant" ? "output_text" : "input_text";
+  return boost::json::serialize(boost::json::object{
+      {"type", "conversation.item.create"},
+      {"item",
+       {{"type", "message"}, {"role", role}, {"content", boost::json::array{{{"type", content_type}, {"text", text}}}}}}});
+}
+
 }  // namespace mb::protocol

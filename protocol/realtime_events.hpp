@@ -102,5 +102,7 @@ void build_input_audio_append(std::string& out, std::string_view payload_b64);
 std::string build_item_truncate(std::string_view item_id, std::int64_t content_index, std::int64_t audio_end_ms);
 std::string build_response_create(std::string_view instructions);  // empty: server defaults
 std::string build_response_cancel();
+// conversation.item.create of a text message; role "user" (input_text) or "assistant" (output_text).
+std::string build_text_item(std::string_view role, std::string_view text);
 
 }  // namespace mb::protocol

@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 
 #include "net/websocket_upgrade.hpp"
+#include "server/api.hpp"
+#include "server/listener_hub.hpp"
 #include "server/routes.hpp"
 
 namespace mb::server {
@@ -67,10 +69,42 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     if (rec) break;  // end of stream, timeout, reset, malformed request: nothing useful to answer
     auto& req = parser.get();
     const auto path = std::string_view(req.target()).substr(0, req.target().find('?'));
+    header_list headers;
+    for (const auto& field : req) headers.emplace_back(field.name_string(), field.value());
+    const http_request_view view{req.method_string(), req.target(), req.body(), headers, peer_address};
+
+    if (const auto api = parse_api_target(path)) {
+      // Live events and call history (server/api.hpp). The path only is logged: queries may carry the token.
+      spdlog::debug("http {} {} from {}", std::string_view(req.method_string()), path, peer_address);
+      if (auto refusal = check_api_access(ctx, view)) {
+        co_await send_reply(stream, req.version(), false, *refusal, false);
+        break;
+      }
+      if (api->what == api_target::kind::events && ctx.listeners) {
+        if (beast::websocket::is_upgrade(req)) {
+          auto up = co_await net::accept_upgrade(std::move(stream), req, listener_socket_limits);
+          if (up.socket) co_await ctx.listeners->serve_websocket(std::move(up.socket), api->call_sid);
+          co_return;
+        }
+        if (req.method() == http::verb::get) {
+          co_await ctx.listeners->serve_sse(stream.release_socket(), api->call_sid);
+          co_return;
+        }
+      }
+      const auto reply = co_await handle_api(ctx, view, *api);
+      const bool keep_alive = req.keep_alive() && !beast::websocket::is_upgrade(req);
+      co_await send_reply(stream, req.version(), keep_alive, reply, req.method() == http::verb::head);
+      if (!keep_alive) break;
+      continue;
+    }
 
     if (beast::websocket::is_upgrade(req)) {
       if (path != "/media-stream") {
         co_await send_reply(stream, req.version(), false, {404, "application/json", R"({"error":"not found"})", {}}, false);
+        break;
+      }
+      if (auto refusal = check_stream_upgrade(ctx, view)) {
+        co_await send_reply(stream, req.version(), false, *refusal, false);
         break;
       }
       auto up = co_await net::accept_upgrade(std::move(stream), req, ctx.bridge.twilio_limits);
@@ -82,9 +116,6 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
       co_return;
     }
 
-    header_list headers;
-    for (const auto& field : req) headers.emplace_back(field.name_string(), field.value());
-    const http_request_view view{req.method_string(), req.target(), req.body(), headers, peer_address};
     // The path only: query strings may carry tokens.
     spdlog::debug("http {} {} from {}", std::string_view(req.method_string()), path, peer_address);
     const auto reply = handle_request(ctx, view);

@@ -1,15 +1,23 @@
 #include "server/routes.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
+#include "agents/agent_profile.hpp"
 #include "protocol/form.hpp"
 #include "protocol/public_url.hpp"
+#include "protocol/stream_token.hpp"
+#include "protocol/twilio_signature.hpp"
+#include "protocol/twilio_messages.hpp"
+#include "server/agent_setup.hpp"
+#include "server/listener_hub.hpp"
+#include "store/call_store.hpp"
 #include "twiml/twiml.hpp"
 
 namespace mb::server {
-namespace {
 
 http_reply json_reply(int status, const boost::json::object& body) {
   return http_reply{status, "application/json", boost::json::serialize(body), {}};
@@ -25,31 +33,81 @@ http_reply method_not_allowed(std::string_view allow) {
   return reply;
 }
 
+namespace {
+
 // The call's identity travels as <Parameter>s: Twilio drops query strings from the stream URL.
 constexpr std::string_view forwarded_fields[] = {"CallSid", "AccountSid", "From", "To", "Direction"};
+
+std::optional<std::string> public_base(server_context& ctx, const http_request_view& req) {
+  const protocol::request_origin origin{req.header("Host"), req.header("X-Forwarded-Proto"),
+                                        req.header("X-Forwarded-Host"),
+                                        is_trusted_proxy(ctx.settings, req.peer_address)};
+  return protocol::public_base_url(ctx.settings.public_url, origin);
+}
+
+http_reply forbidden(std::string_view what, const http_request_view& req) {
+  spdlog::warn("refused {} from {}: missing or wrong X-Twilio-Signature", what, req.peer_address);
+  return error_reply(403, "invalid Twilio signature");
+}
+
+http_reply fallback(server_context& ctx, std::string_view call_sid, std::string_view why) {
+  spdlog::warn("webhook: call {} answered with fallback TwiML: {}", call_sid, why);
+  return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
+}
+
+bool at_capacity(const server_context& ctx) {
+  return ctx.settings.max_concurrent_calls > 0 &&
+         ctx.registry.active() >= static_cast<std::size_t>(ctx.settings.max_concurrent_calls);
+}
 
 http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   const bool post = req.method == "POST";
   const auto fields = protocol::parse_form(post ? req.body : req.query());
   if (!fields) return error_reply(400, "malformed form body");
-  const auto call_sid = protocol::form_value(*fields, "CallSid");
+  const auto base = public_base(ctx, req);
+  if (!base) return error_reply(400, "missing or malformed Host header");
 
-  if (ctx.draining.load(std::memory_order_relaxed)) {
-    spdlog::info("webhook: call {} answered with fallback TwiML: draining", call_sid);
-    return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
+  // Twilio signs the public URL it requested, plus the POST fields (protocols.md C1); a GET's
+  // fields are in that URL already.
+  if (const auto& token = ctx.settings.twilio_auth_token; !token.empty()) {
+    const std::string url = *base + std::string(req.target);
+    if (!protocol::validate_twilio_signature(token.reveal(), url, post ? *fields : protocol::form_fields{},
+                                             req.header("X-Twilio-Signature")))
+      return forbidden("voice webhook", req);
   }
 
-  const protocol::request_origin origin{req.header("Host"), req.header("X-Forwarded-Proto"),
-                                        req.header("X-Forwarded-Host"),
-                                        is_trusted_proxy(ctx.settings, req.peer_address)};
-  const auto base = protocol::public_base_url(ctx.settings.public_url, origin);
-  if (!base) return error_reply(400, "missing or malformed Host header");
+  const auto call_sid = protocol::form_value(*fields, "CallSid");
+  if (ctx.draining.load(std::memory_order_relaxed)) return fallback(ctx, call_sid, "draining");
+  if (at_capacity(ctx))
+    return fallback(ctx, call_sid, "at MAX_CONCURRENT_CALLS=" + std::to_string(ctx.settings.max_concurrent_calls));
+  if (call_sid.empty() || !protocol::is_safe_sid(call_sid)) return error_reply(400, "missing or malformed CallSid");
+
+  // The agent profile: ?agent=<name>, else the one claiming the called number, else DEFAULT_AGENT.
+  const agents::agent_profile* profile = nullptr;
+  if (ctx.agents) {
+    const auto query = protocol::parse_form(req.query());
+    const auto requested = query ? protocol::form_value(*query, agent_parameter) : std::string_view{};
+    profile = ctx.agents->select(requested, protocol::form_value(*fields, "To"));
+    if (!profile)
+      return fallback(ctx, call_sid,
+                      "unknown agent profile '" +
+                          std::string(agents::valid_profile_name(requested) ? requested : "(not a profile name)") + "'");
+  }
 
   twiml::connect_stream stream;
   stream.say = ctx.settings.webhook_say;
   stream.stream_url = protocol::websocket_url(*base, "/media-stream");
   for (const auto name : forwarded_fields)
     if (const auto v = protocol::form_value(*fields, name); !v.empty()) stream.parameters.push_back({std::string(name), std::string(v)});
+  stream.parameters.push_back({std::string(protocol::stream_token_parameter), ctx.tokens.issue(call_sid)});
+  if (profile) {
+    stream.parameters.push_back({std::string(agent_parameter), profile->name});
+    // The other form fields its templates use: start.customParameters is all the call will know.
+    for (const auto& name : profile->variables_used())
+      if (const auto v = protocol::form_value(*fields, name);
+          !v.empty() && std::find(std::begin(forwarded_fields), std::end(forwarded_fields), name) == std::end(forwarded_fields))
+        stream.parameters.push_back({name, std::string(v)});
+  }
   spdlog::info("webhook: call {} connected to {}", call_sid, stream.stream_url);
   return http_reply{200, "text/xml", twiml::render_connect(stream), {}};
 }
@@ -68,6 +126,18 @@ bool is_trusted_proxy(const config::settings& settings, std::string_view peer_ad
   return false;
 }
 
+std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& req) {
+  const auto& token = ctx.settings.twilio_auth_token;
+  if (token.empty()) return std::nullopt;
+  const auto base = public_base(ctx, req);
+  if (!base) return error_reply(400, "missing or malformed Host header");
+  // The exact URL the TwiML named: the stream URL has no query string (Twilio drops it).
+  const auto url = protocol::websocket_url(*base, req.path());
+  if (!protocol::validate_twilio_stream_signature(token.reveal(), url, req.header("X-Twilio-Signature")))
+    return forbidden("media stream upgrade", req);
+  return std::nullopt;
+}
+
 http_reply handle_request(server_context& ctx, const http_request_view& req) {
   const auto path = req.path();
   if (path == "/voice" || path == "/voice/") {
@@ -76,14 +146,19 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
   }
   if (path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
-    return json_reply(200, {{"status", "ok"},
-                            {"version", version},
-                            {"active_calls", ctx.registry.active()}});
+    boost::json::object health{{"status", "ok"}, {"version", version}, {"active_calls", ctx.registry.active()}};
+    if (ctx.listeners) health["listeners"] = ctx.listeners->stats().listeners;
+    if (ctx.store) {
+      const auto s = ctx.store->stats();
+      health["history"] = {{"written", s.written}, {"write_errors", s.write_errors}, {"dropped", s.dropped}};
+    }
+    return json_reply(200, health);
   }
   if (path == "/readyz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     const bool draining = ctx.draining.load(std::memory_order_relaxed);
-    return json_reply(draining ? 503 : 200, {{"ready", !draining}, {"draining", draining}});
+    const bool full = at_capacity(ctx);
+    return json_reply(draining || full ? 503 : 200, {{"ready", !draining && !full}, {"draining", draining}, {"full", full}});
   }
   if (path == "/media-stream") return error_reply(426, "this endpoint expects a WebSocket upgrade");
   return error_reply(404, "not found");

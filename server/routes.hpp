@@ -2,10 +2,13 @@
 // HTTP request → response for everything that is not a WebSocket: the voice webhook, health.
 // Free of Beast so it compiles fast; server/http_server.cpp adapts Beast messages to these types.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "server/server_context.hpp"
 
@@ -35,6 +38,14 @@ struct http_reply {
 };
 
 http_reply handle_request(server_context& ctx, const http_request_view& request);
+
+http_reply json_reply(int status, const boost::json::object& body);
+http_reply error_reply(int status, std::string_view message);  // {"error": message}
+http_reply method_not_allowed(std::string_view allow);         // 405 with an Allow header
+
+// The Media Streams upgrade: with TWILIO_AUTH_TOKEN set, X-Twilio-Signature must sign the public wss://
+// URL of this request. Returns the refusal (403) or nullopt to accept.
+std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& request);
 
 // True when the peer may set X-Forwarded-* (TRUSTED_PROXIES).
 bool is_trusted_proxy(const config::settings& settings, std::string_view peer_address);

@@ -6,8 +6,18 @@
 
 #include "bridge/call_session.hpp"
 #include "config/settings.hpp"
+#include "server/stream_tokens.hpp"
+
+namespace mb::agents {
+class agent_catalog;
+}
+namespace mb::store {
+class call_store;
+}
 
 namespace mb::server {
+
+class listener_hub;
 
 inline constexpr const char* version = "0.1.0";
 
@@ -15,9 +25,13 @@ struct server_context {
   const config::settings& settings;
   const bridge::bridge_context& bridge;
   bridge::call_registry& registry;
+  stream_tokens& tokens;
   std::atomic<bool> draining{false};  // SIGTERM: answer calls with fallback TwiML, readyz 503
   std::size_t max_body_bytes = 64 * 1024;  // Twilio's webhook forms are ~1 KB
   int request_timeout_ms = 15000;
+  const agents::agent_catalog* agents = nullptr;  // null: the webhook chooses no profile
+  listener_hub* listeners = nullptr;              // null: no live events (/v1/events answers 404)
+  store::call_store* store = nullptr;             // null: no call history (/v1/calls answers 503)
 };
 
 }  // namespace mb::server

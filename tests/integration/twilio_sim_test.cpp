@@ -22,6 +22,7 @@
 #include <boost/json.hpp>
 #include <simdjson.h>
 
+#include "net/http_client.hpp"
 #include "net/websocket.hpp"
 #include "net/ws_writer.hpp"
 #include "protocol/base64.hpp"
@@ -282,6 +283,7 @@ TEST_CASE("twilio sim: webhook, signatures, start, paced media, dtmf, stop", "[i
 
   CHECK(report.outcome == call_outcome::completed);
   CHECK(report.ok());
+  CHECK(report.close_code == 1000);  // the bridge's reply to our close
 
   // The webhook: a signed form POST with Twilio's fields.
   REQUIRE(bridge.webhooks.size() == 1);
@@ -416,6 +418,8 @@ TEST_CASE("twilio sim: marks echo when the audio before them has played", "[inte
   CHECK(text_of(echo.at("streamSid")) == report.stream_sid);
   CHECK(echo.at("sequenceNumber").is_string());
 
+  CHECK(report.marks_received == 3);
+  CHECK(report.marks_echoed == 3);
   REQUIRE(report.marks.size() == 3);
   REQUIRE(report.media_arrivals.size() == 6);
   CHECK(report.marks[0].name == "m1");
@@ -615,39 +619,37 @@ TEST_CASE("twilio sim: run_calls runs calls concurrently with hang-up after N ms
   CHECK(reports[0].call_sid != reports[1].call_sid);
 }
 
-TEST_CASE("twilio sim: TEMP bench", "[.][bench]") {
-  asio::io_context bridge_ioc;
-  fake_bridge bridge(bridge_ioc);
-  bridge.script = [&](stream_conn& c) -> awaitable<void> {
-    const std::string chunk(160, '\x55');
-    for (int i = 0; i < 1000 && !c.closed; ++i) {
-      c.send_media(chunk);
-      if (i % 5 == 0) c.send_mark("m" + std::to_string(i));
-      co_await c.pause(20ms);
-    }
-  };
+TEST_CASE("http client: response, and failures as values", "[integration][twilio_sim]") {
+  asio::io_context ioc;
+  fake_bridge bridge(ioc);
+  bridge.twiml = "<Response/>";
   bridge.start();
-  double bridge_cpu = 0;
-  auto thread_cpu = [] { timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; };
-  std::thread bridge_thread([&] { bridge_ioc.run_for(60s); bridge_cpu = thread_cpu(); });
-  const int n = std::getenv("BENCH_N") ? std::atoi(std::getenv("BENCH_N")) : 200;
-  std::vector<call_options> calls(n);
-  for (auto& c : calls) {
-    c.webhook_url = bridge.webhook_url();
-    c.script = {{audio_kind::speech, std::getenv("BENCH_MS") ? std::atoi(std::getenv("BENCH_MS")) : 3000}};
-    c.record_sent_audio = false;
-    c.record_played_audio = false;
-    c.record_media_arrivals = false;
-  }
-  const auto t0 = clock::now();
-  const double cpu0 = thread_cpu();
-  const auto reports = run_calls(std::move(calls), 60000, 1);
-  const double sim_cpu = thread_cpu() - cpu0;
-  asio::post(bridge_ioc, [&] { bridge.stop(); });
-  bridge_thread.join();
-  double worst = 0;
-  int ok = 0;
-  for (const auto& r : reports) { worst = std::max(worst, r.max_send_lag_ms); ok += r.ok(); }
-  fprintf(stderr, "sim cpu %.2f s, bridge cpu %.2f s\n", sim_cpu, bridge_cpu);
-  fprintf(stderr, "calls %d ok %d wall %.0f ms worst lag %.1f ms marks %zu\n", n, ok, ms_between(t0, clock::now()), worst, reports[0].marks.size());
+  std::vector<net::http_response> responses;
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        std::vector<std::pair<std::string, std::string>> headers;  // not braced in the call: g++ 12 coroutine bug
+        headers.emplace_back("X-Custom", "1");
+        responses.push_back(co_await net::http_request("POST", bridge.webhook_url(), headers, "a=b", nullptr, 2000));
+        responses.push_back(co_await net::http_request("GET", "ftp://127.0.0.1/x", {}, "", nullptr, 2000));
+        responses.push_back(co_await net::http_request("GET", "https://127.0.0.1:1/x", {}, "", nullptr, 2000));
+        responses.push_back(co_await net::http_request("GET", "http://127.0.0.1:1/x", {}, "", nullptr, 2000));
+        bridge.stop();
+      },
+      asio::detached);
+  ioc.run_for(5s);
+  REQUIRE(responses.size() == 4);
+  CHECK(responses[0].failure.empty());
+  CHECK(responses[0].status == 200);
+  CHECK(responses[0].body == "<Response/>");
+  CHECK(std::find(responses[0].headers.begin(), responses[0].headers.end(),
+                  std::pair<std::string, std::string>{"Content-Type", "text/xml"}) != responses[0].headers.end());
+  REQUIRE(bridge.webhooks.size() == 1);
+  CHECK(bridge.webhooks[0].header("x-custom") == "1");
+  CHECK(bridge.webhooks[0].body == "a=b");
+  CHECK(bridge.webhooks[0].header("Host") == bridge.webhook_url().substr(7, bridge.webhook_url().find('/', 7) - 7));
+  CHECK(responses[1].failure.find("invalid URL") != std::string::npos);
+  CHECK(responses[2].failure.find("TLS context") != std::string::npos);
+  CHECK(responses[3].failure.find("connect") != std::string::npos);
+  CHECK(responses[3].status == 0);
 }

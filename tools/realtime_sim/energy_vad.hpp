@@ -12,6 +12,7 @@
 // @par Thread Safety
 // Not thread-safe; one instance per session.
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -56,9 +57,9 @@ class energy_vad {
   template <class OnStart, class OnStop>
   void push(std::span<const std::uint8_t> codes, bool alaw, OnStart&& on_start, OnStop&& on_stop) {
     if (!enabled_) return skip(codes.size());
+    const auto& square = squares()[alaw ? 1 : 0];
     for (const std::uint8_t code : codes) {
-      const std::int32_t s = alaw ? codec::alaw_to_linear(code) : codec::ulaw_to_linear(code);
-      sum_sq_ += static_cast<std::uint64_t>(s * s);
+      sum_sq_ += square[code];
       ++samples_;
       if (++fill_ < window_samples) continue;
       const bool speech = static_cast<double>(sum_sq_) / window_samples >= level_sq_;
@@ -81,6 +82,22 @@ class energy_vad {
   }
 
  private:
+  // The squared linear value of every code, for μ-law and A-law: a load-test session feeds 8,000
+  // codes a second, so the per-sample work is one lookup.
+  static const std::array<std::array<std::uint32_t, 256>, 2>& squares() {
+    static const auto tables = [] {
+      std::array<std::array<std::uint32_t, 256>, 2> t{};
+      for (unsigned c = 0; c < 256; ++c) {
+        const std::int32_t u = codec::ulaw_to_linear(static_cast<std::uint8_t>(c));
+        const std::int32_t a = codec::alaw_to_linear(static_cast<std::uint8_t>(c));
+        t[0][c] = static_cast<std::uint32_t>(u * u);
+        t[1][c] = static_cast<std::uint32_t>(a * a);
+      }
+      return t;
+    }();
+    return tables;
+  }
+
   double level_sq_ = 0.0;
   std::int64_t silence_duration_ms_ = 500;
   std::uint64_t sum_sq_ = 0;

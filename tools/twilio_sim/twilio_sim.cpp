@@ -4,7 +4,6 @@
 #include <exception>
 #include <optional>
 #include <random>
-#include <stdexcept>
 #include <thread>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -134,7 +133,11 @@ class session {
       auto frame = audio_.next_frame();
       if (frame.empty()) frame = silence_frame();
       ++chunk;
-      payload_ = protocol::base64_encode(frame);
+      // Scripted audio repeats the same few frames: encode only when the frame changes.
+      if (frame != last_frame_) {
+        last_frame_.assign(frame);
+        payload_ = protocol::base64_encode(frame);
+      }
       if (send([&](std::string& s) {
             build_media(s, ++sequence_, id_.stream_sid, chunk, (chunk - 1) * frame_ms, payload_);
           })) {
@@ -186,8 +189,6 @@ class session {
       play_timer_.expires_at(next ? *next : clock::time_point::max());
       co_await play_timer_.async_wait(net::as_tuple_awaitable);
     }
-    // Twilio stops playing when the call ends: later audio is counted but not played.
-    playback_done_ = true;
     report_.played_bytes = playout_.played_bytes();
     report_.played_audio = playout_.played_audio();
   }
@@ -235,6 +236,9 @@ class session {
     return false;
   }
 
+  // Twilio plays until the call ends: once we hang up (or the socket ends) audio is counted, not played.
+  [[nodiscard]] bool playing() const noexcept { return !hanging_up_ && !ended_; }
+
   void hang_up() {
     if (ended_ || hanging_up_) return;
     send([this](std::string& s) { build_stop(s, ++sequence_, id_); });
@@ -259,7 +263,7 @@ class session {
         if (report_.media_frames_received == 1) record(report_, call_event_kind::first_media_received);
         if (options_.record_media_arrivals)
           report_.media_arrivals.push_back({now, static_cast<std::uint32_t>(bytes)});
-        if (playback_done_) return;
+        if (!playing()) return;
         if (options_.record_played_audio)
           playout_.add_audio(bytes, protocol::base64_decode(msg.payload).value_or(std::string()), now);
         else
@@ -267,8 +271,8 @@ class session {
         break;
       }
       case bridge_message_kind::mark: {
-        record(report_, call_event_kind::mark_received, std::string(msg.mark_name));
-        if (playback_done_) return;
+        ++report_.marks_received;
+        if (!playing()) return;
         const bool was_idle = playout_.pending_marks() == 0;
         playout_.add_mark(std::string(msg.mark_name), now);
         if (was_idle && playout_.pending_marks() > 0) play_timer_.cancel();  // a new earliest due time
@@ -276,7 +280,7 @@ class session {
       }
       case bridge_message_kind::clear: {
         record(report_, call_event_kind::clear_received);
-        if (playback_done_) return;
+        if (!playing()) return;
         const auto stats = playout_.clear(now);
         report_.clears.push_back({now, static_cast<double>(stats.played_bytes) / ulaw_bytes_per_ms,
                                   static_cast<double>(stats.discarded_bytes) / ulaw_bytes_per_ms, stats.marks_flushed});
@@ -292,8 +296,8 @@ class session {
     auto& due = playout_.due_marks();
     for (auto& m : due) {
       send([&](std::string& s) { build_mark_echo(s, ++sequence_, id_.stream_sid, m.name); });
-      record(report_, call_event_kind::mark_echoed, m.name);
-      report_.marks.push_back({std::move(m.name), m.received, now, m.cleared});
+      ++report_.marks_echoed;
+      if (options_.record_marks) report_.marks.push_back({std::move(m.name), m.received, now, m.cleared});
     }
     due.clear();
   }
@@ -314,11 +318,11 @@ class session {
   playout playout_;
   asio::steady_timer send_timer_;
   asio::steady_timer play_timer_;
-  std::string payload_;          // base64 of the frame being sent
+  std::string last_frame_;       // the frame sent last, and its base64
+  std::string payload_;
   std::uint64_t sequence_ = 0;   // Twilio's sequenceNumber: `start` is 1, then every message
   bool hanging_up_ = false;      // stop and close are queued
   bool ended_ = false;           // the socket is finished: read ended, or aborted by the watchdog
-  bool playback_done_ = false;
   bool bridge_closed_first_ = false;
   bool timed_out_ = false;
   net::read_result read_end_{net::read_status::error, {}};

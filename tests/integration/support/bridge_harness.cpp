@@ -1,9 +1,13 @@
 #include "tests/integration/support/bridge_harness.hpp"
 
+#include <stdexcept>
+
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "protocol/stream_token.hpp"
+#include "server/agent_setup.hpp"
 #include "tools/realtime_sim/audio_pattern.hpp"
 
 namespace mb::test {
@@ -14,8 +18,24 @@ void recording_sink::publish(const bridge::call_identity& call, const call::call
 }
 
 void recording_sink::call_ended(const bridge::call_identity& call, const bridge::call_summary& summary) {
-  std::lock_guard lock(mutex_);
-  ended_.emplace_back(call, summary);
+  {
+    std::lock_guard lock(mutex_);
+    ended_.emplace_back(call, summary);
+  }
+  changed_.notify_all();
+}
+
+bool recording_sink::wait_ended(std::size_t calls, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return ended_.size() >= calls; });
+}
+
+void tee_sink::publish(const bridge::call_identity& call, const call::call_event& event) {
+  for (auto* s : sinks) s->publish(call, event);
+}
+
+void tee_sink::call_ended(const bridge::call_identity& call, const bridge::call_summary& summary) {
+  for (auto* s : sinks) s->call_ended(call, summary);
 }
 
 std::vector<recording_sink::entry> recording_sink::events() const {
@@ -60,8 +80,11 @@ bridge_harness::bridge_harness(harness_options options) {
   sim_thread_ = std::thread([this] { sim_ioc_.run(); });
 
   settings_.listen_host = "127.0.0.1";
-  bridge_.upstream_url = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime?model=gpt-realtime";
+  settings_.database_path = ":memory:";
+  upstream_base_ = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime";
+  bridge_.upstream_url = server::realtime_url(upstream_base_, "gpt-realtime");
   bridge_.upstream_headers = {{"Authorization", "Bearer test-key"}};
+  bridge_.session.transcription_model = "gpt-4o-mini-transcribe";
   bridge_.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
   bridge_.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
   bridge_.upstream_connect_timeout_ms = 5000;
@@ -71,9 +94,41 @@ bridge_harness::bridge_harness(harness_options options) {
   std::string error;
   bridge_.tls = net::tls_client_context::create("", error);
   if (options.tweak) options.tweak(settings_, bridge_);
+  if (options.listeners) {
+    if (!settings_.database_path.empty())
+      store_ = std::make_unique<store::call_store>(
+          store::store_options{settings_.database_path, static_cast<std::size_t>(settings_.store_queue_size)});
+    options.hub.listener_queue = static_cast<std::size_t>(settings_.listener_queue_size);
+    hub_ = std::make_unique<server::listener_hub>(options.hub, store_.get());
+    tee_.sinks = {&events_, hub_.get()};
+    bridge_.events = &tee_;
+  }
+  if (!settings_.agents_file.empty()) {
+    agents::agent_profile base;
+    base.session = bridge_.session;
+    base.greeting = bridge_.call.greeting;
+    base.model = "gpt-realtime";
+    agents_ = server::load_agents(settings_, std::move(base), error);
+    if (!agents_) throw std::runtime_error("agent profiles: " + error);
+    bridge_.resolve = [this](const protocol::twilio_start& start) {
+      return server::resolve_call(*agents_, upstream_base_, start);
+    };
+  }
+  tokens_ = std::make_unique<server::stream_tokens>(
+      settings_.twilio_auth_token.empty() ? server::random_key() : settings_.twilio_auth_token.reveal(),
+      std::chrono::seconds(settings_.stream_token_ttl_s));
+  if (!bridge_.authorize_start)
+    bridge_.authorize_start = [this](const protocol::twilio_start& start) {
+      for (const auto& [name, value] : start.custom_parameters)
+        if (name == protocol::stream_token_parameter) return tokens_->redeem(start.call_sid, value);
+      return tokens_->redeem(start.call_sid, "");
+    };
 
   pool_ = std::make_unique<server::io_pool>(options.server_threads);
-  ctx_ = std::make_unique<server::server_context>(settings_, bridge_, registry_);
+  ctx_ = std::make_unique<server::server_context>(settings_, bridge_, registry_, *tokens_);
+  ctx_->agents = agents_ ? &*agents_ : nullptr;
+  ctx_->listeners = hub_.get();
+  ctx_->store = store_.get();
   server_ = std::make_unique<server::http_server>(*pool_, *ctx_);
   port_ = server_->listen("127.0.0.1", 0);
   // Twilio must be sent to a plain ws:// URL here: there is no TLS proxy in front.
@@ -86,9 +141,15 @@ bridge_harness::~bridge_harness() {
   registry_.stop_all();
   pool_->stop();
   server_thread_.join();
+  if (hub_) hub_->stop();
+  if (store_) store_->close();
   simulator_->stop();
   sim_ioc_.stop();
   sim_thread_.join();
+}
+
+std::string bridge_harness::ws_url(const std::string& path, const std::string& token) const {
+  return "ws://127.0.0.1:" + std::to_string(port_) + path + (token.empty() ? "" : "?token=" + token);
 }
 
 std::string bridge_harness::webhook_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/voice"; }

@@ -2,18 +2,25 @@
 // A real mediabridge server on 127.0.0.1:0, wired to an in-process Realtime simulator, plus helpers
 // to run simulated Twilio calls against it. Everything is bounded in time; nothing leaves loopback.
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "agents/agent_profile.hpp"
 #include "bridge/call_session.hpp"
 #include "config/settings.hpp"
 #include "server/http_server.hpp"
 #include "server/io_pool.hpp"
+#include "server/listener_hub.hpp"
+#include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
+#include "store/call_store.hpp"
 #include "tools/realtime_sim/realtime_simulator.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
@@ -30,11 +37,22 @@ class recording_sink final : public bridge::event_sink {
   void call_ended(const bridge::call_identity& call, const bridge::call_summary& summary) override;
   std::vector<entry> events() const;
   std::vector<std::pair<bridge::call_identity, bridge::call_summary>> ended() const;
+  // Blocks until at least `calls` calls have ended (their summary line logged), or the timeout.
+  bool wait_ended(std::size_t calls, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
  private:
   mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
   std::vector<entry> events_;
   std::vector<std::pair<bridge::call_identity, bridge::call_summary>> ended_;
+};
+
+// Hands each event to several sinks: the recording sink and the listener hub.
+class tee_sink final : public bridge::event_sink {
+ public:
+  std::vector<bridge::event_sink*> sinks;
+  void publish(const bridge::call_identity& call, const call::call_event& event) override;
+  void call_ended(const bridge::call_identity& call, const bridge::call_summary& summary) override;
 };
 
 // Log lines at warn and above (and info), captured for assertions.
@@ -48,8 +66,13 @@ class log_capture {
 
 struct harness_options {
   tools::sim::simulator_options simulator;
-  std::function<void(config::settings&, bridge::bridge_context&)> tweak;
+  std::function<void(config::settings&, bridge::bridge_context&)> tweak{};
   std::size_t server_threads = 2;
+  // The listener hub and the call history, as the server runs them (API_TOKEN, DATABASE_PATH, which
+  // is ":memory:" unless tweaked, and LISTENER_QUEUE_SIZE from the settings). AGENTS_FILE, when the
+  // tweak sets it, is loaded either way.
+  bool listeners = false;
+  server::hub_options hub{};  // its listener_queue comes from LISTENER_QUEUE_SIZE
 };
 
 class bridge_harness {
@@ -63,6 +86,11 @@ class bridge_harness {
   recording_sink& events() { return events_; }
   bridge::call_registry& registry() { return registry_; }
   server::server_context& context() { return *ctx_; }
+  const log_capture& logs() const { return logs_; }
+  server::listener_hub& listeners() { return *hub_; }  // harness_options::listeners only
+  store::call_store* history() { return store_.get(); }
+  // ws://127.0.0.1:<port><path>; with `token`, ?token= is appended.
+  [[nodiscard]] std::string ws_url(const std::string& path, const std::string& token = {}) const;
 
   // A call that speaks `script` and hangs up when it ends.
   [[nodiscard]] tools::twilio::call_options call(std::vector<tools::twilio::audio_segment> script) const;
@@ -75,8 +103,14 @@ class bridge_harness {
   std::thread sim_thread_;
   config::settings settings_;
   bridge::call_registry registry_;
+  std::unique_ptr<server::stream_tokens> tokens_;
   recording_sink events_;
+  tee_sink tee_;
   bridge::bridge_context bridge_;
+  std::string upstream_base_;
+  std::unique_ptr<store::call_store> store_;
+  std::unique_ptr<server::listener_hub> hub_;
+  std::optional<agents::agent_catalog> agents_;
   std::unique_ptr<server::io_pool> pool_;
   std::unique_ptr<server::server_context> ctx_;
   std::unique_ptr<server::http_server> server_;

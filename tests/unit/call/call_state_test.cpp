@@ -84,6 +84,7 @@ std::string describe(const action& a) {
       return std::string("log ") + levels[static_cast<int>(l.level)];
     }
     std::string operator()(const end_call& e) const { return std::string("end ") + to_string(e.reason); }
+    std::string operator()(const restart_upstream&) const { return "restart_upstream"; }
   };
   return std::visit(visitor{}, a);
 }

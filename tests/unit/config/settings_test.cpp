@@ -303,10 +303,10 @@ TEST_CASE("the API key is never echoed", "[config]") {
   CHECK(printed.str() == "***");
 }
 
-TEST_CASE("only the API key is marked secret", "[config]") {
+TEST_CASE("only the credentials are marked secret", "[config]") {
   for (const auto& info : cfg::setting_table()) {
     CAPTURE(info.env);
-    CHECK(info.secret == (info.env == "OPENAI_API_KEY"));
+    CHECK(info.secret == (info.env == "OPENAI_API_KEY" || info.env == "TWILIO_AUTH_TOKEN" || info.env == "API_TOKEN"));
   }
 }
 

@@ -1,0 +1,240 @@
+#include "agents/agent_profile.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include <boost/json.hpp>
+
+namespace mb::agents {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t max_name_chars = 64;
+
+// Fills one profile from its JSON object; each reader returns a problem text or an empty string.
+class profile_reader {
+ public:
+  profile_reader(const json::object& obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+  void check_known_keys(std::initializer_list<std::string_view> known) {
+    for (const auto& [key, value] : obj_)
+      if (std::find(known.begin(), known.end(), key) == known.end()) fail(key, "unknown field");
+  }
+
+  void text(std::string_view key, std::string& out, bool allow_empty = true) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_string()) return fail(key, "expected a string");
+    if (!allow_empty && v->get_string().empty()) return fail(key, "must not be empty");
+    out = std::string(v->get_string());
+  }
+
+  void flag(std::string_view key, bool& out) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_bool()) return fail(key, "expected true or false");
+    out = v->get_bool();
+  }
+
+  void whole(std::string_view key, int& out, int min, int max) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    const auto n = v->is_int64() ? std::optional<std::int64_t>(v->get_int64())
+                   : v->is_uint64() ? std::optional<std::int64_t>(static_cast<std::int64_t>(v->get_uint64()))
+                                    : std::nullopt;
+    if (!n || *n < min || *n > max)
+      return fail(key, "expected a whole number in " + std::to_string(min) + ".." + std::to_string(max));
+    out = static_cast<int>(*n);
+  }
+
+  void fraction(std::string_view key, double& out) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_number()) return fail(key, "expected a number in 0..1");
+    const double d = v->to_number<double>();
+    if (!(d >= 0.0 && d <= 1.0)) return fail(key, "expected a number in 0..1");
+    out = d;
+  }
+
+  template <class E>
+  void choice(std::string_view key, E& out, std::initializer_list<std::pair<std::string_view, E>> options) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    std::string listed;
+    for (const auto& [name, e] : options) {
+      if (v->is_string() && v->get_string() == name) {
+        out = e;
+        return;
+      }
+      listed += (listed.empty() ? "" : "|") + std::string(name);
+    }
+    fail(key, "expected one of " + listed);
+  }
+
+  void strings(std::string_view key, std::vector<std::string>& out) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_array()) return fail(key, "expected an array of strings");
+    for (const auto& item : v->get_array()) {
+      if (!item.is_string() || item.get_string().empty()) return fail(key, "expected an array of non-empty strings");
+      out.emplace_back(item.get_string());
+    }
+  }
+
+  void string_map(std::string_view key, variables& out) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_object()) return fail(key, "expected an object of strings");
+    for (const auto& [name, value] : v->get_object()) {
+      if (!value.is_string()) return fail(std::string(key) + "." + std::string(name), "expected a string");
+      out.emplace_back(name, value.get_string());
+    }
+  }
+
+  // A nested object, read by `fill` with its own path.
+  void object(std::string_view key, const std::function<void(profile_reader&)>& fill) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_object()) return fail(key, "expected an object");
+    profile_reader nested(v->get_object(), path_ + "." + std::string(key));
+    fill(nested);
+    if (error_.empty()) error_ = nested.error();
+  }
+
+ private:
+  void fail(std::string_view key, const std::string& problem) {
+    if (error_.empty()) error_ = path_ + "." + std::string(key) + ": " + problem;
+  }
+
+  const json::object& obj_;
+  std::string path_;
+  std::string error_;
+};
+
+void read_vad(profile_reader& r, protocol::session_config& s) {
+  r.check_known_keys({"type", "threshold", "prefix_padding_ms", "silence_duration_ms", "eagerness", "create_response",
+                      "interrupt_response"});
+  using protocol::turn_detection_type;
+  r.choice<turn_detection_type>("type", s.turn_detection,
+                                {{"server_vad", turn_detection_type::server_vad},
+                                 {"semantic_vad", turn_detection_type::semantic_vad},
+                                 {"none", turn_detection_type::none}});
+  r.fraction("threshold", s.vad_threshold);
+  r.whole("prefix_padding_ms", s.vad_prefix_padding_ms, 0, 10000);
+  r.whole("silence_duration_ms", s.vad_silence_duration_ms, 0, 10000);
+  std::string eagerness = s.vad_eagerness;
+  r.choice<std::string>("eagerness", eagerness, {{"low", "low"}, {"medium", "medium"}, {"high", "high"}, {"auto", "auto"}});
+  s.vad_eagerness = std::move(eagerness);
+  r.flag("create_response", s.vad_create_response);
+  r.flag("interrupt_response", s.vad_interrupt_response);
+}
+
+std::optional<agent_profile> read_profile(std::string_view name, const json::value& value, const agent_profile& base,
+                                          std::string& error) {
+  const std::string path = "agents." + std::string(name);
+  if (!valid_profile_name(name)) {
+    error = path + ": a profile name is 1-64 letters, digits, '_' or '-'";
+    return std::nullopt;
+  }
+  if (!value.is_object()) {
+    error = path + ": expected an object";
+    return std::nullopt;
+  }
+  agent_profile p = base;
+  p.name = std::string(name);
+  p.numbers.clear();
+  p.defaults.clear();
+  profile_reader r(value.get_object(), path);
+  r.check_known_keys({"instructions", "greeting", "voice", "model", "transcription_model", "vad", "numbers", "variables"});
+  r.text("instructions", p.session.instructions);
+  r.text("greeting", p.greeting);
+  r.text("voice", p.session.voice, false);
+  r.text("model", p.model, false);
+  r.text("transcription_model", p.session.transcription_model);
+  r.object("vad", [&](profile_reader& nested) { read_vad(nested, p.session); });
+  r.strings("numbers", p.numbers);
+  r.string_map("variables", p.defaults);
+  if (!r.error().empty()) {
+    error = r.error();
+    return std::nullopt;
+  }
+  return p;
+}
+
+}  // namespace
+
+std::vector<std::string> agent_profile::variables_used() const {
+  auto names = variables_in(session.instructions);
+  for (auto& n : variables_in(greeting))
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  return names;
+}
+
+bool valid_profile_name(std::string_view name) {
+  return !name.empty() && name.size() <= max_name_chars && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+std::optional<std::vector<agent_profile>> parse_profiles(std::string_view text, const agent_profile& base,
+                                                         std::string& error) {
+  json::error_code ec;
+  const auto doc = json::parse(text, ec);
+  if (ec) {
+    error = "not valid JSON (" + ec.message() + "); TOML is not supported";
+    return std::nullopt;
+  }
+  const auto* root = doc.if_object();
+  const auto* agents = root ? root->if_contains("agents") : nullptr;
+  if (!agents || !agents->is_object() || root->size() != 1) {
+    error = R"(expected {"agents": {"<name>": {...}, ...}} and nothing else at the top level)";
+    return std::nullopt;
+  }
+  std::vector<agent_profile> profiles{base};
+  for (const auto& [name, value] : agents->get_object()) {
+    auto p = read_profile(name, value, base, error);
+    if (!p) return std::nullopt;
+    if (p->name == base.name)
+      profiles.front() = std::move(*p);
+    else
+      profiles.push_back(std::move(*p));
+  }
+  return profiles;
+}
+
+std::optional<agent_catalog> agent_catalog::create(std::vector<agent_profile> profiles, std::string_view default_name,
+                                                   std::string& error) {
+  std::optional<std::size_t> default_index;
+  for (std::size_t i = 0; i < profiles.size(); ++i) {
+    if (profiles[i].name == default_name) default_index = i;
+    for (std::size_t j = 0; j < i; ++j)
+      for (const auto& number : profiles[i].numbers)
+        if (std::find(profiles[j].numbers.begin(), profiles[j].numbers.end(), number) != profiles[j].numbers.end()) {
+          error = "profiles '" + profiles[j].name + "' and '" + profiles[i].name + "' both claim number " + number;
+          return std::nullopt;
+        }
+  }
+  if (!default_index) {
+    error = "no agent profile named '" + std::string(default_name) + "'";
+    return std::nullopt;
+  }
+  return agent_catalog(std::move(profiles), *default_index);
+}
+
+const agent_profile* agent_catalog::select(std::string_view requested, std::string_view called_number) const {
+  if (!requested.empty()) {
+    for (const auto& p : profiles_)
+      if (p.name == requested) return &p;
+    return nullptr;
+  }
+  if (!called_number.empty())
+    for (const auto& p : profiles_)
+      if (std::find(p.numbers.begin(), p.numbers.end(), called_number) != p.numbers.end()) return &p;
+  return &default_profile();
+}
+
+}  // namespace mb::agents

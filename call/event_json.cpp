@@ -1,0 +1,162 @@
+#include "call/event_json.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <variant>
+
+#include <boost/json.hpp>
+
+namespace mb::call {
+namespace {
+
+namespace json = boost::json;
+
+json::object envelope(std::string_view type, const event_context& context) {
+  json::object o;
+  o["type"] = type;
+  o["call_sid"] = context.call_sid;
+  o["time"] = format_utc(context.unix_ms);
+  return o;
+}
+
+void add_fields(json::object& o, const event_context& context, const call_started& e) {
+  o["stream_sid"] = context.stream_sid;
+  o["from"] = context.from;
+  o["to"] = context.to;
+  o["agent"] = e.agent;
+  json::object parameters;
+  for (const auto& [name, value] : e.parameters) parameters[name] = value;
+  o["parameters"] = std::move(parameters);
+}
+
+void add_fields(json::object& o, const event_context&, const transcript_delta& e) {
+  o["role"] = to_string(e.speaker);
+  o["item_id"] = e.item_id;
+  o["text"] = e.text;
+}
+
+void add_fields(json::object& o, const event_context&, const transcript_final& e) {
+  o["role"] = to_string(e.speaker);
+  o["item_id"] = e.item_id;
+  o["text"] = e.text;
+  if (e.speaker != role::assistant) return;
+  o["interrupted"] = e.interrupted;
+  if (e.interrupted) o["heard_ms"] = e.heard_ms;
+}
+
+void add_fields(json::object& o, const event_context&, const barge_in& e) {
+  o["item_id"] = e.item_id;
+  o["audio_end_ms"] = e.audio_end_ms;
+}
+
+void add_fields(json::object& o, const event_context&, const dtmf& e) { o["digit"] = e.digit; }
+
+// Reads exactly `digits` decimal digits at `pos`, advancing it.
+bool read_number(std::string_view text, std::size_t& pos, std::size_t digits, int& out) {
+  if (pos + digits > text.size()) return false;
+  int value = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  pos += digits;
+  out = value;
+  return true;
+}
+
+bool expect(std::string_view text, std::size_t& pos, std::string_view choices) {
+  if (pos >= text.size() || choices.find(text[pos]) == std::string_view::npos) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+const char* event_type(const call_event& event) {
+  struct namer {
+    const char* operator()(const call_started&) const { return "call.started"; }
+    const char* operator()(const transcript_delta&) const { return "transcript.delta"; }
+    const char* operator()(const transcript_final&) const { return "transcript.final"; }
+    const char* operator()(const barge_in&) const { return "barge_in"; }
+    const char* operator()(const dtmf&) const { return "dtmf"; }
+  };
+  return std::visit(namer{}, event);
+}
+
+std::string event_json(const event_context& context, const call_event& event) {
+  auto o = envelope(event_type(event), context);
+  std::visit([&](const auto& e) { add_fields(o, context, e); }, event);
+  return json::serialize(o);
+}
+
+std::string event_json(const event_context& context, const call_end& end) {
+  auto o = envelope(call_ended_type, context);
+  o["reason"] = to_string(end.reason);
+  o["detail"] = end.detail;
+  o["duration_ms"] = end.duration_ms;
+  o["usage"] = {{"input_tokens", end.usage.input_tokens},
+                {"output_tokens", end.usage.output_tokens},
+                {"total_tokens", end.usage.total_tokens}};
+  return json::serialize(o);
+}
+
+std::string format_utc(std::int64_t unix_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds{unix_ms}};
+  const auto day = floor<days>(t);
+  const year_month_day date{day};
+  const hh_mm_ss time{t - day};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
+  return buf;
+}
+
+std::optional<std::int64_t> parse_utc(std::string_view text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    std::int64_t ms = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+    return ms;
+  }
+  using namespace std::chrono;
+  std::size_t pos = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!read_number(text, pos, 4, y) || !expect(text, pos, "-") || !read_number(text, pos, 2, mo) ||
+      !expect(text, pos, "-") || !read_number(text, pos, 2, d) || !expect(text, pos, "Tt ") ||
+      !read_number(text, pos, 2, h) || !expect(text, pos, ":") || !read_number(text, pos, 2, mi) ||
+      !expect(text, pos, ":") || !read_number(text, pos, 2, s))
+    return std::nullopt;
+  const year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  std::int64_t ms = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int scale = 100;
+    const auto first = pos;
+    for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, scale /= 10) ms += (text[pos] - '0') * scale;
+    if (pos == first) return std::nullopt;
+  }
+  std::int64_t offset_min = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos++] == '-' ? -1 : 1;
+    int oh = 0, om = 0;
+    if (!read_number(text, pos, 2, oh) || !expect(text, pos, ":") || !read_number(text, pos, 2, om) || oh > 23 ||
+        om > 59)
+      return std::nullopt;
+    offset_min = sign * (oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  const auto local = sys_days{date} + hours{h} + minutes{mi} + seconds{s} - minutes{offset_min};
+  return duration_cast<milliseconds>(local.time_since_epoch()).count() + ms;
+}
+
+}  // namespace mb::call

@@ -1,0 +1,72 @@
+#include "server/agent_setup.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+namespace mb::server {
+namespace {
+
+std::string_view parameter(const protocol::twilio_start& start, std::string_view name) {
+  for (const auto& [k, v] : start.custom_parameters)
+    if (k == name) return v;
+  return {};
+}
+
+std::string fill(std::string_view what, std::string_view text, const protocol::twilio_start& start,
+                 const agents::agent_profile& profile) {
+  auto rendered = agents::render(text, start.custom_parameters, profile.defaults);
+  for (const auto& name : rendered.missing)
+    spdlog::warn("call {}: agent '{}': {} variable {{{{{}}}}} has no value: replaced by an empty string", start.call_sid,
+                 profile.name, what, name);
+  return std::move(rendered.text);
+}
+
+}  // namespace
+
+std::string realtime_url(const std::string& base, const std::string& model) {
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + "model=" + model;
+}
+
+std::optional<agents::agent_catalog> load_agents(const config::settings& settings, agents::agent_profile base,
+                                                 std::string& error) {
+  base.name = "default";
+  std::vector<agents::agent_profile> profiles{std::move(base)};
+  if (!settings.agents_file.empty()) {
+    std::ifstream in(settings.agents_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      error = "cannot read " + settings.agents_file;
+      return std::nullopt;
+    }
+    auto parsed = agents::parse_profiles(text.str(), profiles.front(), error);
+    if (!parsed) {
+      error = settings.agents_file + ": " + error;
+      return std::nullopt;
+    }
+    profiles = std::move(*parsed);
+  }
+  return agents::agent_catalog::create(std::move(profiles), settings.default_agent, error);
+}
+
+std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& catalog, const std::string& upstream_base,
+                                               const protocol::twilio_start& start) {
+  const auto requested = parameter(start, agent_parameter);
+  const auto* profile = catalog.select(requested, parameter(start, "To"));
+  if (!profile) {
+    spdlog::warn("call {}: stream names unknown agent profile '{}'; refusing it", start.call_sid,
+                 agents::valid_profile_name(requested) ? requested : "(not a profile name)");
+    return std::nullopt;
+  }
+  bridge::call_setup setup;
+  setup.session = profile->session;
+  setup.session.instructions = fill("instructions", profile->session.instructions, start, *profile);
+  setup.greeting = fill("greeting", profile->greeting, start, *profile);
+  setup.agent = profile->name;
+  setup.upstream_url = realtime_url(upstream_base, profile->model);
+  return setup;
+}
+
+}  // namespace mb::server

@@ -1,0 +1,33 @@
+#pragma once
+// Issues stream tokens at the webhook and redeems each at most once when its stream starts.
+//
+// @par Thread safety
+// Thread-safe: issue() runs on HTTP threads, redeem() on call threads (once per call each).
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace mb::server {
+
+class stream_tokens {
+ public:
+  // key: TWILIO_AUTH_TOKEN when set (so that every instance behind a balancer agrees), else random.
+  stream_tokens(std::string key, std::chrono::seconds ttl);
+  std::string issue(std::string_view call_sid);
+  // "" when valid and unused (and now used), else why it is refused.
+  std::string redeem(std::string_view call_sid, std::string_view token);
+
+ private:
+  std::string key_;
+  std::chrono::seconds ttl_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::int64_t> used_;  // token → expiry, forgotten after expiry
+};
+
+std::string random_key();
+
+}  // namespace mb::server

@@ -1,0 +1,544 @@
+#include "store/call_store.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <exception>
+#include <charconv>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <stdexcept>
+#include <variant>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+namespace mb::store {
+namespace {
+
+namespace json = boost::json;
+
+// Entry i migrates the schema from user_version i to i + 1. Append only: never edit a shipped entry.
+constexpr const char* migrations[] = {
+    R"sql(
+CREATE TABLE calls (
+  call_sid      TEXT PRIMARY KEY,
+  stream_sid    TEXT NOT NULL,
+  from_number   TEXT NOT NULL,
+  to_number     TEXT NOT NULL,
+  agent         TEXT NOT NULL,
+  parameters    TEXT NOT NULL,  -- JSON object: the stream's customParameters
+  started_at    INTEGER NOT NULL,
+  ended_at      INTEGER,
+  end_reason    TEXT,
+  end_detail    TEXT,
+  duration_ms   INTEGER,
+  input_tokens  INTEGER,
+  output_tokens INTEGER,
+  total_tokens  INTEGER
+);
+CREATE INDEX calls_by_start ON calls (started_at DESC, call_sid DESC);
+CREATE TABLE transcript_lines (
+  id          INTEGER PRIMARY KEY,  -- insertion order is transcript order
+  call_sid    TEXT NOT NULL,
+  at          INTEGER NOT NULL,
+  role        TEXT NOT NULL CHECK (role IN ('caller', 'assistant')),
+  item_id     TEXT NOT NULL,
+  text        TEXT NOT NULL,
+  interrupted INTEGER NOT NULL DEFAULT 0,
+  heard_ms    INTEGER
+);
+CREATE INDEX transcript_lines_by_call ON transcript_lines (call_sid, id);
+CREATE TABLE barge_ins (
+  id           INTEGER PRIMARY KEY,
+  call_sid     TEXT NOT NULL,
+  at           INTEGER NOT NULL,
+  item_id      TEXT NOT NULL,
+  audio_end_ms INTEGER NOT NULL
+);
+CREATE INDEX barge_ins_by_call ON barge_ins (call_sid, id);
+)sql",
+};
+constexpr int schema_version = static_cast<int>(std::size(migrations));
+
+constexpr const char* call_columns =
+    "call_sid, stream_sid, from_number, to_number, agent, parameters, started_at, ended_at, end_reason, end_detail, "
+    "duration_ms, input_tokens, output_tokens, total_tokens";
+
+struct started_record {
+  std::string call_sid, stream_sid, from, to, agent, parameters_json;
+  std::int64_t at_ms = 0;
+};
+struct line_record {
+  std::string call_sid;
+  transcript_row line;
+};
+struct barge_in_record {
+  std::string call_sid;
+  barge_in_row barge;
+};
+struct ended_record {
+  std::string call_sid;
+  std::int64_t at_ms = 0;
+  std::string reason, detail;
+  std::int64_t duration_ms = 0;
+  protocol::token_usage usage;
+};
+using pending_record = std::variant<started_record, line_record, barge_in_record, ended_record>;
+
+class statement {
+ public:
+  statement(sqlite3* db, const std::string& sql) {
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sqlite3_errmsg(db));
+  }
+  ~statement() { sqlite3_finalize(stmt_); }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  // An empty view may have a null data(), which SQLite would store as NULL.
+  statement& bind(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.empty() ? "" : text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  statement& bind(int i, std::optional<std::int64_t> v) {
+    if (v) return bind(i, *v);
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  statement& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  bool next_row() { return sqlite3_step(stmt_) == SQLITE_ROW; }
+  // Runs a statement that returns no rows; true on success. Resets it either way.
+  bool run() {
+    const int rc = sqlite3_step(stmt_);
+    done();
+    return rc == SQLITE_DONE;
+  }
+  void done() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  [[nodiscard]] std::string text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+  }
+  [[nodiscard]] std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  [[nodiscard]] std::optional<std::int64_t> maybe_integer(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return integer(col);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+std::vector<std::pair<std::string, std::string>> parameters_from_json(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  json::error_code ec;
+  const auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [k, value] : v.get_object())
+    if (value.is_string()) out.emplace_back(k, value.get_string());
+  return out;
+}
+
+call_row read_call(const statement& s) {
+  call_row c;
+  c.call_sid = s.text(0);
+  c.stream_sid = s.text(1);
+  c.from = s.text(2);
+  c.to = s.text(3);
+  c.agent = s.text(4);
+  c.parameters = parameters_from_json(s.text(5));
+  c.started_ms = s.integer(6);
+  c.ended_ms = s.maybe_integer(7);
+  c.end_reason = s.text(8);
+  c.end_detail = s.text(9);
+  c.duration_ms = s.integer(10);
+  c.usage = {s.integer(11), s.integer(12), s.integer(13)};
+  return c;
+}
+
+std::string make_cursor(const call_row& c) { return std::to_string(c.started_ms) + "_" + c.call_sid; }
+
+// "<started_ms>_<call_sid>", as make_cursor writes it.
+std::optional<std::pair<std::int64_t, std::string>> parse_cursor(std::string_view cursor) {
+  const auto sep = cursor.find('_');
+  if (sep == std::string_view::npos || sep + 1 == cursor.size()) return std::nullopt;
+  std::int64_t ms = 0;
+  const auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + sep, ms);
+  if (ec != std::errc{} || ptr != cursor.data() + sep) return std::nullopt;
+  return std::pair{ms, std::string(cursor.substr(sep + 1))};
+}
+
+// Transcripts are personal data: a new database file is readable by its owner only. SQLite gives
+// the -wal and -shm files the database file's permissions.
+void create_private_file(const std::string& path) {
+  if (path == ":memory:" || path.starts_with("file:")) return;
+  const auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
+
+}  // namespace
+
+struct call_store::database {
+  sqlite3* db = nullptr;
+  std::string path;
+
+  explicit database(std::string p) : path(std::move(p)) {
+    create_private_file(path);
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close_v2(db);
+      throw std::runtime_error("cannot open " + path + ": " + why);
+    }
+    // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing on a process
+    // crash or kill, only the last commits on a power loss. secure_delete: erased transcripts are
+    // overwritten, not just unlinked.
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;");
+    migrate();
+  }
+  ~database() {
+    statements.reset();
+    sqlite3_close_v2(db);
+  }
+
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string why = err ? err : sqlite3_errmsg(db);
+      sqlite3_free(err);
+      throw std::runtime_error(path + ": " + why);
+    }
+  }
+  bool try_exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+  void migrate() {
+    statement version(db, "PRAGMA user_version");
+    const int current = version.next_row() ? static_cast<int>(version.integer(0)) : 0;
+    version.done();
+    if (current > schema_version)
+      throw std::runtime_error(path + " has schema version " + std::to_string(current) +
+                               ", newer than this mediabridge understands (" + std::to_string(schema_version) + ")");
+    for (int v = current; v < schema_version; ++v) {
+      exec("BEGIN IMMEDIATE");
+      try {
+        exec(migrations[v]);
+        exec("PRAGMA user_version=" + std::to_string(v + 1));
+        exec("COMMIT");
+      } catch (...) {
+        try_exec("ROLLBACK");
+        throw;
+      }
+    }
+    statements.emplace(db);
+  }
+
+  struct prepared {
+    statement insert_call, end_call, insert_line, insert_barge_in;
+    statement list, find, find_lines, find_barge_ins, erase_call, erase_lines, erase_barge_ins;
+    explicit prepared(sqlite3* db)
+        : insert_call(db,
+                      "INSERT OR IGNORE INTO calls (call_sid, stream_sid, from_number, to_number, agent, parameters, "
+                      "started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          end_call(db,
+                   "UPDATE calls SET ended_at = ?2, end_reason = ?3, end_detail = ?4, duration_ms = ?5, "
+                   "input_tokens = ?6, output_tokens = ?7, total_tokens = ?8 WHERE call_sid = ?1"),
+          insert_line(db,
+                      "INSERT INTO transcript_lines (call_sid, at, role, item_id, text, interrupted, heard_ms) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          insert_barge_in(db, "INSERT INTO barge_ins (call_sid, at, item_id, audio_end_ms) VALUES (?1, ?2, ?3, ?4)"),
+          list(db, std::string("SELECT ") + call_columns +
+                       " FROM calls WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 IS NULL OR started_at < ?2)"
+                       " AND (?3 IS NULL OR from_number = ?3 OR to_number = ?3)"
+                       " AND (?4 IS NULL OR started_at < ?4 OR (started_at = ?4 AND call_sid < ?5))"
+                       " ORDER BY started_at DESC, call_sid DESC LIMIT ?6"),
+          find(db, std::string("SELECT ") + call_columns + " FROM calls WHERE call_sid = ?1"),
+          find_lines(db,
+                     "SELECT at, role, item_id, text, interrupted, heard_ms FROM transcript_lines WHERE call_sid = ?1 "
+                     "ORDER BY id"),
+          find_barge_ins(db, "SELECT at, item_id, audio_end_ms FROM barge_ins WHERE call_sid = ?1 ORDER BY id"),
+          erase_call(db, "DELETE FROM calls WHERE call_sid = ?1"),
+          erase_lines(db, "DELETE FROM transcript_lines WHERE call_sid = ?1"),
+          erase_barge_ins(db, "DELETE FROM barge_ins WHERE call_sid = ?1") {}
+  };
+  std::optional<prepared> statements;
+
+  bool write(const started_record& r) {
+    return statements->insert_call.bind(1, r.call_sid)
+        .bind(2, r.stream_sid)
+        .bind(3, r.from)
+        .bind(4, r.to)
+        .bind(5, r.agent)
+        .bind(6, r.parameters_json)
+        .bind(7, r.at_ms)
+        .run();
+  }
+  bool write(const line_record& r) {
+    return statements->insert_line.bind(1, r.call_sid)
+        .bind(2, r.line.at_ms)
+        .bind(3, r.line.role)
+        .bind(4, r.line.item_id)
+        .bind(5, r.line.text)
+        .bind(6, std::int64_t{r.line.interrupted})
+        .bind(7, r.line.heard_ms)
+        .run();
+  }
+  bool write(const barge_in_record& r) {
+    return statements->insert_barge_in.bind(1, r.call_sid)
+        .bind(2, r.barge.at_ms)
+        .bind(3, r.barge.item_id)
+        .bind(4, r.barge.audio_end_ms)
+        .run();
+  }
+  bool write(const ended_record& r) {
+    return statements->end_call.bind(1, r.call_sid)
+        .bind(2, r.at_ms)
+        .bind(3, r.reason)
+        .bind(4, r.detail)
+        .bind(5, r.duration_ms)
+        .bind(6, r.usage.input_tokens)
+        .bind(7, r.usage.output_tokens)
+        .bind(8, r.usage.total_tokens)
+        .run();
+  }
+
+  // Queries throw: the REST layer answers 500.
+  void check(bool ok) const {
+    if (!ok) throw std::runtime_error(sqlite3_errmsg(db));
+  }
+  void transaction(const std::function<void()>& body) {
+    check(try_exec("BEGIN IMMEDIATE"));
+    try {
+      body();
+      check(try_exec("COMMIT"));
+    } catch (...) {
+      try_exec("ROLLBACK");
+      throw;
+    }
+  }
+};
+
+struct call_store::queue {
+  std::vector<pending_record> records;
+};
+
+call_store::call_store(store_options options)
+    : db_(std::make_unique<database>(std::move(options.path))),
+      capacity_(std::max<std::size_t>(1, options.queue_capacity)),
+      work_(asio::make_work_guard(ioc_)),
+      queue_(std::make_unique<queue>()) {
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
+call_store::~call_store() { close(); }
+
+template <class Record>
+bool call_store::enqueue(Record r) {
+  bool post = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_->records.size() < capacity_) {
+      queue_->records.emplace_back(std::move(r));
+      post = !std::exchange(drain_posted_, true);
+    } else {
+      const auto n = ++dropped_;
+      // Powers of two: the first loss is reported at once, a stuck disk does not flood the log.
+      if (std::has_single_bit(n))
+        spdlog::error("store: queue full ({} records waiting for the disk): {} record(s) dropped so far", capacity_, n);
+      return false;
+    }
+  }
+  if (post) asio::post(ioc_, [this] { drain(); });
+  return true;
+}
+
+bool call_store::record(const call::event_context& c, const call::call_event& event) {
+  if (const auto* e = std::get_if<call::call_started>(&event)) {
+    json::object parameters;
+    for (const auto& [k, v] : e->parameters) parameters[k] = v;
+    return enqueue(started_record{std::string(c.call_sid), std::string(c.stream_sid), std::string(c.from),
+                                  std::string(c.to), e->agent, json::serialize(parameters), c.unix_ms});
+  }
+  if (const auto* e = std::get_if<call::transcript_final>(&event)) {
+    std::optional<std::int64_t> heard;
+    if (e->interrupted) heard = e->heard_ms;
+    return enqueue(line_record{std::string(c.call_sid),
+                               transcript_row{c.unix_ms, call::to_string(e->speaker), e->item_id, e->text,
+                                              e->interrupted, heard}});
+  }
+  if (const auto* e = std::get_if<call::barge_in>(&event))
+    return enqueue(barge_in_record{std::string(c.call_sid), barge_in_row{c.unix_ms, e->item_id, e->audio_end_ms}});
+  return true;  // deltas and DTMF are for live listeners only
+}
+
+bool call_store::record(const call::event_context& c, const call::call_end& end) {
+  return enqueue(ended_record{std::string(c.call_sid), c.unix_ms, call::to_string(end.reason), std::string(end.detail),
+                              end.duration_ms, end.usage});
+}
+
+void call_store::drain() {
+  std::vector<pending_record> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(queue_->records);
+    drain_posted_ = false;
+  }
+  if (batch.empty()) return;
+  auto& d = *db_;
+  std::uint64_t ok = 0;
+  if (d.try_exec("BEGIN IMMEDIATE")) {
+    for (const auto& r : batch)
+      if (std::visit([&](const auto& rec) { return d.write(rec); }, r)) ++ok;
+    if (!d.try_exec("COMMIT")) {
+      d.try_exec("ROLLBACK");
+      ok = 0;
+    }
+  }
+  written_ += ok;
+  if (ok == batch.size()) return;
+  const auto failed = batch.size() - ok;
+  const auto total = write_errors_ += failed;
+  if (std::has_single_bit(total) || std::has_single_bit(failed))
+    spdlog::error("store: {} record(s) not written to {}: {} ({} write error(s) so far; calls go on)", failed, d.path,
+                  sqlite3_errmsg(d.db), total);
+}
+
+void call_store::flush() {
+  if (closed_) return;
+  std::promise<void> done;
+  asio::post(ioc_, [&] {
+    drain();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void call_store::close() {
+  if (closed_) return;
+  flush();
+  closed_ = true;
+  work_.reset();
+  thread_.join();
+}
+
+store_stats call_store::stats() const { return {written_.load(), write_errors_.load(), dropped_.load()}; }
+
+// Records queued before the query are committed first, so a query sees what the calls published.
+// The result goes back through the awaiting coroutine's executor.
+template <class F>
+auto call_store::on_store_thread(F f) -> net::awaitable<decltype(f())> {
+  using result = decltype(f());
+  auto initiation = [this](auto handler, F query) {
+    asio::post(ioc_, [this, handler = std::move(handler), query = std::move(query)]() mutable {
+      std::exception_ptr failure;
+      result r{};
+      try {
+        drain();
+        r = query();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      auto ex = asio::get_associated_executor(handler);
+      asio::post(ex, [handler = std::move(handler), failure, r = std::move(r)]() mutable {
+        std::move(handler)(failure, std::move(r));
+      });
+    });
+  };
+  return asio::async_initiate<decltype(net::use_awaitable), void(std::exception_ptr, result)>(
+      std::move(initiation), net::use_awaitable, std::move(f));
+}
+
+net::awaitable<call_page> call_store::list_calls(call_query query) {
+  return on_store_thread([this, query = std::move(query)] {
+    call_page page;
+    std::optional<std::pair<std::int64_t, std::string>> after;
+    if (!query.cursor.empty() && !(after = parse_cursor(query.cursor))) {
+      page.bad_cursor = true;
+      return page;
+    }
+    auto& s = db_->statements->list;
+    s.bind(1, query.since_ms).bind(2, query.until_ms);
+    if (query.number.empty())
+      s.bind_null(3);
+    else
+      s.bind(3, query.number);
+    if (after)
+      s.bind(4, after->first).bind(5, after->second);
+    else
+      s.bind_null(4).bind_null(5);
+    // One more than asked: whether it exists decides next_cursor.
+    s.bind(6, static_cast<std::int64_t>(query.limit) + 1);
+    while (s.next_row()) page.calls.push_back(read_call(s));
+    s.done();
+    if (page.calls.size() > query.limit) {
+      page.calls.resize(query.limit);
+      page.next_cursor = make_cursor(page.calls.back());
+    }
+    return page;
+  });
+}
+
+net::awaitable<std::optional<call_detail>> call_store::find_call(std::string call_sid) {
+  return on_store_thread([this, call_sid = std::move(call_sid)]() -> std::optional<call_detail> {
+    auto& st = *db_->statements;
+    call_detail detail;
+    st.find.bind(1, call_sid);
+    const bool found = st.find.next_row();
+    if (found) detail.call = read_call(st.find);
+    st.find.done();
+    if (!found) return std::nullopt;
+    st.find_lines.bind(1, call_sid);
+    while (st.find_lines.next_row()) {
+      const auto& s = st.find_lines;
+      detail.transcript.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.integer(4) != 0, s.maybe_integer(5)});
+    }
+    st.find_lines.done();
+    st.find_barge_ins.bind(1, call_sid);
+    while (st.find_barge_ins.next_row()) {
+      const auto& s = st.find_barge_ins;
+      detail.barge_ins.push_back({s.integer(0), s.text(1), s.integer(2)});
+    }
+    st.find_barge_ins.done();
+    return detail;
+  });
+}
+
+net::awaitable<bool> call_store::erase_call(std::string call_sid) {
+  return on_store_thread([this, call_sid = std::move(call_sid)] {
+    auto& d = *db_;
+    auto& st = *d.statements;
+    int erased = 0;
+    d.transaction([&] {
+      for (auto* s : {&st.erase_lines, &st.erase_barge_ins, &st.erase_call}) {
+        d.check(s->bind(1, call_sid).run());
+        erased += sqlite3_changes(d.db);
+      }
+    });
+    // secure_delete zeroed the pages in the database file; the WAL still holds the old ones until a
+    // checkpoint, so take one now.
+    d.try_exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return erased > 0;
+  });
+}
+
+}  // namespace mb::store

@@ -1,0 +1,143 @@
+#pragma once
+// Stored call history: SQLite (WAL) on its own thread. Calls hand it records through a bounded queue
+// and never wait for the disk; the thread commits whatever has queued up in one transaction. REST
+// queries run on the same thread, their results handed back to the awaiting coroutine's executor.
+//
+// Schema (versioned with PRAGMA user_version, migrated at open): calls, transcript_lines, barge_ins;
+// times are ms since the epoch (UTC), transcript text is plain UTF-8.
+//
+// @par Thread Safety
+// record() and stats() may be called from any thread; the queries from any coroutine. flush() and
+// close() block: call them from a thread that is not the store's (main, at shutdown).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "call/event_json.hpp"
+#include "net/asio.hpp"
+
+struct sqlite3;
+
+namespace mb::store {
+
+struct store_options {
+  std::string path;                    // file, or ":memory:"; the file's directory is created
+  std::size_t queue_capacity = 10000;  // records waiting for the disk; beyond it they are dropped and counted
+};
+
+struct store_stats {
+  std::uint64_t written = 0;       // records committed
+  std::uint64_t write_errors = 0;  // records lost to a failed write
+  std::uint64_t dropped = 0;       // records lost to a full queue
+};
+
+struct call_row {
+  std::string call_sid;
+  std::string stream_sid;
+  std::string from;
+  std::string to;
+  std::string agent;
+  std::vector<std::pair<std::string, std::string>> parameters;
+  std::int64_t started_ms = 0;
+  std::optional<std::int64_t> ended_ms;  // unset while the call runs (or if the process died)
+  std::string end_reason;
+  std::string end_detail;
+  std::int64_t duration_ms = 0;
+  protocol::token_usage usage;
+};
+
+struct transcript_row {
+  std::int64_t at_ms = 0;
+  std::string role;  // "caller" or "assistant"
+  std::string item_id;
+  std::string text;
+  bool interrupted = false;
+  std::optional<std::int64_t> heard_ms;
+};
+
+struct barge_in_row {
+  std::int64_t at_ms = 0;
+  std::string item_id;
+  std::int64_t audio_end_ms = 0;
+};
+
+struct call_detail {
+  call_row call;
+  std::vector<transcript_row> transcript;  // in the order the call published it
+  std::vector<barge_in_row> barge_ins;
+};
+
+struct call_query {
+  std::optional<std::int64_t> since_ms;  // started at or after
+  std::optional<std::int64_t> until_ms;  // started before
+  std::string number;                    // non-empty: From or To equals it
+  std::size_t limit = 50;
+  std::string cursor;                    // next_cursor of the previous page; empty: the newest
+};
+
+struct call_page {
+  std::vector<call_row> calls;  // newest first
+  std::string next_cursor;      // empty on the last page
+  bool bad_cursor = false;      // `cursor` was not one we issued
+};
+
+class call_store {
+ public:
+  // Opens or creates the database, migrates it and starts the store thread. Throws std::runtime_error
+  // with a message naming the path when the file cannot be opened or has a newer schema.
+  explicit call_store(store_options options);
+  ~call_store();  // close()
+  call_store(const call_store&) = delete;
+  call_store& operator=(const call_store&) = delete;
+
+  // Queues what the history keeps (call.started, transcript.final, barge_in; not deltas or DTMF).
+  // Never blocks on the disk. False when the queue is full: the record is dropped, counted and logged.
+  bool record(const call::event_context& context, const call::call_event& event);
+  bool record(const call::event_context& context, const call::call_end& end);
+
+  // Blocks until every record queued before the call is committed (or has failed).
+  void flush();
+  // flush(), then stops the thread. Idempotent.
+  void close();
+
+  net::awaitable<call_page> list_calls(call_query query);
+  net::awaitable<std::optional<call_detail>> find_call(std::string call_sid);
+  // Erases the call and its transcript (privacy). False when there was no such call.
+  net::awaitable<bool> erase_call(std::string call_sid);
+
+  [[nodiscard]] store_stats stats() const;
+
+ private:
+  struct database;  // the connection and its prepared statements: store thread only
+  struct queue;     // records waiting for the store thread: guarded by mutex_
+
+  template <class F>
+  auto on_store_thread(F f) -> net::awaitable<decltype(f())>;
+  template <class Record>
+  bool enqueue(Record record);
+  void drain();  // store thread only: commits the queue in one transaction
+
+  std::unique_ptr<database> db_;
+  std::size_t capacity_;
+  asio::io_context ioc_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  bool closed_ = false;
+
+  mutable std::mutex mutex_;
+  std::unique_ptr<queue> queue_;
+  bool drain_posted_ = false;  // guarded by mutex_
+
+  std::atomic<std::uint64_t> written_{0};
+  std::atomic<std::uint64_t> write_errors_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+}  // namespace mb::store

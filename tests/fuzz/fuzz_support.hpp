@@ -1,0 +1,44 @@
+#pragma once
+// Shared by the libFuzzer targets: invariant checks that survive NDEBUG, and simdjson's padded input.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+namespace mb::fuzz {
+
+// abort() is what libFuzzer reports as a crash and saves the input for.
+[[noreturn]] inline void invariant_failed(const char* condition, const char* file, int line) {
+  std::fprintf(stderr, "%s:%d: invariant violated: %s\n", file, line, condition);
+  std::abort();
+}
+
+// A copy of the input followed by exactly SIMDJSON_PADDING bytes, as the parsers require, in an
+// allocation of exactly that size so that ASan catches a read past the padding.
+class padded_input {
+ public:
+  padded_input(const std::uint8_t* data, std::size_t size) : bytes_(size + simdjson::SIMDJSON_PADDING) {
+    if (size > 0) std::memcpy(bytes_.data(), data, size);
+    size_ = size;
+  }
+  explicit padded_input(std::string_view text)
+      : padded_input(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()) {}
+
+  [[nodiscard]] std::string_view view() const { return {bytes_.data(), size_}; }
+  [[nodiscard]] std::size_t capacity() const { return bytes_.size(); }
+
+ private:
+  std::vector<char> bytes_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace mb::fuzz
+
+#define MB_FUZZ_CHECK(condition) \
+  ((condition) ? static_cast<void>(0) : ::mb::fuzz::invariant_failed(#condition, __FILE__, __LINE__))

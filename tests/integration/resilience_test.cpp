@@ -1,0 +1,135 @@
+// Upstream recovery, rollover and timeouts: the phone leg survives what the upstream does.
+
+#include <catch2/catch.hpp>
+
+#include <future>
+
+#include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/raw_stream.hpp"
+
+using namespace mb;
+using tools::twilio::audio_kind;
+using tools::twilio::call_outcome;
+
+namespace {
+constexpr auto silence = audio_kind::silence;
+constexpr auto speech = audio_kind::speech;
+
+tools::sim::simulator_options quick_simulator() {
+  tools::sim::simulator_options o;
+  o.response_ms = 600;
+  o.speed = 4.0;
+  return o;
+}
+
+std::size_t count_type(const tools::sim::session_snapshot& s, std::string_view type) {
+  return static_cast<std::size_t>(std::count(s.received_types.begin(), s.received_types.end(), type));
+}
+}  // namespace
+
+TEST_CASE("with reconnects disabled, an upstream that drops mid-call ends the call with a log line",
+          "[integration][resilience]") {
+  test::bridge_harness h({.simulator = quick_simulator(),
+                          .tweak = [](auto&, auto& b) { b.upstream_reconnect_attempts = 0; }});
+  auto options = h.call({{speech, 200}, {silence, 10000}});
+  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
+  REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].input_audio_bytes > 1600; },
+                                    std::chrono::seconds(5)));
+  h.simulator().drop_all();
+  auto reports = pending.get();
+  const auto& r = reports.at(0);
+  CHECK(r.outcome == call_outcome::bridge_closed);
+  CHECK(r.close_code == 1011);
+  REQUIRE(h.events().wait_ended(1));
+  const auto ended = h.events().ended();
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].second.reason == call::end_reason::upstream_error);
+  CHECK(ended[0].second.duration < std::chrono::seconds(5));
+  CHECK(h.logs().contains("upstream lost"));
+}
+
+TEST_CASE("an upstream drop mid-call reconnects, replays the conversation and the call goes on",
+          "[integration][resilience]") {
+  test::bridge_harness h({.simulator = quick_simulator(),
+                          .tweak = [](auto&, auto& b) { b.upstream_reconnect_backoff_ms = 50; }});
+  // One exchange, then the upstream drops during the silence; then the caller speaks again.
+  auto options = h.call({{speech, 400}, {silence, 2500}, {speech, 400}, {silence, 2500}});
+  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
+  // Wait until the first answer's transcript is final (so there is something to replay).
+  REQUIRE(h.simulator().wait_until(
+      [](const auto& s) { return s.size() == 1 && !s[0].responses.empty() && s[0].responses[0].status == "completed"; },
+      std::chrono::seconds(8)));
+  REQUIRE(h.simulator().wait_until([](const auto& s) { return s[0].input_audio_bytes > 8 * 2000; }, std::chrono::seconds(8)));
+  h.simulator().drop_all();
+  auto reports = pending.get();
+  const auto& r = reports.at(0);
+  INFO(r.failure);
+  CHECK(r.outcome == call_outcome::completed);  // the caller hung up; the bridge never did
+
+  const auto sessions = h.simulator().sessions();
+  REQUIRE(sessions.size() == 2);
+  const auto& second = sessions[1];
+  CHECK(second.session_updates.size() == 1);
+  CHECK(second.input_format == "audio/pcmu");
+  // The conversation so far came back as text items, before any new audio.
+  CHECK(count_type(second, "conversation.item.create") >= 2);
+  CHECK(second.received_types.at(1) == "conversation.item.create");
+  // The caller's second utterance reached the new session and was answered.
+  CHECK(second.input_audio_bytes > 8 * 400);
+  CHECK(!second.responses.empty());
+  REQUIRE(h.events().wait_ended(1));
+  const auto ended = h.events().ended();
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].second.reason == call::end_reason::caller_hung_up);
+}
+
+TEST_CASE("an upstream that cannot be reached again is given up after the configured attempts",
+          "[integration][resilience]") {
+  test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) {
+                            b.upstream_reconnect_attempts = 2;
+                            b.upstream_reconnect_backoff_ms = 50;
+                          }});
+  auto options = h.call({{speech, 200}, {silence, 10000}});
+  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
+  REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].input_audio_bytes > 1600; },
+                                    std::chrono::seconds(5)));
+  h.simulator().stop();  // closes the session with 1001 and stops accepting
+  auto reports = pending.get();
+  CHECK(reports.at(0).outcome == call_outcome::bridge_closed);
+  CHECK(reports.at(0).close_code == 1011);
+  REQUIRE(h.events().wait_ended(1));
+  const auto ended = h.events().ended();
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].second.reason == call::end_reason::upstream_error);
+  CHECK(ended[0].second.detail.find("2 reconnect attempt(s) failed") != std::string::npos);
+}
+
+TEST_CASE("the upstream session rolls over before its cap without the caller noticing", "[integration][resilience]") {
+  test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.upstream_rollover_s = 1; }});
+  auto reports = h.run({h.call({{speech, 300}, {silence, 2700}})});
+  const auto& r = reports.at(0);
+  INFO(r.failure);
+  CHECK(r.outcome == call_outcome::completed);
+  const auto sessions = h.simulator().sessions();
+  REQUIRE(sessions.size() >= 2);
+  CHECK(sessions[0].clean_close);
+  CHECK(sessions[0].close_code == 1000);
+  // The rollover waited for the answer to finish: it was never cut.
+  CHECK(r.clears.empty());
+  CHECK(r.played_audio.size() == 600 * 8);
+}
+
+TEST_CASE("a Twilio stream that stops sending media is ended", "[integration][resilience]") {
+  test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.twilio_media_timeout_ms = 300; }});
+  const std::string call_sid = "CA00000000000000000000000000000001";
+  test::raw_stream twilio(h.port());
+  REQUIRE(twilio.connected());
+  REQUIRE(twilio.send(test::raw_stream::connected_message()));
+  REQUIRE(twilio.send(test::raw_stream::start_message(
+      call_sid, "MZ01", {{std::string(protocol::stream_token_parameter), h.context().tokens.issue(call_sid)}})));
+  CHECK(twilio.wait_closed(std::chrono::seconds(3)) == 1011);
+  REQUIRE(h.events().wait_ended(1));
+  const auto ended = h.events().ended();
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].second.reason == call::end_reason::timeout);
+}

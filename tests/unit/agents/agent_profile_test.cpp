@@ -1,0 +1,119 @@
+#include "agents/agent_profile.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace mb::agents;
+using mb::protocol::turn_detection_type;
+using strings = std::vector<std::string>;
+
+namespace {
+
+agent_profile base_profile() {
+  agent_profile p;
+  p.name = "default";
+  p.session.instructions = "Base instructions.";
+  p.session.voice = "marin";
+  p.session.transcription_model = "gpt-4o-mini-transcribe";
+  p.greeting = "Say hello.";
+  p.model = "gpt-realtime";
+  return p;
+}
+
+std::vector<agent_profile> parse_ok(std::string_view json) {
+  std::string error;
+  auto profiles = parse_profiles(json, base_profile(), error);
+  INFO(error);
+  REQUIRE(profiles);
+  return *profiles;
+}
+
+std::string parse_error(std::string_view json) {
+  std::string error;
+  CHECK_FALSE(parse_profiles(json, base_profile(), error));
+  return error;
+}
+
+constexpr std::string_view two_profiles = R"({"agents": {
+  "sales": {"instructions": "Sell {{product}} to {{From}}.", "greeting": "Greet {{CallerName|the caller}}.",
+            "voice": "cedar", "model": "gpt-realtime-mini", "numbers": ["+15005550001"],
+            "variables": {"product": "widgets"},
+            "vad": {"type": "semantic_vad", "eagerness": "high", "interrupt_response": false}},
+  "support": {"numbers": ["+15005550002", "+15005550003"], "transcription_model": ""}
+}})";
+
+}  // namespace
+
+TEST_CASE("profiles inherit what they leave out from the settings' profile", "[agents]") {
+  const auto profiles = parse_ok(two_profiles);
+  REQUIRE(profiles.size() == 3);
+  CHECK(profiles[0].name == "default");
+  const auto& sales = profiles[1];
+  CHECK(sales.name == "sales");
+  CHECK(sales.session.instructions == "Sell {{product}} to {{From}}.");
+  CHECK(sales.session.voice == "cedar");
+  CHECK(sales.session.transcription_model == "gpt-4o-mini-transcribe");
+  CHECK(sales.session.turn_detection == turn_detection_type::semantic_vad);
+  CHECK(sales.session.vad_eagerness == "high");
+  CHECK_FALSE(sales.session.vad_interrupt_response);
+  CHECK(sales.session.vad_create_response);
+  CHECK(sales.model == "gpt-realtime-mini");
+  CHECK(sales.defaults == variables{{"product", "widgets"}});
+  CHECK(sales.variables_used() == strings{"product", "From", "CallerName"});
+  const auto& support = profiles[2];
+  CHECK(support.session.instructions == "Base instructions.");
+  CHECK(support.greeting == "Say hello.");
+  CHECK(support.session.transcription_model.empty());
+  CHECK(support.numbers == strings{"+15005550002", "+15005550003"});
+}
+
+TEST_CASE("a file profile named default replaces the settings' profile", "[agents]") {
+  const auto profiles = parse_ok(R"({"agents": {"default": {"greeting": ""}, "x": {}}})");
+  REQUIRE(profiles.size() == 2);
+  CHECK(profiles[0].name == "default");
+  CHECK(profiles[0].greeting.empty());
+  CHECK(profiles[0].session.instructions == "Base instructions.");
+}
+
+TEST_CASE("invalid profile files are refused with the offending field named", "[agents]") {
+  CHECK(parse_error("voice = 'cedar'").find("TOML is not supported") != std::string::npos);
+  CHECK(parse_error(R"({"profiles": {}})").find(R"(expected {"agents")") != std::string::npos);
+  CHECK(parse_error(R"({"agents": {"a b": {}}})").starts_with("agents.a b: a profile name is"));
+  CHECK(parse_error(R"({"agents": {"s": {"voise": "x"}}})") == "agents.s.voise: unknown field");
+  CHECK(parse_error(R"({"agents": {"s": {"voice": ""}}})") == "agents.s.voice: must not be empty");
+  CHECK(parse_error(R"({"agents": {"s": {"vad": {"threshold": 2}}}})") == "agents.s.vad.threshold: expected a number in 0..1");
+  CHECK(parse_error(R"({"agents": {"s": {"vad": {"type": "loud"}}}})") ==
+        "agents.s.vad.type: expected one of server_vad|semantic_vad|none");
+  CHECK(parse_error(R"({"agents": {"s": {"vad": {"silence_duration_ms": -1}}}})") ==
+        "agents.s.vad.silence_duration_ms: expected a whole number in 0..10000");
+  CHECK(parse_error(R"({"agents": {"s": {"numbers": "+1"}}})") == "agents.s.numbers: expected an array of strings");
+  CHECK(parse_error(R"({"agents": {"s": {"variables": {"a": 1}}}})") == "agents.s.variables.a: expected a string");
+}
+
+TEST_CASE("a profile is chosen by name, else by the called number, else the default", "[agents]") {
+  std::string error;
+  auto catalog = agent_catalog::create(parse_ok(two_profiles), "support", error);
+  REQUIRE(catalog);
+  CHECK(catalog->select("sales", "+15005550002")->name == "sales");
+  CHECK(catalog->select("", "+15005550001")->name == "sales");
+  CHECK(catalog->select("", "+15005550003")->name == "support");
+  CHECK(catalog->select("", "+19999999999")->name == "support");
+  CHECK(catalog->select("", "")->name == "support");
+  CHECK(catalog->select("nope", "+15005550001") == nullptr);
+  CHECK(catalog->default_profile().name == "support");
+}
+
+TEST_CASE("the catalog refuses an unknown default and numbers claimed twice", "[agents]") {
+  std::string error;
+  CHECK_FALSE(agent_catalog::create(parse_ok(two_profiles), "sales-eu", error));
+  CHECK(error == "no agent profile named 'sales-eu'");
+  CHECK_FALSE(agent_catalog::create(
+      parse_ok(R"({"agents": {"a": {"numbers": ["+1555"]}, "b": {"numbers": ["+1666", "+1555"]}}})"), "default", error));
+  CHECK(error == "profiles 'a' and 'b' both claim number +1555");
+}
+
+TEST_CASE("profile names are what URLs and logs can carry", "[agents]") {
+  CHECK(valid_profile_name("sales-EU_2"));
+  CHECK_FALSE(valid_profile_name(""));
+  CHECK_FALSE(valid_profile_name("a/b"));
+  CHECK_FALSE(valid_profile_name(std::string(65, 'a')));
+}

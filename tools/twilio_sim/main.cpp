@@ -1,0 +1,264 @@
+// mediabridge-call: places simulated Twilio calls (tools/twilio_sim) against a running mediabridge and
+// says what happened. A newcomer uses it to hear (well, count) a call against `scripts/run`; the proxy
+// test (scripts/proxy-test) uses its --expect-* options so the exit code carries every assertion.
+//
+// Exit code: 0 when every call ended normally, the bridge sent no invalid message and every --expect-*
+// held; 1 otherwise; 2 for a usage error.
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "net/websocket.hpp"
+#include "tools/twilio_sim/twilio_sim.hpp"
+
+namespace {
+
+namespace twilio = mb::tools::twilio;
+namespace json = boost::json;
+
+constexpr std::string_view usage = R"(usage: mediabridge-call --webhook URL [options]
+Places simulated Twilio calls: POSTs the voice webhook, opens the <Stream> URL from the TwiML, sends the
+caller's audio in real time, plays the bridge's audio back (echoing marks, honouring clear) and hangs up.
+
+  --webhook URL                    voice webhook, http:// or https:// (e.g. http://127.0.0.1:8080/voice)
+  --auth-token TOKEN               sign the webhook and the stream upgrade with X-Twilio-Signature;
+                                   default: $TWILIO_AUTH_TOKEN (prefer it: arguments show in `ps`)
+  --ca-file PEM                    extra CA bundle trusted for https:// and wss:// (a private proxy CA)
+  --script SPEC                    caller audio, comma-separated kind:ms with kind speech|silence
+                                   (default "speech:1000,silence:3000"); the call hangs up when it ends
+  --hangup-after-ms N              hang up N ms after the stream start, even if audio remains
+  --calls N                        calls placed at once (default 1)
+  --threads N                      I/O threads for the simulated calls (default 1)
+  --timeout-ms N                   per-call bound, webhook to close (default: script length + 30000)
+  --from NUMBER, --to NUMBER       the caller and called numbers sent to the webhook
+  --json                           print one JSON object instead of the human summary
+  --expect-stream-url-prefix P     fail unless the TwiML's stream URL starts with P
+  --expect-audio                   fail unless audio flowed both ways (frames sent and received, some played)
+  --expect-barge-in                fail unless the bridge cleared Twilio's playback at least once
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "mediabridge-call: %s\n%.*s", message.c_str(), static_cast<int>(usage.size()), usage.data());
+  std::exit(2);
+}
+
+template <class T>
+T number(std::string_view flag, std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    usage_error("invalid value for " + std::string(flag) + ": " + std::string(text));
+  return value;
+}
+
+std::vector<twilio::audio_segment> parse_script(std::string_view spec) {
+  std::vector<twilio::audio_segment> script;
+  while (!spec.empty()) {
+    const auto comma = spec.find(',');
+    const auto item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    const auto colon = item.find(':');
+    if (colon == std::string_view::npos) usage_error("--script item without kind:ms: " + std::string(item));
+    const auto kind = item.substr(0, colon);
+    twilio::audio_segment segment;
+    if (kind == "speech") segment.kind = twilio::audio_kind::speech;
+    else if (kind == "silence") segment.kind = twilio::audio_kind::silence;
+    else usage_error("--script kind must be speech or silence: " + std::string(kind));
+    segment.ms = number<int>("--script", item.substr(colon + 1));
+    if (segment.ms <= 0) usage_error("--script durations must be positive");
+    script.push_back(segment);
+  }
+  return script;
+}
+
+struct expectations {
+  std::string stream_url_prefix;
+  bool audio = false;
+  bool barge_in = false;
+};
+
+// Why a call does not count as a success; empty when it does.
+std::vector<std::string> problems_of(const twilio::call_report& r, const expectations& expect) {
+  std::vector<std::string> problems;
+  if (!r.ok()) problems.push_back(std::string(twilio::to_string(r.outcome)) + ": " + r.failure);
+  // A bridge that sends malformed Media Streams messages would break a real call even if it "ended well".
+  if (r.invalid_count > 0)
+    problems.push_back(std::to_string(r.invalid_count) + " invalid message(s) from the bridge, first: " +
+                       r.invalid_messages.front().reason);
+  if (!expect.stream_url_prefix.empty() && r.stream_url.rfind(expect.stream_url_prefix, 0) != 0)
+    problems.push_back("stream URL '" + r.stream_url + "' does not start with '" + expect.stream_url_prefix + "'");
+  if (expect.audio && (r.media_frames_sent == 0 || r.media_frames_received == 0 || r.played_bytes == 0))
+    problems.push_back("audio did not flow both ways (sent " + std::to_string(r.media_frames_sent) +
+                       " frames, received " + std::to_string(r.media_frames_received) + ", played " +
+                       std::to_string(r.played_bytes / twilio::ulaw_bytes_per_ms) + " ms)");
+  if (expect.barge_in && r.clears.empty()) problems.push_back("no barge-in: the bridge never sent clear");
+  return problems;
+}
+
+double ms(std::uint64_t ulaw_bytes) { return static_cast<double>(ulaw_bytes) / twilio::ulaw_bytes_per_ms; }
+
+double ms_between(twilio::clock::time_point a, twilio::clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::size_t cleared_marks(const twilio::call_report& r) {
+  std::size_t n = 0;
+  for (const auto& m : r.marks) n += m.cleared ? 1 : 0;
+  return n;
+}
+
+json::object to_json(const twilio::call_report& r, const std::vector<std::string>& problems) {
+  json::object params;
+  for (const auto& p : r.parameters) params[p.name] = p.value;
+  json::array clears;
+  for (const auto& c : r.clears)
+    clears.push_back(json::object{{"at_ms", r.ms_since_start(c.at)},
+                                  {"played_ms", c.played_ms},
+                                  {"discarded_ms", c.discarded_ms},
+                                  {"marks_flushed", c.marks_flushed}});
+  json::array invalid;
+  for (const auto& m : r.invalid_messages) invalid.push_back(json::object{{"reason", m.reason}, {"text", m.text}});
+  json::array problem_list;
+  for (const auto& p : problems) problem_list.emplace_back(p);
+  return json::object{
+      {"ok", problems.empty()},
+      {"outcome", twilio::to_string(r.outcome)},
+      {"failure", r.failure},
+      {"problems", std::move(problem_list)},
+      {"call_sid", r.call_sid},
+      {"account_sid", r.account_sid},
+      {"stream_sid", r.stream_sid},
+      {"webhook_status", r.webhook_status},
+      {"stream_url", r.stream_url},
+      {"parameters", std::move(params)},
+      {"duration_ms", ms_between(r.started, r.ended)},
+      {"media_frames_sent", r.media_frames_sent},
+      {"media_frames_received", r.media_frames_received},
+      {"media_ms_received", ms(r.media_bytes_received)},
+      {"played_ms", ms(r.played_bytes)},
+      {"clears", std::move(clears)},
+      {"marks_echoed", r.marks.size()},
+      {"marks_cleared", cleared_marks(r)},
+      {"invalid_count", r.invalid_count},
+      {"invalid_messages", std::move(invalid)},
+      {"send_queue_drops", r.send_queue_drops},
+      {"max_send_lag_ms", r.max_send_lag_ms},
+      {"close_code", r.close_code},
+      {"close_reason", r.close_reason},
+  };
+}
+
+void print_human(std::size_t index, std::size_t total, const twilio::call_report& r,
+                 const std::vector<std::string>& problems) {
+  std::printf("call %zu/%zu %s: %s (%.1f s)\n", index + 1, total, r.call_sid.c_str(), twilio::to_string(r.outcome),
+              ms_between(r.started, r.ended) / 1000.0);
+  std::printf("  webhook:    HTTP %d\n", r.webhook_status);
+  if (!r.stream_url.empty()) std::printf("  stream:     %s\n", r.stream_url.c_str());
+  if (!r.parameters.empty()) {
+    std::string list;
+    for (const auto& p : r.parameters) list += (list.empty() ? "" : ", ") + p.name + "=" + p.value;
+    std::printf("  parameters: %s\n", list.c_str());
+  }
+  if (r.outcome != twilio::call_outcome::webhook_failed && r.outcome != twilio::call_outcome::rejected &&
+      r.outcome != twilio::call_outcome::connect_failed) {
+    std::printf("  frames:     %llu sent, %llu received (%.0f ms of assistant audio)\n",
+                static_cast<unsigned long long>(r.media_frames_sent),
+                static_cast<unsigned long long>(r.media_frames_received), ms(r.media_bytes_received));
+    std::printf("  played:     %.0f ms; marks echoed %zu (%zu flushed by clear)\n", ms(r.played_bytes), r.marks.size(),
+                cleared_marks(r));
+    for (const auto& c : r.clears)
+      std::printf("  clear:      at %.0f ms, %.0f ms played before it, %.0f ms discarded\n", r.ms_since_start(c.at),
+                  c.played_ms, c.discarded_ms);
+    if (r.clears.empty()) std::printf("  clears:     none\n");
+    std::printf("  close:      %d %s\n", r.close_code, r.close_reason.c_str());
+  }
+  if (r.outcome == twilio::call_outcome::rejected || r.outcome == twilio::call_outcome::webhook_failed)
+    std::printf("  twiml:      %s\n", r.twiml.substr(0, 400).c_str());
+  for (const auto& p : problems) std::printf("  FAILED:     %s\n", p.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  twilio::call_options base;
+  // A CLI run keeps counters only: recorded audio and arrival times grow with every call.
+  base.record_sent_audio = false;
+  base.record_played_audio = false;
+  base.record_media_arrivals = false;
+  if (const char* token = std::getenv("TWILIO_AUTH_TOKEN")) base.auth_token = token;
+  std::string ca_file;
+  std::string script_spec = "speech:1000,silence:3000";
+  int calls = 1;
+  int threads = 1;
+  int timeout_ms = 0;
+  bool as_json = false;
+  expectations expect;
+
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view flag = args[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fwrite(usage.data(), 1, usage.size(), stdout);
+      return 0;
+    }
+    if (flag == "--json") { as_json = true; continue; }
+    if (flag == "--expect-audio") { expect.audio = true; continue; }
+    if (flag == "--expect-barge-in") { expect.barge_in = true; continue; }
+    if (i + 1 >= args.size()) usage_error("missing value for " + std::string(flag));
+    const std::string_view value = args[++i];
+    if (flag == "--webhook") base.webhook_url = value;
+    else if (flag == "--auth-token") base.auth_token = value;
+    else if (flag == "--ca-file") ca_file = value;
+    else if (flag == "--script") script_spec = value;
+    else if (flag == "--hangup-after-ms") base.hangup_after_ms = number<int>(flag, value);
+    else if (flag == "--calls") calls = number<int>(flag, value);
+    else if (flag == "--threads") threads = number<int>(flag, value);
+    else if (flag == "--timeout-ms") timeout_ms = number<int>(flag, value);
+    else if (flag == "--from") base.from = value;
+    else if (flag == "--to") base.to = value;
+    else if (flag == "--expect-stream-url-prefix") expect.stream_url_prefix = value;
+    else usage_error("unknown option " + std::string(flag));
+  }
+  if (base.webhook_url.rfind("http://", 0) != 0 && base.webhook_url.rfind("https://", 0) != 0)
+    usage_error("--webhook must be an http:// or https:// URL");
+  if (calls < 1) usage_error("--calls must be at least 1");
+  if (threads < 1) usage_error("--threads must be at least 1");
+  base.script = parse_script(script_spec);
+
+  int script_ms = 0;
+  for (const auto& s : base.script) script_ms += s.ms;
+  base.timeout_ms = timeout_ms > 0 ? timeout_ms : script_ms + 30000;
+
+  std::string tls_error;
+  base.tls = mb::net::tls_client_context::create(ca_file, tls_error);
+  if (!base.tls) usage_error("--ca-file: " + tls_error);
+
+  std::vector<twilio::call_options> options(static_cast<std::size_t>(calls), base);
+  // Calls that outlive their own timeout are already reported timed_out; the extra second only lets
+  // the aborts finish.
+  const auto reports = twilio::run_calls(std::move(options), base.timeout_ms + 1000, threads);
+
+  bool all_ok = true;
+  json::array call_list;
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    const auto problems = problems_of(reports[i], expect);
+    all_ok = all_ok && problems.empty();
+    if (as_json) call_list.push_back(to_json(reports[i], problems));
+    else print_human(i, reports.size(), reports[i], problems);
+  }
+  if (as_json) {
+    std::cout << json::serialize(json::object{{"ok", all_ok}, {"calls", std::move(call_list)}}) << "\n";
+  } else if (reports.size() > 1) {
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < reports.size(); ++i) failed += problems_of(reports[i], expect).empty() ? 0 : 1;
+    std::printf("%zu call(s), %zu failed\n", reports.size(), failed);
+  }
+  return all_ok ? 0 : 1;
+}
