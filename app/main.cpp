@@ -1,5 +1,7 @@
 // mediabridge: settings → logger → workers → (demo simulator) → HTTP server → signals → run.
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -11,10 +13,12 @@
 #include "agents/agent_profile.hpp"
 #include "bridge/call_session.hpp"
 #include "config/settings.hpp"
+#include "metrics/bridge_metrics.hpp"
 #include "server/agent_setup.hpp"
 #include "server/http_server.hpp"
 #include "server/listener_hub.hpp"
 #include "server/logging.hpp"
+#include "server/metrics_setup.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
 #include "store/call_store.hpp"
@@ -55,6 +59,17 @@ protocol::session_config session_from(const config::settings& s) {
   return c;
 }
 
+// A call holds two sockets, plus one for its webhook while it is answered: the usual soft limit of
+// 1024 descriptors caps a server near 400 calls. Raise it to the hard limit the system allows.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const auto soft = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+    spdlog::warn("cannot raise the open file limit from {}: at most about {} concurrent calls", soft, soft / 2);
+}
+
 void print_demo_banner(std::uint16_t sim_port) {
   spdlog::warn("****************************************************************************");
   spdlog::warn("*  DEMO MODE: OPENAI_API_KEY is not set.                                   *");
@@ -87,6 +102,7 @@ int main(int argc, char** argv) {
   }
   const config::settings& settings = *loaded.value;
   server::configure_logging(settings);
+  raise_open_file_limit();
 
   const auto threads = settings.worker_threads > 0 ? static_cast<std::size_t>(settings.worker_threads)
                                                    : std::max(1u, std::thread::hardware_concurrency());
@@ -112,8 +128,11 @@ int main(int argc, char** argv) {
 
   server::io_pool pool(threads);
 
+  metrics::registry metric_registry;
+  metrics::bridge_metrics bridge_metrics(metric_registry);
   bridge::call_registry registry;
   bridge::bridge_context bridge;
+  bridge.metrics = &bridge_metrics;
   bridge.session = session_from(settings);
   bridge.call.pacing_lead_ms = settings.pacing_lead_ms;
   bridge.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
@@ -184,6 +203,8 @@ int main(int argc, char** argv) {
   ctx.agents = &*agents;
   ctx.listeners = &listeners;
   ctx.store = history.get();
+  ctx.metrics = &metric_registry;
+  server::register_server_metrics(metric_registry, ctx);
   server::http_server http(pool, ctx);
   std::uint16_t port = 0;
   try {

@@ -45,6 +45,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
  public:
   call_session(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx, std::string remote)
       : ctx_(ctx),
+        m_(ctx.metrics ? *ctx.metrics : metrics::bridge_metrics::discard()),
         twilio_(std::move(twilio)),
         twilio_out_(*twilio_, ctx.writer_queue_messages),
         state_(ctx.session, ctx.call),
@@ -56,11 +57,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
         label_("[" + remote + "]") {
     for (auto* t : {&open_signal_, &end_signal_}) t->expires_at(steady::time_point::max());
     actions_.reserve(64);
+    twilio_out_.observe_writes(
+        [h = &m_.relay(metrics::direction::upstream_to_caller)](steady::duration d) { h->observe(d); });
   }
 
   net::awaitable<void> run() {
     started_ms_ = now_ms();
     start_deadline_ms_ = started_ms_ + ctx_.start_timeout_ms;
+    m_.calls_started.inc();
     if (ctx_.registry) {
       std::weak_ptr<call_session> weak = weak_from_this();
       registry_id_ = ctx_.registry->add(twilio_->get_executor(), [weak] {
@@ -71,6 +75,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
       co_await ((twilio_reader() && twilio_out_.run() && upstream_task() && timers()) || watchdog());
     } catch (const std::exception& e) {
       spdlog::error("call {}: unexpected failure: {}", label_, e.what());
+      m_.errors(metrics::error_kind::unexpected_exception).inc();
       if (!ending_) reason_ = end_reason::upstream_error, detail_ = e.what();
     }
     finish();
@@ -83,6 +88,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     for (;;) {
       const auto r = co_await twilio_->read(twilio_buf_, simdjson::SIMDJSON_PADDING);
       if (r.status == net::read_status::message) {
+        step_at_ = steady::now();
         if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_)) {
           bad_input("Twilio", err->what);
           continue;
@@ -94,6 +100,10 @@ class call_session : public std::enable_shared_from_this<call_session> {
         state_.on_twilio(twilio_msg_, now, actions_);
         if (!was_started && state_.started()) on_started(*state_.start_info());
         execute();
+        if (twilio_msg_.event == protocol::twilio_event::mark && turn_ == turn_phase::awaiting_echo) {
+          m_.turn_first_audio.observe(step_at_ - turn_stopped_at_);
+          turn_ = turn_phase::idle;
+        }
         continue;
       }
       if (r.status == net::read_status::binary_message) {
@@ -127,6 +137,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
                      ctx_.upstream_reconnect_attempts);
       }
       connect_started_ms_ = now_ms();
+      const auto connect_started_at = steady::now();
       net::connect_request request{upstream_url_.empty() ? ctx_.upstream_url : upstream_url_, ctx_.upstream_headers,
                                    ctx_.upstream_limits, ctx_.upstream_connect_timeout_ms};
       auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
@@ -135,11 +146,16 @@ class call_session : public std::enable_shared_from_this<call_session> {
       if (!result.socket) {
         last_upstream_failure_ = result.failure;
         spdlog::warn("call {}: upstream connect failed: {}", label_, result.failure);
+        m_.errors(metrics::error_kind::upstream_connect_failed).inc();
         ++failures;
         continue;
       }
       upstream_ = std::move(result.socket);
       upstream_out_.emplace(*upstream_, ctx_.writer_queue_messages);
+      upstream_out_->observe_writes(
+          [h = &m_.relay(metrics::direction::caller_to_upstream)](steady::duration d) { h->observe(d); });
+      connected_at_ = steady::now();
+      m_.upstream_connect.observe(connected_at_ - connect_started_at);
       connected_ms_ = now_ms();
       session_deadline_ms_ = connected_ms_ + ctx_.session_update_timeout_ms;
       rollover_at_ms_ = connected_ms_ + std::int64_t{ctx_.upstream_rollover_s} * 1000;
@@ -177,15 +193,20 @@ class call_session : public std::enable_shared_from_this<call_session> {
     for (;;) {
       const auto r = co_await upstream_->read(upstream_buf_, simdjson::SIMDJSON_PADDING);
       if (r.status == net::read_status::message) {
+        step_at_ = steady::now();
         if (auto err = realtime_parser_.parse(upstream_buf_, upstream_buf_.capacity(), realtime_ev_)) {
           bad_input("upstream", err->what);
           continue;
         }
         const bool was_ready = state_.upstream_ready();
+        const auto dropped_before = state_.stats().late_deltas_dropped;
         state_.on_realtime(realtime_ev_, now_ms(), actions_);
-        if (!was_ready && state_.upstream_ready())
+        if (!was_ready && state_.upstream_ready()) {
           spdlog::debug("call {}: session ready {} ms after connect", label_, now_ms() - connected_ms_);
+          m_.session_update.observe(step_at_ - connected_at_);
+        }
         execute();
+        observe_upstream_event(state_.stats().late_deltas_dropped != dropped_before);
         continue;
       }
       if (r.status == net::read_status::binary_message) {
@@ -196,6 +217,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
       // Not the end of the call: upstream_task reconnects (or gives up and ends the call).
       last_upstream_failure_ = describe_read_end("upstream", r, *upstream_);
       spdlog::warn("call {}: upstream lost: {}", label_, last_upstream_failure_);
+      m_.errors(metrics::error_kind::upstream_lost).inc();
       upstream_out_->abort_now();
       co_return;
     }
@@ -235,6 +257,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         else
           rollover_at_ms_ = t + 250;  // wait for a pause in the assistant's speech
       }
+      step_at_ = steady::now();
       state_.on_tick(t, actions_);
       execute();
     }
@@ -270,22 +293,24 @@ class call_session : public std::enable_shared_from_this<call_session> {
     for (auto& a : actions_) std::visit([this](auto& act) { perform(act); }, a);
     actions_.clear();
     if (!ending_ && state_.next_wakeup() != armed_wakeup_) timer_.cancel();
+    count_progress();
   }
 
+  // `since`: when the relayed audio reached us, for the relay latency histogram; {} for other messages.
   template <class Fill>
-  void to_twilio(Fill&& fill) {
-    if (!twilio_out_.emplace(std::forward<Fill>(fill)) && !ending_)
+  void to_twilio(Fill&& fill, steady::time_point since = {}) {
+    if (!twilio_out_.emplace_timed(since, std::forward<Fill>(fill)) && !ending_)
       end(end_reason::slow_peer, "Twilio is not reading fast enough (writer queue full)");
   }
   template <class Fill>
-  void to_upstream(Fill&& fill) {
+  void to_upstream(Fill&& fill, steady::time_point since = {}) {
     if (!upstream_out_) return;  // call_state only sends once connected
-    if (!upstream_out_->emplace(std::forward<Fill>(fill)) && !ending_)
+    if (!upstream_out_->emplace_timed(since, std::forward<Fill>(fill)) && !ending_)
       end(end_reason::slow_peer, "the upstream is not reading fast enough (writer queue full)");
   }
 
   void perform(const call::send_twilio_media& a) {
-    to_twilio([&](std::string& s) { protocol::build_twilio_media(s, stream_sid(), a.payload_b64); });
+    to_twilio([&](std::string& s) { protocol::build_twilio_media(s, stream_sid(), a.payload_b64); }, step_at_);
   }
   void perform(const call::send_twilio_mark& a) {
     to_twilio([&](std::string& s) { protocol::build_twilio_mark(s, stream_sid(), a.name); });
@@ -294,7 +319,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     to_twilio([&](std::string& s) { protocol::build_twilio_clear(s, stream_sid()); });
   }
   void perform(const call::send_upstream_audio& a) {
-    to_upstream([&](std::string& s) { protocol::build_input_audio_append(s, a.payload_b64); });
+    to_upstream([&](std::string& s) { protocol::build_input_audio_append(s, a.payload_b64); }, step_at_);
   }
   void perform(const call::send_upstream_event& a) {
     to_upstream([&](std::string& s) { s.assign(a.json); });
@@ -316,6 +341,53 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
   void perform(const call::end_call& a) { end(a.reason, a.detail); }
   void perform(const call::restart_upstream& a) { restart_upstream(a.reason, true); }
+
+  // --- metrics: plain counter adds, no locks ---------------------------------------------------
+
+  // Adds what call_state counted since the last step (frames, bytes, barge-ins, truncates).
+  void count_progress() {
+    using metrics::direction;
+    const auto& st = state_.stats();
+    if (st.caller_frames != counted_.caller_frames) {
+      m_.frames(direction::caller_to_upstream).inc(st.caller_frames - counted_.caller_frames);
+      m_.audio_bytes(direction::caller_to_upstream).inc(st.caller_bytes - counted_.caller_bytes);
+    }
+    if (st.assistant_chunks != counted_.assistant_chunks) {
+      m_.frames(direction::upstream_to_caller).inc(st.assistant_chunks - counted_.assistant_chunks);
+      m_.audio_bytes(direction::upstream_to_caller).inc(st.assistant_bytes - counted_.assistant_bytes);
+    }
+    if (st.barge_ins != counted_.barge_ins) m_.barge_ins.inc(st.barge_ins - counted_.barge_ins);
+    if (st.truncates_sent != counted_.truncates_sent) m_.truncates_sent.inc(st.truncates_sent - counted_.truncates_sent);
+    if (st.late_deltas_dropped != counted_.late_deltas_dropped)
+      m_.late_deltas_dropped.inc(st.late_deltas_dropped - counted_.late_deltas_dropped);
+    counted_ = st;
+  }
+
+  // Truncate outcomes, upstream errors and the turn latency (speech_stopped → first delta; the mark
+  // echo that completes the turn is seen in twilio_reader).
+  void observe_upstream_event(bool delta_dropped) {
+    using type = protocol::realtime_event_type;
+    switch (realtime_ev_.type) {
+      case type::error:
+        if (realtime_ev_.error.event_id == protocol::truncate_event_id)
+          m_.truncates_rejected.inc();
+        else
+          m_.errors(metrics::error_kind::upstream_error_event).inc();
+        return;
+      case type::item_truncated: m_.truncates_accepted.inc(); return;
+      case type::speech_started: turn_ = turn_phase::idle; return;
+      case type::speech_stopped:
+        turn_ = turn_phase::awaiting_delta;
+        turn_stopped_at_ = step_at_;
+        return;
+      case type::output_audio_delta:
+        if (turn_ != turn_phase::awaiting_delta || delta_dropped) return;
+        m_.turn_first_delta.observe(step_at_ - turn_stopped_at_);
+        turn_ = turn_phase::awaiting_echo;
+        return;
+      default: return;
+    }
+  }
 
   // --- lifecycle --------------------------------------------------------------------------------
 
@@ -352,6 +424,9 @@ class call_session : public std::enable_shared_from_this<call_session> {
   [[nodiscard]] std::string_view stream_sid() const { return identity_.stream_sid; }
 
   void bad_input(const char* side, const std::string& what) {
+    m_.errors(std::string_view(side) == "Twilio" ? metrics::error_kind::twilio_bad_message
+                                                 : metrics::error_kind::upstream_bad_message)
+        .inc();
     if (++bad_input_lines_ <= max_bad_input_lines)
       spdlog::warn("call {}: ignoring bad message from {}: {}", label_, side, what);
     else if (bad_input_lines_ == max_bad_input_lines + 1)
@@ -387,6 +462,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     ending_ = true;
     reason_ = reason;
     detail_ = std::move(detail);
+    if (reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
     twilio_out_.close({close_code_for(reason), call::to_string(reason)});
     if (upstream_out_) upstream_out_->close({1000, "call ended"});
     open_signal_.cancel();
@@ -411,10 +487,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
                 st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, detail_);
     if (ctx_.events && state_.started())
       ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
+    m_.calls_ended(reason_).inc();
     if (ctx_.registry) ctx_.registry->remove(registry_id_);
   }
 
   const bridge_context& ctx_;
+  metrics::bridge_metrics& m_;
   std::unique_ptr<net::message_socket> twilio_;
   net::ws_writer twilio_out_;
   std::unique_ptr<net::message_socket> upstream_;
@@ -452,6 +530,13 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::int64_t last_media_ms_ = 0;
   bool restarting_ = false;
   std::string last_upstream_failure_;
+  // Metrics.
+  steady::time_point step_at_;       // when the message being handled was read (or the pacer woke)
+  steady::time_point connected_at_;  // the upstream socket opened; session.update goes out at once
+  call::call_stats counted_;         // what count_progress() has added so far
+  enum class turn_phase { idle, awaiting_delta, awaiting_echo };
+  turn_phase turn_ = turn_phase::idle;
+  steady::time_point turn_stopped_at_;
   std::string upstream_url_;  // from the agent profile; empty: ctx_.upstream_url
 };
 

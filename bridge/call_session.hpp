@@ -11,6 +11,7 @@
 #include "bridge/call_registry.hpp"
 #include "bridge/event_sink.hpp"
 #include "call/call_state.hpp"
+#include "metrics/bridge_metrics.hpp"
 #include "net/message_socket.hpp"
 #include "net/ws_writer.hpp"
 #include "net/websocket.hpp"
@@ -52,6 +53,7 @@ struct bridge_context {
   std::size_t writer_queue_messages = 1024;
   call_registry* registry = nullptr;
   event_sink* events = nullptr;      // may be null
+  metrics::bridge_metrics* metrics = nullptr;  // may be null: nothing is exported
 };
 
 // Runs the call to its end on the socket's executor. Never throws; logs one summary line.

@@ -196,6 +196,10 @@ void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t no
       return;
     case realtime_event_type::output_audio_done:
       if (is_cut(ev.response_id)) return;
+      if (ledger_.find(ev.item_id) == nullptr && !has_turn(ev.item_id)) {
+        warn_once(warned_unknown_item_, "ignoring output_audio.done for unknown item " + std::string(ev.item_id), out);
+        return;
+      }
       ledger_.on_audio_done(ev.item_id);
       turn_for(ev.item_id, ev.response_id);
       finalize_turns(out);
@@ -467,6 +471,10 @@ call_state::assistant_turn& call_state::turn_for(std::string_view item_id, std::
   t.response_id = response_id;
   turns_.push_back(std::move(t));
   return turns_.back();
+}
+
+bool call_state::has_turn(std::string_view item_id) const {
+  return std::any_of(turns_.begin(), turns_.end(), [&](const auto& t) { return t.item_id == item_id; });
 }
 
 bool call_state::is_cut(std::string_view response_id) const {

@@ -108,6 +108,7 @@ class call_state {
   void finalize_turns(std::vector<action>& out);
   assistant_turn& turn_for(std::string_view item_id, std::string_view response_id);
   [[nodiscard]] bool is_cut(std::string_view response_id) const;
+  [[nodiscard]] bool has_turn(std::string_view item_id) const;
   [[nodiscard]] std::int64_t twilio_clock(std::int64_t now_ms) const noexcept { return now_ms + clock_offset_ms_; }
   void warn_once(bool& flag, std::string text, std::vector<action>& out);
 
@@ -153,6 +154,7 @@ class call_state {
   bool warned_unknown_mark_ = false;
   bool warned_pre_connect_overflow_ = false;
   bool warned_invalid_delta_ = false;
+  bool warned_unknown_item_ = false;
 };
 
 }  // namespace mb::call

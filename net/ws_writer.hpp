@@ -3,16 +3,20 @@
 // performs the close. Beast allows one outstanding write per stream, and does no queueing itself.
 //
 // Queue slots are strings that keep their capacity, so a steady stream of similar-sized messages
-// causes no heap allocation.
+// causes no heap allocation. The ring starts small, doubles while a backlog grows (up to `capacity`
+// queued messages) and restarts at slot 0 whenever it drains, so a writer that keeps up reuses its
+// first few slots: memory follows the deepest backlog, not the capacity (1024 per call side here).
 //
 // @par Thread safety
 // Not thread-safe: use from the socket's executor only.
 
+#include <chrono>
 #include <cstddef>
+#include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "net/message_socket.hpp"
 
@@ -27,9 +31,11 @@ class ws_writer {
   template <class Fill>
   bool emplace(Fill&& fill) {
     if (!accepting()) return false;
-    std::string& slot = ring_[(head_ + count_) % ring_.size()];
-    slot.clear();
-    fill(slot);
+    if (count_ == ring_.size()) grow();
+    slot& s = ring_[(head_ + count_) % ring_.size()];
+    s.since = {};
+    s.text.clear();
+    fill(s.text);
     ++count_;
     wake();
     return true;
@@ -37,6 +43,17 @@ class ws_writer {
   bool push(std::string_view text) {
     return emplace([text](std::string& s) { s.assign(text); });
   }
+
+  // Like emplace(), for a message whose latency is observed: when its write completes, the write
+  // observer gets the time since `since` (e.g. when the message it relays was read).
+  template <class Fill>
+  bool emplace_timed(std::chrono::steady_clock::time_point since, Fill&& fill) {
+    if (!emplace(std::forward<Fill>(fill))) return false;
+    ring_[(head_ + count_ - 1) % ring_.size()].since = since;
+    return true;
+  }
+  using write_observer = std::function<void(std::chrono::steady_clock::duration)>;
+  void observe_writes(write_observer observer);
 
   // Queues a close: messages already queued are sent first, then the close frame.
   void close(close_reason reason);
@@ -48,18 +65,27 @@ class ws_writer {
   void abort_now();
 
   [[nodiscard]] bool accepting() const noexcept {
-    return !close_requested_ && !done_ && count_ < ring_.size();
+    return !close_requested_ && !done_ && count_ < capacity_;
   }
-  [[nodiscard]] bool full() const noexcept { return count_ == ring_.size(); }
+  [[nodiscard]] bool full() const noexcept { return count_ == capacity_; }
   [[nodiscard]] bool done() const noexcept { return done_; }
   [[nodiscard]] std::size_t queued() const noexcept { return count_; }
   [[nodiscard]] error_code error() const noexcept { return error_; }
 
  private:
+  struct slot {
+    std::string text;
+    std::chrono::steady_clock::time_point since;  // emplace_timed(); {}: not timed
+  };
+
   void wake();
+  void grow();
 
   message_socket& socket_;
-  std::vector<std::string> ring_;
+  std::size_t capacity_;
+  // A deque: growing it never moves the slot whose write is in flight.
+  std::deque<slot> ring_;
+  write_observer observer_;
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   asio::steady_timer wake_;

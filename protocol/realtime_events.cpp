@@ -72,7 +72,9 @@ template <class Obj>
 std::optional<parse_error> required_string(Obj&& obj, const char* key, std::string_view& out) {
   auto field = obj[key];
   if (field.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(key) + " is missing"};
-  if (field.get_string().get(out)) return parse_error{std::string(key) + " is not a string"};
+  const auto error = field.get_string().get(out);
+  if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(key) + " is not a string"};
+  if (error) return parse_error{"malformed JSON"};
   return std::nullopt;
 }
 
@@ -107,7 +109,7 @@ std::optional<parse_error> realtime_parser::parse(std::string_view json, std::si
   simdjson::ondemand::document doc;
   if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
   simdjson::ondemand::object root;
-  if (doc.get_object().get(root)) return parse_error{"event is not a JSON object"};
+  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
   if (auto e = required_string(root, "type", out.type_name)) return e;
   out.type = type_from_name(out.type_name);
 
@@ -226,6 +228,7 @@ void build_input_audio_append(std::string& out, std::string_view payload_b64) {
 
 std::string build_item_truncate(std::string_view item_id, std::int64_t content_index, std::int64_t audio_end_ms) {
   return boost::json::serialize(boost::json::object{{"type", "conversation.item.truncate"},
+                                                    {"event_id", truncate_event_id},
                                                     {"item_id", item_id},
                                                     {"content_index", content_index},
                                                     {"audio_end_ms", audio_end_ms}});

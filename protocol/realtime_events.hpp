@@ -92,6 +92,8 @@ struct session_config {
 
 // The event_id we give session.update, so that an error about it is recognised as fatal.
 inline constexpr std::string_view session_update_event_id = "mb_session_update";
+// The event_id of every conversation.item.truncate, so that an error about one counts as a rejection.
+inline constexpr std::string_view truncate_event_id = "mb_truncate";
 
 // GA shape: session.type "realtime", audio/pcmu both ways (protocols.md A2).
 std::string build_session_update(const session_config& config);

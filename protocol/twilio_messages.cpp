@@ -39,7 +39,9 @@ template <class Obj>
 std::optional<parse_error> required_string(Obj&& obj, const char* key, const char* path, std::string_view& out) {
   auto field = obj[key];
   if (field.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(path) + " is missing"};
-  if (field.get_string().get(out)) return parse_error{std::string(path) + " is not a string"};
+  const auto error = field.get_string().get(out);
+  if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(path) + " is not a string"};
+  if (error) return parse_error{"malformed JSON"};
   return std::nullopt;
 }
 
@@ -77,7 +79,7 @@ std::optional<parse_error> twilio_parser::parse(std::string_view json, std::size
   simdjson::ondemand::document doc;
   if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
   simdjson::ondemand::object root;
-  if (doc.get_object().get(root)) return parse_error{"message is not a JSON object"};
+  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
   if (auto e = required_string(root, "event", "event", out.event_name)) return e;
   out.event = event_from_name(out.event_name);
   std::string_view sid;

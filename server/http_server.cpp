@@ -12,6 +12,7 @@
 
 #include "net/websocket_upgrade.hpp"
 #include "server/api.hpp"
+#include "server/dashboard.hpp"
 #include "server/listener_hub.hpp"
 #include "server/routes.hpp"
 
@@ -63,7 +64,9 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     stream.expires_after(std::chrono::milliseconds(ctx.request_timeout_ms));
     auto [rec, n] = co_await http::async_read(stream, buffer, parser, net::as_tuple_awaitable);
     if (rec == http::error::body_limit) {
-      co_await send_reply(stream, 11, false, {413, "application/json", R"({"error":"request body too large"})", {}}, false);
+      // Named, not a braced temporary: g++ 12 destroys those too early inside co_await expressions.
+      const http_reply too_large{413, "application/json", R"({"error":"request body too large"})", {}};
+      co_await send_reply(stream, 11, false, too_large, false);
       break;
     }
     if (rec) break;  // end of stream, timeout, reset, malformed request: nothing useful to answer
@@ -99,8 +102,9 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     }
 
     if (beast::websocket::is_upgrade(req)) {
-      if (path != "/media-stream") {
-        co_await send_reply(stream, req.version(), false, {404, "application/json", R"({"error":"not found"})", {}}, false);
+      if (path != "/media-stream" && path != softphone_stream_path) {
+        const http_reply not_found{404, "application/json", R"({"error":"not found"})", {}};
+        co_await send_reply(stream, req.version(), false, not_found, false);
         break;
       }
       if (auto refusal = check_stream_upgrade(ctx, view)) {

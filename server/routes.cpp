@@ -7,12 +7,14 @@
 #include <strings.h>
 
 #include "agents/agent_profile.hpp"
+#include "metrics/metrics.hpp"
 #include "protocol/form.hpp"
 #include "protocol/public_url.hpp"
 #include "protocol/stream_token.hpp"
 #include "protocol/twilio_signature.hpp"
 #include "protocol/twilio_messages.hpp"
 #include "server/agent_setup.hpp"
+#include "server/dashboard.hpp"
 #include "server/listener_hub.hpp"
 #include "store/call_store.hpp"
 #include "twiml/twiml.hpp"
@@ -127,6 +129,8 @@ bool is_trusted_proxy(const config::settings& settings, std::string_view peer_ad
 }
 
 std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& req) {
+  // A browser cannot sign its upgrade: the softphone's stream token, checked at start, authenticates it.
+  if (req.path() == softphone_stream_path) return std::nullopt;
   const auto& token = ctx.settings.twilio_auth_token;
   if (token.empty()) return std::nullopt;
   const auto base = public_base(ctx, req);
@@ -140,6 +144,7 @@ std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_r
 
 http_reply handle_request(server_context& ctx, const http_request_view& req) {
   const auto path = req.path();
+  if (auto dashboard = handle_dashboard(ctx, req)) return std::move(*dashboard);  // /, /static/*, /v1/softphone/*
   if (path == "/voice" || path == "/voice/") {
     if (req.method != "POST" && req.method != "GET") return method_not_allowed("GET, POST");
     return voice_webhook(ctx, req);
@@ -159,6 +164,11 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
     const bool draining = ctx.draining.load(std::memory_order_relaxed);
     const bool full = at_capacity(ctx);
     return json_reply(draining || full ? 503 : 200, {{"ready", !draining && !full}, {"draining", draining}, {"full", full}});
+  }
+  if (path == "/metrics") {
+    if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
+    if (!ctx.metrics) return error_reply(404, "not found");
+    return http_reply{200, std::string(metrics::exposition_content_type), ctx.metrics->render(), {}};
   }
   if (path == "/media-stream") return error_reply(426, "this endpoint expects a WebSocket upgrade");
   return error_reply(404, "not found");

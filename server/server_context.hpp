@@ -14,6 +14,9 @@ class agent_catalog;
 namespace mb::store {
 class call_store;
 }
+namespace mb::metrics {
+class registry;
+}
 
 namespace mb::server {
 
@@ -32,6 +35,7 @@ struct server_context {
   const agents::agent_catalog* agents = nullptr;  // null: the webhook chooses no profile
   listener_hub* listeners = nullptr;              // null: no live events (/v1/events answers 404)
   store::call_store* store = nullptr;             // null: no call history (/v1/calls answers 503)
+  const metrics::registry* metrics = nullptr;     // null: /metrics answers 404
 };
 
 }  // namespace mb::server

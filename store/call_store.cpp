@@ -121,13 +121,23 @@ class statement {
     return *this;
   }
 
-  bool next_row() { return sqlite3_step(stmt_) == SQLITE_ROW; }
-  // Runs a statement that returns no rows; true on success. Resets it either way.
+  // For queries: a failure throws.
+  bool next_row() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    const std::string why = sqlite3_errmsg(sqlite3_db_handle(stmt_));
+    done();
+    throw std::runtime_error(why);
+  }
+  // Runs a statement that returns no rows; true on success, else error() says why. Resets it either way.
   bool run() {
     const int rc = sqlite3_step(stmt_);
+    if (rc != SQLITE_DONE) error_ = sqlite3_errmsg(sqlite3_db_handle(stmt_));
     done();
     return rc == SQLITE_DONE;
   }
+  [[nodiscard]] const std::string& error() const { return error_; }
   void done() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
@@ -145,6 +155,7 @@ class statement {
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
+  std::string error_;
 };
 
 std::vector<std::pair<std::string, std::string>> parameters_from_json(const std::string& text) {
@@ -283,46 +294,49 @@ struct call_store::database {
   };
   std::optional<prepared> statements;
 
+  std::string last_error;  // of the last failed write
+
+  bool step(statement& s) {
+    if (s.run()) return true;
+    last_error = s.error();
+    return false;
+  }
   bool write(const started_record& r) {
-    return statements->insert_call.bind(1, r.call_sid)
+    return step(statements->insert_call.bind(1, r.call_sid)
         .bind(2, r.stream_sid)
         .bind(3, r.from)
         .bind(4, r.to)
         .bind(5, r.agent)
         .bind(6, r.parameters_json)
-        .bind(7, r.at_ms)
-        .run();
+        .bind(7, r.at_ms));
   }
   bool write(const line_record& r) {
-    return statements->insert_line.bind(1, r.call_sid)
+    return step(statements->insert_line.bind(1, r.call_sid)
         .bind(2, r.line.at_ms)
         .bind(3, r.line.role)
         .bind(4, r.line.item_id)
         .bind(5, r.line.text)
         .bind(6, std::int64_t{r.line.interrupted})
-        .bind(7, r.line.heard_ms)
-        .run();
+        .bind(7, r.line.heard_ms));
   }
   bool write(const barge_in_record& r) {
-    return statements->insert_barge_in.bind(1, r.call_sid)
+    return step(statements->insert_barge_in.bind(1, r.call_sid)
         .bind(2, r.barge.at_ms)
         .bind(3, r.barge.item_id)
-        .bind(4, r.barge.audio_end_ms)
-        .run();
+        .bind(4, r.barge.audio_end_ms));
   }
   bool write(const ended_record& r) {
-    return statements->end_call.bind(1, r.call_sid)
+    return step(statements->end_call.bind(1, r.call_sid)
         .bind(2, r.at_ms)
         .bind(3, r.reason)
         .bind(4, r.detail)
         .bind(5, r.duration_ms)
         .bind(6, r.usage.input_tokens)
         .bind(7, r.usage.output_tokens)
-        .bind(8, r.usage.total_tokens)
-        .run();
+        .bind(8, r.usage.total_tokens));
   }
 
-  // Queries throw: the REST layer answers 500.
+  // Queries throw on failure: the REST layer answers 500.
   void check(bool ok) const {
     if (!ok) throw std::runtime_error(sqlite3_errmsg(db));
   }
@@ -410,9 +424,12 @@ void call_store::drain() {
     for (const auto& r : batch)
       if (std::visit([&](const auto& rec) { return d.write(rec); }, r)) ++ok;
     if (!d.try_exec("COMMIT")) {
+      d.last_error = sqlite3_errmsg(d.db);
       d.try_exec("ROLLBACK");
       ok = 0;
     }
+  } else {
+    d.last_error = sqlite3_errmsg(d.db);
   }
   written_ += ok;
   if (ok == batch.size()) return;
@@ -420,7 +437,7 @@ void call_store::drain() {
   const auto total = write_errors_ += failed;
   if (std::has_single_bit(total) || std::has_single_bit(failed))
     spdlog::error("store: {} record(s) not written to {}: {} ({} write error(s) so far; calls go on)", failed, d.path,
-                  sqlite3_errmsg(d.db), total);
+                  d.last_error, total);
 }
 
 void call_store::flush() {
@@ -441,7 +458,10 @@ void call_store::close() {
   thread_.join();
 }
 
-store_stats call_store::stats() const { return {written_.load(), write_errors_.load(), dropped_.load()}; }
+store_stats call_store::stats() const {
+  std::lock_guard lock(mutex_);
+  return {written_.load(), write_errors_.load(), dropped_.load(), queue_->records.size()};
+}
 
 // Records queued before the query are committed first, so a query sees what the calls published.
 // The result goes back through the awaiting coroutine's executor.
@@ -530,7 +550,7 @@ net::awaitable<bool> call_store::erase_call(std::string call_sid) {
     int erased = 0;
     d.transaction([&] {
       for (auto* s : {&st.erase_lines, &st.erase_barge_ins, &st.erase_call}) {
-        d.check(s->bind(1, call_sid).run());
+        if (!d.step(s->bind(1, call_sid))) throw std::runtime_error(d.last_error);
         erased += sqlite3_changes(d.db);
       }
     });

@@ -36,6 +36,7 @@ struct store_stats {
   std::uint64_t written = 0;       // records committed
   std::uint64_t write_errors = 0;  // records lost to a failed write
   std::uint64_t dropped = 0;       // records lost to a full queue
+  std::uint64_t queued = 0;        // records waiting for the disk now
 };
 
 struct call_row {

@@ -5,7 +5,9 @@
 // then gets a valid Twilio start, and each further line is one step, by its first byte:
 //   't' + JSON    a Twilio message          'r' + JSON    a Realtime event
 //   'w' + digits  the clock jumps that many ms (the pacing timer fires if due)
-// Every line first advances the clock by one 20 ms frame and fires a due pacing tick.
+//   'x'           the upstream session is lost, and reconnected
+// Every line first advances the clock by one 20 ms frame and fires a due pacing tick. The driver
+// plays the bridge's part too: it connects the upstream when asked to open or restart it.
 
 #include <algorithm>
 #include <cstddef>
@@ -66,6 +68,10 @@ struct item_snapshot {
   std::uint64_t played_bytes = 0;
 };
 
+// Shared by every input, as a bridge keeps its parsers for the whole call; also saves allocations.
+proto::twilio_parser twilio_parser;
+proto::realtime_parser realtime_parser;
+
 class driver {
  public:
   explicit driver(const setup& s) : call_(s.session, s.options), max_chunk_bytes_(s.options.max_chunk_bytes) {}
@@ -73,23 +79,27 @@ class driver {
   void start(std::int64_t now_ms) {
     const mb::fuzz::padded_input input(start_message);
     proto::twilio_message msg;
-    MB_FUZZ_CHECK(!twilio_parser_.parse(input.view(), input.capacity(), msg));
+    MB_FUZZ_CHECK(!twilio_parser.parse(input.view(), input.capacity(), msg));
     step([&](std::vector<action>& out) { call_.on_twilio(msg, now_ms, out); });
     MB_FUZZ_CHECK(call_.started());
+    reconnect_if_asked(now_ms);
   }
 
   void line(std::string_view text, std::int64_t now_ms) {
     const mb::fuzz::padded_input input(text.substr(1));
     if (text[0] == 't') {
       proto::twilio_message msg;
-      if (twilio_parser_.parse(input.view(), input.capacity(), msg)) return;  // the bridge logs and goes on
+      if (twilio_parser.parse(input.view(), input.capacity(), msg)) return;  // the bridge logs and goes on
       step([&](std::vector<action>& out) { call_.on_twilio(msg, now_ms, out); });
     } else if (text[0] == 'r') {
       proto::realtime_event ev;
-      if (realtime_parser_.parse(input.view(), input.capacity(), ev)) return;
+      if (realtime_parser.parse(input.view(), input.capacity(), ev)) return;
       if (ev.type == proto::realtime_event_type::output_audio_delta) ++deltas_fed_;
       step([&](std::vector<action>& out) { call_.on_realtime(ev, now_ms, out); });
+    } else if (text[0] == 'x' && !ended_) {
+      restart_asked_ = true;
     }
+    reconnect_if_asked(now_ms);
   }
 
   // The bridge's pacing timer.
@@ -97,6 +107,7 @@ class driver {
     const auto wakeup = call_.next_wakeup();
     MB_FUZZ_CHECK(!wakeup || call_.queued_chunks() > 0);
     if (wakeup && *wakeup <= now_ms) step([&](std::vector<action>& out) { call_.on_tick(now_ms, out); });
+    reconnect_if_asked(now_ms);
   }
 
   void finish() {
@@ -131,6 +142,15 @@ class driver {
     return items;
   }
 
+  // What the bridge does for open_upstream and restart_upstream; an ending call reconnects nothing.
+  void reconnect_if_asked(std::int64_t now_ms) {
+    while (!ended_ && (open_asked_ || restart_asked_)) {
+      if (restart_asked_) step([&](std::vector<action>& out) { call_.on_upstream_lost(now_ms, out); });
+      open_asked_ = restart_asked_ = false;
+      if (!ended_) step([&](std::vector<action>& out) { call_.on_upstream_connected(out); });
+    }
+  }
+
   void check(const std::vector<action>& out, const std::vector<item_snapshot>& items) {
     std::optional<std::pair<std::string, std::int64_t>> first_truncate;
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -161,9 +181,9 @@ class driver {
           MB_FUZZ_CHECK(first_truncate && first_truncate->first == b->item_id &&
                         first_truncate->second == b->audio_end_ms);
       } else if (std::holds_alternative<open_upstream>(a)) {
-        std::vector<action> connected;
-        call_.on_upstream_connected(connected);
-        check(connected, items);
+        open_asked_ = true;
+      } else if (std::holds_alternative<restart_upstream>(a)) {
+        restart_asked_ = true;
       }
     }
   }
@@ -201,12 +221,12 @@ class driver {
 
   call_state call_;
   std::uint64_t max_chunk_bytes_;
-  proto::twilio_parser twilio_parser_;
-  proto::realtime_parser realtime_parser_;
   std::uint64_t deltas_fed_ = 0;
   std::uint64_t media_bytes_ = 0;
   std::uint64_t caller_bytes_ = 0;
   bool ended_ = false;
+  bool open_asked_ = false;
+  bool restart_asked_ = false;
 };
 
 std::int64_t jump_ms(std::string_view digits) {

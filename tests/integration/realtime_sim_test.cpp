@@ -232,7 +232,7 @@ TEST_CASE("realtime sim: session.created, session.update validation and session.
     CHECK(audio.at("input").at("transcription").at("model").as_string() == "gpt-4o-mini-transcribe");
     CHECK(updated.at("instructions").as_string() == "Be brief.");
 
-    // A named argument: g++ 12 mis-destroys a braced temporary passed by value into a coroutine.
+    // A named argument: g++ 12 frees a braced temporary inside a co_await expression wrongly.
     mb::net::close_reason bye{1000, "bye"};
     co_await c.ws->close(std::move(bye));
   });

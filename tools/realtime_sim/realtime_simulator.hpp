@@ -13,20 +13,56 @@
 //     sim.wait_until([](const auto& s) { return !s.empty() && s[0].closed; }, 5s);
 //     sim.stop(); t.join();
 // The io_context may also be run by several threads (load tests): sessions are strand-serialised.
+// Destroy the simulator before its io_context.
 //
-// @par Thread Safety
-// Every public member function may be called from any thread.
-
+// Wire behaviour, where the service's is not documented (protocols.md marks these unconfirmed):
+// - truncate of an unknown item: error code "invalid_value", param "item_id"; audio_end_ms beyond
+//   the item's audio: "invalid_value", param "audio_end_ms", message "Audio content of Xms is already
+//   shorter than Yms" (X = audio generated, or kept by an earlier truncate). Accepted truncates
+//   shorten the item.
+// - input_audio_buffer.commit with under 100 ms buffered: "input_audio_buffer_commit_empty".
+// - Transcription events are sent only when session.audio.input.transcription is set; transcripts
+//   are "Caller utterance N" (N = 1-based user turn), assistant transcripts "This is simulated reply
+//   number N." (N = response index + 1), spread word by word over the audio deltas.
+// - speech_stopped.audio_end_ms includes the silence that ended the turn (as the service's does).
+// - After a cancel (client or turn_detected), late_deltas_after_cancel deltas of the cut item go
+//   out before response.output_audio.done; response.done then says "cancelled".
+// - A VAD turn that ends while a response is still active (interrupt_response false) gets no
+//   automatic response. Audio in audio/pcm (24 kHz) is recorded but not analysed by the VAD.
+// - Response audio is always the μ-law pattern, 8 bytes per ms, whatever format is announced.
+// - Client-chosen item ids (conversation.item.create) must be 1-64 letters, digits, '_' or '-'.
+//
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "net/asio.hpp"
 
 namespace mb::tools::sim {
+
+// Load-test instrumentation (tools/load_gen): sees each session's audio as it passes, on the
+// session's strand, and may stamp outgoing deltas. Sessions run on several strands at once, so an
+// implementation must be thread-safe across sessions, and cheap: it runs once per audio message.
+class simulator_probe {
+ public:
+  virtual ~simulator_probe() = default;
+  // The decoded audio of one input_audio_buffer.append, as it is handled.
+  virtual void on_input_audio(std::uint64_t session, std::span<const std::uint8_t> audio) = 0;
+  // input_audio_buffer.speech_started is about to be sent.
+  virtual void on_speech_started(std::uint64_t session) = 0;
+  // A response.output_audio.delta is about to be sent; its audio starts at pattern `offset` of
+  // response `response` (audio_pattern.hpp). The probe may overwrite whole 4-character groups of
+  // `delta_b64` (whole 3-byte groups of audio).
+  virtual void on_output_audio(std::uint64_t session, std::uint32_t response, std::uint64_t offset,
+                               std::string& delta_b64) = 0;
+  // A conversation.item.truncate of an assistant audio item of response `response` was handled.
+  virtual void on_truncate(std::uint64_t session, std::uint32_t response, std::int64_t audio_end_ms,
+                           bool accepted) = 0;
+};
 
 struct simulator_options {
   // Responses. Audio is μ-law 8 kHz (8 bytes = 1 ms) whatever format the session announces.
@@ -49,10 +85,12 @@ struct simulator_options {
   std::size_t max_message_bytes = 1 << 20;
   int idle_timeout_ms = 0;                 // 0 = never (the service has no idle timeout within a session)
   int handshake_timeout_ms = 5000;         // WebSocket upgrade and close handshake
-  std::size_t writer_queue = 32;           // messages per session; deltas back off at half of it
+  std::size_t writer_queue = 32;           // messages per session (>= 16); deltas back off at half of it,
+                                           // a client that lets it fill up is aborted (stats().overflows)
   std::int64_t session_lifetime_s = 3600;  // only reported, as session.expires_at
 
   bool log_sessions = false;  // one spdlog info line per session start and end
+  std::shared_ptr<simulator_probe> probe;  // null: none
 };
 
 struct response_record {
@@ -90,7 +128,7 @@ struct speech_record {
 };
 
 struct session_snapshot {
-  std::uint64_t number = 0;  // 1-based, in accept order; index + 1 in sessions()
+  std::uint64_t number = 0;  // 1-based, in accept order (ids are item_<number>_…, resp_<number>_…)
   std::string session_id;    // "sess_…"
   std::string target;        // upgrade request target, e.g. /v1/realtime?model=gpt-realtime
   std::string model;         // `model` query parameter ("" when absent)
@@ -150,7 +188,8 @@ class realtime_simulator {
   void close_all(std::uint16_t code, std::string reason);  // close frame, after queued events
   void send_to_all(std::string raw_text);                // inject a raw text message
 
-  // Observation. Records survive their sessions, in accept order (handshake failures leave none).
+  // Observation. Records survive their sessions, in the order their WebSocket handshakes completed
+  // (failed handshakes leave none).
   [[nodiscard]] std::vector<session_snapshot> sessions() const;
   // Blocks until pred(records) is true or the timeout passes; pred runs under the simulator's
   // lock after every state change, so it must be quick and must not call back into the simulator.

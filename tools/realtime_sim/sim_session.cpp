@@ -292,6 +292,8 @@ void sim_session::on_append(std::string_view audio_b64) {
     return send_error("invalid_request_error", "invalid_event", "Invalid 'audio': expected base64-encoded audio.",
                       "audio");
   const std::string& bytes = *decoded;
+  if (auto* probe = options_.probe.get())
+    probe->on_input_audio(number_, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   uncommitted_bytes_ += bytes.size();
   state_->audio_bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
   state_->update(record_, [&](session_snapshot& r) {
@@ -354,12 +356,17 @@ void sim_session::on_truncate(std::optional<std::string_view> item_id, std::opti
     return send_error("invalid_request_error", "missing_required_parameter",
                       "Missing required parameter: 'audio_end_ms'.", "audio_end_ms");
   truncate_record t{std::string(*item_id), *content_index, *audio_end_ms, -1, false, {}};
+  conversation_item* item = find_item(*item_id);
+  const auto tell_probe = [&](bool accepted) {
+    if (auto* probe = options_.probe.get(); probe && item && item->assistant_audio)
+      probe->on_truncate(number_, item->response, *audio_end_ms, accepted);
+  };
   const auto reject = [&](std::string_view code, const std::string& message, std::string_view param) {
     t.error_code = code;
+    tell_probe(false);
     state_->update(record_, [&](session_snapshot& r) { r.truncates.push_back(t); });
     send_error("invalid_request_error", code, message, param);
   };
-  conversation_item* item = find_item(*item_id);
   if (!item) return reject("invalid_value", fmt::format("Item with item_id not found: {}", *item_id), "item_id");
   t.generated_ms = static_cast<std::int64_t>(item->audio_bytes / 8);
   if (!item->assistant_audio || item->audio_bytes == 0)
@@ -374,6 +381,7 @@ void sim_session::on_truncate(std::optional<std::string_view> item_id, std::opti
                   "audio_end_ms");
   item->truncated_ms = *audio_end_ms;
   t.accepted = true;
+  tell_probe(true);
   state_->update(record_, [&](session_snapshot& r) { r.truncates.push_back(t); });
   emit("conversation.item.truncated", R"(,"item_id":"{}","content_index":0,"audio_end_ms":{})", item->id,
        *audio_end_ms);
@@ -448,6 +456,7 @@ void sim_session::on_speech_started(std::int64_t window_start_ms) {
   const vad_params& vad = *config_->vad();
   const std::int64_t start_ms = std::max<std::int64_t>(0, window_start_ms - vad.prefix_padding_ms);
   speech_item_id_ = next_item_id();
+  if (auto* probe = options_.probe.get()) probe->on_speech_started(number_);
   emit("input_audio_buffer.speech_started", R"(,"audio_start_ms":{},"item_id":"{}")", start_ms, speech_item_id_);
   state_->update(record_, [&](session_snapshot& r) { r.speech.push_back({speech_item_id_, start_ms, -1}); });
   // The service announces the barge-in first, then cancels (protocols.md A4).
@@ -520,6 +529,7 @@ void sim_session::start_item() {
   r.word_ends.push_back(r.transcript.size());
   const std::string previous = previous_item_json();
   items_.emplace_back(r.item_id, true);
+  items_.back().response = r.index;
   r.conversation_index = items_.size() - 1;
   state_->update(record_, [&](session_snapshot& s) {
     s.responses[r.record_slot].item_ids.push_back(r.item_id);
@@ -573,7 +583,12 @@ void sim_session::send_words_due() {
 void sim_session::send_delta() {
   response_state& r = *active_;
   const std::uint64_t len = state_->deltas.chunk_len(r.chunk);
-  const std::string_view b64 = state_->deltas.base64(r.index, r.item, r.chunk, scratch_);
+  std::string_view b64 = state_->deltas.base64(r.index, r.item, r.chunk, scratch_);
+  if (auto* probe = options_.probe.get()) {
+    if (b64.data() != scratch_.data()) scratch_.assign(b64);
+    probe->on_output_audio(number_, r.index, state_->deltas.chunk_offset(r.item, r.chunk), scratch_);
+    b64 = scratch_;
+  }
   emit("response.output_audio.delta",
        R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"delta":"{}")", r.id, r.item_id,
        r.item, b64);

@@ -49,6 +49,7 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
     conversation_item(std::string item_id, bool model_audio) : id(std::move(item_id)), assistant_audio(model_audio) {}
     std::string id;
     bool assistant_audio;
+    std::uint32_t response = 0;  // assistant audio: the response index it belongs to
     std::uint64_t audio_bytes = 0;
     std::optional<std::int64_t> truncated_ms;
   };

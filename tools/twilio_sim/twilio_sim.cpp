@@ -133,6 +133,11 @@ class session {
       auto frame = audio_.next_frame();
       if (frame.empty()) frame = silence_frame();
       ++chunk;
+      if (options_.stamp_frame) {
+        stamped_.assign(frame);
+        options_.stamp_frame(chunk, {reinterpret_cast<std::uint8_t*>(stamped_.data()), stamped_.size()});
+        frame = stamped_;
+      }
       // Scripted audio repeats the same few frames: encode only when the frame changes.
       if (frame != last_frame_) {
         last_frame_.assign(frame);
@@ -261,6 +266,7 @@ class session {
         ++report_.media_frames_received;
         report_.media_bytes_received += bytes;
         if (report_.media_frames_received == 1) record(report_, call_event_kind::first_media_received);
+        if (options_.on_media) options_.on_media(msg.payload, now, playout_.played_bytes() + playout_.queued_bytes());
         if (options_.record_media_arrivals)
           report_.media_arrivals.push_back({now, static_cast<std::uint32_t>(bytes)});
         if (!playing()) return;
@@ -282,6 +288,7 @@ class session {
         record(report_, call_event_kind::clear_received);
         if (!playing()) return;
         const auto stats = playout_.clear(now);
+        if (options_.on_clear) options_.on_clear(now, playout_.played_bytes());
         report_.clears.push_back({now, static_cast<double>(stats.played_bytes) / ulaw_bytes_per_ms,
                                   static_cast<double>(stats.discarded_bytes) / ulaw_bytes_per_ms, stats.marks_flushed});
         break;
@@ -320,6 +327,7 @@ class session {
   asio::steady_timer play_timer_;
   std::string last_frame_;       // the frame sent last, and its base64
   std::string payload_;
+  std::string stamped_;          // the frame as call_options::stamp_frame rewrote it
   std::uint64_t sequence_ = 0;   // Twilio's sequenceNumber: `start` is 1, then every message
   bool hanging_up_ = false;      // stop and close are queued
   bool ended_ = false;           // the socket is finished: read ended, or aborted by the watchdog

@@ -22,8 +22,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/asio.hpp"
@@ -74,6 +77,15 @@ struct call_options {
   bool record_marks = true;           // call_report::marks (the counters are always kept)
 
   std::shared_ptr<net::tls_client_context> tls;  // required for https:// and wss://
+
+  // Load-test instrumentation (tools/load_gen), called on the call's strand; null: none.
+  // May overwrite the bytes of caller frame `chunk` (1-based) just before it is encoded and sent.
+  std::function<void(std::uint64_t chunk, std::span<std::uint8_t> frame)> stamp_frame;
+  // A media message from the bridge was read at `at`; its audio starts at playout position
+  // `position` (bytes since the stream start, cleared audio excluded: playout.hpp).
+  std::function<void(std::string_view payload_b64, clock::time_point at, std::uint64_t position)> on_media;
+  // A clear was read at `at`, when playback had reached position `played`.
+  std::function<void(clock::time_point at, std::uint64_t played)> on_clear;
 };
 
 enum class call_outcome {

@@ -2,12 +2,13 @@
 
 #include <stdexcept>
 
-#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "protocol/stream_token.hpp"
 #include "server/agent_setup.hpp"
+#include "server/metrics_setup.hpp"
 #include "tools/realtime_sim/audio_pattern.hpp"
 
 namespace mb::test {
@@ -49,29 +50,57 @@ std::vector<std::pair<bridge::call_identity, bridge::call_summary>> recording_si
 }
 
 namespace {
-std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> ring() {
-  static auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096);
-  return sink;
-}
+
+// Keeps every formatted line and wakes waiters; tests wait on log lines instead of sleeping.
+class waitable_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+  bool wait_for(std::string_view needle, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+      return std::any_of(lines_.begin(), lines_.end(), [&](const auto& l) { return l.find(needle) != std::string::npos; });
+    });
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    lines_.emplace_back(formatted.data(), formatted.size());
+    changed_.notify_all();
+  }
+  void flush_() override {}
+
+ private:
+  std::vector<std::string> lines_;
+  std::condition_variable_any changed_;
+};
+
+std::shared_ptr<waitable_sink> current_sink;
+
 }  // namespace
 
 log_capture::log_capture() {
+  current_sink = std::make_shared<waitable_sink>();
+  current_sink->set_pattern("%l %v");
   auto stderr_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   stderr_sink->set_level(spdlog::level::warn);
-  auto logger = std::make_shared<spdlog::logger>("test", spdlog::sinks_init_list{ring(), stderr_sink});
+  auto logger = std::make_shared<spdlog::logger>("test", spdlog::sinks_init_list{current_sink, stderr_sink});
   logger->set_level(spdlog::level::info);
-  ring()->set_pattern("%l %v");
   spdlog::set_default_logger(logger);
 }
 
 log_capture::~log_capture() = default;
 
-std::vector<std::string> log_capture::lines() const { return ring()->last_formatted(); }
+std::vector<std::string> log_capture::lines() const { return current_sink->lines(); }
 
-bool log_capture::contains(std::string_view needle) const {
-  for (const auto& l : lines())
-    if (l.find(needle) != std::string::npos) return true;
-  return false;
+bool log_capture::contains(std::string_view needle) const { return wait_for(needle, std::chrono::milliseconds(0)); }
+
+bool log_capture::wait_for(std::string_view needle, std::chrono::milliseconds timeout) const {
+  return current_sink->wait_for(needle, timeout);
 }
 
 bridge_harness::bridge_harness(harness_options options) {
@@ -91,6 +120,8 @@ bridge_harness::bridge_harness(harness_options options) {
   bridge_.session_update_timeout_ms = 5000;
   bridge_.registry = &registry_;
   bridge_.events = &events_;
+  bridge_metrics_ = std::make_unique<metrics::bridge_metrics>(metrics_);
+  bridge_.metrics = bridge_metrics_.get();
   std::string error;
   bridge_.tls = net::tls_client_context::create("", error);
   if (options.tweak) options.tweak(settings_, bridge_);
@@ -129,6 +160,8 @@ bridge_harness::bridge_harness(harness_options options) {
   ctx_->agents = agents_ ? &*agents_ : nullptr;
   ctx_->listeners = hub_.get();
   ctx_->store = store_.get();
+  ctx_->metrics = &metrics_;
+  server::register_server_metrics(metrics_, *ctx_);
   server_ = std::make_unique<server::http_server>(*pool_, *ctx_);
   port_ = server_->listen("127.0.0.1", 0);
   // Twilio must be sent to a plain ws:// URL here: there is no TLS proxy in front.

@@ -15,6 +15,7 @@
 #include "agents/agent_profile.hpp"
 #include "bridge/call_session.hpp"
 #include "config/settings.hpp"
+#include "metrics/bridge_metrics.hpp"
 #include "server/http_server.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener_hub.hpp"
@@ -61,11 +62,13 @@ class log_capture {
   log_capture();
   ~log_capture();
   bool contains(std::string_view needle) const;
+  // Blocks until a line containing `needle` is logged (or was already), or the timeout passes.
+  bool wait_for(std::string_view needle, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   std::vector<std::string> lines() const;
 };
 
 struct harness_options {
-  tools::sim::simulator_options simulator;
+  tools::sim::simulator_options simulator{};
   std::function<void(config::settings&, bridge::bridge_context&)> tweak{};
   std::size_t server_threads = 2;
   // The listener hub and the call history, as the server runs them (API_TOKEN, DATABASE_PATH, which
@@ -84,6 +87,8 @@ class bridge_harness {
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
   tools::sim::realtime_simulator& simulator() { return *simulator_; }
   recording_sink& events() { return events_; }
+  metrics::registry& metrics() { return metrics_; }  // what GET /metrics serves
+  server::io_pool& pool() { return *pool_; }
   bridge::call_registry& registry() { return registry_; }
   server::server_context& context() { return *ctx_; }
   const log_capture& logs() const { return logs_; }
@@ -106,6 +111,8 @@ class bridge_harness {
   std::unique_ptr<server::stream_tokens> tokens_;
   recording_sink events_;
   tee_sink tee_;
+  metrics::registry metrics_;
+  std::unique_ptr<metrics::bridge_metrics> bridge_metrics_;
   bridge::bridge_context bridge_;
   std::string upstream_base_;
   std::unique_ptr<store::call_store> store_;

@@ -168,6 +168,23 @@ std::size_t listener_client::keep_alives() const {
   return keep_alives_;
 }
 
+bool listener_client::wait_keep_alives(std::size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return keep_alives_ >= n; });
+}
+
+net::http_response http(std::string method, std::string url, std::vector<std::pair<std::string, std::string>> headers) {
+  asio::io_context ioc;
+  net::http_response response;
+  asio::co_spawn(ioc, net::http_request(std::move(method), std::move(url), std::move(headers), {}, nullptr, 5000),
+                 [&](std::exception_ptr e, net::http_response r) {
+                   if (e) std::rethrow_exception(e);
+                   response = std::move(r);
+                 });
+  ioc.run();
+  return response;
+}
+
 listener_client::events_t of_type(const listener_client::events_t& events, std::string_view type,
                                   std::string_view call_sid) {
   listener_client::events_t out;

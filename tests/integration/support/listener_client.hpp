@@ -16,6 +16,7 @@
 #include <boost/json/object.hpp>
 
 #include "net/asio.hpp"
+#include "net/http_client.hpp"
 #include "net/message_socket.hpp"
 
 namespace mb::test {
@@ -24,7 +25,7 @@ struct listener_options {
   std::uint16_t port = 0;
   std::string target = "/v1/events";  // path and query, e.g. /v1/events?token=…
   bool sse = false;
-  std::string authorization;          // sent as the Authorization header when not empty
+  std::string authorization{};        // sent as the Authorization header when not empty
   bool paused = false;                // connect, but read nothing until resume()
 };
 
@@ -48,6 +49,7 @@ class listener_client {
   // The server's close: the WebSocket close frame, or the SSE `event: close` (code 0 when none came).
   [[nodiscard]] net::close_reason close_reason() const;
   [[nodiscard]] std::size_t keep_alives() const;  // SSE comments received
+  bool wait_keep_alives(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   void resume();  // a paused listener starts reading
 
@@ -75,6 +77,10 @@ class listener_client {
   net::close_reason close_reason_{0, {}};
   std::size_t keep_alives_ = 0;
 };
+
+// One blocking HTTP request to the server under test (5 s at most).
+net::http_response http(std::string method, std::string url,
+                        std::vector<std::pair<std::string, std::string>> headers = {});
 
 // The (type == wanted) events of one call, in arrival order.
 listener_client::events_t of_type(const listener_client::events_t& events, std::string_view type,

@@ -396,8 +396,9 @@ TEST_CASE("build_input_audio_append", "[protocol]") {
 
 TEST_CASE("build_item_truncate", "[protocol]") {
   const auto obj = parse_object(build_item_truncate("item_\"9", 1, 1530));
-  CHECK(obj.size() == 4);
+  CHECK(obj.size() == 5);
   CHECK(obj.at("type") == "conversation.item.truncate");
+  CHECK(obj.at("event_id").as_string() == truncate_event_id);
   CHECK(obj.at("item_id") == "item_\"9");
   CHECK(obj.at("content_index").to_number<std::int64_t>() == 1);
   CHECK(obj.at("audio_end_ms").to_number<std::int64_t>() == 1530);

@@ -250,7 +250,7 @@ TEST_CASE("twilio_parser: rejects what is not a Twilio message", "[protocol]") {
   parsed missing("{}");
   CHECK(missing.error->what == "event is missing");
   parsed array("[1]");
-  CHECK(array.error->what == "message is not a JSON object");
+  CHECK(array.error->what == "malformed JSON (not an object)");
 }
 
 TEST_CASE("twilio_parser: a reused parser does not leak fields between messages", "[protocol]") {

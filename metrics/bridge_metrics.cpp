@@ -1,0 +1,83 @@
+#include "metrics/bridge_metrics.hpp"
+
+namespace mb::metrics {
+namespace {
+
+using call::end_reason;
+
+constexpr end_reason all_end_reasons[] = {
+    end_reason::caller_hung_up,   end_reason::twilio_closed, end_reason::upstream_closed,
+    end_reason::upstream_error,   end_reason::upstream_connect_failed, end_reason::format_mismatch,
+    end_reason::bad_media_format, end_reason::bad_input,     end_reason::slow_peer,
+    end_reason::timeout,          end_reason::shutdown,
+};
+
+constexpr const char* direction_names[direction_count] = {"caller_to_upstream", "upstream_to_caller"};
+
+constexpr const char* error_names[error_kind_count] = {
+    "twilio_bad_message", "upstream_bad_message", "upstream_error_event", "upstream_connect_failed",
+    "upstream_lost",      "slow_peer",            "unexpected_exception",
+};
+
+constexpr std::string_view truncates_help = "conversation.item.truncate events, by what became of them.";
+
+}  // namespace
+
+bridge_metrics::bridge_metrics(registry& r)
+    : calls_started(r.add_counter("mediabridge_calls_started_total", "Media streams accepted (calls started).")),
+      barge_ins(r.add_counter("mediabridge_barge_ins_total",
+                              "Barge-ins: the caller spoke over unplayed assistant audio, which was cleared.")),
+      truncates_sent(r.add_counter("mediabridge_truncates_total", truncates_help, {{"result", "sent"}})),
+      truncates_accepted(r.add_counter("mediabridge_truncates_total", truncates_help, {{"result", "accepted"}})),
+      truncates_rejected(r.add_counter("mediabridge_truncates_total", truncates_help, {{"result", "rejected"}})),
+      late_deltas_dropped(r.add_counter("mediabridge_late_deltas_dropped_total",
+                                        "Assistant audio deltas of a cut response, dropped after a barge-in.")),
+      upstream_connect(r.add_histogram("mediabridge_upstream_connect_seconds",
+                                       "Time to open the upstream WebSocket (DNS, TCP, TLS, upgrade).",
+                                       buckets::network())),
+      session_update(r.add_histogram("mediabridge_session_update_seconds",
+                                     "Time from session.update sent to session.updated received.",
+                                     buckets::network())),
+      turn_first_delta(r.add_histogram("mediabridge_turn_first_delta_seconds",
+                                       "Per turn: caller speech_stopped to the first assistant audio delta.",
+                                       buckets::turn())),
+      turn_first_audio(r.add_histogram(
+          "mediabridge_turn_first_audio_seconds",
+          "Per turn: caller speech_stopped to the first mark echo of the answer (its first chunk was heard).",
+          buckets::turn())) {
+  for (const auto reason : all_end_reasons) {
+    const auto index = static_cast<std::size_t>(reason);
+    if (index < max_end_reasons)
+      ended_[index] = &r.add_counter("mediabridge_calls_ended_total", "Calls ended, by reason.",
+                                     {{"reason", call::to_string(reason)}});
+  }
+  ended_other_ = &r.add_counter("mediabridge_calls_ended_total", "Calls ended, by reason.", {{"reason", "other"}});
+  for (std::size_t d = 0; d < direction_count; ++d) {
+    frames_[d] = &r.add_counter("mediabridge_frames_relayed_total",
+                                "Audio messages relayed: caller media frames sent upstream, assistant chunks sent "
+                                "to Twilio.",
+                                {{"direction", direction_names[d]}});
+    bytes_[d] = &r.add_counter("mediabridge_audio_relayed_bytes_total", "Audio relayed, in decoded mu-law bytes.",
+                               {{"direction", direction_names[d]}});
+    relay_[d] = &r.add_histogram("mediabridge_relay_seconds",
+                                 "Time an audio message spends in the bridge: from reading its source (or its "
+                                 "release by the pacer) to the completed write of the relayed message.",
+                                 buckets::relay(), {{"direction", direction_names[d]}});
+  }
+  for (std::size_t k = 0; k < error_kind_count; ++k)
+    errors_[k] = &r.add_counter("mediabridge_errors_total", "Errors on the call path, by kind.",
+                                {{"kind", error_names[k]}});
+}
+
+bridge_metrics& bridge_metrics::discard() {
+  static registry unexported;
+  static bridge_metrics instance(unexported);
+  return instance;
+}
+
+counter& bridge_metrics::calls_ended(call::end_reason r) noexcept {
+  const auto index = static_cast<std::size_t>(r);
+  return index < max_end_reasons && ended_[index] ? *ended_[index] : *ended_other_;
+}
+
+}  // namespace mb::metrics

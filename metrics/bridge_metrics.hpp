@@ -1,0 +1,68 @@
+#pragma once
+// The metrics of the call path (bridge/call_session.cpp), registered under their Prometheus names.
+// Process-wide gauges that other components own (active calls, listeners, the store's queue) are
+// registered by server/metrics_setup.cpp.
+//
+// @par Thread Safety
+// As metrics.hpp: every member may be updated from any thread without locks.
+
+#include <array>
+#include <cstddef>
+
+#include "call/actions.hpp"
+#include "metrics/metrics.hpp"
+
+namespace mb::metrics {
+
+enum class direction : std::size_t {
+  caller_to_upstream,  // Twilio media → input_audio_buffer.append
+  upstream_to_caller,  // response.output_audio.delta → Twilio media
+};
+inline constexpr std::size_t direction_count = 2;
+
+enum class error_kind : std::size_t {
+  twilio_bad_message,       // unparsable or binary message from Twilio (ignored)
+  upstream_bad_message,     // unparsable or binary message from the upstream (ignored)
+  upstream_error_event,     // an upstream `error` event other than a rejected truncate
+  upstream_connect_failed,  // one failed connect attempt (reconnects count each attempt)
+  upstream_lost,            // an upstream session that ended while the call went on
+  slow_peer,                // a writer queue overflowed and ended the call
+  unexpected_exception,     // a call ended by an exception (a bug; logged)
+};
+inline constexpr std::size_t error_kind_count = 7;
+
+class bridge_metrics {
+ public:
+  explicit bridge_metrics(registry& r);
+
+  // A set registered nowhere, for callers that export no metrics (tests, tools).
+  static bridge_metrics& discard();
+
+  counter& calls_started;
+  counter& barge_ins;
+  counter& truncates_sent;
+  counter& truncates_accepted;
+  counter& truncates_rejected;
+  counter& late_deltas_dropped;
+  histogram& upstream_connect;  // TCP + TLS + WebSocket handshake
+  histogram& session_update;    // session.update sent → session.updated received
+  histogram& turn_first_delta;  // caller speech_stopped → first assistant audio delta
+  histogram& turn_first_audio;  // caller speech_stopped → first mark echo (first audio heard)
+
+  [[nodiscard]] counter& calls_ended(call::end_reason r) noexcept;
+  [[nodiscard]] counter& frames(direction d) noexcept { return *frames_[static_cast<std::size_t>(d)]; }
+  [[nodiscard]] counter& audio_bytes(direction d) noexcept { return *bytes_[static_cast<std::size_t>(d)]; }
+  [[nodiscard]] histogram& relay(direction d) noexcept { return *relay_[static_cast<std::size_t>(d)]; }
+  [[nodiscard]] counter& errors(error_kind k) noexcept { return *errors_[static_cast<std::size_t>(k)]; }
+
+ private:
+  static constexpr std::size_t max_end_reasons = 16;
+  std::array<counter*, max_end_reasons> ended_{};
+  counter* ended_other_ = nullptr;
+  std::array<counter*, direction_count> frames_{};
+  std::array<counter*, direction_count> bytes_{};
+  std::array<histogram*, direction_count> relay_{};
+  std::array<counter*, error_kind_count> errors_{};
+};
+
+}  // namespace mb::metrics

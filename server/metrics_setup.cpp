@@ -1,0 +1,81 @@
+#include "server/metrics_setup.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "server/listener_hub.hpp"
+#include "store/call_store.hpp"
+
+namespace mb::server {
+namespace {
+
+// Fields 14 and 15 of /proc/self/stat (utime, stime) in clock ticks; the command name (field 2) may
+// hold spaces, so counting starts after its closing parenthesis.
+double process_cpu_seconds() {
+  std::ifstream in("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double process_resident_bytes() {
+  std::ifstream in("/proc/self/statm");
+  double size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+double process_open_fds() {
+  std::error_code ec;
+  double n = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++n;
+  return n;
+}
+
+double process_max_fds() {
+  rlimit limit{};
+  return ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? static_cast<double>(limit.rlim_cur) : 0;
+}
+
+}  // namespace
+
+void register_server_metrics(metrics::registry& r, const server_context& ctx) {
+  r.add_gauge_fn("mediabridge_active_calls", "Calls in progress.",
+                 [&registry = ctx.registry] { return static_cast<double>(registry.active()); });
+  if (auto* hub = ctx.listeners) {
+    r.add_gauge_fn("mediabridge_listeners", "Live event listeners connected (WebSocket and SSE).",
+                   [hub] { return static_cast<double>(hub->stats().listeners); });
+    r.add_counter_fn("mediabridge_listeners_dropped_total", "Listeners closed because they fell too far behind.",
+                     [hub] { return static_cast<double>(hub->stats().slow_listeners_dropped); });
+    r.add_counter_fn("mediabridge_events_published_total", "Call events published to listeners and the store.",
+                     [hub] { return static_cast<double>(hub->stats().events); });
+  }
+  if (auto* store = ctx.store) {
+    r.add_gauge_fn("mediabridge_store_queue_depth", "Call history records waiting for the disk.",
+                   [store] { return static_cast<double>(store->stats().queued); });
+    constexpr std::string_view records_help = "Call history records, by outcome.";
+    r.add_counter_fn("mediabridge_store_records_total", records_help,
+                     [store] { return static_cast<double>(store->stats().written); }, {{"result", "written"}});
+    r.add_counter_fn("mediabridge_store_records_total", records_help,
+                     [store] { return static_cast<double>(store->stats().write_errors); }, {{"result", "write_error"}});
+    r.add_counter_fn("mediabridge_store_records_total", records_help,
+                     [store] { return static_cast<double>(store->stats().dropped); }, {{"result", "dropped"}});
+  }
+  r.add_counter_fn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process_cpu_seconds);
+  r.add_gauge_fn("process_resident_memory_bytes", "Resident memory size in bytes.", process_resident_bytes);
+  r.add_gauge_fn("process_open_fds", "Number of open file descriptors.", process_open_fds);
+  r.add_gauge_fn("process_max_fds", "Maximum number of open file descriptors.", process_max_fds);
+}
+
+}  // namespace mb::server

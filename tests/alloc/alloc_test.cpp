@@ -1,0 +1,126 @@
+// Heap allocations on the bridge's hot path, counted. This executable replaces the global operator
+// new (so it is not part of integration_tests) and counts the allocations made on the bridge's I/O
+// thread while one call relays audio both ways in steady state:
+//   caller → upstream: 50 media frames/s, each becoming an input_audio_buffer.append;
+//   upstream → caller: a 20 s answer streamed in real time (speed 1): 10 deltas/s, each becoming a
+//   Twilio media message and a mark, and 10 mark echoes/s coming back.
+// Over an 8 s window that is about 480 relayed audio messages (plus 80 marks and 80 echoes).
+//
+// The bound: at most one allocation per 20 relayed frames. The relay itself allocates nothing (writer
+// slots, parse buffers and pacing slots keep their capacity; mark names fit the small-string buffer).
+// What remains is per event, not per frame: the answer's transcript deltas (a word every 3.3 s, each
+// published to the event sink as strings) and std::deque blocks for pending marks (one per 21
+// chunks). A per-frame allocation anywhere on the path would exceed the bound at once.
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+
+#include "tests/integration/support/bridge_harness.hpp"
+
+namespace {
+
+std::atomic<bool> counting{false};
+std::atomic<std::uint64_t> allocations{0};
+thread_local bool bridge_thread = false;
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+  if (bridge_thread && counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (n == 0) n = 1;
+  void* p = align <= alignof(std::max_align_t) ? std::malloc(n) : std::aligned_alloc(align, (n + align - 1) / align * align);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n, alignof(std::max_align_t)); }
+void* operator new[](std::size_t n) { return counted_alloc(n, alignof(std::max_align_t)); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return counted_alloc(n, alignof(std::max_align_t));
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return operator new(n, std::nothrow); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace mb;
+using namespace std::chrono_literals;
+
+// The sum of the samples of `family` (all label sets) in the Prometheus text.
+std::uint64_t total(const std::string& text, const std::string& family) {
+  std::uint64_t sum = 0;
+  for (std::size_t at = text.find("\n" + family); at != std::string::npos; at = text.find("\n" + family, at + 1)) {
+    const auto end = text.find('\n', at + 1);
+    const auto line = text.substr(at + 1, end - at - 1);
+    sum += std::stoull(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+}  // namespace
+
+int main() {
+  test::harness_options options;
+  options.server_threads = 1;  // one bridge thread, marked below
+  options.simulator.response_ms = 20000;
+  options.simulator.speed = 1.0;  // deltas arrive in real time: steady, not a burst
+  options.simulator.record_audio = false;
+  options.simulator.record_events = false;
+  options.tweak = [](config::settings&, bridge::bridge_context& b) { b.call.greeting = "Say hello."; };
+  test::bridge_harness harness(options);
+  asio::post(harness.pool().first(), [] { bridge_thread = true; });
+
+  auto call = harness.call({{tools::twilio::audio_kind::silence, 14000}});
+  call.timeout_ms = 30000;
+  std::vector<tools::twilio::call_report> reports;
+  std::thread caller([&] { reports = harness.run({call}, 40000); });
+
+  std::this_thread::sleep_for(4s);  // connected, answer streaming, buffers and pools at working size
+  const auto before = harness.metrics().render();
+  counting = true;
+  std::this_thread::sleep_for(8s);
+  counting = false;
+  const auto after = harness.metrics().render();
+  caller.join();
+
+  const auto frames = total(after, "mediabridge_frames_relayed_total") - total(before, "mediabridge_frames_relayed_total");
+  const auto counted = allocations.load();
+  const auto bound = frames / 20;
+  std::printf("steady window: %llu audio frames relayed, %llu heap allocations on the bridge thread (bound %llu)\n",
+              static_cast<unsigned long long>(frames), static_cast<unsigned long long>(counted),
+              static_cast<unsigned long long>(bound));
+  bool ok = true;
+  if (reports.size() != 1 || !reports[0].ok()) {
+    std::printf("FAIL: the call did not complete normally\n");
+    ok = false;
+  }
+  if (frames < 400) {
+    std::printf("FAIL: expected at least 400 relayed frames in the window (50/s up, 10/s down)\n");
+    ok = false;
+  }
+  if (counted > bound) {
+    std::printf("FAIL: more than one allocation per 20 relayed frames\n");
+    ok = false;
+  }
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,134 @@
+// Stored call history: the REST endpoints, and a failing disk, against a real server over loopback.
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+#include <sqlite3.h>
+
+#include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/listener_client.hpp"
+#include "tests/integration/support/temp_dir.hpp"
+#include "tests/integration/support/transcript_lines.hpp"
+
+using namespace mb;
+using tools::twilio::audio_kind;
+using events_t = test::listener_client::events_t;
+
+namespace {
+
+const std::string token = "history-test-token";
+const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + token}};
+
+tools::sim::simulator_options fast_simulator() {
+  tools::sim::simulator_options o;
+  o.response_ms = 1000;
+  o.speed = 4.0;
+  return o;
+}
+
+boost::json::object json_of(const net::http_response& r) {
+  INFO(r.failure << " " << r.body);
+  REQUIRE(r.status == 200);
+  return boost::json::parse(r.body).as_object();
+}
+
+std::vector<std::string> sids_of(const boost::json::object& page) {
+  std::vector<std::string> out;
+  for (const auto& c : page.at("calls").as_array()) out.emplace_back(c.at("call_sid").as_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("GET /v1/calls lists calls newest first, by page and filtered; one call is read and erased",
+          "[integration][history]") {
+  test::bridge_harness h({.simulator = fast_simulator(),
+                          .tweak = [](config::settings& s, bridge::bridge_context&) { s.api_token = config::secret(token); },
+                          .listeners = true});
+  const auto base = "http://127.0.0.1:" + std::to_string(h.port());
+  test::listener_client listener({.port = h.port(), .target = "/v1/events?token=" + token});
+  REQUIRE(listener.wait_connected());
+
+  std::vector<std::string> sids;
+  for (int i = 1; i <= 3; ++i) {
+    auto options = h.call({{audio_kind::speech, 300}, {audio_kind::silence, 1500}});
+    options.call_sid = test::test_call_sid(10 + i);
+    options.from = "+1555000000" + std::to_string(i);
+    REQUIRE(h.run({options}).at(0).ok());
+    // Listeners see an event only after it has been queued for the store.
+    REQUIRE(listener.wait_for([&](const events_t& ev) { return test::has_event(ev, "call.ended", options.call_sid); }));
+    sids.push_back(options.call_sid);
+  }
+
+  const auto first = json_of(test::http("GET", base + "/v1/calls?limit=2", auth));
+  CHECK(sids_of(first) == std::vector<std::string>{sids[2], sids[1]});
+  REQUIRE(first.at("next_cursor").is_string());
+  const auto second =
+      json_of(test::http("GET", base + "/v1/calls?limit=2&cursor=" + std::string(first.at("next_cursor").as_string()), auth));
+  CHECK(sids_of(second) == std::vector<std::string>{sids[0]});
+  CHECK(second.at("next_cursor").is_null());
+
+  CHECK(sids_of(json_of(test::http("GET", base + "/v1/calls?number=%2B15550000002", auth))) ==
+        std::vector<std::string>{sids[1]});
+  CHECK(sids_of(json_of(test::http("GET", base + "/v1/calls?number=%2B15005550001", auth))).size() == 3);  // To
+  const std::string middle_start(first.at("calls").at(1).at("started_at").as_string());
+  CHECK(sids_of(json_of(test::http("GET", base + "/v1/calls?since=" + middle_start, auth))) ==
+        std::vector<std::string>{sids[2], sids[1]});
+  CHECK(sids_of(json_of(test::http("GET", base + "/v1/calls?until=" + middle_start, auth))) ==
+        std::vector<std::string>{sids[0]});
+
+  const auto listed = first.at("calls").at(1).as_object();
+  CHECK(listed.at("from").as_string() == "+15550000002");
+  CHECK(listed.at("end_reason").as_string() == "caller_hung_up");
+  CHECK(listed.at("ended_at").is_string());
+  CHECK(listed.at("usage").at("total_tokens").is_int64());
+
+  const auto detail = json_of(test::http("GET", base + "/v1/calls/" + sids[1], auth));
+  CHECK(test::stored_lines(detail) == test::published_finals(h, sids[1]));
+  CHECK_FALSE(test::stored_lines(detail).empty());
+  CHECK(detail.at("parameters").at("From").as_string() == "+15550000002");
+  CHECK(detail.at("duration_ms").as_int64() > 0);
+
+  CHECK(test::http("DELETE", base + "/v1/calls/" + sids[1], auth).status == 204);
+  CHECK(test::http("GET", base + "/v1/calls/" + sids[1], auth).status == 404);
+  CHECK(test::http("DELETE", base + "/v1/calls/" + sids[1], auth).status == 404);
+  CHECK(sids_of(json_of(test::http("GET", base + "/v1/calls", auth))) == std::vector<std::string>{sids[2], sids[0]});
+
+  CHECK(test::http("GET", base + "/v1/calls?limit=0", auth).status == 400);
+  CHECK(test::http("GET", base + "/v1/calls?since=yesterday", auth).status == 400);
+  CHECK(test::http("GET", base + "/v1/calls?cursor=nonsense", auth).status == 400);
+  CHECK(test::http("POST", base + "/v1/calls", auth).status == 405);
+  CHECK(test::http("GET", base + "/v1/calls/not-a-sid!", auth).status == 404);
+}
+
+TEST_CASE("when the database fails, calls go on and the failures are logged and counted", "[integration][history]") {
+  const test::temp_dir dir;
+  const auto path = dir.file("history.db");
+  test::bridge_harness h({.simulator = fast_simulator(),
+                          .tweak = [&](config::settings& s, bridge::bridge_context&) { s.database_path = path; },
+                          .listeners = true});
+  // Another connection breaks the schema under the running store.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "DROP TABLE transcript_lines", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  test::listener_client listener({.port = h.port(), .target = "/v1/events"});
+  REQUIRE(listener.wait_connected());
+  auto options = h.call({{audio_kind::speech, 300}, {audio_kind::silence, 1500}});
+  options.call_sid = test::test_call_sid(21);
+  const auto report = h.run({options}).at(0);
+  INFO(report.failure);
+  CHECK(report.ok());
+  REQUIRE(listener.wait_for([&](const events_t& ev) { return test::has_event(ev, "call.ended", options.call_sid); }));
+  CHECK_FALSE(test::finals(listener.events(), options.call_sid).empty());
+
+  h.history()->flush();
+  const auto stats = h.history()->stats();
+  CHECK(stats.write_errors == test::published_finals(h, options.call_sid).size());
+  CHECK(stats.written >= 2);  // call.started and call.ended
+  CHECK(h.logs().contains("not written to " + path));
+  const auto base = "http://127.0.0.1:" + std::to_string(h.port());
+  CHECK(test::http("GET", base + "/v1/calls").status == 200);
+  CHECK(test::http("GET", base + "/v1/calls/" + options.call_sid).status == 500);
+}

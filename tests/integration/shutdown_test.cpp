@@ -1,0 +1,184 @@
+// SIGTERM during a call: the real mediabridge binary (demo mode) as a subprocess, a simulated Twilio
+// call and a listener; afterwards the SQLite file must hold every transcript line the listener saw.
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <sqlite3.h>
+
+#include "tests/integration/support/listener_client.hpp"
+#include "tests/integration/support/temp_dir.hpp"
+#include "tests/integration/support/transcript_lines.hpp"
+#include "tools/twilio_sim/twilio_sim.hpp"
+
+extern char** environ;
+
+using namespace mb;
+using tools::twilio::audio_kind;
+using events_t = test::listener_client::events_t;
+
+namespace {
+
+// A port the kernel just handed out and took back: free unless another process grabs it at once.
+std::uint16_t free_port() {
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+class server_process {
+ public:
+  server_process(const std::vector<std::string>& env, const std::string& log_path) {
+    std::vector<char*> envp;
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    char* argv[] = {const_cast<char*>(MB_MEDIABRIDGE_BINARY), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, MB_MEDIABRIDGE_BINARY, &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::runtime_error("cannot start " + std::string(MB_MEDIABRIDGE_BINARY));
+    exit_ = std::async(std::launch::async, [pid = pid_] {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      return status;
+    });
+  }
+  ~server_process() {
+    if (exit_.valid() && exit_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      ::kill(pid_, SIGKILL);
+      exit_.wait();
+    }
+  }
+  void signal(int signo) const { ::kill(pid_, signo); }
+  // The wait status once the process has exited within `timeout`.
+  std::optional<int> wait_exit(std::chrono::seconds timeout) {
+    if (exit_.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+    return exit_.get();
+  }
+
+ private:
+  pid_t pid_ = 0;
+  std::future<int> exit_;
+};
+
+bool wait_healthy(std::uint16_t port, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (test::http("GET", "http://127.0.0.1:" + std::to_string(port) + "/healthz").status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition, bounded above
+  }
+  return false;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct stored_call {
+  std::vector<test::line> lines;
+  std::string end_reason;
+};
+
+stored_call read_history(const std::string& path, const std::string& call_sid) {
+  stored_call out;
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT role, item_id, text, interrupted, heard_ms FROM transcript_lines "
+                             "WHERE call_sid = ?1 ORDER BY id",
+                             -1, &s, nullptr) == SQLITE_OK);
+  sqlite3_bind_text(s, 1, call_sid.c_str(), -1, SQLITE_TRANSIENT);
+  auto text = [&](int col) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, col))); };
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out.lines.push_back({text(0), text(1), text(2), sqlite3_column_int(s, 3) != 0,
+                         sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 4)});
+  sqlite3_finalize(s);
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT end_reason FROM calls WHERE call_sid = ?1", -1, &s, nullptr) == SQLITE_OK);
+  sqlite3_bind_text(s, 1, call_sid.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) out.end_reason = text(0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+// The second answer has started (deltas) but is not final yet: three lines are final before it.
+bool mid_second_answer(const events_t& events, const std::string& sid) {
+  const auto finished = test::finals(events, sid);
+  if (finished.size() < 3) return false;
+  for (const auto& d : test::of_type(events, "transcript.delta", sid)) {
+    if (d.at("role").as_string() != "assistant") continue;
+    const std::string item(d.at("item_id").as_string());
+    if (std::none_of(finished.begin(), finished.end(), [&](const test::line& l) { return l.item_id == item; }))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM during a call loses no transcript line a listener saw", "[integration][history][shutdown]") {
+  const test::temp_dir dir;
+  const auto port = free_port();
+  const auto db_path = dir.file("data/calls.db");
+  const auto log_path = dir.file("mediabridge.log");
+  server_process server({"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(port),
+                         "PUBLIC_URL=http://127.0.0.1:" + std::to_string(port), "DATABASE_PATH=" + db_path,
+                         "DRAIN_TIMEOUT_S=0", "WORKER_THREADS=2", "LOG_LEVEL=info"},
+                        log_path);
+  if (!wait_healthy(port, std::chrono::seconds(10))) FAIL("the server did not come up:\n" << read_file(log_path));
+
+  test::listener_client listener({.port = port, .target = "/v1/events"});
+  REQUIRE(listener.wait_connected());
+
+  // Two questions; SIGTERM comes while the second answer is under way.
+  tools::twilio::call_options call;
+  call.webhook_url = "http://127.0.0.1:" + std::to_string(port) + "/voice";
+  call.call_sid = test::test_call_sid(31);
+  call.script = {{audio_kind::speech, 400}, {audio_kind::silence, 3500}, {audio_kind::speech, 400}, {audio_kind::silence, 20000}};
+  call.timeout_ms = 30000;
+  auto pending = std::async(std::launch::async, [&] { return tools::twilio::run_calls({call}, 30000, 1); });
+  REQUIRE(listener.wait_for([&](const events_t& ev) { return mid_second_answer(ev, call.call_sid); },
+                            std::chrono::seconds(20)));
+
+  server.signal(SIGTERM);
+  const auto status = server.wait_exit(std::chrono::seconds(20));
+  INFO(read_file(log_path));
+  REQUIRE(status);
+  CHECK(WIFEXITED(*status));
+  CHECK(WEXITSTATUS(*status) == 0);
+  const auto report = pending.get().at(0);
+  CHECK(report.outcome == tools::twilio::call_outcome::bridge_closed);
+  CHECK(report.close_code == 1001);
+
+  REQUIRE(listener.wait_closed());
+  CHECK(listener.close_reason().code == 1001);
+  const auto seen = listener.events();
+  REQUIRE(test::has_event(seen, "call.ended", call.call_sid));
+  CHECK(test::of_type(seen, "call.ended", call.call_sid).at(0).at("reason").as_string() == "shutdown");
+  const auto lines = test::finals(seen, call.call_sid);
+  CHECK(lines.size() >= 4);  // caller, answer, caller, and the answer cut short by the shutdown
+  CHECK(lines.back().role == "assistant");
+
+  const auto stored = read_history(db_path, call.call_sid);
+  CHECK(stored.lines == lines);
+  CHECK(stored.end_reason == "shutdown");
+  const auto log = read_file(log_path);
+  CHECK(log.find("API_TOKEN is not set") != std::string::npos);
+  CHECK(log.find("call history flushed") != std::string::npos);
+}

@@ -1,0 +1,222 @@
+// mediabridge-load: many simulated Twilio calls against a running mediabridge, with the Realtime
+// simulator hosted here, and the figures docs/performance.md publishes (tools/load_gen/load_run.hpp).
+//
+// Start the bridge on the hosted simulator first (scripts/bench does all of this):
+//   export OPENAI_REALTIME_URL=ws://127.0.0.1:9300/v1/realtime OPENAI_API_KEY=bench
+//   PUBLIC_URL=http://127.0.0.1:8080 build/app/mediabridge &
+//   mediabridge-load --host-simulator 9300 --webhook http://127.0.0.1:8080/voice --calls 100 --bridge-pid $!
+//
+// Exit code: 0 when every call succeeded and no frame was lost, duplicated, reordered or misrouted;
+// 1 otherwise; 2 for a usage error.
+
+#include <sys/resource.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <initializer_list>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "tools/load_gen/load_run.hpp"
+#include "tools/load_gen/proc_sampler.hpp"
+#include "tools/realtime_sim/realtime_simulator.hpp"
+
+namespace {
+
+namespace load = mb::tools::load;
+namespace sim = mb::tools::sim;
+namespace asio = mb::asio;
+
+constexpr std::string_view usage = R"(usage: mediabridge-load --webhook URL --host-simulator PORT [options]
+Runs simulated Twilio calls against a mediabridge whose OPENAI_REALTIME_URL is the Realtime simulator
+this tool hosts on 127.0.0.1:PORT, and reports relay latency, barge-in reaction, truncate accuracy,
+frame loss and the CPU and memory of the bridge (--bridge-pid) and of this tool.
+
+  --webhook URL             the bridge's voice webhook on loopback, e.g. http://127.0.0.1:8080/voice
+  --host-simulator PORT     serve the Realtime simulator on 127.0.0.1:PORT (the bridge connects to it)
+  --auth-token TOKEN        sign like Twilio (default: $TWILIO_AUTH_TOKEN; arguments show in `ps`)
+  --calls N                 concurrent calls (default 20, at most 20000)
+  --ramp-per-s R            calls started per second (default 50)
+  --duration-s D            each call's length in seconds (default 10)
+  --barge-in-share F        share of calls that talk over the answer, 0..1 (default 0.25)
+  --script SPEC             caller audio of other calls, repeated (default speech:1000,silence:4000)
+  --barge-in-script SPEC    caller audio of barge-in calls, repeated
+                            (default speech:1000,silence:1500,speech:1000,silence:1500)
+  --threads N               generator I/O threads (default 1)
+  --simulator-threads N     simulator I/O threads (default 1)
+  --bridge-pid PID          sample the bridge's CPU and RSS from /proc/PID
+  --warmup-frames N         caller frames per call left out of the latency figures (default 50)
+  --settle-ms MS            wait after the last call started before measuring (default 2000)
+  --json FILE               also write the report as JSON ("-": stdout instead of the table)
+
+usage: mediabridge-load --table REPORT.json...
+Prints the Markdown results table of docs/performance.md from reports written with --json.
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "mediabridge-load: %s\n%.*s", message.c_str(), static_cast<int>(usage.size()), usage.data());
+  std::exit(2);
+}
+
+template <class T>
+T number(std::string_view flag, std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    usage_error("invalid value for " + std::string(flag) + ": " + std::string(text));
+  return value;
+}
+
+// Each call needs a socket to the bridge and the simulator needs one per call from it: raise the
+// soft descriptor limit to the hard one.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+double num(const boost::json::value& v) { return v.is_double() ? v.as_double() : static_cast<double>(v.to_number<std::int64_t>()); }
+
+const boost::json::value& at(const boost::json::value& v, std::initializer_list<std::string_view> path) {
+  const boost::json::value* p = &v;
+  for (const auto key : path) p = &p->as_object().at(key);
+  return *p;
+}
+
+int print_table(int argc, char** argv) {
+  std::printf("| calls | ok / failed | frames lost / dup / reordered | caller→upstream p50 / p99 / max (ms) | "
+              "upstream→caller p50 / p99 / max (ms) | barge-in clear p50 / p99 (ms) | truncate \\|error\\| p95 (ms) | "
+              "bridge CPU (%% of a core) | bridge CPU per call (ms/s) | bridge RSS per call (KB) | generator + simulator "
+              "CPU (%%) | load average |\n");
+  std::printf("|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
+  for (int i = 2; i < argc; ++i) {
+    std::ifstream in(argv[i]);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    boost::system::error_code ec;
+    const auto r = boost::json::parse(text, ec);
+    if (ec || !r.is_object()) {
+      std::fprintf(stderr, "mediabridge-load: %s is not a report\n", argv[i]);
+      return 2;
+    }
+    const auto lat = [&](std::string_view dir, std::string_view q) {
+      return num(at(r, {"relay_latency", dir, q})) / 1000.0;
+    };
+    const auto broken = [&](std::string_view what) {
+      return num(at(r, {"frames", "caller_to_upstream", what})) + num(at(r, {"frames", "upstream_to_caller", what}));
+    };
+    const bool sampled = r.as_object().contains("bridge");
+    const auto bridge = [&](std::string_view k) { return sampled ? num(at(r, {"bridge", k})) : 0.0; };
+    std::printf("| %.0f | %.0f / %.0f | %.0f / %.0f / %.0f | %.3f / %.3f / %.1f | %.3f / %.3f / %.1f | %.3f / %.3f | %.0f | "
+                "%.0f | %.3f | %.0f | %.0f + %.0f | %.1f → %.1f |\n",
+                num(at(r, {"calls"})), num(at(r, {"calls_ok"})), num(at(r, {"calls_failed"})), broken("lost"),
+                broken("duplicated"), broken("reordered"), lat("caller_to_upstream", "p50_us"),
+                lat("caller_to_upstream", "p99_us"), lat("caller_to_upstream", "max_us"),
+                lat("upstream_to_caller", "p50_us"), lat("upstream_to_caller", "p99_us"),
+                lat("upstream_to_caller", "max_us"), num(at(r, {"barge_in_clear", "p50_us"})) / 1000.0,
+                num(at(r, {"barge_in_clear", "p99_us"})) / 1000.0, num(at(r, {"truncates", "error_p95_abs_ms"})),
+                bridge("cpu_percent"), bridge("cpu_ms_per_call_second"), bridge("rss_per_call_kb"),
+                num(at(r, {"generator", "cpu_percent"})), num(at(r, {"generator", "simulator_cpu_percent"})),
+                num(at(r, {"load_average_1m", "start"})), num(at(r, {"load_average_1m", "end"})));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "--table") return print_table(argc, argv);
+  load::load_options options;
+  if (const char* token = std::getenv("TWILIO_AUTH_TOKEN")) options.auth_token = token;
+  int sim_port = -1;
+  int sim_threads = 1;
+  std::string json_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (i + 1 >= argc) usage_error("missing value for " + std::string(flag));
+    const std::string_view value = argv[++i];
+    if (flag == "--webhook") options.webhook_url = value;
+    else if (flag == "--host-simulator") sim_port = number<int>(flag, value);
+    else if (flag == "--auth-token") options.auth_token = value;
+    else if (flag == "--calls") options.calls = number<std::size_t>(flag, value);
+    else if (flag == "--ramp-per-s") options.ramp_per_s = number<double>(flag, value);
+    else if (flag == "--duration-s") options.duration_s = number<int>(flag, value);
+    else if (flag == "--barge-in-share") options.barge_in_share = number<double>(flag, value);
+    else if (flag == "--script" || flag == "--barge-in-script") {
+      auto script = load::parse_script(value);
+      if (script.empty()) usage_error("invalid " + std::string(flag) + " (kind:ms,... with kind speech|silence)");
+      (flag == "--script" ? options.script : options.barge_in_script) = std::move(script);
+    } else if (flag == "--threads") options.threads = number<int>(flag, value);
+    else if (flag == "--simulator-threads") sim_threads = number<int>(flag, value);
+    else if (flag == "--bridge-pid") options.bridge_pid = number<pid_t>(flag, value);
+    else if (flag == "--warmup-frames") options.warmup_frames = number<std::uint32_t>(flag, value);
+    else if (flag == "--settle-ms") options.settle_ms = number<int>(flag, value);
+    else if (flag == "--json") json_path = value;
+    else usage_error("unknown option " + std::string(flag));
+  }
+  if (options.webhook_url.empty()) usage_error("--webhook is required");
+  if (sim_port < 1 || sim_port > 65535) usage_error("--host-simulator PORT is required (1..65535)");
+  if (options.calls == 0 || options.calls > load::max_calls) usage_error("--calls must be 1..20000");
+  if (!(options.barge_in_share >= 0 && options.barge_in_share <= 1)) usage_error("--barge-in-share must be 0..1");
+  if (options.threads < 1 || options.threads > 64 || sim_threads < 1 || sim_threads > 64)
+    usage_error("--threads and --simulator-threads must be 1..64");
+  raise_open_file_limit();
+
+  auto probe = std::make_shared<load::load_probe>(options.calls, options.warmup_frames);
+  sim::simulator_options sim_options;
+  sim_options.record_audio = false;
+  sim_options.record_events = false;
+  sim_options.probe = probe;
+  asio::io_context sim_ioc(sim_threads);
+  std::unique_ptr<sim::realtime_simulator> simulator;
+  try {
+    simulator = std::make_unique<sim::realtime_simulator>(sim_ioc, sim_options);
+    simulator->listen("127.0.0.1", static_cast<std::uint16_t>(sim_port));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mediabridge-load: cannot host the simulator on 127.0.0.1:%d: %s\n", sim_port, e.what());
+    return 2;
+  }
+  std::vector<std::thread> sim_pool;
+  for (int t = 0; t < sim_threads; ++t)
+    sim_pool.emplace_back([&sim_ioc] {
+      load::register_current_thread("simulator");
+      sim_ioc.run();
+    });
+
+  load::load_report report;
+  int status = 0;
+  try {
+    report = load::run_load(options, *probe);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mediabridge-load: %s\n", e.what());
+    status = 2;
+  }
+  simulator->stop();
+  for (auto& t : sim_pool) t.join();
+  simulator.reset();
+  if (status != 0) return status;
+
+  const std::string json = boost::json::serialize(report.to_json());
+  if (json_path == "-") {
+    std::cout << json << "\n";
+  } else {
+    std::cout << report.table();
+    if (!json_path.empty()) std::ofstream(json_path) << json << "\n";
+  }
+  return report.clean() ? 0 : 1;
+}
