@@ -99,7 +99,10 @@ void call_state::on_start(const protocol::twilio_message& msg, std::int64_t now_
   }
   start_ = s;
   clock_offset_ms_ = -now_ms;  // Twilio timestamps count from the stream start
-  out.push_back(publish{call_started{s.stream_sid, s.custom_parameters, agent_}});
+  // Our own parameters (the single-use stream token) are plumbing, not call data: never publish them.
+  auto parameters = s.custom_parameters;
+  std::erase_if(parameters, [](const auto& p) { return p.first.starts_with("mb_"); });
+  out.push_back(publish{call_started{s.stream_sid, std::move(parameters), agent_}});
   upstream_requested_ = true;
   out.push_back(open_upstream{});
 }

@@ -39,7 +39,7 @@ configure_and_build() {
   if [ ! -f "$MB_ROOT/$dir/build.ninja" ]; then
     cmake -S "$MB_ROOT" -B "$MB_ROOT/$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
   else
-    cmake "$MB_ROOT/$dir" "$@" >/dev/null
+    cmake "$MB_ROOT/$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
   fi
   # Beast translation units need ~2 GB each; two jobs fit the 2-core machines.
   cmake --build "$MB_ROOT/$dir" -j "${MB_JOBS:-$(nproc)}"

@@ -1,4 +1,5 @@
 #include "call/call_state.hpp"
+#include "protocol/stream_token.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -284,6 +285,17 @@ TEST_CASE("call_state: start opens the upstream, connect sends session.update", 
   CHECK_FALSE(h.call.upstream_ready());
   CHECK(h.session_updated() == strings{});
   CHECK(h.call.upstream_ready());
+}
+
+TEST_CASE("call_state: our own mb_ parameters (the stream token) are not published with call.started", "[call]") {
+  harness h(no_pacing());
+  auto s = harness::good_start();
+  s.custom_parameters.emplace_back(std::string(proto::stream_token_parameter), "1700000000.secret");
+  s.custom_parameters.emplace_back("From", "+15551234567");
+  h.start(t0, s);
+  const auto& started = std::get<call_started>(std::get<publish>(h.last[0]).event);
+  CHECK(started.parameters ==
+        std::vector<std::pair<std::string, std::string>>{{"tenant", "acme"}, {"From", "+15551234567"}});
 }
 
 TEST_CASE("call_state: a start with the wrong media format ends the call", "[call]") {

@@ -1,0 +1,35 @@
+#pragma once
+// The real mediabridge binary as a child process (for signal handling and shutdown tests).
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mb::test {
+
+// A port the kernel just handed out and took back: free unless another process grabs it at once.
+std::uint16_t free_port();
+
+class server_process {
+ public:
+  // Starts MB_MEDIABRIDGE_BINARY with exactly `env` as its environment; stdout and stderr go to log_path.
+  server_process(const std::vector<std::string>& env, const std::string& log_path);
+  ~server_process();  // SIGKILL if still running
+  void signal(int signo) const;
+  // The wait status once the process has exited within `timeout`.
+  std::optional<int> wait_exit(std::chrono::seconds timeout);
+
+ private:
+  pid_t pid_ = 0;
+  std::future<int> exit_;
+};
+
+// Polls /healthz until it answers 200 (process start-up has no event to wait on), bounded by timeout.
+bool wait_healthy(std::uint16_t port, std::chrono::seconds timeout);
+
+}  // namespace mb::test
