@@ -163,15 +163,16 @@ class call_session : public std::enable_shared_from_this<call_session> {
       state_.on_upstream_connected(actions_);
       execute();
       timer_.cancel();  // new deadlines: session.updated, rollover
+      session_ready_ = false;
       co_await (upstream_reader() && upstream_out_->run());
-      const bool was_ready = state_.upstream_ready();
+      const bool was_ready = session_ready_;
       ever_ready = ever_ready || was_ready;
+      if (ending_) co_return;
+      upstream_down();
       upstream_out_.reset();
       upstream_.reset();
       restarting_ = false;
-      if (ending_) co_return;
-      state_.on_upstream_lost(now_ms(), actions_);
-      execute();
+      upstream_down_ = false;
       // A session that worked resets the count: each loss gets the full number of attempts.
       failures = was_ready ? 1 : failures + 1;
     }
@@ -187,6 +188,18 @@ class call_session : public std::enable_shared_from_this<call_session> {
       upstream_out_->close({1000, "session rollover"});
     else
       upstream_out_->abort_now();
+    // Possibly called from inside execute(): tell call_state once the current step is done.
+    asio::post(twilio_->get_executor(), [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->upstream_down();
+    });
+  }
+
+  // The upstream session is gone or going: caller audio must be buffered from now on, not written.
+  void upstream_down() {
+    if (upstream_down_ || ending_) return;
+    upstream_down_ = true;
+    state_.on_upstream_lost(now_ms(), actions_);
+    execute();
   }
 
   net::awaitable<void> upstream_reader() {
@@ -201,6 +214,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         const bool was_ready = state_.upstream_ready();
         const auto dropped_before = state_.stats().late_deltas_dropped;
         state_.on_realtime(realtime_ev_, now_ms(), actions_);
+        session_ready_ = session_ready_ || state_.upstream_ready();
         if (!was_ready && state_.upstream_ready()) {
           spdlog::debug("call {}: session ready {} ms after connect", label_, now_ms() - connected_ms_);
           m_.session_update.observe(step_at_ - connected_at_);
@@ -219,6 +233,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
       spdlog::warn("call {}: upstream lost: {}", label_, last_upstream_failure_);
       m_.errors(metrics::error_kind::upstream_lost).inc();
       upstream_out_->abort_now();
+      upstream_down();
       co_return;
     }
   }
@@ -304,7 +319,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
   template <class Fill>
   void to_upstream(Fill&& fill, steady::time_point since = {}) {
-    if (!upstream_out_) return;  // call_state only sends once connected
+    // call_state only sends once connected; between a loss and on_upstream_lost a frame may still come.
+    if (!upstream_out_ || upstream_down_ || restarting_) return;
     if (!upstream_out_->emplace_timed(since, std::forward<Fill>(fill)) && !ending_)
       end(end_reason::slow_peer, "the upstream is not reading fast enough (writer queue full)");
   }
@@ -529,6 +545,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::int64_t rollover_at_ms_ = 0;
   std::int64_t last_media_ms_ = 0;
   bool restarting_ = false;
+  bool upstream_down_ = false;  // on_upstream_lost done for the current session
+  bool session_ready_ = false;  // the current upstream session reached session.updated
   std::string last_upstream_failure_;
   // Metrics.
   steady::time_point step_at_;       // when the message being handled was read (or the pacer woke)

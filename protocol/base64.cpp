@@ -42,26 +42,37 @@ std::size_t base64_decoded_size(std::string_view valid_b64) noexcept {
   return valid_b64.size() / 4 * 3 - padding(valid_b64);
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() > std::size_t{INT_MAX} || !is_base64(text)) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
+bool base64_decode(std::string_view text, std::string& out) {
+  if (text.size() > std::size_t{INT_MAX} || !is_base64(text)) return false;
+  out.resize(text.size() / 4 * 3);
   // EVP_DecodeBlock writes and counts 3 bytes for every group, padding included; the real size comes
   // from the padding. The input is validated above, so it cannot fail.
   EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                   reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   out.resize(base64_decoded_size(text));
+  return true;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out;
+  if (!base64_decode(text, out)) return std::nullopt;
   return out;
 }
 
-std::string base64_encode(std::string_view bytes) {
+void base64_encode(std::string_view bytes, std::string& out) {
   // Keeps the encoded length, which EVP_EncodeBlock returns as int, within INT_MAX.
   if (bytes.size() > std::size_t{INT_MAX} / 4 * 3) {
     throw std::length_error("base64_encode: input too large");
   }
   // EVP_EncodeBlock also writes a NUL after the output; std::string's terminator slot takes it.
-  std::string out((bytes.size() + 2) / 3 * 4, '\0');
+  out.resize((bytes.size() + 2) / 3 * 4);
   EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                   reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  base64_encode(bytes, out);
   return out;
 }
 

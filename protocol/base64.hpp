@@ -26,8 +26,12 @@ namespace mb::protocol {
 
 // nullopt unless is_base64(text) and text fits OpenSSL's int length.
 [[nodiscard]] std::optional<std::string> base64_decode(std::string_view text);
+// The same into `out`, reusing its capacity (per-frame callers); false, `out` unspecified, when invalid.
+[[nodiscard]] bool base64_decode(std::string_view text, std::string& out);
 
 // Throws std::length_error when the encoded form would not fit OpenSSL's int length (about 1.5 GiB in).
 [[nodiscard]] std::string base64_encode(std::string_view bytes);
+// The same into `out`, reusing its capacity.
+void base64_encode(std::string_view bytes, std::string& out);
 
 }  // namespace mb::protocol

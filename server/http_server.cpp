@@ -141,16 +141,19 @@ struct http_server::impl {
 
   net::awaitable<void> accept_loop() {
     for (;;) {
-      auto& target = pool.next();
-      auto [ec, socket] = co_await acceptor.async_accept(target, net::as_tuple_awaitable);
+      const auto target = pool.acquire();
+      auto [ec, socket] = co_await acceptor.async_accept(target.context, net::as_tuple_awaitable);
+      if (ec || !acceptor.is_open()) pool.release(target.index);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
       auto ex = socket.get_executor();
-      asio::co_spawn(ex, http_session(std::move(socket), ctx),
-                     [](std::exception_ptr e) { log_unexpected(e, "http session"); });
+      asio::co_spawn(ex, http_session(std::move(socket), ctx), [&pool = pool, index = target.index](std::exception_ptr e) {
+        pool.release(index);
+        log_unexpected(e, "http session");
+      });
     }
   }
 };

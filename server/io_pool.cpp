@@ -2,7 +2,7 @@
 
 namespace mb::server {
 
-io_pool::io_pool(std::size_t threads) {
+io_pool::io_pool(std::size_t threads) : connections_(threads == 0 ? 1 : threads) {
   if (threads == 0) threads = 1;
   for (std::size_t i = 0; i < threads; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
@@ -10,9 +10,19 @@ io_pool::io_pool(std::size_t threads) {
   }
 }
 
-asio::io_context& io_pool::next() {
-  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+io_pool::lease io_pool::acquire() {
+  const std::size_t n = contexts_.size();
+  const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed);
+  std::size_t best = start % n;
+  for (std::size_t k = 1; k < n; ++k) {
+    const std::size_t i = (start + k) % n;
+    if (connections_[i].load(std::memory_order_relaxed) < connections_[best].load(std::memory_order_relaxed)) best = i;
+  }
+  connections_[best].fetch_add(1, std::memory_order_relaxed);
+  return {*contexts_[best], best};
 }
+
+void io_pool::release(std::size_t index) noexcept { connections_[index].fetch_sub(1, std::memory_order_relaxed); }
 
 void io_pool::run() {
   std::vector<std::thread> threads;

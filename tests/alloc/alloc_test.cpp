@@ -11,6 +11,11 @@
 // What remains is per event, not per frame: the answer's transcript deltas (a word every 3.3 s, each
 // published to the event sink as strings) and std::deque blocks for pending marks (one per 21
 // chunks). A per-frame allocation anywhere on the path would exceed the bound at once.
+//
+// ALLOC_TEST_TRACE=1 prints the stack of every counted allocation (build with symbols to read it).
+
+#include <execinfo.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +23,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -29,9 +35,24 @@ namespace {
 std::atomic<bool> counting{false};
 std::atomic<std::uint64_t> allocations{0};
 thread_local bool bridge_thread = false;
+bool trace = false;
+thread_local bool tracing = false;  // backtrace() may allocate: do not count or trace that
+
+void print_stack() {
+  tracing = true;
+  void* frames[32];
+  const int n = ::backtrace(frames, 32);
+  static constexpr char header[] = "--- counted allocation:\n";
+  [[maybe_unused]] const auto w = ::write(STDERR_FILENO, header, sizeof header - 1);
+  ::backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  tracing = false;
+}
 
 void* counted_alloc(std::size_t n, std::size_t align) {
-  if (bridge_thread && counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (bridge_thread && !tracing && counting.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (trace) print_stack();
+  }
   if (n == 0) n = 1;
   void* p = align <= alignof(std::max_align_t) ? std::malloc(n) : std::aligned_alloc(align, (n + align - 1) / align * align);
   if (p == nullptr) throw std::bad_alloc();
@@ -80,6 +101,11 @@ std::uint64_t total(const std::string& text, const std::string& family) {
 }  // namespace
 
 int main() {
+  if (const char* t = std::getenv("ALLOC_TEST_TRACE"); t && std::string_view(t) == "1") {
+    trace = true;
+    void* warm[1];
+    ::backtrace(warm, 1);  // loads the unwinder now, not inside a counted allocation
+  }
   test::harness_options options;
   options.server_threads = 1;  // one bridge thread, marked below
   options.simulator.response_ms = 20000;

@@ -287,11 +287,10 @@ void sim_session::handle_message() {
 }
 
 void sim_session::on_append(std::string_view audio_b64) {
-  const auto decoded = protocol::base64_decode(audio_b64);
-  if (!decoded)
+  if (!protocol::base64_decode(audio_b64, decoded_))
     return send_error("invalid_request_error", "invalid_event", "Invalid 'audio': expected base64-encoded audio.",
                       "audio");
-  const std::string& bytes = *decoded;
+  const std::string& bytes = decoded_;
   if (auto* probe = options_.probe.get())
     probe->on_input_audio(number_, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   uncommitted_bytes_ += bytes.size();

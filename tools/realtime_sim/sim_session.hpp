@@ -143,6 +143,7 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   std::string frame_;            // last message read, with simdjson padding
   std::string client_event_id_;  // event_id of the event being handled ("" when none)
   std::string scratch_;          // base64 of uncached chunks
+  std::string decoded_;          // the audio of the last append
   std::vector<conversation_item> items_;
   std::optional<response_state> active_;
   std::string speech_item_id_;

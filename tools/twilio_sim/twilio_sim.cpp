@@ -141,7 +141,7 @@ class session {
       // Scripted audio repeats the same few frames: encode only when the frame changes.
       if (frame != last_frame_) {
         last_frame_.assign(frame);
-        payload_ = protocol::base64_encode(frame);
+        protocol::base64_encode(frame, payload_);
       }
       if (send([&](std::string& s) {
             build_media(s, ++sequence_, id_.stream_sid, chunk, (chunk - 1) * frame_ms, payload_);
