@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/ondemand_json.hpp"
+
 namespace mb::protocol {
 namespace {
 
@@ -56,125 +58,119 @@ type type_from_name(std::string_view name) {
   return type::unknown;
 }
 
-template <class Obj>
-void optional_string(Obj&& obj, const char* key, std::string_view& out) {
+using simdjson::ondemand::document;
+using simdjson::ondemand::object;
+
+void optional_string(document& doc, object& obj, const char* key, std::string_view& out) {
   std::string_view s;
-  if (!obj[key].get_string().get(s)) out = s;
+  if (!field(doc, obj, key).get_string().get(s)) out = s;
 }
 
-template <class Obj>
-void optional_int(Obj&& obj, const char* key, std::int64_t& out) {
+void optional_int(document& doc, object& obj, const char* key, std::int64_t& out) {
   std::int64_t n = 0;
-  if (!obj[key].get_int64().get(n)) out = n;
+  if (!field(doc, obj, key).get_int64().get(n)) out = n;
 }
 
-template <class Obj>
-std::optional<parse_error> required_string(Obj&& obj, const char* key, std::string_view& out) {
-  auto field = obj[key];
-  if (field.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(key) + " is missing"};
-  const auto error = field.get_string().get(out);
+// False when absent or not an object.
+bool child_object(document& doc, object& obj, const char* key, object& out) {
+  return !field(doc, obj, key).get_object().get(out);
+}
+
+std::optional<parse_error> required_string(document& doc, object& obj, const char* key, std::string_view& out) {
+  auto value = field(doc, obj, key);
+  if (value.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(key) + " is missing"};
+  const auto error = value.get_string().get(out);
   if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(key) + " is not a string"};
   if (error) return parse_error{"malformed JSON"};
   return std::nullopt;
 }
 
-std::optional<parse_error> parse_session(simdjson::ondemand::object& root, realtime_event& out) {
-  simdjson::ondemand::object session, audio;
-  if (root["session"].get_object().get(session)) return parse_error{"session is missing"};
-  if (session["audio"].get_object().get(audio)) return std::nullopt;  // formats unknown: caller decides
-  simdjson::ondemand::object input, output;
-  if (!audio["input"].get_object().get(input)) {
-    simdjson::ondemand::object fmt;
-    if (!input["format"].get_object().get(fmt)) optional_string(fmt, "type", out.input_format);
-  }
-  if (!audio["output"].get_object().get(output)) {
-    simdjson::ondemand::object fmt;
-    if (!output["format"].get_object().get(fmt)) optional_string(fmt, "type", out.output_format);
-  }
+std::optional<parse_error> parse_session(document& doc, object& root, realtime_event& out) {
+  object session, audio;
+  if (!child_object(doc, root, "session", session)) return parse_error{"session is missing"};
+  if (!child_object(doc, session, "audio", audio)) return std::nullopt;  // formats unknown: caller decides
+  object input, output, format;
+  if (child_object(doc, audio, "input", input) && child_object(doc, input, "format", format))
+    optional_string(doc, format, "type", out.input_format);
+  if (child_object(doc, audio, "output", output) && child_object(doc, output, "format", format))
+    optional_string(doc, format, "type", out.output_format);
   return std::nullopt;
 }
 
-void parse_usage(simdjson::ondemand::object& response, token_usage& usage) {
-  simdjson::ondemand::object u;
-  if (response["usage"].get_object().get(u)) return;
-  optional_int(u, "total_tokens", usage.total_tokens);
-  optional_int(u, "input_tokens", usage.input_tokens);
-  optional_int(u, "output_tokens", usage.output_tokens);
+void parse_usage(document& doc, object& response, token_usage& usage) {
+  object u;
+  if (!child_object(doc, response, "usage", u)) return;
+  optional_int(doc, u, "total_tokens", usage.total_tokens);
+  optional_int(doc, u, "input_tokens", usage.input_tokens);
+  optional_int(doc, u, "output_tokens", usage.output_tokens);
 }
 
-}  // namespace
-
-std::optional<parse_error> realtime_parser::parse(std::string_view json, std::size_t capacity, realtime_event& out) {
-  out = realtime_event{};
-  simdjson::ondemand::document doc;
-  if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
-  simdjson::ondemand::object root;
-  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
-  if (auto e = required_string(root, "type", out.type_name)) return e;
+std::optional<parse_error> parse_fields(document& doc, object& root, realtime_event& out) {
+  if (auto e = required_string(doc, root, "type", out.type_name)) return e;
   out.type = type_from_name(out.type_name);
 
   switch (out.type) {
     case type::output_audio_delta:
     case type::output_audio_transcript_delta:
-      if (auto e = required_string(root, "response_id", out.response_id)) return e;
-      if (auto e = required_string(root, "item_id", out.item_id)) return e;
-      optional_int(root, "content_index", out.content_index);
-      return required_string(root, "delta", out.delta);
+      if (auto e = required_string(doc, root, "response_id", out.response_id)) return e;
+      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
+      optional_int(doc, root, "content_index", out.content_index);
+      return required_string(doc, root, "delta", out.delta);
     case type::output_audio_done:
-      if (auto e = required_string(root, "response_id", out.response_id)) return e;
-      optional_int(root, "content_index", out.content_index);
-      return required_string(root, "item_id", out.item_id);
+      if (auto e = required_string(doc, root, "response_id", out.response_id)) return e;
+      optional_int(doc, root, "content_index", out.content_index);
+      return required_string(doc, root, "item_id", out.item_id);
     case type::output_audio_transcript_done:
-      if (auto e = required_string(root, "response_id", out.response_id)) return e;
-      if (auto e = required_string(root, "item_id", out.item_id)) return e;
-      optional_int(root, "content_index", out.content_index);
-      return required_string(root, "transcript", out.transcript);
+      if (auto e = required_string(doc, root, "response_id", out.response_id)) return e;
+      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
+      optional_int(doc, root, "content_index", out.content_index);
+      return required_string(doc, root, "transcript", out.transcript);
     case type::input_transcription_delta:
-      if (auto e = required_string(root, "item_id", out.item_id)) return e;
-      return required_string(root, "delta", out.delta);
+      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
+      return required_string(doc, root, "delta", out.delta);
     case type::input_transcription_completed:
-      if (auto e = required_string(root, "item_id", out.item_id)) return e;
-      return required_string(root, "transcript", out.transcript);
+      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
+      return required_string(doc, root, "transcript", out.transcript);
     case type::input_transcription_failed:
     case type::input_audio_committed:
-      optional_string(root, "item_id", out.item_id);
+      optional_string(doc, root, "item_id", out.item_id);
       return std::nullopt;
     case type::speech_started:
-      optional_string(root, "item_id", out.item_id);
-      optional_int(root, "audio_start_ms", out.audio_start_ms);
+      optional_string(doc, root, "item_id", out.item_id);
+      optional_int(doc, root, "audio_start_ms", out.audio_start_ms);
       return std::nullopt;
     case type::speech_stopped:
-      optional_string(root, "item_id", out.item_id);
-      optional_int(root, "audio_end_ms", out.audio_end_ms);
+      optional_string(doc, root, "item_id", out.item_id);
+      optional_int(doc, root, "audio_end_ms", out.audio_end_ms);
       return std::nullopt;
     case type::item_truncated:
-      optional_string(root, "item_id", out.item_id);
-      optional_int(root, "audio_end_ms", out.audio_end_ms);
+      optional_string(doc, root, "item_id", out.item_id);
+      optional_int(doc, root, "audio_end_ms", out.audio_end_ms);
       return std::nullopt;
     case type::response_created: {
-      simdjson::ondemand::object response;
-      if (root["response"].get_object().get(response)) return parse_error{"response is missing"};
-      return required_string(response, "id", out.response_id);
+      object response;
+      if (!child_object(doc, root, "response", response)) return parse_error{"response is missing"};
+      return required_string(doc, response, "id", out.response_id);
     }
     case type::response_done: {
-      simdjson::ondemand::object response;
-      if (root["response"].get_object().get(response)) return parse_error{"response is missing"};
-      if (auto e = required_string(response, "id", out.response_id)) return e;
-      optional_string(response, "status", out.status);
-      parse_usage(response, out.usage);
+      object response;
+      if (!child_object(doc, root, "response", response)) return parse_error{"response is missing"};
+      if (auto e = required_string(doc, response, "id", out.response_id)) return e;
+      optional_string(doc, response, "status", out.status);
+      parse_usage(doc, response, out.usage);
       return std::nullopt;
     }
     case type::session_created:
     case type::session_updated:
-      return parse_session(root, out);
+      return parse_session(doc, root, out);
     case type::error: {
-      simdjson::ondemand::object err;
-      if (root["error"].get_object().get(err)) return parse_error{"error object is missing"};
-      optional_string(err, "type", out.error.type);
-      optional_string(err, "code", out.error.code);
-      optional_string(err, "message", out.error.message);
-      optional_string(err, "param", out.error.param);
-      optional_string(err, "event_id", out.error.event_id);
+      object err;
+      if (!child_object(doc, root, "error", err)) return parse_error{"error object is missing"};
+      optional_string(doc, err, "type", out.error.type);
+      optional_string(doc, err, "code", out.error.code);
+      optional_string(doc, err, "message", out.error.message);
+      optional_string(doc, err, "param", out.error.param);
+      optional_string(doc, err, "event_id", out.error.event_id);
       return std::nullopt;
     }
     case type::ignored:
@@ -182,6 +178,20 @@ std::optional<parse_error> realtime_parser::parse(std::string_view json, std::si
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<parse_error> realtime_parser::parse(std::string_view json, std::size_t capacity, realtime_event& out) {
+  out = realtime_event{};
+  reserve_capacity(parser_, json.size());
+  simdjson::ondemand::document doc;
+  if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
+  simdjson::ondemand::object root;
+  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
+  auto result = parse_fields(doc, root, out);
+  if (!doc.is_alive()) return parse_error{"malformed JSON"};
+  return result;
 }
 
 std::string build_session_update(const session_config& config) {

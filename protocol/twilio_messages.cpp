@@ -2,10 +2,14 @@
 
 #include <charconv>
 
+#include "protocol/ondemand_json.hpp"
+
 namespace mb::protocol {
 namespace {
 
+using simdjson::ondemand::document;
 using simdjson::ondemand::json_type;
+using simdjson::ondemand::object;
 
 struct event_name_entry {
   std::string_view name;
@@ -35,81 +39,81 @@ bool lenient_int(Value&& v, std::int64_t& out) {
   return ec == std::errc{} && p == s.data() + s.size();
 }
 
-template <class Obj>
-std::optional<parse_error> required_string(Obj&& obj, const char* key, const char* path, std::string_view& out) {
-  auto field = obj[key];
-  if (field.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(path) + " is missing"};
-  const auto error = field.get_string().get(out);
+std::optional<parse_error> required_string(document& doc, object& obj, const char* key, const char* path,
+                                           std::string_view& out) {
+  auto value = field(doc, obj, key);
+  if (value.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(path) + " is missing"};
+  const auto error = value.get_string().get(out);
   if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(path) + " is not a string"};
   if (error) return parse_error{"malformed JSON"};
   return std::nullopt;
 }
 
-std::optional<parse_error> parse_start(simdjson::ondemand::object& root, twilio_start& start) {
-  simdjson::ondemand::object obj;
-  if (root["start"].get_object().get(obj)) return parse_error{"start object is missing"};
+// False when absent or not an object.
+bool child_object(document& doc, object& obj, const char* key, object& out) {
+  return !field(doc, obj, key).get_object().get(out);
+}
+
+std::optional<parse_error> parse_start(document& doc, object& root, twilio_start& start) {
+  object obj;
+  if (!child_object(doc, root, "start", obj)) return parse_error{"start object is missing"};
   std::string_view s;
-  if (auto e = required_string(obj, "streamSid", "start.streamSid", s)) return e;
+  if (auto e = required_string(doc, obj, "streamSid", "start.streamSid", s)) return e;
   start.stream_sid = s;
-  if (auto e = required_string(obj, "callSid", "start.callSid", s)) return e;
+  if (auto e = required_string(doc, obj, "callSid", "start.callSid", s)) return e;
   start.call_sid = s;
-  if (!obj["accountSid"].get_string().get(s)) start.account_sid = s;
-  simdjson::ondemand::object params;
-  if (!obj["customParameters"].get_object().get(params)) {
-    for (auto field : params) {
+  if (!field(doc, obj, "accountSid").get_string().get(s)) start.account_sid = s;
+  object params;
+  if (child_object(doc, obj, "customParameters", params)) {
+    for (auto param : params) {
       std::string_view key, value;
-      if (field.unescaped_key().get(key) || field.value().get_string().get(value))
+      if (param.unescaped_key().get(key) || param.value().get_string().get(value))
         return parse_error{"start.customParameters values must be strings"};
       start.custom_parameters.emplace_back(key, value);
     }
   }
-  simdjson::ondemand::object format;
-  if (obj["mediaFormat"].get_object().get(format)) return parse_error{"start.mediaFormat is missing"};
-  if (format["encoding"].get_string().get(s)) return parse_error{"start.mediaFormat.encoding is missing"};
+  object format;
+  if (!child_object(doc, obj, "mediaFormat", format)) return parse_error{"start.mediaFormat is missing"};
+  if (field(doc, format, "encoding").get_string().get(s)) return parse_error{"start.mediaFormat.encoding is missing"};
   start.encoding = s;
-  if (!lenient_int(format["sampleRate"], start.sample_rate)) return parse_error{"start.mediaFormat.sampleRate is invalid"};
-  if (!lenient_int(format["channels"], start.channels)) return parse_error{"start.mediaFormat.channels is invalid"};
+  if (!lenient_int(field(doc, format, "sampleRate"), start.sample_rate))
+    return parse_error{"start.mediaFormat.sampleRate is invalid"};
+  if (!lenient_int(field(doc, format, "channels"), start.channels))
+    return parse_error{"start.mediaFormat.channels is invalid"};
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<parse_error> twilio_parser::parse(std::string_view json, std::size_t capacity, twilio_message& out) {
-  out = twilio_message{};
-  simdjson::ondemand::document doc;
-  if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
-  simdjson::ondemand::object root;
-  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
-  if (auto e = required_string(root, "event", "event", out.event_name)) return e;
+std::optional<parse_error> parse_fields(document& doc, object& root, twilio_message& out) {
+  if (auto e = required_string(doc, root, "event", "event", out.event_name)) return e;
   out.event = event_from_name(out.event_name);
   std::string_view sid;
-  if (!root["streamSid"].get_string().get(sid)) out.stream_sid = sid;
+  if (!field(doc, root, "streamSid").get_string().get(sid)) out.stream_sid = sid;
 
   switch (out.event) {
     case twilio_event::media: {
-      simdjson::ondemand::object media;
-      if (root["media"].get_object().get(media)) return parse_error{"media object is missing"};
-      if (auto e = required_string(media, "payload", "media.payload", out.media.payload)) return e;
+      object media;
+      if (!child_object(doc, root, "media", media)) return parse_error{"media object is missing"};
+      if (auto e = required_string(doc, media, "payload", "media.payload", out.media.payload)) return e;
       std::string_view track;
-      if (!media["track"].get_string().get(track)) out.media.track = track;
+      if (!field(doc, media, "track").get_string().get(track)) out.media.track = track;
       std::int64_t n = 0;
-      if (lenient_int(media["chunk"], n) && n >= 0) out.media.chunk = static_cast<std::uint64_t>(n);
-      if (lenient_int(media["timestamp"], n)) out.media.timestamp_ms = n;
+      if (lenient_int(field(doc, media, "chunk"), n) && n >= 0) out.media.chunk = static_cast<std::uint64_t>(n);
+      if (lenient_int(field(doc, media, "timestamp"), n)) out.media.timestamp_ms = n;
       return std::nullopt;
     }
     case twilio_event::mark: {
-      simdjson::ondemand::object mark;
-      if (root["mark"].get_object().get(mark)) return parse_error{"mark object is missing"};
-      return required_string(mark, "name", "mark.name", out.mark_name);
+      object mark;
+      if (!child_object(doc, root, "mark", mark)) return parse_error{"mark object is missing"};
+      return required_string(doc, mark, "name", "mark.name", out.mark_name);
     }
     case twilio_event::dtmf: {
-      simdjson::ondemand::object dtmf;
-      if (root["dtmf"].get_object().get(dtmf)) return parse_error{"dtmf object is missing"};
-      return required_string(dtmf, "digit", "dtmf.digit", out.dtmf_digit);
+      object dtmf;
+      if (!child_object(doc, root, "dtmf", dtmf)) return parse_error{"dtmf object is missing"};
+      return required_string(doc, dtmf, "digit", "dtmf.digit", out.dtmf_digit);
     }
     case twilio_event::start: {
       twilio_start start;
-      if (auto e = parse_start(root, start)) return e;
+      if (auto e = parse_start(doc, root, start)) return e;
       out.start = std::move(start);
       return std::nullopt;
     }
@@ -119,6 +123,20 @@ std::optional<parse_error> twilio_parser::parse(std::string_view json, std::size
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<parse_error> twilio_parser::parse(std::string_view json, std::size_t capacity, twilio_message& out) {
+  out = twilio_message{};
+  reserve_capacity(parser_, json.size());
+  document doc;
+  if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
+  object root;
+  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
+  auto result = parse_fields(doc, root, out);
+  if (!doc.is_alive()) return parse_error{"malformed JSON"};
+  return result;
 }
 
 bool is_safe_sid(std::string_view sid) {

@@ -153,6 +153,8 @@ void parse_bridge_message(std::string_view json, std::size_t capacity, bridge_me
       }
     }
   }
+  // A structural error mid-document ends the iteration early (protocol/ondemand_json.hpp).
+  if (!doc.is_alive()) return invalid("malformed JSON");
   // The views into the parser's string buffer survive the rest of this parse, so check them now.
   if (!has_sid) return invalid("missing streamSid");
   if (event == "media") {

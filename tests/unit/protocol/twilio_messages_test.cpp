@@ -253,6 +253,21 @@ TEST_CASE("twilio_parser: rejects what is not a Twilio message", "[protocol]") {
   CHECK(array.error->what == "malformed JSON (not an object)");
 }
 
+TEST_CASE("twilio_parser: a structural error mid-document is malformed, not a crash", "[protocol]") {
+  // simdjson abandons the document at the error; lookups after it must not touch it (found by fuzzing).
+  const std::string media_prefix = R"({"event":"media","streamSid":")" + stream_sid + R"(","media":{)";
+  for (const std::string& text : {
+           media_prefix + R"("track":"inbound","chunk":"2","timestamp":"5","payload":"//8=":"4","x":"y"}})",
+           media_prefix + R"("payload":"//8=","track":"inbound":"x","chunk":"2","timestamp":"5"}})",
+           start_json(R"({"encoding":"audio/x-mulaw","sampleRate":8000:1,"channels":1})"),
+       }) {
+    INFO(text);
+    parsed p(text);
+    REQUIRE(p.error);
+    CHECK(p.error->what == "malformed JSON");
+  }
+}
+
 TEST_CASE("twilio_parser: a reused parser does not leak fields between messages", "[protocol]") {
   parsed p(R"({"event":"mark","streamSid":"MZ1","mark":{"name":"1.1"}})");
   REQUIRE_FALSE(p.error);
