@@ -9,6 +9,7 @@
 #include "call/event_json.hpp"
 #include "protocol/bearer_token.hpp"
 #include "protocol/form.hpp"
+#include "protocol/local_access.hpp"
 #include "protocol/twilio_messages.hpp"
 #include "store/call_store.hpp"
 
@@ -61,8 +62,6 @@ json::object detail_json(const store::call_detail& d) {
   o["barge_ins"] = std::move(barge_ins);
   return o;
 }
-
-bool is_loopback(std::string_view peer) { return peer == "::1" || peer.starts_with("127."); }
 
 // GET /v1/calls?limit=&cursor=&since=&until=&number=; a problem sentence on bad input.
 std::optional<std::string> read_query(std::string_view query, store::call_query& out) {
@@ -136,8 +135,10 @@ std::optional<http_reply> check_api_access(const server_context& ctx, const http
   if (token.empty()) {
     // Behind a reverse proxy on this host every client looks local: forwarded requests are not.
     const bool forwarded = !req.header("X-Forwarded-For").empty() || !req.header("Forwarded").empty();
-    if (is_loopback(req.peer_address) && !forwarded) return std::nullopt;
-    spdlog::warn("api: refused {} from {}: API_TOKEN is not set, so only loopback clients are served",
+    if (protocol::is_local_request({req.peer_address, req.header("Host"), req.header("Origin"), forwarded}))
+      return std::nullopt;
+    spdlog::warn("api: refused {} from {}: API_TOKEN is not set, so only local clients are served (loopback "
+                 "peer, Host and Origin, not proxied)",
                  req.path(), req.peer_address);
     return error_reply(403, "API_TOKEN is not set: only loopback clients may use this endpoint");
   }

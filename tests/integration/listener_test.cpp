@@ -179,7 +179,7 @@ TEST_CASE("a missing or wrong API token is refused: 401 for HTTP, a refused upgr
   CHECK(h.logs().contains("missing or wrong API token"));
 }
 
-TEST_CASE("without API_TOKEN the API serves loopback clients only", "[integration][listeners]") {
+TEST_CASE("without API_TOKEN the API serves local clients only", "[integration][listeners]") {
   test::bridge_harness h({.listeners = true});
   const auto base = "http://127.0.0.1:" + std::to_string(h.port());
   CHECK(test::http("GET", base + "/v1/calls").status == 200);
@@ -187,6 +187,20 @@ TEST_CASE("without API_TOKEN the API serves loopback clients only", "[integratio
   CHECK(test::http("GET", base + "/v1/calls", {{"X-Forwarded-For", "203.0.113.9"}}).status == 403);
   test::listener_client local({.port = h.port(), .target = "/v1/events"});
   CHECK(local.wait_connected());
+  test::listener_client dashboard({.port = h.port(), .target = "/v1/events", .origin = base});
+  CHECK(dashboard.wait_connected());
+  // A page on another site can make a local browser open this WebSocket: its Origin gives it away.
+  for (const char* origin : {"https://attacker.example", "null"}) {
+    INFO(origin);
+    test::listener_client other_site({.port = h.port(), .target = "/v1/events", .origin = origin});
+    CHECK_FALSE(other_site.wait_connected());
+    CHECK(other_site.http_status() == 403);
+  }
+  test::listener_client other_site_sse({.port = h.port(), .target = "/v1/events", .sse = true,
+                                        .origin = "https://attacker.example"});
+  CHECK_FALSE(other_site_sse.wait_connected());
+  CHECK(other_site_sse.http_status() == 403);
+  CHECK(h.logs().contains("only local clients are served"));
 }
 
 TEST_CASE("a slow listener is disconnected while the call and another listener go on", "[integration][listeners]") {

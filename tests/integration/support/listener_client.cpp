@@ -38,6 +38,7 @@ net::awaitable<void> listener_client::run_websocket() {
   net::connect_request request;
   request.url = "ws://127.0.0.1:" + std::to_string(options_.port) + options_.target;
   if (!options_.authorization.empty()) request.headers.emplace_back("Authorization", options_.authorization);
+  if (!options_.origin.empty()) request.headers.emplace_back("Origin", options_.origin);
   request.connect_timeout_ms = 5000;
   request.limits.max_message_bytes = 4 << 20;
   auto result = co_await net::connect_websocket(request, nullptr);
@@ -65,6 +66,7 @@ net::awaitable<void> listener_client::run_sse() {
   if (!cec) {
     std::string request = "GET " + options_.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
     if (!options_.authorization.empty()) request += "Authorization: " + options_.authorization + "\r\n";
+    if (!options_.origin.empty()) request += "Origin: " + options_.origin + "\r\n";
     request += "\r\n";
     auto [wec, written] = co_await asio::async_write(socket, asio::buffer(request), net::as_tuple_awaitable);
     auto [hec, head] = co_await asio::async_read_until(socket, asio::dynamic_buffer(data), "\r\n\r\n",

@@ -26,6 +26,7 @@ struct listener_options {
   std::string target = "/v1/events";  // path and query, e.g. /v1/events?token=…
   bool sse = false;
   std::string authorization{};        // sent as the Authorization header when not empty
+  std::string origin{};               // sent as the Origin header when not empty, as browsers do
   bool paused = false;                // connect, but read nothing until resume()
 };
 
