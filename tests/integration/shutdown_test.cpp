@@ -3,84 +3,26 @@
 
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <fstream>
 #include <future>
 #include <sstream>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <sqlite3.h>
 
 #include "tests/integration/support/listener_client.hpp"
+#include "tests/integration/support/server_process.hpp"
 #include "tests/integration/support/temp_dir.hpp"
 #include "tests/integration/support/transcript_lines.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
-
-extern char** environ;
 
 using namespace mb;
 using tools::twilio::audio_kind;
 using events_t = test::listener_client::events_t;
 
 namespace {
-
-// A port the kernel just handed out and took back: free unless another process grabs it at once.
-std::uint16_t free_port() {
-  asio::io_context ioc;
-  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
-
-class server_process {
- public:
-  server_process(const std::vector<std::string>& env, const std::string& log_path) {
-    std::vector<char*> envp;
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>(MB_MEDIABRIDGE_BINARY), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = posix_spawn(&pid_, MB_MEDIABRIDGE_BINARY, &actions, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + std::string(MB_MEDIABRIDGE_BINARY));
-    exit_ = std::async(std::launch::async, [pid = pid_] {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-      return status;
-    });
-  }
-  ~server_process() {
-    if (exit_.valid() && exit_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      ::kill(pid_, SIGKILL);
-      exit_.wait();
-    }
-  }
-  void signal(int signo) const { ::kill(pid_, signo); }
-  // The wait status once the process has exited within `timeout`.
-  std::optional<int> wait_exit(std::chrono::seconds timeout) {
-    if (exit_.wait_for(timeout) != std::future_status::ready) return std::nullopt;
-    return exit_.get();
-  }
-
- private:
-  pid_t pid_ = 0;
-  std::future<int> exit_;
-};
-
-bool wait_healthy(std::uint16_t port, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (test::http("GET", "http://127.0.0.1:" + std::to_string(port) + "/healthz").status == 200) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition, bounded above
-  }
-  return false;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -134,14 +76,14 @@ bool mid_second_answer(const events_t& events, const std::string& sid) {
 
 TEST_CASE("SIGTERM during a call loses no transcript line a listener saw", "[integration][history][shutdown]") {
   const test::temp_dir dir;
-  const auto port = free_port();
+  const auto port = test::free_port();
   const auto db_path = dir.file("data/calls.db");
   const auto log_path = dir.file("mediabridge.log");
-  server_process server({"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(port),
-                         "PUBLIC_URL=http://127.0.0.1:" + std::to_string(port), "DATABASE_PATH=" + db_path,
-                         "DRAIN_TIMEOUT_S=0", "WORKER_THREADS=2", "LOG_LEVEL=info"},
-                        log_path);
-  if (!wait_healthy(port, std::chrono::seconds(10))) FAIL("the server did not come up:\n" << read_file(log_path));
+  test::server_process server({"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(port),
+                               "PUBLIC_URL=http://127.0.0.1:" + std::to_string(port), "DATABASE_PATH=" + db_path,
+                               "DRAIN_TIMEOUT_S=0", "WORKER_THREADS=2", "LOG_LEVEL=info"},
+                              log_path);
+  if (!test::wait_healthy(port, std::chrono::seconds(10))) FAIL("the server did not come up:\n" << read_file(log_path));
 
   test::listener_client listener({.port = port, .target = "/v1/events"});
   REQUIRE(listener.wait_connected());

@@ -11,7 +11,6 @@
 
 #include <sys/resource.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -27,6 +26,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "tools/cli/command_line.hpp"
 #include "tools/load_gen/load_run.hpp"
 #include "tools/load_gen/proc_sampler.hpp"
 #include "tools/realtime_sim/realtime_simulator.hpp"
@@ -63,19 +63,8 @@ usage: mediabridge-load --table REPORT.json...
 Prints the Markdown results table of docs/performance.md from reports written with --json.
 )";
 
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "mediabridge-load: %s\n%.*s", message.c_str(), static_cast<int>(usage.size()), usage.data());
-  std::exit(2);
-}
+constexpr mb::tools::command_line cli{"mediabridge-load", usage};
 
-template <class T>
-T number(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    usage_error("invalid value for " + std::string(flag) + ": " + std::string(text));
-  return value;
-}
 
 // Each call needs a socket to the bridge and the simulator needs one per call from it: raise the
 // soft descriptor limit to the hard one.
@@ -145,36 +134,36 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
+      cli.print_usage();
       return 0;
     }
-    if (i + 1 >= argc) usage_error("missing value for " + std::string(flag));
+    if (i + 1 >= argc) cli.usage_error("missing value for " + std::string(flag));
     const std::string_view value = argv[++i];
     if (flag == "--webhook") options.webhook_url = value;
-    else if (flag == "--host-simulator") sim_port = number<int>(flag, value);
+    else if (flag == "--host-simulator") sim_port = cli.number<int>(flag, value);
     else if (flag == "--auth-token") options.auth_token = value;
-    else if (flag == "--calls") options.calls = number<std::size_t>(flag, value);
-    else if (flag == "--ramp-per-s") options.ramp_per_s = number<double>(flag, value);
-    else if (flag == "--duration-s") options.duration_s = number<int>(flag, value);
-    else if (flag == "--barge-in-share") options.barge_in_share = number<double>(flag, value);
+    else if (flag == "--calls") options.calls = cli.number<std::size_t>(flag, value);
+    else if (flag == "--ramp-per-s") options.ramp_per_s = cli.number<double>(flag, value);
+    else if (flag == "--duration-s") options.duration_s = cli.number<int>(flag, value);
+    else if (flag == "--barge-in-share") options.barge_in_share = cli.number<double>(flag, value);
     else if (flag == "--script" || flag == "--barge-in-script") {
       auto script = load::parse_script(value);
-      if (script.empty()) usage_error("invalid " + std::string(flag) + " (kind:ms,... with kind speech|silence)");
+      if (script.empty()) cli.usage_error("invalid " + std::string(flag) + " (kind:ms,... with kind speech|silence)");
       (flag == "--script" ? options.script : options.barge_in_script) = std::move(script);
-    } else if (flag == "--threads") options.threads = number<int>(flag, value);
-    else if (flag == "--simulator-threads") sim_threads = number<int>(flag, value);
-    else if (flag == "--bridge-pid") options.bridge_pid = number<pid_t>(flag, value);
-    else if (flag == "--warmup-frames") options.warmup_frames = number<std::uint32_t>(flag, value);
-    else if (flag == "--settle-ms") options.settle_ms = number<int>(flag, value);
+    } else if (flag == "--threads") options.threads = cli.number<int>(flag, value);
+    else if (flag == "--simulator-threads") sim_threads = cli.number<int>(flag, value);
+    else if (flag == "--bridge-pid") options.bridge_pid = cli.number<pid_t>(flag, value);
+    else if (flag == "--warmup-frames") options.warmup_frames = cli.number<std::uint32_t>(flag, value);
+    else if (flag == "--settle-ms") options.settle_ms = cli.number<int>(flag, value);
     else if (flag == "--json") json_path = value;
-    else usage_error("unknown option " + std::string(flag));
+    else cli.usage_error("unknown option " + std::string(flag));
   }
-  if (options.webhook_url.empty()) usage_error("--webhook is required");
-  if (sim_port < 1 || sim_port > 65535) usage_error("--host-simulator PORT is required (1..65535)");
-  if (options.calls == 0 || options.calls > load::max_calls) usage_error("--calls must be 1..20000");
-  if (!(options.barge_in_share >= 0 && options.barge_in_share <= 1)) usage_error("--barge-in-share must be 0..1");
+  if (options.webhook_url.empty()) cli.usage_error("--webhook is required");
+  if (sim_port < 1 || sim_port > 65535) cli.usage_error("--host-simulator PORT is required (1..65535)");
+  if (options.calls == 0 || options.calls > load::max_calls) cli.usage_error("--calls must be 1..20000");
+  if (!(options.barge_in_share >= 0 && options.barge_in_share <= 1)) cli.usage_error("--barge-in-share must be 0..1");
   if (options.threads < 1 || options.threads > 64 || sim_threads < 1 || sim_threads > 64)
-    usage_error("--threads and --simulator-threads must be 1..64");
+    cli.usage_error("--threads and --simulator-threads must be 1..64");
   raise_open_file_limit();
 
   auto probe = std::make_shared<load::load_probe>(options.calls, options.warmup_frames);

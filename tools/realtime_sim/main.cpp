@@ -1,7 +1,6 @@
 // mediabridge-realtime-sim: the Realtime GA simulator as a standalone loopback server, for demos
 // and load tests without an API key. Point the bridge at ws://127.0.0.1:<port>/v1/realtime.
 
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +13,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "tools/cli/command_line.hpp"
 #include "tools/realtime_sim/realtime_simulator.hpp"
 
 namespace {
@@ -36,20 +36,8 @@ constexpr std::string_view usage = R"(usage: mediabridge-realtime-sim [options]
   --record                      keep per-session audio and event records (memory grows per call)
 )";
 
-[[noreturn]] void fail(const std::string& message) {
-  std::fprintf(stderr, "mediabridge-realtime-sim: %s\n%.*s", message.c_str(), static_cast<int>(usage.size()),
-               usage.data());
-  std::exit(2);
-}
+constexpr mb::tools::command_line cli{"mediabridge-realtime-sim", usage};
 
-template <class T>
-T number(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    fail("invalid value for " + std::string(flag) + ": " + std::string(text));
-  return value;
-}
 
 }  // namespace
 
@@ -66,29 +54,29 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view flag = args[i];
     if (flag == "--help" || flag == "-h") {
-      std::fwrite(usage.data(), 1, usage.size(), stdout);
+      cli.print_usage();
       return 0;
     }
     if (flag == "--record") {
       options.record_audio = options.record_events = true;
       continue;
     }
-    if (i + 1 >= args.size()) fail("missing value for " + std::string(flag));
+    if (i + 1 >= args.size()) cli.usage_error("missing value for " + std::string(flag));
     const std::string_view value = args[++i];
     if (flag == "--host") host = value;
-    else if (flag == "--port") port = number<std::uint16_t>(flag, value);
-    else if (flag == "--threads") threads = number<unsigned>(flag, value);
-    else if (flag == "--speed") options.speed = number<double>(flag, value);
-    else if (flag == "--response-ms") options.response_ms = number<std::uint32_t>(flag, value);
-    else if (flag == "--chunk-bytes") options.chunk_bytes = number<std::uint32_t>(flag, value);
-    else if (flag == "--items") options.audio_items_per_response = number<std::uint32_t>(flag, value);
-    else if (flag == "--first-audio-delay-ms") options.first_audio_delay_ms = number<std::uint32_t>(flag, value);
-    else if (flag == "--late-deltas") options.late_deltas_after_cancel = number<std::uint32_t>(flag, value);
+    else if (flag == "--port") port = cli.number<std::uint16_t>(flag, value);
+    else if (flag == "--threads") threads = cli.number<unsigned>(flag, value);
+    else if (flag == "--speed") options.speed = cli.number<double>(flag, value);
+    else if (flag == "--response-ms") options.response_ms = cli.number<std::uint32_t>(flag, value);
+    else if (flag == "--chunk-bytes") options.chunk_bytes = cli.number<std::uint32_t>(flag, value);
+    else if (flag == "--items") options.audio_items_per_response = cli.number<std::uint32_t>(flag, value);
+    else if (flag == "--first-audio-delay-ms") options.first_audio_delay_ms = cli.number<std::uint32_t>(flag, value);
+    else if (flag == "--late-deltas") options.late_deltas_after_cancel = cli.number<std::uint32_t>(flag, value);
     else if (flag == "--force-output-format") options.force_output_format = value;
-    else if (flag == "--session-updated-delay-ms") options.session_updated_delay_ms = number<std::uint32_t>(flag, value);
-    else fail("unknown option " + std::string(flag));
+    else if (flag == "--session-updated-delay-ms") options.session_updated_delay_ms = cli.number<std::uint32_t>(flag, value);
+    else cli.usage_error("unknown option " + std::string(flag));
   }
-  if (threads == 0) fail("--threads must be at least 1");
+  if (threads == 0) cli.usage_error("--threads must be at least 1");
 
   try {
     asio::io_context ioc(static_cast<int>(threads));

@@ -5,7 +5,6 @@
 // Exit code: 0 when every call ended normally, the bridge sent no invalid message and every --expect-*
 // held; 1 otherwise; 2 for a usage error.
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -15,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "tools/cli/command_line.hpp"
 #include "net/websocket.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
@@ -44,19 +44,8 @@ caller's audio in real time, plays the bridge's audio back (echoing marks, honou
   --expect-barge-in                fail unless the bridge cleared Twilio's playback at least once
 )";
 
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "mediabridge-call: %s\n%.*s", message.c_str(), static_cast<int>(usage.size()), usage.data());
-  std::exit(2);
-}
+constexpr mb::tools::command_line cli{"mediabridge-call", usage};
 
-template <class T>
-T number(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    usage_error("invalid value for " + std::string(flag) + ": " + std::string(text));
-  return value;
-}
 
 std::vector<twilio::audio_segment> parse_script(std::string_view spec) {
   std::vector<twilio::audio_segment> script;
@@ -65,14 +54,14 @@ std::vector<twilio::audio_segment> parse_script(std::string_view spec) {
     const auto item = spec.substr(0, comma);
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     const auto colon = item.find(':');
-    if (colon == std::string_view::npos) usage_error("--script item without kind:ms: " + std::string(item));
+    if (colon == std::string_view::npos) cli.usage_error("--script item without kind:ms: " + std::string(item));
     const auto kind = item.substr(0, colon);
     twilio::audio_segment segment;
     if (kind == "speech") segment.kind = twilio::audio_kind::speech;
     else if (kind == "silence") segment.kind = twilio::audio_kind::silence;
-    else usage_error("--script kind must be speech or silence: " + std::string(kind));
-    segment.ms = number<int>("--script", item.substr(colon + 1));
-    if (segment.ms <= 0) usage_error("--script durations must be positive");
+    else cli.usage_error("--script kind must be speech or silence: " + std::string(kind));
+    segment.ms = cli.number<int>("--script", item.substr(colon + 1));
+    if (segment.ms <= 0) cli.usage_error("--script durations must be positive");
     script.push_back(segment);
   }
   return script;
@@ -205,31 +194,31 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view flag = args[i];
     if (flag == "--help" || flag == "-h") {
-      std::fwrite(usage.data(), 1, usage.size(), stdout);
+      cli.print_usage();
       return 0;
     }
     if (flag == "--json") { as_json = true; continue; }
     if (flag == "--expect-audio") { expect.audio = true; continue; }
     if (flag == "--expect-barge-in") { expect.barge_in = true; continue; }
-    if (i + 1 >= args.size()) usage_error("missing value for " + std::string(flag));
+    if (i + 1 >= args.size()) cli.usage_error("missing value for " + std::string(flag));
     const std::string_view value = args[++i];
     if (flag == "--webhook") base.webhook_url = value;
     else if (flag == "--auth-token") base.auth_token = value;
     else if (flag == "--ca-file") ca_file = value;
     else if (flag == "--script") script_spec = value;
-    else if (flag == "--hangup-after-ms") base.hangup_after_ms = number<int>(flag, value);
-    else if (flag == "--calls") calls = number<int>(flag, value);
-    else if (flag == "--threads") threads = number<int>(flag, value);
-    else if (flag == "--timeout-ms") timeout_ms = number<int>(flag, value);
+    else if (flag == "--hangup-after-ms") base.hangup_after_ms = cli.number<int>(flag, value);
+    else if (flag == "--calls") calls = cli.number<int>(flag, value);
+    else if (flag == "--threads") threads = cli.number<int>(flag, value);
+    else if (flag == "--timeout-ms") timeout_ms = cli.number<int>(flag, value);
     else if (flag == "--from") base.from = value;
     else if (flag == "--to") base.to = value;
     else if (flag == "--expect-stream-url-prefix") expect.stream_url_prefix = value;
-    else usage_error("unknown option " + std::string(flag));
+    else cli.usage_error("unknown option " + std::string(flag));
   }
   if (base.webhook_url.rfind("http://", 0) != 0 && base.webhook_url.rfind("https://", 0) != 0)
-    usage_error("--webhook must be an http:// or https:// URL");
-  if (calls < 1) usage_error("--calls must be at least 1");
-  if (threads < 1) usage_error("--threads must be at least 1");
+    cli.usage_error("--webhook must be an http:// or https:// URL");
+  if (calls < 1) cli.usage_error("--calls must be at least 1");
+  if (threads < 1) cli.usage_error("--threads must be at least 1");
   base.script = parse_script(script_spec);
 
   int script_ms = 0;
@@ -238,7 +227,7 @@ int main(int argc, char** argv) {
 
   std::string tls_error;
   base.tls = mb::net::tls_client_context::create(ca_file, tls_error);
-  if (!base.tls) usage_error("--ca-file: " + tls_error);
+  if (!base.tls) cli.usage_error("--ca-file: " + tls_error);
 
   std::vector<twilio::call_options> options(static_cast<std::size_t>(calls), base);
   // Calls that outlive their own timeout are already reported timed_out; the extra second only lets
