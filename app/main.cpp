@@ -144,7 +144,10 @@ int main(int argc, char** argv) {
   bridge.upstream_reconnect_attempts = settings.upstream_reconnect_attempts;
   bridge.upstream_reconnect_backoff_ms = settings.upstream_reconnect_backoff_ms;
   bridge.upstream_rollover_s = settings.upstream_rollover_s;
-  bridge.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 10000, .idle_timeout_ms = 30000};
+  // No WebSocket idle timeout towards Twilio: the 10 s start deadline and TWILIO_MEDIA_TIMEOUT_S end a
+  // stream that goes quiet, and Beast re-arms its idle timer on every read (a timer cancel, a posted
+  // handler and a new wait per frame, ~3% of the bridge's CPU under load; docs/performance.md).
+  bridge.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 10000, .idle_timeout_ms = 0};
   bridge.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 10000, .idle_timeout_ms = 60000};
   bridge.registry = &registry;
   bridge.events = &listeners;

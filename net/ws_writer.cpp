@@ -6,28 +6,45 @@
 namespace mb::net {
 
 namespace {
-constexpr std::size_t initial_slots = 4;
+constexpr std::size_t initial_queue = 4;
 }
 
 ws_writer::ws_writer(message_socket& socket, std::size_t capacity)
     : socket_(socket),
       capacity_(capacity == 0 ? 1 : capacity),
-      ring_(std::min(capacity_, initial_slots)),
+      queue_(std::min(capacity_, initial_queue)),
       wake_(socket.get_executor()) {
   wake_.expires_at(asio::steady_timer::time_point::max());
 }
 
-void ws_writer::wake() { wake_.cancel(); }
+// A cancel goes through the reactor's timer queue (a lock and a posted completion): skip it while
+// the writer is busy writing, or already woken.
+void ws_writer::wake() {
+  if (!waiting_) return;
+  waiting_ = false;
+  wake_.cancel();
+}
 
 void ws_writer::observe_writes(write_observer observer) { observer_ = std::move(observer); }
 
-// The ring is full: double it. The queued messages wrap around from head_ to the end and on from
-// slot 0; the ones in [0, head_) move behind the end, so the queue stays contiguous in ring order.
-// The slot at head_ (possibly being written) does not move, and a deque keeps it in place.
-void ws_writer::grow() {
-  const std::size_t old_size = ring_.size();
-  for (std::size_t i = 0; i < head_; ++i) ring_.push_back(std::move(ring_[i]));
-  ring_.resize(2 * old_size);
+std::uint32_t ws_writer::enqueue_slot() {
+  std::uint32_t index = 0;
+  if (free_.empty()) {
+    slots_.emplace_back();
+    index = static_cast<std::uint32_t>(slots_.size() - 1);
+  } else {
+    index = free_.back();
+    free_.pop_back();
+  }
+  if (count_ == queue_.size()) {
+    // Only indices move: the slots themselves stay where they are.
+    std::vector<std::uint32_t> bigger(2 * queue_.size());
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = queue_[(head_ + i) % queue_.size()];
+    queue_ = std::move(bigger);
+    head_ = 0;
+  }
+  queue_[(head_ + count_) % queue_.size()] = index;
+  return index;
 }
 
 void ws_writer::close(close_reason reason) {
@@ -47,12 +64,14 @@ awaitable<void> ws_writer::run() {
   for (;;) {
     if (aborted_) break;
     if (count_ > 0) {
-      // The slot stays owned by the queue until the write completes, so emplace() cannot reuse it.
-      error_code ec = co_await socket_.write(ring_[head_].text);
-      if (observer_ && ring_[head_].since != std::chrono::steady_clock::time_point{})
-        observer_(std::chrono::steady_clock::now() - ring_[head_].since);
-      // Drained: start over at slot 0, so the same few slots (and their buffers) serve every message.
-      head_ = --count_ == 0 ? 0 : (head_ + 1) % ring_.size();
+      // The slot stays queued until the write completes, so emplace() cannot reuse it.
+      const std::uint32_t index = queue_[head_];
+      error_code ec = co_await socket_.write(slots_[index].text);
+      if (observer_ && slots_[index].since != std::chrono::steady_clock::time_point{})
+        observer_(std::chrono::steady_clock::now() - slots_[index].since);
+      head_ = (head_ + 1) % queue_.size();
+      --count_;
+      free_.push_back(index);
       if (ec) {
         error_ = ec;
         break;
@@ -64,7 +83,9 @@ awaitable<void> ws_writer::run() {
       break;
     }
     // Timer as condition variable: wake() cancels this wait. Same strand, so no lost wake-up.
+    waiting_ = true;
     co_await wake_.async_wait(as_tuple_awaitable);
+    waiting_ = false;
   }
   done_ = true;
   count_ = 0;

@@ -2,21 +2,23 @@
 // The single writer of one message_socket: a bounded queue drained by one coroutine, which also
 // performs the close. Beast allows one outstanding write per stream, and does no queueing itself.
 //
-// Queue slots are strings that keep their capacity, so a steady stream of similar-sized messages
-// causes no heap allocation. The ring starts small, doubles while a backlog grows (up to `capacity`
-// queued messages) and restarts at slot 0 whenever it drains, so a writer that keeps up reuses its
-// first few slots: memory follows the deepest backlog, not the capacity (1024 per call side here).
+// Messages are built in slots: strings that keep their capacity, so a steady stream of similar-sized
+// messages causes no heap allocation. A written slot is reused before any other (last freed, first
+// reused), so a writer that keeps up cycles through the same one or two warm slots, and slots exist
+// only for the deepest backlog seen, not for the capacity (1024 messages per call side here).
 //
 // @par Thread safety
 // Not thread-safe: use from the socket's executor only.
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/message_socket.hpp"
 
@@ -31,8 +33,7 @@ class ws_writer {
   template <class Fill>
   bool emplace(Fill&& fill) {
     if (!accepting()) return false;
-    if (count_ == ring_.size()) grow();
-    slot& s = ring_[(head_ + count_) % ring_.size()];
+    slot& s = slots_[enqueue_slot()];
     s.since = {};
     s.text.clear();
     fill(s.text);
@@ -49,7 +50,7 @@ class ws_writer {
   template <class Fill>
   bool emplace_timed(std::chrono::steady_clock::time_point since, Fill&& fill) {
     if (!emplace(std::forward<Fill>(fill))) return false;
-    ring_[(head_ + count_ - 1) % ring_.size()].since = since;
+    slots_[queue_[(head_ + count_ - 1) % queue_.size()]].since = since;
     return true;
   }
   using write_observer = std::function<void(std::chrono::steady_clock::duration)>;
@@ -79,16 +80,19 @@ class ws_writer {
   };
 
   void wake();
-  void grow();
+  // Takes a free slot (or makes one) and appends it to the queue; returns its index.
+  std::uint32_t enqueue_slot();
 
   message_socket& socket_;
   std::size_t capacity_;
-  // A deque: growing it never moves the slot whose write is in flight.
-  std::deque<slot> ring_;
+  std::deque<slot> slots_;             // a deque: growing it never moves the slot being written
+  std::vector<std::uint32_t> free_;    // slots not queued; the last freed is reused first
+  std::vector<std::uint32_t> queue_;   // ring of queued slot indices, in send order
   write_observer observer_;
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   asio::steady_timer wake_;
+  bool waiting_ = false;  // run() waits on wake_: only then does a wake need to cancel it
   std::optional<close_reason> close_;
   bool close_requested_ = false;
   bool aborted_ = false;
