@@ -41,7 +41,7 @@ class message_socket {
   virtual ~message_socket() = default;
 
   // Reads one whole message into `out` (replacing its content, reusing its capacity). On return
-  // `out` has at least `padding` bytes of spare capacity, as simdjson's on-demand parser wants.
+  // `out` has at least `padding` bytes of spare capacity, as simdjson wants to parse in place.
   virtual awaitable<read_result> read(std::string& out, std::size_t padding) = 0;
 
   // Writes one text message. The caller keeps `text` alive until the write completes.

@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "protocol/ondemand_json.hpp"
+#include "protocol/simdjson_parse.hpp"
 
 namespace mb::protocol {
 namespace {
@@ -58,26 +58,25 @@ type type_from_name(std::string_view name) {
   return type::unknown;
 }
 
-using simdjson::ondemand::document;
-using simdjson::ondemand::object;
+using simdjson::dom::object;
 
-void optional_string(document& doc, object& obj, const char* key, std::string_view& out) {
+void optional_string(object& obj, const char* key, std::string_view& out) {
   std::string_view s;
-  if (!field(doc, obj, key).get_string().get(s)) out = s;
+  if (!obj[key].get_string().get(s)) out = s;
 }
 
-void optional_int(document& doc, object& obj, const char* key, std::int64_t& out) {
+void optional_int(object& obj, const char* key, std::int64_t& out) {
   std::int64_t n = 0;
-  if (!field(doc, obj, key).get_int64().get(n)) out = n;
+  if (!obj[key].get_int64().get(n)) out = n;
 }
 
 // False when absent or not an object.
-bool child_object(document& doc, object& obj, const char* key, object& out) {
-  return !field(doc, obj, key).get_object().get(out);
+bool child_object(object& obj, const char* key, object& out) {
+  return !obj[key].get_object().get(out);
 }
 
-std::optional<parse_error> required_string(document& doc, object& obj, const char* key, std::string_view& out) {
-  auto value = field(doc, obj, key);
+std::optional<parse_error> required_string(object& obj, const char* key, std::string_view& out) {
+  auto value = obj[key];
   if (value.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(key) + " is missing"};
   const auto error = value.get_string().get(out);
   if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(key) + " is not a string"};
@@ -85,92 +84,92 @@ std::optional<parse_error> required_string(document& doc, object& obj, const cha
   return std::nullopt;
 }
 
-std::optional<parse_error> parse_session(document& doc, object& root, realtime_event& out) {
+std::optional<parse_error> parse_session(object& root, realtime_event& out) {
   object session, audio;
-  if (!child_object(doc, root, "session", session)) return parse_error{"session is missing"};
-  if (!child_object(doc, session, "audio", audio)) return std::nullopt;  // formats unknown: caller decides
+  if (!child_object(root, "session", session)) return parse_error{"session is missing"};
+  if (!child_object(session, "audio", audio)) return std::nullopt;  // formats unknown: caller decides
   object input, output, format;
-  if (child_object(doc, audio, "input", input) && child_object(doc, input, "format", format))
-    optional_string(doc, format, "type", out.input_format);
-  if (child_object(doc, audio, "output", output) && child_object(doc, output, "format", format))
-    optional_string(doc, format, "type", out.output_format);
+  if (child_object(audio, "input", input) && child_object(input, "format", format))
+    optional_string(format, "type", out.input_format);
+  if (child_object(audio, "output", output) && child_object(output, "format", format))
+    optional_string(format, "type", out.output_format);
   return std::nullopt;
 }
 
-void parse_usage(document& doc, object& response, token_usage& usage) {
+void parse_usage(object& response, token_usage& usage) {
   object u;
-  if (!child_object(doc, response, "usage", u)) return;
-  optional_int(doc, u, "total_tokens", usage.total_tokens);
-  optional_int(doc, u, "input_tokens", usage.input_tokens);
-  optional_int(doc, u, "output_tokens", usage.output_tokens);
+  if (!child_object(response, "usage", u)) return;
+  optional_int(u, "total_tokens", usage.total_tokens);
+  optional_int(u, "input_tokens", usage.input_tokens);
+  optional_int(u, "output_tokens", usage.output_tokens);
 }
 
-std::optional<parse_error> parse_fields(document& doc, object& root, realtime_event& out) {
-  if (auto e = required_string(doc, root, "type", out.type_name)) return e;
+std::optional<parse_error> parse_fields(object& root, realtime_event& out) {
+  if (auto e = required_string(root, "type", out.type_name)) return e;
   out.type = type_from_name(out.type_name);
 
   switch (out.type) {
     case type::output_audio_delta:
     case type::output_audio_transcript_delta:
-      if (auto e = required_string(doc, root, "response_id", out.response_id)) return e;
-      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
-      optional_int(doc, root, "content_index", out.content_index);
-      return required_string(doc, root, "delta", out.delta);
+      if (auto e = required_string(root, "response_id", out.response_id)) return e;
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      optional_int(root, "content_index", out.content_index);
+      return required_string(root, "delta", out.delta);
     case type::output_audio_done:
-      if (auto e = required_string(doc, root, "response_id", out.response_id)) return e;
-      optional_int(doc, root, "content_index", out.content_index);
-      return required_string(doc, root, "item_id", out.item_id);
+      if (auto e = required_string(root, "response_id", out.response_id)) return e;
+      optional_int(root, "content_index", out.content_index);
+      return required_string(root, "item_id", out.item_id);
     case type::output_audio_transcript_done:
-      if (auto e = required_string(doc, root, "response_id", out.response_id)) return e;
-      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
-      optional_int(doc, root, "content_index", out.content_index);
-      return required_string(doc, root, "transcript", out.transcript);
+      if (auto e = required_string(root, "response_id", out.response_id)) return e;
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      optional_int(root, "content_index", out.content_index);
+      return required_string(root, "transcript", out.transcript);
     case type::input_transcription_delta:
-      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
-      return required_string(doc, root, "delta", out.delta);
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      return required_string(root, "delta", out.delta);
     case type::input_transcription_completed:
-      if (auto e = required_string(doc, root, "item_id", out.item_id)) return e;
-      return required_string(doc, root, "transcript", out.transcript);
+      if (auto e = required_string(root, "item_id", out.item_id)) return e;
+      return required_string(root, "transcript", out.transcript);
     case type::input_transcription_failed:
     case type::input_audio_committed:
-      optional_string(doc, root, "item_id", out.item_id);
+      optional_string(root, "item_id", out.item_id);
       return std::nullopt;
     case type::speech_started:
-      optional_string(doc, root, "item_id", out.item_id);
-      optional_int(doc, root, "audio_start_ms", out.audio_start_ms);
+      optional_string(root, "item_id", out.item_id);
+      optional_int(root, "audio_start_ms", out.audio_start_ms);
       return std::nullopt;
     case type::speech_stopped:
-      optional_string(doc, root, "item_id", out.item_id);
-      optional_int(doc, root, "audio_end_ms", out.audio_end_ms);
+      optional_string(root, "item_id", out.item_id);
+      optional_int(root, "audio_end_ms", out.audio_end_ms);
       return std::nullopt;
     case type::item_truncated:
-      optional_string(doc, root, "item_id", out.item_id);
-      optional_int(doc, root, "audio_end_ms", out.audio_end_ms);
+      optional_string(root, "item_id", out.item_id);
+      optional_int(root, "audio_end_ms", out.audio_end_ms);
       return std::nullopt;
     case type::response_created: {
       object response;
-      if (!child_object(doc, root, "response", response)) return parse_error{"response is missing"};
-      return required_string(doc, response, "id", out.response_id);
+      if (!child_object(root, "response", response)) return parse_error{"response is missing"};
+      return required_string(response, "id", out.response_id);
     }
     case type::response_done: {
       object response;
-      if (!child_object(doc, root, "response", response)) return parse_error{"response is missing"};
-      if (auto e = required_string(doc, response, "id", out.response_id)) return e;
-      optional_string(doc, response, "status", out.status);
-      parse_usage(doc, response, out.usage);
+      if (!child_object(root, "response", response)) return parse_error{"response is missing"};
+      if (auto e = required_string(response, "id", out.response_id)) return e;
+      optional_string(response, "status", out.status);
+      parse_usage(response, out.usage);
       return std::nullopt;
     }
     case type::session_created:
     case type::session_updated:
-      return parse_session(doc, root, out);
+      return parse_session(root, out);
     case type::error: {
       object err;
-      if (!child_object(doc, root, "error", err)) return parse_error{"error object is missing"};
-      optional_string(doc, err, "type", out.error.type);
-      optional_string(doc, err, "code", out.error.code);
-      optional_string(doc, err, "message", out.error.message);
-      optional_string(doc, err, "param", out.error.param);
-      optional_string(doc, err, "event_id", out.error.event_id);
+      if (!child_object(root, "error", err)) return parse_error{"error object is missing"};
+      optional_string(err, "type", out.error.type);
+      optional_string(err, "code", out.error.code);
+      optional_string(err, "message", out.error.message);
+      optional_string(err, "param", out.error.param);
+      optional_string(err, "event_id", out.error.event_id);
       return std::nullopt;
     }
     case type::ignored:
@@ -184,14 +183,11 @@ std::optional<parse_error> parse_fields(document& doc, object& root, realtime_ev
 
 std::optional<parse_error> realtime_parser::parse(std::string_view json, std::size_t capacity, realtime_event& out) {
   out = realtime_event{};
-  reserve_capacity(parser_, json.size());
-  simdjson::ondemand::document doc;
-  if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
-  simdjson::ondemand::object root;
+  simdjson::dom::element doc;
+  if (parse_padded(parser_, json, capacity).get(doc)) return parse_error{"malformed JSON"};
+  object root;
   if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
-  auto result = parse_fields(doc, root, out);
-  if (!doc.is_alive()) return parse_error{"malformed JSON"};
-  return result;
+  return parse_fields(root, out);
 }
 
 std::string build_session_update(const session_config& config) {

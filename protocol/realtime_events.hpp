@@ -72,7 +72,7 @@ class realtime_parser {
   std::optional<parse_error> parse(std::string_view json, std::size_t capacity, realtime_event& out);
 
  private:
-  simdjson::ondemand::parser parser_{64u << 20};
+  simdjson::dom::parser parser_{64u << 20};
 };
 
 enum class turn_detection_type { server_vad, semantic_vad, none };

@@ -2,14 +2,12 @@
 
 #include <charconv>
 
-#include "protocol/ondemand_json.hpp"
+#include "protocol/simdjson_parse.hpp"
 
 namespace mb::protocol {
 namespace {
 
-using simdjson::ondemand::document;
-using simdjson::ondemand::json_type;
-using simdjson::ondemand::object;
+using simdjson::dom::object;
 
 struct event_name_entry {
   std::string_view name;
@@ -27,21 +25,18 @@ twilio_event event_from_name(std::string_view name) {
 }
 
 // Twilio sends sequenceNumber, chunk and timestamp as JSON strings; accept numbers too.
-template <class Value>
-bool lenient_int(Value&& v, std::int64_t& out) {
-  json_type t;
-  if (v.type().get(t)) return false;
-  if (t == json_type::number) return !v.get_int64().get(out);
-  if (t != json_type::string) return false;
+bool lenient_int(simdjson::simdjson_result<simdjson::dom::element> value, std::int64_t& out) {
+  simdjson::dom::element v;
+  if (value.get(v)) return false;
+  if (v.is_number()) return !v.get_int64().get(out);
   std::string_view s;
   if (v.get_string().get(s)) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && p == s.data() + s.size();
 }
 
-std::optional<parse_error> required_string(document& doc, object& obj, const char* key, const char* path,
-                                           std::string_view& out) {
-  auto value = field(doc, obj, key);
+std::optional<parse_error> required_string(object& obj, const char* key, const char* path, std::string_view& out) {
+  auto value = obj[key];
   if (value.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(path) + " is missing"};
   const auto error = value.get_string().get(out);
   if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(path) + " is not a string"};
@@ -50,70 +45,69 @@ std::optional<parse_error> required_string(document& doc, object& obj, const cha
 }
 
 // False when absent or not an object.
-bool child_object(document& doc, object& obj, const char* key, object& out) {
-  return !field(doc, obj, key).get_object().get(out);
+bool child_object(object& obj, const char* key, object& out) {
+  return !obj[key].get_object().get(out);
 }
 
-std::optional<parse_error> parse_start(document& doc, object& root, twilio_start& start) {
+std::optional<parse_error> parse_start(object& root, twilio_start& start) {
   object obj;
-  if (!child_object(doc, root, "start", obj)) return parse_error{"start object is missing"};
+  if (!child_object(root, "start", obj)) return parse_error{"start object is missing"};
   std::string_view s;
-  if (auto e = required_string(doc, obj, "streamSid", "start.streamSid", s)) return e;
+  if (auto e = required_string(obj, "streamSid", "start.streamSid", s)) return e;
   start.stream_sid = s;
-  if (auto e = required_string(doc, obj, "callSid", "start.callSid", s)) return e;
+  if (auto e = required_string(obj, "callSid", "start.callSid", s)) return e;
   start.call_sid = s;
-  if (!field(doc, obj, "accountSid").get_string().get(s)) start.account_sid = s;
+  if (!obj["accountSid"].get_string().get(s)) start.account_sid = s;
   object params;
-  if (child_object(doc, obj, "customParameters", params)) {
-    for (auto param : params) {
-      std::string_view key, value;
-      if (param.unescaped_key().get(key) || param.value().get_string().get(value))
-        return parse_error{"start.customParameters values must be strings"};
-      start.custom_parameters.emplace_back(key, value);
+  if (child_object(obj, "customParameters", params)) {
+    for (const auto [key, value] : params) {
+      std::string_view text;
+      if (value.get_string().get(text)) return parse_error{"start.customParameters values must be strings"};
+      start.custom_parameters.emplace_back(key, text);
     }
   }
   object format;
-  if (!child_object(doc, obj, "mediaFormat", format)) return parse_error{"start.mediaFormat is missing"};
-  if (field(doc, format, "encoding").get_string().get(s)) return parse_error{"start.mediaFormat.encoding is missing"};
+  if (!child_object(obj, "mediaFormat", format)) return parse_error{"start.mediaFormat is missing"};
+  if (format["encoding"].get_string().get(s)) return parse_error{"start.mediaFormat.encoding is missing"};
   start.encoding = s;
-  if (!lenient_int(field(doc, format, "sampleRate"), start.sample_rate))
+  if (!lenient_int(format["sampleRate"], start.sample_rate))
     return parse_error{"start.mediaFormat.sampleRate is invalid"};
-  if (!lenient_int(field(doc, format, "channels"), start.channels))
+  if (!lenient_int(format["channels"], start.channels))
     return parse_error{"start.mediaFormat.channels is invalid"};
   return std::nullopt;
 }
 
-std::optional<parse_error> parse_fields(document& doc, object& root, twilio_message& out) {
-  if (auto e = required_string(doc, root, "event", "event", out.event_name)) return e;
+std::optional<parse_error> parse_fields(object& root, twilio_message& out) {
+  if (auto e = required_string(root, "event", "event", out.event_name)) return e;
   out.event = event_from_name(out.event_name);
   std::string_view sid;
-  if (!field(doc, root, "streamSid").get_string().get(sid)) out.stream_sid = sid;
+  if (!root["streamSid"].get_string().get(sid)) out.stream_sid = sid;
 
   switch (out.event) {
     case twilio_event::media: {
       object media;
-      if (!child_object(doc, root, "media", media)) return parse_error{"media object is missing"};
-      if (auto e = required_string(doc, media, "payload", "media.payload", out.media.payload)) return e;
+      if (!child_object(root, "media", media)) return parse_error{"media object is missing"};
+      if (auto e = required_string(media, "payload", "media.payload", out.media.payload)) return e;
       std::string_view track;
-      if (!field(doc, media, "track").get_string().get(track)) out.media.track = track;
+      if (!media["track"].get_string().get(track)) out.media.track = track;
       std::int64_t n = 0;
-      if (lenient_int(field(doc, media, "chunk"), n) && n >= 0) out.media.chunk = static_cast<std::uint64_t>(n);
-      if (lenient_int(field(doc, media, "timestamp"), n)) out.media.timestamp_ms = n;
+      if (lenient_int(media["chunk"], n) && n >= 0) out.media.chunk = static_cast<std::uint64_t>(n);
+      if (lenient_int(media["timestamp"], n)) out.media.timestamp_ms = n;
       return std::nullopt;
     }
     case twilio_event::mark: {
       object mark;
-      if (!child_object(doc, root, "mark", mark)) return parse_error{"mark object is missing"};
-      return required_string(doc, mark, "name", "mark.name", out.mark_name);
+      if (!child_object(root, "mark", mark)) return parse_error{"mark object is missing"};
+      return required_string(mark, "name", "mark.name", out.mark_name);
     }
     case twilio_event::dtmf: {
       object dtmf;
-      if (!child_object(doc, root, "dtmf", dtmf)) return parse_error{"dtmf object is missing"};
-      return required_string(doc, dtmf, "digit", "dtmf.digit", out.dtmf_digit);
+      if (!child_object(root, "dtmf", dtmf)) return parse_error{"dtmf object is missing"};
+      return required_string(dtmf, "digit", "dtmf.digit", out.dtmf_digit);
     }
     case twilio_event::start: {
       twilio_start start;
-      if (auto e = parse_start(doc, root, start)) return e;
+      if (auto e = parse_start(root, start)) return e;
       out.start = std::move(start);
       return std::nullopt;
     }
@@ -129,14 +123,11 @@ std::optional<parse_error> parse_fields(document& doc, object& root, twilio_mess
 
 std::optional<parse_error> twilio_parser::parse(std::string_view json, std::size_t capacity, twilio_message& out) {
   out = twilio_message{};
-  reserve_capacity(parser_, json.size());
-  document doc;
-  if (parser_.iterate(json.data(), json.size(), capacity).get(doc)) return parse_error{"malformed JSON"};
+  simdjson::dom::element doc;
+  if (parse_padded(parser_, json, capacity).get(doc)) return parse_error{"malformed JSON"};
   object root;
   if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
-  auto result = parse_fields(doc, root, out);
-  if (!doc.is_alive()) return parse_error{"malformed JSON"};
-  return result;
+  return parse_fields(root, out);
 }
 
 bool is_safe_sid(std::string_view sid) {

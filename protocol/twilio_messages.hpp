@@ -52,7 +52,7 @@ class twilio_parser {
   std::optional<parse_error> parse(std::string_view json, std::size_t capacity, twilio_message& out);
 
  private:
-  simdjson::ondemand::parser parser_;
+  simdjson::dom::parser parser_;
 };
 
 // A stream SID we can echo into JSON without escaping: Twilio's are "MZ" + 32 hex digits.

@@ -16,7 +16,7 @@
 
 #include "net/websocket.hpp"
 #include "protocol/base64.hpp"
-#include "protocol/ondemand_json.hpp"
+#include "protocol/simdjson_parse.hpp"
 
 namespace mb::tools::sim {
 namespace {
@@ -25,8 +25,8 @@ namespace json = boost::json;
 
 // One parser per thread: parsing never spans a co_await, and sharing it spares thousands of
 // sessions their own parser buffers.
-simdjson::ondemand::parser& thread_parser() {
-  thread_local simdjson::ondemand::parser parser;
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
   return parser;
 }
 
@@ -224,18 +224,17 @@ void sim_session::note_received(std::string_view type) {
 
 void sim_session::handle_message() {
   client_event_id_.clear();
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object event;
-  if (thread_parser().iterate(frame_.data(), frame_.size(), frame_.capacity()).get(doc) ||
-      doc.get_object().get(event)) {
+  simdjson::dom::element doc;
+  simdjson::dom::object event;
+  if (protocol::parse_padded(thread_parser(), frame_, frame_.capacity()).get(doc) || doc.get_object().get(event)) {
     note_received({});
     send_error("invalid_request_error", "invalid_event", "The event is not a JSON object.", "");
     return;
   }
   std::string_view type;
-  const bool has_type = !protocol::field(doc, event, "type").get_string().get(type);
+  const bool has_type = !event["type"].get_string().get(type);
   std::string_view event_id;
-  if (!protocol::field(doc, event, "event_id").get_string().get(event_id)) client_event_id_.assign(event_id);
+  if (!event["event_id"].get_string().get(event_id)) client_event_id_.assign(event_id);
   note_received(has_type ? type : std::string_view{});
   if (!has_type) {
     send_error("invalid_request_error", "invalid_event", "The 'type' field is missing.", "type");
@@ -244,7 +243,7 @@ void sim_session::handle_message() {
 
   if (type == "input_audio_buffer.append") {
     std::string_view audio;
-    if (protocol::field(doc, event, "audio").get_string().get(audio))
+    if (event["audio"].get_string().get(audio))
       return send_error("invalid_request_error", "missing_required_parameter",
                         "Missing required parameter: 'audio'.", "audio");
     on_append(audio);
@@ -252,21 +251,21 @@ void sim_session::handle_message() {
     on_session_update();
   } else if (type == "response.create") {
     std::string instructions;
-    simdjson::ondemand::object response;
+    simdjson::dom::object response;
     std::string_view text;
-    if (!protocol::field(doc, event, "response").get_object().get(response) && !protocol::field(doc, response, "instructions").get_string().get(text))
+    if (!event["response"].get_object().get(response) && !response["instructions"].get_string().get(text))
       instructions.assign(text);
     on_response_create(std::move(instructions));
   } else if (type == "response.cancel") {
     std::string_view id;
-    on_response_cancel(protocol::field(doc, event, "response_id").get_string().get(id) ? std::nullopt : std::optional(id));
+    on_response_cancel(event["response_id"].get_string().get(id) ? std::nullopt : std::optional(id));
   } else if (type == "conversation.item.truncate") {
     std::string_view item_id;
     std::int64_t content_index = 0;
     std::int64_t audio_end_ms = 0;
-    const bool has_item = !protocol::field(doc, event, "item_id").get_string().get(item_id);
-    const bool has_index = !protocol::field(doc, event, "content_index").get_int64().get(content_index);
-    const bool has_end = !protocol::field(doc, event, "audio_end_ms").get_int64().get(audio_end_ms);
+    const bool has_item = !event["item_id"].get_string().get(item_id);
+    const bool has_index = !event["content_index"].get_int64().get(content_index);
+    const bool has_end = !event["audio_end_ms"].get_int64().get(audio_end_ms);
     on_truncate(has_item ? std::optional(item_id) : std::nullopt,
                 has_index ? std::optional(content_index) : std::nullopt,
                 has_end ? std::optional(audio_end_ms) : std::nullopt);

@@ -153,7 +153,7 @@ void parse_bridge_message(std::string_view json, std::size_t capacity, bridge_me
       }
     }
   }
-  // A structural error mid-document ends the iteration early (protocol/ondemand_json.hpp).
+  // A structural error mid-document ends the iteration early; see protocol/simdjson_parse.hpp.
   if (!doc.is_alive()) return invalid("malformed JSON");
   // The views into the parser's string buffer survive the rest of this parse, so check them now.
   if (!has_sid) return invalid("missing streamSid");

@@ -1,0 +1,38 @@
+#pragma once
+// How the Twilio and Realtime parsers use simdjson.
+//
+// They parse with the DOM API, which validates the whole document before any lookup. The on-demand
+// API validates lazily, and simdjson 3.0's unordered lookups trust structure they have not checked:
+// after a structural error mid-document (`{"a":"b":"c"}`) a later lookup dereferenced an abandoned
+// iterator, and an unbalanced object reached an "unreachable" branch (both found by fuzzing). A
+// DOM parse of a 200-byte media message costs well under a microsecond (docs/performance.md).
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <string_view>
+
+#include <simdjson.h>
+
+namespace mb::protocol {
+
+// simdjson reallocates its buffers whenever a document is longer than every one before it, and a
+// call's messages creep longer (ids and counters gain digits): without this, a reallocation every so
+// often on the per-frame path. Growing in powers of two bounds it to a few per call.
+inline void reserve_capacity(simdjson::dom::parser& parser, std::size_t length) noexcept {
+  if (parser.capacity() >= length) return;
+  // A document beyond max_capacity() fails here and again in parse(), which reports it.
+  [[maybe_unused]] const auto error =
+      parser.allocate(std::min(std::bit_ceil(length), parser.max_capacity()), parser.max_depth());
+}
+
+// Parses `json` in place when the caller's buffer has simdjson's padding after it, else from a copy.
+inline simdjson::simdjson_result<simdjson::dom::element> parse_padded(simdjson::dom::parser& parser,
+                                                                       std::string_view json,
+                                                                       std::size_t capacity) noexcept {
+  reserve_capacity(parser, json.size());
+  const bool padded = capacity >= json.size() + simdjson::SIMDJSON_PADDING;
+  return parser.parse(json.data(), json.size(), !padded);
+}
+
+}  // namespace mb::protocol
