@@ -88,11 +88,16 @@ TEST_CASE("barge-in clears Twilio, truncates at what the caller heard and drops 
   CHECK(played_ms < 3000.0);
 
   // Nothing of the cut answer after the clear: the played audio is a prefix of answer 0, then answer 1.
-  const auto first = matching_prefix(r.played_audio, 0);
-  CHECK(std::abs(static_cast<double>(first) / 8.0 - played_ms) <= 20.0);
-  const std::string_view after_clear = std::string_view(r.played_audio).substr(first);
+  // The longest prefix matching answer 0 may run a byte or two into answer 1 where their bytes happen
+  // to agree: the cut is the latest split point after which everything matches answer 1.
+  const std::string_view played = r.played_audio;
+  std::size_t cut = matching_prefix(played, 0);
+  const std::size_t longest = cut;
+  while (cut > 0 && longest - cut < 16 && matching_prefix(played.substr(cut), 1) != played.size() - cut) --cut;
+  const std::string_view after_clear = played.substr(cut);
   REQUIRE(session.responses.size() >= 2);
   CHECK(matching_prefix(after_clear, 1) == after_clear.size());
+  CHECK(std::abs(static_cast<double>(cut) / 8.0 - played_ms) <= 20.0);
   CHECK(after_clear.size() > 1000);
 
   // The cut assistant turn is reported as interrupted, with what was heard.
