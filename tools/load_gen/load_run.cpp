@@ -35,6 +35,16 @@ std::vector<audio_segment> repeat(const std::vector<audio_segment>& script, int 
   return out;
 }
 
+// Independent calls' 20 ms frame clocks have independent phases. A ramp alone would not give that:
+// at 100 calls/s (10 ms apart) every call's frames fell on one of two phases, so frames reached the
+// bridge in bursts of half the calls at once, and the latency measured the burst. So each call starts
+// at an extra offset within one frame period, spread evenly (golden-ratio sequence).
+steady::duration phase_offset(std::size_t i) {
+  constexpr double golden = 0.6180339887498949;
+  const double fraction = static_cast<double>(i) * golden - std::floor(static_cast<double>(i) * golden);
+  return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double, std::milli>(fraction * twilio::frame_ms));
+}
+
 bool barges_in(std::size_t i, double share) {
   // Spread evenly: call i barges in when the running count of barge-in calls steps up at i.
   const auto before = static_cast<std::int64_t>(std::floor(static_cast<double>(i) * share));
@@ -141,7 +151,7 @@ load_report run_load(const load_options& o, load_probe& probe) {
   report.load_average_start = load_average();
   const int duration_ms = o.duration_s * 1000;
   const auto ramp = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(1.0 / o.ramp_per_s));
-  const auto ramp_total = ramp * static_cast<std::int64_t>(o.calls - 1);
+  const auto ramp_total = ramp * static_cast<std::int64_t>(o.calls - 1) + milliseconds(twilio::frame_ms);
   const auto hard_bound = ramp_total + milliseconds(duration_ms) + std::chrono::seconds(60);
 
   std::atomic<std::uint64_t> active{0};
@@ -200,9 +210,14 @@ load_report run_load(const load_options& o, load_probe& probe) {
   asio::co_spawn(
       ioc,
       [&]() -> net::awaitable<void> {
+        // Offsets can reorder neighbours, so start the calls in time order.
+        std::vector<std::pair<steady::time_point, std::size_t>> starts;
+        for (std::size_t i = 0; i < o.calls; ++i)
+          starts.emplace_back(t0 + ramp * static_cast<std::int64_t>(i) + phase_offset(i), i);
+        std::sort(starts.begin(), starts.end());
         asio::steady_timer timer(co_await asio::this_coro::executor);
-        for (std::size_t i = 0; i < o.calls; ++i) {
-          timer.expires_at(t0 + ramp * static_cast<std::int64_t>(i));
+        for (const auto& [at, i] : starts) {
+          timer.expires_at(at);
           co_await timer.async_wait(net::use_awaitable);
           spawn(i);
         }
