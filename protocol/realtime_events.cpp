@@ -183,10 +183,8 @@ std::optional<parse_error> parse_fields(object& root, realtime_event& out) {
 
 std::optional<parse_error> realtime_parser::parse(std::string_view json, std::size_t capacity, realtime_event& out) {
   out = realtime_event{};
-  simdjson::dom::element doc;
-  if (parse_padded(parser_, json, capacity).get(doc)) return parse_error{"malformed JSON"};
   object root;
-  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
+  if (auto error = parse_object(parser_, json, capacity, root)) return error;
   return parse_fields(root, out);
 }
 

@@ -10,9 +10,12 @@
 #include <algorithm>
 #include <bit>
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 #include <simdjson.h>
+
+#include "protocol/parse_error.hpp"
 
 namespace mb::protocol {
 
@@ -33,6 +36,15 @@ inline simdjson::simdjson_result<simdjson::dom::element> parse_padded(simdjson::
   reserve_capacity(parser, json.size());
   const bool padded = capacity >= json.size() + simdjson::SIMDJSON_PADDING;
   return parser.parse(json.data(), json.size(), !padded);
+}
+
+// The message's top-level object, or why there is none.
+inline std::optional<parse_error> parse_object(simdjson::dom::parser& parser, std::string_view json,
+                                               std::size_t capacity, simdjson::dom::object& root) {
+  simdjson::dom::element doc;
+  if (parse_padded(parser, json, capacity).get(doc)) return parse_error{"malformed JSON"};
+  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
+  return std::nullopt;
 }
 
 }  // namespace mb::protocol

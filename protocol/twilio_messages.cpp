@@ -123,10 +123,8 @@ std::optional<parse_error> parse_fields(object& root, twilio_message& out) {
 
 std::optional<parse_error> twilio_parser::parse(std::string_view json, std::size_t capacity, twilio_message& out) {
   out = twilio_message{};
-  simdjson::dom::element doc;
-  if (parse_padded(parser_, json, capacity).get(doc)) return parse_error{"malformed JSON"};
   object root;
-  if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
+  if (auto error = parse_object(parser_, json, capacity, root)) return error;
   return parse_fields(root, out);
 }
 
