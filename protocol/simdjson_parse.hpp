@@ -4,8 +4,8 @@
 // They parse with the DOM API, which validates the whole document before any lookup. The on-demand
 // API validates lazily, and simdjson 3.0's unordered lookups trust structure they have not checked:
 // after a structural error mid-document (`{"a":"b":"c"}`) a later lookup dereferenced an abandoned
-// iterator, and an unbalanced object reached an "unreachable" branch (both found by fuzzing). A
-// DOM parse of a 200-byte media message costs well under a microsecond (docs/performance.md).
+// iterator, and an unbalanced object reached an "unreachable" branch (both found by fuzzing). Under
+// load, simdjson's two stages are 1.3 % of the bridge's CPU (docs/performance.md).
 
 #include <algorithm>
 #include <bit>
