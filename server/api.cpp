@@ -140,7 +140,9 @@ std::optional<http_reply> check_api_access(const server_context& ctx, const http
     spdlog::warn("api: refused {} from {}: API_TOKEN is not set, so only local clients are served (loopback "
                  "peer, Host and Origin, not proxied)",
                  req.path(), req.peer_address);
-    return error_reply(403, "API_TOKEN is not set: only loopback clients may use this endpoint");
+    return error_reply(403,
+                       "API_TOKEN is not set: only local clients (loopback address, Host and Origin; not proxied) "
+                       "may use this endpoint");
   }
   if (protocol::token_matches(protocol::presented_token(req.header("Authorization"), req.query()), token.reveal()))
     return std::nullopt;
