@@ -149,7 +149,10 @@ TEST_CASE("50 concurrent calls all complete with byte-exact audio both ways", "[
   std::vector<tools::twilio::call_options> calls;
   for (int i = 0; i < 50; ++i) {
     // Distinct caller audio per call: a call's bytes can only match its own upstream session.
-    auto audio = std::make_shared<std::string>(std::string(8 * 2400, static_cast<char>(0xFF)));
+    // 400 ms of speech, then 4 s of silence: the 1 s answer starts about 0.5 s after the speech
+    // (server VAD), and the caller stays on the line long after it ends even when 50 calls on a slow
+    // (sanitizer) build run late; with 2 s the answer was sometimes cut by the hang-up.
+    auto audio = std::make_shared<std::string>(std::string(8 * 4400, static_cast<char>(0xFF)));
     for (std::size_t k = 0; k < 8 * 400; ++k) (*audio)[k] = tools::twilio::speech_frame()[k % 160];
     for (std::size_t k = 8 * 400; k < audio->size(); k += 160) (*audio)[k] = static_cast<char>(0xF0 + i % 15);
     (*audio)[8 * 400 + 1] = static_cast<char>(0x80 + i);
@@ -170,13 +173,18 @@ TEST_CASE("50 concurrent calls all complete with byte-exact audio both ways", "[
   for (const auto& r : reports) {
     INFO(r.call_sid << ": " << r.failure);
     CHECK(r.ok());
-    const auto match = std::count_if(sessions.begin(), sessions.end(), [&](const auto& s) {
+    const auto carries_this_call = [&](const auto& s) {
       return s.input_audio.size() == r.sent_audio.size() &&
              std::equal(s.input_audio.begin(), s.input_audio.end(),
                         reinterpret_cast<const std::uint8_t*>(r.sent_audio.data()));
-    });
-    CHECK(match == 1);
-    CHECK(r.played_audio.substr(0, expected_answer.size()) == expected_answer);
+    };
+    CHECK(std::count_if(sessions.begin(), sessions.end(), carries_this_call) == 1);
+    const auto session = std::find_if(sessions.begin(), sessions.end(), carries_this_call);
+    REQUIRE(session != sessions.end());
+    INFO("played " << r.played_audio.size() << " bytes, " << r.clears.size() << " clears, max send lag "
+                   << r.max_send_lag_ms << " ms; upstream: " << session->speech.size() << " speech turns, "
+                   << session->responses.size() << " responses, " << session->truncates.size() << " truncates");
+    CHECK(matching_prefix(r.played_audio, 0) >= expected_answer.size());
   }
   CHECK(h.registry().active() == 0);
 }
