@@ -12,7 +12,7 @@
 // Efficiency (a load generator runs thousands of calls on two cores): no logging at all; message
 // buffers are reused; a frame is base64-encoded only when it differs from the previous one (scripted
 // audio repeats); received payloads are only validated and measured unless played audio is recorded;
-// simdjson on-demand with one parser per thread. Per-frame and per-mark records can be switched off.
+// simdjson (DOM) with one parser per thread. Per-frame and per-mark records can be switched off.
 // Measured (Release, loopback, a fake bridge sending 50 media + 10 marks/s per call): ~1.1 ms of CPU
 // per call-second, mostly kernel TCP and Asio's per-operation cost.
 //

@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include "protocol/simdjson_parse.hpp"
+
 namespace mb::tools::twilio {
 namespace {
 
@@ -111,46 +113,37 @@ void build_stop(std::string& out, std::uint64_t sequence, const stream_identity&
 }
 
 void parse_bridge_message(std::string_view json, std::size_t capacity, bridge_message& out) {
-  namespace od = simdjson::ondemand;
-  thread_local od::parser parser;
+  // DOM, not on-demand: it rejects any malformed message whole (protocol/simdjson_parse.hpp).
+  thread_local simdjson::dom::parser parser;
   out = bridge_message{};
   const auto invalid = [&out](std::string_view why) {
     out = bridge_message{};
     out.error = why;
   };
 
-  od::document doc;
-  od::object root;
-  if (parser.iterate(json.data(), json.size(), capacity).get(doc) || doc.get_object().get(root))
+  simdjson::dom::element doc;
+  simdjson::dom::object root;
+  if (protocol::parse_padded(parser, json, capacity).get(doc) || doc.get_object().get(root))
     return invalid("not a JSON object");
-  // One pass over the fields, whatever their order (Twilio's docs show event first, bridges vary).
   std::string_view event;
   bool has_sid = false;
-  for (auto field : root) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return invalid("malformed key");
-    auto value = field.value();
+  for (const auto [key, value] : root) {
     if (key == "event") {
       if (value.get_string().get(event)) return invalid("event is not a string");
     } else if (key == "streamSid") {
       if (value.get_string().get(out.stream_sid)) return invalid("streamSid is not a string");
       has_sid = true;
     } else if (key == "media") {
-      od::object media;
+      simdjson::dom::object media;
       if (value.get_object().get(media)) return invalid("media is not an object");
-      for (auto mf : media) {
-        std::string_view mkey;
-        if (mf.unescaped_key().get(mkey)) return invalid("malformed key");
-        if (mkey == "payload" && mf.value().get_string().get(out.payload)) return invalid("media.payload is not a string");
-      }
+      if (auto payload = media["payload"]; payload.error() != simdjson::NO_SUCH_FIELD &&
+                                           payload.get_string().get(out.payload))
+        return invalid("media.payload is not a string");
     } else if (key == "mark") {
-      od::object mark;
+      simdjson::dom::object mark;
       if (value.get_object().get(mark)) return invalid("mark is not an object");
-      for (auto mf : mark) {
-        std::string_view mkey;
-        if (mf.unescaped_key().get(mkey)) return invalid("malformed key");
-        if (mkey == "name" && mf.value().get_string().get(out.mark_name)) return invalid("mark.name is not a string");
-      }
+      if (auto name = mark["name"]; name.error() != simdjson::NO_SUCH_FIELD && name.get_string().get(out.mark_name))
+        return invalid("mark.name is not a string");
     }
   }
   // The views into the parser's string buffer survive the rest of this parse, so check them now.

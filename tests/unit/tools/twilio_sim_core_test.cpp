@@ -220,6 +220,7 @@ TEST_CASE("twilio wire: parsing what a bridge sends", "[tools][twilio_sim]") {
            R"({"event":"media","streamSid":"MZ1"})",
            R"({"event":"media","streamSid":7})",
            R"({"event":"clear","streamSid":"MZ1","x":"y":"z"})",
+           R"({"event":"clear","streamSid":"MZ1","x":{"y":"z"}}})",
        }) {
     INFO(bad);
     const auto m = parse(bad);
