@@ -65,9 +65,9 @@ class beast_message_socket final : public message_socket {
     co_return read_result{ws_.got_text() ? read_status::message : read_status::binary_message, {}};
   }
 
-  awaitable<error_code> write(std::string_view text) override {
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(text.data(), text.size()), as_tuple_awaitable);
-    co_return ec;
+  void async_write(std::string_view text, write_done done) override {
+    ws_.async_write(asio::buffer(text.data(), text.size()),
+                    [done = std::move(done)](const error_code& ec, std::size_t) { done(ec); });
   }
 
   awaitable<error_code> write_binary(std::string_view bytes) override {

@@ -8,6 +8,7 @@
 // At most one read, one write and one close may be outstanding at a time (use ws_writer for writes).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,8 +45,12 @@ class message_socket {
   // `out` has at least `padding` bytes of spare capacity, as simdjson wants to parse in place.
   virtual awaitable<read_result> read(std::string& out, std::size_t padding) = 0;
 
-  // Writes one text message. The caller keeps `text` alive until the write completes.
-  virtual awaitable<error_code> write(std::string_view text) = 0;
+  // Starts writing one text message; `done` runs on the socket's executor when the write completes
+  // (never inline). The caller keeps `text` alive until then. A callback, not an awaitable: the
+  // writer starts a write from whichever coroutine queued the message, without waking a coroutine of
+  // its own (one scheduler round and one timer cancel less per message).
+  using write_done = std::function<void(error_code)>;
+  virtual void async_write(std::string_view text, write_done done) = 0;
   // Writes one binary message (no protocol here uses them; tests send them as bad input).
   virtual awaitable<error_code> write_binary(std::string_view bytes) = 0;
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+
+#include <boost/asio/async_result.hpp>
 
 namespace mb::net {
 
@@ -54,39 +57,63 @@ void ws_writer::close(close_reason reason) {
   wake();
 }
 
+awaitable<error_code> write_message(message_socket& socket, std::string_view text) {
+  auto [ec] = co_await asio::async_initiate<decltype(as_tuple_awaitable), void(error_code)>(
+      [&socket, text](auto handler) {
+        // write_done must be copyable; the coroutine's handler is move-only.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        socket.async_write(text, [shared](error_code ec) { (*shared)(ec); });
+      },
+      as_tuple_awaitable);
+  co_return ec;
+}
+
 void ws_writer::abort_now() {
   aborted_ = true;
   socket_.abort();
   wake();
 }
 
+void ws_writer::start_next_write() {
+  writing_ = true;
+  // The slot stays queued until the write completes, so emplace() cannot reuse it.
+  socket_.async_write(slots_[queue_[head_]].text, [this](error_code ec) { write_completed(ec); });
+}
+
+void ws_writer::write_completed(error_code ec) {
+  writing_ = false;
+  const std::uint32_t index = queue_[head_];
+  if (observer_ && slots_[index].since != std::chrono::steady_clock::time_point{})
+    observer_(std::chrono::steady_clock::now() - slots_[index].since);
+  head_ = (head_ + 1) % queue_.size();
+  --count_;
+  free_.push_back(index);
+  if (ec && !error_) error_ = ec;
+  if (!stopping() && count_ > 0) return start_next_write();
+  if (stopping() || close_requested_) wake();
+}
+
 awaitable<void> ws_writer::run() {
+  // A cancelled run() (the call's other side ended first) must still outlive its write in flight,
+  // whose completion refers to this writer: it aborts the socket and waits for that completion.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  running_ = true;
+  if (count_ > 0 && !writing_ && !stopping()) start_next_write();
   for (;;) {
-    if (aborted_) break;
-    if (count_ > 0) {
-      // The slot stays queued until the write completes, so emplace() cannot reuse it.
-      const std::uint32_t index = queue_[head_];
-      error_code ec = co_await socket_.write(slots_[index].text);
-      if (observer_ && slots_[index].since != std::chrono::steady_clock::time_point{})
-        observer_(std::chrono::steady_clock::now() - slots_[index].since);
-      head_ = (head_ + 1) % queue_.size();
-      --count_;
-      free_.push_back(index);
-      if (ec) {
-        error_ = ec;
-        break;
-      }
-      continue;
-    }
-    if (close_requested_) {
+    if (stopping()) {
+      if (!writing_) break;
+    } else if (close_requested_ && count_ == 0 && !writing_) {
       error_ = co_await socket_.close(*close_);
       break;
     }
-    // Timer as condition variable: wake() cancels this wait. Same strand, so no lost wake-up.
+    // Timer as condition variable: wake() cancels this wait. Same executor, so no lost wake-up.
     waiting_ = true;
     co_await wake_.async_wait(as_tuple_awaitable);
     waiting_ = false;
+    const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
+    if (cancelled != asio::cancellation_type::none && !aborted_) abort_now();
   }
+  running_ = false;
   done_ = true;
   count_ = 0;
 }

@@ -38,20 +38,20 @@ net::awaitable<net::read_result> sse_socket::read(std::string& out, std::size_t)
   }
 }
 
-net::awaitable<net::error_code> sse_socket::write(std::string_view text) {
+void sse_socket::async_write(std::string_view text, write_done done) {
   constexpr std::string_view keep_alive = ": keep-alive\n\n";
   constexpr std::string_view prefix = "data: ";
   constexpr std::string_view suffix = "\n\n";
+  auto completion = [done = std::move(done)](const net::error_code& ec, std::size_t) { done(ec); };
   if (text.empty()) {
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(keep_alive.data(), keep_alive.size()),
-                                              net::as_tuple_awaitable);
-    co_return ec;
+    asio::async_write(socket_, asio::buffer(keep_alive.data(), keep_alive.size()), std::move(completion));
+    return;
   }
+  // async_write copies the buffer sequence; the bytes it points at are literals and the caller's text.
   const std::array<asio::const_buffer, 3> buffers{asio::buffer(prefix.data(), prefix.size()),
                                                   asio::buffer(text.data(), text.size()),
                                                   asio::buffer(suffix.data(), suffix.size())};
-  auto [ec, n] = co_await asio::async_write(socket_, buffers, net::as_tuple_awaitable);
-  co_return ec;
+  asio::async_write(socket_, buffers, std::move(completion));
 }
 
 net::awaitable<net::error_code> sse_socket::write_binary(std::string_view) {

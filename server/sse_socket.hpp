@@ -24,7 +24,7 @@ class sse_socket final : public net::message_socket {
   static net::awaitable<std::unique_ptr<sse_socket>> accept(asio::ip::tcp::socket socket);
 
   net::awaitable<net::read_result> read(std::string& out, std::size_t padding) override;
-  net::awaitable<net::error_code> write(std::string_view text) override;
+  void async_write(std::string_view text, write_done done) override;
   net::awaitable<net::error_code> write_binary(std::string_view bytes) override;  // SSE is text: fails
   net::awaitable<net::error_code> close(net::close_reason reason) override;
   void abort() noexcept override;

@@ -15,6 +15,7 @@
 
 #include "codec/g711.hpp"
 #include "net/websocket.hpp"
+#include "net/ws_writer.hpp"
 #include "protocol/base64.hpp"
 #include "tools/realtime_sim/audio_pattern.hpp"
 #include "tools/realtime_sim/realtime_simulator.hpp"
@@ -60,14 +61,14 @@ struct client {
 
   awaitable<void> send(const json::value& event) {
     const std::string text = json::serialize(event);
-    const auto ec = co_await ws->write(text);
+    const auto ec = co_await mb::net::write_message(*ws, text);
     REQUIRE_FALSE(ec);
   }
 
   // Raw JSON text. Events are spelled as literals or built by helper functions: g++ 12 cannot compile
   // a braced json::object temporary inside a co_await expression ("array used as initializer").
   awaitable<void> send_text(std::string_view text) {
-    const auto ec = co_await ws->write(text);
+    const auto ec = co_await mb::net::write_message(*ws, text);
     REQUIRE_FALSE(ec);
   }
 

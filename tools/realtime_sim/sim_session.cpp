@@ -168,7 +168,7 @@ net::awaitable<void> sim_session::read_loop() {
 net::awaitable<void> sim_session::write_loop() {
   co_await writer_->run();
   // A failed write leaves the reader waiting on a socket nobody will write to again.
-  if (!reader_done_) socket_->abort();
+  if (!reader_done_ && writer_->error()) socket_->abort();
 }
 
 net::awaitable<void> sim_session::pace_loop() {

@@ -200,10 +200,10 @@ class session {
 
   net::awaitable<void> writer_task() {
     co_await writer_.run();
-    if (!ended_) {
-      // The writer stopped first: after our close completed (the read is ending anyway) or on a
-      // write failure (the read would otherwise wait for the idle timeout).
-      if (writer_.error()) write_failure_ = writer_.error();
+    if (!ended_ && writer_.error()) {
+      // A write failed: the read would otherwise wait for the idle timeout. After our close
+      // completed, the read ends by itself; aborting then could fail a read just being started.
+      write_failure_ = writer_.error();
       socket_.abort();
     }
   }

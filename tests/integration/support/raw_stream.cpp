@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "net/ws_writer.hpp"
+
 namespace mb::test {
 
 namespace {
@@ -32,7 +34,7 @@ raw_stream::~raw_stream() {
 
 bool raw_stream::send(const std::string& text) {
   if (!socket_) return false;
-  auto ec = run_bounded(ioc_, socket_->write(text), std::chrono::seconds(5));
+  auto ec = run_bounded(ioc_, net::write_message(*socket_, text), std::chrono::seconds(5));
   return ec && !*ec;
 }
 
