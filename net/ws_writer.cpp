@@ -12,6 +12,17 @@ namespace {
 constexpr std::size_t initial_queue = 4;
 }
 
+awaitable<error_code> write_message(message_socket& socket, std::string_view text) {
+  auto [ec] = co_await asio::async_initiate<decltype(as_tuple_awaitable), void(error_code)>(
+      [&socket, text](auto handler) {
+        // write_done must be copyable; the coroutine's handler is move-only.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        socket.async_write(text, [shared](error_code ec) { (*shared)(ec); });
+      },
+      as_tuple_awaitable);
+  co_return ec;
+}
+
 ws_writer::ws_writer(message_socket& socket, std::size_t capacity)
     : socket_(socket),
       capacity_(capacity == 0 ? 1 : capacity),
@@ -55,17 +66,6 @@ void ws_writer::close(close_reason reason) {
   close_requested_ = true;
   close_ = std::move(reason);
   wake();
-}
-
-awaitable<error_code> write_message(message_socket& socket, std::string_view text) {
-  auto [ec] = co_await asio::async_initiate<decltype(as_tuple_awaitable), void(error_code)>(
-      [&socket, text](auto handler) {
-        // write_done must be copyable; the coroutine's handler is move-only.
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        socket.async_write(text, [shared](error_code ec) { (*shared)(ec); });
-      },
-      as_tuple_awaitable);
-  co_return ec;
 }
 
 void ws_writer::abort_now() {
