@@ -121,10 +121,8 @@ void parse_bridge_message(std::string_view json, std::size_t capacity, bridge_me
     out.error = why;
   };
 
-  simdjson::dom::element doc;
   simdjson::dom::object root;
-  if (protocol::parse_padded(parser, json, capacity).get(doc) || doc.get_object().get(root))
-    return invalid("not a JSON object");
+  if (protocol::parse_object(parser, json, capacity, root)) return invalid("not a JSON object");
   std::string_view event;
   bool has_sid = false;
   for (const auto [key, value] : root) {
