@@ -36,6 +36,8 @@ ensure_packages() {
 configure_and_build() {
   local dir=$1 type=$2; shift 2
   export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+  # Relative paths in the cache keys: a clone in another folder (CI's fresh checkout) hits the same cache.
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$MB_ROOT")}
   if [ ! -f "$MB_ROOT/$dir/build.ninja" ]; then
     cmake -S "$MB_ROOT" -B "$MB_ROOT/$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
   else
