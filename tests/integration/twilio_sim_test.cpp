@@ -507,21 +507,28 @@ TEST_CASE("twilio sim: fallback TwiML is reported as rejected", "[integration][t
   CHECK(bridge.streams.empty());
 }
 
-TEST_CASE("twilio sim: the bridge closing the stream ends the call", "[integration][twilio_sim]") {
+TEST_CASE("twilio sim: the bridge closing the stream ends the call, a success only with code 1000",
+          "[integration][twilio_sim]") {
+  const std::uint16_t code = GENERATE(1000, 1011);
   asio::io_context ioc;
   fake_bridge bridge(ioc);
   bridge.script = [&](stream_conn& c) -> awaitable<void> {
     if (!co_await c.wait_until([&] { return c.events("media").size() >= 3; })) co_return;
-    c.writer.close({1011, "upstream failed"});
+    c.writer.close({code, "upstream failed"});
   };
   call_options options;
   options.webhook_url = bridge.webhook_url();
   options.hangup_when_audio_ends = false;
   const auto report = run_one(ioc, bridge, options);
   CHECK(report.outcome == call_outcome::bridge_closed);
-  CHECK(report.ok());
-  CHECK(report.close_code == 1011);
+  CHECK(report.close_code == code);
   CHECK(report.close_reason == "upstream failed");
+  if (code == 1000) {
+    CHECK(report.ok());
+  } else {
+    CHECK_FALSE(report.ok());
+    CHECK(report.failure == "the bridge closed the stream with code 1011 'upstream failed', not 1000");
+  }
   CHECK(report.media_frames_sent >= 3);
   REQUIRE(bridge.streams.size() == 1);
   CHECK(bridge.streams[0]->events("stop").empty());

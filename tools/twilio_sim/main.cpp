@@ -2,8 +2,8 @@
 // says what happened. A newcomer uses it to hear (well, count) a call against `scripts/run`; the proxy
 // test (scripts/proxy-test) uses its --expect-* options so the exit code carries every assertion.
 //
-// Exit code: 0 when every call ended normally, the bridge sent no invalid message and every --expect-*
-// held; 1 otherwise; 2 for a usage error.
+// Exit code: 0 when every call completed as a call should (call_report.hpp: call_problems) and every
+// --expect-* held; 1 otherwise; 2 for a usage error. The usage text says what that means.
 
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +42,17 @@ caller's audio in real time, plays the bridge's audio back (echoing marks, honou
   --expect-stream-url-prefix P     fail unless the TwiML's stream URL starts with P
   --expect-audio                   fail unless audio flowed both ways (frames sent and received, some played)
   --expect-barge-in                fail unless the bridge cleared Twilio's playback at least once
+  --answer-within-ms N             how long a caller waits for an answer after its first speech
+                                   (default 2000; see below)
+
+A call succeeds when it completes as a call should: the simulated caller hangs up and the bridge
+answers the close with code 1000, or the bridge closes the stream with 1000 (normal closure), and
+the bridge sent no malformed Media Streams message. Any other close code fails the call (1011: the
+upstream failed or confirmed the wrong audio format; 1008: input refused; 1001: the server shut down
+mid-call), as do a webhook that fails or answers without <Connect><Stream>, a refused upgrade, a
+broken stream and a call outliving --timeout-ms. When the script has speech followed by at least
+--answer-within-ms of the call, the bridge must also have sent some audio (an answer).
+Exit code: 0 when every call succeeded and every --expect-* held; 1 otherwise; 2 for a usage error.
 )";
 
 constexpr mb::tools::command_line cli{"mediabridge-call", usage};
@@ -65,30 +76,6 @@ std::vector<twilio::audio_segment> parse_script(std::string_view spec) {
     script.push_back(segment);
   }
   return script;
-}
-
-struct expectations {
-  std::string stream_url_prefix;
-  bool audio = false;
-  bool barge_in = false;
-};
-
-// Why a call does not count as a success; empty when it does.
-std::vector<std::string> problems_of(const twilio::call_report& r, const expectations& expect) {
-  std::vector<std::string> problems;
-  if (!r.ok()) problems.push_back(std::string(twilio::to_string(r.outcome)) + ": " + r.failure);
-  // A bridge that sends malformed Media Streams messages would break a real call even if it "ended well".
-  if (r.invalid_count > 0)
-    problems.push_back(std::to_string(r.invalid_count) + " invalid message(s) from the bridge, first: " +
-                       r.invalid_messages.front().reason);
-  if (!expect.stream_url_prefix.empty() && r.stream_url.rfind(expect.stream_url_prefix, 0) != 0)
-    problems.push_back("stream URL '" + r.stream_url + "' does not start with '" + expect.stream_url_prefix + "'");
-  if (expect.audio && (r.media_frames_sent == 0 || r.media_frames_received == 0 || r.played_bytes == 0))
-    problems.push_back("audio did not flow both ways (sent " + std::to_string(r.media_frames_sent) +
-                       " frames, received " + std::to_string(r.media_frames_received) + ", played " +
-                       std::to_string(r.played_bytes / twilio::ulaw_bytes_per_ms) + " ms)");
-  if (expect.barge_in && r.clears.empty()) problems.push_back("no barge-in: the bridge never sent clear");
-  return problems;
 }
 
 double ms(std::uint64_t ulaw_bytes) { return static_cast<double>(ulaw_bytes) / twilio::ulaw_bytes_per_ms; }
@@ -188,7 +175,8 @@ int main(int argc, char** argv) {
   int threads = 1;
   int timeout_ms = 0;
   bool as_json = false;
-  expectations expect;
+  twilio::call_expectations expect;
+  int answer_within_ms = 2000;
 
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -198,7 +186,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (flag == "--json") { as_json = true; continue; }
-    if (flag == "--expect-audio") { expect.audio = true; continue; }
+    if (flag == "--expect-audio") { expect.audio_both_ways = true; continue; }
     if (flag == "--expect-barge-in") { expect.barge_in = true; continue; }
     if (i + 1 >= args.size()) cli.usage_error("missing value for " + std::string(flag));
     const std::string_view value = args[++i];
@@ -213,13 +201,16 @@ int main(int argc, char** argv) {
     else if (flag == "--from") base.from = value;
     else if (flag == "--to") base.to = value;
     else if (flag == "--expect-stream-url-prefix") expect.stream_url_prefix = value;
+    else if (flag == "--answer-within-ms") answer_within_ms = cli.number<int>(flag, value);
     else cli.usage_error("unknown option " + std::string(flag));
   }
   if (base.webhook_url.rfind("http://", 0) != 0 && base.webhook_url.rfind("https://", 0) != 0)
     cli.usage_error("--webhook must be an http:// or https:// URL");
   if (calls < 1) cli.usage_error("--calls must be at least 1");
   if (threads < 1) cli.usage_error("--threads must be at least 1");
+  if (answer_within_ms < 1) cli.usage_error("--answer-within-ms must be at least 1");
   base.script = parse_script(script_spec);
+  expect.answer = twilio::answer_expected(base.script, base.hangup_after_ms, answer_within_ms);
 
   int script_ms = 0;
   for (const auto& s : base.script) script_ms += s.ms;
@@ -237,7 +228,7 @@ int main(int argc, char** argv) {
   bool all_ok = true;
   json::array call_list;
   for (std::size_t i = 0; i < reports.size(); ++i) {
-    const auto problems = problems_of(reports[i], expect);
+    const auto problems = twilio::call_problems(reports[i], expect);
     all_ok = all_ok && problems.empty();
     if (as_json) call_list.push_back(to_json(reports[i], problems));
     else print_human(i, reports.size(), reports[i], problems);
@@ -246,7 +237,7 @@ int main(int argc, char** argv) {
     std::cout << json::serialize(json::object{{"ok", all_ok}, {"calls", std::move(call_list)}}) << "\n";
   } else if (reports.size() > 1) {
     std::size_t failed = 0;
-    for (std::size_t i = 0; i < reports.size(); ++i) failed += problems_of(reports[i], expect).empty() ? 0 : 1;
+    for (std::size_t i = 0; i < reports.size(); ++i) failed += twilio::call_problems(reports[i], expect).empty() ? 0 : 1;
     std::printf("%zu call(s), %zu failed\n", reports.size(), failed);
   }
   return all_ok ? 0 : 1;

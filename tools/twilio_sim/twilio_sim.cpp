@@ -231,6 +231,9 @@ class session {
       report_.failure = "websocket write/close: " + write_failure_.message();
     } else {
       report_.outcome = bridge_closed_first_ ? call_outcome::bridge_closed : call_outcome::completed;
+      if (report_.close_code != call_report::normal_close_code)
+        report_.failure = "the bridge closed the stream with code " + std::to_string(report_.close_code) +
+                          (report_.close_reason.empty() ? "" : " '" + report_.close_reason + "'") + ", not 1000";
     }
   }
 
@@ -348,19 +351,6 @@ std::string describe(std::exception_ptr e) {
 }
 
 }  // namespace
-
-const char* to_string(call_outcome outcome) noexcept {
-  switch (outcome) {
-    case call_outcome::completed: return "completed";
-    case call_outcome::bridge_closed: return "bridge_closed";
-    case call_outcome::rejected: return "rejected";
-    case call_outcome::webhook_failed: return "webhook_failed";
-    case call_outcome::connect_failed: return "connect_failed";
-    case call_outcome::stream_failed: return "stream_failed";
-    case call_outcome::timed_out: return "timed_out";
-  }
-  return "?";
-}
 
 net::awaitable<call_report> run_call(call_options options) {
   call_report report;

@@ -7,7 +7,7 @@
 //     no drift) from a scripted or recorded caller, optional `dtmf`, and finally `stop` and a close;
 //  3. plays the bridge's audio like Twilio (tools/twilio_sim/playout.hpp): echoes each mark when the
 //     audio queued before it has played, flushes marks on `clear`, and records what it heard.
-// Protocol facts: shared/reference/protocols.md sections B and C.
+// Protocol facts: docs/protocols.md sections B and C.
 //
 // Efficiency (a load generator runs thousands of calls on two cores): no logging at all; message
 // buffers are reused; a frame is base64-encoded only when it differs from the previous one (scripted
@@ -31,6 +31,7 @@
 
 #include "net/asio.hpp"
 #include "net/message_socket.hpp"
+#include "tools/twilio_sim/call_report.hpp"
 #include "tools/twilio_sim/caller_audio.hpp"
 #include "tools/twilio_sim/playout.hpp"
 #include "tools/twilio_sim/twiml_reader.hpp"
@@ -86,107 +87,6 @@ struct call_options {
   std::function<void(std::string_view payload_b64, clock::time_point at, std::uint64_t position)> on_media;
   // A clear was read at `at`, when playback had reached position `played`.
   std::function<void(clock::time_point at, std::uint64_t played)> on_clear;
-};
-
-enum class call_outcome {
-  completed,       // we hung up and the close handshake finished
-  bridge_closed,   // the bridge closed the WebSocket first (cleanly)
-  rejected,        // the webhook answered TwiML without <Connect><Stream> (e.g. admission control's <Hangup/>)
-  webhook_failed,  // no response, a non-2xx status, or TwiML that is not well-formed
-  connect_failed,  // the WebSocket connect or upgrade failed (e.g. 403 on a bad signature)
-  stream_failed,   // the WebSocket broke (reset, protocol error, write failure) before a clean close
-  timed_out,       // call_options::timeout_ms expired
-};
-
-[[nodiscard]] const char* to_string(call_outcome outcome) noexcept;
-
-enum class call_event_kind {
-  webhook_answered,  // detail: HTTP status
-  stream_connected,  // WebSocket open
-  start_sent,
-  first_media_received,
-  clear_received,
-  dtmf_sent,         // detail: the digit
-  stop_sent,
-  closed,            // detail: close code the bridge sent (0: none)
-};
-
-struct call_event {
-  clock::time_point at;
-  call_event_kind kind;
-  std::string detail;
-};
-
-struct media_arrival {
-  clock::time_point at;
-  std::uint32_t bytes;  // decoded μ-law bytes (8 per ms)
-};
-
-struct mark_record {
-  std::string name;
-  clock::time_point received;
-  clock::time_point echoed;
-  bool cleared = false;  // echoed because of a clear rather than playback
-};
-
-struct clear_record {
-  clock::time_point at;
-  double played_ms = 0;  // audio actually played since the previous clear or the stream start
-  double discarded_ms = 0;  // queued audio the clear threw away
-  std::size_t marks_flushed = 0;
-};
-
-struct invalid_message {
-  clock::time_point at;
-  std::string reason;
-  std::string text;  // the first 256 bytes of the message
-};
-
-struct call_report {
-  call_outcome outcome = call_outcome::webhook_failed;
-  // Both normal endings count as success; tests that expect one of them check `outcome`.
-  [[nodiscard]] bool ok() const noexcept {
-    return outcome == call_outcome::completed || outcome == call_outcome::bridge_closed;
-  }
-  std::string failure;  // human-readable, for outcomes other than completed/bridge_closed
-
-  std::string call_sid;
-  std::string account_sid;
-  std::string stream_sid;
-  int webhook_status = 0;
-  std::string twiml;
-  std::string stream_url;
-  std::vector<stream_parameter> parameters;
-
-  clock::time_point started;         // run_call began
-  clock::time_point stream_started;  // `start` was queued: media timestamps count from here
-  clock::time_point ended;
-
-  std::string sent_audio;    // μ-law the caller sent, in order
-  std::string played_audio;  // μ-law Twilio "played" to the caller, in order
-  std::uint64_t media_frames_sent = 0;
-  std::uint64_t media_frames_received = 0;
-  std::uint64_t media_bytes_received = 0;  // decoded
-  std::uint64_t played_bytes = 0;          // also counted when played_audio is not recorded
-  std::uint64_t marks_received = 0;
-  std::uint64_t marks_echoed = 0;
-  std::vector<media_arrival> media_arrivals;
-  std::vector<mark_record> marks;  // in echo order
-  // Call milestones in order; per-frame and per-mark facts are in the fields above, so this stays short.
-  std::vector<clear_record> clears;
-  std::vector<call_event> events;
-  std::uint64_t invalid_count = 0;
-  std::vector<invalid_message> invalid_messages;  // the first 32
-  std::uint64_t send_queue_drops = 0;
-  double max_send_lag_ms = 0;  // worst lateness of a media frame against its deadline (a load indicator)
-
-  int close_code = 0;  // code of the close frame the bridge sent (its reply when we closed); 0: none
-  std::string close_reason;
-
-  // ms since stream_started, for readable assertions.
-  [[nodiscard]] double ms_since_start(clock::time_point t) const {
-    return std::chrono::duration<double, std::milli>(t - stream_started).count();
-  }
 };
 
 // One simulated call. Never throws for network or protocol failures (they end up in the report) and

@@ -21,18 +21,24 @@ std::uint16_t free_port() {
   return acceptor.local_endpoint().port();
 }
 
-server_process::server_process(const std::vector<std::string>& env, const std::string& log_path) {
+server_process::server_process(const std::vector<std::string>& env, const std::string& log_path)
+    : server_process(MB_MEDIABRIDGE_BINARY, {}, env, log_path) {}
+
+server_process::server_process(const std::string& binary, const std::vector<std::string>& args,
+                               const std::vector<std::string>& env, const std::string& log_path) {
   std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  char* argv[] = {const_cast<char*>(MB_MEDIABRIDGE_BINARY), nullptr};
+  std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawn(&pid_, MB_MEDIABRIDGE_BINARY, &actions, nullptr, argv, envp.data());
+  const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + std::string(MB_MEDIABRIDGE_BINARY));
+  if (rc != 0) throw std::runtime_error("cannot start " + binary);
   exit_ = std::async(std::launch::async, [pid = pid_] {
     int status = 0;
     ::waitpid(pid, &status, 0);

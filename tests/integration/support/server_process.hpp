@@ -1,5 +1,6 @@
 #pragma once
-// The real mediabridge binary as a child process (for signal handling and shutdown tests).
+// A real binary as a child process: mediabridge (for signal handling and shutdown tests), or a
+// command-line tool whose exit code is under test (mediabridge-call).
 
 #include <sys/types.h>
 
@@ -19,6 +20,9 @@ class server_process {
  public:
   // Starts MB_MEDIABRIDGE_BINARY with exactly `env` as its environment; stdout and stderr go to log_path.
   server_process(const std::vector<std::string>& env, const std::string& log_path);
+  // Starts `binary` with `args` and exactly `env`; stdout goes to log_path, stderr too.
+  server_process(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env,
+                 const std::string& log_path);
   ~server_process();  // SIGKILL if still running
   void signal(int signo) const;
   // The wait status once the process has exited within `timeout`.

@@ -8,8 +8,8 @@
 
 using namespace mb::protocol;
 
-// Vectors: twilio-node spec/validation.spec.js and Twilio's "Security" doc, as collected (and
-// recomputed) in shared/reference/protocols.md sections C3 and C5.
+// Vectors: twilio-node spec/validation.spec.js and Twilio's "Security" doc, recomputed by us
+// (docs/protocols.md sections C3 and C5).
 
 namespace {
 
