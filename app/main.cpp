@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
 
   metrics::registry metric_registry;
   metrics::bridge_metrics bridge_metrics(metric_registry);
-  bridge::call_registry registry;
+  bridge::call_registry registry({.calls = static_cast<std::size_t>(settings.max_concurrent_calls),
+                                  .pending = static_cast<std::size_t>(settings.max_pending_streams)});
   bridge::bridge_context bridge;
   bridge.metrics = &bridge_metrics;
   bridge.session = session_from(settings);
@@ -140,11 +141,12 @@ int main(int argc, char** argv) {
   bridge.upstream_connect_timeout_ms = settings.upstream_connect_timeout_ms;
   bridge.session_update_timeout_ms = settings.session_update_timeout_ms;
   bridge.max_call_duration_s = settings.max_call_duration_s;
+  bridge.start_timeout_ms = settings.stream_start_timeout_ms;
   bridge.twilio_media_timeout_ms = settings.twilio_media_timeout_s * 1000;
   bridge.upstream_reconnect_attempts = settings.upstream_reconnect_attempts;
   bridge.upstream_reconnect_backoff_ms = settings.upstream_reconnect_backoff_ms;
   bridge.upstream_rollover_s = settings.upstream_rollover_s;
-  // No WebSocket idle timeout towards Twilio: the 10 s start deadline and TWILIO_MEDIA_TIMEOUT_S end a
+  // No WebSocket idle timeout towards Twilio: STREAM_START_TIMEOUT_MS and TWILIO_MEDIA_TIMEOUT_S end a
   // stream that goes quiet, and Beast re-arms its idle timer on every read (a timer cancel, a posted
   // handler and a new wait per frame, ~3% of the bridge's CPU under load; docs/performance.md).
   bridge.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 10000, .idle_timeout_ms = 0};

@@ -41,9 +41,29 @@ std::uint16_t close_code_for(end_reason r) {
   return 1000;
 }
 
+std::uint16_t close_code_for(metrics::stream_refusal r) {
+  // "Try again later" when only capacity stood in the way; every other refusal is a policy violation.
+  return r == metrics::stream_refusal::full ? 1013 : 1008;
+}
+
+// Only our own names: an unknown event's name is the peer's text, which a refusal line must not echo.
+const char* event_name(protocol::twilio_event e) {
+  switch (e) {
+    case protocol::twilio_event::connected: return "connected";
+    case protocol::twilio_event::start: return "start";
+    case protocol::twilio_event::media: return "media";
+    case protocol::twilio_event::mark: return "mark";
+    case protocol::twilio_event::dtmf: return "dtmf";
+    case protocol::twilio_event::stop: return "stop";
+    case protocol::twilio_event::unknown: break;
+  }
+  return "an unknown event";
+}
+
 class call_session : public std::enable_shared_from_this<call_session> {
  public:
-  call_session(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx, std::string remote)
+  call_session(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx, std::string remote,
+               call_registry::pending_slot pending)
       : ctx_(ctx),
         m_(ctx.metrics ? *ctx.metrics : metrics::bridge_metrics::discard()),
         twilio_(std::move(twilio)),
@@ -54,7 +74,9 @@ class call_session : public std::enable_shared_from_this<call_session> {
         end_signal_(twilio_->get_executor()),
         watchdog_(twilio_->get_executor()),
         backoff_(twilio_->get_executor()),
-        label_("[" + remote + "]") {
+        label_("[" + remote + "]"),
+        remote_(std::move(remote)),
+        pending_(std::move(pending)) {
     for (auto* t : {&open_signal_, &end_signal_}) t->expires_at(steady::time_point::max());
     actions_.reserve(64);
     twilio_out_.observe_writes(
@@ -64,13 +86,6 @@ class call_session : public std::enable_shared_from_this<call_session> {
   net::awaitable<void> run() {
     started_ms_ = now_ms();
     start_deadline_ms_ = started_ms_ + ctx_.start_timeout_ms;
-    m_.calls_started.inc();
-    if (ctx_.registry) {
-      std::weak_ptr<call_session> weak = weak_from_this();
-      registry_id_ = ctx_.registry->add(twilio_->get_executor(), [weak] {
-        if (auto self = weak.lock()) self->end(end_reason::shutdown, "server is shutting down");
-      });
-    }
     try {
       co_await ((twilio_reader() && twilio_out_.run() && upstream_task() && timers()) || watchdog());
     } catch (const std::exception& e) {
@@ -87,6 +102,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
   net::awaitable<void> twilio_reader() {
     for (;;) {
       const auto r = co_await twilio_->read(twilio_buf_, simdjson::SIMDJSON_PADDING);
+      const bool binary = r.status == net::read_status::binary_message;
+      if (!admitted_ && (binary || r.status == net::read_status::message)) {
+        // Until a start is authorised nothing is published, stored, counted or logged per message.
+        if (!ending_) before_admission(binary);
+        continue;
+      }
       if (r.status == net::read_status::message) {
         step_at_ = steady::now();
         if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_)) {
@@ -95,10 +116,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         }
         const auto now = now_ms();
         if (twilio_msg_.event == protocol::twilio_event::media) last_media_ms_ = now;
-        const bool was_started = state_.started();
-        if (!was_started && twilio_msg_.event == protocol::twilio_event::start) set_up(*twilio_msg_.start);
         state_.on_twilio(twilio_msg_, now, actions_);
-        if (!was_started && state_.started()) on_started(*state_.start_info());
         execute();
         if (twilio_msg_.event == protocol::twilio_event::mark && turn_ == turn_phase::awaiting_echo) {
           m_.turn_first_audio.observe(step_at_ - turn_stopped_at_);
@@ -106,7 +124,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         }
         continue;
       }
-      if (r.status == net::read_status::binary_message) {
+      if (binary) {
         bad_input("Twilio", "binary frame (Media Streams sends text frames only)");
         continue;
       }
@@ -244,7 +262,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
       if (ending_) co_return;
       armed_wakeup_ = state_.next_wakeup();
       std::int64_t deadline = armed_wakeup_.value_or(std::numeric_limits<std::int64_t>::max());
-      if (!state_.started()) deadline = std::min(deadline, start_deadline_ms_);
+      if (!admitted_) deadline = std::min(deadline, start_deadline_ms_);
       else deadline = std::min(deadline, last_media_ms_ + ctx_.twilio_media_timeout_ms);
       if (upstream_ && !restarting_) {
         if (!state_.upstream_ready()) deadline = std::min(deadline, session_deadline_ms_);
@@ -256,11 +274,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
       if (ending_) co_return;
       if (ec) continue;  // re-armed
       const auto t = now_ms();
-      if (!state_.started() && t >= start_deadline_ms_) {
-        end(end_reason::timeout, "Twilio sent no start within " + std::to_string(ctx_.start_timeout_ms) + " ms");
+      if (!admitted_ && t >= start_deadline_ms_) {
+        refuse(metrics::stream_refusal::no_start, "no start within " + std::to_string(ctx_.start_timeout_ms) + " ms");
         co_return;
       }
-      if (state_.started() && t >= last_media_ms_ + ctx_.twilio_media_timeout_ms) {
+      if (admitted_ && t >= last_media_ms_ + ctx_.twilio_media_timeout_ms) {
         end(end_reason::timeout, "Twilio sent no media for " + std::to_string(ctx_.twilio_media_timeout_ms) + " ms");
         co_return;
       }
@@ -407,11 +425,66 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   // --- lifecycle --------------------------------------------------------------------------------
 
-  void on_started(const protocol::twilio_start& start) {
+  // Before the stream is admitted, only Twilio's connected and start may come.
+  void before_admission(bool binary) {
+    using metrics::stream_refusal;
+    if (binary) return refuse(stream_refusal::bad_message, "a binary frame before start");
+    if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_))
+      return refuse(stream_refusal::bad_message, "an unreadable message before start: " + err->what);
+    switch (twilio_msg_.event) {
+      case protocol::twilio_event::connected: return;
+      case protocol::twilio_event::start: return admit(*twilio_msg_.start);
+      default:
+        return refuse(stream_refusal::bad_message, std::string("'") + event_name(twilio_msg_.event) + "' before start");
+    }
+  }
+
+  // Authorises the stream (its token, by ctx_.authorize_start) and then admits it (one live stream per
+  // CallSid, within MAX_CONCURRENT_CALLS). Only an admitted stream becomes a call: counted, registered,
+  // and published by call_state.
+  void admit(const protocol::twilio_start& start) {
+    using metrics::stream_refusal;
+    if (!protocol::is_safe_sid(start.call_sid) || !protocol::is_safe_sid(start.stream_sid))
+      return refuse(stream_refusal::bad_message, "start carries a malformed callSid or streamSid");
+    start_call_sid_ = start.call_sid;
+    if (ctx_.authorize_start)
+      if (auto refusal = ctx_.authorize_start(start); !refusal.empty())
+        return refuse(stream_refusal::unauthorized, std::move(refusal));
+    std::weak_ptr<call_session> weak = weak_from_this();
+    const auto outcome = ctx_.registry->admit(start.call_sid, twilio_->get_executor(), [weak] {
+      if (auto self = weak.lock()) self->end(end_reason::shutdown, "server is shutting down");
+    });
+    switch (outcome.result) {
+      case admission::admit_result::already_live:
+        return refuse(stream_refusal::already_live, "a stream for this call is already running");
+      case admission::admit_result::full:
+        return refuse(stream_refusal::full, "no free call slot (MAX_CONCURRENT_CALLS) and none reserved");
+      case admission::admit_result::admitted: break;
+    }
+    admitted_ = true;
+    registry_id_ = outcome.id;
+    pending_.release();
+    m_.calls_started.inc();
     identify(start);
     last_media_ms_ = now_ms();
-    if (!ctx_.authorize_start) return;
-    if (auto refusal = ctx_.authorize_start(start); !refusal.empty()) end(end_reason::bad_input, "stream refused: " + refusal);
+    timer_.cancel();  // the start deadline no longer applies; the media timeout does
+    set_up(start);
+    state_.on_twilio(twilio_msg_, last_media_ms_, actions_);
+    execute();
+  }
+
+  // One line per refused stream (a refused stream reads on only to finish the close handshake).
+  void refuse(metrics::stream_refusal why, std::string detail) {
+    if (ending_) return;
+    m_.streams_refused(why).inc();
+    if (start_call_sid_.empty())
+      spdlog::warn("call {}: stream refused ({}): {}", label_, metrics::to_string(why), detail);
+    else
+      spdlog::warn("call {}: stream from {} refused ({}): {}", start_call_sid_, remote_, metrics::to_string(why),
+                   detail);
+    refused_ = true;
+    detail_ = std::move(detail);
+    close_both({close_code_for(why), std::string("stream refused: ") + metrics::to_string(why)});
   }
 
   // Before call_state sees start, so that call.started names the agent and the upstream gets its session.
@@ -465,6 +538,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void on_read_end(const char* side, const net::read_result& r, net::message_socket& socket, end_reason closed_reason) {
     if (ending_) return;
     auto detail = describe_read_end(side, r, socket);
+    if (!admitted_ && r.status == net::read_status::too_big)
+      return refuse(metrics::stream_refusal::bad_message, std::move(detail) + " before start");
     switch (r.status) {
       case net::read_status::closed: end(closed_reason, std::move(detail)); return;
       case net::read_status::too_big: end(end_reason::bad_input, std::move(detail)); return;
@@ -475,11 +550,15 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   void end(end_reason reason, std::string detail) {
     if (ending_) return;
-    ending_ = true;
     reason_ = reason;
     detail_ = std::move(detail);
     if (reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
-    twilio_out_.close({close_code_for(reason), call::to_string(reason)});
+    close_both({close_code_for(reason), call::to_string(reason)});
+  }
+
+  void close_both(net::close_reason twilio_close) {
+    ending_ = true;
+    twilio_out_.close(std::move(twilio_close));
     if (upstream_out_) upstream_out_->close({1000, "call ended"});
     open_signal_.cancel();
     end_signal_.cancel();
@@ -488,6 +567,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
 
   void finish() {
+    pending_.release();
+    if (!admitted_) {
+      // Never a call: no summary, no event, no metric but the refusal's (already counted and logged).
+      if (!refused_) spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
+      return;
+    }
     state_.finish(actions_);
     for (auto& a : actions_)
       if (auto* p = std::get_if<call::publish>(&a); p && ctx_.events) ctx_.events->publish(identity_, p->event);
@@ -504,7 +589,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (ctx_.events && state_.started())
       ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
     m_.calls_ended(reason_).inc();
-    if (ctx_.registry) ctx_.registry->remove(registry_id_);
+    ctx_.registry->remove(registry_id_);
   }
 
   const bridge_context& ctx_;
@@ -531,6 +616,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   call_identity identity_;
   std::string label_;
+  std::string remote_;
+  call_registry::pending_slot pending_;  // released once admitted
+  bool admitted_ = false;                // an authorised start took a call slot: this stream is a call
+  bool refused_ = false;
+  std::string start_call_sid_;         // the callSid of the start being admitted, once checked well-formed
   std::uint64_t registry_id_ = 0;
   bool open_requested_ = false;
   bool ending_ = false;
@@ -561,8 +651,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
 }  // namespace
 
 net::awaitable<void> run_call(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx,
-                              std::string remote_address) {
-  auto session = std::make_shared<call_session>(std::move(twilio), ctx, std::move(remote_address));
+                              std::string remote_address, call_registry::pending_slot pending) {
+  auto session = std::make_shared<call_session>(std::move(twilio), ctx, std::move(remote_address), std::move(pending));
   co_await session->run();
 }
 

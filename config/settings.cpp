@@ -424,8 +424,18 @@ const std::vector<spec>& specs() {
         "STREAM_TOKEN_TTL_S", "How long the single-use token binding a stream to its webhook call is valid.",
         [](auto& s) -> auto& { return s.stream_token_ttl_s; }, 5, 3600));
     t.push_back(integer(
-        "MAX_CONCURRENT_CALLS", "Calls carried at once; when full the webhook answers fallback TwiML. 0: no limit.",
+        "MAX_CONCURRENT_CALLS",
+        "Calls carried at once, counting a slot the webhook reserves for each stream it announces (held for "
+        "STREAM_TOKEN_TTL_S or until the stream starts); when full the webhook answers fallback TwiML. 0: no limit.",
         [](auto& s) -> auto& { return s.max_concurrent_calls; }, 0, 100000));
+    t.push_back(integer(
+        "MAX_PENDING_STREAMS",
+        "Media stream connections that have not yet sent an authorised start; further upgrades are refused with "
+        "503. They never hold a call slot.",
+        [](auto& s) -> auto& { return s.max_pending_streams; }, 1, 100000));
+    t.push_back(integer(
+        "STREAM_START_TIMEOUT_MS", "A media stream that sends no authorised start this soon after the upgrade is closed.",
+        [](auto& s) -> auto& { return s.stream_start_timeout_ms; }, 100, 60000));
     t.push_back(integer(
         "DRAIN_TIMEOUT_S", "On SIGTERM, running calls may finish for this long before they are closed.",
         [](auto& s) -> auto& { return s.drain_timeout_s; }, 0, 86400));

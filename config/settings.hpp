@@ -60,7 +60,9 @@ struct settings {
   int upstream_rollover_s = 55 * 60;
   secret twilio_auth_token;                // empty: no signature validation (startup warns)
   int stream_token_ttl_s = 120;
-  int max_concurrent_calls = 0;           // 0: unlimited; when full the webhook answers fallback TwiML
+  int max_concurrent_calls = 0;           // 0: unlimited; live calls plus webhook reservations; when full the webhook answers fallback TwiML
+  int max_pending_streams = 64;            // upgraded streams without an authorised start yet; more are refused (503)
+  int stream_start_timeout_ms = 5000;      // a pending stream must send its authorised start this soon
   int drain_timeout_s = 30;                // SIGTERM: running calls may finish for this long
   std::string fallback_say = "Sorry, we cannot take your call right now. Please try again later.";
   std::string fallback_dial;               // non-empty: fallback TwiML dials this number instead of hanging up

@@ -32,6 +32,10 @@ void log_unexpected(std::exception_ptr e, const char* what) {
   }
 }
 
+void count_refusal(const server_context& ctx, metrics::stream_refusal why) {
+  if (ctx.bridge.metrics) ctx.bridge.metrics->streams_refused(why).inc();
+}
+
 net::awaitable<void> send_reply(beast::tcp_stream& stream, unsigned version, bool keep_alive, const http_reply& reply,
                                 bool head_only) {
   http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
@@ -108,7 +112,19 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
         break;
       }
       if (auto refusal = check_stream_upgrade(ctx, view)) {
+        count_refusal(ctx, metrics::stream_refusal::unauthorized);
         co_await send_reply(stream, req.version(), false, *refusal, false);
+        break;
+      }
+      // Streams without an authorised start yet are bounded apart from calls: they hold no call slot.
+      auto pending = ctx.registry.open_pending();
+      if (!pending) {
+        count_refusal(ctx, metrics::stream_refusal::too_many_pending);
+        spdlog::warn("media stream upgrade from {} refused: {} streams are waiting for their start "
+                     "(MAX_PENDING_STREAMS)",
+                     peer_address, ctx.settings.max_pending_streams);
+        const http_reply busy{503, "application/json", R"({"error":"too many streams waiting for their start"})", {}};
+        co_await send_reply(stream, req.version(), false, busy, false);
         break;
       }
       auto up = co_await net::accept_upgrade(std::move(stream), req, ctx.bridge.twilio_limits);
@@ -116,7 +132,7 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
         spdlog::warn("media stream upgrade from {} failed: {}", peer_address, up.ec.message());
         co_return;
       }
-      co_await bridge::run_call(std::move(up.socket), ctx.bridge, peer_address);
+      co_await bridge::run_call(std::move(up.socket), ctx.bridge, peer_address, std::move(*pending));
       co_return;
     }
 

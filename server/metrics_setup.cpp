@@ -53,6 +53,10 @@ double process_max_fds() {
 void register_server_metrics(metrics::registry& r, const server_context& ctx) {
   r.add_gauge_fn("mediabridge_active_calls", "Calls in progress.",
                  [&registry = ctx.registry] { return static_cast<double>(registry.active()); });
+  r.add_gauge_fn("mediabridge_reserved_calls", "Call slots reserved by webhooks for streams not yet started.",
+                 [&registry = ctx.registry] { return static_cast<double>(registry.reserved()); });
+  r.add_gauge_fn("mediabridge_pending_streams", "Media streams upgraded but without an authorised start yet.",
+                 [&registry = ctx.registry] { return static_cast<double>(registry.pending()); });
   if (auto* hub = ctx.listeners) {
     r.add_gauge_fn("mediabridge_listeners", "Live event listeners connected (WebSocket and SSE).",
                    [hub] { return static_cast<double>(hub->stats().listeners); });

@@ -57,11 +57,6 @@ http_reply fallback(server_context& ctx, std::string_view call_sid, std::string_
   return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
 }
 
-bool at_capacity(const server_context& ctx) {
-  return ctx.settings.max_concurrent_calls > 0 &&
-         ctx.registry.active() >= static_cast<std::size_t>(ctx.settings.max_concurrent_calls);
-}
-
 http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   const bool post = req.method == "POST";
   const auto fields = protocol::parse_form(post ? req.body : req.query());
@@ -80,8 +75,6 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
 
   const auto call_sid = protocol::form_value(*fields, "CallSid");
   if (ctx.draining.load(std::memory_order_relaxed)) return fallback(ctx, call_sid, "draining");
-  if (at_capacity(ctx))
-    return fallback(ctx, call_sid, "at MAX_CONCURRENT_CALLS=" + std::to_string(ctx.settings.max_concurrent_calls));
   if (call_sid.empty() || !protocol::is_safe_sid(call_sid)) return error_reply(400, "missing or malformed CallSid");
 
   // The agent profile: ?agent=<name>, else the one claiming the called number, else DEFAULT_AGENT.
@@ -94,6 +87,19 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
       return fallback(ctx, call_sid,
                       "unknown agent profile '" +
                           std::string(agents::valid_profile_name(requested) ? requested : "(not a profile name)") + "'");
+  }
+
+  // The slot is held from now, for as long as the stream token is valid: a burst of webhooks cannot
+  // exceed the limit before their streams arrive.
+  switch (ctx.registry.reserve(call_sid, ctx.tokens.ttl())) {
+    case admission::reserve_result::reserved: break;
+    case admission::reserve_result::full:
+      return fallback(ctx, call_sid, "at MAX_CONCURRENT_CALLS=" + std::to_string(ctx.settings.max_concurrent_calls));
+    case admission::reserve_result::already_live:
+      // Twilio never asks again for a call whose stream runs: this is a replayed request.
+      spdlog::warn("webhook: refused call {} from {}: a stream for this call is already running (replayed webhook?)",
+                   call_sid, req.peer_address);
+      return error_reply(409, "a stream for this call is already running");
   }
 
   twiml::connect_stream stream;
@@ -129,8 +135,8 @@ bool is_trusted_proxy(const config::settings& settings, std::string_view peer_ad
 }
 
 std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& req) {
-  // A browser cannot sign its upgrade: the softphone's stream token, checked at start, authenticates it.
-  if (req.path() == softphone_stream_path) return std::nullopt;
+  // A browser cannot sign its upgrade: it presents the dashboard's credential instead.
+  if (req.path() == softphone_stream_path) return check_softphone_upgrade(ctx, req);
   const auto& token = ctx.settings.twilio_auth_token;
   if (token.empty()) return std::nullopt;
   const auto base = public_base(ctx, req);
@@ -151,7 +157,11 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
   }
   if (path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
-    boost::json::object health{{"status", "ok"}, {"version", version}, {"active_calls", ctx.registry.active()}};
+    boost::json::object health{{"status", "ok"},
+                               {"version", version},
+                               {"active_calls", ctx.registry.active()},
+                               {"reserved_calls", ctx.registry.reserved()},
+                               {"pending_streams", ctx.registry.pending()}};
     if (ctx.listeners) health["listeners"] = ctx.listeners->stats().listeners;
     if (ctx.store) {
       const auto s = ctx.store->stats();
@@ -162,7 +172,7 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
   if (path == "/readyz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     const bool draining = ctx.draining.load(std::memory_order_relaxed);
-    const bool full = at_capacity(ctx);
+    const bool full = ctx.registry.full();
     return json_reply(draining || full ? 503 : 200, {{"ready", !draining && !full}, {"draining", draining}, {"full", full}});
   }
   if (path == "/metrics") {

@@ -2,8 +2,8 @@
 // (/v1/events), call history from the REST API (/v1/calls), and the browser softphone.
 //
 // The API token lives in this tab's sessionStorage. REST requests carry it in the Authorization header;
-// only the WebSocket, which cannot carry headers, has it in its query string (the server logs paths
-// only). It never appears in the page's own address.
+// only the WebSockets (events, softphone stream), which cannot carry headers, have it in their query
+// string (the server logs paths only). It never appears in the page's own address.
 
 import { Softphone } from './softphone.js';
 
@@ -738,7 +738,7 @@ async function deleteCall(sid, button) {
 // ---------------------------------------------------------------------------------------------------
 // The softphone panel
 
-const softphone = new Softphone({ authHeaders: () => authHeaders() });
+const softphone = new Softphone({ authHeaders: () => authHeaders(), apiToken: () => state.token });
 
 function wireSoftphone() {
   $('sp-call').addEventListener('click', () => {

@@ -156,11 +156,23 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
       assert.equal(response.status, 200);
       assert.ok(response.headers.get('content-type').startsWith(type), `${name}: ${response.headers.get('content-type')}`);
     }
+    // The stream's upgrade needs the API token, as the page's own socket presents it.
+    const upgradeWithoutToken = await page.evaluate(async (token) => {
+      const call = await (await fetch('/v1/softphone/calls', { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).json();
+      return new Promise((resolve) => {
+        const ws = new WebSocket(call.stream_url);
+        ws.onopen = () => resolve({ opened: true });
+        ws.onclose = (event) => resolve({ opened: false, code: event.code });
+      });
+    }, TOKEN);
+    assert.deepEqual(upgradeWithoutToken, { opened: false, code: 1006 });
     // A stream whose start carries a forged token is ended by the bridge before any audio flows.
     const closed = await page.evaluate(async (token) => {
       const call = await (await fetch('/v1/softphone/calls', { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).json();
       return new Promise((resolve) => {
-        const ws = new WebSocket(call.stream_url);
+        const url = new URL(call.stream_url);
+        url.searchParams.set('token', token);
+        const ws = new WebSocket(url.href);
         let media = 0;
         ws.onopen = () => ws.send(JSON.stringify({
           event: 'start', sequenceNumber: '1', streamSid: 'MZforged',
@@ -175,7 +187,7 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
     }, TOKEN);
     assert.equal(closed.code, 1008, JSON.stringify(closed));
     assert.equal(closed.media, 0);
-    assert.match(server.log, /stream refused: stream token/);
+    assert.match(server.log, /stream from [^ ]+ refused \(unauthorized\): stream token/);
   });
 
   test('no uncaught page errors and no CSP violations', () => {
@@ -185,7 +197,7 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
 
   test('the token is in no page address and in no server log line', async () => {
     for (const url of requestedUrls) {
-      if (url.includes(TOKEN)) assert.match(url, /^ws:\/\/[^/]+\/v1\/events\?token=/, `token in ${url}`);
+      if (url.includes(TOKEN)) assert.match(url, /^ws:\/\/[^/]+\/v1\/(events|softphone\/stream)\?token=/, `token in ${url}`);
     }
     await context.close();
     context = null;

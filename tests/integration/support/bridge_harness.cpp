@@ -118,13 +118,16 @@ bridge_harness::bridge_harness(harness_options options) {
   bridge_.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
   bridge_.upstream_connect_timeout_ms = 5000;
   bridge_.session_update_timeout_ms = 5000;
-  bridge_.registry = &registry_;
   bridge_.events = &events_;
   bridge_metrics_ = std::make_unique<metrics::bridge_metrics>(metrics_);
   bridge_.metrics = bridge_metrics_.get();
   std::string error;
   bridge_.tls = net::tls_client_context::create("", error);
   if (options.tweak) options.tweak(settings_, bridge_);
+  registry_ = std::make_unique<bridge::call_registry>(
+      admission::admission_limits{.calls = static_cast<std::size_t>(settings_.max_concurrent_calls),
+                                  .pending = static_cast<std::size_t>(settings_.max_pending_streams)});
+  bridge_.registry = registry_.get();
   if (options.listeners) {
     if (!settings_.database_path.empty())
       store_ = std::make_unique<store::call_store>(
@@ -156,7 +159,7 @@ bridge_harness::bridge_harness(harness_options options) {
     };
 
   pool_ = std::make_unique<server::io_pool>(options.server_threads);
-  ctx_ = std::make_unique<server::server_context>(settings_, bridge_, registry_, *tokens_);
+  ctx_ = std::make_unique<server::server_context>(settings_, bridge_, *registry_, *tokens_);
   ctx_->agents = agents_ ? &*agents_ : nullptr;
   ctx_->listeners = hub_.get();
   ctx_->store = store_.get();
@@ -171,7 +174,7 @@ bridge_harness::bridge_harness(harness_options options) {
 
 bridge_harness::~bridge_harness() {
   server_->close();
-  registry_.stop_all();
+  registry_->stop_all();
   pool_->stop();
   server_thread_.join();
   if (hub_) hub_->stop();

@@ -89,7 +89,7 @@ class bridge_harness {
   recording_sink& events() { return events_; }
   metrics::registry& metrics() { return metrics_; }  // what GET /metrics serves
   server::io_pool& pool() { return *pool_; }
-  bridge::call_registry& registry() { return registry_; }
+  bridge::call_registry& registry() { return *registry_; }
   server::server_context& context() { return *ctx_; }
   const log_capture& logs() const { return logs_; }
   server::listener_hub& listeners() { return *hub_; }  // harness_options::listeners only
@@ -107,7 +107,7 @@ class bridge_harness {
   std::unique_ptr<tools::sim::realtime_simulator> simulator_;
   std::thread sim_thread_;
   config::settings settings_;
-  bridge::call_registry registry_;
+  std::unique_ptr<bridge::call_registry> registry_;  // its limits come from the (tweaked) settings
   std::unique_ptr<server::stream_tokens> tokens_;
   recording_sink events_;
   tee_sink tee_;
