@@ -130,9 +130,11 @@ int main(int argc, char** argv) {
 
   metrics::registry metric_registry;
   metrics::bridge_metrics bridge_metrics(metric_registry);
+  log::shared_line_budget peer_lines;  // every connection's log lines together
   bridge::call_registry registry;
   bridge::bridge_context bridge;
   bridge.metrics = &bridge_metrics;
+  bridge.peer_lines = &peer_lines;
   bridge.session = session_from(settings);
   bridge.call.pacing_lead_ms = settings.pacing_lead_ms;
   bridge.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
