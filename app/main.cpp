@@ -130,10 +130,12 @@ int main(int argc, char** argv) {
 
   metrics::registry metric_registry;
   metrics::bridge_metrics bridge_metrics(metric_registry);
+  log::shared_line_budget peer_lines;  // every connection's log lines together
   bridge::call_registry registry({.calls = static_cast<std::size_t>(settings.max_concurrent_calls),
                                   .pending = static_cast<std::size_t>(settings.max_pending_streams)});
   bridge::bridge_context bridge;
   bridge.metrics = &bridge_metrics;
+  bridge.peer_lines = &peer_lines;
   bridge.session = session_from(settings);
   bridge.call.pacing_lead_ms = settings.pacing_lead_ms;
   bridge.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;

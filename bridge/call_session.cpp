@@ -9,6 +9,8 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "bridge/peer_log.hpp"
+
 namespace mb::bridge {
 namespace {
 
@@ -21,8 +23,15 @@ std::int64_t now_ms() {
 }
 steady::time_point to_time_point(std::int64_t ms) { return steady::time_point(std::chrono::milliseconds(ms)); }
 
-// Bad input is logged, but a peer that floods us with it must not flood the log.
-constexpr int max_bad_input_lines = 5;
+spdlog::level::level_enum to_spdlog(call::log_level level) {
+  switch (level) {
+    case call::log_level::debug: return spdlog::level::debug;
+    case call::log_level::info: return spdlog::level::info;
+    case call::log_level::warn: return spdlog::level::warn;
+    case call::log_level::error: return spdlog::level::err;
+  }
+  return spdlog::level::warn;
+}
 
 std::uint16_t close_code_for(end_reason r) {
   switch (r) {
@@ -76,7 +85,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
         backoff_(twilio_->get_executor()),
         label_("[" + remote + "]"),
         remote_(std::move(remote)),
-        pending_(std::move(pending)) {
+        pending_(std::move(pending)),
+        log_lines_(ctx.peer_lines) {
     for (auto* t : {&open_signal_, &end_signal_}) t->expires_at(steady::time_point::max());
     actions_.reserve(64);
     twilio_out_.observe_writes(
@@ -365,14 +375,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::publish& a) {
     if (ctx_.events) ctx_.events->publish(identity_, a.event);
   }
-  void perform(const call::log_line& a) {
-    switch (a.level) {
-      case call::log_level::debug: spdlog::debug("call {}: {}", label_, a.text); break;
-      case call::log_level::info: spdlog::info("call {}: {}", label_, a.text); break;
-      case call::log_level::warn: spdlog::warn("call {}: {}", label_, a.text); break;
-      case call::log_level::error: spdlog::error("call {}: {}", label_, a.text); break;
-    }
-  }
+  // What call_state logs is about the peers' messages: the peer budget applies.
+  void perform(const call::log_line& a) { log_peer_line(log_lines_, to_spdlog(a.level), "call {}: {}", label_, a.text); }
   void perform(const call::end_call& a) { end(a.reason, a.detail); }
   void perform(const call::restart_upstream& a) { restart_upstream(a.reason, true); }
 
@@ -477,11 +481,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void refuse(metrics::stream_refusal why, std::string detail) {
     if (ending_) return;
     m_.streams_refused(why).inc();
-    if (start_call_sid_.empty())
-      spdlog::warn("call {}: stream refused ({}): {}", label_, metrics::to_string(why), detail);
-    else
-      spdlog::warn("call {}: stream from {} refused ({}): {}", start_call_sid_, remote_, metrics::to_string(why),
-                   detail);
+    // One line per connection, but connections are many: the process-wide budget decides.
+    if (const auto admitted = log_lines_.admit_closing(log_clock_ms()))
+      spdlog::warn("call {}: stream from {} refused ({}): {}{}", start_call_sid_.empty() ? label_ : start_call_sid_,
+                   remote_, metrics::to_string(why), log::escape_for_log(detail, log::reason_bytes),
+                   log::suppression_note(*admitted));
     refused_ = true;
     detail_ = std::move(detail);
     close_both({close_code_for(why), std::string("stream refused: ") + metrics::to_string(why)});
@@ -489,7 +493,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   // Before call_state sees start, so that call.started names the agent and the upstream gets its session.
   void set_up(const protocol::twilio_start& start) {
-    if (!ctx_.resolve) return;
+    // Ending: a start the peer repeats while its refusal is under way gets no more work or log lines.
+    if (!ctx_.resolve || ending_) return;
     auto setup = ctx_.resolve(start);
     if (!setup) {
       end(end_reason::bad_input, "no agent profile for this stream");
@@ -516,10 +521,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     m_.errors(std::string_view(side) == "Twilio" ? metrics::error_kind::twilio_bad_message
                                                  : metrics::error_kind::upstream_bad_message)
         .inc();
-    if (++bad_input_lines_ <= max_bad_input_lines)
-      spdlog::warn("call {}: ignoring bad message from {}: {}", label_, side, what);
-    else if (bad_input_lines_ == max_bad_input_lines + 1)
-      spdlog::warn("call {}: more bad messages; no longer logging them", label_);
+    log_peer_line(log_lines_, spdlog::level::warn, "call {}: ignoring bad message from {}: {}", label_, side, what);
   }
 
   static std::string describe_read_end(const char* side, const net::read_result& r, net::message_socket& socket) {
@@ -527,7 +529,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
       case net::read_status::closed: {
         const auto peer = socket.peer_close_reason();
         return std::string(side) + " closed the socket (code " + std::to_string(peer.code) +
-               (peer.reason.empty() ? "" : ", reason '" + peer.reason + "'") + ")";
+               (peer.reason.empty() ? "" : ", reason '" + log::escape_for_log(peer.reason, log::name_bytes) + "'") +
+               ")";
       }
       case net::read_status::too_big: return std::string(side) + " sent a message larger than the limit";
       case net::read_status::timeout: return std::string(side) + " went silent (idle timeout)";
@@ -581,12 +584,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
     const auto& st = state_.stats();
     const auto level = (reason_ == end_reason::caller_hung_up || reason_ == end_reason::shutdown) ? spdlog::level::info
                                                                                                    : spdlog::level::warn;
+    // An admitted call's summary is always written: its peer passed authorisation.
     spdlog::log(level,
                 "call {}: ended reason={} duration_ms={} caller_frames={} assistant_chunks={} barge_ins={} "
-                "truncates={} late_deltas_dropped={} invalid_frames={} detail=\"{}\"",
+                "truncates={} late_deltas_dropped={} invalid_frames={} log_lines_suppressed={} detail=\"{}\"",
                 label_, call::to_string(reason_), duration.count(), st.caller_frames, st.assistant_chunks,
-                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, detail_);
-    if (ctx_.events && state_.started())
+                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, log_lines_.suppressed(),
+                log::escape_for_log(detail_, log::reason_bytes));
+    if (ctx_.events)
       ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
     m_.calls_ended(reason_).inc();
     ctx_.registry->remove(registry_id_);
@@ -626,7 +631,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   bool ending_ = false;
   end_reason reason_ = end_reason::twilio_closed;
   std::string detail_;
-  int bad_input_lines_ = 0;
+  log::connection_lines log_lines_;  // the budget for lines this call's peers cause
   std::int64_t started_ms_ = 0;
   std::int64_t start_deadline_ms_ = 0;
   std::int64_t connect_started_ms_ = 0;

@@ -11,6 +11,7 @@
 #include "bridge/call_registry.hpp"
 #include "bridge/event_sink.hpp"
 #include "call/call_state.hpp"
+#include "log/line_budget.hpp"
 #include "metrics/bridge_metrics.hpp"
 #include "net/message_socket.hpp"
 #include "net/ws_writer.hpp"
@@ -54,6 +55,9 @@ struct bridge_context {
   call_registry* registry = nullptr;  // required: admission, and shutdown
   event_sink* events = nullptr;      // may be null
   metrics::bridge_metrics* metrics = nullptr;  // may be null: nothing is exported
+  // The process-wide budget for log lines peers cause, shared with the HTTP server; null: each
+  // connection's own budget only.
+  log::shared_line_budget* peer_lines = nullptr;
 };
 
 // Runs the stream on the socket's executor. Until its start is authorised (ctx.authorize_start) and

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "log/escape.hpp"
 #include "protocol/base64.hpp"
 
 namespace mb::call {
@@ -12,6 +13,11 @@ using protocol::twilio_event;
 namespace {
 constexpr std::size_t max_remembered_cut_responses = 8;
 constexpr std::uint64_t b64_chars_per_3_bytes = 4;
+
+// A string from a peer, as it may appear in a log line or an end detail: escaped and cut.
+std::string peer_text(std::string_view text, std::size_t max_bytes = log::name_bytes) {
+  return log::escape_for_log(text, max_bytes);
+}
 }  // namespace
 
 const char* to_string(end_reason r) {
@@ -74,7 +80,7 @@ void call_state::on_twilio(const protocol::twilio_message& msg, std::int64_t now
       out.push_back(end_call{end_reason::caller_hung_up, "Twilio sent stop"});
       return;
     case twilio_event::unknown:
-      out.push_back(log_line{log_level::warn, "ignoring unknown Twilio event '" + std::string(msg.event_name) + "'"});
+      out.push_back(log_line{log_level::warn, "ignoring unknown Twilio event '" + peer_text(msg.event_name) + "'"});
       return;
   }
 }
@@ -93,8 +99,8 @@ void call_state::on_start(const protocol::twilio_message& msg, std::int64_t now_
   if (s.encoding != "audio/x-mulaw" || s.sample_rate != 8000 || s.channels != 1) {
     ended_ = true;
     out.push_back(end_call{end_reason::bad_media_format,
-                           "unsupported media format " + s.encoding + " " + std::to_string(s.sample_rate) + " Hz " +
-                               std::to_string(s.channels) + " ch (need audio/x-mulaw 8000 Hz mono)"});
+                           "unsupported media format " + peer_text(s.encoding) + " " + std::to_string(s.sample_rate) +
+                               " Hz " + std::to_string(s.channels) + " ch (need audio/x-mulaw 8000 Hz mono)"});
     return;
   }
   start_ = s;
@@ -147,7 +153,7 @@ void call_state::on_caller_media(const protocol::twilio_message& msg, std::int64
 void call_state::on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out) {
   const auto result = ledger_.on_mark(name, twilio_clock(now_ms));
   if (result == playback_ledger::mark_result::unknown)
-    warn_once(warned_unknown_mark_, "ignoring mark echo with unknown name '" + std::string(name) + "'", out);
+    warn_once(warned_unknown_mark_, "ignoring mark echo with unknown name '" + peer_text(name) + "'", out);
   if (result == playback_ledger::mark_result::played) finalize_turns(out);
 }
 
@@ -200,7 +206,7 @@ void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t no
     case realtime_event_type::output_audio_done:
       if (is_cut(ev.response_id)) return;
       if (ledger_.find(ev.item_id) == nullptr && !has_turn(ev.item_id)) {
-        warn_once(warned_unknown_item_, "ignoring output_audio.done for unknown item " + std::string(ev.item_id), out);
+        warn_once(warned_unknown_item_, "ignoring output_audio.done for unknown item " + peer_text(ev.item_id), out);
         return;
       }
       ledger_.on_audio_done(ev.item_id);
@@ -226,14 +232,14 @@ void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t no
       on_error(ev, out);
       return;
     case realtime_event_type::input_transcription_failed:
-      out.push_back(log_line{log_level::warn, "caller transcription failed for item " + std::string(ev.item_id)});
+      out.push_back(log_line{log_level::warn, "caller transcription failed for item " + peer_text(ev.item_id)});
       return;
     case realtime_event_type::item_truncated:
-      out.push_back(log_line{log_level::debug, "upstream truncated item " + std::string(ev.item_id) + " at " +
+      out.push_back(log_line{log_level::debug, "upstream truncated item " + peer_text(ev.item_id) + " at " +
                                                    std::to_string(ev.audio_end_ms) + " ms"});
       return;
     case realtime_event_type::unknown:
-      out.push_back(log_line{log_level::debug, "ignoring unknown upstream event '" + std::string(ev.type_name) + "'"});
+      out.push_back(log_line{log_level::debug, "ignoring unknown upstream event '" + peer_text(ev.type_name) + "'"});
       return;
     case realtime_event_type::session_created:
     case realtime_event_type::speech_stopped:
@@ -248,8 +254,8 @@ void call_state::on_session_updated(const protocol::realtime_event& ev, std::vec
     // A format mismatch is heard as loud static: better to end the call than to relay it.
     ended_ = true;
     out.push_back(end_call{end_reason::format_mismatch,
-                           "session.updated confirmed input '" + std::string(ev.input_format) + "' and output '" +
-                               std::string(ev.output_format) + "', not audio/pcmu both ways"});
+                           "session.updated confirmed input '" + peer_text(ev.input_format) + "' and output '" +
+                               peer_text(ev.output_format) + "', not audio/pcmu both ways"});
     return;
   }
   if (ready_) return;
@@ -267,9 +273,9 @@ void call_state::on_session_updated(const protocol::realtime_event& ev, std::vec
 
 void call_state::on_error(const protocol::realtime_event& ev, std::vector<action>& out) {
   std::string text = "upstream error";
-  if (!ev.error.code.empty()) text += " " + std::string(ev.error.code);
-  text += ": " + std::string(ev.error.message);
-  if (!ev.error.event_id.empty()) text += " (event " + std::string(ev.error.event_id) + ")";
+  if (!ev.error.code.empty()) text += " " + peer_text(ev.error.code);
+  text += ": " + peer_text(ev.error.message, log::reason_bytes);
+  if (!ev.error.event_id.empty()) text += " (event " + peer_text(ev.error.event_id) + ")";
   // The session cap (protocols.md A9) and server faults end this session, not the call.
   if (ev.error.code == "session_expired" || ev.error.type == "server_error") {
     out.push_back(restart_upstream{std::move(text)});

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bridge/peer_log.hpp"
 #include "protocol/public_url.hpp"
 #include "server/api.hpp"
 #include "web/assets.hpp"
@@ -91,7 +92,8 @@ std::optional<http_reply> check_softphone_upgrade(const server_context& ctx, con
   const protocol::request_origin target{req.header("Host"), req.header("X-Forwarded-Proto"),
                                         req.header("X-Forwarded-Host"), is_trusted_proxy(ctx.settings, req.peer_address)};
   if (protocol::is_same_origin(origin, target)) return std::nullopt;
-  spdlog::warn("softphone: refused a stream upgrade from {}: its Origin is not this server's", req.peer_address);
+  bridge::log_peer_line(req.log_lines, spdlog::level::warn,
+                        "softphone: refused a stream upgrade from {}: its Origin is not this server's", req.peer_address);
   return error_reply(403, "the softphone stream must be opened from this server's own pages");
 }
 

@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bridge/peer_log.hpp"
 #include "net/websocket_upgrade.hpp"
 #include "server/api.hpp"
 #include "server/dashboard.hpp"
@@ -61,6 +62,7 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  log::connection_lines log_lines(ctx.bridge.peer_lines);
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(ctx.max_body_bytes);
@@ -78,7 +80,7 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     const auto path = std::string_view(req.target()).substr(0, req.target().find('?'));
     header_list headers;
     for (const auto& field : req) headers.emplace_back(field.name_string(), field.value());
-    const http_request_view view{req.method_string(), req.target(), req.body(), headers, peer_address};
+    const http_request_view view{req.method_string(), req.target(), req.body(), headers, peer_address, log_lines};
 
     if (const auto api = parse_api_target(path)) {
       // Live events and call history (server/api.hpp). The path only is logged: queries may carry the token.
@@ -120,16 +122,18 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
       auto pending = ctx.registry.open_pending();
       if (!pending) {
         count_refusal(ctx, metrics::stream_refusal::too_many_pending);
-        spdlog::warn("media stream upgrade from {} refused: {} streams are waiting for their start "
-                     "(MAX_PENDING_STREAMS)",
-                     peer_address, ctx.settings.max_pending_streams);
+        bridge::log_peer_line(log_lines, spdlog::level::warn,
+                              "media stream upgrade from {} refused: {} streams are waiting for their start "
+                              "(MAX_PENDING_STREAMS)",
+                              peer_address, ctx.settings.max_pending_streams);
         const http_reply busy{503, "application/json", R"({"error":"too many streams waiting for their start"})", {}};
         co_await send_reply(stream, req.version(), false, busy, false);
         break;
       }
       auto up = co_await net::accept_upgrade(std::move(stream), req, ctx.bridge.twilio_limits);
       if (!up.socket) {
-        spdlog::warn("media stream upgrade from {} failed: {}", peer_address, up.ec.message());
+        bridge::log_peer_line(log_lines, spdlog::level::warn, "media stream upgrade from {} failed: {}", peer_address,
+                              up.ec.message());
         co_return;
       }
       co_await bridge::run_call(std::move(up.socket), ctx.bridge, peer_address, std::move(*pending));

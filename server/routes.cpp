@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "agents/agent_profile.hpp"
+#include "bridge/peer_log.hpp"
 #include "metrics/metrics.hpp"
 #include "protocol/form.hpp"
 #include "protocol/public_url.hpp"
@@ -48,12 +49,15 @@ std::optional<std::string> public_base(server_context& ctx, const http_request_v
 }
 
 http_reply forbidden(std::string_view what, const http_request_view& req) {
-  spdlog::warn("refused {} from {}: missing or wrong X-Twilio-Signature", what, req.peer_address);
+  bridge::log_peer_line(req.log_lines, spdlog::level::warn, "refused {} from {}: missing or wrong X-Twilio-Signature",
+                        what, req.peer_address);
   return error_reply(403, "invalid Twilio signature");
 }
 
-http_reply fallback(server_context& ctx, std::string_view call_sid, std::string_view why) {
-  spdlog::warn("webhook: call {} answered with fallback TwiML: {}", call_sid, why);
+// `call_sid` is as received: it may not have been validated yet.
+http_reply fallback(server_context& ctx, const http_request_view& req, std::string_view call_sid, std::string_view why) {
+  bridge::log_peer_line(req.log_lines, spdlog::level::warn, "webhook: call {} answered with fallback TwiML: {}",
+                        log::escape_for_log(call_sid, log::name_bytes), why);
   return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
 }
 
@@ -74,7 +78,7 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   }
 
   const auto call_sid = protocol::form_value(*fields, "CallSid");
-  if (ctx.draining.load(std::memory_order_relaxed)) return fallback(ctx, call_sid, "draining");
+  if (ctx.draining.load(std::memory_order_relaxed)) return fallback(ctx, req, call_sid, "draining");
   if (call_sid.empty() || !protocol::is_safe_sid(call_sid)) return error_reply(400, "missing or malformed CallSid");
 
   // The agent profile: ?agent=<name>, else the one claiming the called number, else DEFAULT_AGENT.
@@ -84,7 +88,7 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
     const auto requested = query ? protocol::form_value(*query, agent_parameter) : std::string_view{};
     profile = ctx.agents->select(requested, protocol::form_value(*fields, "To"));
     if (!profile)
-      return fallback(ctx, call_sid,
+      return fallback(ctx, req, call_sid,
                       "unknown agent profile '" +
                           std::string(agents::valid_profile_name(requested) ? requested : "(not a profile name)") + "'");
   }
@@ -94,11 +98,13 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   switch (ctx.registry.reserve(call_sid, ctx.tokens.ttl())) {
     case admission::reserve_result::reserved: break;
     case admission::reserve_result::full:
-      return fallback(ctx, call_sid, "at MAX_CONCURRENT_CALLS=" + std::to_string(ctx.settings.max_concurrent_calls));
+      return fallback(ctx, req, call_sid, "at MAX_CONCURRENT_CALLS=" + std::to_string(ctx.settings.max_concurrent_calls));
     case admission::reserve_result::already_live:
       // Twilio never asks again for a call whose stream runs: this is a replayed request.
-      spdlog::warn("webhook: refused call {} from {}: a stream for this call is already running (replayed webhook?)",
-                   call_sid, req.peer_address);
+      bridge::log_peer_line(req.log_lines, spdlog::level::warn,
+                            "webhook: refused call {} from {}: a stream for this call is already running (replayed "
+                            "webhook?)",
+                            call_sid, req.peer_address);
       return error_reply(409, "a stream for this call is already running");
   }
 
@@ -116,7 +122,8 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
           !v.empty() && std::find(std::begin(forwarded_fields), std::end(forwarded_fields), name) == std::end(forwarded_fields))
         stream.parameters.push_back({name, std::string(v)});
   }
-  spdlog::info("webhook: call {} connected to {}", call_sid, stream.stream_url);
+  bridge::log_peer_line(req.log_lines, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
+                        log::escape_for_log(stream.stream_url, log::reason_bytes));
   return http_reply{200, "text/xml", twiml::render_connect(stream), {}};
 }
 

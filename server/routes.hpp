@@ -10,6 +10,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "log/line_budget.hpp"
 #include "server/server_context.hpp"
 
 namespace mb::server {
@@ -22,6 +23,7 @@ struct http_request_view {
   std::string_view body;
   const header_list& headers;
   std::string_view peer_address;
+  log::connection_lines& log_lines;  // the connection's budget for the log lines its requests cause
   [[nodiscard]] std::string_view header(std::string_view name) const;  // case-insensitive, "" when absent
   [[nodiscard]] std::string_view path() const { return target.substr(0, target.find('?')); }
   [[nodiscard]] std::string_view query() const {

@@ -23,13 +23,7 @@ net::http_response get(const std::string& url) {
   return response;
 }
 
-// The value of the sample line that starts with `series ` ("" when absent).
-std::string sample(const std::string& text, const std::string& series) {
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return "";
-  const auto start = at + series.size() + 2;
-  return text.substr(start, text.find('\n', start) - start);
-}
+constexpr auto sample = test::metric_sample;
 
 }  // namespace
 

@@ -121,6 +121,7 @@ bridge_harness::bridge_harness(harness_options options) {
   bridge_.events = &events_;
   bridge_metrics_ = std::make_unique<metrics::bridge_metrics>(metrics_);
   bridge_.metrics = bridge_metrics_.get();
+  bridge_.peer_lines = &peer_lines_;
   std::string error;
   bridge_.tls = net::tls_client_context::create("", error);
   if (options.tweak) options.tweak(settings_, bridge_);
@@ -201,6 +202,13 @@ tools::twilio::call_options bridge_harness::call(std::vector<tools::twilio::audi
 std::vector<tools::twilio::call_report> bridge_harness::run(std::vector<tools::twilio::call_options> calls,
                                                            int timeout_ms) {
   return tools::twilio::run_calls(std::move(calls), timeout_ms, 1);
+}
+
+std::string metric_sample(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return "";
+  const auto start = at + series.size() + 2;
+  return text.substr(start, text.find('\n', start) - start);
 }
 
 std::string assistant_audio(std::uint32_t response_index, std::size_t bytes) {

@@ -113,6 +113,7 @@ class bridge_harness {
   tee_sink tee_;
   metrics::registry metrics_;
   std::unique_ptr<metrics::bridge_metrics> bridge_metrics_;
+  log::shared_line_budget peer_lines_;
   bridge::bridge_context bridge_;
   std::string upstream_base_;
   std::unique_ptr<store::call_store> store_;
@@ -124,6 +125,9 @@ class bridge_harness {
   std::thread server_thread_;
   std::uint16_t port_ = 0;
 };
+
+// In a Prometheus text exposition, the value of the sample line that starts with `series ` ("" when absent).
+std::string metric_sample(const std::string& text, const std::string& series);
 
 // The μ-law bytes the simulator generates for response `index` (tools/realtime_sim/audio_pattern.hpp).
 std::string assistant_audio(std::uint32_t response_index, std::size_t bytes);
