@@ -68,6 +68,8 @@ void raise_open_file_limit() {
   limit.rlim_cur = limit.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
     spdlog::warn("cannot raise the open file limit from {}: at most about {} concurrent calls", soft, soft / 2);
+  else
+    spdlog::info("open file limit raised from {} to the hard limit {}", soft, limit.rlim_cur);
 }
 
 void print_demo_banner(std::uint16_t sim_port) {
@@ -213,6 +215,7 @@ int main(int argc, char** argv) {
   ctx.metrics = &metric_registry;
   server::register_server_metrics(metric_registry, ctx);
   server::http_server http(pool, ctx);
+  http.register_metrics(metric_registry);
   std::uint16_t port = 0;
   try {
     port = http.listen(settings.listen_host, settings.port);

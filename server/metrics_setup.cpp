@@ -1,23 +1,31 @@
 #include "server/metrics_setup.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "server/descriptors.hpp"
 #include "server/listener_hub.hpp"
 #include "store/call_store.hpp"
 
 namespace mb::server {
 namespace {
 
-// Fields 14 and 15 of /proc/self/stat (utime, stime) in clock ticks; the command name (field 2) may
+double process_resident_bytes() {
+  std::ifstream in("/proc/self/statm");
+  double size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+// Fields 14 and 15 of <proc>/stat (utime, stime) in clock ticks; the command name (field 2) may
 // hold spaces, so counting starts after its closing parenthesis.
-double process_cpu_seconds() {
-  std::ifstream in("/proc/self/stat");
+double process_cpu_seconds(const std::string& proc) {
+  std::ifstream in(proc + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto paren = text.rfind(')');
   if (paren == std::string::npos) return 0;
@@ -28,27 +36,6 @@ double process_cpu_seconds() {
   fields >> utime >> stime;
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
-
-double process_resident_bytes() {
-  std::ifstream in("/proc/self/statm");
-  double size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
-}
-
-double process_open_fds() {
-  std::error_code ec;
-  double n = 0;
-  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++n;
-  return n;
-}
-
-double process_max_fds() {
-  rlimit limit{};
-  return ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? static_cast<double>(limit.rlim_cur) : 0;
-}
-
-}  // namespace
 
 void register_server_metrics(metrics::registry& r, const server_context& ctx) {
   r.add_gauge_fn("mediabridge_active_calls", "Calls in progress.",
@@ -83,8 +70,10 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx) {
                      [lines] { return static_cast<double>(lines->suppressed_total()); });
   r.add_counter_fn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process_cpu_seconds);
   r.add_gauge_fn("process_resident_memory_bytes", "Resident memory size in bytes.", process_resident_bytes);
-  r.add_gauge_fn("process_open_fds", "Number of open file descriptors.", process_open_fds);
-  r.add_gauge_fn("process_max_fds", "Maximum number of open file descriptors.", process_max_fds);
+  r.add_gauge_fn("process_open_fds", "Number of open file descriptors.",
+                 [] { return static_cast<double>(open_descriptor_count()); });
+  r.add_gauge_fn("process_max_fds", "Maximum number of open file descriptors.",
+                 [] { return static_cast<double>(descriptor_limit()); });
 }
 
 }  // namespace mb::server

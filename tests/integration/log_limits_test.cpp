@@ -13,6 +13,7 @@
 #include "log/line_budget.hpp"
 #include "server/logging.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/text_files.hpp"
 #include "tests/integration/support/raw_stream.hpp"
 
 using namespace mb;
@@ -59,7 +60,7 @@ std::uint64_t allowed(const log::budget_options& budget, steady::duration elapse
 }
 
 std::uint64_t suppressed_metric(test::bridge_harness& h) {
-  return std::stoull(test::metric_sample(h.metrics().render(), "mediabridge_log_lines_suppressed_total"));
+  return std::stoull(test::sample(h.metrics().render(), "mediabridge_log_lines_suppressed_total"));
 }
 
 }  // namespace

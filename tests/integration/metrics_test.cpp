@@ -8,8 +8,10 @@
 
 #include "net/http_client.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/text_files.hpp"
 
 using namespace mb;
+using test::sample;
 using tools::twilio::audio_kind;
 
 namespace {
@@ -22,8 +24,6 @@ net::http_response get(const std::string& url) {
   ioc.run_for(std::chrono::seconds(10));
   return response;
 }
-
-constexpr auto sample = test::metric_sample;
 
 }  // namespace
 

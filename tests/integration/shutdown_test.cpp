@@ -6,30 +6,23 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <fstream>
 #include <future>
-#include <sstream>
 
 #include <sqlite3.h>
 
 #include "tests/integration/support/listener_client.hpp"
 #include "tests/integration/support/server_process.hpp"
 #include "tests/integration/support/temp_dir.hpp"
+#include "tests/integration/support/text_files.hpp"
 #include "tests/integration/support/transcript_lines.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
 using namespace mb;
+using test::read_file;
 using tools::twilio::audio_kind;
 using events_t = test::listener_client::events_t;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 struct stored_call {
   std::vector<test::line> lines;

@@ -204,13 +204,6 @@ std::vector<tools::twilio::call_report> bridge_harness::run(std::vector<tools::t
   return tools::twilio::run_calls(std::move(calls), timeout_ms, 1);
 }
 
-std::string metric_sample(const std::string& text, const std::string& series) {
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return "";
-  const auto start = at + series.size() + 2;
-  return text.substr(start, text.find('\n', start) - start);
-}
-
 std::string assistant_audio(std::uint32_t response_index, std::size_t bytes) {
   std::string out(bytes, '\0');
   for (std::size_t i = 0; i < bytes; ++i)

@@ -126,8 +126,6 @@ class bridge_harness {
   std::uint16_t port_ = 0;
 };
 
-// In a Prometheus text exposition, the value of the sample line that starts with `series ` ("" when absent).
-std::string metric_sample(const std::string& text, const std::string& series);
 
 // The μ-law bytes the simulator generates for response `index` (tools/realtime_sim/audio_pattern.hpp).
 std::string assistant_audio(std::uint32_t response_index, std::size_t bytes);
