@@ -121,8 +121,7 @@ int main(int argc, char** argv) {
     }
     spdlog::info("call history: {}", settings.database_path);
   }
-  server::listener_hub listeners({.listener_queue = static_cast<std::size_t>(settings.listener_queue_size)},
-                                 history.get());
+  server::listener_hub listeners(server::with_settings({}, settings), history.get());
   if (settings.api_token.empty())
     spdlog::warn("API_TOKEN is not set: the listener and history endpoints (/v1/...) accept loopback clients only");
 

@@ -376,6 +376,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (st.truncates_sent != counted_.truncates_sent) m_.truncates_sent.inc(st.truncates_sent - counted_.truncates_sent);
     if (st.late_deltas_dropped != counted_.late_deltas_dropped)
       m_.late_deltas_dropped.inc(st.late_deltas_dropped - counted_.late_deltas_dropped);
+    if (st.dtmf_dropped != counted_.dtmf_dropped) m_.dtmf_dropped.inc(st.dtmf_dropped - counted_.dtmf_dropped);
     counted_ = st;
   }
 
@@ -498,9 +499,9 @@ class call_session : public std::enable_shared_from_this<call_session> {
                                                                                                    : spdlog::level::warn;
     spdlog::log(level,
                 "call {}: ended reason={} duration_ms={} caller_frames={} assistant_chunks={} barge_ins={} "
-                "truncates={} late_deltas_dropped={} invalid_frames={} detail=\"{}\"",
+                "truncates={} late_deltas_dropped={} invalid_frames={} dtmf_dropped={} detail=\"{}\"",
                 label_, call::to_string(reason_), duration.count(), st.caller_frames, st.assistant_chunks,
-                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, detail_);
+                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, st.dtmf_dropped, detail_);
     if (ctx_.events && state_.started())
       ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
     m_.calls_ended(reason_).inc();

@@ -60,6 +60,10 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx) {
                      [hub] { return static_cast<double>(hub->stats().slow_listeners_dropped); });
     r.add_counter_fn("mediabridge_events_published_total", "Call events published to listeners and the store.",
                      [hub] { return static_cast<double>(hub->stats().events); });
+    r.add_counter_fn("mediabridge_backfill_events_left_out_total",
+                     "Events that running calls' backfills for late listeners left out to stay within "
+                     "LISTENER_BACKFILL_EVENTS and LISTENER_BACKFILL_BYTES.",
+                     [hub] { return static_cast<double>(hub->stats().backfill_left_out); });
   }
   if (auto* store = ctx.store) {
     r.add_gauge_fn("mediabridge_store_queue_depth", "Call history records waiting for the disk.",
