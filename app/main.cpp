@@ -18,6 +18,7 @@
 #include "server/http_server.hpp"
 #include "server/listener_hub.hpp"
 #include "server/logging.hpp"
+#include "server/memory_trimmer.hpp"
 #include "server/metrics_setup.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
@@ -129,6 +130,10 @@ int main(int argc, char** argv) {
 
   metrics::registry metric_registry;
   metrics::bridge_metrics bridge_metrics(metric_registry);
+  // Sampled every 5 s; a burst that leaves 32 MiB resident and free is given back (docs/performance.md,
+  // "Memory after bursts").
+  server::memory_trimmer trimmer(std::chrono::seconds(5), std::size_t{32} << 20);
+  trimmer.register_metrics(metric_registry);
   bridge::call_registry registry;
   bridge::bridge_context bridge;
   bridge.metrics = &bridge_metrics;

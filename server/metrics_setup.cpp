@@ -29,13 +29,6 @@ double process_cpu_seconds() {
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-double process_resident_bytes() {
-  std::ifstream in("/proc/self/statm");
-  double size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
-}
-
 double process_open_fds() {
   std::error_code ec;
   double n = 0;
@@ -49,6 +42,13 @@ double process_max_fds() {
 }
 
 }  // namespace
+
+double process_resident_bytes() {
+  std::ifstream in("/proc/self/statm");
+  double size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
 
 void register_server_metrics(metrics::registry& r, const server_context& ctx) {
   r.add_gauge_fn("mediabridge_active_calls", "Calls in progress.",

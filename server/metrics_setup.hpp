@@ -11,4 +11,7 @@ namespace mb::server {
 // `ctx` (and the hub and store it points to) must outlive every scrape of `r`.
 void register_server_metrics(metrics::registry& r, const server_context& ctx);
 
+// The process's resident memory now, from /proc/self/statm (process_resident_memory_bytes).
+[[nodiscard]] double process_resident_bytes();
+
 }  // namespace mb::server
