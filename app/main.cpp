@@ -18,6 +18,7 @@
 #include "server/http_server.hpp"
 #include "server/listener_hub.hpp"
 #include "server/logging.hpp"
+#include "server/memory_trimmer.hpp"
 #include "server/metrics_setup.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
@@ -123,8 +124,7 @@ int main(int argc, char** argv) {
     }
     spdlog::info("call history: {}", settings.database_path);
   }
-  server::listener_hub listeners({.listener_queue = static_cast<std::size_t>(settings.listener_queue_size)},
-                                 history.get());
+  server::listener_hub listeners(server::with_settings({}, settings), history.get());
   if (settings.api_token.empty())
     spdlog::warn("API_TOKEN is not set: the listener and history endpoints (/v1/...) accept loopback clients only");
 
@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
 
   metrics::registry metric_registry;
   metrics::bridge_metrics bridge_metrics(metric_registry);
+  // Sampled every 5 s; a burst that leaves 32 MiB resident and free is given back (docs/performance.md,
+  // "Memory after bursts").
+  server::memory_trimmer trimmer(std::chrono::seconds(5), std::size_t{32} << 20);
+  trimmer.register_metrics(metric_registry);
   log::shared_line_budget peer_lines;  // every connection's log lines together
   bridge::call_registry registry({.calls = static_cast<std::size_t>(settings.max_concurrent_calls),
                                   .pending = static_cast<std::size_t>(settings.max_pending_streams)});

@@ -398,6 +398,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (st.truncates_sent != counted_.truncates_sent) m_.truncates_sent.inc(st.truncates_sent - counted_.truncates_sent);
     if (st.late_deltas_dropped != counted_.late_deltas_dropped)
       m_.late_deltas_dropped.inc(st.late_deltas_dropped - counted_.late_deltas_dropped);
+    if (st.dtmf_dropped != counted_.dtmf_dropped) m_.dtmf_dropped.inc(st.dtmf_dropped - counted_.dtmf_dropped);
     counted_ = st;
   }
 
@@ -587,10 +588,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
     // An admitted call's summary is always written: its peer passed authorisation.
     spdlog::log(level,
                 "call {}: ended reason={} duration_ms={} caller_frames={} assistant_chunks={} barge_ins={} "
-                "truncates={} late_deltas_dropped={} invalid_frames={} log_lines_suppressed={} detail=\"{}\"",
+                "truncates={} late_deltas_dropped={} invalid_frames={} dtmf_dropped={} log_lines_suppressed={} "
+                "detail=\"{}\"",
                 label_, call::to_string(reason_), duration.count(), st.caller_frames, st.assistant_chunks,
-                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, log_lines_.suppressed(),
-                log::escape_for_log(detail_, log::reason_bytes));
+                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, st.dtmf_dropped,
+                log_lines_.suppressed(), log::escape_for_log(detail_, log::reason_bytes));
     if (ctx_.events)
       ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
     m_.calls_ended(reason_).inc();

@@ -38,7 +38,9 @@ const char* to_string(end_reason r) {
 }
 
 call_state::call_state(protocol::session_config session, call_options options)
-    : session_(std::move(session)), options_(std::move(options)) {
+    : session_(std::move(session)),
+      options_(std::move(options)),
+      dtmf_budget_(options_.dtmf_per_second, options_.dtmf_burst) {
   // Keep chunks base64-aligned: a multiple of 3 bytes is a multiple of 4 characters with no padding.
   options_.max_chunk_bytes = std::max<std::uint64_t>(3, options_.max_chunk_bytes - options_.max_chunk_bytes % 3);
 }
@@ -73,7 +75,7 @@ void call_state::on_twilio(const protocol::twilio_message& msg, std::int64_t now
     case twilio_event::connected:
       return;
     case twilio_event::dtmf:
-      out.push_back(publish{dtmf{std::string(msg.dtmf_digit)}});
+      on_dtmf(msg.dtmf_digit, now_ms, out);
       return;
     case twilio_event::stop:
       ended_ = true;
@@ -155,6 +157,21 @@ void call_state::on_mark(std::string_view name, std::int64_t now_ms, std::vector
   if (result == playback_ledger::mark_result::unknown)
     warn_once(warned_unknown_mark_, "ignoring mark echo with unknown name '" + peer_text(name) + "'", out);
   if (result == playback_ledger::mark_result::played) finalize_turns(out);
+}
+
+void call_state::on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out) {
+  // A key is one of the 16 DTMF symbols: anything else would only carry a peer's text to listeners.
+  constexpr std::string_view keys = "0123456789*#ABCD";
+  const bool key = digit.size() == 1 && keys.find(digit[0]) != std::string_view::npos;
+  if (!key || !dtmf_budget_.take(now_ms)) {
+    ++stats_.dtmf_dropped;
+    warn_once(warned_dtmf_dropped_,
+              "dropping DTMF that is not a key or exceeds " + std::to_string(options_.dtmf_per_second) +
+                  " keys per second (burst " + std::to_string(options_.dtmf_burst) + "); counting the rest",
+              out);
+    return;
+  }
+  out.push_back(publish{dtmf{std::string(digit)}});
 }
 
 // ---------------------------------------------------------------------------------------------

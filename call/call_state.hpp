@@ -15,6 +15,7 @@
 
 #include "call/actions.hpp"
 #include "call/playback_ledger.hpp"
+#include "call/token_bucket.hpp"
 #include "protocol/realtime_events.hpp"
 #include "protocol/twilio_messages.hpp"
 
@@ -27,6 +28,9 @@ struct call_options {
   std::uint64_t max_chunk_bytes = 1200;  // 150 ms; larger deltas are split (a multiple of 3: base64-aligned)
   std::string greeting;               // instructions for a first response; empty: wait for the caller
   std::size_t max_history_chars = 16000;  // transcript kept for replay into a new upstream session
+  // DTMF keys published per call: a person presses a few keys a second; more is a flood, dropped.
+  std::uint32_t dtmf_per_second = 10;
+  std::uint32_t dtmf_burst = 20;
 };
 
 struct call_stats {
@@ -39,6 +43,7 @@ struct call_stats {
   std::uint64_t late_deltas_dropped = 0;
   std::uint64_t buffered_frames_dropped = 0;  // pre-connect buffer overflow
   std::uint64_t invalid_frames = 0;
+  std::uint64_t dtmf_dropped = 0;           // over the rate limit, or not a key
   protocol::token_usage usage;              // summed over response.done
 };
 
@@ -91,6 +96,7 @@ class call_state {
   void on_start(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   void on_caller_media(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   void on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out);
+  void on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out);
   void on_session_updated(const protocol::realtime_event& ev, std::vector<action>& out);
   void on_error(const protocol::realtime_event& ev, std::vector<action>& out);
   void on_audio_delta(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
@@ -147,6 +153,8 @@ class call_state {
   std::size_t history_chars_ = 0;
   bool greeted_ = false;
 
+  token_bucket dtmf_budget_;
+
   call_stats stats_;
   bool warned_media_before_start_ = false;
   bool warned_invalid_payload_ = false;
@@ -155,6 +163,7 @@ class call_state {
   bool warned_pre_connect_overflow_ = false;
   bool warned_invalid_delta_ = false;
   bool warned_unknown_item_ = false;
+  bool warned_dtmf_dropped_ = false;
 };
 
 }  // namespace mb::call

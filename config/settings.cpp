@@ -468,6 +468,15 @@ const std::vector<spec>& specs() {
         "LISTENER_QUEUE_SIZE", "Events a listener may fall behind, beyond its backfill, before it is disconnected.",
         [](auto& s) -> auto& { return s.listener_queue_size; }, 1, 1000000));
     t.push_back(integer(
+        "LISTENER_BACKFILL_EVENTS",
+        "Per running call, the most events a late listener is sent first (call.started, transcript lines, the rest); "
+        "beyond it the oldest are left out, DTMF, barge-ins and deltas before transcript lines, and the backfill says "
+        "how many (docs/events.md).",
+        [](auto& s) -> auto& { return s.listener_backfill_events; }, 16, 1000000));
+    t.push_back(integer(
+        "LISTENER_BACKFILL_BYTES", "The same bound in bytes of event JSON.",
+        [](auto& s) -> auto& { return s.listener_backfill_bytes; }, 4096, 1 << 30));
+    t.push_back(integer(
         "STORE_QUEUE_SIZE", "History records waiting for the disk; beyond it records are dropped and counted.",
         [](auto& s) -> auto& { return s.store_queue_size; }, 1, 10000000));
     // Logging

@@ -75,6 +75,8 @@ struct settings {
   secret api_token;                        // empty: /v1/* accepts loopback clients only
   std::string database_path = "./data/mediabridge.db";  // SQLite file; ":memory:" keeps nothing; empty: no history
   int listener_queue_size = 256;           // messages a listener may fall behind (beyond its backfill) before it is dropped
+  int listener_backfill_events = 1024;     // per running call: kept for late listeners (call/backfill_log.hpp)
+  int listener_backfill_bytes = 256 * 1024;  // the same bound in bytes of JSON
   int store_queue_size = 10000;            // history records waiting for the disk before new ones are dropped
 
   // Logging

@@ -38,6 +38,8 @@ bridge_metrics::bridge_metrics(registry& r)
       truncates_rejected(r.add_counter("mediabridge_truncates_total", truncates_help, {{"result", "rejected"}})),
       late_deltas_dropped(r.add_counter("mediabridge_late_deltas_dropped_total",
                                         "Assistant audio deltas of a cut response, dropped after a barge-in.")),
+      dtmf_dropped(r.add_counter("mediabridge_dtmf_dropped_total",
+                                 "DTMF messages not published: over a call's rate limit, or not a key.")),
       upstream_connect(r.add_histogram("mediabridge_upstream_connect_seconds",
                                        "Time to open the upstream WebSocket (DNS, TCP, TLS, upgrade).",
                                        buckets::network())),

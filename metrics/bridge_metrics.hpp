@@ -56,6 +56,7 @@ class bridge_metrics {
   counter& truncates_accepted;
   counter& truncates_rejected;
   counter& late_deltas_dropped;
+  counter& dtmf_dropped;
   histogram& upstream_connect;  // TCP + TLS + WebSocket handshake
   histogram& session_update;    // session.update sent → session.updated received
   histogram& turn_first_delta;  // caller speech_stopped → first assistant audio delta

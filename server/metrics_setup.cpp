@@ -11,7 +11,6 @@
 #include "store/call_store.hpp"
 
 namespace mb::server {
-namespace {
 
 double process_resident_bytes() {
   std::ifstream in("/proc/self/statm");
@@ -19,8 +18,6 @@ double process_resident_bytes() {
   in >> size >> resident;
   return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
-
-}  // namespace
 
 // Fields 14 and 15 of <proc>/stat (utime, stime) in clock ticks; the command name (field 2) may
 // hold spaces, so counting starts after its closing parenthesis.
@@ -51,6 +48,10 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx) {
                      [hub] { return static_cast<double>(hub->stats().slow_listeners_dropped); });
     r.add_counter_fn("mediabridge_events_published_total", "Call events published to listeners and the store.",
                      [hub] { return static_cast<double>(hub->stats().events); });
+    r.add_counter_fn("mediabridge_backfill_events_left_out_total",
+                     "Events that running calls' backfills for late listeners left out to stay within "
+                     "LISTENER_BACKFILL_EVENTS and LISTENER_BACKFILL_BYTES.",
+                     [hub] { return static_cast<double>(hub->stats().backfill_left_out); });
   }
   if (auto* store = ctx.store) {
     r.add_gauge_fn("mediabridge_store_queue_depth", "Call history records waiting for the disk.",

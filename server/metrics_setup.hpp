@@ -15,5 +15,7 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx);
 
 // User plus system CPU time of a process, in seconds: `proc` is "/proc/self" or "/proc/<pid>".
 double process_cpu_seconds(const std::string& proc = "/proc/self");
+// The process's resident memory now, from /proc/self/statm (process_resident_memory_bytes).
+[[nodiscard]] double process_resident_bytes();
 
 }  // namespace mb::server

@@ -72,10 +72,10 @@ struct harness_options {
   std::function<void(config::settings&, bridge::bridge_context&)> tweak{};
   std::size_t server_threads = 2;
   // The listener hub and the call history, as the server runs them (API_TOKEN, DATABASE_PATH, which
-  // is ":memory:" unless tweaked, and LISTENER_QUEUE_SIZE from the settings). AGENTS_FILE, when the
-  // tweak sets it, is loaded either way.
+  // is ":memory:" unless tweaked, and LISTENER_QUEUE_SIZE and LISTENER_BACKFILL_* from the settings).
+  // AGENTS_FILE, when the tweak sets it, is loaded either way.
   bool listeners = false;
-  server::hub_options hub{};  // its listener_queue comes from LISTENER_QUEUE_SIZE
+  server::hub_options hub{};  // its listener_queue and backfill come from the settings
 };
 
 class bridge_harness {

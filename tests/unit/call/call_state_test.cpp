@@ -471,6 +471,33 @@ TEST_CASE("call_state: dtmf, unknown events, stop", "[call]") {
   CHECK(h.speech(t0 + 60) == strings{});
 }
 
+TEST_CASE("call_state: DTMF is rate-limited per call; the excess and non-keys are dropped, counted, warned once",
+          "[call]") {
+  harness h;
+  h.ready();
+  auto key = [&](std::string digit, std::int64_t now) {
+    proto::twilio_message d;
+    d.event = proto::twilio_event::dtmf;
+    d.dtmf_digit = h.hold(std::move(digit));
+    return h.twilio(d, now);
+  };
+  // A burst of 20 goes through at once; the 21st is dropped with the call's only warning.
+  for (int i = 0; i < 20; ++i) REQUIRE(key("#", t0) == strings{"dtmf #"});
+  CHECK(key("1", t0) == strings{"log warn"});
+  CHECK(key("2", t0 + 99) == strings{});
+  CHECK(key("3", t0 + 100) == strings{"dtmf 3"});  // 10 per second: one per 100 ms
+  // A flood: 5,000 keys in 5 s yield the 50 the rate allows.
+  int published = 0;
+  for (int i = 0; i < 5000; ++i) published += key("9", t0 + 100 + i + 1) == strings{"dtmf 9"} ? 1 : 0;
+  CHECK(published == 50);
+  CHECK(h.call.stats().dtmf_dropped == 2 + 5000 - 50);
+  // Not a key (Twilio sends one of 0-9 * # A-D): dropped, even with tokens to spare.
+  const auto later = t0 + 100000;
+  for (const char* bad : {"", "55", "x", "\n", "\xc3\xa9"}) CHECK(key(bad, later) == strings{});
+  CHECK(h.call.stats().dtmf_dropped == 2 + 5000 - 50 + 5);
+  CHECK(key("D", later) == strings{"dtmf D"});
+}
+
 TEST_CASE("call_state: unknown mark names are ignored, with one warning", "[call]") {
   harness h;
   h.ready();
