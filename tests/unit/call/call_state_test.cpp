@@ -1155,6 +1155,13 @@ strings items_sent(const harness& h) {
   return items;
 }
 
+// The session is lost at `now` and a new one connects: the conversation items it is told.
+strings replay_after_loss(harness& h, std::int64_t now) {
+  lose_upstream(h, now);
+  h.connected();
+  return items_sent(h);
+}
+
 }  // namespace
 
 TEST_CASE("replay: after a barge-in and a reconnect, the new session hears only the words the caller heard", "[call]") {
@@ -1178,9 +1185,7 @@ TEST_CASE("replay: after a barge-in and a reconnect, the new session hears only 
 
   // A later rollover to yet another session tells it the same.
   h.session_updated(t0 + 2100);
-  CHECK(lose_upstream(h, t0 + 3000) == strings{});
-  h.connected();
-  CHECK(items_sent(h) == strings{"user: Count to ten.", "assistant: one two three"});
+  CHECK(replay_after_loss(h, t0 + 3000) == strings{"user: Count to ten.", "assistant: one two three"});
 }
 
 TEST_CASE("replay: a turn cut before the caller heard any of it is not replayed", "[call]") {
@@ -1197,9 +1202,7 @@ TEST_CASE("replay: a turn cut before the caller heard any of it is not replayed"
   CHECK(cut.heard_text.empty());
   CHECK_FALSE(cut.heard_text_estimated);  // nothing heard is no estimate
 
-  lose_upstream(h, t0 + 100);
-  h.connected();
-  CHECK(items_sent(h) == strings{"user: Hello?"});
+  CHECK(replay_after_loss(h, t0 + 100) == strings{"user: Hello?"});
 }
 
 TEST_CASE("replay: a turn heard to the end is replayed whole", "[call]") {
@@ -1212,9 +1215,7 @@ TEST_CASE("replay: a turn heard to the end is replayed whole", "[call]") {
   h.said_all("r1", "a", "Hi.", t0);
   CHECK(h.mark("1.1", t0 + 100) == strings{"final assistant a 'Hi.' interrupted=0 heard=-1"});
   CHECK(last_final(h).heard_text.empty());  // only cut turns carry it
-  lose_upstream(h, t0 + 200);
-  h.connected();
-  CHECK(items_sent(h) == strings{"assistant: Hi."});
+  CHECK(replay_after_loss(h, t0 + 200) == strings{"assistant: Hi."});
 }
 
 TEST_CASE("replay: a turn cut by the upstream's loss is replayed as far as it was heard", "[call]") {

@@ -16,6 +16,14 @@ struct heard_case {
   std::string expected;
 };
 
+template <std::size_t N>
+void check(const heard_case (&cases)[N]) {
+  for (const auto& c : cases) {
+    INFO(c.what);
+    CHECK(std::string(heard_prefix(c.text, c.heard_ms, c.audio_ms)) == c.expected);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("heard_prefix: the words wholly inside the heard share of the text", "[call]") {
@@ -38,10 +46,7 @@ TEST_CASE("heard_prefix: the words wholly inside the heard share of the text", "
       {"one word, partly heard", "Hello", 900, 1000, ""},
       {"one word, all heard", "Hello", 1000, 1000, "Hello"},
   };
-  for (const auto& c : cases) {
-    INFO(c.what);
-    CHECK(std::string(heard_prefix(c.text, c.heard_ms, c.audio_ms)) == c.expected);
-  }
+  check(cases);
 }
 
 TEST_CASE("heard_prefix: multibyte text is shared out by characters and never cut inside one", "[call]") {
@@ -56,10 +61,7 @@ TEST_CASE("heard_prefix: multibyte text is shared out by characters and never cu
       {"emoji between words", "ok 😀 fine", 600, 1000, "ok 😀"},
       {"ideographic space separates words", "東京\u3000大阪", 800, 1000, "東京\u3000大"},
   };
-  for (const auto& c : cases) {
-    INFO(c.what);
-    CHECK(std::string(heard_prefix(c.text, c.heard_ms, c.audio_ms)) == c.expected);
-  }
+  check(cases);
 }
 
 TEST_CASE("heard_prefix: ill-formed UTF-8 is stepped over byte by byte, whole sequences stay whole", "[call]") {
