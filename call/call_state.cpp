@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "log/escape.hpp"
+#include "call/heard_text.hpp"
 #include "protocol/base64.hpp"
 
 namespace mb::call {
@@ -178,6 +179,7 @@ void call_state::on_dtmf(std::string_view digit, std::int64_t now_ms, std::vecto
 // Upstream side
 
 void call_state::on_upstream_connected(std::vector<action>& out) {
+  session_lost_ = false;
   out.push_back(send_upstream_event{protocol::build_session_update(session_)});
   // A new session after a loss knows nothing of the call: tell it what was said so far.
   for (const auto& turn : history_)
@@ -189,9 +191,11 @@ bool call_state::quiet() const noexcept {
 }
 
 void call_state::publish_final(transcript_final final, std::vector<action>& out) {
-  if (!final.text.empty()) {
-    history_.push_back({final.speaker, final.text});
-    history_chars_ += final.text.size();
+  // A new session is told only what the caller heard: a cut turn's unheard rest was never said.
+  const auto& said = final.interrupted ? final.heard_text : final.text;
+  if (!said.empty()) {
+    history_.push_back({final.speaker, said});
+    history_chars_ += said.size();
     while (history_chars_ > options_.max_history_chars && !history_.empty()) {
       history_chars_ -= history_.front().text.size();
       history_.pop_front();
@@ -201,7 +205,8 @@ void call_state::publish_final(transcript_final final, std::vector<action>& out)
 }
 
 void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out) {
-  if (ended_) return;
+  // A session being closed (rollover, restart) may still deliver events; they are no longer this call's.
+  if (ended_ || session_lost_) return;
   switch (ev.type) {
     case realtime_event_type::output_audio_delta:
       on_audio_delta(ev, now_ms, out);
@@ -222,7 +227,7 @@ void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t no
       return;
     case realtime_event_type::output_audio_done:
       if (is_cut(ev.response_id)) return;
-      if (ledger_.find(ev.item_id) == nullptr && !has_turn(ev.item_id)) {
+      if (ledger_.find(ev.item_id) == nullptr && find_turn(ev.item_id) == nullptr) {
         warn_once(warned_unknown_item_, "ignoring output_audio.done for unknown item " + peer_text(ev.item_id), out);
         return;
       }
@@ -311,6 +316,8 @@ void call_state::on_audio_delta(const protocol::realtime_event& ev, std::int64_t
   if (!pre_connect_.empty() && ready_) pre_connect_.clear();
   if (is_cut(ev.response_id)) {
     ++stats_.late_deltas_dropped;
+    // Never played, but the transcript will cover it: it counts in the audio the text is spread over.
+    if (auto* turn = find_turn(ev.item_id)) turn->audio_bytes += protocol::base64_decoded_size(ev.delta);
     return;
   }
   if (!ready_) {
@@ -322,8 +329,8 @@ void call_state::on_audio_delta(const protocol::realtime_event& ev, std::int64_t
     warn_once(warned_invalid_delta_, "dropping model audio with invalid base64", out);
     return;
   }
-  turn_for(ev.item_id, ev.response_id);
   const auto total = protocol::base64_decoded_size(ev.delta);
+  turn_for(ev.item_id, ev.response_id).audio_bytes += total;
   const auto serial = ledger_.on_audio_received(ev.item_id, ev.response_id, ev.content_index, total);
   const auto chunk_chars = options_.max_chunk_bytes / 3 * b64_chars_per_3_bytes;
   std::string_view rest = ev.delta;
@@ -359,6 +366,10 @@ void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out
 void call_state::on_upstream_lost(std::int64_t now_ms, std::vector<action>& out) {
   if (ended_) return;
   ready_ = false;
+  session_lost_ = true;
+  // Transcripts the lost session never finished end with what arrived: waiting for them would hold
+  // back every later final, and leave the turn out of the replay.
+  for (auto& t : turns_) t.transcript_done = true;
   const bool unplayed = ledger_.has_unplayed() || queue_count_ > 0;
   bool cut_active = false;
   if (active_response_) {
@@ -490,8 +501,7 @@ std::optional<std::int64_t> call_state::next_wakeup() const {
 // Transcripts
 
 call_state::assistant_turn& call_state::turn_for(std::string_view item_id, std::string_view response_id) {
-  for (auto& t : turns_)
-    if (t.item_id == item_id) return t;
+  if (auto* t = find_turn(item_id)) return *t;
   assistant_turn t;
   t.item_id = item_id;
   t.response_id = response_id;
@@ -499,8 +509,9 @@ call_state::assistant_turn& call_state::turn_for(std::string_view item_id, std::
   return turns_.back();
 }
 
-bool call_state::has_turn(std::string_view item_id) const {
-  return std::any_of(turns_.begin(), turns_.end(), [&](const auto& t) { return t.item_id == item_id; });
+call_state::assistant_turn* call_state::find_turn(std::string_view item_id) {
+  const auto it = std::find_if(turns_.begin(), turns_.end(), [&](const auto& t) { return t.item_id == item_id; });
+  return it == turns_.end() ? nullptr : &*it;
 }
 
 bool call_state::is_cut(std::string_view response_id) const {
@@ -516,18 +527,23 @@ void call_state::finalize_turns(std::vector<action>& out) {
   while (!turns_.empty()) {
     auto& t = turns_.front();
     if (!t.transcript_done || !(t.audio_finished || t.interrupted)) break;
-    publish_final(transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
-                                   t.interrupted ? t.heard_ms : -1},
-                  out);
+    publish_final(final_of(std::move(t)), out);
     turns_.erase(turns_.begin());
   }
 }
 
+transcript_final call_state::final_of(assistant_turn&& turn) {
+  transcript_final final{role::assistant, std::move(turn.item_id), std::move(turn.text), turn.interrupted};
+  if (!turn.interrupted) return final;
+  final.heard_ms = turn.heard_ms;
+  const auto audio_ms = static_cast<std::int64_t>(turn.audio_bytes / ulaw_bytes_per_ms);
+  final.heard_text = heard_prefix(final.text, turn.heard_ms, audio_ms);
+  final.heard_text_estimated = turn.heard_ms > 0 && turn.heard_ms < audio_ms;
+  return final;
+}
+
 void call_state::finish(std::vector<action>& out) {
-  for (auto& t : turns_)
-    publish_final(transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
-                                   t.interrupted ? t.heard_ms : -1},
-                  out);
+  for (auto& t : turns_) publish_final(final_of(std::move(t)), out);
   turns_.clear();
 }
 

@@ -59,7 +59,8 @@ class call_state {
   void on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   // A new upstream session is open: configure it and replay the conversation so far as text items.
   void on_upstream_connected(std::vector<action>& out);
-  // The upstream session is gone (the shell reconnects): stop assistant audio, buffer caller audio.
+  // The upstream session is gone (the shell reconnects): stop assistant audio, buffer caller audio,
+  // close its unfinished transcripts. Its events are ignored from now on, until on_upstream_connected.
   void on_upstream_lost(std::int64_t now_ms, std::vector<action>& out);
   // No assistant audio playing or coming: a good moment to roll the upstream session over.
   [[nodiscard]] bool quiet() const noexcept;
@@ -91,6 +92,7 @@ class call_state {
     bool audio_finished = false;
     bool interrupted = false;
     std::int64_t heard_ms = -1;
+    std::uint64_t audio_bytes = 0;  // all audio generated for it, late deltas included: what `text` spans
   };
 
   void on_start(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
@@ -112,9 +114,10 @@ class call_state {
   void enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes);
   void release_paced_audio(std::int64_t now_ms, std::vector<action>& out);
   void finalize_turns(std::vector<action>& out);
+  [[nodiscard]] static transcript_final final_of(assistant_turn&& turn);
   assistant_turn& turn_for(std::string_view item_id, std::string_view response_id);
   [[nodiscard]] bool is_cut(std::string_view response_id) const;
-  [[nodiscard]] bool has_turn(std::string_view item_id) const;
+  [[nodiscard]] assistant_turn* find_turn(std::string_view item_id);
   [[nodiscard]] std::int64_t twilio_clock(std::int64_t now_ms) const noexcept { return now_ms + clock_offset_ms_; }
   void warn_once(bool& flag, std::string text, std::vector<action>& out);
 
@@ -124,6 +127,7 @@ class call_state {
   std::optional<protocol::twilio_start> start_;
   bool upstream_requested_ = false;
   bool ready_ = false;
+  bool session_lost_ = false;  // on_upstream_lost until the next on_upstream_connected
   bool ended_ = false;
 
   // Twilio media clock: local time plus the smallest observed network delay (max of timestamp - arrival).
@@ -147,7 +151,7 @@ class call_state {
   std::vector<assistant_turn> turns_;
   struct history_turn {
     role speaker;
-    std::string text;
+    std::string text;  // what the caller heard of it
   };
   std::deque<history_turn> history_;
   std::size_t history_chars_ = 0;

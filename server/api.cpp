@@ -53,6 +53,10 @@ json::object detail_json(const store::call_detail& d) {
                    {"text", line.text}};
     if (line.role == "assistant") l["interrupted"] = line.interrupted;
     if (line.heard_ms) l["heard_ms"] = *line.heard_ms;
+    if (line.heard_text) {
+      l["heard_text"] = *line.heard_text;
+      l["heard_text_estimated"] = line.heard_text_estimated;
+    }
     transcript.push_back(std::move(l));
   }
   o["transcript"] = std::move(transcript);

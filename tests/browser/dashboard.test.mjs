@@ -99,6 +99,18 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
     assert.match(await page.locator('#live-detail .turn.caller .bubble').first().textContent(), /Caller utterance/);
     assert.match(await page.locator('#live-detail .turn.assistant .bubble').first().textContent(), /simulated reply/);
     assert.match(await page.locator('#live-detail .turn.assistant.interrupted .turn-note').first().textContent(), /heard \d/);
+    // The cut turn reads as the caller heard it: the heard words plain, the rest struck through, and
+    // the split marked as an estimate (the Realtime API does not say which words were heard).
+    const cut = page.locator('#live-detail .turn.assistant.interrupted').first();
+    await cut.locator('.bubble s.unheard').waitFor();
+    const bubbleText = await cut.locator('.bubble').textContent();
+    const unheardText = await cut.locator('.bubble s.unheard').textContent();
+    assert.match(bubbleText, /simulated reply number \d+\.$/, 'the whole generated text is shown');
+    assert.ok(unheardText.length > 0 && bubbleText.endsWith(unheardText), `struck through: '${unheardText}' of '${bubbleText}'`);
+    const heardText = (await cut.locator('.bubble .heard').allTextContents()).join('');
+    assert.ok(bubbleText.startsWith(heardText), `heard: '${heardText}' of '${bubbleText}'`);
+    assert.match(await cut.locator('.turn-note').textContent(), /heard words estimated/);
+    await cut.screenshot({ path: join(ARTIFACTS, '03c-interrupted-turn.png') });
     // Let the answer after the barge-in play, so that the screenshot shows a whole exchange.
     await waitFor('the answer after the barge-in', async () =>
       (await page.locator('#live-detail .turn.assistant:not(.partial):not(.interrupted)').count()) >= 2, 20000);
@@ -125,6 +137,8 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
     await page.click('#tab-history');
     await page.locator(`#history-list .call-item[data-sid="${callSid}"]`).waitFor({ timeout: 10000 });
     await page.locator('#history-detail .turn.assistant.interrupted').first().waitFor({ timeout: 10000 });
+    // The stored line keeps what was heard: the same strike-through as live.
+    await page.locator('#history-detail .turn.assistant.interrupted .bubble s.unheard').first().waitFor();
     await page.locator('#history-detail .marker.barge-in').first().waitFor();
 
     await page.fill('#f-number', '+19995550000');
