@@ -483,10 +483,15 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (ending_) return;
     m_.streams_refused(why).inc();
     // One line per connection, but connections are many: the process-wide budget decides.
-    if (const auto admitted = log_lines_.admit_closing(log_clock_ms()))
-      spdlog::warn("call {}: stream from {} refused ({}): {}{}", start_call_sid_.empty() ? label_ : start_call_sid_,
-                   remote_, metrics::to_string(why), log::escape_for_log(detail, log::reason_bytes),
-                   log::suppression_note(*admitted));
+    if (const auto admitted = log_lines_.admit_closing(log_clock_ms())) {
+      const auto note = log::suppression_note(*admitted);
+      const auto text = log::escape_for_log(detail, log::reason_bytes);
+      if (start_call_sid_.empty())
+        spdlog::warn("call {}: stream refused ({}): {}{}", label_, metrics::to_string(why), text, note);
+      else
+        spdlog::warn("call {}: stream from {} refused ({}): {}{}", start_call_sid_, remote_, metrics::to_string(why),
+                     text, note);
+    }
     refused_ = true;
     detail_ = std::move(detail);
     close_both({close_code_for(why), std::string("stream refused: ") + metrics::to_string(why)});

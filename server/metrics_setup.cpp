@@ -69,7 +69,8 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx) {
                      "Log lines peers caused (bad input, unknown events, refused requests) that the per-connection or "
                      "process-wide limit left out.",
                      [lines] { return static_cast<double>(lines->suppressed_total()); });
-  r.add_counter_fn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process_cpu_seconds);
+  r.add_counter_fn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                   [] { return process_cpu_seconds(); });
   r.add_gauge_fn("process_resident_memory_bytes", "Resident memory size in bytes.", process_resident_bytes);
   r.add_gauge_fn("process_open_fds", "Number of open file descriptors.",
                  [] { return static_cast<double>(open_descriptor_count()); });
