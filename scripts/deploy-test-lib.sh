@@ -34,16 +34,16 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])' "$1"
 }
 
-# wait_for URL [curl args…]: polls until the URL answers 2xx (bounded: 15 s); gives up at once when
+# wait_for URL [curl args…]: polls until the URL answers 2xx (for 15 s at most); gives up at once when
 # test_processes_alive fails.
 wait_for() {
-  local url=$1; shift
-  for _ in $(seq 150); do
+  local url=$1 deadline=$((SECONDS + 15)); shift
+  while [ "$SECONDS" -lt "$deadline" ]; do
     curl -fsS -o /dev/null --max-time 2 "$@" "$url" 2>/dev/null && return 0
     test_processes_alive || fail "something this test started exited (see its log) while waiting for $url"
     sleep 0.1
   done
-  fail "$url did not become ready"
+  fail "$url did not become ready within 15 s"
 }
 
 # check_call NAME WEBHOOK_URL STREAM_URL [mediabridge-call options…]: a complete simulated call (signed
