@@ -58,7 +58,9 @@ class beast_message_socket final : public message_socket {
   awaitable<read_result> read(std::string& out, std::size_t padding) override {
     buffer_.clear();
     auto [ec, n] = co_await ws_.async_read(buffer_, as_tuple_awaitable);
-    if (ec) co_return read_result{classify(ec), ec};
+    // A read that received the peer's close frame answers it and tears down, which can fail behind a
+    // TLS terminator (see peer_closed): the close handshake still succeeded.
+    if (ec) co_return read_result{peer_closed() ? read_status::closed : classify(ec), ec};
     const auto data = buffer_.cdata();
     out.assign(static_cast<const char*>(data.data()), data.size());
     if (out.capacity() < out.size() + padding) out.reserve(out.size() + padding);
@@ -80,12 +82,7 @@ class beast_message_socket final : public message_socket {
   awaitable<error_code> close(close_reason reason) override {
     if (!ws_.is_open()) co_return error_code{};
     auto [ec] = co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(reason.code), reason.reason), as_tuple_awaitable);
-    // Once the peer's close frame has arrived, the close handshake has succeeded; what can still fail
-    // is Beast's teardown (over TLS an SSL shutdown, then a TCP shutdown), and TLS terminators such as
-    // nginx close TCP right after relaying the close frame, without close_notify: stream_truncated or
-    // ENOTCONN. Nothing can follow a close frame, so no data is lost (Beast already ignores a plain
-    // TCP EOF there). Peers that answer with a close frame always send a code (RFC 6455 5.5.1).
-    if (ec && ws_.reason().code != websocket::close_code::none) ec = {};
+    if (ec && peer_closed()) ec = {};
     co_return ec;
   }
 
@@ -102,6 +99,13 @@ class beast_message_socket final : public message_socket {
   [[nodiscard]] asio::any_io_executor get_executor() override { return ws_.get_executor(); }
 
  private:
+  // Once the peer's close frame has arrived, the close handshake has succeeded; what can still fail
+  // is Beast's teardown (over TLS an SSL shutdown, then a TCP shutdown), and TLS terminators such as
+  // nginx close TCP right after relaying the close frame, without close_notify: stream_truncated or
+  // ENOTCONN. Nothing can follow a close frame, so no data is lost (Beast already ignores a plain
+  // TCP EOF there). Peers that answer with a close frame always send a code (RFC 6455 5.5.1).
+  [[nodiscard]] bool peer_closed() const { return ws_.reason().code != websocket::close_code::none; }
+
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
 };
