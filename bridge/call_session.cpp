@@ -9,6 +9,8 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "call/call_supervisor.hpp"
+
 namespace mb::bridge {
 namespace {
 
@@ -23,23 +25,6 @@ steady::time_point to_time_point(std::int64_t ms) { return steady::time_point(st
 
 // Bad input is logged, but a peer that floods us with it must not flood the log.
 constexpr int max_bad_input_lines = 5;
-
-std::uint16_t close_code_for(end_reason r) {
-  switch (r) {
-    case end_reason::shutdown: return 1001;     // going away
-    case end_reason::bad_input:
-    case end_reason::bad_media_format: return 1008;  // policy violation
-    case end_reason::upstream_error:
-    case end_reason::upstream_connect_failed:
-    case end_reason::format_mismatch:
-    case end_reason::slow_peer:
-    case end_reason::timeout: return 1011;      // internal error
-    case end_reason::caller_hung_up:
-    case end_reason::twilio_closed:
-    case end_reason::upstream_closed: return 1000;
-  }
-  return 1000;
-}
 
 class call_session : public std::enable_shared_from_this<call_session> {
  public:
@@ -479,7 +464,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     reason_ = reason;
     detail_ = std::move(detail);
     if (reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
-    twilio_out_.close({close_code_for(reason), call::to_string(reason)});
+    twilio_out_.close({call::close_code_for(reason), call::to_string(reason)});
     if (upstream_out_) upstream_out_->close({1000, "call ended"});
     open_signal_.cancel();
     end_signal_.cancel();
