@@ -104,9 +104,15 @@ void call_supervisor::on_upstream_ready(time_point, std::vector<supervisor_actio
   failures_ = 0;
   ever_ready_ = true;
   deadlines_[session_ready] = time_point::max();
-  if (const auto& cap = options_.provider.session_cap)
-    deadlines_[rollover] = connected_at_ + (*cap - options_.provider.rollover_margin);
+  if (const auto age = rollover_age()) deadlines_[rollover] = connected_at_ + *age;
   rearm(out);
+}
+
+std::optional<std::chrono::seconds> call_supervisor::rollover_age() const noexcept {
+  const auto& cap = options_.provider.session_cap;
+  if (options_.rollover_after && (!cap || *options_.rollover_after < *cap)) return options_.rollover_after;
+  if (cap) return *cap - options_.provider.rollover_margin;
+  return std::nullopt;
 }
 
 void call_supervisor::on_upstream_lost(std::string_view reason, time_point now, std::vector<supervisor_action>& out) {
@@ -203,9 +209,12 @@ void call_supervisor::on_timer(time_point now, bool assistant_quiet, std::vector
     if (!assistant_quiet) {
       deadlines_[rollover] = now + options_.rollover_retry;  // cutting the assistant off would be heard
     } else {
-      const auto cap = duration_cast<std::chrono::minutes>(*options_.provider.session_cap);
-      out.emplace_back(log_line{log_level::info, "rolling over the upstream session before its " +
-                                                     std::to_string(cap.count()) + "-minute cap"});
+      const auto& cap = options_.provider.session_cap;
+      out.emplace_back(log_line{
+          log_level::info,
+          cap ? "rolling over the upstream session before its " +
+                    std::to_string(duration_cast<std::chrono::minutes>(*cap).count()) + "-minute cap"
+              : "rolling over the upstream session after " + std::to_string(rollover_age()->count()) + " s"});
       end_session(close_mode::graceful, session_end::rollover, now, out);
       return;
     }

@@ -62,6 +62,10 @@ struct supervisor_options {
   // A rollover falls due while the assistant speaks: look again this much later.
   std::chrono::milliseconds rollover_retry{250};
   provider_lifecycle provider = openai_realtime_lifecycle;
+  // The operator's session age for a rollover (UPSTREAM_ROLLOVER_S), counted from the connect like the
+  // cap. Used when shorter than the provider's cap (or when there is none); otherwise, and when
+  // nullopt, the session rolls over at the cap less the provider's margin.
+  std::optional<std::chrono::seconds> rollover_after;
 };
 
 // --- actions ----------------------------------------------------------------------------------
@@ -176,6 +180,8 @@ class call_supervisor {
   // Appends arm_timer when the earliest deadline differs from what the shell's timer is set to.
   void rearm(std::vector<supervisor_action>& out);
   [[nodiscard]] bool due(deadline d, time_point now) const noexcept { return deadlines_[d] <= now; }
+  // How long after its connect a session is rolled over; nullopt: never.
+  [[nodiscard]] std::optional<std::chrono::seconds> rollover_age() const noexcept;
 
   supervisor_options options_;
   std::uint64_t jitter_state_;

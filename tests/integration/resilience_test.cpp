@@ -8,6 +8,7 @@
 #include "tests/integration/support/raw_stream.hpp"
 
 using namespace mb;
+using namespace std::chrono_literals;
 using tools::twilio::audio_kind;
 using tools::twilio::call_outcome;
 
@@ -30,7 +31,7 @@ std::size_t count_type(const tools::sim::session_snapshot& s, std::string_view t
 TEST_CASE("with reconnects disabled, an upstream that drops mid-call ends the call with a log line",
           "[integration][resilience]") {
   test::bridge_harness h({.simulator = quick_simulator(),
-                          .tweak = [](auto&, auto& b) { b.upstream_reconnect_attempts = 0; }});
+                          .tweak = [](auto&, auto& b) { b.lifecycle.reconnect_attempts = 0; }});
   auto options = h.call({{speech, 200}, {silence, 10000}});
   auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].input_audio_bytes > 1600; },
@@ -51,7 +52,7 @@ TEST_CASE("with reconnects disabled, an upstream that drops mid-call ends the ca
 TEST_CASE("an upstream drop mid-call reconnects, replays the conversation and the call goes on",
           "[integration][resilience]") {
   test::bridge_harness h({.simulator = quick_simulator(),
-                          .tweak = [](auto&, auto& b) { b.upstream_reconnect_backoff_ms = 50; }});
+                          .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }});
   // One exchange, then the upstream drops during the silence; then the caller speaks again.
   auto options = h.call({{speech, 400}, {silence, 2500}, {speech, 400}, {silence, 2500}});
   auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
@@ -86,8 +87,8 @@ TEST_CASE("an upstream drop mid-call reconnects, replays the conversation and th
 TEST_CASE("an upstream that cannot be reached again is given up after the configured attempts",
           "[integration][resilience]") {
   test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) {
-                            b.upstream_reconnect_attempts = 2;
-                            b.upstream_reconnect_backoff_ms = 50;
+                            b.lifecycle.reconnect_attempts = 2;
+                            b.lifecycle.backoff_base = 50ms;
                           }});
   auto options = h.call({{speech, 200}, {silence, 10000}});
   auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
@@ -105,7 +106,8 @@ TEST_CASE("an upstream that cannot be reached again is given up after the config
 }
 
 TEST_CASE("the upstream session rolls over before its cap without the caller noticing", "[integration][resilience]") {
-  test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.upstream_rollover_s = 1; }});
+  test::bridge_harness h(
+      {.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.lifecycle.rollover_after = 1s; }});
   auto reports = h.run({h.call({{speech, 300}, {silence, 2700}})});
   const auto& r = reports.at(0);
   INFO(r.failure);
@@ -120,7 +122,8 @@ TEST_CASE("the upstream session rolls over before its cap without the caller not
 }
 
 TEST_CASE("a Twilio stream that stops sending media is ended", "[integration][resilience]") {
-  test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.twilio_media_timeout_ms = 300; }});
+  test::bridge_harness h(
+      {.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.lifecycle.media_timeout = 300ms; }});
   const std::string call_sid = "CA00000000000000000000000000000001";
   test::raw_stream twilio(h.port());
   REQUIRE(twilio.connected());

@@ -112,14 +112,16 @@ class script {
     return step(ms, [&](auto now, auto& out) { supervisor_.on_sockets_closed(now, out); });
   }
 
-  // Opened at 0, started at 100, connected at 200, ready at 300; with these options the timer is then
-  // armed for whichever comes first of the media deadline, the rollover and the maximum duration.
-  void up_and_ready() {
+  // Opened at 0, started at 100, connected at 200, ready at 300; returns the actions of the ready,
+  // which arm the timer for whichever comes first of the media deadline, the rollover and the
+  // maximum duration.
+  strings up_and_ready() {
     opened(0);
     started(100);
     connected(200);
-    ready(300);
+    auto actions = ready(300);
     REQUIRE(supervisor_.upstream_open());
+    return actions;
   }
 
   [[nodiscard]] const call_supervisor& supervisor() const { return supervisor_; }
@@ -386,28 +388,44 @@ TEST_CASE("supervisor: the rollover follows the provider's cap; no cap, no rollo
   auto azure = long_call_options();
   azure.provider = azure_realtime_lifecycle;
   script a(azure);
-  a.opened(0);
-  a.started(100);
-  a.connected(200);
-  CHECK(a.ready(300) == strings{"arm 1500200"});  // 200 + 30 min - 5 min
+  CHECK(a.up_and_ready() == strings{"arm 1500200"});  // 200 + 30 min - 5 min
 
   auto uncapped = long_call_options();
   uncapped.provider = provider_lifecycle{std::nullopt};
   script u(uncapped);
-  u.opened(0);
-  u.started(100);
-  u.connected(200);
-  CHECK(u.ready(300) == strings{"arm 7200100"});  // only the media deadline is left
+  CHECK(u.up_and_ready() == strings{"arm 7200100"});  // only the media deadline is left
+}
+
+TEST_CASE("supervisor: the operator's rollover age replaces the provider's when shorter than the cap",
+          "[call][supervisor]") {
+  auto early = long_call_options();
+  early.rollover_after = 600s;
+  script e(early);
+  e.up_and_ready();  // connected at 200
+  CHECK(e.timer(600200) == strings{"log info 'rolling over the upstream session before its 60-minute cap'",
+                                   "close_upstream graceful", "pause_relay", "arm 7200100"});
+
+  // At or beyond the cap the setting would be too late: the cap less the margin holds.
+  auto late = long_call_options();
+  late.rollover_after = 60min;
+  script l(late);
+  CHECK(l.up_and_ready() == strings{"arm 3300200"});
+
+  // Without a cap the operator's age is the only rollover.
+  auto uncapped = long_call_options();
+  uncapped.provider = provider_lifecycle{std::nullopt};
+  uncapped.rollover_after = 90s;
+  script u(uncapped);
+  u.up_and_ready();
+  CHECK(u.timer(90200) == strings{"log info 'rolling over the upstream session after 90 s'", "close_upstream graceful",
+                                  "pause_relay", "arm 7200100"});
 }
 
 TEST_CASE("supervisor: the maximum call duration ends the call", "[call][supervisor]") {
   auto options = long_call_options();
   options.max_duration = 60s;
   script s(options);
-  s.opened(0);
-  s.started(100);
-  s.connected(200);
-  CHECK(s.ready(300) == strings{"arm 60000"});
+  CHECK(s.up_and_ready() == strings{"arm 60000"});
   CHECK(s.timer(60000) == strings{"close_call timeout 1011 'maximum call duration of 60 s'", "arm 63000"});
 }
 

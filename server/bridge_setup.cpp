@@ -1,0 +1,19 @@
+#include "server/bridge_setup.hpp"
+
+namespace mb::server {
+
+call::supervisor_options supervisor_options_from(const config::settings& settings) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  call::supervisor_options o;
+  o.media_timeout = seconds(settings.twilio_media_timeout_s);
+  o.session_ready_timeout = milliseconds(settings.session_update_timeout_ms);
+  o.max_duration = seconds(settings.max_call_duration_s);
+  o.reconnect_attempts = settings.upstream_reconnect_attempts;
+  o.backoff_base = milliseconds(settings.upstream_reconnect_backoff_ms);
+  o.provider = call::openai_realtime_lifecycle;
+  if (settings.upstream_rollover_s > 0) o.rollover_after = seconds(settings.upstream_rollover_s);
+  return o;
+}
+
+}  // namespace mb::server
