@@ -105,6 +105,30 @@ TEST_CASE("an upstream that cannot be reached again is given up after the config
   CHECK(ended[0].second.detail.find("2 reconnect attempt(s) failed") != std::string::npos);
 }
 
+TEST_CASE("an upstream session never confirmed is aborted at the session-ready deadline, retried, then given up",
+          "[integration][resilience]") {
+  auto sim = quick_simulator();
+  sim.session_updated_delay_ms = 5000;
+  test::bridge_harness h({.simulator = sim, .tweak = [](auto&, auto& b) {
+                            b.lifecycle.session_ready_timeout = 300ms;
+                            b.lifecycle.reconnect_attempts = 1;
+                            b.lifecycle.backoff_base = 50ms;
+                          }});
+  auto reports = h.run({h.call({{speech, 200}, {silence, 5000}})});
+  CHECK(reports.at(0).outcome == call_outcome::bridge_closed);
+  CHECK(reports.at(0).close_code == 1011);
+  REQUIRE(h.events().wait_ended(1));
+  const auto ended = h.events().ended();
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].second.reason == call::end_reason::upstream_connect_failed);
+  CHECK(ended[0].second.detail ==
+        "no upstream session became ready in 2 attempt(s); last: upstream session not ready within 300 ms");
+  // Both sessions were dropped without a close handshake: they had done nothing a close could finish.
+  REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 2 && s[0].closed && s[1].closed; },
+                                    std::chrono::seconds(5)));
+  for (const auto& session : h.simulator().sessions()) CHECK_FALSE(session.clean_close);
+}
+
 TEST_CASE("the upstream session rolls over before its cap without the caller noticing", "[integration][resilience]") {
   test::bridge_harness h(
       {.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.lifecycle.rollover_after = 1s; }});
