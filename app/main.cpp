@@ -19,6 +19,7 @@
 #include "server/http_server.hpp"
 #include "server/listener_hub.hpp"
 #include "server/logging.hpp"
+#include "server/memory_trimmer.hpp"
 #include "server/metrics_setup.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
@@ -69,6 +70,8 @@ void raise_open_file_limit() {
   limit.rlim_cur = limit.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
     spdlog::warn("cannot raise the open file limit from {}: at most about {} concurrent calls", soft, soft / 2);
+  else
+    spdlog::info("open file limit raised from {} to the hard limit {}", soft, limit.rlim_cur);
 }
 
 void print_demo_banner(std::uint16_t sim_port) {
@@ -122,8 +125,7 @@ int main(int argc, char** argv) {
     }
     spdlog::info("call history: {}", settings.database_path);
   }
-  server::listener_hub listeners({.listener_queue = static_cast<std::size_t>(settings.listener_queue_size)},
-                                 history.get());
+  server::listener_hub listeners(server::with_settings({}, settings), history.get());
   if (settings.api_token.empty())
     spdlog::warn("API_TOKEN is not set: the listener and history endpoints (/v1/...) accept loopback clients only");
 
@@ -131,16 +133,23 @@ int main(int argc, char** argv) {
 
   metrics::registry metric_registry;
   metrics::bridge_metrics bridge_metrics(metric_registry);
-  bridge::call_registry registry;
+  // Sampled every 5 s; a burst that leaves 32 MiB resident and free is given back (docs/performance.md,
+  // "Memory after bursts").
+  server::memory_trimmer trimmer(std::chrono::seconds(5), std::size_t{32} << 20);
+  trimmer.register_metrics(metric_registry);
+  log::shared_line_budget peer_lines;  // every connection's log lines together
+  bridge::call_registry registry({.calls = static_cast<std::size_t>(settings.max_concurrent_calls),
+                                  .pending = static_cast<std::size_t>(settings.max_pending_streams)});
   bridge::bridge_context bridge;
   bridge.metrics = &bridge_metrics;
+  bridge.peer_lines = &peer_lines;
   bridge.session = session_from(settings);
   bridge.call.pacing_lead_ms = settings.pacing_lead_ms;
   bridge.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
   bridge.call.greeting = settings.greeting;
   bridge.upstream_connect_timeout = std::chrono::milliseconds(settings.upstream_connect_timeout_ms);
   bridge.lifecycle = server::supervisor_options_from(settings);
-  // No WebSocket idle timeout towards Twilio: the 10 s start deadline and TWILIO_MEDIA_TIMEOUT_S end a
+  // No WebSocket idle timeout towards Twilio: STREAM_START_TIMEOUT_MS and TWILIO_MEDIA_TIMEOUT_S end a
   // stream that goes quiet, and Beast re-arms its idle timer on every read (a timer cancel, a posted
   // handler and a new wait per frame, ~3% of the bridge's CPU under load; docs/performance.md).
   bridge.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 10000, .idle_timeout_ms = 0};
@@ -205,6 +214,7 @@ int main(int argc, char** argv) {
   ctx.metrics = &metric_registry;
   server::register_server_metrics(metric_registry, ctx);
   server::http_server http(pool, ctx);
+  http.register_metrics(metric_registry);
   std::uint16_t port = 0;
   try {
     port = http.listen(settings.listen_host, settings.port);

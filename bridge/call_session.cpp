@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <variant>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -10,6 +11,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "bridge/peer_log.hpp"
 #include "call/call_supervisor.hpp"
 
 namespace mb::bridge {
@@ -34,12 +36,39 @@ std::uint64_t jitter_seed(const void* session) {
          static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(session));
 }
 
-// Bad input is logged, but a peer that floods us with it must not flood the log.
-constexpr int max_bad_input_lines = 5;
+spdlog::level::level_enum to_spdlog(call::log_level level) {
+  switch (level) {
+    case call::log_level::debug: return spdlog::level::debug;
+    case call::log_level::info: return spdlog::level::info;
+    case call::log_level::warn: return spdlog::level::warn;
+    case call::log_level::error: return spdlog::level::err;
+  }
+  return spdlog::level::warn;
+}
+
+std::uint16_t close_code_for(metrics::stream_refusal r) {
+  // "Try again later" when only capacity stood in the way; every other refusal is a policy violation.
+  return r == metrics::stream_refusal::full ? 1013 : 1008;
+}
+
+// Only our own names: an unknown event's name is the peer's text, which a refusal line must not echo.
+const char* event_name(protocol::twilio_event e) {
+  switch (e) {
+    case protocol::twilio_event::connected: return "connected";
+    case protocol::twilio_event::start: return "start";
+    case protocol::twilio_event::media: return "media";
+    case protocol::twilio_event::mark: return "mark";
+    case protocol::twilio_event::dtmf: return "dtmf";
+    case protocol::twilio_event::stop: return "stop";
+    case protocol::twilio_event::unknown: break;
+  }
+  return "an unknown event";
+}
 
 class call_session : public std::enable_shared_from_this<call_session> {
  public:
-  call_session(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx, std::string remote)
+  call_session(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx, std::string remote,
+               call_registry::pending_slot pending)
       : ctx_(ctx),
         m_(ctx.metrics ? *ctx.metrics : metrics::bridge_metrics::discard()),
         twilio_(std::move(twilio)),
@@ -48,7 +77,10 @@ class call_session : public std::enable_shared_from_this<call_session> {
         supervisor_(ctx.lifecycle, jitter_seed(this)),
         timer_(twilio_->get_executor()),
         upstream_wake_(twilio_->get_executor()),
-        label_("[" + remote + "]") {
+        label_("[" + remote + "]"),
+        remote_(std::move(remote)),
+        pending_(std::move(pending)),
+        log_lines_(ctx.peer_lines) {
     upstream_wake_.expires_at(steady::time_point::max());
     actions_.reserve(64);
     supervisor_actions_.reserve(8);
@@ -58,13 +90,6 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   net::awaitable<void> run() {
     started_at_ = step_at_ = steady::now();
-    m_.calls_started.inc();
-    if (ctx_.registry) {
-      std::weak_ptr<call_session> weak = weak_from_this();
-      registry_id_ = ctx_.registry->add(twilio_->get_executor(), [weak] {
-        if (auto self = weak.lock()) self->end_now(end_reason::shutdown, "server is shutting down");
-      });
-    }
     supervisor_.on_stream_opened(step_at_, supervisor_actions_);
     execute();
     co_await (sockets() || timers());
@@ -92,18 +117,24 @@ class call_session : public std::enable_shared_from_this<call_session> {
   net::awaitable<void> twilio_reader() {
     for (;;) {
       const auto r = co_await twilio_->read(twilio_buf_, simdjson::SIMDJSON_PADDING);
+      const bool binary = r.status == net::read_status::binary_message;
+      if (!admitted_ && (binary || r.status == net::read_status::message)) {
+        // Until a start is authorised nothing is published, stored, counted or logged per message.
+        if (!supervisor_.ending()) {
+          step_at_ = steady::now();
+          before_admission(binary);
+          execute();
+        }
+        continue;
+      }
       if (r.status == net::read_status::message) {
         step_at_ = steady::now();
         if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_)) {
           bad_input("Twilio", err->what);
           continue;
         }
-        const auto now = ms_of(step_at_);
         if (twilio_msg_.event == protocol::twilio_event::media) supervisor_.on_caller_media(step_at_);
-        const bool was_started = state_.started();
-        if (!was_started && twilio_msg_.event == protocol::twilio_event::start) set_up(*twilio_msg_.start);
-        state_.on_twilio(twilio_msg_, now, actions_);
-        if (!was_started && state_.started()) on_started(*state_.start_info());
+        state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
         execute();
         if (twilio_msg_.event == protocol::twilio_event::mark && turn_ == turn_phase::awaiting_echo) {
           m_.turn_first_audio.observe(step_at_ - turn_stopped_at_);
@@ -111,7 +142,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         }
         continue;
       }
-      if (r.status == net::read_status::binary_message) {
+      if (binary) {
         bad_input("Twilio", "binary frame (Media Streams sends text frames only)");
         continue;
       }
@@ -228,7 +259,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     do {
       for (auto& a : actions_) std::visit([this](auto& act) { perform(act); }, a);
       actions_.clear();
-      for (auto& a : supervisor_actions_) std::visit([this](auto& act) { perform(act); }, a);
+      for (auto& a : supervisor_actions_) std::visit([this](auto& act) { perform_supervised(act); }, a);
       supervisor_actions_.clear();
     } while (!actions_.empty());
     if (timer_target() != armed_at_) timer_.cancel();
@@ -270,20 +301,22 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::publish& a) {
     if (ctx_.events) ctx_.events->publish(identity_, a.event);
   }
-  void perform(const call::log_line& a) {
-    switch (a.level) {
-      case call::log_level::debug: spdlog::debug("call {}: {}", label_, a.text); break;
-      case call::log_level::info: spdlog::info("call {}: {}", label_, a.text); break;
-      case call::log_level::warn: spdlog::warn("call {}: {}", label_, a.text); break;
-      case call::log_level::error: spdlog::error("call {}: {}", label_, a.text); break;
-    }
-  }
+  // What call_state logs is about the peers' messages: the peer budget applies.
+  void perform(const call::log_line& a) { log_peer_line(log_lines_, to_spdlog(a.level), "call {}: {}", label_, a.text); }
   void perform(const call::end_call& a) { end(a.reason, a.detail); }
   void perform(const call::restart_upstream& a) {
     supervisor_.on_restart_requested(a.reason, step_at_, supervisor_actions_);
   }
 
-  // The supervisor's actions.
+  // The supervisor's actions. Its log lines are the bridge's own decisions (a loss, a reconnect, a
+  // rollover), a few per upstream session whatever the peers send: no peer budget silences them.
+  template <class Action>
+  void perform_supervised(const Action& a) {
+    if constexpr (std::is_same_v<Action, call::log_line>)
+      spdlog::log(to_spdlog(a.level), "call {}: {}", label_, a.text);
+    else
+      perform(a);
+  }
   void perform(const call::connect_upstream&) {
     connect_wanted_ = true;
     upstream_wake_.cancel();
@@ -299,10 +332,13 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::pause_relay&) { state_.on_upstream_lost(ms_of(step_at_), actions_); }
   void perform(const call::arm_timer& a) { supervisor_wakeup_ = a.at; }  // execute() re-arms the timer
   void perform(const call::close_call& a) {
+    // The start deadline ran out before admission: not a call that timed out, a refused stream.
+    if (!admitted_ && !refused_ && a.reason == end_reason::timeout)
+      count_refusal(metrics::stream_refusal::no_start, a.detail);
     reason_ = a.reason;
     detail_ = a.detail;
     if (a.reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
-    twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});
+    twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});  // a refusal's close came first
     if (upstream_out_) upstream_out_->close({1000, "call ended"});
     upstream_wake_.cancel();  // gives up a connect in progress
   }
@@ -330,6 +366,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (st.truncates_sent != counted_.truncates_sent) m_.truncates_sent.inc(st.truncates_sent - counted_.truncates_sent);
     if (st.late_deltas_dropped != counted_.late_deltas_dropped)
       m_.late_deltas_dropped.inc(st.late_deltas_dropped - counted_.late_deltas_dropped);
+    if (st.dtmf_dropped != counted_.dtmf_dropped) m_.dtmf_dropped.inc(st.dtmf_dropped - counted_.dtmf_dropped);
     counted_ = st;
   }
 
@@ -361,15 +398,82 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   // --- lifecycle --------------------------------------------------------------------------------
 
-  void on_started(const protocol::twilio_start& start) {
+  // Before the stream is admitted, only Twilio's connected and start may come.
+  void before_admission(bool binary) {
+    using metrics::stream_refusal;
+    if (binary) return refuse(stream_refusal::bad_message, "a binary frame before start");
+    if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_))
+      return refuse(stream_refusal::bad_message, "an unreadable message before start: " + err->what);
+    switch (twilio_msg_.event) {
+      case protocol::twilio_event::connected: return;
+      case protocol::twilio_event::start: return admit(*twilio_msg_.start);
+      default:
+        return refuse(stream_refusal::bad_message, std::string("'") + event_name(twilio_msg_.event) + "' before start");
+    }
+  }
+
+  // Authorises the stream (its token, by ctx_.authorize_start) and then admits it (one live stream per
+  // CallSid, within MAX_CONCURRENT_CALLS). Only an admitted stream becomes a call: counted, registered,
+  // and published by call_state, whose open_upstream starts the call in the supervisor's terms (its
+  // start deadline, disarmed, and its media deadline, armed).
+  void admit(const protocol::twilio_start& start) {
+    using metrics::stream_refusal;
+    if (!protocol::is_safe_sid(start.call_sid) || !protocol::is_safe_sid(start.stream_sid))
+      return refuse(stream_refusal::bad_message, "start carries a malformed callSid or streamSid");
+    start_call_sid_ = start.call_sid;
+    if (ctx_.authorize_start)
+      if (auto refusal = ctx_.authorize_start(start); !refusal.empty())
+        return refuse(stream_refusal::unauthorized, std::move(refusal));
+    std::weak_ptr<call_session> weak = weak_from_this();
+    const auto outcome = ctx_.registry->admit(start.call_sid, twilio_->get_executor(), [weak] {
+      if (auto self = weak.lock()) self->end_now(end_reason::shutdown, "server is shutting down");
+    });
+    switch (outcome.result) {
+      case admission::admit_result::already_live:
+        return refuse(stream_refusal::already_live, "a stream for this call is already running");
+      case admission::admit_result::full:
+        return refuse(stream_refusal::full, "no free call slot (MAX_CONCURRENT_CALLS) and none reserved");
+      case admission::admit_result::admitted: break;
+    }
+    admitted_ = true;
+    registry_id_ = outcome.id;
+    pending_.release();
+    m_.calls_started.inc();
     identify(start);
-    if (!ctx_.authorize_start) return;
-    if (auto refusal = ctx_.authorize_start(start); !refusal.empty()) end(end_reason::bad_input, "stream refused: " + refusal);
+    set_up(start);
+    state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
+  }
+
+  // Closes Twilio with the refusal's own code (1013 when full, else 1008), then lets the supervisor end
+  // the stream (the closing grace); the writer keeps the first close. A refused stream reads on only
+  // to finish the close handshake.
+  void refuse(metrics::stream_refusal why, std::string detail) {
+    if (supervisor_.ending()) return;
+    count_refusal(why, detail);
+    end(end_reason::bad_input, std::move(detail));
+  }
+
+  // One metric and one line per refused stream.
+  void count_refusal(metrics::stream_refusal why, const std::string& detail) {
+    m_.streams_refused(why).inc();
+    // One line per connection, but connections are many: the process-wide budget decides.
+    if (const auto admitted = log_lines_.admit_closing(log_clock_ms())) {
+      const auto note = log::suppression_note(*admitted);
+      const auto text = log::escape_for_log(detail, log::reason_bytes);
+      if (start_call_sid_.empty())
+        spdlog::warn("call {}: stream refused ({}): {}{}", label_, metrics::to_string(why), text, note);
+      else
+        spdlog::warn("call {}: stream from {} refused ({}): {}{}", start_call_sid_, remote_, metrics::to_string(why),
+                     text, note);
+    }
+    refused_ = true;
+    twilio_out_.close({close_code_for(why), std::string("stream refused: ") + metrics::to_string(why)});
   }
 
   // Before call_state sees start, so that call.started names the agent and the upstream gets its session.
   void set_up(const protocol::twilio_start& start) {
-    if (!ctx_.resolve) return;
+    // Ending: a start the peer repeats while its refusal is under way gets no more work or log lines.
+    if (!ctx_.resolve || supervisor_.ending()) return;
     auto setup = ctx_.resolve(start);
     if (!setup) {
       end(end_reason::bad_input, "no agent profile for this stream");
@@ -396,10 +500,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     m_.errors(std::string_view(side) == "Twilio" ? metrics::error_kind::twilio_bad_message
                                                  : metrics::error_kind::upstream_bad_message)
         .inc();
-    if (++bad_input_lines_ <= max_bad_input_lines)
-      spdlog::warn("call {}: ignoring bad message from {}: {}", label_, side, what);
-    else if (bad_input_lines_ == max_bad_input_lines + 1)
-      spdlog::warn("call {}: more bad messages; no longer logging them", label_);
+    log_peer_line(log_lines_, spdlog::level::warn, "call {}: ignoring bad message from {}: {}", label_, side, what);
   }
 
   static std::string describe_read_end(const char* side, const net::read_result& r, net::message_socket& socket) {
@@ -407,7 +508,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
       case net::read_status::closed: {
         const auto peer = socket.peer_close_reason();
         return std::string(side) + " closed the socket (code " + std::to_string(peer.code) +
-               (peer.reason.empty() ? "" : ", reason '" + peer.reason + "'") + ")";
+               (peer.reason.empty() ? "" : ", reason '" + log::escape_for_log(peer.reason, log::name_bytes) + "'") +
+               ")";
       }
       case net::read_status::too_big: return std::string(side) + " sent a message larger than the limit";
       case net::read_status::timeout: return std::string(side) + " went silent (idle timeout)";
@@ -417,6 +519,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   void on_read_end(const char* side, const net::read_result& r, net::message_socket& socket, end_reason closed_reason) {
     if (supervisor_.ending()) return;
+    step_at_ = steady::now();
+    if (!admitted_ && r.status == net::read_status::too_big) {
+      refuse(metrics::stream_refusal::bad_message, describe_read_end(side, r, socket) + " before start");
+      execute();
+      return;
+    }
     const auto reason = r.status == net::read_status::too_big   ? end_reason::bad_input
                         : r.status == net::read_status::timeout ? end_reason::timeout
                                                                 : closed_reason;
@@ -435,6 +543,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
 
   void finish() {
+    pending_.release();
+    if (!admitted_) {
+      // Never a call: no summary, no event, no metric but the refusal's (already counted and logged).
+      if (!refused_) spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
+      return;
+    }
     state_.finish(actions_);
     for (auto& a : actions_)
       if (auto* p = std::get_if<call::publish>(&a); p && ctx_.events) ctx_.events->publish(identity_, p->event);
@@ -443,15 +557,18 @@ class call_session : public std::enable_shared_from_this<call_session> {
     const auto& st = state_.stats();
     const auto level = (reason_ == end_reason::caller_hung_up || reason_ == end_reason::shutdown) ? spdlog::level::info
                                                                                                    : spdlog::level::warn;
+    // An admitted call's summary is always written: its peer passed authorisation.
     spdlog::log(level,
                 "call {}: ended reason={} duration_ms={} caller_frames={} assistant_chunks={} barge_ins={} "
-                "truncates={} late_deltas_dropped={} invalid_frames={} detail=\"{}\"",
+                "truncates={} late_deltas_dropped={} invalid_frames={} dtmf_dropped={} log_lines_suppressed={} "
+                "detail=\"{}\"",
                 label_, call::to_string(reason_), duration.count(), st.caller_frames, st.assistant_chunks,
-                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, detail_);
-    if (ctx_.events && state_.started())
+                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, st.dtmf_dropped,
+                log_lines_.suppressed(), log::escape_for_log(detail_, log::reason_bytes));
+    if (ctx_.events)
       ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
     m_.calls_ended(reason_).inc();
-    if (ctx_.registry) ctx_.registry->remove(registry_id_);
+    ctx_.registry->remove(registry_id_);
   }
 
   const bridge_context& ctx_;
@@ -480,10 +597,15 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   call_identity identity_;
   std::string label_;
+  std::string remote_;
+  call_registry::pending_slot pending_;  // released once admitted
+  bool admitted_ = false;                // an authorised start took a call slot: this stream is a call
+  bool refused_ = false;
+  std::string start_call_sid_;  // the callSid of the start being admitted, once checked well-formed
   std::uint64_t registry_id_ = 0;
   end_reason reason_ = end_reason::twilio_closed;  // from close_call
   std::string detail_;
-  int bad_input_lines_ = 0;
+  log::connection_lines log_lines_;  // the budget for lines this call's peers cause
   steady::time_point started_at_;
   // Metrics.
   steady::time_point step_at_;       // when the message being handled was read (or the pacer woke)
@@ -498,8 +620,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
 }  // namespace
 
 net::awaitable<void> run_call(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx,
-                              std::string remote_address) {
-  auto session = std::make_shared<call_session>(std::move(twilio), ctx, std::move(remote_address));
+                              std::string remote_address, call_registry::pending_slot pending) {
+  auto session = std::make_shared<call_session>(std::move(twilio), ctx, std::move(remote_address), std::move(pending));
   co_await session->run();
 }
 

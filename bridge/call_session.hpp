@@ -14,6 +14,7 @@
 #include "bridge/event_sink.hpp"
 #include "call/call_state.hpp"
 #include "call/call_supervisor.hpp"
+#include "log/line_budget.hpp"
 #include "metrics/bridge_metrics.hpp"
 #include "net/message_socket.hpp"
 #include "net/ws_writer.hpp"
@@ -39,22 +40,31 @@ struct bridge_context {
   net::socket_limits twilio_limits;
   net::socket_limits upstream_limits;
   std::chrono::milliseconds upstream_connect_timeout{10000};  // DNS + TCP + TLS + upgrade
-  // Every deadline of a call, upstream reconnects and rollover, the closing grace.
+  // Every deadline of a call (the start deadline STREAM_START_TIMEOUT_MS included), upstream reconnects
+  // and rollover, the closing grace.
   call::supervisor_options lifecycle;
-  // Checked when Twilio's start arrives (e.g. the stream token bound to the webhook call).
-  // Returns an empty string to accept, else the reason to refuse; null accepts every stream.
+  // Checked when Twilio's start arrives, before anything is published (the stream token bound to the
+  // webhook call). Returns an empty string to accept, else the reason to refuse; null accepts every stream.
   std::function<std::string(const protocol::twilio_start&)> authorize_start;
   // Per-call configuration when Twilio's start arrives; nullopt refuses the stream. Null: every call
   // uses `session`, `call.greeting` and `upstream_url`. Runs on the call's thread: must not block.
   std::function<std::optional<call_setup>(const protocol::twilio_start&)> resolve;
   std::size_t writer_queue_messages = 1024;
-  call_registry* registry = nullptr;
+  call_registry* registry = nullptr;  // required: admission, and shutdown
   event_sink* events = nullptr;      // may be null
   metrics::bridge_metrics* metrics = nullptr;  // may be null: nothing is exported
+  // The process-wide budget for log lines peers cause, shared with the HTTP server; null: each
+  // connection's own budget only.
+  log::shared_line_budget* peer_lines = nullptr;
 };
 
-// Runs the call to its end on the socket's executor. Never throws; logs one summary line.
+// Runs the stream on the socket's executor. Until its start is authorised (ctx.authorize_start) and
+// admitted (ctx.registry: one live stream per CallSid, MAX_CONCURRENT_CALLS) it is only `pending`: it
+// accepts `connected` and `start`, nothing else, within ctx.lifecycle.start_timeout; a refusal is one
+// log line, one metric and a close (1013 when full, else 1008), and nothing is published, stored or
+// counted as a call. Once admitted, it runs the call to its end. Never throws; logs one summary line
+// per call.
 net::awaitable<void> run_call(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx,
-                              std::string remote_address);
+                              std::string remote_address, call_registry::pending_slot pending);
 
 }  // namespace mb::bridge

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "log/escape.hpp"
+#include "call/heard_text.hpp"
 #include "protocol/base64.hpp"
 
 namespace mb::call {
@@ -12,6 +14,11 @@ using protocol::twilio_event;
 namespace {
 constexpr std::size_t max_remembered_cut_responses = 8;
 constexpr std::uint64_t b64_chars_per_3_bytes = 4;
+
+// A string from a peer, as it may appear in a log line or an end detail: escaped and cut.
+std::string peer_text(std::string_view text, std::size_t max_bytes = log::name_bytes) {
+  return log::escape_for_log(text, max_bytes);
+}
 }  // namespace
 
 const char* to_string(end_reason r) {
@@ -32,7 +39,9 @@ const char* to_string(end_reason r) {
 }
 
 call_state::call_state(protocol::session_config session, call_options options)
-    : session_(std::move(session)), options_(std::move(options)) {
+    : session_(std::move(session)),
+      options_(std::move(options)),
+      dtmf_budget_(options_.dtmf_per_second, options_.dtmf_burst) {
   // Keep chunks base64-aligned: a multiple of 3 bytes is a multiple of 4 characters with no padding.
   options_.max_chunk_bytes = std::max<std::uint64_t>(3, options_.max_chunk_bytes - options_.max_chunk_bytes % 3);
 }
@@ -67,14 +76,14 @@ void call_state::on_twilio(const protocol::twilio_message& msg, std::int64_t now
     case twilio_event::connected:
       return;
     case twilio_event::dtmf:
-      out.push_back(publish{dtmf{std::string(msg.dtmf_digit)}});
+      on_dtmf(msg.dtmf_digit, now_ms, out);
       return;
     case twilio_event::stop:
       ended_ = true;
       out.push_back(end_call{end_reason::caller_hung_up, "Twilio sent stop"});
       return;
     case twilio_event::unknown:
-      out.push_back(log_line{log_level::warn, "ignoring unknown Twilio event '" + std::string(msg.event_name) + "'"});
+      out.push_back(log_line{log_level::warn, "ignoring unknown Twilio event '" + peer_text(msg.event_name) + "'"});
       return;
   }
 }
@@ -93,8 +102,8 @@ void call_state::on_start(const protocol::twilio_message& msg, std::int64_t now_
   if (s.encoding != "audio/x-mulaw" || s.sample_rate != 8000 || s.channels != 1) {
     ended_ = true;
     out.push_back(end_call{end_reason::bad_media_format,
-                           "unsupported media format " + s.encoding + " " + std::to_string(s.sample_rate) + " Hz " +
-                               std::to_string(s.channels) + " ch (need audio/x-mulaw 8000 Hz mono)"});
+                           "unsupported media format " + peer_text(s.encoding) + " " + std::to_string(s.sample_rate) +
+                               " Hz " + std::to_string(s.channels) + " ch (need audio/x-mulaw 8000 Hz mono)"});
     return;
   }
   start_ = s;
@@ -147,14 +156,30 @@ void call_state::on_caller_media(const protocol::twilio_message& msg, std::int64
 void call_state::on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out) {
   const auto result = ledger_.on_mark(name, twilio_clock(now_ms));
   if (result == playback_ledger::mark_result::unknown)
-    warn_once(warned_unknown_mark_, "ignoring mark echo with unknown name '" + std::string(name) + "'", out);
+    warn_once(warned_unknown_mark_, "ignoring mark echo with unknown name '" + peer_text(name) + "'", out);
   if (result == playback_ledger::mark_result::played) finalize_turns(out);
+}
+
+void call_state::on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out) {
+  // A key is one of the 16 DTMF symbols: anything else would only carry a peer's text to listeners.
+  constexpr std::string_view keys = "0123456789*#ABCD";
+  const bool key = digit.size() == 1 && keys.find(digit[0]) != std::string_view::npos;
+  if (!key || !dtmf_budget_.take(now_ms)) {
+    ++stats_.dtmf_dropped;
+    warn_once(warned_dtmf_dropped_,
+              "dropping DTMF that is not a key or exceeds " + std::to_string(options_.dtmf_per_second) +
+                  " keys per second (burst " + std::to_string(options_.dtmf_burst) + "); counting the rest",
+              out);
+    return;
+  }
+  out.push_back(publish{dtmf{std::string(digit)}});
 }
 
 // ---------------------------------------------------------------------------------------------
 // Upstream side
 
 void call_state::on_upstream_connected(std::vector<action>& out) {
+  session_lost_ = false;
   out.push_back(send_upstream_event{protocol::build_session_update(session_)});
   // A new session after a loss knows nothing of the call: tell it what was said so far.
   for (const auto& turn : history_)
@@ -166,9 +191,11 @@ bool call_state::quiet() const noexcept {
 }
 
 void call_state::publish_final(transcript_final final, std::vector<action>& out) {
-  if (!final.text.empty()) {
-    history_.push_back({final.speaker, final.text});
-    history_chars_ += final.text.size();
+  // A new session is told only what the caller heard: a cut turn's unheard rest was never said.
+  const auto& said = final.interrupted ? final.heard_text : final.text;
+  if (!said.empty()) {
+    history_.push_back({final.speaker, said});
+    history_chars_ += said.size();
     while (history_chars_ > options_.max_history_chars && !history_.empty()) {
       history_chars_ -= history_.front().text.size();
       history_.pop_front();
@@ -178,7 +205,8 @@ void call_state::publish_final(transcript_final final, std::vector<action>& out)
 }
 
 void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out) {
-  if (ended_) return;
+  // A session being closed (rollover, restart) may still deliver events; they are no longer this call's.
+  if (ended_ || session_lost_) return;
   switch (ev.type) {
     case realtime_event_type::output_audio_delta:
       on_audio_delta(ev, now_ms, out);
@@ -199,8 +227,8 @@ void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t no
       return;
     case realtime_event_type::output_audio_done:
       if (is_cut(ev.response_id)) return;
-      if (ledger_.find(ev.item_id) == nullptr && !has_turn(ev.item_id)) {
-        warn_once(warned_unknown_item_, "ignoring output_audio.done for unknown item " + std::string(ev.item_id), out);
+      if (ledger_.find(ev.item_id) == nullptr && find_turn(ev.item_id) == nullptr) {
+        warn_once(warned_unknown_item_, "ignoring output_audio.done for unknown item " + peer_text(ev.item_id), out);
         return;
       }
       ledger_.on_audio_done(ev.item_id);
@@ -226,14 +254,14 @@ void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t no
       on_error(ev, out);
       return;
     case realtime_event_type::input_transcription_failed:
-      out.push_back(log_line{log_level::warn, "caller transcription failed for item " + std::string(ev.item_id)});
+      out.push_back(log_line{log_level::warn, "caller transcription failed for item " + peer_text(ev.item_id)});
       return;
     case realtime_event_type::item_truncated:
-      out.push_back(log_line{log_level::debug, "upstream truncated item " + std::string(ev.item_id) + " at " +
+      out.push_back(log_line{log_level::debug, "upstream truncated item " + peer_text(ev.item_id) + " at " +
                                                    std::to_string(ev.audio_end_ms) + " ms"});
       return;
     case realtime_event_type::unknown:
-      out.push_back(log_line{log_level::debug, "ignoring unknown upstream event '" + std::string(ev.type_name) + "'"});
+      out.push_back(log_line{log_level::debug, "ignoring unknown upstream event '" + peer_text(ev.type_name) + "'"});
       return;
     case realtime_event_type::session_created:
     case realtime_event_type::speech_stopped:
@@ -248,8 +276,8 @@ void call_state::on_session_updated(const protocol::realtime_event& ev, std::vec
     // A format mismatch is heard as loud static: better to end the call than to relay it.
     ended_ = true;
     out.push_back(end_call{end_reason::format_mismatch,
-                           "session.updated confirmed input '" + std::string(ev.input_format) + "' and output '" +
-                               std::string(ev.output_format) + "', not audio/pcmu both ways"});
+                           "session.updated confirmed input '" + peer_text(ev.input_format) + "' and output '" +
+                               peer_text(ev.output_format) + "', not audio/pcmu both ways"});
     return;
   }
   if (ready_) return;
@@ -267,9 +295,9 @@ void call_state::on_session_updated(const protocol::realtime_event& ev, std::vec
 
 void call_state::on_error(const protocol::realtime_event& ev, std::vector<action>& out) {
   std::string text = "upstream error";
-  if (!ev.error.code.empty()) text += " " + std::string(ev.error.code);
-  text += ": " + std::string(ev.error.message);
-  if (!ev.error.event_id.empty()) text += " (event " + std::string(ev.error.event_id) + ")";
+  if (!ev.error.code.empty()) text += " " + peer_text(ev.error.code);
+  text += ": " + peer_text(ev.error.message, log::reason_bytes);
+  if (!ev.error.event_id.empty()) text += " (event " + peer_text(ev.error.event_id) + ")";
   // The session cap (protocols.md A9) and server faults end this session, not the call.
   if (ev.error.code == "session_expired" || ev.error.type == "server_error") {
     out.push_back(restart_upstream{std::move(text)});
@@ -288,6 +316,8 @@ void call_state::on_audio_delta(const protocol::realtime_event& ev, std::int64_t
   if (!pre_connect_.empty() && ready_) pre_connect_.clear();
   if (is_cut(ev.response_id)) {
     ++stats_.late_deltas_dropped;
+    // Never played, but the transcript will cover it: it counts in the audio the text is spread over.
+    if (auto* turn = find_turn(ev.item_id)) turn->audio_bytes += protocol::base64_decoded_size(ev.delta);
     return;
   }
   if (!ready_) {
@@ -299,8 +329,8 @@ void call_state::on_audio_delta(const protocol::realtime_event& ev, std::int64_t
     warn_once(warned_invalid_delta_, "dropping model audio with invalid base64", out);
     return;
   }
-  turn_for(ev.item_id, ev.response_id);
   const auto total = protocol::base64_decoded_size(ev.delta);
+  turn_for(ev.item_id, ev.response_id).audio_bytes += total;
   const auto serial = ledger_.on_audio_received(ev.item_id, ev.response_id, ev.content_index, total);
   const auto chunk_chars = options_.max_chunk_bytes / 3 * b64_chars_per_3_bytes;
   std::string_view rest = ev.delta;
@@ -336,6 +366,10 @@ void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out
 void call_state::on_upstream_lost(std::int64_t now_ms, std::vector<action>& out) {
   if (ended_) return;
   ready_ = false;
+  session_lost_ = true;
+  // Transcripts the lost session never finished end with what arrived: waiting for them would hold
+  // back every later final, and leave the turn out of the replay.
+  for (auto& t : turns_) t.transcript_done = true;
   const bool unplayed = ledger_.has_unplayed() || queue_count_ > 0;
   bool cut_active = false;
   if (active_response_) {
@@ -467,8 +501,7 @@ std::optional<std::int64_t> call_state::next_wakeup() const {
 // Transcripts
 
 call_state::assistant_turn& call_state::turn_for(std::string_view item_id, std::string_view response_id) {
-  for (auto& t : turns_)
-    if (t.item_id == item_id) return t;
+  if (auto* t = find_turn(item_id)) return *t;
   assistant_turn t;
   t.item_id = item_id;
   t.response_id = response_id;
@@ -476,8 +509,9 @@ call_state::assistant_turn& call_state::turn_for(std::string_view item_id, std::
   return turns_.back();
 }
 
-bool call_state::has_turn(std::string_view item_id) const {
-  return std::any_of(turns_.begin(), turns_.end(), [&](const auto& t) { return t.item_id == item_id; });
+call_state::assistant_turn* call_state::find_turn(std::string_view item_id) {
+  const auto it = std::find_if(turns_.begin(), turns_.end(), [&](const auto& t) { return t.item_id == item_id; });
+  return it == turns_.end() ? nullptr : &*it;
 }
 
 bool call_state::is_cut(std::string_view response_id) const {
@@ -493,18 +527,23 @@ void call_state::finalize_turns(std::vector<action>& out) {
   while (!turns_.empty()) {
     auto& t = turns_.front();
     if (!t.transcript_done || !(t.audio_finished || t.interrupted)) break;
-    publish_final(transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
-                                   t.interrupted ? t.heard_ms : -1},
-                  out);
+    publish_final(final_of(std::move(t)), out);
     turns_.erase(turns_.begin());
   }
 }
 
+transcript_final call_state::final_of(assistant_turn&& turn) {
+  transcript_final final{role::assistant, std::move(turn.item_id), std::move(turn.text), turn.interrupted};
+  if (!turn.interrupted) return final;
+  final.heard_ms = turn.heard_ms;
+  const auto audio_ms = static_cast<std::int64_t>(turn.audio_bytes / ulaw_bytes_per_ms);
+  final.heard_text = heard_prefix(final.text, turn.heard_ms, audio_ms);
+  final.heard_text_estimated = turn.heard_ms > 0 && turn.heard_ms < audio_ms;
+  return final;
+}
+
 void call_state::finish(std::vector<action>& out) {
-  for (auto& t : turns_)
-    publish_final(transcript_final{role::assistant, std::move(t.item_id), std::move(t.text), t.interrupted,
-                                   t.interrupted ? t.heard_ms : -1},
-                  out);
+  for (auto& t : turns_) publish_final(final_of(std::move(t)), out);
   turns_.clear();
 }
 

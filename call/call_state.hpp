@@ -15,6 +15,7 @@
 
 #include "call/actions.hpp"
 #include "call/playback_ledger.hpp"
+#include "call/token_bucket.hpp"
 #include "protocol/realtime_events.hpp"
 #include "protocol/twilio_messages.hpp"
 
@@ -27,6 +28,9 @@ struct call_options {
   std::uint64_t max_chunk_bytes = 1200;  // 150 ms; larger deltas are split (a multiple of 3: base64-aligned)
   std::string greeting;               // instructions for a first response; empty: wait for the caller
   std::size_t max_history_chars = 16000;  // transcript kept for replay into a new upstream session
+  // DTMF keys published per call: a person presses a few keys a second; more is a flood, dropped.
+  std::uint32_t dtmf_per_second = 10;
+  std::uint32_t dtmf_burst = 20;
 };
 
 struct call_stats {
@@ -39,6 +43,7 @@ struct call_stats {
   std::uint64_t late_deltas_dropped = 0;
   std::uint64_t buffered_frames_dropped = 0;  // pre-connect buffer overflow
   std::uint64_t invalid_frames = 0;
+  std::uint64_t dtmf_dropped = 0;           // over the rate limit, or not a key
   protocol::token_usage usage;              // summed over response.done
 };
 
@@ -54,7 +59,8 @@ class call_state {
   void on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   // A new upstream session is open: configure it and replay the conversation so far as text items.
   void on_upstream_connected(std::vector<action>& out);
-  // The upstream session is gone (the shell reconnects): stop assistant audio, buffer caller audio.
+  // The upstream session is gone (the shell reconnects): stop assistant audio, buffer caller audio,
+  // close its unfinished transcripts. Its events are ignored from now on, until on_upstream_connected.
   void on_upstream_lost(std::int64_t now_ms, std::vector<action>& out);
   // No assistant audio playing or coming: a good moment to roll the upstream session over.
   [[nodiscard]] bool quiet() const noexcept;
@@ -86,11 +92,13 @@ class call_state {
     bool audio_finished = false;
     bool interrupted = false;
     std::int64_t heard_ms = -1;
+    std::uint64_t audio_bytes = 0;  // all audio generated for it, late deltas included: what `text` spans
   };
 
   void on_start(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   void on_caller_media(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   void on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out);
+  void on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out);
   void on_session_updated(const protocol::realtime_event& ev, std::vector<action>& out);
   void on_error(const protocol::realtime_event& ev, std::vector<action>& out);
   void on_audio_delta(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
@@ -106,9 +114,10 @@ class call_state {
   void enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes);
   void release_paced_audio(std::int64_t now_ms, std::vector<action>& out);
   void finalize_turns(std::vector<action>& out);
+  [[nodiscard]] static transcript_final final_of(assistant_turn&& turn);
   assistant_turn& turn_for(std::string_view item_id, std::string_view response_id);
   [[nodiscard]] bool is_cut(std::string_view response_id) const;
-  [[nodiscard]] bool has_turn(std::string_view item_id) const;
+  [[nodiscard]] assistant_turn* find_turn(std::string_view item_id);
   [[nodiscard]] std::int64_t twilio_clock(std::int64_t now_ms) const noexcept { return now_ms + clock_offset_ms_; }
   void warn_once(bool& flag, std::string text, std::vector<action>& out);
 
@@ -118,6 +127,7 @@ class call_state {
   std::optional<protocol::twilio_start> start_;
   bool upstream_requested_ = false;
   bool ready_ = false;
+  bool session_lost_ = false;  // on_upstream_lost until the next on_upstream_connected
   bool ended_ = false;
 
   // Twilio media clock: local time plus the smallest observed network delay (max of timestamp - arrival).
@@ -141,11 +151,13 @@ class call_state {
   std::vector<assistant_turn> turns_;
   struct history_turn {
     role speaker;
-    std::string text;
+    std::string text;  // what the caller heard of it
   };
   std::deque<history_turn> history_;
   std::size_t history_chars_ = 0;
   bool greeted_ = false;
+
+  token_bucket dtmf_budget_;
 
   call_stats stats_;
   bool warned_media_before_start_ = false;
@@ -155,6 +167,7 @@ class call_state {
   bool warned_pre_connect_overflow_ = false;
   bool warned_invalid_delta_ = false;
   bool warned_unknown_item_ = false;
+  bool warned_dtmf_dropped_ = false;
 };
 
 }  // namespace mb::call

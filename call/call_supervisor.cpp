@@ -188,7 +188,7 @@ void call_supervisor::on_timer(time_point now, bool assistant_quiet, std::vector
     return;
   }
   if (due(start, now)) {
-    end(end_reason::timeout, "Twilio sent no start within " + ms_text(options_.start_timeout), now, out);
+    end(end_reason::timeout, "no start within " + ms_text(options_.start_timeout), now, out);
     return;
   }
   if (due(media, now)) {

@@ -43,7 +43,7 @@ inline constexpr provider_lifecycle openai_realtime_lifecycle{std::chrono::minut
 inline constexpr provider_lifecycle azure_realtime_lifecycle{std::chrono::minutes(30), std::chrono::minutes(5)};
 
 struct supervisor_options {
-  std::chrono::milliseconds start_timeout{10000};  // Twilio's start must arrive this soon after the upgrade
+  std::chrono::milliseconds start_timeout{5000};  // the stream must be started (admitted) this soon after the upgrade
   // Twilio streams media continuously, silence included: none for this long means the stream is gone.
   std::chrono::milliseconds media_timeout{10000};
   // An upstream session not ready (configuration confirmed) this soon after connecting is aborted.

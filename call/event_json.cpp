@@ -42,7 +42,10 @@ void add_fields(json::object& o, const event_context&, const transcript_final& e
   o["text"] = e.text;
   if (e.speaker != role::assistant) return;
   o["interrupted"] = e.interrupted;
-  if (e.interrupted) o["heard_ms"] = e.heard_ms;
+  if (!e.interrupted) return;
+  o["heard_ms"] = e.heard_ms;
+  o["heard_text"] = e.heard_text;
+  o["heard_text_estimated"] = e.heard_text_estimated;
 }
 
 void add_fields(json::object& o, const event_context&, const barge_in& e) {

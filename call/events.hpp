@@ -27,8 +27,12 @@ struct transcript_final {
   role speaker;
   std::string item_id;
   std::string text;
-  bool interrupted = false;   // assistant only: barge-in cut this turn
+  bool interrupted = false;   // assistant only: barge-in (or the upstream's loss) cut this turn
   std::int64_t heard_ms = -1;  // assistant only, when interrupted: audio the caller heard
+  // Assistant only, when interrupted: the words of `text` the caller heard (heard_text.hpp), and
+  // whether they were estimated from heard_ms (false when none or all of the audio was heard).
+  std::string heard_text{};
+  bool heard_text_estimated = false;
 };
 
 struct barge_in {

@@ -429,8 +429,18 @@ const std::vector<spec>& specs() {
         "STREAM_TOKEN_TTL_S", "How long the single-use token binding a stream to its webhook call is valid.",
         [](auto& s) -> auto& { return s.stream_token_ttl_s; }, 5, 3600));
     t.push_back(integer(
-        "MAX_CONCURRENT_CALLS", "Calls carried at once; when full the webhook answers fallback TwiML. 0: no limit.",
+        "MAX_CONCURRENT_CALLS",
+        "Calls carried at once, counting a slot the webhook reserves for each stream it announces (held for "
+        "STREAM_TOKEN_TTL_S or until the stream starts); when full the webhook answers fallback TwiML. 0: no limit.",
         [](auto& s) -> auto& { return s.max_concurrent_calls; }, 0, 100000));
+    t.push_back(integer(
+        "MAX_PENDING_STREAMS",
+        "Media stream connections that have not yet sent an authorised start; further upgrades are refused with "
+        "503. They never hold a call slot.",
+        [](auto& s) -> auto& { return s.max_pending_streams; }, 1, 100000));
+    t.push_back(integer(
+        "STREAM_START_TIMEOUT_MS", "A media stream that sends no authorised start this soon after the upgrade is closed.",
+        [](auto& s) -> auto& { return s.stream_start_timeout_ms; }, 100, 60000));
     t.push_back(integer(
         "DRAIN_TIMEOUT_S", "On SIGTERM, running calls may finish for this long before they are closed.",
         [](auto& s) -> auto& { return s.drain_timeout_s; }, 0, 86400));
@@ -462,6 +472,15 @@ const std::vector<spec>& specs() {
     t.push_back(integer(
         "LISTENER_QUEUE_SIZE", "Events a listener may fall behind, beyond its backfill, before it is disconnected.",
         [](auto& s) -> auto& { return s.listener_queue_size; }, 1, 1000000));
+    t.push_back(integer(
+        "LISTENER_BACKFILL_EVENTS",
+        "Per running call, the most events a late listener is sent first (call.started, transcript lines, the rest); "
+        "beyond it the oldest are left out, DTMF, barge-ins and deltas before transcript lines, and the backfill says "
+        "how many (docs/events.md).",
+        [](auto& s) -> auto& { return s.listener_backfill_events; }, 16, 1000000));
+    t.push_back(integer(
+        "LISTENER_BACKFILL_BYTES", "The same bound in bytes of event JSON.",
+        [](auto& s) -> auto& { return s.listener_backfill_bytes; }, 4096, 1 << 30));
     t.push_back(integer(
         "STORE_QUEUE_SIZE", "History records waiting for the disk; beyond it records are dropped and counted.",
         [](auto& s) -> auto& { return s.store_queue_size; }, 1, 10000000));

@@ -60,7 +60,9 @@ struct settings {
   int upstream_rollover_s = 0;            // 0: 5 minutes before the provider's session cap
   secret twilio_auth_token;                // empty: no signature validation (startup warns)
   int stream_token_ttl_s = 120;
-  int max_concurrent_calls = 0;           // 0: unlimited; when full the webhook answers fallback TwiML
+  int max_concurrent_calls = 0;           // 0: unlimited; live calls plus webhook reservations; when full the webhook answers fallback TwiML
+  int max_pending_streams = 64;            // upgraded streams without an authorised start yet; more are refused (503)
+  int stream_start_timeout_ms = 5000;      // a pending stream must send its authorised start this soon
   int drain_timeout_s = 30;                // SIGTERM: running calls may finish for this long
   std::string fallback_say = "Sorry, we cannot take your call right now. Please try again later.";
   std::string fallback_dial;               // non-empty: fallback TwiML dials this number instead of hanging up
@@ -73,6 +75,8 @@ struct settings {
   secret api_token;                        // empty: /v1/* accepts loopback clients only
   std::string database_path = "./data/mediabridge.db";  // SQLite file; ":memory:" keeps nothing; empty: no history
   int listener_queue_size = 256;           // messages a listener may fall behind (beyond its backfill) before it is dropped
+  int listener_backfill_events = 1024;     // per running call: kept for late listeners (call/backfill_log.hpp)
+  int listener_backfill_bytes = 256 * 1024;  // the same bound in bytes of JSON
   int store_queue_size = 10000;            // history records waiting for the disk before new ones are dropped
 
   // Logging

@@ -19,12 +19,18 @@ constexpr const char* error_names[error_kind_count] = {
     "upstream_lost",      "slow_peer",            "unexpected_exception",
 };
 
+constexpr const char* refusal_names[stream_refusal_count] = {
+    "unauthorized", "already_live", "full", "too_many_pending", "no_start", "bad_message",
+};
+
 constexpr std::string_view truncates_help = "conversation.item.truncate events, by what became of them.";
 
 }  // namespace
 
+const char* to_string(stream_refusal r) noexcept { return refusal_names[static_cast<std::size_t>(r)]; }
+
 bridge_metrics::bridge_metrics(registry& r)
-    : calls_started(r.add_counter("mediabridge_calls_started_total", "Media streams accepted (calls started).")),
+    : calls_started(r.add_counter("mediabridge_calls_started_total", "Media streams admitted: authorised calls started.")),
       barge_ins(r.add_counter("mediabridge_barge_ins_total",
                               "Barge-ins: the caller spoke over unplayed assistant audio, which was cleared.")),
       truncates_sent(r.add_counter("mediabridge_truncates_total", truncates_help, {{"result", "sent"}})),
@@ -32,6 +38,8 @@ bridge_metrics::bridge_metrics(registry& r)
       truncates_rejected(r.add_counter("mediabridge_truncates_total", truncates_help, {{"result", "rejected"}})),
       late_deltas_dropped(r.add_counter("mediabridge_late_deltas_dropped_total",
                                         "Assistant audio deltas of a cut response, dropped after a barge-in.")),
+      dtmf_dropped(r.add_counter("mediabridge_dtmf_dropped_total",
+                                 "DTMF messages not published: over a call's rate limit, or not a key.")),
       upstream_connect(r.add_histogram("mediabridge_upstream_connect_seconds",
                                        "Time to open the upstream WebSocket (DNS, TCP, TLS, upgrade).",
                                        buckets::network())),
@@ -67,6 +75,10 @@ bridge_metrics::bridge_metrics(registry& r)
   for (std::size_t k = 0; k < error_kind_count; ++k)
     errors_[k] = &r.add_counter("mediabridge_errors_total", "Errors on the call path, by kind.",
                                 {{"kind", error_names[k]}});
+  for (std::size_t i = 0; i < stream_refusal_count; ++i)
+    refused_[i] = &r.add_counter("mediabridge_streams_refused_total",
+                                 "Media streams refused before they became calls, by reason.",
+                                 {{"reason", refusal_names[i]}});
 }
 
 bridge_metrics& bridge_metrics::discard() {

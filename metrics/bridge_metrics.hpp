@@ -31,6 +31,18 @@ enum class error_kind : std::size_t {
 };
 inline constexpr std::size_t error_kind_count = 7;
 
+// Why a media stream was refused before it became a call (nothing published, stored or counted as a call).
+enum class stream_refusal : std::size_t {
+  unauthorized,      // the upgrade's credential or signature, or the stream token in start
+  already_live,      // a stream for this CallSid is running
+  full,              // MAX_CONCURRENT_CALLS: no reservation and no free slot
+  too_many_pending,  // MAX_PENDING_STREAMS: refused at the upgrade
+  no_start,          // no start within STREAM_START_TIMEOUT_MS
+  bad_message,       // anything but connected and start (or an unreadable message) before the start
+};
+inline constexpr std::size_t stream_refusal_count = 6;
+[[nodiscard]] const char* to_string(stream_refusal r) noexcept;  // the metric's reason label
+
 class bridge_metrics {
  public:
   explicit bridge_metrics(registry& r);
@@ -44,6 +56,7 @@ class bridge_metrics {
   counter& truncates_accepted;
   counter& truncates_rejected;
   counter& late_deltas_dropped;
+  counter& dtmf_dropped;
   histogram& upstream_connect;  // TCP + TLS + WebSocket handshake
   histogram& session_update;    // session.update sent → session.updated received
   histogram& turn_first_delta;  // caller speech_stopped → first assistant audio delta
@@ -54,6 +67,7 @@ class bridge_metrics {
   [[nodiscard]] counter& audio_bytes(direction d) noexcept { return *bytes_[static_cast<std::size_t>(d)]; }
   [[nodiscard]] histogram& relay(direction d) noexcept { return *relay_[static_cast<std::size_t>(d)]; }
   [[nodiscard]] counter& errors(error_kind k) noexcept { return *errors_[static_cast<std::size_t>(k)]; }
+  [[nodiscard]] counter& streams_refused(stream_refusal r) noexcept { return *refused_[static_cast<std::size_t>(r)]; }
 
  private:
   static constexpr std::size_t max_end_reasons = 16;
@@ -63,6 +77,7 @@ class bridge_metrics {
   std::array<counter*, direction_count> bytes_{};
   std::array<histogram*, direction_count> relay_{};
   std::array<counter*, error_kind_count> errors_{};
+  std::array<counter*, stream_refusal_count> refused_{};
 };
 
 }  // namespace mb::metrics

@@ -41,6 +41,8 @@ void ws_writer::wake() {
 
 void ws_writer::observe_writes(write_observer observer) { observer_ = std::move(observer); }
 
+void ws_writer::refill_with(std::function<void()> refill) { refill_ = std::move(refill); }
+
 std::uint32_t ws_writer::enqueue_slot() {
   std::uint32_t index = 0;
   if (free_.empty()) {
@@ -81,7 +83,6 @@ void ws_writer::start_next_write() {
 }
 
 void ws_writer::write_completed(error_code ec) {
-  writing_ = false;
   const std::uint32_t index = queue_[head_];
   if (observer_ && slots_[index].since != std::chrono::steady_clock::time_point{})
     observer_(std::chrono::steady_clock::now() - slots_[index].since);
@@ -89,6 +90,9 @@ void ws_writer::write_completed(error_code ec) {
   --count_;
   free_.push_back(index);
   if (ec && !error_) error_ = ec;
+  // Still marked writing: what refill_ queues waits for the start below instead of starting a second write.
+  if (refill_ && !stopping()) refill_();
+  writing_ = false;
   if (!stopping() && count_ > 0) return start_next_write();
   if (stopping() || close_requested_) wake();
 }

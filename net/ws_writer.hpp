@@ -68,6 +68,11 @@ class ws_writer {
   using write_observer = std::function<void(std::chrono::steady_clock::duration)>;
   void observe_writes(write_observer observer);
 
+  // Called after each completed write, before the next one starts: a producer with a backlog of its
+  // own (shared, immutable messages) keeps this writer's short queue topped up from it, rather than
+  // copying the whole backlog into slots that would keep their capacity for the writer's lifetime.
+  void refill_with(std::function<void()> refill);
+
   // Queues a close: messages already queued are sent first, then the close frame.
   void close(close_reason reason);
 
@@ -105,6 +110,7 @@ class ws_writer {
   std::vector<std::uint32_t> free_;    // slots not queued; the last freed is reused first
   std::vector<std::uint32_t> queue_;   // ring of queued slot indices, in send order
   write_observer observer_;
+  std::function<void()> refill_;
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   asio::steady_timer wake_;

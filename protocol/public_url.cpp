@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include <boost/url/parse.hpp>
+
 namespace mb::protocol {
 namespace {
 
@@ -19,7 +21,39 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+std::string_view default_port(std::string_view scheme) { return scheme == "https" ? "443" : "80"; }
+
+// "host:port" in lower case with the port made explicit; nullopt unless `url` is scheme://host[:port].
+std::optional<std::string> origin_authority(std::string_view url) {
+  const auto u = boost::urls::parse_absolute_uri(url);
+  if (!u || !u->has_authority() || u->has_userinfo() || !u->encoded_path().empty() || u->has_query() ||
+      u->encoded_host().empty())
+    return std::nullopt;
+  const auto scheme = lower(u->scheme());
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  const std::string_view port = u->has_port() ? std::string_view(u->port()) : default_port(scheme);
+  return lower(u->encoded_host()) + ":" + std::string(port);
+}
+
 }  // namespace
+
+bool is_same_origin(std::string_view origin, const request_origin& request) {
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  std::string scheme = lower(origin.substr(0, scheme_end));
+  std::string_view host = request.host;
+  if (request.from_trusted_proxy) {
+    const auto proto = lower(first_of_list(request.forwarded_proto));
+    if (proto == "http" || proto == "ws") scheme = "http";
+    else if (proto == "https" || proto == "wss") scheme = "https";
+    if (const auto fh = first_of_list(request.forwarded_host); !fh.empty()) host = fh;
+  }
+  if (!is_plausible_host(host)) return false;
+  const auto presented = origin_authority(origin);
+  const auto expected = origin_authority(scheme + "://" + std::string(host));
+  return presented && expected && *presented == *expected &&
+         lower(origin.substr(0, scheme_end)) == scheme;
+}
 
 bool is_plausible_host(std::string_view host) {
   if (host.empty() || host.size() > 261) return false;

@@ -27,4 +27,12 @@ std::string websocket_url(std::string_view base_url, std::string_view path);
 // Host header syntax we accept: a DNS name or IPv4 literal or [IPv6], optional :port.
 bool is_plausible_host(std::string_view host);
 
+// Whether a browser's Origin header names the site this request was sent to: the same host and port
+// as the Host header (or a trusted proxy's X-Forwarded-Host), and the scheme a trusted proxy reports in
+// X-Forwarded-Proto when it reports one (without it the listener cannot know the browser's scheme, and
+// the host is what tells another site's page apart). Browsers send Origin with every WebSocket upgrade
+// but apply no same-origin rule to WebSockets, so the server must. False for "null", for schemes other
+// than http and https, and for anything but scheme://host[:port].
+bool is_same_origin(std::string_view origin, const request_origin& request);
+
 }  // namespace mb::protocol

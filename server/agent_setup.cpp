@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "log/escape.hpp"
+
 namespace mb::server {
 namespace {
 
@@ -18,8 +20,8 @@ std::string fill(std::string_view what, std::string_view text, const protocol::t
                  const agents::agent_profile& profile) {
   auto rendered = agents::render(text, start.custom_parameters, profile.defaults);
   for (const auto& name : rendered.missing)
-    spdlog::warn("call {}: agent '{}': {} variable {{{{{}}}}} has no value: replaced by an empty string", start.call_sid,
-                 profile.name, what, name);
+    spdlog::warn("call {}: agent '{}': {} variable {{{{{}}}}} has no value: replaced by an empty string",
+                 log::escape_for_log(start.call_sid, log::name_bytes), profile.name, what, name);
   return std::move(rendered.text);
 }
 
@@ -56,7 +58,8 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
   const auto requested = parameter(start, agent_parameter);
   const auto* profile = catalog.select(requested, parameter(start, "To"));
   if (!profile) {
-    spdlog::warn("call {}: stream names unknown agent profile '{}'; refusing it", start.call_sid,
+    spdlog::warn("call {}: stream names unknown agent profile '{}'; refusing it",
+                 log::escape_for_log(start.call_sid, log::name_bytes),
                  agents::valid_profile_name(requested) ? requested : "(not a profile name)");
     return std::nullopt;
   }

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bridge/peer_log.hpp"
 #include "call/event_json.hpp"
 #include "protocol/bearer_token.hpp"
 #include "protocol/form.hpp"
@@ -52,6 +53,10 @@ json::object detail_json(const store::call_detail& d) {
                    {"text", line.text}};
     if (line.role == "assistant") l["interrupted"] = line.interrupted;
     if (line.heard_ms) l["heard_ms"] = *line.heard_ms;
+    if (line.heard_text) {
+      l["heard_text"] = *line.heard_text;
+      l["heard_text_estimated"] = line.heard_text_estimated;
+    }
     transcript.push_back(std::move(l));
   }
   o["transcript"] = std::move(transcript);
@@ -137,16 +142,18 @@ std::optional<http_reply> check_api_access(const server_context& ctx, const http
     const bool forwarded = !req.header("X-Forwarded-For").empty() || !req.header("Forwarded").empty();
     if (protocol::is_local_request({req.peer_address, req.header("Host"), req.header("Origin"), forwarded}))
       return std::nullopt;
-    spdlog::warn("api: refused {} from {}: API_TOKEN is not set, so only local clients are served (loopback "
-                 "peer, Host and Origin, not proxied)",
-                 req.path(), req.peer_address);
+    bridge::log_peer_line(req.log_lines, spdlog::level::warn,
+                          "api: refused {} from {}: API_TOKEN is not set, so only local clients are served (loopback "
+                          "peer, Host and Origin, not proxied)",
+                          log::escape_for_log(req.path(), log::name_bytes), req.peer_address);
     return error_reply(403,
                        "API_TOKEN is not set: only local clients (loopback address, Host and Origin; not proxied) "
                        "may use this endpoint");
   }
   if (protocol::token_matches(protocol::presented_token(req.header("Authorization"), req.query()), token.reveal()))
     return std::nullopt;
-  spdlog::warn("api: refused {} from {}: missing or wrong API token", req.path(), req.peer_address);
+  bridge::log_peer_line(req.log_lines, spdlog::level::warn, "api: refused {} from {}: missing or wrong API token",
+                        log::escape_for_log(req.path(), log::name_bytes), req.peer_address);
   auto reply = error_reply(401, "missing or wrong API token");
   reply.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="mediabridge")");
   return reply;

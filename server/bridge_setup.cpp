@@ -6,6 +6,9 @@ call::supervisor_options supervisor_options_from(const config::settings& setting
   using std::chrono::milliseconds;
   using std::chrono::seconds;
   call::supervisor_options o;
+  // Admission leads call_state to ask for the upstream, which starts the call in the supervisor's
+  // terms: the start deadline is "admitted within STREAM_START_TIMEOUT_MS".
+  o.start_timeout = milliseconds(settings.stream_start_timeout_ms);
   o.media_timeout = seconds(settings.twilio_media_timeout_s);
   o.session_ready_timeout = milliseconds(settings.session_update_timeout_ms);
   o.max_duration = seconds(settings.max_call_duration_s);

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bridge/peer_log.hpp"
 #include "protocol/public_url.hpp"
 #include "server/api.hpp"
 #include "web/assets.hpp"
@@ -70,12 +71,12 @@ http_reply create_softphone_call(server_context& ctx, const http_request_view& r
   if (auto refusal = check_api_access(ctx, req)) return std::move(*refusal);
   // The same admission rules as the voice webhook, which answers fallback TwiML instead.
   if (ctx.draining.load(std::memory_order_relaxed)) return error_reply(503, "the server is shutting down");
-  if (ctx.settings.max_concurrent_calls > 0 &&
-      ctx.registry.active() >= static_cast<std::size_t>(ctx.settings.max_concurrent_calls))
-    return error_reply(503, "at MAX_CONCURRENT_CALLS");
   const auto url = browser_stream_url(ctx, req);
   if (!url) return error_reply(400, "missing or malformed Host header");
   const auto call_sid = new_call_sid();
+  // A fresh random CallSid is never live: only a full house refuses it.
+  if (ctx.registry.reserve(call_sid, ctx.tokens.ttl()) != admission::reserve_result::reserved)
+    return error_reply(503, "at MAX_CONCURRENT_CALLS");
   spdlog::info("softphone: call {} created for {}", call_sid, req.peer_address);
   auto reply = json_reply(201, {{"call_sid", call_sid}, {"stream_url", *url}, {"stream_token", ctx.tokens.issue(call_sid)}});
   reply.headers.emplace_back("Cache-Control", "no-store");
@@ -83,6 +84,18 @@ http_reply create_softphone_call(server_context& ctx, const http_request_view& r
 }
 
 }  // namespace
+
+std::optional<http_reply> check_softphone_upgrade(const server_context& ctx, const http_request_view& req) {
+  if (auto refusal = check_api_access(ctx, req)) return refusal;
+  const auto origin = req.header("Origin");
+  if (origin.empty()) return std::nullopt;  // not a browser: the credential is all there is to check
+  const protocol::request_origin target{req.header("Host"), req.header("X-Forwarded-Proto"),
+                                        req.header("X-Forwarded-Host"), is_trusted_proxy(ctx.settings, req.peer_address)};
+  if (protocol::is_same_origin(origin, target)) return std::nullopt;
+  bridge::log_peer_line(req.log_lines, spdlog::level::warn,
+                        "softphone: refused a stream upgrade from {}: its Origin is not this server's", req.peer_address);
+  return error_reply(403, "the softphone stream must be opened from this server's own pages");
+}
 
 std::optional<http_reply> handle_dashboard(server_context& ctx, const http_request_view& req) {
   const auto path = req.path();

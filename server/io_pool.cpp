@@ -24,6 +24,12 @@ io_pool::lease io_pool::acquire() {
 
 void io_pool::release(std::size_t index) noexcept { connections_[index].fetch_sub(1, std::memory_order_relaxed); }
 
+std::size_t io_pool::connections() const noexcept {
+  std::size_t n = 0;
+  for (const auto& c : connections_) n += c.load(std::memory_order_relaxed);
+  return n;
+}
+
 void io_pool::run() {
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });

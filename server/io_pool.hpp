@@ -26,6 +26,8 @@ class io_pool {
   // The least-loaded context (ties: round-robin), counted until release(index). Thread-safe.
   lease acquire();
   void release(std::size_t index) noexcept;
+  // Leases held on every context: open connections, plus one for a pending accept.
+  [[nodiscard]] std::size_t connections() const noexcept;
   asio::io_context& first() { return *contexts_.front(); }
   // Runs every context (the caller's thread runs the first) until stop() or they run out of work.
   void run();

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "call/backfill_log.hpp"
 #include "call/event_json.hpp"
 #include "net/ws_writer.hpp"
 #include "server/sse_socket.hpp"
@@ -18,20 +19,14 @@
 
 namespace mb::server {
 
-// How an event changes its call's backfill; the JSON is what listeners receive.
-enum class event_kind { started, delta, final_line, other, ended };
-
-struct listener_hub::event {
-  event_kind kind = event_kind::other;
-  std::string call_sid;
-  call::role speaker = call::role::caller;  // delta and final_line
-  std::string item_id;                       // delta and final_line
-  std::string json;
-};
-
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
+using call::event_kind;
+
+// Messages a listener's writer holds; the rest of its queue waits as shared events, so a backfill
+// costs a pointer per event, not a copy of its JSON.
+constexpr std::size_t writer_window = 16;
 
 std::int64_t unix_ms_now() {
   using namespace std::chrono;
@@ -47,6 +42,13 @@ void post_to(const Subscriber& s, F f) {
 }
 
 }  // namespace
+
+hub_options with_settings(hub_options base, const config::settings& s) {
+  base.listener_queue = static_cast<std::size_t>(s.listener_queue_size);
+  base.backfill = {static_cast<std::size_t>(s.listener_backfill_events),
+                   static_cast<std::size_t>(s.listener_backfill_bytes)};
+  return base;
+}
 
 // One connected listener. Everything but construction runs on its connection's executor.
 class listener_hub::listener {
@@ -66,28 +68,35 @@ class listener_hub::listener {
 
   // The hub's answer to the subscription: the backfill, or why the listener is refused.
   void start(std::vector<event_ptr> backfill, std::optional<net::close_reason> refusal) {
-    // Room for the whole backfill, so that a long call does not make a new listener look slow.
-    writer_.emplace(*socket_, backfill.size() + options_.listener_queue);
-    for (const auto& e : backfill) writer_->push(e->json);
+    // Room for the whole backfill, so that a call with a long backfill does not make a new listener look slow.
+    queue_limit_ = backfill.size() + options_.listener_queue;
+    pending_.assign(std::make_move_iterator(backfill.begin()), std::make_move_iterator(backfill.end()));
+    writer_.emplace(*socket_, writer_window);
+    writer_->refill_with([this] { feed_writer(); });
+    feed_writer();
     if (refusal) request_close(std::move(*refusal));
     start_signal_.cancel();
   }
 
-  void deliver(const event& e) {
+  void deliver(const event_ptr& e) {
     if (!writer_ || closing_ || writer_->done()) return;
-    if (!writer_->push(e.json)) {
+    if (pending_.size() + writer_->queued() >= queue_limit_) {
       ++slow_dropped_;
       spdlog::warn("listener {}: more than {} events behind; disconnecting it", id_, options_.listener_queue);
       request_close({1008, "listener too slow"});
       return;
     }
-    if (per_call_ && e.kind == event_kind::ended) request_close({1000, "call ended"});
+    pending_.push_back(e);
+    feed_writer();
+    if (per_call_ && e->kind == event_kind::ended) request_close({1000, "call ended"});
   }
 
+  // Events already queued are sent first, then the close.
   void request_close(net::close_reason reason) {
     if (!writer_ || closing_) return;
     closing_ = true;
-    writer_->close(std::move(reason));
+    close_ = std::move(reason);
+    feed_writer();
     guard_.cancel();
   }
 
@@ -98,6 +107,15 @@ class listener_hub::listener {
   }
 
  private:
+  // Moves what fits from pending_ into the writer; once pending_ is empty, a requested close follows.
+  void feed_writer() {
+    while (!pending_.empty() && writer_->accepting()) {
+      writer_->push(pending_.front()->json);
+      pending_.pop_front();
+    }
+    if (pending_.empty() && close_) writer_->close(*std::exchange(close_, std::nullopt));
+  }
+
   // Listeners only listen: what they send is read (to see control frames and the end) and ignored.
   net::awaitable<void> reader() {
     std::string ignored;
@@ -151,6 +169,9 @@ class listener_hub::listener {
   hub_options options_;
   std::atomic<std::uint64_t>& slow_dropped_;
   std::optional<net::ws_writer> writer_;  // created by start()
+  std::deque<event_ptr> pending_;          // queued for the writer, oldest first
+  std::size_t queue_limit_ = 0;            // pending_ plus the writer's queue; beyond it the listener is too slow
+  std::optional<net::close_reason> close_;  // requested; sent once pending_ is empty
   asio::steady_timer start_signal_;
   asio::steady_timer guard_;
   bool closing_ = false;
@@ -159,7 +180,7 @@ class listener_hub::listener {
 struct listener_hub::state {
   struct call_log {
     std::uint64_t order = 0;  // calls' backfills go out in the order they started
-    std::vector<event_ptr> events;
+    call::backfill_log events;
   };
   struct subscriber {
     std::uint64_t id = 0;
@@ -188,14 +209,16 @@ void listener_hub::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-hub_stats listener_hub::stats() const { return {listeners_.load(), slow_dropped_.load(), events_.load()}; }
+hub_stats listener_hub::stats() const {
+  return {listeners_.load(), slow_dropped_.load(), events_.load(), backfill_left_out_.load()};
+}
 
 void listener_hub::publish(const bridge::call_identity& call, const call::call_event& event) {
   if (call.call_sid.empty()) return;  // before Twilio's start: not attributable to a call
   const call::event_context context{call.call_sid, call.stream_sid, call.from, call.to, unix_ms_now()};
   // The store first: whatever a listener sees has been queued for the history.
   if (store_) store_->record(context, event);
-  auto e = std::make_shared<listener_hub::event>();
+  auto e = std::make_shared<call::shared_event>();
   e->call_sid = call.call_sid;
   e->json = call::event_json(context, event);
   if (std::holds_alternative<call::call_started>(event)) e->kind = event_kind::started;
@@ -217,62 +240,51 @@ void listener_hub::call_ended(const bridge::call_identity& call, const bridge::c
   const call::event_context context{call.call_sid, call.stream_sid, call.from, call.to, unix_ms_now()};
   const call::call_end end{summary.reason, summary.detail, summary.duration.count(), summary.usage};
   if (store_) store_->record(context, end);
-  auto e = std::make_shared<listener_hub::event>();
+  auto e = std::make_shared<call::shared_event>();
   e->kind = event_kind::ended;
   e->call_sid = call.call_sid;
   e->json = call::event_json(context, end);
   dispatch(std::move(e));
 }
 
-void listener_hub::dispatch(std::shared_ptr<event> e) {
+void listener_hub::dispatch(event_ptr e) {
   ++events_;
-  asio::post(ioc_, [this, e = event_ptr(std::move(e))] { on_event(e); });
+  asio::post(ioc_, [this, e = std::move(e)] { on_event(e); });
 }
 
 void listener_hub::on_event(const event_ptr& e) {
   auto& st = *state_;
   auto it = st.calls.find(e->call_sid);
-  switch (e->kind) {
-    case event_kind::started:
-      if (it == st.calls.end()) it = st.calls.emplace(e->call_sid, state::call_log{st.next_order++, {}}).first;
-      it->second.events.push_back(e);
-      break;
-    case event_kind::final_line:
-      if (it == st.calls.end()) break;
-      std::erase_if(it->second.events, [&](const event_ptr& x) {
-        return x->kind == event_kind::delta && x->speaker == e->speaker && x->item_id == e->item_id;
-      });
-      it->second.events.push_back(e);
-      break;
-    case event_kind::delta:
-    case event_kind::other:
-      if (it != st.calls.end()) it->second.events.push_back(e);
-      break;
-    case event_kind::ended:
-      if (it != st.calls.end()) st.calls.erase(it);
-      st.ended.push_back(e->call_sid);
-      if (st.ended.size() > options_.ended_calls_remembered) st.ended.pop_front();
-      break;
+  if (e->kind == event_kind::ended) {
+    if (it != st.calls.end()) st.calls.erase(it);
+    st.ended.push_back(e->call_sid);
+    if (st.ended.size() > options_.ended_calls_remembered) st.ended.pop_front();
+  } else if (it != st.calls.end()) {
+    if (const auto dropped = it->second.events.add(e)) backfill_left_out_ += dropped;
+  } else if (e->kind == event_kind::started) {
+    st.calls.emplace(e->call_sid, state::call_log{st.next_order++, call::backfill_log(e, options_.backfill)});
   }
   for (const auto& s : st.subscribers)
-    if (s.call_sid.empty() || s.call_sid == e->call_sid) post_to(s, [e](listener& l) { l.deliver(*e); });
+    if (s.call_sid.empty() || s.call_sid == e->call_sid) post_to(s, [e](listener& l) { l.deliver(e); });
 }
 
 void listener_hub::subscribe(std::uint64_t id, std::string call_sid, std::weak_ptr<listener> target,
                              asio::any_io_executor ex) {
   auto& st = *state_;
   state::subscriber sub{id, std::move(call_sid), std::move(target), std::move(ex)};
+  // Pointers to the shared events: a backfill copies no JSON.
   std::vector<event_ptr> backfill;
   std::optional<net::close_reason> refusal;
+  const auto now = unix_ms_now();
   if (st.closing) {
     refusal = net::close_reason{1001, "server shutting down"};
   } else if (sub.call_sid.empty()) {
     std::vector<const state::call_log*> logs;
     for (const auto& [sid, log] : st.calls) logs.push_back(&log);
     std::sort(logs.begin(), logs.end(), [](const auto* a, const auto* b) { return a->order < b->order; });
-    for (const auto* log : logs) backfill.insert(backfill.end(), log->events.begin(), log->events.end());
+    for (const auto* log : logs) log->events.append_to(backfill, now);
   } else if (const auto it = st.calls.find(sub.call_sid); it != st.calls.end()) {
-    backfill = it->second.events;
+    it->second.events.append_to(backfill, now);
   } else if (std::find(st.ended.begin(), st.ended.end(), sub.call_sid) != st.ended.end()) {
     refusal = net::close_reason{1000, "call has ended; GET /v1/calls/" + sub.call_sid + " has its transcript"};
   }

@@ -11,8 +11,11 @@
 //
 // No gaps, no duplicates: a subscription is handled on the hub thread, which posts the backfill to
 // the listener and adds it to the list in one step. Every later event is posted after the backfill,
-// and posts to one executor run in order. The backfill keeps a call's transcript.final lines and the
-// deltas of turns not yet final (deltas of a final turn are dropped: the final line replaces them).
+// and posts to one executor run in order. Each call's backfill is a call::backfill_log, bounded in
+// events and bytes (what it keeps and leaves out: call/backfill_log.hpp).
+//
+// Memory: an event is serialised once and shared, immutable, by the backfill and every listener's
+// queue; a listener's writer holds copies of only the next few messages.
 //
 // @par Thread Safety
 // publish(), call_ended(), close_all() and stats() from any thread; serve_*() on the connection's executor.
@@ -28,6 +31,8 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "bridge/event_sink.hpp"
+#include "call/backfill_log.hpp"
+#include "config/settings.hpp"
 #include "net/message_socket.hpp"
 
 namespace mb::store {
@@ -41,12 +46,17 @@ struct hub_options {
   std::chrono::milliseconds close_grace{5000};  // a closing listener that does not drain its queue is aborted
   std::chrono::milliseconds keep_alive{15000};  // SSE comment interval (WebSocket listeners get pings)
   std::size_t ended_calls_remembered = 1024;    // subscribing to one of these is answered "call has ended"
+  call::backfill_limits backfill{};             // per running call
 };
+
+// `base` with the bounds LISTENER_QUEUE_SIZE and LISTENER_BACKFILL_* set.
+[[nodiscard]] hub_options with_settings(hub_options base, const config::settings& s);
 
 struct hub_stats {
   std::uint64_t listeners = 0;               // connected now
   std::uint64_t slow_listeners_dropped = 0;  // closed because their queue overflowed
   std::uint64_t events = 0;                  // published
+  std::uint64_t backfill_left_out = 0;       // events that calls' backfills left out to stay within their bounds
 };
 
 // WebSocket limits for listeners: they send nothing but control frames.
@@ -80,12 +90,11 @@ class listener_hub final : public bridge::event_sink {
 
  private:
   class listener;
-  struct event;
   struct state;
-  using event_ptr = std::shared_ptr<const event>;
+  using event_ptr = call::shared_event_ptr;
 
   net::awaitable<void> serve(std::unique_ptr<net::message_socket> socket, std::string call_sid, bool sse);
-  void dispatch(std::shared_ptr<event> e);
+  void dispatch(event_ptr e);
   // On the hub thread:
   void on_event(const event_ptr& e);
   void subscribe(std::uint64_t id, std::string call_sid, std::weak_ptr<listener> target, asio::any_io_executor ex);
@@ -101,6 +110,7 @@ class listener_hub final : public bridge::event_sink {
   std::atomic<std::uint64_t> listeners_{0};
   std::atomic<std::uint64_t> slow_dropped_{0};
   std::atomic<std::uint64_t> events_{0};
+  std::atomic<std::uint64_t> backfill_left_out_{0};
 };
 
 }  // namespace mb::server

@@ -1,23 +1,28 @@
 #include "server/metrics_setup.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "server/descriptors.hpp"
 #include "server/listener_hub.hpp"
 #include "store/call_store.hpp"
 
 namespace mb::server {
-namespace {
 
-// Fields 14 and 15 of /proc/self/stat (utime, stime) in clock ticks; the command name (field 2) may
+double process_resident_bytes() {
+  std::ifstream in("/proc/self/statm");
+  double size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+// Fields 14 and 15 of <proc>/stat (utime, stime) in clock ticks; the command name (field 2) may
 // hold spaces, so counting starts after its closing parenthesis.
-double process_cpu_seconds() {
-  std::ifstream in("/proc/self/stat");
+double process_cpu_seconds(const std::string& proc) {
+  std::ifstream in(proc + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto paren = text.rfind(')');
   if (paren == std::string::npos) return 0;
@@ -29,30 +34,13 @@ double process_cpu_seconds() {
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-double process_resident_bytes() {
-  std::ifstream in("/proc/self/statm");
-  double size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
-}
-
-double process_open_fds() {
-  std::error_code ec;
-  double n = 0;
-  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++n;
-  return n;
-}
-
-double process_max_fds() {
-  rlimit limit{};
-  return ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? static_cast<double>(limit.rlim_cur) : 0;
-}
-
-}  // namespace
-
 void register_server_metrics(metrics::registry& r, const server_context& ctx) {
   r.add_gauge_fn("mediabridge_active_calls", "Calls in progress.",
                  [&registry = ctx.registry] { return static_cast<double>(registry.active()); });
+  r.add_gauge_fn("mediabridge_reserved_calls", "Call slots reserved by webhooks for streams not yet started.",
+                 [&registry = ctx.registry] { return static_cast<double>(registry.reserved()); });
+  r.add_gauge_fn("mediabridge_pending_streams", "Media streams upgraded but without an authorised start yet.",
+                 [&registry = ctx.registry] { return static_cast<double>(registry.pending()); });
   if (auto* hub = ctx.listeners) {
     r.add_gauge_fn("mediabridge_listeners", "Live event listeners connected (WebSocket and SSE).",
                    [hub] { return static_cast<double>(hub->stats().listeners); });
@@ -60,6 +48,10 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx) {
                      [hub] { return static_cast<double>(hub->stats().slow_listeners_dropped); });
     r.add_counter_fn("mediabridge_events_published_total", "Call events published to listeners and the store.",
                      [hub] { return static_cast<double>(hub->stats().events); });
+    r.add_counter_fn("mediabridge_backfill_events_left_out_total",
+                     "Events that running calls' backfills for late listeners left out to stay within "
+                     "LISTENER_BACKFILL_EVENTS and LISTENER_BACKFILL_BYTES.",
+                     [hub] { return static_cast<double>(hub->stats().backfill_left_out); });
   }
   if (auto* store = ctx.store) {
     r.add_gauge_fn("mediabridge_store_queue_depth", "Call history records waiting for the disk.",
@@ -72,10 +64,18 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx) {
     r.add_counter_fn("mediabridge_store_records_total", records_help,
                      [store] { return static_cast<double>(store->stats().dropped); }, {{"result", "dropped"}});
   }
-  r.add_counter_fn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process_cpu_seconds);
+  if (auto* lines = ctx.bridge.peer_lines)
+    r.add_counter_fn("mediabridge_log_lines_suppressed_total",
+                     "Log lines peers caused (bad input, unknown events, refused requests) that the per-connection or "
+                     "process-wide limit left out.",
+                     [lines] { return static_cast<double>(lines->suppressed_total()); });
+  r.add_counter_fn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                   [] { return process_cpu_seconds(); });
   r.add_gauge_fn("process_resident_memory_bytes", "Resident memory size in bytes.", process_resident_bytes);
-  r.add_gauge_fn("process_open_fds", "Number of open file descriptors.", process_open_fds);
-  r.add_gauge_fn("process_max_fds", "Maximum number of open file descriptors.", process_max_fds);
+  r.add_gauge_fn("process_open_fds", "Number of open file descriptors.",
+                 [] { return static_cast<double>(open_descriptor_count()); });
+  r.add_gauge_fn("process_max_fds", "Maximum number of open file descriptors.",
+                 [] { return static_cast<double>(descriptor_limit()); });
 }
 
 }  // namespace mb::server

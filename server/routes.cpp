@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "agents/agent_profile.hpp"
+#include "bridge/peer_log.hpp"
 #include "metrics/metrics.hpp"
 #include "protocol/form.hpp"
 #include "protocol/public_url.hpp"
@@ -48,18 +49,16 @@ std::optional<std::string> public_base(server_context& ctx, const http_request_v
 }
 
 http_reply forbidden(std::string_view what, const http_request_view& req) {
-  spdlog::warn("refused {} from {}: missing or wrong X-Twilio-Signature", what, req.peer_address);
+  bridge::log_peer_line(req.log_lines, spdlog::level::warn, "refused {} from {}: missing or wrong X-Twilio-Signature",
+                        what, req.peer_address);
   return error_reply(403, "invalid Twilio signature");
 }
 
-http_reply fallback(server_context& ctx, std::string_view call_sid, std::string_view why) {
-  spdlog::warn("webhook: call {} answered with fallback TwiML: {}", call_sid, why);
+// `call_sid` is as received: it may not have been validated yet.
+http_reply fallback(server_context& ctx, const http_request_view& req, std::string_view call_sid, std::string_view why) {
+  bridge::log_peer_line(req.log_lines, spdlog::level::warn, "webhook: call {} answered with fallback TwiML: {}",
+                        log::escape_for_log(call_sid, log::name_bytes), why);
   return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
-}
-
-bool at_capacity(const server_context& ctx) {
-  return ctx.settings.max_concurrent_calls > 0 &&
-         ctx.registry.active() >= static_cast<std::size_t>(ctx.settings.max_concurrent_calls);
 }
 
 http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
@@ -79,9 +78,7 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   }
 
   const auto call_sid = protocol::form_value(*fields, "CallSid");
-  if (ctx.draining.load(std::memory_order_relaxed)) return fallback(ctx, call_sid, "draining");
-  if (at_capacity(ctx))
-    return fallback(ctx, call_sid, "at MAX_CONCURRENT_CALLS=" + std::to_string(ctx.settings.max_concurrent_calls));
+  if (ctx.draining.load(std::memory_order_relaxed)) return fallback(ctx, req, call_sid, "draining");
   if (call_sid.empty() || !protocol::is_safe_sid(call_sid)) return error_reply(400, "missing or malformed CallSid");
 
   // The agent profile: ?agent=<name>, else the one claiming the called number, else DEFAULT_AGENT.
@@ -91,9 +88,24 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
     const auto requested = query ? protocol::form_value(*query, agent_parameter) : std::string_view{};
     profile = ctx.agents->select(requested, protocol::form_value(*fields, "To"));
     if (!profile)
-      return fallback(ctx, call_sid,
+      return fallback(ctx, req, call_sid,
                       "unknown agent profile '" +
                           std::string(agents::valid_profile_name(requested) ? requested : "(not a profile name)") + "'");
+  }
+
+  // The slot is held from now, for as long as the stream token is valid: a burst of webhooks cannot
+  // exceed the limit before their streams arrive.
+  switch (ctx.registry.reserve(call_sid, ctx.tokens.ttl())) {
+    case admission::reserve_result::reserved: break;
+    case admission::reserve_result::full:
+      return fallback(ctx, req, call_sid, "at MAX_CONCURRENT_CALLS=" + std::to_string(ctx.settings.max_concurrent_calls));
+    case admission::reserve_result::already_live:
+      // Twilio never asks again for a call whose stream runs: this is a replayed request.
+      bridge::log_peer_line(req.log_lines, spdlog::level::warn,
+                            "webhook: refused call {} from {}: a stream for this call is already running (replayed "
+                            "webhook?)",
+                            call_sid, req.peer_address);
+      return error_reply(409, "a stream for this call is already running");
   }
 
   twiml::connect_stream stream;
@@ -110,7 +122,8 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
           !v.empty() && std::find(std::begin(forwarded_fields), std::end(forwarded_fields), name) == std::end(forwarded_fields))
         stream.parameters.push_back({name, std::string(v)});
   }
-  spdlog::info("webhook: call {} connected to {}", call_sid, stream.stream_url);
+  bridge::log_peer_line(req.log_lines, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
+                        log::escape_for_log(stream.stream_url, log::reason_bytes));
   return http_reply{200, "text/xml", twiml::render_connect(stream), {}};
 }
 
@@ -129,8 +142,8 @@ bool is_trusted_proxy(const config::settings& settings, std::string_view peer_ad
 }
 
 std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& req) {
-  // A browser cannot sign its upgrade: the softphone's stream token, checked at start, authenticates it.
-  if (req.path() == softphone_stream_path) return std::nullopt;
+  // A browser cannot sign its upgrade: it presents the dashboard's credential instead.
+  if (req.path() == softphone_stream_path) return check_softphone_upgrade(ctx, req);
   const auto& token = ctx.settings.twilio_auth_token;
   if (token.empty()) return std::nullopt;
   const auto base = public_base(ctx, req);
@@ -151,7 +164,11 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
   }
   if (path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
-    boost::json::object health{{"status", "ok"}, {"version", version}, {"active_calls", ctx.registry.active()}};
+    boost::json::object health{{"status", "ok"},
+                               {"version", version},
+                               {"active_calls", ctx.registry.active()},
+                               {"reserved_calls", ctx.registry.reserved()},
+                               {"pending_streams", ctx.registry.pending()}};
     if (ctx.listeners) health["listeners"] = ctx.listeners->stats().listeners;
     if (ctx.store) {
       const auto s = ctx.store->stats();
@@ -162,7 +179,7 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
   if (path == "/readyz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     const bool draining = ctx.draining.load(std::memory_order_relaxed);
-    const bool full = at_capacity(ctx);
+    const bool full = ctx.registry.full();
     return json_reply(draining || full ? 503 : 200, {{"ready", !draining && !full}, {"draining", draining}, {"full", full}});
   }
   if (path == "/metrics") {

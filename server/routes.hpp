@@ -10,6 +10,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "log/line_budget.hpp"
 #include "server/server_context.hpp"
 
 namespace mb::server {
@@ -22,6 +23,7 @@ struct http_request_view {
   std::string_view body;
   const header_list& headers;
   std::string_view peer_address;
+  log::connection_lines& log_lines;  // the connection's budget for the log lines its requests cause
   [[nodiscard]] std::string_view header(std::string_view name) const;  // case-insensitive, "" when absent
   [[nodiscard]] std::string_view path() const { return target.substr(0, target.find('?')); }
   [[nodiscard]] std::string_view query() const {
@@ -44,7 +46,8 @@ http_reply error_reply(int status, std::string_view message);  // {"error": mess
 http_reply method_not_allowed(std::string_view allow);         // 405 with an Allow header
 
 // The Media Streams upgrade: with TWILIO_AUTH_TOKEN set, X-Twilio-Signature must sign the public wss://
-// URL of this request. Returns the refusal (403) or nullopt to accept.
+// URL of this request; the softphone's stream is checked by check_softphone_upgrade (server/dashboard.hpp).
+// Returns the refusal (401/403) or nullopt to accept.
 std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& request);
 
 // True when the peer may set X-Forwarded-* (TRUSTED_PROXIES).

@@ -20,6 +20,8 @@ class stream_tokens {
   std::string issue(std::string_view call_sid);
   // "" when valid and unused (and now used), else why it is refused.
   std::string redeem(std::string_view call_sid, std::string_view token);
+  // How long an issued token is valid: also how long the webhook's admission reservation is held.
+  [[nodiscard]] std::chrono::seconds ttl() const noexcept { return ttl_; }
 
  private:
   std::string key_;

@@ -64,6 +64,11 @@ CREATE TABLE barge_ins (
 );
 CREATE INDEX barge_ins_by_call ON barge_ins (call_sid, id);
 )sql",
+    // What the caller heard of a cut assistant turn; NULL on lines stored before it was kept.
+    R"sql(
+ALTER TABLE transcript_lines ADD COLUMN heard_text TEXT;
+ALTER TABLE transcript_lines ADD COLUMN heard_text_estimated INTEGER;
+)sql",
 };
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
@@ -151,6 +156,10 @@ class statement {
   [[nodiscard]] std::optional<std::int64_t> maybe_integer(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return integer(col);
+  }
+  [[nodiscard]] std::optional<std::string> maybe_text(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return text(col);
   }
 
  private:
@@ -275,8 +284,8 @@ struct call_store::database {
                    "UPDATE calls SET ended_at = ?2, end_reason = ?3, end_detail = ?4, duration_ms = ?5, "
                    "input_tokens = ?6, output_tokens = ?7, total_tokens = ?8 WHERE call_sid = ?1"),
           insert_line(db,
-                      "INSERT INTO transcript_lines (call_sid, at, role, item_id, text, interrupted, heard_ms) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                      "INSERT INTO transcript_lines (call_sid, at, role, item_id, text, interrupted, heard_ms, "
+                      "heard_text, heard_text_estimated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
           insert_barge_in(db, "INSERT INTO barge_ins (call_sid, at, item_id, audio_end_ms) VALUES (?1, ?2, ?3, ?4)"),
           list(db, std::string("SELECT ") + call_columns +
                        " FROM calls WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 IS NULL OR started_at < ?2)"
@@ -285,8 +294,8 @@ struct call_store::database {
                        " ORDER BY started_at DESC, call_sid DESC LIMIT ?6"),
           find(db, std::string("SELECT ") + call_columns + " FROM calls WHERE call_sid = ?1"),
           find_lines(db,
-                     "SELECT at, role, item_id, text, interrupted, heard_ms FROM transcript_lines WHERE call_sid = ?1 "
-                     "ORDER BY id"),
+                     "SELECT at, role, item_id, text, interrupted, heard_ms, heard_text, heard_text_estimated "
+                     "FROM transcript_lines WHERE call_sid = ?1 ORDER BY id"),
           find_barge_ins(db, "SELECT at, item_id, audio_end_ms FROM barge_ins WHERE call_sid = ?1 ORDER BY id"),
           erase_call(db, "DELETE FROM calls WHERE call_sid = ?1"),
           erase_lines(db, "DELETE FROM transcript_lines WHERE call_sid = ?1"),
@@ -311,7 +320,12 @@ struct call_store::database {
         .bind(7, r.at_ms));
   }
   bool write(const line_record& r) {
-    return step(statements->insert_line.bind(1, r.call_sid)
+    auto& s = statements->insert_line;
+    if (r.line.heard_text)
+      s.bind(8, *r.line.heard_text).bind(9, std::int64_t{r.line.heard_text_estimated});
+    else
+      s.bind_null(8).bind_null(9);
+    return step(s.bind(1, r.call_sid)
         .bind(2, r.line.at_ms)
         .bind(3, r.line.role)
         .bind(4, r.line.item_id)
@@ -394,11 +408,13 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
                                   std::string(c.to), e->agent, json::serialize(parameters), c.unix_ms});
   }
   if (const auto* e = std::get_if<call::transcript_final>(&event)) {
-    std::optional<std::int64_t> heard;
-    if (e->interrupted) heard = e->heard_ms;
-    return enqueue(line_record{std::string(c.call_sid),
-                               transcript_row{c.unix_ms, call::to_string(e->speaker), e->item_id, e->text,
-                                              e->interrupted, heard}});
+    transcript_row line{c.unix_ms, call::to_string(e->speaker), e->item_id, e->text, e->interrupted};
+    if (e->interrupted) {
+      line.heard_ms = e->heard_ms;
+      line.heard_text = e->heard_text;
+      line.heard_text_estimated = e->heard_text_estimated;
+    }
+    return enqueue(line_record{std::string(c.call_sid), std::move(line)});
   }
   if (const auto* e = std::get_if<call::barge_in>(&event))
     return enqueue(barge_in_record{std::string(c.call_sid), barge_in_row{c.unix_ms, e->item_id, e->audio_end_ms}});
@@ -530,7 +546,8 @@ net::awaitable<std::optional<call_detail>> call_store::find_call(std::string cal
     st.find_lines.bind(1, call_sid);
     while (st.find_lines.next_row()) {
       const auto& s = st.find_lines;
-      detail.transcript.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.integer(4) != 0, s.maybe_integer(5)});
+      detail.transcript.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.integer(4) != 0, s.maybe_integer(5),
+                                   s.maybe_text(6), s.integer(7) != 0});
     }
     st.find_lines.done();
     st.find_barge_ins.bind(1, call_sid);

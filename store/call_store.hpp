@@ -60,7 +60,9 @@ struct transcript_row {
   std::string item_id;
   std::string text;
   bool interrupted = false;
-  std::optional<std::int64_t> heard_ms;
+  std::optional<std::int64_t> heard_ms{};
+  std::optional<std::string> heard_text{};  // set with heard_ms (unset on lines stored before it was kept)
+  bool heard_text_estimated = false;
 };
 
 struct barge_in_row {

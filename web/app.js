@@ -2,8 +2,8 @@
 // (/v1/events), call history from the REST API (/v1/calls), and the browser softphone.
 //
 // The API token lives in this tab's sessionStorage. REST requests carry it in the Authorization header;
-// only the WebSocket, which cannot carry headers, has it in its query string (the server logs paths
-// only). It never appears in the page's own address.
+// only the WebSockets (events, softphone stream), which cannot carry headers, have it in their query
+// string (the server logs paths only). It never appears in the page's own address.
 
 import { Softphone } from './softphone.js';
 
@@ -319,6 +319,16 @@ function latencyFor(call, at) {
   return null;
 }
 
+// What the caller heard of a cut assistant turn, from a transcript.final event or a stored line (lines
+// stored before heard_text was kept have none).
+function heardOf(line) {
+  return {
+    heardMs: typeof line.heard_ms === 'number' ? line.heard_ms : null,
+    heardText: typeof line.heard_text === 'string' ? line.heard_text : null,
+    heardTextEstimated: line.heard_text_estimated === true,
+  };
+}
+
 function turnOf(call, event, at) {
   let turn = call.turns.get(event.item_id);
   if (turn) return turn;
@@ -330,6 +340,8 @@ function turnOf(call, event, at) {
     partial: true,
     interrupted: false,
     heardMs: null,
+    heardText: null,
+    heardTextEstimated: false,
     at,
     lastAt: at,
     latencyMs: null,
@@ -368,7 +380,7 @@ function onEvent(event) {
       turn.text = event.text || turn.text;
       turn.partial = false;
       turn.interrupted = Boolean(event.interrupted);
-      turn.heardMs = typeof event.heard_ms === 'number' ? event.heard_ms : null;
+      Object.assign(turn, heardOf(event));
       turn.lastAt = at;
       break;
     }
@@ -490,15 +502,37 @@ function renderTurn(entry) {
     latency.append(icon('clock', 12), document.createTextNode(` ${entry.latencyMs} ms`));
     meta.append(latency);
   }
-  const bubble = el('div', 'bubble', entry.text || (entry.partial ? '…' : '(no words)'));
-  turn.append(meta, bubble);
+  turn.append(meta, renderBubble(entry));
   if (entry.interrupted) {
     const note = el('div', 'turn-note');
-    note.append(icon('cut', 12), document.createTextNode(
-      entry.heardMs !== null ? ` Interrupted · caller heard ${formatSeconds(entry.heardMs)}` : ' Interrupted'));
+    let text = entry.heardMs !== null ? ` Interrupted · caller heard ${formatSeconds(entry.heardMs)}` : ' Interrupted';
+    if (entry.heardText !== null && entry.heardTextEstimated) text += ' · heard words estimated';
+    note.append(icon('cut', 12), document.createTextNode(text));
     turn.append(note);
   }
   return turn;
+}
+
+// A cut turn reads as the caller heard it: the heard words plain, the rest (generated, never played)
+// struck through.
+function renderBubble(entry) {
+  const placeholder = entry.partial ? '…' : '(no words)';
+  if (!entry.interrupted || entry.heardText === null) return el('div', 'bubble', entry.text || placeholder);
+  const bubble = el('div', 'bubble');
+  const heard = entry.heardText;
+  const unheard = entry.text.startsWith(heard) ? entry.text.slice(heard.length) : entry.text;
+  if (heard) bubble.append(el('span', 'heard', heard));
+  if (unheard.trim()) {
+    const gap = unheard.length - unheard.trimStart().length;  // the space between the parts is not struck
+    if (heard && gap) bubble.append(document.createTextNode(unheard.slice(0, gap)));
+    const rest = el('s', 'unheard', unheard.slice(gap));
+    rest.title = entry.heardTextEstimated
+      ? 'Not heard by the caller (estimated from how much of the audio played)'
+      : 'Not heard by the caller';
+    bubble.append(rest);
+  }
+  if (!bubble.hasChildNodes()) bubble.textContent = placeholder;
+  return bubble;
 }
 
 function renderMarker(entry) {
@@ -657,7 +691,7 @@ function historyEntries(detail) {
     text: line.text,
     partial: false,
     interrupted: Boolean(line.interrupted),
-    heardMs: typeof line.heard_ms === 'number' ? line.heard_ms : null,
+    ...heardOf(line),
     at: Date.parse(line.time),
     latencyMs: null,
   }));
@@ -738,7 +772,7 @@ async function deleteCall(sid, button) {
 // ---------------------------------------------------------------------------------------------------
 // The softphone panel
 
-const softphone = new Softphone({ authHeaders: () => authHeaders() });
+const softphone = new Softphone({ authHeaders: () => authHeaders(), apiToken: () => state.token });
 
 function wireSoftphone() {
   $('sp-call').addEventListener('click', () => {

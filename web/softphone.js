@@ -2,8 +2,9 @@
 // runs exactly the call it runs for a phone.
 //
 // 1. POST /v1/softphone/calls (API token in the Authorization header) → {call_sid, stream_url,
-//    stream_token}. A browser cannot sign or set headers on a WebSocket upgrade; the single-use stream
-//    token in start.customParameters.mb_stream_token authenticates the stream instead.
+//    stream_token}. A browser cannot set headers on a WebSocket upgrade: the stream URL carries the API
+//    token in its query (as the events socket does), and start.customParameters.mb_stream_token the
+//    single-use token that binds the stream to this call.
 // 2. Microphone → AudioWorklet (softphone-worklet.js: low-pass, 8 kHz, μ-law) → `media` every 20 ms.
 // 3. Assistant `media` → μ-law decoded → resampled to the AudioContext's rate → the player worklet's
 //    queue. Each `mark` is echoed once the audio queued before it has played; `clear` drops the queue
@@ -75,9 +76,11 @@ class Upsampler {
 
 export class Softphone extends EventTarget {
   // authHeaders(): the headers that authorise REST calls (Authorization: Bearer …, or none).
-  constructor({ authHeaders }) {
+  // apiToken(): the same credential for the stream's upgrade ('' or null: none, on a local server).
+  constructor({ authHeaders, apiToken }) {
     super();
     this.authHeaders = authHeaders;
+    this.apiToken = apiToken;
     this.state = 'idle'; // idle → connecting → in-call → ended | failed
     this.muted = false;
     this.stats = Softphone.freshStats();
@@ -163,7 +166,10 @@ export class Softphone extends EventTarget {
   openStream() {
     this.streamSid = `MZ${randomHex(16)}`;
     this.accountSid = `AC${randomHex(16)}`;
-    const socket = new WebSocket(this.call.stream_url);
+    const url = new URL(this.call.stream_url);
+    const token = this.apiToken();
+    if (token) url.searchParams.set('token', token); // WebSocket upgrades cannot carry headers
+    const socket = new WebSocket(url.href);
     this.socket = socket;
     socket.onopen = () => {
       this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });

@@ -99,6 +99,18 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
     assert.match(await page.locator('#live-detail .turn.caller .bubble').first().textContent(), /Caller utterance/);
     assert.match(await page.locator('#live-detail .turn.assistant .bubble').first().textContent(), /simulated reply/);
     assert.match(await page.locator('#live-detail .turn.assistant.interrupted .turn-note').first().textContent(), /heard \d/);
+    // The cut turn reads as the caller heard it: the heard words plain, the rest struck through, and
+    // the split marked as an estimate (the Realtime API does not say which words were heard).
+    const cut = page.locator('#live-detail .turn.assistant.interrupted').first();
+    await cut.locator('.bubble s.unheard').waitFor();
+    const bubbleText = await cut.locator('.bubble').textContent();
+    const unheardText = await cut.locator('.bubble s.unheard').textContent();
+    assert.match(bubbleText, /simulated reply number \d+\.$/, 'the whole generated text is shown');
+    assert.ok(unheardText.length > 0 && bubbleText.endsWith(unheardText), `struck through: '${unheardText}' of '${bubbleText}'`);
+    const heardText = (await cut.locator('.bubble .heard').allTextContents()).join('');
+    assert.ok(bubbleText.startsWith(heardText), `heard: '${heardText}' of '${bubbleText}'`);
+    assert.match(await cut.locator('.turn-note').textContent(), /heard words estimated/);
+    await cut.screenshot({ path: join(ARTIFACTS, '03c-interrupted-turn.png') });
     // Let the answer after the barge-in play, so that the screenshot shows a whole exchange.
     await waitFor('the answer after the barge-in', async () =>
       (await page.locator('#live-detail .turn.assistant:not(.partial):not(.interrupted)').count()) >= 2, 20000);
@@ -125,6 +137,8 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
     await page.click('#tab-history');
     await page.locator(`#history-list .call-item[data-sid="${callSid}"]`).waitFor({ timeout: 10000 });
     await page.locator('#history-detail .turn.assistant.interrupted').first().waitFor({ timeout: 10000 });
+    // The stored line keeps what was heard: the same strike-through as live.
+    await page.locator('#history-detail .turn.assistant.interrupted .bubble s.unheard').first().waitFor();
     await page.locator('#history-detail .marker.barge-in').first().waitFor();
 
     await page.fill('#f-number', '+19995550000');
@@ -156,11 +170,23 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
       assert.equal(response.status, 200);
       assert.ok(response.headers.get('content-type').startsWith(type), `${name}: ${response.headers.get('content-type')}`);
     }
+    // The stream's upgrade needs the API token, as the page's own socket presents it.
+    const upgradeWithoutToken = await page.evaluate(async (token) => {
+      const call = await (await fetch('/v1/softphone/calls', { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).json();
+      return new Promise((resolve) => {
+        const ws = new WebSocket(call.stream_url);
+        ws.onopen = () => resolve({ opened: true });
+        ws.onclose = (event) => resolve({ opened: false, code: event.code });
+      });
+    }, TOKEN);
+    assert.deepEqual(upgradeWithoutToken, { opened: false, code: 1006 });
     // A stream whose start carries a forged token is ended by the bridge before any audio flows.
     const closed = await page.evaluate(async (token) => {
       const call = await (await fetch('/v1/softphone/calls', { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).json();
       return new Promise((resolve) => {
-        const ws = new WebSocket(call.stream_url);
+        const url = new URL(call.stream_url);
+        url.searchParams.set('token', token);
+        const ws = new WebSocket(url.href);
         let media = 0;
         ws.onopen = () => ws.send(JSON.stringify({
           event: 'start', sequenceNumber: '1', streamSid: 'MZforged',
@@ -175,7 +201,7 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
     }, TOKEN);
     assert.equal(closed.code, 1008, JSON.stringify(closed));
     assert.equal(closed.media, 0);
-    assert.match(server.log, /stream refused: stream token/);
+    assert.match(server.log, /stream from [^ ]+ refused \(unauthorized\): stream token/);
   });
 
   test('no uncaught page errors and no CSP violations', () => {
@@ -185,7 +211,7 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
 
   test('the token is in no page address and in no server log line', async () => {
     for (const url of requestedUrls) {
-      if (url.includes(TOKEN)) assert.match(url, /^ws:\/\/[^/]+\/v1\/events\?token=/, `token in ${url}`);
+      if (url.includes(TOKEN)) assert.match(url, /^ws:\/\/[^/]+\/v1\/(events|softphone\/stream)\?token=/, `token in ${url}`);
     }
     await context.close();
     context = null;

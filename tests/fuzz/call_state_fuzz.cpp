@@ -216,6 +216,9 @@ class driver {
     if (const auto* f = std::get_if<transcript_final>(&event)) {
       if (f->speaker == role::caller) MB_FUZZ_CHECK(!f->interrupted);
       MB_FUZZ_CHECK(f->interrupted ? f->heard_ms >= 0 : f->heard_ms == -1);
+      // What the caller heard is a prefix of what was generated, and only cut turns have it.
+      MB_FUZZ_CHECK(f->text.starts_with(f->heard_text));
+      MB_FUZZ_CHECK(f->interrupted || (f->heard_text.empty() && !f->heard_text_estimated));
     }
   }
 

@@ -30,13 +30,15 @@ TEST_CASE("bad input from Twilio and the upstream is logged and survived; anothe
 
   // The good call's upstream session comes first, so the bad call's is sessions()[1].
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1; }, std::chrono::seconds(5)));
+  const auto& logs = h.logs();
+  // Before an authorised start only connected and start may come: anything else ends the stream.
+  test::raw_stream early(h.port());
+  REQUIRE(early.send(test::raw_stream::media_message(stream, 1, silence_frame_b64)));
+  CHECK(early.wait_closed() == 1008);
+  CHECK(logs.contains("stream refused (bad_message): 'media' before start"));
+
   test::raw_stream bad(h.port());
   REQUIRE(bad.connected());
-  const auto& logs = h.logs();
-
-  REQUIRE(bad.send(test::raw_stream::media_message(stream, 1, silence_frame_b64)));
-  CHECK(logs.wait_for("dropping media that arrived before start"));
-
   REQUIRE(bad.send(test::raw_stream::start_message(
       bad_call, stream, {{std::string(protocol::stream_token_parameter), h.context().tokens.issue(bad_call)}})));
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 2; }, std::chrono::seconds(5)));

@@ -132,3 +132,54 @@ TEST_CASE("when the database fails, calls go on and the failures are logged and 
   CHECK(test::http("GET", base + "/v1/calls").status == 200);
   CHECK(test::http("GET", base + "/v1/calls/" + options.call_sid).status == 500);
 }
+
+TEST_CASE("a history database from before heard_text was kept is migrated, its lines intact", "[integration][history]") {
+  const test::temp_dir dir;
+  const auto path = dir.file("history.db");
+  const std::string sid = test::test_call_sid(51);
+  // Schema version 1 as mediabridge wrote it, with one cut assistant line.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const std::string v1 = R"sql(
+CREATE TABLE calls (call_sid TEXT PRIMARY KEY, stream_sid TEXT NOT NULL, from_number TEXT NOT NULL,
+  to_number TEXT NOT NULL, agent TEXT NOT NULL, parameters TEXT NOT NULL, started_at INTEGER NOT NULL,
+  ended_at INTEGER, end_reason TEXT, end_detail TEXT, duration_ms INTEGER, input_tokens INTEGER,
+  output_tokens INTEGER, total_tokens INTEGER);
+CREATE INDEX calls_by_start ON calls (started_at DESC, call_sid DESC);
+CREATE TABLE transcript_lines (id INTEGER PRIMARY KEY, call_sid TEXT NOT NULL, at INTEGER NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('caller', 'assistant')), item_id TEXT NOT NULL, text TEXT NOT NULL,
+  interrupted INTEGER NOT NULL DEFAULT 0, heard_ms INTEGER);
+CREATE INDEX transcript_lines_by_call ON transcript_lines (call_sid, id);
+CREATE TABLE barge_ins (id INTEGER PRIMARY KEY, call_sid TEXT NOT NULL, at INTEGER NOT NULL,
+  item_id TEXT NOT NULL, audio_end_ms INTEGER NOT NULL);
+CREATE INDEX barge_ins_by_call ON barge_ins (call_sid, id);
+INSERT INTO calls VALUES (')sql" + sid + R"sql(', 'MZ1', '+15550000001', '+15005550001', '', '{}', 1700000000000,
+  1700000060000, 'caller_hung_up', 'Twilio sent stop', 60000, 1, 2, 3);
+INSERT INTO transcript_lines (call_sid, at, role, item_id, text, interrupted, heard_ms)
+  VALUES (')sql" + sid + R"sql(', 1700000001000, 'assistant', 'item_1', 'Hello there, how can I help?', 1, 800);
+PRAGMA user_version = 1;
+)sql";
+  REQUIRE(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  test::bridge_harness h({.simulator = fast_simulator(),
+                          .tweak = [&](config::settings& s, bridge::bridge_context&) { s.database_path = path; },
+                          .listeners = true});
+  const auto base = "http://127.0.0.1:" + std::to_string(h.port());
+  const auto detail = json_of(test::http("GET", base + "/v1/calls/" + sid));
+  const auto& line = detail.at("transcript").at(0).as_object();
+  CHECK(line.at("text").as_string() == "Hello there, how can I help?");
+  CHECK(line.at("interrupted").as_bool());
+  CHECK(line.at("heard_ms").as_int64() == 800);
+  // What was heard was not kept then: unknown, not empty.
+  CHECK_FALSE(line.contains("heard_text"));
+  CHECK_FALSE(line.contains("heard_text_estimated"));
+
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(s, 0) == 2);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}

@@ -61,6 +61,31 @@ std::map<std::pair<std::string, std::string>, std::string> delta_text(const even
   return out;
 }
 
+// Runs the call and subscribes a listener to it once `all` has seen its first transcript.final.
+// Returns when the call has ended and `all`, the late listener and `others` have seen its call.ended.
+struct late_join {
+  tools::twilio::call_report report;
+  std::unique_ptr<test::listener_client> late;
+};
+late_join run_with_late_listener(test::bridge_harness& h, test::listener_client& all,
+                                 const tools::twilio::call_options& options,
+                                 std::initializer_list<test::listener_client*> others = {}) {
+  const auto& sid = options.call_sid;
+  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
+  REQUIRE(all.wait_for([&](const events_t& ev) { return has_event(ev, "transcript.final", sid); }));
+  late_join result;
+  result.late = std::make_unique<test::listener_client>(
+      test::listener_options{.port = h.port(), .target = "/v1/calls/" + sid + "/events?token=" + token});
+  REQUIRE(result.late->wait_connected());
+  result.report = pending.get().at(0);
+  INFO(result.report.failure);
+  REQUIRE(result.report.ok());
+  std::vector<test::listener_client*> listeners{&all, result.late.get()};
+  listeners.insert(listeners.end(), others);
+  for (auto* l : listeners) REQUIRE(l->wait_for([&](const events_t& ev) { return has_event(ev, "call.ended", sid); }));
+  return result;
+}
+
 }  // namespace
 
 TEST_CASE("listeners attached before and during a call see its whole transcript in order, as stored",
@@ -80,16 +105,8 @@ TEST_CASE("listeners attached before and during a call see its whole transcript 
   // Speak, interrupt the answer (a barge-in), listen to the second answer, hang up.
   auto options = h.call({{speech, 400}, {silence, 2000}, {speech, 600}, {silence, 4000}});
   options.call_sid = sid;
-  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
-  REQUIRE(all.wait_for([&](const events_t& ev) { return has_event(ev, "transcript.final", sid); }));
-  test::listener_client late({.port = h.port(), .target = "/v1/calls/" + sid + "/events?token=" + token});
-  REQUIRE(late.wait_connected());
-
-  const auto reports = pending.get();
-  INFO(reports.at(0).failure);
-  REQUIRE(reports.at(0).ok());
-  for (auto* l : {&all, &sse, &late})
-    REQUIRE(l->wait_for([&](const events_t& ev) { return has_event(ev, "call.ended", sid); }));
+  auto [report, late_listener] = run_with_late_listener(h, all, options, {&sse});
+  auto& late = *late_listener;
 
   const auto expected = published_finals(h, sid);
   REQUIRE(expected.size() >= 3);
@@ -109,7 +126,7 @@ TEST_CASE("listeners attached before and during a call see its whole transcript 
   CHECK(started.at("from").as_string() == options.from);
   CHECK(started.at("to").as_string() == options.to);
   CHECK(started.at("parameters").at("CallSid").as_string() == sid);
-  CHECK(started.at("stream_sid").as_string() == reports.at(0).stream_sid);
+  CHECK(started.at("stream_sid").as_string() == report.stream_sid);
   const auto& ended = seen.back();
   CHECK(ended.at("reason").as_string() == "caller_hung_up");
   CHECK(ended.at("duration_ms").as_int64() > 0);
@@ -294,4 +311,70 @@ TEST_CASE("subscribing to a call that has ended is answered with where its histo
   CHECK(late.close_reason().code == 1000);
   CHECK(late.close_reason().reason == "call has ended; GET /v1/calls/" + sid + " has its transcript");
   CHECK(late.events().empty());
+}
+
+TEST_CASE("a DTMF flood is rate-limited, and a late listener's backfill is bounded and says what it left out",
+          "[integration][listeners]") {
+  test::bridge_harness h({.simulator = fast_simulator(),
+                          .tweak = [](config::settings& s, bridge::bridge_context& b) {
+                            with_token(s, b);
+                            s.listener_backfill_events = 16;
+                          },
+                          .listeners = true});
+  const auto sid = test::test_call_sid(6);
+  test::listener_client all({.port = h.port(), .target = "/v1/events?token=" + token});
+  REQUIRE(all.wait_connected());
+
+  // 5,000 keys in one go 100 ms into the call, then two turns.
+  constexpr std::size_t flood = 5000;
+  auto options = h.call({{speech, 400}, {silence, 2000}, {speech, 400}, {silence, 3000}});
+  options.call_sid = sid;
+  options.send_queue = flood + 64;
+  for (std::size_t i = 0; i < flood; ++i) options.dtmf.push_back({100, "0123456789*#"[i % 12]});
+  // The caller's speech comes after the keys on the same socket: once a transcript line is out, the
+  // flood has been handled, and the late listener subscribes.
+  const auto [report, late] = run_with_late_listener(h, all, options);
+  CHECK(report.send_queue_drops == 0);
+
+  // The call published the burst the rate allows, and counted the rest.
+  std::size_t published = 0;
+  for (const auto& e : h.events().events())
+    if (std::holds_alternative<call::dtmf>(e.event)) ++published;
+  CHECK(published >= 20);
+  CHECK(published < 100);
+  const auto all_keys = test::of_type(all.events(), "dtmf", sid);
+  CHECK(all_keys.size() == published);
+  const auto metrics = test::http("GET", "http://127.0.0.1:" + std::to_string(h.port()) + "/metrics");
+  REQUIRE(metrics.status == 200);
+  auto counter = [&](const std::string& name) -> std::uint64_t {
+    const auto at = metrics.body.find("\n" + name + " ");
+    return at == std::string::npos ? 0 : std::stoull(metrics.body.substr(at + name.size() + 2));
+  };
+  CHECK(counter("mediabridge_dtmf_dropped_total") == flood - published);
+  const auto log_lines = h.logs().lines();
+  CHECK(std::count_if(log_lines.begin(), log_lines.end(),
+                      [](const std::string& l) { return l.find("dropping DTMF") != std::string::npos; }) == 1);
+
+  // The late listener: call.started, then the marker, then at most 15 more events of the backfill.
+  const auto late_events = late->events();
+  REQUIRE(late_events.size() >= 2);
+  CHECK(late_events[0].at("type").as_string() == "call.started");
+  const auto& marker = late_events[1];
+  REQUIRE(marker.at("type").as_string() == "backfill.truncated");
+  CHECK(marker.at("call_sid").as_string() == sid);
+  const auto left_out = static_cast<std::size_t>(marker.at("left_out").as_int64());
+  CHECK(marker.at("transcript_finals_left_out").as_int64() == 0);
+  // The oldest keys were left out: the late listener has the newest, in order.
+  const auto late_keys = test::of_type(late_events, "dtmf", sid);
+  REQUIRE(late_keys.size() < all_keys.size());
+  CHECK(all_keys.size() - late_keys.size() <= left_out);
+  CHECK(std::equal(late_keys.begin(), late_keys.end(), all_keys.end() - static_cast<std::ptrdiff_t>(late_keys.size())));
+  CHECK(counter("mediabridge_backfill_events_left_out_total") >= left_out);
+
+  // Never a transcript line lost: live, for the late listener and in the history.
+  const auto expected = published_finals(h, sid);
+  REQUIRE(expected.size() >= 2);
+  CHECK(finals(all.events(), sid) == expected);
+  CHECK(finals(late_events, sid) == expected);
+  CHECK(test::stored_lines(get_call(h, sid)) == expected);
 }

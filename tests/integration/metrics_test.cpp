@@ -8,8 +8,10 @@
 
 #include "net/http_client.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/text_files.hpp"
 
 using namespace mb;
+using test::sample;
 using tools::twilio::audio_kind;
 
 namespace {
@@ -21,14 +23,6 @@ net::http_response get(const std::string& url) {
                  [&](std::exception_ptr, net::http_response r) { response = std::move(r); });
   ioc.run_for(std::chrono::seconds(10));
   return response;
-}
-
-// The value of the sample line that starts with `series ` ("" when absent).
-std::string sample(const std::string& text, const std::string& series) {
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return "";
-  const auto start = at + series.size() + 2;
-  return text.substr(start, text.find('\n', start) - start);
 }
 
 }  // namespace

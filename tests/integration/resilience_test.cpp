@@ -4,8 +4,11 @@
 
 #include <future>
 
+#include <boost/json.hpp>
+
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/raw_stream.hpp"
+#include "tests/integration/support/transcript_lines.hpp"
 
 using namespace mb;
 using namespace std::chrono_literals;
@@ -82,6 +85,58 @@ TEST_CASE("an upstream drop mid-call reconnects, replays the conversation and th
   const auto ended = h.events().ended();
   REQUIRE(ended.size() == 1);
   CHECK(ended[0].second.reason == call::end_reason::caller_hung_up);
+}
+
+TEST_CASE("after a barge-in and an upstream drop, the new session is told only what the caller heard",
+          "[integration][resilience]") {
+  auto sim = quick_simulator();
+  sim.response_ms = 3000;
+  sim.late_deltas_after_cancel = 3;
+  test::bridge_harness h({.simulator = sim, .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }});
+  // Speak, interrupt the answer about 1.3 s in, and let the second answer start playing.
+  auto options = h.call({{speech, 400}, {silence, 2000}, {speech, 600}, {silence, 6000}});
+  options.call_sid = test::test_call_sid(41);
+  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
+  // The simulator has sent all of the second answer (faster than real time): the bridge is playing it.
+  REQUIRE(h.simulator().wait_until(
+      [](const auto& s) { return s.size() == 1 && s[0].responses.size() >= 2 && s[0].responses[1].status == "completed"; },
+      std::chrono::seconds(10)));
+  h.simulator().drop_all();
+  const auto reports = pending.get();
+  INFO(reports.at(0).failure);
+  REQUIRE(reports.at(0).outcome == call_outcome::completed);
+  REQUIRE(reports.at(0).clears.size() >= 1);
+
+  const auto sessions = h.simulator().sessions();
+  REQUIRE(sessions.size() == 2);
+  REQUIRE(sessions[0].truncates.size() >= 1);
+  CHECK(sessions[0].truncates[0].accepted);
+  const auto finals = test::published_finals(h, options.call_sid);
+  const auto first_answer = std::find_if(finals.begin(), finals.end(), [](const auto& l) { return l.role == "assistant"; });
+  REQUIRE(first_answer != finals.end());
+  INFO(*first_answer);
+  // The barge-in cut the first answer after part of it: some of its words were heard, not all.
+  REQUIRE(first_answer->interrupted);
+  CHECK(first_answer->heard_ms == sessions[0].truncates[0].audio_end_ms);
+  CHECK(first_answer->heard_text_estimated);
+  CHECK_FALSE(first_answer->heard_text.empty());
+  CHECK(first_answer->heard_text.size() < first_answer->text.size());
+  CHECK(first_answer->text.starts_with(first_answer->heard_text));
+
+  // The new session got the conversation as the caller heard it: cut turns only up to where they were cut.
+  std::vector<std::string> expected;
+  for (const auto& l : finals) {
+    const auto& heard = l.interrupted ? l.heard_text : l.text;
+    if (!heard.empty()) expected.push_back((l.role == "caller" ? "user: " : "assistant: ") + heard);
+  }
+  std::vector<std::string> replayed;
+  for (const auto& raw : sessions[1].item_creates) {
+    const auto item = boost::json::parse(raw).at("item").as_object();
+    replayed.push_back(std::string(item.at("role").as_string()) + ": " +
+                       std::string(item.at("content").at(0).at("text").as_string()));
+  }
+  CHECK(replayed == expected);
+  CHECK(std::find(replayed.begin(), replayed.end(), "assistant: " + first_answer->text) == replayed.end());
 }
 
 TEST_CASE("an upstream that cannot be reached again is given up after the configured attempts",

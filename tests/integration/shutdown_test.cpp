@@ -6,30 +6,23 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <fstream>
 #include <future>
-#include <sstream>
 
 #include <sqlite3.h>
 
 #include "tests/integration/support/listener_client.hpp"
 #include "tests/integration/support/server_process.hpp"
 #include "tests/integration/support/temp_dir.hpp"
+#include "tests/integration/support/text_files.hpp"
 #include "tests/integration/support/transcript_lines.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
 using namespace mb;
+using test::read_file;
 using tools::twilio::audio_kind;
 using events_t = test::listener_client::events_t;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 struct stored_call {
   std::vector<test::line> lines;
@@ -42,14 +35,18 @@ stored_call read_history(const std::string& path, const std::string& call_sid) {
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* s = nullptr;
   REQUIRE(sqlite3_prepare_v2(db,
-                             "SELECT role, item_id, text, interrupted, heard_ms FROM transcript_lines "
-                             "WHERE call_sid = ?1 ORDER BY id",
+                             "SELECT role, item_id, text, interrupted, heard_ms, heard_text, heard_text_estimated "
+                             "FROM transcript_lines WHERE call_sid = ?1 ORDER BY id",
                              -1, &s, nullptr) == SQLITE_OK);
   sqlite3_bind_text(s, 1, call_sid.c_str(), -1, SQLITE_TRANSIENT);
-  auto text = [&](int col) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, col))); };
+  auto text = [&](int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    return p ? std::string(p) : std::string();
+  };
   while (sqlite3_step(s) == SQLITE_ROW)
     out.lines.push_back({text(0), text(1), text(2), sqlite3_column_int(s, 3) != 0,
-                         sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 4)});
+                         sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 4), text(5),
+                         sqlite3_column_int(s, 6) != 0});
   sqlite3_finalize(s);
   REQUIRE(sqlite3_prepare_v2(db, "SELECT end_reason FROM calls WHERE call_sid = ?1", -1, &s, nullptr) == SQLITE_OK);
   sqlite3_bind_text(s, 1, call_sid.c_str(), -1, SQLITE_TRANSIENT);

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -47,6 +48,16 @@ awaitable<socket_pair> connect_pair(mb::net::socket_limits limits) {
   co_return pair;
 }
 
+// Reads text messages into `messages` until the stream ends (the peer's close, or a failure).
+awaitable<void> read_all(mb::net::message_socket& socket, std::vector<std::string>& messages) {
+  std::string buffer;
+  for (;;) {
+    const auto r = co_await socket.read(buffer, 0);
+    if (r.status != mb::net::read_status::message) co_return;
+    messages.push_back(buffer);
+  }
+}
+
 template <class T>
 T run_bounded(asio::io_context& ioc, awaitable<T> op) {
   std::optional<T> result;
@@ -81,16 +92,8 @@ TEST_CASE("ws_writer sends queued messages in order, then its close frame", "[in
       writer.close({4001, "done"});
       co_return;
     };
-    auto read_side = [&]() -> awaitable<void> {
-      std::string buffer;
-      for (;;) {
-        const auto r = co_await pair.server->read(buffer, 0);
-        if (r.status != mb::net::read_status::message) break;
-        messages.push_back(buffer);
-      }
-    };
     using namespace asio::experimental::awaitable_operators;
-    co_await (write_side() && push_more() && read_side());
+    co_await (write_side() && push_more() && read_all(*pair.server, messages));
     CHECK(writer.done());
     CHECK_FALSE(writer.error());
     CHECK(pair.server->peer_close_reason().code == 4001);
@@ -100,6 +103,43 @@ TEST_CASE("ws_writer sends queued messages in order, then its close frame", "[in
   REQUIRE(received.size() == 43);
   for (int i = 0; i < 3; ++i) CHECK(received[i] == "early " + std::to_string(i));
   for (int i = 0; i < 40; ++i) CHECK(received[3 + i] == "late " + std::to_string(i));
+}
+
+TEST_CASE("a ws_writer refilled from a backlog after each write sends it all in order, one write at a time",
+          "[integration][ws_writer]") {
+  asio::io_context ioc;
+  mb::net::socket_limits limits;
+  limits.idle_timeout_ms = 0;
+  constexpr int backlog_size = 500;
+  constexpr std::size_t window = 4;
+  std::size_t deepest_queue = 0;
+  auto received = run_bounded(ioc, [&]() -> awaitable<std::vector<std::string>> {
+    auto pair = co_await connect_pair(limits);
+    REQUIRE(pair.client);
+    REQUIRE(pair.server);
+    mb::net::ws_writer writer(*pair.client, window);
+    int next = 0;
+    // Called from write completions: pushing there must neither start a second write (Beast would
+    // assert in a debug build, and the order would break) nor lose the message.
+    auto refill = [&] {
+      while (next < backlog_size && writer.accepting()) writer.push("backlog " + std::to_string(next++));
+      deepest_queue = std::max(deepest_queue, writer.queued());
+      if (next == backlog_size) writer.close({4002, "drained"});
+    };
+    writer.refill_with(refill);
+    refill();
+    std::vector<std::string> messages;
+    auto write_side = [&]() -> awaitable<void> { co_await writer.run(); };
+    using namespace asio::experimental::awaitable_operators;
+    co_await (write_side() && read_all(*pair.server, messages));
+    CHECK(writer.done());
+    CHECK_FALSE(writer.error());
+    CHECK(pair.server->peer_close_reason().code == 4002);
+    co_return messages;
+  }());
+  CHECK(deepest_queue == window);
+  REQUIRE(received.size() == backlog_size);
+  for (int i = 0; i < backlog_size; ++i) CHECK(received[i] == "backlog " + std::to_string(i));
 }
 
 TEST_CASE("a cancelled ws_writer aborts its socket and returns only after its write in flight completed",

@@ -135,6 +135,7 @@ struct session_snapshot {
   bool had_authorization = false;  // an "Authorization: Bearer <non-empty>" header (value never kept)
 
   std::vector<std::string> session_updates;  // raw text of every session.update received
+  std::vector<std::string> item_creates;     // raw text of every conversation.item.create received
   std::string effective_session;             // JSON of the session object last sent (created or updated)
   std::string input_format;                  // e.g. "audio/pcmu"
   std::string output_format;

@@ -387,8 +387,10 @@ void sim_session::on_truncate(std::optional<std::string_view> item_id, std::opti
 }
 
 void sim_session::on_item_create() {
+  const std::string_view raw(frame_.data(), frame_.size());
+  state_->update(record_, [&](session_snapshot& r) { r.item_creates.emplace_back(raw); });
   boost::system::error_code ec;
-  json::value event = json::parse(std::string_view(frame_.data(), frame_.size()), ec);
+  json::value event = json::parse(raw, ec);
   if (ec || !event.is_object())
     return send_error("invalid_request_error", "invalid_event", "The event is not valid JSON.", "");
   json::value* item_value = event.get_object().if_contains("item");

@@ -120,19 +120,22 @@ bridge_harness::bridge_harness(harness_options options) {
   bridge_.upstream_connect_timeout = std::chrono::seconds(5);
   bridge_.lifecycle = server::supervisor_options_from(settings_);
   bridge_.lifecycle.session_ready_timeout = std::chrono::seconds(5);
-  bridge_.registry = &registry_;
   bridge_.events = &events_;
   bridge_metrics_ = std::make_unique<metrics::bridge_metrics>(metrics_);
   bridge_.metrics = bridge_metrics_.get();
+  bridge_.peer_lines = &peer_lines_;
   std::string error;
   bridge_.tls = net::tls_client_context::create("", error);
   if (options.tweak) options.tweak(settings_, bridge_);
+  registry_ = std::make_unique<bridge::call_registry>(
+      admission::admission_limits{.calls = static_cast<std::size_t>(settings_.max_concurrent_calls),
+                                  .pending = static_cast<std::size_t>(settings_.max_pending_streams)});
+  bridge_.registry = registry_.get();
   if (options.listeners) {
     if (!settings_.database_path.empty())
       store_ = std::make_unique<store::call_store>(
           store::store_options{settings_.database_path, static_cast<std::size_t>(settings_.store_queue_size)});
-    options.hub.listener_queue = static_cast<std::size_t>(settings_.listener_queue_size);
-    hub_ = std::make_unique<server::listener_hub>(options.hub, store_.get());
+    hub_ = std::make_unique<server::listener_hub>(server::with_settings(options.hub, settings_), store_.get());
     tee_.sinks = {&events_, hub_.get()};
     bridge_.events = &tee_;
   }
@@ -158,7 +161,7 @@ bridge_harness::bridge_harness(harness_options options) {
     };
 
   pool_ = std::make_unique<server::io_pool>(options.server_threads);
-  ctx_ = std::make_unique<server::server_context>(settings_, bridge_, registry_, *tokens_);
+  ctx_ = std::make_unique<server::server_context>(settings_, bridge_, *registry_, *tokens_);
   ctx_->agents = agents_ ? &*agents_ : nullptr;
   ctx_->listeners = hub_.get();
   ctx_->store = store_.get();
@@ -173,7 +176,7 @@ bridge_harness::bridge_harness(harness_options options) {
 
 bridge_harness::~bridge_harness() {
   server_->close();
-  registry_.stop_all();
+  registry_->stop_all();
   pool_->stop();
   server_thread_.join();
   if (hub_) hub_->stop();

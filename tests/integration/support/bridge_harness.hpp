@@ -72,10 +72,10 @@ struct harness_options {
   std::function<void(config::settings&, bridge::bridge_context&)> tweak{};
   std::size_t server_threads = 2;
   // The listener hub and the call history, as the server runs them (API_TOKEN, DATABASE_PATH, which
-  // is ":memory:" unless tweaked, and LISTENER_QUEUE_SIZE from the settings). AGENTS_FILE, when the
-  // tweak sets it, is loaded either way.
+  // is ":memory:" unless tweaked, and LISTENER_QUEUE_SIZE and LISTENER_BACKFILL_* from the settings).
+  // AGENTS_FILE, when the tweak sets it, is loaded either way.
   bool listeners = false;
-  server::hub_options hub{};  // its listener_queue comes from LISTENER_QUEUE_SIZE
+  server::hub_options hub{};  // its listener_queue and backfill come from the settings
 };
 
 class bridge_harness {
@@ -89,7 +89,7 @@ class bridge_harness {
   recording_sink& events() { return events_; }
   metrics::registry& metrics() { return metrics_; }  // what GET /metrics serves
   server::io_pool& pool() { return *pool_; }
-  bridge::call_registry& registry() { return registry_; }
+  bridge::call_registry& registry() { return *registry_; }
   server::server_context& context() { return *ctx_; }
   const log_capture& logs() const { return logs_; }
   server::listener_hub& listeners() { return *hub_; }  // harness_options::listeners only
@@ -107,12 +107,13 @@ class bridge_harness {
   std::unique_ptr<tools::sim::realtime_simulator> simulator_;
   std::thread sim_thread_;
   config::settings settings_;
-  bridge::call_registry registry_;
+  std::unique_ptr<bridge::call_registry> registry_;  // its limits come from the (tweaked) settings
   std::unique_ptr<server::stream_tokens> tokens_;
   recording_sink events_;
   tee_sink tee_;
   metrics::registry metrics_;
   std::unique_ptr<metrics::bridge_metrics> bridge_metrics_;
+  log::shared_line_budget peer_lines_;
   bridge::bridge_context bridge_;
   std::string upstream_base_;
   std::unique_ptr<store::call_store> store_;
@@ -124,6 +125,7 @@ class bridge_harness {
   std::thread server_thread_;
   std::uint16_t port_ = 0;
 };
+
 
 // The μ-law bytes the simulator generates for response `index` (tools/realtime_sim/audio_pattern.hpp).
 std::string assistant_audio(std::uint32_t response_index, std::size_t bytes);

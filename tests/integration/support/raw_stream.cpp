@@ -17,9 +17,10 @@ std::optional<T> run_bounded(asio::io_context& ioc, net::awaitable<T> op, std::c
 }
 }  // namespace
 
-raw_stream::raw_stream(std::uint16_t port, std::vector<std::pair<std::string, std::string>> headers) {
+raw_stream::raw_stream(std::uint16_t port, std::vector<std::pair<std::string, std::string>> headers,
+                       const std::string& target) {
   net::connect_request req;
-  req.url = "ws://127.0.0.1:" + std::to_string(port) + "/media-stream";
+  req.url = "ws://127.0.0.1:" + std::to_string(port) + target;
   req.headers = std::move(headers);
   req.limits.idle_timeout_ms = 0;
   auto r = run_bounded(ioc_, net::connect_websocket(req, nullptr), std::chrono::seconds(5));

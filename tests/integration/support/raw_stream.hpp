@@ -13,8 +13,9 @@ namespace mb::test {
 
 class raw_stream {
  public:
-  // Connects to ws://127.0.0.1:port/media-stream; check connected() / http_status().
-  raw_stream(std::uint16_t port, std::vector<std::pair<std::string, std::string>> headers = {});
+  // Connects to ws://127.0.0.1:port<target> (path and query); check connected() / http_status().
+  explicit raw_stream(std::uint16_t port, std::vector<std::pair<std::string, std::string>> headers = {},
+                      const std::string& target = "/media-stream");
   ~raw_stream();
   [[nodiscard]] bool connected() const { return socket_ != nullptr; }
   [[nodiscard]] int http_status() const { return http_status_; }

@@ -2,8 +2,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <stdexcept>
 #include <thread>
@@ -21,24 +22,32 @@ std::uint16_t free_port() {
   return acceptor.local_endpoint().port();
 }
 
-server_process::server_process(const std::vector<std::string>& env, const std::string& log_path)
-    : server_process(MB_MEDIABRIDGE_BINARY, {}, env, log_path) {}
+server_process::server_process(const std::vector<std::string>& env, const std::string& log_path,
+                               std::optional<std::uint64_t> open_file_limit)
+    : server_process(MB_MEDIABRIDGE_BINARY, {}, env, log_path, open_file_limit) {}
 
 server_process::server_process(const std::string& binary, const std::vector<std::string>& args,
-                               const std::vector<std::string>& env, const std::string& log_path) {
+                               const std::vector<std::string>& env, const std::string& log_path,
+                               std::optional<std::uint64_t> open_file_limit) {
   std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   std::vector<char*> argv{const_cast<char*>(binary.c_str())};
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + binary);
+  // posix_spawn cannot set resource limits: fork, and only async-signal-safe calls before exec.
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("cannot fork to start " + binary);
+  if (pid_ == 0) {
+    if (open_file_limit) {
+      const rlimit limit{*open_file_limit, *open_file_limit};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
+    }
+    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (log < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0) ::_exit(126);
+    ::execve(binary.c_str(), argv.data(), envp.data());
+    ::_exit(127);
+  }
   exit_ = std::async(std::launch::async, [pid = pid_] {
     int status = 0;
     ::waitpid(pid, &status, 0);

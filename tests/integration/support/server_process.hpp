@@ -19,12 +19,15 @@ std::uint16_t free_port();
 class server_process {
  public:
   // Starts MB_MEDIABRIDGE_BINARY with exactly `env` as its environment; stdout and stderr go to log_path.
-  server_process(const std::vector<std::string>& env, const std::string& log_path);
+  // `open_file_limit` sets its RLIMIT_NOFILE (soft and hard) from the start.
+  server_process(const std::vector<std::string>& env, const std::string& log_path,
+                 std::optional<std::uint64_t> open_file_limit = std::nullopt);
   // Starts `binary` with `args` and exactly `env`; stdout goes to log_path, stderr too.
   server_process(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env,
-                 const std::string& log_path);
+                 const std::string& log_path, std::optional<std::uint64_t> open_file_limit = std::nullopt);
   ~server_process();  // SIGKILL if still running
   void signal(int signo) const;
+  [[nodiscard]] pid_t pid() const { return pid_; }
   // The wait status once the process has exited within `timeout`.
   std::optional<int> wait_exit(std::chrono::seconds timeout);
 

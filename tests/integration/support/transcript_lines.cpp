@@ -6,7 +6,8 @@ namespace mb::test {
 
 std::ostream& operator<<(std::ostream& os, const line& l) {
   return os << l.role << " " << l.item_id << " '" << l.text << "' interrupted=" << l.interrupted
-            << " heard=" << l.heard_ms;
+            << " heard=" << l.heard_ms << " heard_text='" << l.heard_text << "'"
+            << (l.heard_text_estimated ? " (estimated)" : "");
 }
 
 line line_from(const boost::json::object& o) {
@@ -14,6 +15,8 @@ line line_from(const boost::json::object& o) {
          std::string(o.at("text").as_string())};
   if (const auto* i = o.if_contains("interrupted")) l.interrupted = i->as_bool();
   if (const auto* h = o.if_contains("heard_ms")) l.heard_ms = h->as_int64();
+  if (const auto* h = o.if_contains("heard_text")) l.heard_text = h->as_string();
+  if (const auto* e = o.if_contains("heard_text_estimated")) l.heard_text_estimated = e->as_bool();
   return l;
 }
 
@@ -27,7 +30,8 @@ std::vector<line> published_finals(bridge_harness& h, const std::string& call_si
   std::vector<line> out;
   for (const auto& e : h.events().events())
     if (const auto* f = std::get_if<call::transcript_final>(&e.event); f && e.call.call_sid == call_sid)
-      out.push_back({call::to_string(f->speaker), f->item_id, f->text, f->interrupted, f->interrupted ? f->heard_ms : -1});
+      out.push_back({call::to_string(f->speaker), f->item_id, f->text, f->interrupted, f->interrupted ? f->heard_ms : -1,
+                     f->heard_text, f->heard_text_estimated});
   return out;
 }
 

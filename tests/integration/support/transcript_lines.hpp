@@ -20,6 +20,8 @@ struct line {
   std::string text;
   bool interrupted = false;
   std::int64_t heard_ms = -1;
+  std::string heard_text;
+  bool heard_text_estimated = false;
   bool operator==(const line&) const = default;
 };
 std::ostream& operator<<(std::ostream& os, const line& l);

@@ -471,6 +471,33 @@ TEST_CASE("call_state: dtmf, unknown events, stop", "[call]") {
   CHECK(h.speech(t0 + 60) == strings{});
 }
 
+TEST_CASE("call_state: DTMF is rate-limited per call; the excess and non-keys are dropped, counted, warned once",
+          "[call]") {
+  harness h;
+  h.ready();
+  auto key = [&](std::string digit, std::int64_t now) {
+    proto::twilio_message d;
+    d.event = proto::twilio_event::dtmf;
+    d.dtmf_digit = h.hold(std::move(digit));
+    return h.twilio(d, now);
+  };
+  // A burst of 20 goes through at once; the 21st is dropped with the call's only warning.
+  for (int i = 0; i < 20; ++i) REQUIRE(key("#", t0) == strings{"dtmf #"});
+  CHECK(key("1", t0) == strings{"log warn"});
+  CHECK(key("2", t0 + 99) == strings{});
+  CHECK(key("3", t0 + 100) == strings{"dtmf 3"});  // 10 per second: one per 100 ms
+  // A flood: 5,000 keys in 5 s yield the 50 the rate allows.
+  int published = 0;
+  for (int i = 0; i < 5000; ++i) published += key("9", t0 + 100 + i + 1) == strings{"dtmf 9"} ? 1 : 0;
+  CHECK(published == 50);
+  CHECK(h.call.stats().dtmf_dropped == 2 + 5000 - 50);
+  // Not a key (Twilio sends one of 0-9 * # A-D): dropped, even with tokens to spare.
+  const auto later = t0 + 100000;
+  for (const char* bad : {"", "55", "x", "\n", "\xc3\xa9"}) CHECK(key(bad, later) == strings{});
+  CHECK(h.call.stats().dtmf_dropped == 2 + 5000 - 50 + 5);
+  CHECK(key("D", later) == strings{"dtmf D"});
+}
+
 TEST_CASE("call_state: unknown mark names are ignored, with one warning", "[call]") {
   harness h;
   h.ready();
@@ -1110,4 +1137,167 @@ TEST_CASE("call_state: a call through the parsers", "[call]") {
                       1400) == strings{"end caller_hung_up"});
   CHECK(w.h.call.stats().caller_frames == 2);
   CHECK(w.h.call.stats().barge_ins == 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a new upstream session is told: only what the caller heard
+
+namespace {
+
+const std::string ten_words = "one two three four five six seven eight nine ten";
+
+strings lose_upstream(harness& h, std::int64_t now) {
+  return h.run([&](auto& out) { h.call.on_upstream_lost(now, out); });
+}
+
+strings caller_final(harness& h, std::string item, std::string text, std::int64_t now) {
+  proto::realtime_event e;
+  e.type = proto::realtime_event_type::input_transcription_completed;
+  e.item_id = h.hold(std::move(item));
+  e.transcript = h.hold(std::move(text));
+  return h.realtime(e, now);
+}
+
+// The transcript_final published by the last step.
+transcript_final last_final(const harness& h) {
+  for (const auto& a : h.last)
+    if (const auto* p = std::get_if<publish>(&a))
+      if (const auto* f = std::get_if<transcript_final>(&p->event)) return *f;
+  FAIL("the last step published no transcript.final");
+  return {};
+}
+
+// The conversation items the last step sent upstream, as "role: text".
+strings items_sent(const harness& h) {
+  strings items;
+  for (const auto& a : h.last) {
+    const auto* e = std::get_if<send_upstream_event>(&a);
+    if (e == nullptr) continue;
+    const auto event = boost::json::parse(e->json).as_object();
+    if (event.at("type").as_string() != "conversation.item.create") continue;
+    const auto& item = event.at("item").as_object();
+    items.push_back(std::string(item.at("role").as_string()) + ": " +
+                    std::string(item.at("content").as_array().at(0).at("text").as_string()));
+  }
+  return items;
+}
+
+// The session is lost at `now` and a new one connects: the conversation items it is told.
+strings replay_after_loss(harness& h, std::int64_t now) {
+  lose_upstream(h, now);
+  h.connected();
+  return items_sent(h);
+}
+
+}  // namespace
+
+TEST_CASE("replay: after a barge-in and a reconnect, the new session hears only the words the caller heard", "[call]") {
+  harness h;
+  h.ready();
+  caller_final(h, "u1", "Count to ten.", t0);
+  h.created("r1", t0 + 100);
+  h.said("r1", "a", ten_words, t0 + 100);
+  h.delta("r1", "a", audio_ms(4000, 'A'), t0 + 100);  // 4 s of audio for 10 words, all sent to Twilio at once
+  // 1.2 s later the caller speaks: 1.2 s of 4 s heard.
+  CHECK(h.speech(t0 + 1300) == strings{"clear", "truncate a 0 1200", "barge_in a 1200"});
+  CHECK(h.said_all("r1", "a", ten_words, t0 + 1310) ==
+        strings{"final assistant a '" + ten_words + "' interrupted=1 heard=1200"});
+  const auto cut = last_final(h);
+  CHECK(cut.heard_text == "one two three");  // 30 % of 48 characters is 14: "one two three f"
+  CHECK(cut.heard_text_estimated);
+
+  CHECK(lose_upstream(h, t0 + 2000) == strings{});  // nothing left to clear: the barge-in did
+  CHECK(h.connected() == strings{"session.update", "conversation.item.create", "conversation.item.create"});
+  CHECK(items_sent(h) == strings{"user: Count to ten.", "assistant: one two three"});
+
+  // A later rollover to yet another session tells it the same.
+  h.session_updated(t0 + 2100);
+  CHECK(replay_after_loss(h, t0 + 3000) == strings{"user: Count to ten.", "assistant: one two three"});
+}
+
+TEST_CASE("replay: a turn cut before the caller heard any of it is not replayed", "[call]") {
+  harness h;
+  h.ready();
+  caller_final(h, "u1", "Hello?", t0);
+  h.created("r1", t0 + 10);
+  CHECK(h.speech(t0 + 20) == strings{});  // before the first delta: nothing played, nothing to clear
+  h.delta("r1", "a", audio_ms(500, 'A'), t0 + 30);  // late: dropped
+  h.said_all("r1", "a", "Sure, let me check.", t0 + 40);
+  const auto cut = last_final(h);
+  CHECK(cut.interrupted);
+  CHECK(cut.heard_ms == 0);
+  CHECK(cut.heard_text.empty());
+  CHECK_FALSE(cut.heard_text_estimated);  // nothing heard is no estimate
+
+  CHECK(replay_after_loss(h, t0 + 100) == strings{"user: Hello?"});
+}
+
+TEST_CASE("replay: a turn heard to the end is replayed whole", "[call]") {
+  harness h;
+  h.ready();
+  h.created("r1", t0);
+  h.said("r1", "a", "Hi.", t0);
+  h.delta("r1", "a", audio_ms(100, 'A'), t0);
+  h.audio_done("r1", "a", t0);
+  h.said_all("r1", "a", "Hi.", t0);
+  CHECK(h.mark("1.1", t0 + 100) == strings{"final assistant a 'Hi.' interrupted=0 heard=-1"});
+  CHECK(last_final(h).heard_text.empty());  // only cut turns carry it
+  CHECK(replay_after_loss(h, t0 + 200) == strings{"assistant: Hi."});
+}
+
+TEST_CASE("replay: a turn cut by the upstream's loss is replayed as far as it was heard", "[call]") {
+  harness h;
+  h.ready();
+  h.created("r1", t0);
+  h.delta("r1", "a", audio_ms(4000, 'A'), t0);
+  h.audio_done("r1", "a", t0);
+  h.said_all("r1", "a", ten_words, t0);
+  h.response_done("r1", t0);
+  // The session drops 1.2 s into the 4 s answer: the bridge stops playing it.
+  CHECK(lose_upstream(h, t0 + 1200) == strings{"clear", "final assistant a '" + ten_words + "' interrupted=1 heard=1200"});
+  CHECK(last_final(h).heard_text == "one two three");
+  h.connected();
+  CHECK(items_sent(h) == strings{"assistant: one two three"});
+}
+
+TEST_CASE("replay: audio that came after the cut counts in the length the transcript is spread over", "[call]") {
+  harness h;
+  h.ready();
+  h.created("r1", t0);
+  h.delta("r1", "a", audio_ms(2000, 'A'), t0);
+  CHECK(h.speech(t0 + 1200) == strings{"clear", "truncate a 0 1200", "barge_in a 1200"});
+  // The service had generated 2 s more before it saw the cancel; the transcript covers all 4 s.
+  h.delta("r1", "a", audio_ms(2000, 'A'), t0 + 1210);
+  h.said_all("r1", "a", ten_words, t0 + 1220);
+  const auto cut = last_final(h);
+  CHECK(cut.heard_ms == 1200);
+  CHECK(cut.heard_text == "one two three");  // 1.2 of 4 s, not of the 2 s that reached the bridge in time
+}
+
+TEST_CASE("replay: a turn the lost session never finished is closed with what arrived, and later finals flow",
+          "[call]") {
+  harness h;
+  h.ready();
+  h.created("r1", t0);
+  h.said("r1", "a", "one two three four five", t0);  // 23 characters so far, over 2 s of audio
+  h.delta("r1", "a", audio_ms(2000, 'A'), t0);
+  // The session drops 1.2 s in, before its transcript was done.
+  CHECK(lose_upstream(h, t0 + 1200) ==
+        strings{"clear", "final assistant a 'one two three four five' interrupted=1 heard=1200"});
+  CHECK(last_final(h).heard_text == "one two three");  // 60 % of 23 characters is 13
+  // What the closing session still sends is not this call's any more: no second final.
+  CHECK(h.said_all("r1", "a", "one two three four five six.", t0 + 1250) == strings{});
+  CHECK(h.session_updated(t0 + 1260) == strings{});
+  CHECK_FALSE(h.call.upstream_ready());
+
+  CHECK(h.connected() == strings{"session.update", "conversation.item.create"});
+  CHECK(items_sent(h) == strings{"assistant: one two three"});
+  h.session_updated(t0 + 1400);
+  // The new session's answer is published as soon as it has played.
+  h.created("r2", t0 + 1500);
+  const auto sent = h.delta("r2", "b", audio_ms(100, 'B'), t0 + 1500);
+  REQUIRE(sent.size() == 2);
+  h.audio_done("r2", "b", t0 + 1500);
+  h.said_all("r2", "b", "Sorry, where was I?", t0 + 1500);
+  CHECK(h.mark(sent[1].substr(5), t0 + 1600) == strings{"final assistant b 'Sorry, where was I?' interrupted=0 heard=-1"});
 }

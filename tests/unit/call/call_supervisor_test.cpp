@@ -173,7 +173,7 @@ TEST_CASE("supervisor: a stream that sends no start within the start timeout is 
   CHECK(s.timer(9999).empty());
   // Media before start does not count as the stream being alive.
   s.media(5000);
-  CHECK(s.timer(10000) == strings{"close_call timeout 1011 'Twilio sent no start within 10000 ms'", "arm 13000"});
+  CHECK(s.timer(10000) == strings{"close_call timeout 1011 'no start within 10000 ms'", "arm 13000"});
   CHECK(s.supervisor().ending());
   CHECK(s.timer(13000) ==
         strings{"log warn 'peers did not finish closing within 3000 ms; aborting'", "abort_sockets", "arm never"});

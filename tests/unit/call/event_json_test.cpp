@@ -45,15 +45,25 @@ TEST_CASE("transcript events carry role, item_id and text, escaped", "[call]") {
   CHECK(caller.at("type").as_string() == "transcript.final");
   CHECK_FALSE(caller.contains("interrupted"));
   CHECK_FALSE(caller.contains("heard_ms"));
+  CHECK_FALSE(caller.contains("heard_text"));
 
   const auto heard = parsed(transcript_final{role::assistant, "item_2", "Hello there", false, -1});
   CHECK(heard.at("interrupted").as_bool() == false);
   CHECK_FALSE(heard.contains("heard_ms"));
+  CHECK_FALSE(heard.contains("heard_text"));
+  CHECK_FALSE(heard.contains("heard_text_estimated"));
 
-  const auto cut = parsed(transcript_final{role::assistant, "item_3", "Let me", true, 840});
+  const auto cut = parsed(transcript_final{role::assistant, "item_3", "Let me check", true, 840, "Let me", true});
   CHECK(cut.at("role").as_string() == "assistant");
   CHECK(cut.at("interrupted").as_bool());
   CHECK(cut.at("heard_ms").as_int64() == 840);
+  CHECK(cut.at("heard_text").as_string() == "Let me");
+  CHECK(cut.at("heard_text_estimated").as_bool());
+
+  // Nothing heard: an empty heard_text, still present.
+  const auto unheard = parsed(transcript_final{role::assistant, "item_4", "Sure", true, 0, "", false});
+  CHECK(unheard.at("heard_text").as_string() == "");
+  CHECK(unheard.at("heard_text_estimated").as_bool() == false);
 }
 
 TEST_CASE("barge_in and call.ended", "[call]") {
