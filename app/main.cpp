@@ -15,6 +15,7 @@
 #include "config/settings.hpp"
 #include "metrics/bridge_metrics.hpp"
 #include "server/agent_setup.hpp"
+#include "server/bridge_setup.hpp"
 #include "server/http_server.hpp"
 #include "server/listener_hub.hpp"
 #include "server/logging.hpp"
@@ -146,14 +147,8 @@ int main(int argc, char** argv) {
   bridge.call.pacing_lead_ms = settings.pacing_lead_ms;
   bridge.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
   bridge.call.greeting = settings.greeting;
-  bridge.upstream_connect_timeout_ms = settings.upstream_connect_timeout_ms;
-  bridge.session_update_timeout_ms = settings.session_update_timeout_ms;
-  bridge.max_call_duration_s = settings.max_call_duration_s;
-  bridge.start_timeout_ms = settings.stream_start_timeout_ms;
-  bridge.twilio_media_timeout_ms = settings.twilio_media_timeout_s * 1000;
-  bridge.upstream_reconnect_attempts = settings.upstream_reconnect_attempts;
-  bridge.upstream_reconnect_backoff_ms = settings.upstream_reconnect_backoff_ms;
-  bridge.upstream_rollover_s = settings.upstream_rollover_s;
+  bridge.upstream_connect_timeout = std::chrono::milliseconds(settings.upstream_connect_timeout_ms);
+  bridge.lifecycle = server::supervisor_options_from(settings);
   // No WebSocket idle timeout towards Twilio: STREAM_START_TIMEOUT_MS and TWILIO_MEDIA_TIMEOUT_S end a
   // stream that goes quiet, and Beast re-arms its idle timer on every read (a timer cancel, a posted
   // handler and a new wait per frame, ~3% of the bridge's CPU under load; docs/performance.md).

@@ -1,7 +1,9 @@
 #include "bridge/call_session.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <variant>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -10,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/peer_log.hpp"
+#include "call/call_supervisor.hpp"
 
 namespace mb::bridge {
 namespace {
@@ -18,10 +21,20 @@ using namespace asio::experimental::awaitable_operators;
 using call::end_reason;
 using steady = std::chrono::steady_clock;
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now().time_since_epoch()).count();
+// call_state counts time in whole ms of the steady clock.
+std::int64_t ms_of(steady::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 steady::time_point to_time_point(std::int64_t ms) { return steady::time_point(std::chrono::milliseconds(ms)); }
+std::int64_t ms_between(steady::time_point from, steady::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
+// Calls cut by one outage must not reconnect in step: each draws its own backoff jitter.
+std::uint64_t jitter_seed(const void* session) {
+  return static_cast<std::uint64_t>(steady::now().time_since_epoch().count()) ^
+         static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(session));
+}
 
 spdlog::level::level_enum to_spdlog(call::log_level level) {
   switch (level) {
@@ -31,23 +44,6 @@ spdlog::level::level_enum to_spdlog(call::log_level level) {
     case call::log_level::error: return spdlog::level::err;
   }
   return spdlog::level::warn;
-}
-
-std::uint16_t close_code_for(end_reason r) {
-  switch (r) {
-    case end_reason::shutdown: return 1001;     // going away
-    case end_reason::bad_input:
-    case end_reason::bad_media_format: return 1008;  // policy violation
-    case end_reason::upstream_error:
-    case end_reason::upstream_connect_failed:
-    case end_reason::format_mismatch:
-    case end_reason::slow_peer:
-    case end_reason::timeout: return 1011;      // internal error
-    case end_reason::caller_hung_up:
-    case end_reason::twilio_closed:
-    case end_reason::upstream_closed: return 1000;
-  }
-  return 1000;
 }
 
 std::uint16_t close_code_for(metrics::stream_refusal r) {
@@ -78,36 +74,45 @@ class call_session : public std::enable_shared_from_this<call_session> {
         twilio_(std::move(twilio)),
         twilio_out_(*twilio_, ctx.writer_queue_messages),
         state_(ctx.session, ctx.call),
+        supervisor_(ctx.lifecycle, jitter_seed(this)),
         timer_(twilio_->get_executor()),
-        open_signal_(twilio_->get_executor()),
-        end_signal_(twilio_->get_executor()),
-        watchdog_(twilio_->get_executor()),
-        backoff_(twilio_->get_executor()),
+        upstream_wake_(twilio_->get_executor()),
         label_("[" + remote + "]"),
         remote_(std::move(remote)),
         pending_(std::move(pending)),
         log_lines_(ctx.peer_lines) {
-    for (auto* t : {&open_signal_, &end_signal_}) t->expires_at(steady::time_point::max());
+    upstream_wake_.expires_at(steady::time_point::max());
     actions_.reserve(64);
+    supervisor_actions_.reserve(8);
     twilio_out_.observe_writes(
         [h = &m_.relay(metrics::direction::upstream_to_caller)](steady::duration d) { h->observe(d); });
   }
 
   net::awaitable<void> run() {
-    started_ms_ = now_ms();
-    start_deadline_ms_ = started_ms_ + ctx_.start_timeout_ms;
-    try {
-      co_await ((twilio_reader() && twilio_out_.run() && upstream_task() && timers()) || watchdog());
-    } catch (const std::exception& e) {
-      spdlog::error("call {}: unexpected failure: {}", label_, e.what());
-      m_.errors(metrics::error_kind::unexpected_exception).inc();
-      if (!ending_) reason_ = end_reason::upstream_error, detail_ = e.what();
-    }
+    started_at_ = step_at_ = steady::now();
+    supervisor_.on_stream_opened(step_at_, supervisor_actions_);
+    execute();
+    co_await (sockets() || timers());
+    supervisor_.on_sockets_closed(steady::now(), supervisor_actions_);
+    supervisor_actions_.clear();  // it disarms the timer, which went with the `||`
     finish();
   }
 
  private:
-  // --- the four branches -------------------------------------------------------------------
+  // --- the branches -----------------------------------------------------------------------------
+
+  // Both sockets, until both are finished. An unexpected failure ends them here: were it to escape,
+  // `||` would wait for timers() to succeed, that is, for the maximum call duration.
+  net::awaitable<void> sockets() {
+    try {
+      co_await (twilio_reader() && twilio_out_.run() && upstream_task());
+    } catch (const std::exception& e) {
+      if (sockets_aborted_) co_return;  // cancelled by the `||` after the abort: expected
+      spdlog::error("call {}: unexpected failure: {}", label_, e.what());
+      m_.errors(metrics::error_kind::unexpected_exception).inc();
+      if (!supervisor_.ending()) reason_ = end_reason::upstream_error, detail_ = e.what();
+    }
+  }
 
   net::awaitable<void> twilio_reader() {
     for (;;) {
@@ -115,7 +120,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
       const bool binary = r.status == net::read_status::binary_message;
       if (!admitted_ && (binary || r.status == net::read_status::message)) {
         // Until a start is authorised nothing is published, stored, counted or logged per message.
-        if (!ending_) before_admission(binary);
+        if (!supervisor_.ending()) {
+          step_at_ = steady::now();
+          before_admission(binary);
+          execute();
+        }
         continue;
       }
       if (r.status == net::read_status::message) {
@@ -124,9 +133,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
           bad_input("Twilio", err->what);
           continue;
         }
-        const auto now = now_ms();
-        if (twilio_msg_.event == protocol::twilio_event::media) last_media_ms_ = now;
-        state_.on_twilio(twilio_msg_, now, actions_);
+        if (twilio_msg_.event == protocol::twilio_event::media) supervisor_.on_caller_media(step_at_);
+        state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
         execute();
         if (twilio_msg_.event == protocol::twilio_event::mark && turn_ == turn_phase::awaiting_echo) {
           m_.turn_first_audio.observe(step_at_ - turn_stopped_at_);
@@ -143,91 +151,42 @@ class call_session : public std::enable_shared_from_this<call_session> {
     }
   }
 
-  // Connects, configures and runs the upstream; after a loss, reconnects with backoff and replays
-  // the conversation, while the phone leg stays up.
+  // Opens an upstream socket each time the supervisor asks for one, and runs it until it is finished.
   net::awaitable<void> upstream_task() {
-    if (!open_requested_ && !ending_) co_await open_signal_.async_wait(net::as_tuple_awaitable);
-    int failures = 0;
-    bool ever_ready = false;
-    while (!ending_) {
-      if (failures > 0) {
-        if (failures > ctx_.upstream_reconnect_attempts) {
-          end(ever_ready ? end_reason::upstream_error : end_reason::upstream_connect_failed,
-              "upstream lost and " + std::to_string(ctx_.upstream_reconnect_attempts) +
-                  " reconnect attempt(s) failed; last: " + last_upstream_failure_);
-          co_return;
-        }
-        const auto backoff = std::min(5000, ctx_.upstream_reconnect_backoff_ms << std::min(failures - 1, 5));
-        backoff_.expires_after(std::chrono::milliseconds(backoff));
-        co_await (backoff_.async_wait(net::as_tuple_awaitable) || wait_for_end());
-        if (ending_) co_return;
-        spdlog::info("call {}: reconnecting to the upstream (attempt {} of {})", label_, failures,
-                     ctx_.upstream_reconnect_attempts);
-      }
-      connect_started_ms_ = now_ms();
+    for (;;) {
+      if (!connect_wanted_ && !supervisor_.ending()) co_await upstream_wake_.async_wait(net::as_tuple_awaitable);
+      if (supervisor_.ending()) co_return;
+      if (!connect_wanted_) continue;
+      connect_wanted_ = false;
       const auto connect_started_at = steady::now();
       net::connect_request request{upstream_url_.empty() ? ctx_.upstream_url : upstream_url_, ctx_.upstream_headers,
-                                   ctx_.upstream_limits, ctx_.upstream_connect_timeout_ms};
+                                   ctx_.upstream_limits, static_cast<int>(ctx_.upstream_connect_timeout.count())};
       auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
-      if (ending_ || outcome.index() != 0) co_return;
+      if (outcome.index() != 0 || supervisor_.ending()) co_return;  // a socket that opened anyway is dropped
       auto& result = std::get<0>(outcome);
+      step_at_ = steady::now();
       if (!result.socket) {
-        last_upstream_failure_ = result.failure;
-        spdlog::warn("call {}: upstream connect failed: {}", label_, result.failure);
         m_.errors(metrics::error_kind::upstream_connect_failed).inc();
-        ++failures;
+        supervisor_.on_upstream_connect_failed(result.failure, step_at_, supervisor_actions_);
+        execute();
         continue;
       }
       upstream_ = std::move(result.socket);
       upstream_out_.emplace(*upstream_, ctx_.writer_queue_messages);
       upstream_out_->observe_writes(
           [h = &m_.relay(metrics::direction::caller_to_upstream)](steady::duration d) { h->observe(d); });
-      connected_at_ = steady::now();
+      connected_at_ = step_at_;
       m_.upstream_connect.observe(connected_at_ - connect_started_at);
-      connected_ms_ = now_ms();
-      session_deadline_ms_ = connected_ms_ + ctx_.session_update_timeout_ms;
-      rollover_at_ms_ = connected_ms_ + std::int64_t{ctx_.upstream_rollover_s} * 1000;
-      spdlog::debug("call {}: upstream connected in {} ms", label_, connected_ms_ - connect_started_ms_);
-      state_.on_upstream_connected(actions_);
+      spdlog::debug("call {}: upstream connected in {} ms", label_, ms_between(connect_started_at, connected_at_));
+      supervisor_.on_upstream_connected(step_at_, supervisor_actions_);
       execute();
-      timer_.cancel();  // new deadlines: session.updated, rollover
-      session_ready_ = false;
       co_await (upstream_reader() && upstream_out_->run());
-      const bool was_ready = session_ready_;
-      ever_ready = ever_ready || was_ready;
-      if (ending_) co_return;
-      upstream_down();
       upstream_out_.reset();
       upstream_.reset();
-      restarting_ = false;
-      upstream_down_ = false;
-      // A session that worked resets the count: each loss gets the full number of attempts.
-      failures = was_ready ? 1 : failures + 1;
+      step_at_ = steady::now();
+      supervisor_.on_upstream_closed(step_at_, supervisor_actions_);
+      execute();
     }
-  }
-
-  // Ends the current upstream session so that upstream_task opens a new one.
-  void restart_upstream(std::string reason, bool graceful) {
-    if (ending_ || !upstream_out_ || restarting_) return;
-    restarting_ = true;
-    last_upstream_failure_ = reason;
-    spdlog::warn("call {}: restarting the upstream session: {}", label_, reason);
-    if (graceful)
-      upstream_out_->close({1000, "session rollover"});
-    else
-      upstream_out_->abort_now();
-    // Possibly called from inside execute(): tell call_state once the current step is done.
-    asio::post(twilio_->get_executor(), [weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->upstream_down();
-    });
-  }
-
-  // The upstream session is gone or going: caller audio must be buffered from now on, not written.
-  void upstream_down() {
-    if (upstream_down_ || ending_) return;
-    upstream_down_ = true;
-    state_.on_upstream_lost(now_ms(), actions_);
-    execute();
   }
 
   net::awaitable<void> upstream_reader() {
@@ -241,11 +200,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
         }
         const bool was_ready = state_.upstream_ready();
         const auto dropped_before = state_.stats().late_deltas_dropped;
-        state_.on_realtime(realtime_ev_, now_ms(), actions_);
-        session_ready_ = session_ready_ || state_.upstream_ready();
+        state_.on_realtime(realtime_ev_, ms_of(step_at_), actions_);
         if (!was_ready && state_.upstream_ready()) {
-          spdlog::debug("call {}: session ready {} ms after connect", label_, now_ms() - connected_ms_);
+          spdlog::debug("call {}: session ready {} ms after connect", label_, ms_between(connected_at_, step_at_));
           m_.session_update.observe(step_at_ - connected_at_);
+          supervisor_.on_upstream_ready(step_at_, supervisor_actions_);
         }
         execute();
         observe_upstream_event(state_.stats().late_deltas_dropped != dropped_before);
@@ -255,101 +214,71 @@ class call_session : public std::enable_shared_from_this<call_session> {
         bad_input("upstream", "binary frame");
         continue;
       }
-      if (ending_ || restarting_) co_return;
-      // Not the end of the call: upstream_task reconnects (or gives up and ends the call).
-      last_upstream_failure_ = describe_read_end("upstream", r, *upstream_);
-      spdlog::warn("call {}: upstream lost: {}", label_, last_upstream_failure_);
+      if (!supervisor_.upstream_open()) co_return;  // closed on purpose: a restart, a rollover or the end
+      step_at_ = steady::now();
       m_.errors(metrics::error_kind::upstream_lost).inc();
-      upstream_out_->abort_now();
-      upstream_down();
+      supervisor_.on_upstream_lost(describe_read_end("upstream", r, *upstream_), step_at_, supervisor_actions_);
+      execute();
       co_return;
     }
   }
 
-  // Pacing wake-ups and the start / session.updated deadlines.
+  // One timer for the supervisor's deadlines and call_state's pacing, armed at the earlier of the two.
+  // Returns once the sockets are aborted (the closing grace ran out): `||` then cancels what is left.
   net::awaitable<void> timers() {
     for (;;) {
-      if (ending_) co_return;
-      armed_wakeup_ = state_.next_wakeup();
-      std::int64_t deadline = armed_wakeup_.value_or(std::numeric_limits<std::int64_t>::max());
-      if (!admitted_) deadline = std::min(deadline, start_deadline_ms_);
-      else deadline = std::min(deadline, last_media_ms_ + ctx_.twilio_media_timeout_ms);
-      if (upstream_ && !restarting_) {
-        if (!state_.upstream_ready()) deadline = std::min(deadline, session_deadline_ms_);
-        else deadline = std::min(deadline, rollover_at_ms_);
-      }
-      timer_.expires_at(deadline == std::numeric_limits<std::int64_t>::max() ? steady::time_point::max()
-                                                                               : to_time_point(deadline));
+      armed_at_ = timer_target();
+      timer_.expires_at(armed_at_);
       auto [ec] = co_await timer_.async_wait(net::as_tuple_awaitable);
-      if (ending_) co_return;
+      const auto cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none) co_return;  // the sockets are finished
       if (ec) continue;  // re-armed
-      const auto t = now_ms();
-      if (!admitted_ && t >= start_deadline_ms_) {
-        refuse(metrics::stream_refusal::no_start, "no start within " + std::to_string(ctx_.start_timeout_ms) + " ms");
-        co_return;
-      }
-      if (admitted_ && t >= last_media_ms_ + ctx_.twilio_media_timeout_ms) {
-        end(end_reason::timeout, "Twilio sent no media for " + std::to_string(ctx_.twilio_media_timeout_ms) + " ms");
-        co_return;
-      }
-      if (upstream_ && !restarting_ && !state_.upstream_ready() && t >= session_deadline_ms_)
-        restart_upstream("no session.updated within " + std::to_string(ctx_.session_update_timeout_ms) + " ms", false);
-      if (upstream_ && !restarting_ && state_.upstream_ready() && t >= rollover_at_ms_) {
-        if (state_.quiet())
-          restart_upstream("rolling over before the upstream session cap", true);
-        else
-          rollover_at_ms_ = t + 250;  // wait for a pause in the assistant's speech
-      }
       step_at_ = steady::now();
-      state_.on_tick(t, actions_);
+      if (step_at_ >= supervisor_wakeup_) supervisor_.on_timer(step_at_, state_.quiet(), supervisor_actions_);
+      if (!supervisor_.ending()) state_.on_tick(ms_of(step_at_), actions_);
       execute();
+      if (sockets_aborted_) co_return;
     }
   }
 
-  // The hard limits: the maximum call length, and a grace period for closing handshakes.
-  net::awaitable<void> watchdog() {
-    watchdog_.expires_after(std::chrono::seconds(ctx_.max_call_duration_s));
-    for (;;) {
-      auto [ec] = co_await watchdog_.async_wait(net::as_tuple_awaitable);
-      const auto cs = co_await asio::this_coro::cancellation_state;
-      if (cs.cancelled() != asio::cancellation_type::none) co_return;  // the call finished
-      if (ec) continue;  // end() re-armed us with the grace period
-      if (!ending_) {
-        end(end_reason::timeout, "maximum call duration of " + std::to_string(ctx_.max_call_duration_s) + " s");
-        continue;
-      }
-      spdlog::warn("call {}: peers did not finish closing within {} ms; aborting", label_, ctx_.close_grace_ms);
-      twilio_out_.abort_now();
-      if (upstream_out_) upstream_out_->abort_now();
-      co_return;
-    }
+  [[nodiscard]] steady::time_point timer_target() const {
+    const auto pacing = supervisor_.ending() ? std::nullopt : state_.next_wakeup();
+    return pacing ? std::min(to_time_point(*pacing), supervisor_wakeup_) : supervisor_wakeup_;
   }
 
   net::awaitable<void> wait_for_end() {
-    if (!ending_) co_await end_signal_.async_wait(net::as_tuple_awaitable);
+    if (!supervisor_.ending()) co_await upstream_wake_.async_wait(net::as_tuple_awaitable);
   }
 
   // --- actions --------------------------------------------------------------------------------
 
+  // Carries out call_state's actions, then the supervisor's, which may give call_state more to do
+  // (configure_upstream, pause_relay), until neither has any left. call_state's actions may point
+  // into its buffers, so it is stepped again only once they are done.
   void execute() {
-    // end() may run in the middle; the remaining actions then meet closed writers, which is fine.
-    for (auto& a : actions_) std::visit([this](auto& act) { perform(act); }, a);
-    actions_.clear();
-    if (!ending_ && state_.next_wakeup() != armed_wakeup_) timer_.cancel();
+    do {
+      for (auto& a : actions_) std::visit([this](auto& act) { perform(act); }, a);
+      actions_.clear();
+      for (auto& a : supervisor_actions_) std::visit([this](auto& act) { perform_supervised(act); }, a);
+      supervisor_actions_.clear();
+    } while (!actions_.empty());
+    if (timer_target() != armed_at_) timer_.cancel();
     count_progress();
   }
 
   // `since`: when the relayed audio reached us, for the relay latency histogram; {} for other messages.
+  // Once the call is ending nothing more is sent: the closes are queued behind what was.
   template <class Fill>
   void to_twilio(Fill&& fill, steady::time_point since = {}) {
-    if (!twilio_out_.emplace_timed(since, std::forward<Fill>(fill)) && !ending_)
+    if (supervisor_.ending()) return;
+    if (!twilio_out_.emplace_timed(since, std::forward<Fill>(fill)))
       end(end_reason::slow_peer, "Twilio is not reading fast enough (writer queue full)");
   }
   template <class Fill>
   void to_upstream(Fill&& fill, steady::time_point since = {}) {
-    // call_state only sends once connected; between a loss and on_upstream_lost a frame may still come.
-    if (!upstream_out_ || upstream_down_ || restarting_) return;
-    if (!upstream_out_->emplace_timed(since, std::forward<Fill>(fill)) && !ending_)
+    // Between a loss and pause_relay, call_state may still send a frame: it is dropped.
+    if (!upstream_out_ || !supervisor_.upstream_open()) return;
+    if (!upstream_out_->emplace_timed(since, std::forward<Fill>(fill)))
       end(end_reason::slow_peer, "the upstream is not reading fast enough (writer queue full)");
   }
 
@@ -368,17 +297,56 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::send_upstream_event& a) {
     to_upstream([&](std::string& s) { s.assign(a.json); });
   }
-  void perform(const call::open_upstream&) {
-    open_requested_ = true;
-    open_signal_.cancel();
-  }
+  void perform(const call::open_upstream&) { supervisor_.on_stream_started(step_at_, supervisor_actions_); }
   void perform(const call::publish& a) {
     if (ctx_.events) ctx_.events->publish(identity_, a.event);
   }
   // What call_state logs is about the peers' messages: the peer budget applies.
   void perform(const call::log_line& a) { log_peer_line(log_lines_, to_spdlog(a.level), "call {}: {}", label_, a.text); }
   void perform(const call::end_call& a) { end(a.reason, a.detail); }
-  void perform(const call::restart_upstream& a) { restart_upstream(a.reason, true); }
+  void perform(const call::restart_upstream& a) {
+    supervisor_.on_restart_requested(a.reason, step_at_, supervisor_actions_);
+  }
+
+  // The supervisor's actions. Its log lines are the bridge's own decisions (a loss, a reconnect, a
+  // rollover), a few per upstream session whatever the peers send: no peer budget silences them.
+  template <class Action>
+  void perform_supervised(const Action& a) {
+    if constexpr (std::is_same_v<Action, call::log_line>)
+      spdlog::log(to_spdlog(a.level), "call {}: {}", label_, a.text);
+    else
+      perform(a);
+  }
+  void perform(const call::connect_upstream&) {
+    connect_wanted_ = true;
+    upstream_wake_.cancel();
+  }
+  void perform(const call::configure_upstream&) { state_.on_upstream_connected(actions_); }
+  void perform(const call::close_upstream& a) {
+    if (!upstream_out_) return;
+    if (a.mode == call::close_mode::graceful)
+      upstream_out_->close({1000, "session rollover"});
+    else
+      upstream_out_->abort_now();
+  }
+  void perform(const call::pause_relay&) { state_.on_upstream_lost(ms_of(step_at_), actions_); }
+  void perform(const call::arm_timer& a) { supervisor_wakeup_ = a.at; }  // execute() re-arms the timer
+  void perform(const call::close_call& a) {
+    // The start deadline ran out before admission: not a call that timed out, a refused stream.
+    if (!admitted_ && !refused_ && a.reason == end_reason::timeout)
+      count_refusal(metrics::stream_refusal::no_start, a.detail);
+    reason_ = a.reason;
+    detail_ = a.detail;
+    if (a.reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
+    twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});  // a refusal's close came first
+    if (upstream_out_) upstream_out_->close({1000, "call ended"});
+    upstream_wake_.cancel();  // gives up a connect in progress
+  }
+  void perform(const call::abort_sockets&) {
+    twilio_out_.abort_now();
+    if (upstream_out_) upstream_out_->abort_now();
+    sockets_aborted_ = true;
+  }
 
   // --- metrics: plain counter adds, no locks ---------------------------------------------------
 
@@ -446,7 +414,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   // Authorises the stream (its token, by ctx_.authorize_start) and then admits it (one live stream per
   // CallSid, within MAX_CONCURRENT_CALLS). Only an admitted stream becomes a call: counted, registered,
-  // and published by call_state.
+  // and published by call_state, whose open_upstream starts the call in the supervisor's terms (its
+  // start deadline, disarmed, and its media deadline, armed).
   void admit(const protocol::twilio_start& start) {
     using metrics::stream_refusal;
     if (!protocol::is_safe_sid(start.call_sid) || !protocol::is_safe_sid(start.stream_sid))
@@ -457,7 +426,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         return refuse(stream_refusal::unauthorized, std::move(refusal));
     std::weak_ptr<call_session> weak = weak_from_this();
     const auto outcome = ctx_.registry->admit(start.call_sid, twilio_->get_executor(), [weak] {
-      if (auto self = weak.lock()) self->end(end_reason::shutdown, "server is shutting down");
+      if (auto self = weak.lock()) self->end_now(end_reason::shutdown, "server is shutting down");
     });
     switch (outcome.result) {
       case admission::admit_result::already_live:
@@ -471,16 +440,21 @@ class call_session : public std::enable_shared_from_this<call_session> {
     pending_.release();
     m_.calls_started.inc();
     identify(start);
-    last_media_ms_ = now_ms();
-    timer_.cancel();  // the start deadline no longer applies; the media timeout does
     set_up(start);
-    state_.on_twilio(twilio_msg_, last_media_ms_, actions_);
-    execute();
+    state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
   }
 
-  // One line per refused stream (a refused stream reads on only to finish the close handshake).
+  // Closes Twilio with the refusal's own code (1013 when full, else 1008), then lets the supervisor end
+  // the stream (the closing grace); the writer keeps the first close. A refused stream reads on only
+  // to finish the close handshake.
   void refuse(metrics::stream_refusal why, std::string detail) {
-    if (ending_) return;
+    if (supervisor_.ending()) return;
+    count_refusal(why, detail);
+    end(end_reason::bad_input, std::move(detail));
+  }
+
+  // One metric and one line per refused stream.
+  void count_refusal(metrics::stream_refusal why, const std::string& detail) {
     m_.streams_refused(why).inc();
     // One line per connection, but connections are many: the process-wide budget decides.
     if (const auto admitted = log_lines_.admit_closing(log_clock_ms())) {
@@ -493,14 +467,13 @@ class call_session : public std::enable_shared_from_this<call_session> {
                      text, note);
     }
     refused_ = true;
-    detail_ = std::move(detail);
-    close_both({close_code_for(why), std::string("stream refused: ") + metrics::to_string(why)});
+    twilio_out_.close({close_code_for(why), std::string("stream refused: ") + metrics::to_string(why)});
   }
 
   // Before call_state sees start, so that call.started names the agent and the upstream gets its session.
   void set_up(const protocol::twilio_start& start) {
     // Ending: a start the peer repeats while its refusal is under way gets no more work or log lines.
-    if (!ctx_.resolve || ending_) return;
+    if (!ctx_.resolve || supervisor_.ending()) return;
     auto setup = ctx_.resolve(start);
     if (!setup) {
       end(end_reason::bad_input, "no agent profile for this stream");
@@ -545,34 +518,28 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
 
   void on_read_end(const char* side, const net::read_result& r, net::message_socket& socket, end_reason closed_reason) {
-    if (ending_) return;
-    auto detail = describe_read_end(side, r, socket);
-    if (!admitted_ && r.status == net::read_status::too_big)
-      return refuse(metrics::stream_refusal::bad_message, std::move(detail) + " before start");
-    switch (r.status) {
-      case net::read_status::closed: end(closed_reason, std::move(detail)); return;
-      case net::read_status::too_big: end(end_reason::bad_input, std::move(detail)); return;
-      case net::read_status::timeout: end(end_reason::timeout, std::move(detail)); return;
-      default: end(closed_reason, std::move(detail)); return;
+    if (supervisor_.ending()) return;
+    step_at_ = steady::now();
+    if (!admitted_ && r.status == net::read_status::too_big) {
+      refuse(metrics::stream_refusal::bad_message, describe_read_end(side, r, socket) + " before start");
+      execute();
+      return;
     }
+    const auto reason = r.status == net::read_status::too_big   ? end_reason::bad_input
+                        : r.status == net::read_status::timeout ? end_reason::timeout
+                                                                : closed_reason;
+    end_now(reason, describe_read_end(side, r, socket));
   }
 
+  // Asks the supervisor to end the call; the next execute() carries out its close_call.
   void end(end_reason reason, std::string detail) {
-    if (ending_) return;
-    reason_ = reason;
-    detail_ = std::move(detail);
-    if (reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
-    close_both({close_code_for(reason), call::to_string(reason)});
+    supervisor_.on_end_requested(reason, std::move(detail), step_at_, supervisor_actions_);
   }
-
-  void close_both(net::close_reason twilio_close) {
-    ending_ = true;
-    twilio_out_.close(std::move(twilio_close));
-    if (upstream_out_) upstream_out_->close({1000, "call ended"});
-    open_signal_.cancel();
-    end_signal_.cancel();
-    timer_.cancel();
-    watchdog_.expires_after(std::chrono::milliseconds(ctx_.close_grace_ms));
+  // The same, outside any step.
+  void end_now(end_reason reason, std::string detail) {
+    step_at_ = steady::now();
+    end(reason, std::move(detail));
+    execute();
   }
 
   void finish() {
@@ -586,7 +553,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     for (auto& a : actions_)
       if (auto* p = std::get_if<call::publish>(&a); p && ctx_.events) ctx_.events->publish(identity_, p->event);
     actions_.clear();
-    const auto duration = std::chrono::milliseconds(now_ms() - started_ms_);
+    const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started_at_);
     const auto& st = state_.stats();
     const auto level = (reason_ == end_reason::caller_hung_up || reason_ == end_reason::shutdown) ? spdlog::level::info
                                                                                                    : spdlog::level::warn;
@@ -618,13 +585,15 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::string twilio_buf_;
   std::string upstream_buf_;
   std::vector<call::action> actions_;
+  call::call_supervisor supervisor_;
+  std::vector<call::supervisor_action> supervisor_actions_;
 
-  asio::steady_timer timer_;        // pacing and protocol deadlines
-  asio::steady_timer open_signal_;  // cancelled when the upstream should be opened (or the call ends)
-  asio::steady_timer end_signal_;   // cancelled when the call ends
-  asio::steady_timer watchdog_;
-  asio::steady_timer backoff_;
-  std::optional<std::int64_t> armed_wakeup_;
+  asio::steady_timer timer_;  // timers(): the supervisor's deadlines and pacing
+  steady::time_point armed_at_;
+  steady::time_point supervisor_wakeup_ = steady::time_point::max();  // its last arm_timer
+  asio::steady_timer upstream_wake_;  // cancelled when a connect is wanted or the call ends
+  bool connect_wanted_ = false;
+  bool sockets_aborted_ = false;
 
   call_identity identity_;
   std::string label_;
@@ -632,24 +601,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
   call_registry::pending_slot pending_;  // released once admitted
   bool admitted_ = false;                // an authorised start took a call slot: this stream is a call
   bool refused_ = false;
-  std::string start_call_sid_;         // the callSid of the start being admitted, once checked well-formed
+  std::string start_call_sid_;  // the callSid of the start being admitted, once checked well-formed
   std::uint64_t registry_id_ = 0;
-  bool open_requested_ = false;
-  bool ending_ = false;
-  end_reason reason_ = end_reason::twilio_closed;
+  end_reason reason_ = end_reason::twilio_closed;  // from close_call
   std::string detail_;
   log::connection_lines log_lines_;  // the budget for lines this call's peers cause
-  std::int64_t started_ms_ = 0;
-  std::int64_t start_deadline_ms_ = 0;
-  std::int64_t connect_started_ms_ = 0;
-  std::int64_t connected_ms_ = 0;
-  std::int64_t session_deadline_ms_ = 0;
-  std::int64_t rollover_at_ms_ = 0;
-  std::int64_t last_media_ms_ = 0;
-  bool restarting_ = false;
-  bool upstream_down_ = false;  // on_upstream_lost done for the current session
-  bool session_ready_ = false;  // the current upstream session reached session.updated
-  std::string last_upstream_failure_;
+  steady::time_point started_at_;
   // Metrics.
   steady::time_point step_at_;       // when the message being handled was read (or the pacer woke)
   steady::time_point connected_at_;  // the upstream socket opened; session.update goes out at once

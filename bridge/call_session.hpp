@@ -1,6 +1,8 @@
 #pragma once
-// One phone call: the Twilio Media Streams socket, the Realtime socket, and the call_state between them.
+// One phone call: the Twilio Media Streams socket, the Realtime socket, the call_state between them
+// and the call_supervisor that decides when each opens and closes.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +13,7 @@
 #include "bridge/call_registry.hpp"
 #include "bridge/event_sink.hpp"
 #include "call/call_state.hpp"
+#include "call/call_supervisor.hpp"
 #include "log/line_budget.hpp"
 #include "metrics/bridge_metrics.hpp"
 #include "net/message_socket.hpp"
@@ -36,21 +39,16 @@ struct bridge_context {
   std::shared_ptr<net::tls_client_context> tls;
   net::socket_limits twilio_limits;
   net::socket_limits upstream_limits;
-  int upstream_connect_timeout_ms = 10000;
-  int session_update_timeout_ms = 10000;
-  int start_timeout_ms = 5000;       // STREAM_START_TIMEOUT_MS: an authorised start this soon after the upgrade
-  int max_call_duration_s = 4 * 3600;
-  int twilio_media_timeout_ms = 10000;  // Twilio streams media continuously; silence this long means it is gone
-  int upstream_reconnect_attempts = 3;  // per loss; 0: a lost upstream ends the call
-  int upstream_reconnect_backoff_ms = 250;  // doubled per failed attempt, at most 5 s
-  int upstream_rollover_s = 55 * 60;    // open a fresh session before the 60-minute cap (protocols.md A9)
+  std::chrono::milliseconds upstream_connect_timeout{10000};  // DNS + TCP + TLS + upgrade
+  // Every deadline of a call (the start deadline STREAM_START_TIMEOUT_MS included), upstream reconnects
+  // and rollover, the closing grace.
+  call::supervisor_options lifecycle;
   // Checked when Twilio's start arrives, before anything is published (the stream token bound to the
   // webhook call). Returns an empty string to accept, else the reason to refuse; null accepts every stream.
   std::function<std::string(const protocol::twilio_start&)> authorize_start;
   // Per-call configuration when Twilio's start arrives; nullopt refuses the stream. Null: every call
   // uses `session`, `call.greeting` and `upstream_url`. Runs on the call's thread: must not block.
   std::function<std::optional<call_setup>(const protocol::twilio_start&)> resolve;
-  int close_grace_ms = 3000;         // after asking both sides to close, abort what is left
   std::size_t writer_queue_messages = 1024;
   call_registry* registry = nullptr;  // required: admission, and shutdown
   event_sink* events = nullptr;      // may be null
@@ -62,9 +60,10 @@ struct bridge_context {
 
 // Runs the stream on the socket's executor. Until its start is authorised (ctx.authorize_start) and
 // admitted (ctx.registry: one live stream per CallSid, MAX_CONCURRENT_CALLS) it is only `pending`: it
-// accepts `connected` and `start`, nothing else, within ctx.start_timeout_ms; a refusal is one log line,
-// one metric and a close (1013 when full, else 1008), and nothing is published, stored or counted as a
-// call. Once admitted, it runs the call to its end. Never throws; logs one summary line per call.
+// accepts `connected` and `start`, nothing else, within ctx.lifecycle.start_timeout; a refusal is one
+// log line, one metric and a close (1013 when full, else 1008), and nothing is published, stored or
+// counted as a call. Once admitted, it runs the call to its end. Never throws; logs one summary line
+// per call.
 net::awaitable<void> run_call(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx,
                               std::string remote_address, call_registry::pending_slot pending);
 

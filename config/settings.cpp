@@ -410,11 +410,16 @@ const std::vector<spec>& specs() {
         "UPSTREAM_RECONNECT_ATTEMPTS", "Reconnects tried after the upstream drops mid-call; 0 ends the call at once.",
         [](auto& s) -> auto& { return s.upstream_reconnect_attempts; }, 0, 20));
     t.push_back(integer(
-        "UPSTREAM_RECONNECT_BACKOFF_MS", "Wait before the first reconnect; doubled per failed attempt (max 5 s).",
+        "UPSTREAM_RECONNECT_BACKOFF_MS",
+        "Wait before the first reconnect; doubled per failed attempt (max 5 s), each wait shortened by a random "
+        "part of up to half so that calls cut together do not reconnect in step.",
         [](auto& s) -> auto& { return s.upstream_reconnect_backoff_ms; }, 0, 5000));
     t.push_back(integer(
-        "UPSTREAM_ROLLOVER_S", "Open a fresh upstream session after this long, before the 60-minute session cap.",
-        [](auto& s) -> auto& { return s.upstream_rollover_s; }, 1, 3600));
+        "UPSTREAM_ROLLOVER_S",
+        "Open a fresh upstream session this long after the last one connected, in a pause of the assistant's "
+        "speech. 0, or a value not below the provider's session cap (60 min for the Realtime API): 5 minutes "
+        "before the cap.",
+        [](auto& s) -> auto& { return s.upstream_rollover_s; }, 0, 3600));
     // Security
     t.push_back(secret_spec("TWILIO_AUTH_TOKEN",
                             "Twilio auth token: validates X-Twilio-Signature on the webhook and the stream, and "

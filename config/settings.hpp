@@ -57,7 +57,7 @@ struct settings {
   int twilio_media_timeout_s = 10;
   int upstream_reconnect_attempts = 3;
   int upstream_reconnect_backoff_ms = 250;
-  int upstream_rollover_s = 55 * 60;
+  int upstream_rollover_s = 0;            // 0: 5 minutes before the provider's session cap
   secret twilio_auth_token;                // empty: no signature validation (startup warns)
   int stream_token_ttl_s = 120;
   int max_concurrent_calls = 0;           // 0: unlimited; live calls plus webhook reservations; when full the webhook answers fallback TwiML

@@ -250,7 +250,7 @@ TEST_CASE("streams without an authorised start are bounded by MAX_PENDING_STREAM
           "[integration][admission]") {
   test::bridge_harness h({.tweak = [](config::settings& s, bridge::bridge_context& b) {
     s.max_pending_streams = 2;
-    b.start_timeout_ms = 300;
+    b.lifecycle.start_timeout = std::chrono::milliseconds(300);
   }});
   test::raw_stream a(h.port());
   test::raw_stream b(h.port(), {}, "/v1/softphone/stream");

@@ -11,6 +11,7 @@
 #include "tests/integration/support/transcript_lines.hpp"
 
 using namespace mb;
+using namespace std::chrono_literals;
 using tools::twilio::audio_kind;
 using tools::twilio::call_outcome;
 
@@ -33,7 +34,7 @@ std::size_t count_type(const tools::sim::session_snapshot& s, std::string_view t
 TEST_CASE("with reconnects disabled, an upstream that drops mid-call ends the call with a log line",
           "[integration][resilience]") {
   test::bridge_harness h({.simulator = quick_simulator(),
-                          .tweak = [](auto&, auto& b) { b.upstream_reconnect_attempts = 0; }});
+                          .tweak = [](auto&, auto& b) { b.lifecycle.reconnect_attempts = 0; }});
   auto options = h.call({{speech, 200}, {silence, 10000}});
   auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].input_audio_bytes > 1600; },
@@ -54,7 +55,7 @@ TEST_CASE("with reconnects disabled, an upstream that drops mid-call ends the ca
 TEST_CASE("an upstream drop mid-call reconnects, replays the conversation and the call goes on",
           "[integration][resilience]") {
   test::bridge_harness h({.simulator = quick_simulator(),
-                          .tweak = [](auto&, auto& b) { b.upstream_reconnect_backoff_ms = 50; }});
+                          .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }});
   // One exchange, then the upstream drops during the silence; then the caller speaks again.
   auto options = h.call({{speech, 400}, {silence, 2500}, {speech, 400}, {silence, 2500}});
   auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
@@ -91,7 +92,7 @@ TEST_CASE("after a barge-in and an upstream drop, the new session is told only w
   auto sim = quick_simulator();
   sim.response_ms = 3000;
   sim.late_deltas_after_cancel = 3;
-  test::bridge_harness h({.simulator = sim, .tweak = [](auto&, auto& b) { b.upstream_reconnect_backoff_ms = 50; }});
+  test::bridge_harness h({.simulator = sim, .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }});
   // Speak, interrupt the answer about 1.3 s in, and let the second answer start playing.
   auto options = h.call({{speech, 400}, {silence, 2000}, {speech, 600}, {silence, 6000}});
   options.call_sid = test::test_call_sid(41);
@@ -141,8 +142,8 @@ TEST_CASE("after a barge-in and an upstream drop, the new session is told only w
 TEST_CASE("an upstream that cannot be reached again is given up after the configured attempts",
           "[integration][resilience]") {
   test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) {
-                            b.upstream_reconnect_attempts = 2;
-                            b.upstream_reconnect_backoff_ms = 50;
+                            b.lifecycle.reconnect_attempts = 2;
+                            b.lifecycle.backoff_base = 50ms;
                           }});
   auto options = h.call({{speech, 200}, {silence, 10000}});
   auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
@@ -159,8 +160,33 @@ TEST_CASE("an upstream that cannot be reached again is given up after the config
   CHECK(ended[0].second.detail.find("2 reconnect attempt(s) failed") != std::string::npos);
 }
 
+TEST_CASE("an upstream session never confirmed is aborted at the session-ready deadline, retried, then given up",
+          "[integration][resilience]") {
+  auto sim = quick_simulator();
+  sim.session_updated_delay_ms = 5000;
+  test::bridge_harness h({.simulator = sim, .tweak = [](auto&, auto& b) {
+                            b.lifecycle.session_ready_timeout = 300ms;
+                            b.lifecycle.reconnect_attempts = 1;
+                            b.lifecycle.backoff_base = 50ms;
+                          }});
+  auto reports = h.run({h.call({{speech, 200}, {silence, 5000}})});
+  CHECK(reports.at(0).outcome == call_outcome::bridge_closed);
+  CHECK(reports.at(0).close_code == 1011);
+  REQUIRE(h.events().wait_ended(1));
+  const auto ended = h.events().ended();
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].second.reason == call::end_reason::upstream_connect_failed);
+  CHECK(ended[0].second.detail ==
+        "no upstream session became ready in 2 attempt(s); last: upstream session not ready within 300 ms");
+  // Both sessions were dropped without a close handshake: they had done nothing a close could finish.
+  REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 2 && s[0].closed && s[1].closed; },
+                                    std::chrono::seconds(5)));
+  for (const auto& session : h.simulator().sessions()) CHECK_FALSE(session.clean_close);
+}
+
 TEST_CASE("the upstream session rolls over before its cap without the caller noticing", "[integration][resilience]") {
-  test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.upstream_rollover_s = 1; }});
+  test::bridge_harness h(
+      {.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.lifecycle.rollover_after = 1s; }});
   auto reports = h.run({h.call({{speech, 300}, {silence, 2700}})});
   const auto& r = reports.at(0);
   INFO(r.failure);
@@ -175,7 +201,8 @@ TEST_CASE("the upstream session rolls over before its cap without the caller not
 }
 
 TEST_CASE("a Twilio stream that stops sending media is ended", "[integration][resilience]") {
-  test::bridge_harness h({.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.twilio_media_timeout_ms = 300; }});
+  test::bridge_harness h(
+      {.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.lifecycle.media_timeout = 300ms; }});
   const std::string call_sid = "CA00000000000000000000000000000001";
   test::raw_stream twilio(h.port());
   REQUIRE(twilio.connected());

@@ -33,7 +33,7 @@ call::end_reason run_tls_call(const test::test_pki& pki, const tls_case& c, std:
                                              "/v1/realtime?model=gpt-realtime";
                             std::string error;
                             b.tls = net::tls_client_context::create(c.ca_file, error);
-                            b.upstream_reconnect_attempts = 0;
+                            b.lifecycle.reconnect_attempts = 0;
                           }});
   auto reports = h.run({h.call({{audio_kind::speech, 300}, {audio_kind::silence, 1500}})});
   played = reports.at(0).played_audio;

@@ -8,6 +8,7 @@
 
 #include "protocol/stream_token.hpp"
 #include "server/agent_setup.hpp"
+#include "server/bridge_setup.hpp"
 #include "server/metrics_setup.hpp"
 #include "tools/realtime_sim/audio_pattern.hpp"
 
@@ -116,8 +117,9 @@ bridge_harness::bridge_harness(harness_options options) {
   bridge_.session.transcription_model = "gpt-4o-mini-transcribe";
   bridge_.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
   bridge_.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
-  bridge_.upstream_connect_timeout_ms = 5000;
-  bridge_.session_update_timeout_ms = 5000;
+  bridge_.upstream_connect_timeout = std::chrono::seconds(5);
+  bridge_.lifecycle = server::supervisor_options_from(settings_);
+  bridge_.lifecycle.session_ready_timeout = std::chrono::seconds(5);
   bridge_.events = &events_;
   bridge_metrics_ = std::make_unique<metrics::bridge_metrics>(metrics_);
   bridge_.metrics = bridge_metrics_.get();
