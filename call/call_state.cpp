@@ -41,7 +41,8 @@ const char* to_string(end_reason r) {
 call_state::call_state(protocol::session_config session, call_options options)
     : session_(std::move(session)),
       options_(std::move(options)),
-      dtmf_budget_(options_.dtmf_per_second, options_.dtmf_burst) {
+      dtmf_budget_({.burst = options_.dtmf_burst,
+                    .refill_interval_ms = options_.dtmf_per_second > 0 ? 1000 / options_.dtmf_per_second : 0}) {
   // Keep chunks base64-aligned: a multiple of 3 bytes is a multiple of 4 characters with no padding.
   options_.max_chunk_bytes = std::max<std::uint64_t>(3, options_.max_chunk_bytes - options_.max_chunk_bytes % 3);
 }

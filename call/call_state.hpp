@@ -15,7 +15,7 @@
 
 #include "call/actions.hpp"
 #include "call/playback_ledger.hpp"
-#include "call/token_bucket.hpp"
+#include "limits/token_bucket.hpp"
 #include "protocol/realtime_events.hpp"
 #include "protocol/twilio_messages.hpp"
 
@@ -157,7 +157,7 @@ class call_state {
   std::size_t history_chars_ = 0;
   bool greeted_ = false;
 
-  token_bucket dtmf_budget_;
+  limits::token_bucket dtmf_budget_;
 
   call_stats stats_;
   bool warned_media_before_start_ = false;

@@ -4,32 +4,9 @@
 
 namespace mb::log {
 
-line_budget::line_budget(budget_options options) noexcept
-    : options_{std::max<std::uint32_t>(1, options.burst), std::max<std::int64_t>(1, options.refill_interval_ms)},
-      available_(options_.burst) {}
-
-bool line_budget::try_take(std::int64_t now_ms) noexcept {
-  if (!refilled_at_ms_ || available_ == options_.burst) {
-    // Full: the refill interval starts with the first line taken from here on.
-    refilled_at_ms_ = now_ms;
-  } else if (now_ms > *refilled_at_ms_) {
-    const auto intervals = (now_ms - *refilled_at_ms_) / options_.refill_interval_ms;
-    if (intervals >= static_cast<std::int64_t>(options_.burst - available_)) {
-      available_ = options_.burst;
-      refilled_at_ms_ = now_ms;
-    } else {
-      available_ += static_cast<std::uint32_t>(intervals);
-      *refilled_at_ms_ += intervals * options_.refill_interval_ms;
-    }
-  }
-  if (available_ == 0) return false;
-  --available_;
-  return true;
-}
-
 bool shared_line_budget::try_take(std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  return budget_.try_take(now_ms);
+  return budget_.take(now_ms);
 }
 
 void shared_line_budget::count_suppressed() noexcept {
@@ -47,7 +24,7 @@ std::string suppression_note(const suppressed_before& s) {
 }
 
 std::optional<suppressed_before> connection_lines::admit(std::int64_t now_ms) {
-  if (!own_.try_take(now_ms)) return suppress();
+  if (!own_.take(now_ms)) return suppress();
   return admit_closing(now_ms);
 }
 

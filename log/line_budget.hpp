@@ -6,7 +6,7 @@
 // Times are milliseconds on one monotonic clock, passed in by the caller.
 //
 // @par Thread Safety
-// line_budget and connection_lines: one thread (strand) at a time. shared_line_budget: any thread.
+// connection_lines: one thread (strand) at a time. shared_line_budget: any thread.
 
 #include <atomic>
 #include <cstdint>
@@ -14,31 +14,18 @@
 #include <optional>
 #include <string>
 
+#include "limits/token_bucket.hpp"
+
 namespace mb::log {
 
-// A token bucket: `burst` lines back to back, then one more per `refill_interval_ms`.
-struct budget_options {
-  std::uint32_t burst = 1;
-  std::int64_t refill_interval_ms = 1000;
-};
+// `burst` lines back to back, then one more per `refill_interval_ms`.
+using budget_options = limits::rate;
 
 // One connection: enough for the distinct warnings of a call that misbehaves a little (each is logged
 // once), then one line a second.
 inline constexpr budget_options per_connection_budget{10, 1000};
 // All connections together: 50 lines a second (about 10 KB/s of log at most), bursts of 100.
 inline constexpr budget_options process_budget{100, 20};
-
-class line_budget {
- public:
-  explicit line_budget(budget_options options) noexcept;
-  // Spends one line if there is one at `now_ms`. A time earlier than one seen before refills nothing.
-  bool try_take(std::int64_t now_ms) noexcept;
-
- private:
-  budget_options options_;
-  std::uint32_t available_;
-  std::optional<std::int64_t> refilled_at_ms_;  // when the last refill interval began
-};
 
 // The process-wide budget, and the count of every peer-caused line not written (for /metrics).
 class shared_line_budget {
@@ -56,7 +43,7 @@ class shared_line_budget {
 
  private:
   std::mutex mutex_;  // taken only for lines a connection's own budget let through
-  line_budget budget_;
+  limits::token_bucket budget_;
   std::atomic<std::uint64_t> unreported_{0};
   std::atomic<std::uint64_t> total_{0};
 };
@@ -89,7 +76,7 @@ class connection_lines {
   suppressed_before written();
 
   shared_line_budget* shared_;
-  line_budget own_;
+  limits::token_bucket own_;
   std::uint64_t unreported_ = 0;
   std::uint64_t total_ = 0;
 };

@@ -48,6 +48,18 @@ std::optional<std::string> public_base(server_context& ctx, const http_request_v
   return protocol::public_base_url(ctx.settings.public_url, origin);
 }
 
+// Past the signature check, a signed webhook is Twilio's: its lines (one or two per call) are all
+// written, so that a busy proxy connection reused for many calls loses none. Unsigned (no
+// TWILIO_AUTH_TOKEN), anyone may send them, and the peer budgets apply.
+template <class... Args>
+void log_webhook_line(const server_context& ctx, const http_request_view& req, spdlog::level::level_enum level,
+                      fmt::format_string<Args...> format, Args&&... args) {
+  if (!ctx.settings.twilio_auth_token.empty())
+    spdlog::log(level, format, std::forward<Args>(args)...);
+  else
+    bridge::log_peer_line(req.log_lines, level, format, std::forward<Args>(args)...);
+}
+
 http_reply forbidden(std::string_view what, const http_request_view& req) {
   bridge::log_peer_line(req.log_lines, spdlog::level::warn, "refused {} from {}: missing or wrong X-Twilio-Signature",
                         what, req.peer_address);
@@ -56,7 +68,7 @@ http_reply forbidden(std::string_view what, const http_request_view& req) {
 
 // `call_sid` is as received: it may not have been validated yet.
 http_reply fallback(server_context& ctx, const http_request_view& req, std::string_view call_sid, std::string_view why) {
-  bridge::log_peer_line(req.log_lines, spdlog::level::warn, "webhook: call {} answered with fallback TwiML: {}",
+  log_webhook_line(ctx, req, spdlog::level::warn, "webhook: call {} answered with fallback TwiML: {}",
                         log::escape_for_log(call_sid, log::name_bytes), why);
   return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
 }
@@ -122,8 +134,8 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
           !v.empty() && std::find(std::begin(forwarded_fields), std::end(forwarded_fields), name) == std::end(forwarded_fields))
         stream.parameters.push_back({name, std::string(v)});
   }
-  bridge::log_peer_line(req.log_lines, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
-                        log::escape_for_log(stream.stream_url, log::reason_bytes));
+  log_webhook_line(ctx, req, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
+                   log::escape_for_log(stream.stream_url, log::reason_bytes));
   return http_reply{200, "text/xml", twiml::render_connect(stream), {}};
 }
 

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "log/line_budget.hpp"
+#include "protocol/twilio_signature.hpp"
 #include "server/logging.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/text_files.hpp"
@@ -131,6 +132,28 @@ TEST_CASE("many Twilio streams flooding at once stay within the process-wide log
   CHECK(summaries == streams);  // a started call's summary is always written
   CHECK(written <= allowed(log::process_budget, elapsed));
   CHECK(written + suppressed == std::uint64_t{streams} * floods_each);
+}
+
+TEST_CASE("signed webhooks are logged in full, beyond the peer budgets", "[integration][log-limits]") {
+  const std::string auth_token = "0123456789abcdef";
+  test::harness_options o;
+  o.tweak = [&](config::settings& s, bridge::bridge_context&) { s.twilio_auth_token = config::secret(auth_token); };
+  test::bridge_harness h(o);
+  // More than the process-wide burst: a busy Twilio account (or one proxy connection reused for many
+  // calls) must not lose the line that says where each call went.
+  constexpr int requests = 2 * static_cast<int>(log::process_budget.burst);
+  for (int i = 0; i < requests; ++i) {
+    const auto sid = call_sid(1000 + i);
+    const std::vector<std::pair<std::string, std::string>> headers{
+        {"Content-Type", "application/x-www-form-urlencoded"},
+        {"X-Twilio-Signature", protocol::twilio_signature(auth_token, h.webhook_url(), {{"CallSid", sid}})}};
+    REQUIRE(test::http("POST", h.webhook_url(), headers, "CallSid=" + sid).status == 200);
+  }
+  std::uint64_t written = 0;
+  for (const auto& line : h.logs().lines())
+    if (line.find("webhook: call CA") != std::string::npos) ++written;
+  CHECK(written == requests);
+  CHECK(suppressed_metric(h) == 0);
 }
 
 TEST_CASE("unsigned webhooks from many connections stay within the process-wide log budget",

@@ -8,41 +8,6 @@
 
 using namespace mb::log;
 
-namespace {
-int taken(line_budget& b, std::int64_t now_ms, int tries) {
-  int n = 0;
-  for (int i = 0; i < tries; ++i) n += b.try_take(now_ms) ? 1 : 0;
-  return n;
-}
-}  // namespace
-
-TEST_CASE("a line budget allows a burst, then one line per refill interval", "[log]") {
-  line_budget b({.burst = 5, .refill_interval_ms = 1000});
-  CHECK(taken(b, 10'000, 100) == 5);
-  CHECK(taken(b, 10'999, 100) == 0);
-  CHECK(taken(b, 11'000, 100) == 1);
-  CHECK(taken(b, 11'500, 100) == 0);
-  CHECK(taken(b, 13'000, 100) == 2);  // two intervals passed
-  // A long quiet spell refills the burst, never more.
-  CHECK(taken(b, 60'000, 100) == 5);
-}
-
-TEST_CASE("a full line budget does not bank time", "[log]") {
-  line_budget b({.burst = 2, .refill_interval_ms = 1000});
-  CHECK(b.try_take(0));
-  CHECK(b.try_take(999));   // the refill interval started at 0, when the bucket stopped being full
-  CHECK_FALSE(b.try_take(999));
-  CHECK(b.try_take(1000));
-  CHECK_FALSE(b.try_take(1999));
-}
-
-TEST_CASE("a line budget survives a clock read that is slightly behind", "[log]") {
-  line_budget b({.burst = 1, .refill_interval_ms = 100});
-  CHECK(b.try_take(1000));
-  CHECK_FALSE(b.try_take(900));  // another thread's earlier reading: no refill, no underflow
-  CHECK(b.try_take(1100));
-}
-
 TEST_CASE("a connection's lines are limited by its own budget and counted when suppressed", "[log]") {
   connection_lines lines(nullptr, {.burst = 3, .refill_interval_ms = 1000});
   for (int i = 0; i < 3; ++i) {

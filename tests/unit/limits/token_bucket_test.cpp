@@ -1,8 +1,9 @@
-#include "call/token_bucket.hpp"
+#include "limits/token_bucket.hpp"
 
 #include <catch2/catch.hpp>
 
-using mb::call::token_bucket;
+using mb::limits::rate;
+using mb::limits::token_bucket;
 
 namespace {
 
@@ -15,8 +16,8 @@ int allowed(token_bucket& b, std::int64_t now_ms, int n) {
 
 }  // namespace
 
-TEST_CASE("token_bucket: a burst, then the sustained rate", "[call][token_bucket]") {
-  token_bucket b(10, 20);
+TEST_CASE("token_bucket: a burst, then the sustained rate", "[limits][token_bucket]") {
+  token_bucket b(rate{.burst = 20, .refill_interval_ms = 100});
   CHECK(allowed(b, 1000, 100) == 20);  // starts full
   CHECK(allowed(b, 1000, 1) == 0);
   CHECK(allowed(b, 1099, 1) == 0);     // 99 ms: 0.99 of a token
@@ -29,22 +30,31 @@ TEST_CASE("token_bucket: a burst, then the sustained rate", "[call][token_bucket
   CHECK(total <= 101);
 }
 
-TEST_CASE("token_bucket: a pause refills up to the burst, not beyond", "[call][token_bucket]") {
-  token_bucket b(10, 20);
+TEST_CASE("token_bucket: a pause refills up to the burst, not beyond", "[limits][token_bucket]") {
+  token_bucket b(rate{.burst = 20, .refill_interval_ms = 100});
   CHECK(allowed(b, 0, 20) == 20);
   CHECK(allowed(b, 3'600'000, 100) == 20);                     // an hour later
   CHECK(allowed(b, std::int64_t{1} << 60, 100) == 20);         // no overflow on a huge gap
 }
 
-TEST_CASE("token_bucket: time going backwards refills nothing", "[call][token_bucket]") {
-  token_bucket b(10, 2);
+TEST_CASE("token_bucket: time going backwards refills nothing", "[limits][token_bucket]") {
+  token_bucket b(rate{.burst = 2, .refill_interval_ms = 100});
   CHECK(allowed(b, 5000, 3) == 2);
   CHECK(allowed(b, 1000, 3) == 0);
   CHECK(allowed(b, 5100, 3) == 1);  // measured from the latest time seen
 }
 
-TEST_CASE("token_bucket: a zero rate allows the burst only", "[call][token_bucket]") {
-  token_bucket b(0, 3);
+TEST_CASE("token_bucket: no refill interval allows the burst only", "[limits][token_bucket]") {
+  token_bucket b(rate{.burst = 3, .refill_interval_ms = 0});
   CHECK(allowed(b, 0, 10) == 3);
   CHECK(allowed(b, 1'000'000, 10) == 0);
+}
+
+TEST_CASE("token_bucket: a full bucket banks no time", "[limits][token_bucket]") {
+  token_bucket b(rate{.burst = 2, .refill_interval_ms = 1000});
+  CHECK(b.take(0));
+  CHECK(b.take(999));  // refilling began at 0, when the bucket stopped being full
+  CHECK_FALSE(b.take(999));
+  CHECK(b.take(1000));
+  CHECK_FALSE(b.take(1999));
 }
