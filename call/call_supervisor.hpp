@@ -25,22 +25,14 @@
 #include <vector>
 
 #include "call/actions.hpp"
+#include "upstream/capabilities.hpp"
 
 namespace mb::call {
 
-// What the upstream provider imposes on a session's life.
-struct provider_lifecycle {
-  // The provider ends a session this long after it opened; nullopt: no cap, no rollover.
-  std::optional<std::chrono::seconds> session_cap;
-  // A fresh session is opened this long before the cap, in a pause of the assistant's speech.
-  // Must be shorter than the cap.
-  std::chrono::seconds rollover_margin{std::chrono::minutes(5)};
-};
-
-// OpenAI's Realtime API: 60 minutes, then session_expired and a close (protocols.md A9).
-inline constexpr provider_lifecycle openai_realtime_lifecycle{std::chrono::minutes(60), std::chrono::minutes(5)};
-// The Realtime API on Azure OpenAI: 30 minutes [reported].
-inline constexpr provider_lifecycle azure_realtime_lifecycle{std::chrono::minutes(30), std::chrono::minutes(5)};
+// The provider's session cap is a capability of its adapter (upstream/capabilities.hpp).
+using upstream::azure_realtime_lifecycle;
+using upstream::openai_realtime_lifecycle;
+using upstream::provider_lifecycle;
 
 struct supervisor_options {
   std::chrono::milliseconds start_timeout{5000};  // the stream must be started (admitted) this soon after the upgrade

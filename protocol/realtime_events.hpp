@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include "protocol/parse_error.hpp"
+#include "protocol/session_config.hpp"
 
 namespace mb::protocol {
 
@@ -75,20 +76,6 @@ class realtime_parser {
   simdjson::dom::parser parser_{64u << 20};
 };
 
-enum class turn_detection_type { server_vad, semantic_vad, none };
-
-struct session_config {
-  std::string instructions;
-  std::string voice;
-  std::string transcription_model;  // empty: no input transcription
-  turn_detection_type turn_detection = turn_detection_type::server_vad;
-  double vad_threshold = 0.5;
-  int vad_prefix_padding_ms = 300;
-  int vad_silence_duration_ms = 500;
-  std::string vad_eagerness = "auto";
-  bool vad_create_response = true;
-  bool vad_interrupt_response = true;
-};
 
 // The event_id we give session.update, so that an error about it is recognised as fatal.
 inline constexpr std::string_view session_update_event_id = "mb_session_update";

@@ -1,0 +1,80 @@
+#pragma once
+// Neutral upstream events: what an adapter makes of a provider's messages, and all the call core
+// sees of them (docs/architecture.md, "Adapters").
+//
+// One flat struct rather than a variant: an event is filled for every relayed audio chunk, so it is
+// reused and holds views. string_views point into the adapter's parser buffers or its own state and
+// are valid until the next translate() or on_tick() of the adapter that produced them.
+
+#include <cstdint>
+#include <string_view>
+
+namespace mb::upstream {
+
+enum class event_kind {
+  session_ready,               // input_format, output_format: what the provider confirmed
+  assistant_audio,             // turn_id, response_id, content_index, audio_b64
+  assistant_audio_done,        // turn_id, response_id: no more audio for this turn
+  assistant_transcript_delta,  // turn_id, response_id, text
+  assistant_transcript_final,  // turn_id, response_id, text: the whole transcript of the turn
+  caller_transcript_delta,     // turn_id, text
+  caller_transcript_final,     // turn_id, text
+  caller_transcript_failed,    // turn_id
+  caller_speech_started,       // the caller interrupts: stop the assistant's playback
+  caller_speech_stopped,       // the caller's turn ended: the assistant's answer is due
+  response_started,            // response_id: an answer of the assistant (one or more turns)
+  response_done,               // response_id, usage
+  heard_report_accepted,       // turn_id, audio_end_ms: the provider cut its record of the turn there
+  error,                       // error
+  session_ended,               // ending, text: the provider ended (or is ending) the session
+  ignored,                     // a known message the bridge has no use for
+  unknown,                     // a message it does not know: type_name
+};
+
+struct usage {
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  std::int64_t total_tokens = 0;
+  std::int64_t seconds = 0;  // providers that bill by the second
+};
+
+// What a provider's error means for the call.
+enum class error_scope {
+  command,       // one command was rejected; the session goes on
+  heard_report,  // the report of what the caller heard was rejected
+  session,       // the session's configuration was rejected: the call cannot work
+  session_lost,  // the session is over (its cap, a server fault); a new one may work
+};
+
+struct provider_error {
+  error_scope scope = error_scope::command;
+  std::string_view type;
+  std::string_view code;
+  std::string_view message;
+  std::string_view client_event_id;  // the command that caused it, when known
+};
+
+// What becomes of the call when the provider ends its session.
+enum class session_ending {
+  expected,    // the bridge asked for it (a close on hang-up or rollover)
+  restart,     // the provider ended it (its cap, a lost transport): continue in a new session
+  end_call,    // the provider will not go on (a content filter, the remote party hung up)
+};
+
+struct event {
+  event_kind kind = event_kind::unknown;
+  std::string_view type_name;  // the provider's name for the message, for logs
+  std::string_view turn_id;    // an item or turn: unique within the call
+  std::string_view response_id;
+  std::int64_t content_index = 0;
+  std::string_view audio_b64;
+  std::string_view text;
+  std::int64_t audio_end_ms = 0;
+  std::string_view input_format;
+  std::string_view output_format;
+  usage used;
+  provider_error error;
+  session_ending ending = session_ending::expected;
+};
+
+}  // namespace mb::upstream
