@@ -19,6 +19,7 @@
 #include "net/message_socket.hpp"
 #include "net/ws_writer.hpp"
 #include "net/websocket.hpp"
+#include "upstream/provider.hpp"
 
 namespace mb::bridge {
 
@@ -27,14 +28,16 @@ struct call_setup {
   protocol::session_config session;  // instructions with {{variables}} filled in
   std::string greeting;              // likewise; empty: wait for the caller
   std::string agent;                 // profile name, reported in call.started
-  std::string upstream_url;          // Realtime URL including the profile's ?model=
+  upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
+  std::string upstream_url;          // the provider's URL (the Realtime API's with the profile's ?model=)
 };
 
 // Everything a call needs from the process. Shared by all calls; read-only after startup.
 struct bridge_context {
   protocol::session_config session;
   call::call_options call;
-  std::string upstream_url;  // Realtime URL including ?model=
+  upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
+  std::string upstream_url;  // the provider's URL (the Realtime API's including ?model=)
   std::vector<std::pair<std::string, std::string>> upstream_headers;  // Authorization: never logged
   std::shared_ptr<net::tls_client_context> tls;
   net::socket_limits twilio_limits;
