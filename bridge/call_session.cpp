@@ -73,7 +73,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         m_(ctx.metrics ? *ctx.metrics : metrics::bridge_metrics::discard()),
         twilio_(std::move(twilio)),
         twilio_out_(*twilio_, ctx.writer_queue_messages),
-        state_(ctx.session, ctx.call),
+        state_(ctx.session, ctx.call, upstream::make_adapter(ctx.provider)),
         supervisor_(ctx.lifecycle, jitter_seed(this)),
         timer_(twilio_->get_executor()),
         upstream_wake_(twilio_->get_executor()),
@@ -82,6 +82,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         pending_(std::move(pending)),
         log_lines_(ctx.peer_lines) {
     upstream_wake_.expires_at(steady::time_point::max());
+    supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
     actions_.reserve(64);
     supervisor_actions_.reserve(8);
     twilio_out_.observe_writes(
@@ -194,20 +195,13 @@ class call_session : public std::enable_shared_from_this<call_session> {
       const auto r = co_await upstream_->read(upstream_buf_, simdjson::SIMDJSON_PADDING);
       if (r.status == net::read_status::message) {
         step_at_ = steady::now();
-        if (auto err = realtime_parser_.parse(upstream_buf_, upstream_buf_.capacity(), realtime_ev_)) {
+        upstream_events_.clear();
+        if (auto err = state_.upstream().translate(upstream_buf_, upstream_buf_.capacity(), ms_of(step_at_),
+                                                   upstream_events_)) {
           bad_input("upstream", err->what);
           continue;
         }
-        const bool was_ready = state_.upstream_ready();
-        const auto dropped_before = state_.stats().late_deltas_dropped;
-        state_.on_realtime(realtime_ev_, ms_of(step_at_), actions_);
-        if (!was_ready && state_.upstream_ready()) {
-          spdlog::debug("call {}: session ready {} ms after connect", label_, ms_between(connected_at_, step_at_));
-          m_.session_update.observe(step_at_ - connected_at_);
-          supervisor_.on_upstream_ready(step_at_, supervisor_actions_);
-        }
-        execute();
-        observe_upstream_event(state_.stats().late_deltas_dropped != dropped_before);
+        for (const auto& ev : upstream_events_) on_upstream_event(ev);
         continue;
       }
       if (r.status == net::read_status::binary_message) {
@@ -225,6 +219,26 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   // One timer for the supervisor's deadlines and call_state's pacing, armed at the earlier of the two.
   // Returns once the sockets are aborted (the closing grace ran out): `||` then cancels what is left.
+  // One neutral event: call_state decides, the supervisor learns when the session became ready.
+  void on_upstream_event(const upstream::event& ev) {
+    if (ev.kind == upstream::event_kind::session_ended && awaiting_session_close_) {
+      // The provider acknowledged our close request: the session is over, the socket may close.
+      awaiting_session_close_ = false;
+      if (upstream_out_) upstream_out_->close({1000, "call ended"});
+      return;
+    }
+    const bool was_ready = state_.upstream_ready();
+    const auto dropped_before = state_.stats().late_deltas_dropped;
+    state_.on_upstream(ev, ms_of(step_at_), actions_);
+    if (!was_ready && state_.upstream_ready()) {
+      spdlog::debug("call {}: session ready {} ms after connect", label_, ms_between(connected_at_, step_at_));
+      m_.session_update.observe(step_at_ - connected_at_);
+      supervisor_.on_upstream_ready(step_at_, supervisor_actions_);
+    }
+    execute();
+    observe_upstream_event(ev, state_.stats().late_deltas_dropped != dropped_before);
+  }
+
   net::awaitable<void> timers() {
     for (;;) {
       armed_at_ = timer_target();
@@ -292,7 +306,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     to_twilio([&](std::string& s) { protocol::build_twilio_clear(s, stream_sid()); });
   }
   void perform(const call::send_upstream_audio& a) {
-    to_upstream([&](std::string& s) { protocol::build_input_audio_append(s, a.payload_b64); }, step_at_);
+    to_upstream([&](std::string& s) { state_.upstream().append_caller_audio(s, a.payload_b64); }, step_at_);
   }
   void perform(const call::send_upstream_event& a) {
     to_upstream([&](std::string& s) { s.assign(a.json); });
@@ -339,9 +353,24 @@ class call_session : public std::enable_shared_from_this<call_session> {
     detail_ = a.detail;
     if (a.reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
     twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});  // a refusal's close came first
-    if (upstream_out_) upstream_out_->close({1000, "call ended"});
+    if (upstream_out_) close_upstream_for_end();
     upstream_wake_.cancel();  // gives up a connect in progress
   }
+  // A provider that acknowledges a close request is asked first and answers before the socket closes
+  // (docs/protocols.md D7), within the closing grace; otherwise the socket closes at once.
+  void close_upstream_for_end() {
+    if (state_.upstream().caps().acknowledges_close && state_.upstream_ready()) {
+      close_messages_.clear();
+      state_.close_upstream_session(close_messages_);
+      for (auto& a : close_messages_)
+        if (auto* e = std::get_if<call::send_upstream_event>(&a))
+          upstream_out_->emplace_timed({}, [&](std::string& s) { s.assign(e->json); });
+      awaiting_session_close_ = true;
+      return;
+    }
+    upstream_out_->close({1000, "call ended"});
+  }
+
   void perform(const call::abort_sockets&) {
     twilio_out_.abort_now();
     if (upstream_out_) upstream_out_->abort_now();
@@ -372,22 +401,22 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   // Truncate outcomes, upstream errors and the turn latency (speech_stopped → first delta; the mark
   // echo that completes the turn is seen in twilio_reader).
-  void observe_upstream_event(bool delta_dropped) {
-    using type = protocol::realtime_event_type;
-    switch (realtime_ev_.type) {
-      case type::error:
-        if (realtime_ev_.error.event_id == protocol::truncate_event_id)
+  void observe_upstream_event(const upstream::event& ev, bool delta_dropped) {
+    using kind = upstream::event_kind;
+    switch (ev.kind) {
+      case kind::error:
+        if (ev.error.scope == upstream::error_scope::heard_report)
           m_.truncates_rejected.inc();
         else
           m_.errors(metrics::error_kind::upstream_error_event).inc();
         return;
-      case type::item_truncated: m_.truncates_accepted.inc(); return;
-      case type::speech_started: turn_ = turn_phase::idle; return;
-      case type::speech_stopped:
+      case kind::heard_report_accepted: m_.truncates_accepted.inc(); return;
+      case kind::caller_speech_started: turn_ = turn_phase::idle; return;
+      case kind::caller_speech_stopped:
         turn_ = turn_phase::awaiting_delta;
         turn_stopped_at_ = step_at_;
         return;
-      case type::output_audio_delta:
+      case kind::assistant_audio:
         if (turn_ != turn_phase::awaiting_delta || delta_dropped) return;
         m_.turn_first_delta.observe(step_at_ - turn_stopped_at_);
         turn_ = turn_phase::awaiting_echo;
@@ -480,7 +509,9 @@ class call_session : public std::enable_shared_from_this<call_session> {
       return;
     }
     upstream_url_ = std::move(setup->upstream_url);
-    state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent));
+    state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
+                     setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
+    supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
   }
 
   void identify(const protocol::twilio_start& start) {
@@ -579,9 +610,10 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::optional<net::ws_writer> upstream_out_;
   call::call_state state_;
   protocol::twilio_parser twilio_parser_;
-  protocol::realtime_parser realtime_parser_;
   protocol::twilio_message twilio_msg_;
-  protocol::realtime_event realtime_ev_;
+  std::vector<upstream::event> upstream_events_;  // one provider message, translated
+  std::vector<call::action> close_messages_;
+  bool awaiting_session_close_ = false;  // asked the provider to close; its answer closes the socket
   std::string twilio_buf_;
   std::string upstream_buf_;
   std::vector<call::action> actions_;

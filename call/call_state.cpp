@@ -5,10 +5,11 @@
 #include "log/escape.hpp"
 #include "call/heard_text.hpp"
 #include "protocol/base64.hpp"
+#include "upstream/realtime_adapter.hpp"
 
 namespace mb::call {
 
-using protocol::realtime_event_type;
+using upstream::event_kind;
 using protocol::twilio_event;
 
 namespace {
@@ -38,17 +39,21 @@ const char* to_string(end_reason r) {
   return "unknown";
 }
 
-call_state::call_state(protocol::session_config session, call_options options)
+call_state::call_state(protocol::session_config session, call_options options,
+                       std::unique_ptr<upstream::adapter> adapter)
     : session_(std::move(session)),
       options_(std::move(options)),
+      adapter_(adapter ? std::move(adapter) : std::make_unique<upstream::realtime_adapter>()),
       dtmf_budget_({.burst = options_.dtmf_burst,
                     .refill_interval_ms = options_.dtmf_per_second > 0 ? 1000 / options_.dtmf_per_second : 0}) {
   // Keep chunks base64-aligned: a multiple of 3 bytes is a multiple of 4 characters with no padding.
   options_.max_chunk_bytes = std::max<std::uint64_t>(3, options_.max_chunk_bytes - options_.max_chunk_bytes % 3);
 }
 
-void call_state::configure(protocol::session_config session, std::string greeting, std::string agent) {
+void call_state::configure(protocol::session_config session, std::string greeting, std::string agent,
+                           std::unique_ptr<upstream::adapter> adapter) {
   session_ = std::move(session);
+  if (adapter) adapter_ = std::move(adapter);
   options_.greeting = std::move(greeting);
   agent_ = std::move(agent);
 }
@@ -179,12 +184,25 @@ void call_state::on_dtmf(std::string_view digit, std::int64_t now_ms, std::vecto
 // ---------------------------------------------------------------------------------------------
 // Upstream side
 
+void call_state::send_upstream(std::vector<std::string>& messages, std::vector<action>& out) {
+  for (auto& m : messages) out.push_back(send_upstream_event{std::move(m)});
+  messages.clear();
+}
+
 void call_state::on_upstream_connected(std::vector<action>& out) {
   session_lost_ = false;
-  out.push_back(send_upstream_event{protocol::build_session_update(session_)});
-  // A new session after a loss knows nothing of the call: tell it what was said so far.
+  // A new session after a loss knows nothing of the call: it is told what was said so far.
+  std::vector<upstream::context_turn> history;
+  history.reserve(history_.size());
   for (const auto& turn : history_)
-    out.push_back(send_upstream_event{protocol::build_text_item(turn.speaker == role::caller ? "user" : "assistant", turn.text)});
+    history.push_back({turn.speaker == role::caller ? upstream::speaker::caller : upstream::speaker::assistant, turn.text});
+  adapter_->open_session(session_, history, commands_);
+  send_upstream(commands_, out);
+}
+
+void call_state::close_upstream_session(std::vector<action>& out) {
+  adapter_->close_session(commands_);
+  send_upstream(commands_, out);
 }
 
 bool call_state::quiet() const noexcept {
@@ -205,80 +223,83 @@ void call_state::publish_final(transcript_final final, std::vector<action>& out)
   out.push_back(publish{std::move(final)});
 }
 
-void call_state::on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out) {
+void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out) {
   // A session being closed (rollover, restart) may still deliver events; they are no longer this call's.
   if (ended_ || session_lost_) return;
-  switch (ev.type) {
-    case realtime_event_type::output_audio_delta:
+  switch (ev.kind) {
+    case event_kind::assistant_audio:
       on_audio_delta(ev, now_ms, out);
       return;
-    case realtime_event_type::output_audio_transcript_delta:
+    case event_kind::assistant_transcript_delta:
       if (is_cut(ev.response_id)) return;
-      turn_for(ev.item_id, ev.response_id).text.append(ev.delta);
-      out.push_back(publish{transcript_delta{role::assistant, std::string(ev.item_id), std::string(ev.delta)}});
+      turn_for(ev.turn_id, ev.response_id).text.append(ev.text);
+      out.push_back(publish{transcript_delta{role::assistant, std::string(ev.turn_id), std::string(ev.text)}});
       return;
-    case realtime_event_type::input_transcription_delta:
-      out.push_back(publish{transcript_delta{role::caller, std::string(ev.item_id), std::string(ev.delta)}});
+    case event_kind::caller_transcript_delta:
+      out.push_back(publish{transcript_delta{role::caller, std::string(ev.turn_id), std::string(ev.text)}});
       return;
-    case realtime_event_type::input_transcription_completed:
-      publish_final(transcript_final{role::caller, std::string(ev.item_id), std::string(ev.transcript)}, out);
+    case event_kind::caller_transcript_final:
+      publish_final(transcript_final{role::caller, std::string(ev.turn_id), std::string(ev.text)}, out);
       return;
-    case realtime_event_type::speech_started:
+    case event_kind::caller_speech_started:
       on_speech_started(now_ms, out);
       return;
-    case realtime_event_type::output_audio_done:
+    case event_kind::assistant_audio_done:
       if (is_cut(ev.response_id)) return;
-      if (ledger_.find(ev.item_id) == nullptr && find_turn(ev.item_id) == nullptr) {
-        warn_once(warned_unknown_item_, "ignoring output_audio.done for unknown item " + peer_text(ev.item_id), out);
+      if (ledger_.find(ev.turn_id) == nullptr && find_turn(ev.turn_id) == nullptr) {
+        warn_once(warned_unknown_item_, "ignoring the end of audio for unknown item " + peer_text(ev.turn_id), out);
         return;
       }
-      ledger_.on_audio_done(ev.item_id);
-      turn_for(ev.item_id, ev.response_id);
+      ledger_.on_audio_done(ev.turn_id);
+      turn_for(ev.turn_id, ev.response_id);
       finalize_turns(out);
       return;
-    case realtime_event_type::output_audio_transcript_done:
+    case event_kind::assistant_transcript_final:
       on_transcript_done(ev, out);
       return;
-    case realtime_event_type::response_created:
+    case event_kind::response_started:
       active_response_ = std::string(ev.response_id);
       return;
-    case realtime_event_type::response_done:
+    case event_kind::response_done:
       if (active_response_ == ev.response_id) active_response_.reset();
-      stats_.usage.input_tokens += ev.usage.input_tokens;
-      stats_.usage.output_tokens += ev.usage.output_tokens;
-      stats_.usage.total_tokens += ev.usage.total_tokens;
+      stats_.usage.input_tokens += ev.used.input_tokens;
+      stats_.usage.output_tokens += ev.used.output_tokens;
+      stats_.usage.total_tokens += ev.used.total_tokens;
       return;
-    case realtime_event_type::session_updated:
-      on_session_updated(ev, out);
+    case event_kind::session_ready:
+      on_session_ready(ev, out);
       return;
-    case realtime_event_type::error:
+    case event_kind::error:
       on_error(ev, out);
       return;
-    case realtime_event_type::input_transcription_failed:
-      out.push_back(log_line{log_level::warn, "caller transcription failed for item " + peer_text(ev.item_id)});
+    case event_kind::session_ended:
+      on_session_ended(ev, out);
       return;
-    case realtime_event_type::item_truncated:
-      out.push_back(log_line{log_level::debug, "upstream truncated item " + peer_text(ev.item_id) + " at " +
+    case event_kind::caller_transcript_failed:
+      out.push_back(log_line{log_level::warn, "caller transcription failed for item " + peer_text(ev.turn_id)});
+      return;
+    case event_kind::heard_report_accepted:
+      out.push_back(log_line{log_level::debug, "upstream truncated item " + peer_text(ev.turn_id) + " at " +
                                                    std::to_string(ev.audio_end_ms) + " ms"});
       return;
-    case realtime_event_type::unknown:
+    case event_kind::unknown:
       out.push_back(log_line{log_level::debug, "ignoring unknown upstream event '" + peer_text(ev.type_name) + "'"});
       return;
-    case realtime_event_type::session_created:
-    case realtime_event_type::speech_stopped:
-    case realtime_event_type::input_audio_committed:
-    case realtime_event_type::ignored:
+    case event_kind::caller_speech_stopped:
+    case event_kind::ignored:
       return;
   }
 }
 
-void call_state::on_session_updated(const protocol::realtime_event& ev, std::vector<action>& out) {
-  if (ev.input_format != "audio/pcmu" || ev.output_format != "audio/pcmu") {
+void call_state::on_session_ready(const upstream::event& ev, std::vector<action>& out) {
+  const auto format = adapter_->caps().audio_format;
+  if (ev.input_format != format || ev.output_format != format) {
     // A format mismatch is heard as loud static: better to end the call than to relay it.
     ended_ = true;
     out.push_back(end_call{end_reason::format_mismatch,
-                           "session.updated confirmed input '" + peer_text(ev.input_format) + "' and output '" +
-                               peer_text(ev.output_format) + "', not audio/pcmu both ways"});
+                           std::string(ev.type_name) + " confirmed input '" + peer_text(ev.input_format) +
+                               "' and output '" + peer_text(ev.output_format) + "', not " + std::string(format) +
+                               " both ways"});
     return;
   }
   if (ready_) return;
@@ -290,51 +311,75 @@ void call_state::on_session_updated(const protocol::realtime_event& ev, std::vec
   }
   // pre_connect_ must outlive this step's actions (they point into it); it is released on the next frame.
   pre_connect_bytes_ = 0;
-  if (!options_.greeting.empty() && !greeted_) out.push_back(send_upstream_event{protocol::build_response_create(options_.greeting)});
+  if (!options_.greeting.empty() && !greeted_) {
+    adapter_->greet(options_.greeting, commands_);
+    send_upstream(commands_, out);
+  }
   greeted_ = true;
 }
 
-void call_state::on_error(const protocol::realtime_event& ev, std::vector<action>& out) {
+void call_state::on_error(const upstream::event& ev, std::vector<action>& out) {
   std::string text = "upstream error";
   if (!ev.error.code.empty()) text += " " + peer_text(ev.error.code);
   text += ": " + peer_text(ev.error.message, log::reason_bytes);
-  if (!ev.error.event_id.empty()) text += " (event " + peer_text(ev.error.event_id) + ")";
-  // The session cap (protocols.md A9) and server faults end this session, not the call.
-  if (ev.error.code == "session_expired" || ev.error.type == "server_error") {
-    out.push_back(restart_upstream{std::move(text)});
-    return;
+  if (!ev.error.client_event_id.empty()) text += " (event " + peer_text(ev.error.client_event_id) + ")";
+  switch (ev.error.scope) {
+    case upstream::error_scope::session_lost:
+      out.push_back(restart_upstream{std::move(text)});
+      return;
+    case upstream::error_scope::session:
+      break;
+    case upstream::error_scope::command:
+    case upstream::error_scope::heard_report:
+      // Without a configured session the call cannot work; later errors (truncate, cancel) are recoverable.
+      if (ready_) {
+        out.push_back(log_line{log_level::warn, std::move(text)});
+        return;
+      }
+      break;
   }
-  // Without a configured session the call cannot work; later errors (truncate, cancel) are recoverable.
-  if (!ready_ || ev.error.event_id == protocol::session_update_event_id) {
-    ended_ = true;
-    out.push_back(end_call{end_reason::upstream_error, std::move(text)});
-    return;
-  }
-  out.push_back(log_line{log_level::warn, std::move(text)});
+  ended_ = true;
+  out.push_back(end_call{end_reason::upstream_error, std::move(text)});
 }
 
-void call_state::on_audio_delta(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out) {
+void call_state::on_session_ended(const upstream::event& ev, std::vector<action>& out) {
+  const auto why = "the provider ended the session (" + peer_text(ev.text) + ")";
+  switch (ev.ending) {
+    case upstream::session_ending::expected:
+      out.push_back(log_line{log_level::debug, why});
+      return;
+    case upstream::session_ending::restart:
+      out.push_back(restart_upstream{why});
+      return;
+    case upstream::session_ending::end_call:
+      ended_ = true;
+      out.push_back(end_call{end_reason::upstream_closed, why});
+      return;
+  }
+}
+
+void call_state::on_audio_delta(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out) {
   if (!pre_connect_.empty() && ready_) pre_connect_.clear();
   if (is_cut(ev.response_id)) {
     ++stats_.late_deltas_dropped;
     // Never played, but the transcript will cover it: it counts in the audio the text is spread over.
-    if (auto* turn = find_turn(ev.item_id)) turn->audio_bytes += protocol::base64_decoded_size(ev.delta);
+    if (auto* turn = find_turn(ev.turn_id)) turn->audio_bytes += protocol::base64_decoded_size(ev.audio_b64);
     return;
   }
   if (!ready_) {
-    warn_once(warned_audio_before_ready_, "dropping model audio that arrived before session.updated", out);
+    warn_once(warned_audio_before_ready_, "dropping model audio that arrived before the session was ready", out);
     return;
   }
-  if (!protocol::is_base64(ev.delta)) {
+  if (!protocol::is_base64(ev.audio_b64)) {
     ++stats_.invalid_frames;
     warn_once(warned_invalid_delta_, "dropping model audio with invalid base64", out);
     return;
   }
-  const auto total = protocol::base64_decoded_size(ev.delta);
-  turn_for(ev.item_id, ev.response_id).audio_bytes += total;
-  const auto serial = ledger_.on_audio_received(ev.item_id, ev.response_id, ev.content_index, total);
+  const auto total = protocol::base64_decoded_size(ev.audio_b64);
+  turn_for(ev.turn_id, ev.response_id).audio_bytes += total;
+  const auto serial = ledger_.on_audio_received(ev.turn_id, ev.response_id, ev.content_index, total);
   const auto chunk_chars = options_.max_chunk_bytes / 3 * b64_chars_per_3_bytes;
-  std::string_view rest = ev.delta;
+  std::string_view rest = ev.audio_b64;
   while (!rest.empty()) {
     const auto piece = rest.substr(0, chunk_chars);
     rest.remove_prefix(piece.size());
@@ -351,11 +396,17 @@ void call_state::on_audio_delta(const protocol::realtime_event& ev, std::int64_t
 
 void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out) {
   const bool unplayed = ledger_.has_unplayed() || queue_count_ > 0;
-  // The server cancels the active response itself (interrupt_response); with it off we do.
+  // The server cancels the active response itself (interrupt_response, or a model that owns
+  // turn-taking); otherwise we do.
+  const bool stops_itself =
+      session_.vad_interrupt_response || adapter_->caps().interruption == upstream::interruption_model::model_owned;
   bool cut_active = false;
   if (active_response_) {
-    if (!session_.vad_interrupt_response && unplayed) out.push_back(send_upstream_event{protocol::build_response_cancel()});
-    if (session_.vad_interrupt_response || unplayed) {
+    if (!stops_itself && unplayed) {
+      adapter_->cancel_response(commands_);
+      send_upstream(commands_, out);
+    }
+    if (stops_itself || unplayed) {
       remember_cut(*active_response_);
       active_response_.reset();
       cut_active = true;
@@ -402,7 +453,10 @@ void call_state::stop_playback(std::int64_t now_ms, bool unplayed, bool cut_acti
       remember_cut(c.response_id);
       mark_cut(c);
       if (cause != stop_cause::barge_in) continue;  // a lost session has nothing left to truncate
-      out.push_back(send_upstream_event{protocol::build_item_truncate(c.item_id, c.content_index, c.audio_end_ms)});
+      // Only a provider that can be told what was heard gets a report (docs/protocols.md E1).
+      adapter_->report_heard(c.item_id, c.content_index, c.audio_end_ms, commands_);
+      if (commands_.empty()) continue;
+      send_upstream(commands_, out);
       ++stats_.truncates_sent;
     }
     if (!cuts.empty() && cause == stop_cause::barge_in)
@@ -434,12 +488,12 @@ void call_state::settle_if_cut(assistant_turn& turn) const {
   turn.heard_ms = 0;
 }
 
-void call_state::on_transcript_done(const protocol::realtime_event& ev, std::vector<action>& out) {
-  auto& turn = turn_for(ev.item_id, ev.response_id);
-  turn.text = ev.transcript;
+void call_state::on_transcript_done(const upstream::event& ev, std::vector<action>& out) {
+  auto& turn = turn_for(ev.turn_id, ev.response_id);
+  turn.text = ev.text;
   turn.transcript_done = true;
   settle_if_cut(turn);
-  if (ledger_.find(ev.item_id) == nullptr && !turn.interrupted) turn.audio_finished = true;
+  if (ledger_.find(ev.turn_id) == nullptr && !turn.interrupted) turn.audio_finished = true;
   finalize_turns(out);
 }
 
@@ -486,10 +540,24 @@ void call_state::release_paced_audio(std::int64_t now_ms, std::vector<action>& o
 void call_state::on_tick(std::int64_t now_ms, std::vector<action>& out) {
   if (ended_) return;
   release_paced_audio(now_ms, out);
+  if (const auto wake = adapter_->next_wakeup(); !wake || *wake > now_ms) return;
+  // What the adapter infers from time (a turn that stopped); its views live until its next step, so
+  // each event's actions are carried out before the next one is handled.
+  tick_events_.clear();
+  adapter_->on_tick(now_ms, tick_events_);
+  for (const auto& ev : tick_events_) on_upstream(ev, now_ms, out);
 }
 
 std::optional<std::int64_t> call_state::next_wakeup() const {
-  if (ended_ || queue_count_ == 0 || options_.pacing_lead_ms <= 0) return std::nullopt;
+  if (ended_) return std::nullopt;
+  const auto pacing = next_pacing_wakeup();
+  const auto adapter = session_lost_ ? std::nullopt : adapter_->next_wakeup();
+  if (pacing && adapter) return std::min(*pacing, *adapter);
+  return pacing ? pacing : adapter;
+}
+
+std::optional<std::int64_t> call_state::next_pacing_wakeup() const {
+  if (queue_count_ == 0 || options_.pacing_lead_ms <= 0) return std::nullopt;
   // The first time release_paced_audio() lets the head chunk out (see there), rounded up to a whole ms.
   constexpr auto per_ms = static_cast<std::int64_t>(ulaw_bytes_per_ms);
   const auto head = static_cast<std::int64_t>(queue_[queue_head_].bytes);

@@ -1,6 +1,10 @@
 #pragma once
-// The per-call state machine: Twilio messages and Realtime events in, actions out. No I/O, no clock
-// of its own: every input carries the caller's monotonic time in ms.
+// The per-call state machine: Twilio messages and neutral upstream events in, actions out. No I/O, no
+// clock of its own: every input carries the caller's monotonic time in ms.
+//
+// It speaks to the provider only through its upstream::adapter, which translates the provider's
+// messages into neutral events and its commands into the provider's messages, and decides by the
+// adapter's capabilities (interruption model, audio format), never by the provider's name.
 //
 // It owns the decisions of a call: when the upstream is ready, buffering caller audio until then,
 // pacing assistant audio to Twilio, marks, barge-in (clear + truncate + dropping late deltas) and the
@@ -8,6 +12,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +22,7 @@
 #include "call/playback_ledger.hpp"
 #include "limits/token_bucket.hpp"
 #include "protocol/realtime_events.hpp"
+#include "upstream/adapter.hpp"
 #include "protocol/twilio_messages.hpp"
 
 namespace mb::call {
@@ -49,12 +55,15 @@ struct call_stats {
 
 class call_state {
  public:
-  call_state(protocol::session_config session, call_options options);
+  // `adapter`: the provider's protocol; null: the Realtime API's.
+  call_state(protocol::session_config session, call_options options, std::unique_ptr<upstream::adapter> adapter = nullptr);
 
   // The call's own agent profile (rendered instructions, greeting), known once Twilio's start has
   // been read. Call before on_twilio(start): the session is sent when the upstream connects, and
   // `agent` is reported in call_started.
-  void configure(protocol::session_config session, std::string greeting, std::string agent);
+  // `adapter` null: keep the current one.
+  void configure(protocol::session_config session, std::string greeting, std::string agent,
+                 std::unique_ptr<upstream::adapter> adapter = nullptr);
 
   void on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   // A new upstream session is open: configure it and replay the conversation so far as text items.
@@ -64,8 +73,11 @@ class call_state {
   void on_upstream_lost(std::int64_t now_ms, std::vector<action>& out);
   // No assistant audio playing or coming: a good moment to roll the upstream session over.
   [[nodiscard]] bool quiet() const noexcept;
-  void on_realtime(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
-  // Pacing: call at or after next_wakeup().
+  // One neutral event, translated by upstream() from the provider's message.
+  void on_upstream(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out);
+  // The call is ending: what to tell the provider first (its close request, when it has one).
+  void close_upstream_session(std::vector<action>& out);
+  // Pacing, and the adapter's own wake-ups: call at or after next_wakeup().
   void on_tick(std::int64_t now_ms, std::vector<action>& out);
   [[nodiscard]] std::optional<std::int64_t> next_wakeup() const;
   // The call is ending: publish what is still pending (assistant turns never finalised).
@@ -77,6 +89,9 @@ class call_state {
   [[nodiscard]] const call_stats& stats() const noexcept { return stats_; }
   [[nodiscard]] const playback_ledger& ledger() const noexcept { return ledger_; }
   [[nodiscard]] std::size_t queued_chunks() const noexcept { return queue_count_; }
+  // The provider's protocol: the shell translates the provider's messages and builds caller audio
+  // messages with it.
+  [[nodiscard]] upstream::adapter& upstream() noexcept { return *adapter_; }
 
  private:
   struct queued_chunk {
@@ -99,19 +114,23 @@ class call_state {
   void on_caller_media(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   void on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out);
   void on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out);
-  void on_session_updated(const protocol::realtime_event& ev, std::vector<action>& out);
-  void on_error(const protocol::realtime_event& ev, std::vector<action>& out);
-  void on_audio_delta(const protocol::realtime_event& ev, std::int64_t now_ms, std::vector<action>& out);
+  void on_session_ready(const upstream::event& ev, std::vector<action>& out);
+  void on_error(const upstream::event& ev, std::vector<action>& out);
+  void on_session_ended(const upstream::event& ev, std::vector<action>& out);
+  void on_audio_delta(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out);
+  // The adapter's messages for one command, as actions.
+  void send_upstream(std::vector<std::string>& messages, std::vector<action>& out);
   void on_speech_started(std::int64_t now_ms, std::vector<action>& out);
   enum class stop_cause { barge_in, upstream_lost };
   void stop_playback(std::int64_t now_ms, bool unplayed, bool cut_active, stop_cause cause, std::vector<action>& out);
   void publish_final(transcript_final final, std::vector<action>& out);
-  void on_transcript_done(const protocol::realtime_event& ev, std::vector<action>& out);
+  void on_transcript_done(const upstream::event& ev, std::vector<action>& out);
   void remember_cut(std::string_view response_id);
   void mark_cut(const playback_ledger::cut& c);
   void settle_if_cut(assistant_turn& turn) const;
 
   void enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes);
+  [[nodiscard]] std::optional<std::int64_t> next_pacing_wakeup() const;
   void release_paced_audio(std::int64_t now_ms, std::vector<action>& out);
   void finalize_turns(std::vector<action>& out);
   [[nodiscard]] static transcript_final final_of(assistant_turn&& turn);
@@ -123,6 +142,9 @@ class call_state {
 
   protocol::session_config session_;
   call_options options_;
+  std::unique_ptr<upstream::adapter> adapter_;
+  std::vector<std::string> commands_;        // the adapter's messages for one command, reused
+  std::vector<upstream::event> tick_events_;  // what the adapter infers on a tick, reused
   std::string agent_;
   std::optional<protocol::twilio_start> start_;
   bool upstream_requested_ = false;

@@ -109,6 +109,10 @@ class call_supervisor {
   // `jitter_seed`: the backoff jitter's random source; fixed in tests, per call in the shell.
   call_supervisor(supervisor_options options, std::uint64_t jitter_seed);
 
+  // The provider's session cap, known once the call's provider is (its agent profile); before
+  // on_stream_started.
+  void set_provider_lifecycle(provider_lifecycle lifecycle) noexcept { options_.provider = lifecycle; }
+
   // --- the phone side ---
   // The Twilio WebSocket upgraded: arms the start deadline and the maximum duration. First event.
   void on_stream_opened(time_point now, std::vector<supervisor_action>& out);

@@ -70,7 +70,6 @@ struct item_snapshot {
 
 // Shared by every input, as a bridge keeps its parsers for the whole call; also saves allocations.
 proto::twilio_parser twilio_parser;
-proto::realtime_parser realtime_parser;
 
 class driver {
  public:
@@ -92,10 +91,12 @@ class driver {
       if (twilio_parser.parse(input.view(), input.capacity(), msg)) return;  // the bridge logs and goes on
       step([&](std::vector<action>& out) { call_.on_twilio(msg, now_ms, out); });
     } else if (text[0] == 'r') {
-      proto::realtime_event ev;
-      if (realtime_parser.parse(input.view(), input.capacity(), ev)) return;
-      if (ev.type == proto::realtime_event_type::output_audio_delta) ++deltas_fed_;
-      step([&](std::vector<action>& out) { call_.on_realtime(ev, now_ms, out); });
+      events_.clear();
+      if (call_.upstream().translate(input.view(), input.capacity(), now_ms, events_)) return;
+      for (const auto& ev : events_) {
+        if (ev.kind == mb::upstream::event_kind::assistant_audio) ++deltas_fed_;
+        step([&](std::vector<action>& out) { call_.on_upstream(ev, now_ms, out); });
+      }
     } else if (text[0] == 'x' && !ended_) {
       restart_asked_ = true;
     }
@@ -225,6 +226,7 @@ class driver {
   call_state call_;
   std::uint64_t max_chunk_bytes_;
   std::uint64_t deltas_fed_ = 0;
+  std::vector<mb::upstream::event> events_;  // one provider message, translated
   std::uint64_t media_bytes_ = 0;
   std::uint64_t caller_bytes_ = 0;
   bool ended_ = false;

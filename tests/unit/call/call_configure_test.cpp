@@ -56,11 +56,11 @@ TEST_CASE("configure() gives a call its agent's session, greeting and name", "[c
   CHECK(boost::json::serialize(update).find(R"("voice":"cedar")") != std::string::npos);
 
   out.clear();
-  proto::realtime_event updated;
-  updated.type = proto::realtime_event_type::session_updated;
+  mb::upstream::event updated;
+  updated.kind = mb::upstream::event_kind::session_ready;
   updated.input_format = "audio/pcmu";
   updated.output_format = "audio/pcmu";
-  state.on_realtime(updated, 1100, out);
+  state.on_upstream(updated, 1100, out);
   const auto create = boost::json::parse(only<send_upstream_event>(out).at(0).json).as_object();
   CHECK(create.at("type").as_string() == "response.create");
   CHECK(create.at("response").at("instructions").as_string() == "Greet the caller by name.");

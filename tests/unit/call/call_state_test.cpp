@@ -11,6 +11,8 @@
 
 #include "protocol/base64.hpp"
 
+#include <simdjson.h>
+
 using namespace mb::call;
 namespace proto = mb::protocol;
 using strings = std::vector<std::string>;
@@ -106,6 +108,7 @@ struct harness {
   strings media_payloads;     // every payload sent to Twilio, in order
   strings upstream_payloads;  // every caller payload sent upstream, in order
   strings upstream_events;    // every JSON event sent upstream, in order
+  std::vector<mb::upstream::event> translated;  // the last provider message, translated
   std::vector<action> last;   // the raw actions of the last step
 
   std::string_view hold(std::string s) { return keep.emplace_back(std::move(s)); }
@@ -127,8 +130,19 @@ struct harness {
   strings twilio(const proto::twilio_message& m, std::int64_t now) {
     return run([&](auto& out) { call.on_twilio(m, now, out); });
   }
-  strings realtime(const proto::realtime_event& e, std::int64_t now) {
-    return run([&](auto& out) { call.on_realtime(e, now, out); });
+  // One provider message, translated by the call's own adapter (the Realtime API's) as the bridge does.
+  strings realtime(const boost::json::object& message, std::int64_t now) {
+    auto json = boost::json::serialize(message);
+    const auto size = json.size();
+    json.resize(size + simdjson::SIMDJSON_PADDING);
+    translated.clear();
+    REQUIRE_FALSE(call.upstream().translate(std::string_view(json.data(), size), json.size(), now, translated));
+    strings rendered;
+    for (const auto& ev : translated) {
+      auto more = run([&](auto& out) { call.on_upstream(ev, now, out); });
+      rendered.insert(rendered.end(), more.begin(), more.end());
+    }
+    return rendered;
   }
   strings tick(std::int64_t now) {
     return run([&](auto& out) { call.on_tick(now, out); });
@@ -188,71 +202,51 @@ struct harness {
 
   // ---- Realtime inputs
   strings session_updated(std::int64_t now = t0, std::string in = "audio/pcmu", std::string out = "audio/pcmu") {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::session_updated;
-    e.input_format = hold(std::move(in));
-    e.output_format = hold(std::move(out));
-    return realtime(e, now);
+    return realtime({{"type", "session.updated"},
+                     {"session", {{"audio", {{"input", {{"format", {{"type", in}}}}}, {"output", {{"format", {{"type", out}}}}}}}}}},
+                    now);
   }
   strings created(std::string resp, std::int64_t now) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::response_created;
-    e.response_id = hold(std::move(resp));
-    return realtime(e, now);
+    return realtime({{"type", "response.created"}, {"response", {{"id", resp}}}}, now);
   }
   strings delta(std::string resp, std::string item, std::string payload, std::int64_t now, std::int64_t content_index = 0) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::output_audio_delta;
-    e.response_id = hold(std::move(resp));
-    e.item_id = hold(std::move(item));
-    e.content_index = content_index;
-    e.delta = hold(std::move(payload));
-    return realtime(e, now);
+    return realtime({{"type", "response.output_audio.delta"}, {"response_id", resp}, {"item_id", item},
+                     {"content_index", content_index}, {"delta", payload}},
+                    now);
   }
   strings audio_done(std::string resp, std::string item, std::int64_t now) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::output_audio_done;
-    e.response_id = hold(std::move(resp));
-    e.item_id = hold(std::move(item));
-    return realtime(e, now);
+    return realtime({{"type", "response.output_audio.done"}, {"response_id", resp}, {"item_id", item}}, now);
   }
   strings said(std::string resp, std::string item, std::string text, std::int64_t now) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::output_audio_transcript_delta;
-    e.response_id = hold(std::move(resp));
-    e.item_id = hold(std::move(item));
-    e.delta = hold(std::move(text));
-    return realtime(e, now);
+    return realtime({{"type", "response.output_audio_transcript.delta"}, {"response_id", resp}, {"item_id", item},
+                     {"delta", text}},
+                    now);
   }
   strings said_all(std::string resp, std::string item, std::string text, std::int64_t now) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::output_audio_transcript_done;
-    e.response_id = hold(std::move(resp));
-    e.item_id = hold(std::move(item));
-    e.transcript = hold(std::move(text));
-    return realtime(e, now);
+    return realtime({{"type", "response.output_audio_transcript.done"}, {"response_id", resp}, {"item_id", item},
+                     {"transcript", text}},
+                    now);
   }
-  strings speech(std::int64_t now) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::speech_started;
-    return realtime(e, now);
-  }
+  strings speech(std::int64_t now) { return realtime({{"type", "input_audio_buffer.speech_started"}}, now); }
   strings response_done(std::string resp, std::int64_t now, proto::token_usage usage = {}) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::response_done;
-    e.response_id = hold(std::move(resp));
-    e.status = "completed";
-    e.usage = usage;
-    return realtime(e, now);
+    return realtime({{"type", "response.done"},
+                     {"response",
+                      {{"id", resp},
+                       {"status", "completed"},
+                       {"usage",
+                        {{"input_tokens", usage.input_tokens},
+                         {"output_tokens", usage.output_tokens},
+                         {"total_tokens", usage.total_tokens}}}}}},
+                    now);
   }
   strings error(std::string code, std::string event_id, std::int64_t now) {
-    proto::realtime_event e;
-    e.type = proto::realtime_event_type::error;
-    e.error.type = "invalid_request_error";
-    e.error.code = hold(std::move(code));
-    e.error.message = "something went wrong";
-    e.error.event_id = hold(std::move(event_id));
-    return realtime(e, now);
+    return realtime({{"type", "error"},
+                     {"error",
+                      {{"type", "invalid_request_error"},
+                       {"code", code},
+                       {"message", "something went wrong"},
+                       {"event_id", event_id}}}},
+                    now);
   }
 
   // Start, connect and confirm the session at t0; the actions of these steps are not checked here.
@@ -685,20 +679,14 @@ TEST_CASE("call_state: too much audio held back by pacing ends the call", "[call
 TEST_CASE("call_state: caller transcripts are published as they come", "[call]") {
   harness h;
   h.ready();
-  proto::realtime_event d;
-  d.type = proto::realtime_event_type::input_transcription_delta;
-  d.item_id = "u1";
-  d.delta = "I need";
-  CHECK(h.realtime(d, t0 + 10) == strings{"delta caller u1 'I need'"});
-  proto::realtime_event c;
-  c.type = proto::realtime_event_type::input_transcription_completed;
-  c.item_id = "u1";
-  c.transcript = "I need help.";
-  CHECK(h.realtime(c, t0 + 20) == strings{"final caller u1 'I need help.' interrupted=0 heard=-1"});
-  proto::realtime_event f;
-  f.type = proto::realtime_event_type::input_transcription_failed;
-  f.item_id = "u2";
-  CHECK(h.realtime(f, t0 + 30) == strings{"log warn"});
+  CHECK(h.realtime({{"type", "conversation.item.input_audio_transcription.delta"}, {"item_id", "u1"}, {"delta", "I need"}},
+                   t0 + 10) == strings{"delta caller u1 'I need'"});
+  CHECK(h.realtime({{"type", "conversation.item.input_audio_transcription.completed"},
+                    {"item_id", "u1"},
+                    {"transcript", "I need help."}},
+                   t0 + 20) == strings{"final caller u1 'I need help.' interrupted=0 heard=-1"});
+  CHECK(h.realtime({{"type", "conversation.item.input_audio_transcription.failed"}, {"item_id", "u2"}}, t0 + 30) ==
+        strings{"log warn"});
 }
 
 TEST_CASE("call_state: an assistant final waits until its audio has played", "[call]") {
@@ -1052,7 +1040,6 @@ namespace {
 struct wire {
   harness h;
   proto::twilio_parser twilio_parser;
-  proto::realtime_parser realtime_parser;
   std::string buffer;
 
   explicit wire(call_options o = no_pacing()) : h(std::move(o)) {}
@@ -1070,13 +1057,7 @@ struct wire {
     REQUIRE_FALSE(err);
     return h.twilio(m, now);
   }
-  strings from_openai(std::string_view text, std::int64_t now) {
-    proto::realtime_event e;
-    const auto json = pad(text);
-    const auto err = realtime_parser.parse(json, buffer.capacity(), e);
-    REQUIRE_FALSE(err);
-    return h.realtime(e, now);
-  }
+  strings from_openai(std::string_view text, std::int64_t now) { return h.realtime(boost::json::parse(text).as_object(), now); }
 };
 
 std::string twilio_media_json(std::int64_t timestamp, const std::string& payload) {
@@ -1151,11 +1132,8 @@ strings lose_upstream(harness& h, std::int64_t now) {
 }
 
 strings caller_final(harness& h, std::string item, std::string text, std::int64_t now) {
-  proto::realtime_event e;
-  e.type = proto::realtime_event_type::input_transcription_completed;
-  e.item_id = h.hold(std::move(item));
-  e.transcript = h.hold(std::move(text));
-  return h.realtime(e, now);
+  return h.realtime({{"type", "conversation.item.input_audio_transcription.completed"}, {"item_id", item}, {"transcript", text}},
+                    now);
 }
 
 // The transcript_final published by the last step.

@@ -68,8 +68,9 @@ class recorder {
     advance(now);
     record_ << "<- upstream " << json << '\n';
     auto buf = padded(json);
-    REQUIRE_FALSE(rt_parser_.parse(std::string_view(buf.data(), json.size()), buf.size(), rt_ev_));
-    step([&](auto& out) { state_.on_realtime(rt_ev_, now, out); });
+    events_.clear();
+    REQUIRE_FALSE(state_.upstream().translate(std::string_view(buf.data(), json.size()), buf.size(), now, events_));
+    for (const auto& ev : events_) step([&](auto& out) { state_.on_upstream(ev, now, out); });
   }
 
   void upstream_connected(std::int64_t now) {
@@ -131,7 +132,7 @@ class recorder {
   }
   void render(const call::send_upstream_audio& a) {
     wire_.clear();
-    protocol::build_input_audio_append(wire_, a.payload_b64);
+    state_.upstream().append_caller_audio(wire_, a.payload_b64);
     record_ << "-> upstream " << wire_ << '\n';
   }
   void render(const call::send_upstream_event& a) { record_ << "-> upstream " << a.json << '\n'; }
@@ -147,8 +148,7 @@ class recorder {
   call::call_state state_;
   protocol::twilio_parser twilio_parser_;
   protocol::twilio_message twilio_msg_;
-  protocol::realtime_parser rt_parser_;
-  protocol::realtime_event rt_ev_;
+  std::vector<upstream::event> events_;
   std::vector<call::action> actions_;
   std::vector<std::string> unechoed_;
   std::string wire_;
