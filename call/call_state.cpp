@@ -518,7 +518,7 @@ void call_state::enqueue(std::uint64_t serial, std::string_view payload, std::ui
 
 void call_state::release_paced_audio(std::int64_t now_ms, std::vector<action>& out) {
   const auto now = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
-  const auto lead = std::int64_t{options_.pacing_lead_ms} * static_cast<std::int64_t>(ulaw_bytes_per_ms);
+  const auto lead = std::int64_t{pacing_lead_ms()} * static_cast<std::int64_t>(ulaw_bytes_per_ms);
   while (queue_count_ > 0) {
     auto& chunk = queue_[queue_head_];
     const auto bytes = static_cast<std::int64_t>(chunk.bytes);
@@ -535,6 +535,11 @@ void call_state::release_paced_audio(std::int64_t now_ms, std::vector<action>& o
     out.push_back(send_twilio_media{chunk.payload_b64});
     out.push_back(send_twilio_mark{ledger_.on_sent(chunk.serial, chunk.bytes, twilio_clock(now_ms))});
   }
+}
+
+int call_state::pacing_lead_ms() const noexcept {
+  if (adapter_->caps().interruption != upstream::interruption_model::model_owned) return options_.pacing_lead_ms;
+  return std::min(options_.pacing_lead_ms, options_.model_owned_pacing_lead_ms);
 }
 
 void call_state::on_tick(std::int64_t now_ms, std::vector<action>& out) {
@@ -557,11 +562,11 @@ std::optional<std::int64_t> call_state::next_wakeup() const {
 }
 
 std::optional<std::int64_t> call_state::next_pacing_wakeup() const {
-  if (queue_count_ == 0 || options_.pacing_lead_ms <= 0) return std::nullopt;
+  if (queue_count_ == 0 || pacing_lead_ms() <= 0) return std::nullopt;
   // The first time release_paced_audio() lets the head chunk out (see there), rounded up to a whole ms.
   constexpr auto per_ms = static_cast<std::int64_t>(ulaw_bytes_per_ms);
   const auto head = static_cast<std::int64_t>(queue_[queue_head_].bytes);
-  const auto lead = std::int64_t{options_.pacing_lead_ms} * per_ms;
+  const auto lead = std::int64_t{pacing_lead_ms()} * per_ms;
   const auto fits = playout_end_ - std::max<std::int64_t>(0, lead - head);
   return fits / per_ms + (fits % per_ms > 0 ? 1 : 0);
 }

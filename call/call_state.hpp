@@ -29,6 +29,9 @@ namespace mb::call {
 
 struct call_options {
   int pacing_lead_ms = 300;           // assistant audio allowed ahead of real-time playout; 0: no pacing
+  // The lead when the model owns interruption (GPT-Live): nothing can cut Twilio's queue at the moment
+  // the caller starts speaking, so it is kept short (docs/protocols.md D5). Never above pacing_lead_ms.
+  int model_owned_pacing_lead_ms = 150;
   int pre_connect_buffer_ms = 2000;   // caller audio kept until the upstream is ready (oldest dropped)
   int max_queued_audio_ms = 120000;   // assistant audio held back by pacing; beyond it the call ends
   std::uint64_t max_chunk_bytes = 1200;  // 150 ms; larger deltas are split (a multiple of 3: base64-aligned)
@@ -131,6 +134,7 @@ class call_state {
 
   void enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes);
   [[nodiscard]] std::optional<std::int64_t> next_pacing_wakeup() const;
+  [[nodiscard]] int pacing_lead_ms() const noexcept;
   void release_paced_audio(std::int64_t now_ms, std::vector<action>& out);
   void finalize_turns(std::vector<action>& out);
   [[nodiscard]] static transcript_final final_of(assistant_turn&& turn);
