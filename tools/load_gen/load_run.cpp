@@ -256,7 +256,9 @@ load_report run_load(const load_options& o, load_probe& probe) {
   report.load_average_end = load_average();
 
   // Calls.
+  latency_histogram stale_audio;
   for (auto& r : results) {
+    for (const auto ms : r.report.stale_audio_ms) stale_audio.record(static_cast<std::int64_t>(ms * 1000));
     if (r.done && r.report.ok()) {
       ++report.calls_ok;
     } else {
@@ -273,6 +275,7 @@ load_report run_load(const load_options& o, load_probe& probe) {
   report.caller_to_upstream = summarise(probe.caller_to_upstream());
   report.upstream_to_caller = summarise(probe.upstream_to_caller());
   report.barge_in_clear = summarise(probe.barge_in_clear());
+  report.stale_audio = summarise(stale_audio);
   report.up_frames = probe.up_counts();
   report.down_frames = probe.down_counts();
   report.clears = probe.clears();
@@ -373,6 +376,7 @@ json::object load_report::to_json() const {
       {"relay_latency", {{"caller_to_upstream", load::to_json(caller_to_upstream)},
                          {"upstream_to_caller", load::to_json(upstream_to_caller)}}},
       {"barge_in_clear", load::to_json(barge_in_clear)},
+      {"stale_audio_after_speech", load::to_json(stale_audio)},
       {"clears", clears},
       {"clears_without_speech_started", clears_without_speech},
       {"truncates", {{"count", truncates}, {"rejected", truncates_rejected}, {"unmatched", truncates_unmatched},
@@ -419,6 +423,7 @@ std::string load_report::table() const {
   row("caller->upstr", caller_to_upstream);
   row("upstr->caller", upstream_to_caller);
   row("barge-in clear", barge_in_clear);
+  row("stale audio", stale_audio);
   t += "frames          sent      recv      lost  by-clear  dup  reord  misrouted  unstamped\n";
   const auto frames = [&](const char* name, const frame_counts& f) {
     add("%-13s %8llu %9llu %8llu %9llu %4llu %6llu %10llu %10llu\n", name, static_cast<unsigned long long>(f.sent),

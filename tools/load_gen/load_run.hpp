@@ -81,6 +81,8 @@ struct load_report {
   std::uint64_t active_calls_in_window = 0;  // at its start
 
   latency_summary caller_to_upstream, upstream_to_caller, barge_in_clear;
+  // Assistant audio the caller still heard after starting to talk over it (the Twilio side's playout).
+  latency_summary stale_audio;
   frame_counts up_frames, down_frames;
   std::uint64_t clears = 0, clears_without_speech = 0;
   std::uint64_t truncates = 0, truncates_rejected = 0, truncates_unmatched = 0;

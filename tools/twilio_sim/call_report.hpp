@@ -106,6 +106,9 @@ struct call_report {
   std::vector<mark_record> marks;  // in echo order
   // Call milestones in order; per-frame and per-mark facts are in the fields above, so this stays short.
   std::vector<clear_record> clears;
+  // Per time the caller began speaking over the assistant: the assistant audio still played after it
+  // (until a clear, or until playback ran dry because the model stopped).
+  std::vector<double> stale_audio_ms;
   std::vector<call_event> events;
   std::uint64_t invalid_count = 0;
   std::vector<invalid_message> invalid_messages;  // the first 32

@@ -40,6 +40,7 @@ caller_audio::caller_audio(std::shared_ptr<const std::string> ulaw)
     : ulaw_(std::move(ulaw)), total_bytes_(ulaw_ ? ulaw_->size() : 0) {}
 
 std::string_view caller_audio::next_frame() {
+  speech_began_at_.reset();
   if (position_ >= total_bytes_) return {};
   const std::size_t n = std::min(frame_bytes, total_bytes_ - position_);
   if (ulaw_ && n == frame_bytes) {
@@ -58,6 +59,7 @@ std::string_view caller_audio::next_frame() {
       const std::size_t seg_bytes = static_cast<std::size_t>(std::max(seg.ms, 0)) * ulaw_bytes_per_ms;
       const std::size_t take = std::min(n - filled, seg_bytes - segment_used_);
       if (seg.kind == audio_kind::speech) {
+        if (segment_used_ == 0 && take > 0 && !speech_began_at_) speech_began_at_ = filled;
         // The tone repeats every frame_bytes samples: sample k of the call is speech[k % frame_bytes].
         for (std::size_t i = 0; i < take; ++i) frame_[filled + i] = speech[(position_ + filled + i) % frame_bytes];
       }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,9 @@ class caller_audio {
   // The next 160-byte frame, or an empty view once the audio is exhausted. The view stays valid until
   // the next call (it may point into this object).
   [[nodiscard]] std::string_view next_frame();
+  // Where in the frame next_frame() last returned a scripted speech segment starts, in bytes (8 per
+  // ms); nullopt: none starts in it.
+  [[nodiscard]] std::optional<std::size_t> speech_began_at() const noexcept { return speech_began_at_; }
 
   [[nodiscard]] std::size_t total_bytes() const noexcept { return total_bytes_; }
   [[nodiscard]] bool done() const noexcept { return position_ >= total_bytes_; }
@@ -52,6 +56,7 @@ class caller_audio {
   std::size_t position_ = 0;       // bytes already framed
   std::size_t segment_ = 0;        // script: current segment
   std::size_t segment_used_ = 0;   // script: bytes of the current segment already framed
+  std::optional<std::size_t> speech_began_at_;
   std::string frame_;
 };
 

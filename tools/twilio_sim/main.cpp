@@ -120,6 +120,7 @@ json::object to_json(const twilio::call_report& r, const std::vector<std::string
       {"media_ms_received", ms(r.media_bytes_received)},
       {"played_ms", ms(r.played_bytes)},
       {"clears", std::move(clears)},
+      {"stale_audio_ms", json::value_from(r.stale_audio_ms)},
       {"marks_echoed", r.marks.size()},
       {"marks_cleared", cleared_marks(r)},
       {"invalid_count", r.invalid_count},
@@ -153,6 +154,8 @@ void print_human(std::size_t index, std::size_t total, const twilio::call_report
       std::printf("  clear:      at %.0f ms, %.0f ms played before it, %.0f ms discarded\n", r.ms_since_start(c.at),
                   c.played_ms, c.discarded_ms);
     if (r.clears.empty()) std::printf("  clears:     none\n");
+    for (const auto stale : r.stale_audio_ms)
+      std::printf("  talk-over:  the caller heard %.0f ms of assistant audio after starting to speak\n", stale);
     std::printf("  close:      %d %s\n", r.close_code, r.close_reason.c_str());
   }
   if (r.outcome == twilio::call_outcome::rejected || r.outcome == twilio::call_outcome::webhook_failed)

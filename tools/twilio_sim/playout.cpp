@@ -20,7 +20,10 @@ void playout::advance(clock::time_point now) {
       }
     }
     played_ = next;
-    if (played_ == end_) playing_ = false;  // underrun: the clock pauses until more audio arrives
+    if (played_ == end_) {
+      playing_ = false;  // underrun: the clock pauses until more audio arrives
+      end_stale_watch();
+    }
   }
   while (!pending_.empty() && pending_.front().position <= played_) {
     due_.push_back({std::move(pending_.front().name), pending_.front().received, false});
@@ -49,6 +52,7 @@ void playout::add_mark(std::string name, clock::time_point now) {
 clear_stats playout::clear(clock::time_point now) {
   advance(now);
   clear_stats stats{played_ - cleared_at_, end_ - played_, pending_.size()};
+  end_stale_watch();
   for (auto& m : pending_) due_.push_back({std::move(m.name), m.received, true});
   pending_.clear();
   end_ = played_;
@@ -57,6 +61,20 @@ clear_stats playout::clear(clock::time_point now) {
   fifo_.clear();
   fifo_head_ = 0;
   return stats;
+}
+
+void playout::watch_stale_audio(clock::time_point onset, clock::time_point now) {
+  advance(now);
+  if (!playing_ || stale_from_) return;
+  // The position at the onset; audio that started playing after it counts from its start.
+  const auto since_anchor = std::max(onset - anchor_time_, clock::duration::zero());
+  stale_from_ = std::min(played_, anchor_pos_ + static_cast<std::uint64_t>(since_anchor / byte_duration));
+}
+
+void playout::end_stale_watch() {
+  if (!stale_from_) return;
+  stale_.push_back(played_ - *stale_from_);
+  stale_from_.reset();
 }
 
 std::optional<clock::time_point> playout::next_mark_time() const {

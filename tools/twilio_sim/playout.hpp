@@ -60,12 +60,22 @@ class playout {
   [[nodiscard]] std::size_t pending_marks() const noexcept { return pending_.size(); }
   [[nodiscard]] const std::string& played_audio() const noexcept { return played_audio_; }
 
+  // The caller started speaking at `onset` (learnt at `now`, when the frame holding it was sent): if
+  // assistant audio has been playing since, count how much of it the caller hears from the onset until
+  // playback stops (a clear, or the queue running dry). A model that stops by itself (GPT-Live) leaves
+  // what was queued; a bridge that clears cuts it at the clear.
+  void watch_stale_audio(clock::time_point onset, clock::time_point now);
+  // One entry per watched interruption that has ended: bytes played after the caller began speaking.
+  [[nodiscard]] const std::vector<std::uint64_t>& stale_audio() const noexcept { return stale_; }
+
  private:
   struct pending_mark {
     std::string name;
     clock::time_point received;
     std::uint64_t position;  // the FIFO end when it arrived
   };
+
+  void end_stale_watch();
 
   // One μ-law byte lasts 125 µs at 8 kHz.
   static constexpr std::chrono::nanoseconds byte_duration{125'000};
@@ -83,6 +93,8 @@ class playout {
   std::string played_audio_;
   std::deque<pending_mark> pending_;
   std::vector<due_mark> due_;
+  std::optional<std::uint64_t> stale_from_;  // played_ when the watched interruption began
+  std::vector<std::uint64_t> stale_;
 };
 
 }  // namespace mb::tools::twilio

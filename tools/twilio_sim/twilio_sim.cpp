@@ -131,6 +131,10 @@ class session {
       }
 
       auto frame = audio_.next_frame();
+      if (const auto offset = audio_.speech_began_at()) {
+        const auto onset = due - milliseconds(frame_ms) + std::chrono::microseconds(static_cast<std::int64_t>(*offset) * 125);
+        playout_.watch_stale_audio(onset, clock::now());
+      }
       if (frame.empty()) frame = silence_frame();
       ++chunk;
       if (options_.stamp_frame) {
@@ -196,6 +200,8 @@ class session {
     }
     report_.played_bytes = playout_.played_bytes();
     report_.played_audio = playout_.played_audio();
+    for (const auto bytes : playout_.stale_audio())
+      report_.stale_audio_ms.push_back(static_cast<double>(bytes) / ulaw_bytes_per_ms);
   }
 
   net::awaitable<void> writer_task() {

@@ -126,6 +126,35 @@ TEST_CASE("playout: an underrun pauses the play clock", "[tools][twilio_sim]") {
   CHECK(p.played_audio() == a + b);
 }
 
+TEST_CASE("playout: stale audio is what plays after the caller starts speaking, until a clear or the end of the queue", "[tools][twilio_sim]") {
+  playout p(false);
+  const auto t0 = clock::time_point{} + 1h;
+  p.watch_stale_audio(t0, t0);  // nothing playing: nothing to watch
+  p.add_audio(8 * 500, {}, t0);  // 500 ms queued
+  p.watch_stale_audio(t0 + 100ms, t0 + 120ms);  // learnt 20 ms after the onset
+  p.watch_stale_audio(t0 + 150ms, t0 + 150ms);  // the same interruption: still counted from 100 ms
+  p.clear(t0 + 180ms);
+  // The queue runs dry instead: everything queued after the speech began was heard.
+  p.add_audio(8 * 200, {}, t0 + 1s);
+  p.watch_stale_audio(t0 + 1s + 50ms, t0 + 1s + 70ms);
+  p.advance(t0 + 2s);
+  // Audio that began playing after the onset counts from its start.
+  p.add_audio(8 * 100, {}, t0 + 3s);
+  p.watch_stale_audio(t0 + 3s - 40ms, t0 + 3s + 10ms);
+  p.clear(t0 + 3s + 30ms);
+  REQUIRE(p.stale_audio().size() == 3);
+  CHECK(p.stale_audio()[0] == 8 * 80);
+  CHECK(p.stale_audio()[1] == 8 * 150);
+  CHECK(p.stale_audio()[2] == 8 * 30);
+}
+
+TEST_CASE("caller audio: reports the frame where scripted speech begins", "[tools][twilio_sim]") {
+  caller_audio audio({{audio_kind::silence, 30}, {audio_kind::speech, 40}, {audio_kind::silence, 20}, {audio_kind::speech, 20}});
+  std::vector<int> began;  // byte offset in the frame, -1: none
+  while (!audio.next_frame().empty()) began.push_back(audio.speech_began_at() ? static_cast<int>(*audio.speech_began_at()) : -1);
+  CHECK(began == std::vector<int>{-1, 80, -1, -1, 80, -1});
+}
+
 TEST_CASE("playout: clear discards the queue and flushes pending marks", "[tools][twilio_sim]") {
   playout p(true);
   const auto t0 = clock::time_point{} + 1h;
