@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "config/settings.hpp"
+
 namespace mb::agents {
 namespace {
 
@@ -31,6 +33,23 @@ class profile_reader {
     if (!v->is_string()) return fail(key, "expected a string");
     if (!allow_empty && v->get_string().empty()) return fail(key, "must not be empty");
     out = std::string(v->get_string());
+  }
+
+  // A string the settings validate the same way (`problem_of` returns nullopt when it is valid).
+  void checked_text(std::string_view key, std::string& out,
+                    std::optional<std::string> (*problem_of)(std::string_view)) {
+    std::string value = out;
+    text(key, value);
+    if (auto problem = problem_of(value)) return fail(key, *problem);
+    out = std::move(value);
+  }
+
+  void provider(std::string_view key, upstream::provider_kind& out) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    const auto named = v->is_string() ? upstream::provider_from_name(v->get_string()) : std::nullopt;
+    if (!named) return fail(key, "expected one of " + upstream::provider_names());
+    out = *named;
   }
 
   void flag(std::string_view key, bool& out) {
@@ -149,12 +168,18 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   p.numbers.clear();
   p.defaults.clear();
   profile_reader r(value.get_object(), path);
-  r.check_known_keys({"instructions", "greeting", "voice", "model", "transcription_model", "vad", "numbers", "variables"});
+  r.check_known_keys({"instructions", "greeting", "provider", "voice", "model", "transcription_model",
+                      "transcription_language", "transcription_prompt", "vad", "numbers", "variables"});
   r.text("instructions", p.session.instructions);
   r.text("greeting", p.greeting);
+  r.provider("provider", p.provider);
+  // Another protocol's model would be refused: such a profile takes its provider's model from the settings.
+  if (p.provider != base.provider) p.model.clear();
   r.text("voice", p.session.voice, false);
   r.text("model", p.model, false);
   r.text("transcription_model", p.session.transcription_model);
+  r.checked_text("transcription_language", p.session.transcription_language, config::transcription_language_problem);
+  r.checked_text("transcription_prompt", p.session.transcription_prompt, config::transcription_prompt_problem);
   r.object("vad", [&](profile_reader& nested) { read_vad(nested, p.session); });
   r.strings("numbers", p.numbers);
   r.string_map("variables", p.defaults);

@@ -12,6 +12,7 @@
 
 #include "agents/prompt_template.hpp"
 #include "protocol/realtime_events.hpp"
+#include "upstream/provider.hpp"
 
 namespace mb::agents {
 
@@ -19,7 +20,8 @@ struct agent_profile {
   std::string name;                  // [A-Za-z0-9_-], 1-64 characters
   protocol::session_config session;  // session.instructions may hold {{variables}}
   std::string greeting;              // may hold {{variables}}; empty: wait for the caller to speak
-  std::string model;                 // Realtime model
+  upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
+  std::string model;                 // empty: the provider's model from the settings (upstream_for)
   std::vector<std::string> numbers;  // called numbers (Twilio's To) that select this profile
   variables defaults;                // values for {{variables}} a call does not supply
 
@@ -30,7 +32,8 @@ struct agent_profile {
 [[nodiscard]] bool valid_profile_name(std::string_view name);
 
 // Reads an AGENTS_FILE: {"agents": {"<name>": {<profile>}, ...}}. Each profile inherits what it
-// leaves out from `base` (the profile the settings describe), except `numbers` and `variables`.
+// leaves out from `base` (the profile the settings describe), except `numbers` and `variables`; a
+// profile that names another provider than `base` does not inherit `model` either.
 // Returns `base` followed by the file's profiles, a file profile named like `base` replacing it;
 // nullopt with `error` naming the offending field (e.g. "agents.sales.vad.threshold: ...").
 [[nodiscard]] std::optional<std::vector<agent_profile>> parse_profiles(std::string_view json, const agent_profile& base,

@@ -7,15 +7,15 @@
 #include <iostream>
 #include <thread>
 
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
-#include "agents/agent_profile.hpp"
+#include "agents/settings_profile.hpp"
 #include "bridge/call_session.hpp"
 #include "config/settings.hpp"
 #include "metrics/bridge_metrics.hpp"
 #include "server/agent_setup.hpp"
 #include "server/bridge_setup.hpp"
+#include "server/drain.hpp"
 #include "server/http_server.hpp"
 #include "server/listener_hub.hpp"
 #include "server/logging.hpp"
@@ -42,25 +42,6 @@ config::env_map read_environment() {
   return env;
 }
 
-protocol::session_config session_from(const config::settings& s) {
-  protocol::session_config c;
-  c.instructions = s.instructions;
-  c.voice = s.openai_voice;
-  c.transcription_model = s.transcription_model;
-  switch (s.vad.type) {
-    case config::vad_type::server_vad: c.turn_detection = protocol::turn_detection_type::server_vad; break;
-    case config::vad_type::semantic_vad: c.turn_detection = protocol::turn_detection_type::semantic_vad; break;
-    case config::vad_type::none: c.turn_detection = protocol::turn_detection_type::none; break;
-  }
-  c.vad_threshold = s.vad.threshold;
-  c.vad_prefix_padding_ms = s.vad.prefix_padding_ms;
-  c.vad_silence_duration_ms = s.vad.silence_duration_ms;
-  c.vad_eagerness = s.vad.eagerness;
-  c.vad_create_response = s.vad.create_response;
-  c.vad_interrupt_response = s.vad.interrupt_response;
-  return c;
-}
-
 // A call holds two sockets, plus one for its webhook while it is answered: the usual soft limit of
 // 1024 descriptors caps a server near 400 calls. Raise it to the hard limit the system allows.
 void raise_open_file_limit() {
@@ -81,6 +62,14 @@ void print_demo_banner(std::uint16_t sim_port) {
   spdlog::warn("*  which answers with test tones, canned transcripts and a real barge-in.  *");
   spdlog::warn("*  Set OPENAI_API_KEY to talk to the OpenAI Realtime API.                  *");
   spdlog::warn("****************************************************************************");
+}
+
+// Demo mode: every provider is reached on the built-in simulator, which tells the protocols apart by path.
+agents::provider_endpoints simulator_endpoints(agents::provider_endpoints endpoints, std::uint16_t sim_port) {
+  const std::string origin = "ws://127.0.0.1:" + std::to_string(sim_port);
+  endpoints.realtime_url = origin + "/v1/realtime";
+  endpoints.live_url = origin + "/v1/live/sessions";
+  return endpoints;
 }
 
 }  // namespace
@@ -140,44 +129,28 @@ int main(int argc, char** argv) {
   log::shared_line_budget peer_lines;  // every connection's log lines together
   bridge::call_registry registry({.calls = static_cast<std::size_t>(settings.max_concurrent_calls),
                                   .pending = static_cast<std::size_t>(settings.max_pending_streams)});
-  bridge::bridge_context bridge;
-  bridge.metrics = &bridge_metrics;
-  bridge.peer_lines = &peer_lines;
-  bridge.session = session_from(settings);
-  bridge.call.pacing_lead_ms = settings.pacing_lead_ms;
-  bridge.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
-  bridge.call.greeting = settings.greeting;
-  bridge.upstream_connect_timeout = std::chrono::milliseconds(settings.upstream_connect_timeout_ms);
-  bridge.lifecycle = server::supervisor_options_from(settings);
-  // No WebSocket idle timeout towards Twilio: STREAM_START_TIMEOUT_MS and TWILIO_MEDIA_TIMEOUT_S end a
-  // stream that goes quiet, and Beast re-arms its idle timer on every read (a timer cancel, a posted
-  // handler and a new wait per frame, ~3% of the bridge's CPU under load; docs/performance.md).
-  bridge.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 10000, .idle_timeout_ms = 0};
-  bridge.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 10000, .idle_timeout_ms = 60000};
-  bridge.registry = &registry;
-  bridge.events = &listeners;
-
   std::string tls_error;
-  bridge.tls = net::tls_client_context::create(settings.upstream_ca_file, tls_error);
-  if (!bridge.tls) {
+  auto tls = net::tls_client_context::create(settings.upstream_ca_file, tls_error);
+  if (!tls) {
     std::fprintf(stderr, "mediabridge: UPSTREAM_CA_FILE: %s\n", tls_error.c_str());
     return 2;
   }
-
   std::unique_ptr<tools::sim::realtime_simulator> simulator;
-  std::string upstream_base = settings.openai_realtime_url;  // each agent profile adds its ?model=
+  auto endpoints = agents::endpoints_from(settings);
   if (settings.openai_api_key.empty()) {
     simulator = std::make_unique<tools::sim::realtime_simulator>(pool.first(), tools::sim::simulator_options{});
     const auto sim_port = simulator->listen("127.0.0.1", 0);
-    upstream_base = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime";
-    bridge.upstream_url = server::realtime_url(upstream_base, settings.openai_model);
-    bridge.upstream_headers = {{"Authorization", "Bearer demo"}};
+    endpoints = simulator_endpoints(std::move(endpoints), sim_port);
     print_demo_banner(sim_port);
-  } else {
-    bridge.upstream_url = server::realtime_url(upstream_base, settings.openai_model);
-    bridge.upstream_headers = {{"Authorization", "Bearer " + settings.openai_api_key.reveal()}};
-    spdlog::info("upstream: {} (voice {})", bridge.upstream_url, settings.openai_voice);
   }
+  auto bridge = server::bridge_context_from(settings, endpoints);
+  spdlog::info("upstream: {} at {} (voice {})", upstream::to_string(bridge.provider), bridge.upstream_url,
+               settings.openai_voice);
+  bridge.metrics = &bridge_metrics;
+  bridge.peer_lines = &peer_lines;
+  bridge.registry = &registry;
+  bridge.events = &listeners;
+  bridge.tls = std::move(tls);
 
   // Keyed by the auth token so that every instance behind a balancer accepts the others' tokens.
   server::stream_tokens tokens(settings.twilio_auth_token.empty() ? server::random_key()
@@ -192,18 +165,14 @@ int main(int argc, char** argv) {
     spdlog::warn("TWILIO_AUTH_TOKEN is not set: webhook and stream signatures are NOT checked; anyone who can "
                  "reach this server can open calls (and spend your OpenAI credit). Set it in production.");
 
-  agents::agent_profile base_profile;
-  base_profile.session = bridge.session;
-  base_profile.greeting = settings.greeting;
-  base_profile.model = settings.openai_model;
   std::string agents_error;
-  const auto agents = server::load_agents(settings, std::move(base_profile), agents_error);
+  const auto agents = server::load_agents(settings, agents::profile_from(settings), agents_error);
   if (!agents) {
     std::fprintf(stderr, "mediabridge: agent profiles: %s\n", agents_error.c_str());
     return 2;
   }
-  bridge.resolve = [&agents, upstream_base](const protocol::twilio_start& start) {
-    return server::resolve_call(*agents, upstream_base, start);
+  bridge.resolve = [&agents, endpoints](const protocol::twilio_start& start) {
+    return server::resolve_call(*agents, endpoints, start);
   };
   spdlog::info("{} agent profile(s); default: {}", agents->profiles().size(), agents->default_profile().name);
 
@@ -227,44 +196,13 @@ int main(int argc, char** argv) {
   if (settings.public_url.empty())
     spdlog::info("PUBLIC_URL is not set: stream URLs are derived from each request's Host header");
 
-  // First signal: drain (webhook answers fallback TwiML, running calls may finish); second: exit now.
-  asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
-  int signals_seen = 0;
-  asio::steady_timer drain_timer(pool.first());
-  std::function<void()> wait_signal = [&] {
-    signals.async_wait([&](const error_code& ec, int signo) {
-      if (ec) return;
-      if (++signals_seen > 1) {
-        spdlog::warn("second signal: exiting now");
-        std::_Exit(0);
-      }
-      spdlog::info("signal {}: draining {} active call(s) for up to {} s", signo, registry.active(),
-                   settings.drain_timeout_s);
-      ctx.draining = true;
-      auto shutdown = [&] {
-        asio::post(pool.first(), [&] {
-          http.close();
-          if (simulator) simulator->stop();
-          listeners.close_all([&pool] { pool.stop(); });
-        });
-      };
-      drain_timer.expires_after(std::chrono::seconds(settings.drain_timeout_s));
-      drain_timer.async_wait([&](const error_code& wec) {
-        if (wec) return;
-        spdlog::info("drain timeout: closing {} remaining call(s)", registry.active());
-        registry.stop_all();
-      });
-      registry.on_idle([&, shutdown] {
-        asio::post(pool.first(), [&, shutdown] {
-          drain_timer.cancel();
-          spdlog::info("no active calls: exiting");
-          shutdown();
-        });
-      });
-      wait_signal();
-    });
-  };
-  wait_signal();
+  server::signal_drain drain(pool.first(), registry, ctx.draining, std::chrono::seconds(settings.drain_timeout_s),
+                             [&] {
+                               http.close();
+                               if (simulator) simulator->stop();
+                               listeners.close_all([&pool] { pool.stop(); });
+                             });
+  drain.start();
 
   pool.run();
   // Every call has ended and published its last events: commit them before the process exits.

@@ -219,6 +219,52 @@ problem check_realtime_url(const std::string& value) {
   return std::nullopt;
 }
 
+// GPT-Live's endpoint takes no query string: the model goes in session.start, not in the URL.
+problem check_live_url(const std::string& value) {
+  if (auto p = check_realtime_url(value)) return p;
+  const auto parsed = boost::urls::parse_uri(value);
+  if (parsed->has_query() || parsed->has_fragment()) {
+    return quote(value) + " must not have a query or fragment (GPT-Live takes the model in the session)";
+  }
+  return std::nullopt;
+}
+
+spec provider_spec() {
+  return {info_for("PROVIDER",
+                   "Upstream protocol for calls whose agent profile names none. One of " +
+                       upstream::provider_names() +
+                       ": openai-realtime (the Realtime API) connects to OPENAI_REALTIME_URL with OPENAI_MODEL, "
+                       "openai-live (GPT-Live) to OPENAI_LIVE_URL with OPENAI_LIVE_MODEL."),
+          [](settings& s, const std::string& value) -> problem {
+            const auto provider = upstream::provider_from_name(value);
+            if (!provider) return quote(value) + " is not a provider (" + upstream::provider_names() + ")";
+            s.provider = *provider;
+            return std::nullopt;
+          },
+          [](const settings& s) { return std::string(upstream::to_string(s.provider)); }};
+}
+
+problem check_transcription_language(const std::string& value) { return transcription_language_problem(value); }
+problem check_transcription_prompt(const std::string& value) { return transcription_prompt_problem(value); }
+
+// Characters of UTF-8 `text`, or nullopt when its bytes are not UTF-8 (lead and continuation bytes).
+std::optional<std::size_t> utf8_chars(std::string_view text) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++chars) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t length = lead < 0x80           ? 1
+                               : (lead >> 5) == 0x6  ? 2
+                               : (lead >> 4) == 0xE  ? 3
+                               : (lead >> 3) == 0x1E ? 4
+                                                     : 0;
+    if (length == 0 || i + length > text.size()) return std::nullopt;
+    for (std::size_t k = 1; k < length; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return std::nullopt;
+    i += length;
+  }
+  return chars;
+}
+
 constexpr std::array<std::string_view, 10> builtin_voices = {
     "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"};
 constexpr std::string_view custom_voice_prefix = "voice_";
@@ -333,14 +379,22 @@ const std::vector<spec>& specs() {
         "WORKER_THREADS", "I/O threads; 0 uses one per CPU core.",
         [](auto& s) -> auto& { return s.worker_threads; }, 0, 256));
     // Upstream
+    t.push_back(provider_spec());
     t.push_back(secret_spec("OPENAI_API_KEY",
-                            "OpenAI API key. Empty runs in demo mode on the built-in Realtime simulator. Never printed.",
+                            "OpenAI API key, for both protocols. Empty runs in demo mode on the built-in simulator. "
+                            "Never printed.",
                             &settings::openai_api_key));
     t.push_back(text(
-        "OPENAI_REALTIME_URL", "Realtime API WebSocket endpoint (ws or wss).",
+        "OPENAI_REALTIME_URL", "Realtime API WebSocket endpoint (ws or wss); each call adds ?model=.",
         [](auto& s) -> auto& { return s.openai_realtime_url; }, check_realtime_url));
     t.push_back(text(
-        "OPENAI_MODEL", "Realtime model.", [](auto& s) -> auto& { return s.openai_model; }, check_not_empty));
+        "OPENAI_MODEL", "Realtime API model of profiles that name none.", [](auto& s) -> auto& { return s.openai_model; }, check_not_empty));
+    t.push_back(text(
+        "OPENAI_LIVE_URL", "GPT-Live WebSocket endpoint (ws or wss, no query).",
+        [](auto& s) -> auto& { return s.openai_live_url; }, check_live_url));
+    t.push_back(text(
+        "OPENAI_LIVE_MODEL", "GPT-Live model of profiles that name none; sent in session.start.",
+        [](auto& s) -> auto& { return s.openai_live_model; }, check_not_empty));
     t.push_back(text(
         "OPENAI_VOICE",
         "Assistant voice: " + join(builtin_voices, "|") + ", or a custom " +
@@ -376,6 +430,16 @@ const std::vector<spec>& specs() {
     t.push_back(text(
         "TRANSCRIPTION_MODEL", "Model for caller transcripts; empty disables them.",
         [](auto& s) -> auto& { return s.transcription_model; }));
+    t.push_back(text(
+        "TRANSCRIPTION_LANGUAGE",
+        "The caller's language for caller transcripts, as an ISO-639-1 code (two lowercase letters, e.g. ja, es; "
+        "no region); empty lets the transcription model detect it.",
+        [](auto& s) -> auto& { return s.transcription_language; }, check_transcription_language));
+    t.push_back(text(
+        "TRANSCRIPTION_PROMPT",
+        "Vocabulary or style hint for caller transcripts (names, products, jargon); at most " +
+            std::to_string(max_transcription_prompt_chars) + " characters, no control characters; empty: none.",
+        [](auto& s) -> auto& { return s.transcription_prompt; }, check_transcription_prompt));
     t.push_back(text(
         "GREETING",
         "Instructions for the assistant's first response; empty waits for the caller "
@@ -620,6 +684,25 @@ load_result load(const std::vector<std::string>& args, const env_map& env) {
   }
   result.value = std::move(s);
   return result;
+}
+
+std::optional<std::string> transcription_language_problem(std::string_view language) {
+  const bool iso_639_1 =
+      language.size() == 2 && std::all_of(language.begin(), language.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  if (language.empty() || iso_639_1) return std::nullopt;
+  return quote(language) + " is not an ISO-639-1 language code (two lowercase letters, e.g. ja)";
+}
+
+std::optional<std::string> transcription_prompt_problem(std::string_view prompt) {
+  const auto chars = utf8_chars(prompt);
+  if (!chars) return std::string("is not UTF-8");
+  if (*chars > max_transcription_prompt_chars) {
+    return "has " + std::to_string(*chars) + " characters; at most " + std::to_string(max_transcription_prompt_chars);
+  }
+  if (std::any_of(prompt.begin(), prompt.end(), [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); })) {
+    return std::string("contains a control character (a line break, tab, ...)");
+  }
+  return std::nullopt;
 }
 
 std::string help_text() {

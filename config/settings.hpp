@@ -12,6 +12,7 @@
 
 #include "config/cidr.hpp"
 #include "config/secret.hpp"
+#include "upstream/provider.hpp"
 
 namespace mb::config {
 
@@ -36,14 +37,19 @@ struct settings {
   std::vector<cidr> trusted_proxies;       // peers whose X-Forwarded-* headers are honoured
   int worker_threads = 0;                  // 0: one per core
 
-  // Upstream (OpenAI Realtime)
-  secret openai_api_key;                   // empty: demo mode on the built-in simulator
-  std::string openai_realtime_url = "wss://api.openai.com/v1/realtime";
+  // Upstream
+  upstream::provider_kind provider = upstream::provider_kind::openai_realtime;  // unless a profile names one
+  secret openai_api_key;                   // empty: demo mode on the built-in simulator; Bearer key of both protocols
+  std::string openai_realtime_url = "wss://api.openai.com/v1/realtime";  // each call adds ?model=
   std::string openai_model = "gpt-realtime";
+  std::string openai_live_url = "wss://api.openai.com/v1/live/sessions";  // used as it is: no query
+  std::string openai_live_model = "gpt-live-1";
   std::string openai_voice = "marin";
   std::string instructions = "You are a helpful, concise voice assistant answering a phone call.";
   turn_detection vad;
   std::string transcription_model = "gpt-4o-mini-transcribe";  // empty: no caller transcripts
+  std::string transcription_language;      // ISO-639-1 ("ja"); empty: the provider detects it
+  std::string transcription_prompt;        // vocabulary or style hint for caller transcripts; empty: none
   std::string greeting;                    // empty: wait for the caller; else the assistant speaks first with these instructions
   std::string webhook_say;                 // optional <Say> text before <Connect>
   std::string upstream_ca_file;            // extra CA bundle for the upstream TLS (tests, private proxies)
@@ -114,6 +120,14 @@ struct load_result {
 // Flags override environment variables. Touches the disk only to read INSTRUCTIONS_FILE and to
 // check that UPSTREAM_CA_FILE is readable.
 load_result load(const std::vector<std::string>& args, const env_map& env);
+
+// The rules for the transcription settings, shared with agent profiles that override them: the problem
+// (naming the value, never containing a control character), or nullopt when the value is valid.
+// A language is an ISO-639-1 code: two lowercase ASCII letters, no region; empty is valid.
+[[nodiscard]] std::optional<std::string> transcription_language_problem(std::string_view language);
+// A prompt is at most max_transcription_prompt_chars UTF-8 characters, without control characters.
+inline constexpr std::size_t max_transcription_prompt_chars = 1000;
+[[nodiscard]] std::optional<std::string> transcription_prompt_problem(std::string_view prompt);
 
 std::string help_text();          // what `mediabridge --help` prints
 std::string markdown_table();     // the table in docs/configuration.md

@@ -210,10 +210,14 @@ std::string build_session_update(const session_config& config) {
       input["turn_detection"] = nullptr;
       break;
   }
-  if (config.transcription_model.empty())
+  if (config.transcription_model.empty()) {
     input["transcription"] = nullptr;
-  else
-    input["transcription"] = {{"model", config.transcription_model}};
+  } else {
+    json::object transcription{{"model", config.transcription_model}};
+    if (!config.transcription_language.empty()) transcription["language"] = config.transcription_language;
+    if (!config.transcription_prompt.empty()) transcription["prompt"] = config.transcription_prompt;
+    input["transcription"] = std::move(transcription);
+  }
 
   json::object output{{"format", {{"type", "audio/pcmu"}}}};
   if (!config.voice.empty()) output["voice"] = config.voice;

@@ -82,7 +82,8 @@ inline constexpr std::string_view session_update_event_id = "mb_session_update";
 // The event_id of every conversation.item.truncate, so that an error about one counts as a rejection.
 inline constexpr std::string_view truncate_event_id = "mb_truncate";
 
-// GA shape: session.type "realtime", audio/pcmu both ways (protocols.md A2).
+// GA shape: session.type "realtime", audio/pcmu both ways; the transcription's language and prompt
+// only when they are set (protocols.md A2).
 std::string build_session_update(const session_config& config);
 
 // Hot path: appends to `out`; payload must be valid base64 (checked by the caller), so no escaping.

@@ -27,10 +27,6 @@ std::string fill(std::string_view what, std::string_view text, const protocol::t
 
 }  // namespace
 
-std::string realtime_url(const std::string& base, const std::string& model) {
-  return base + (base.find('?') == std::string::npos ? "?" : "&") + "model=" + model;
-}
-
 std::optional<agents::agent_catalog> load_agents(const config::settings& settings, agents::agent_profile base,
                                                  std::string& error) {
   base.name = "default";
@@ -53,7 +49,8 @@ std::optional<agents::agent_catalog> load_agents(const config::settings& setting
   return agents::agent_catalog::create(std::move(profiles), settings.default_agent, error);
 }
 
-std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& catalog, const std::string& upstream_base,
+std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& catalog,
+                                               const agents::provider_endpoints& endpoints,
                                                const protocol::twilio_start& start) {
   const auto requested = parameter(start, agent_parameter);
   const auto* profile = catalog.select(requested, parameter(start, "To"));
@@ -68,7 +65,10 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
   setup.session.instructions = fill("instructions", profile->session.instructions, start, *profile);
   setup.greeting = fill("greeting", profile->greeting, start, *profile);
   setup.agent = profile->name;
-  setup.upstream_url = realtime_url(upstream_base, profile->model);
+  auto target = agents::upstream_for(*profile, endpoints);
+  setup.provider = target.provider;
+  setup.upstream_url = std::move(target.url);
+  setup.session.model = std::move(target.session_model);
   return setup;
 }
 

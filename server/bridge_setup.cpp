@@ -19,4 +19,29 @@ call::supervisor_options supervisor_options_from(const config::settings& setting
   return o;
 }
 
+bridge::bridge_context bridge_context_from(const config::settings& settings,
+                                           const agents::provider_endpoints& endpoints) {
+  bridge::bridge_context ctx;
+  const auto profile = agents::profile_from(settings);
+  auto target = agents::upstream_for(profile, endpoints);
+  ctx.session = profile.session;
+  ctx.session.model = std::move(target.session_model);
+  ctx.provider = target.provider;
+  ctx.upstream_url = std::move(target.url);
+  // Demo mode: the built-in simulator takes any key.
+  const std::string key = settings.openai_api_key.empty() ? "demo" : settings.openai_api_key.reveal();
+  ctx.upstream_headers = {{"Authorization", "Bearer " + key}};
+  ctx.call.pacing_lead_ms = settings.pacing_lead_ms;
+  ctx.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
+  ctx.call.greeting = profile.greeting;
+  ctx.upstream_connect_timeout = std::chrono::milliseconds(settings.upstream_connect_timeout_ms);
+  ctx.lifecycle = supervisor_options_from(settings);
+  // No WebSocket idle timeout towards Twilio: STREAM_START_TIMEOUT_MS and TWILIO_MEDIA_TIMEOUT_S end a
+  // stream that goes quiet, and Beast re-arms its idle timer on every read (a timer cancel, a posted
+  // handler and a new wait per frame, ~3% of the bridge's CPU under load; docs/performance.md).
+  ctx.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 10000, .idle_timeout_ms = 0};
+  ctx.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 10000, .idle_timeout_ms = 60000};
+  return ctx;
+}
+
 }  // namespace mb::server

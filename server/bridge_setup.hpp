@@ -2,6 +2,8 @@
 // What the settings decide for every call, turned into the call core's terms: settings are plain
 // numbers with their units in their names; the call core takes std::chrono durations.
 
+#include "agents/settings_profile.hpp"
+#include "bridge/call_session.hpp"
 #include "call/call_supervisor.hpp"
 #include "config/settings.hpp"
 
@@ -9,5 +11,12 @@ namespace mb::server {
 
 // Each call's deadlines, upstream reconnects and rollover, for the Realtime API.
 [[nodiscard]] call::supervisor_options supervisor_options_from(const config::settings& settings);
+
+// What every call takes from the settings: the default profile's session and greeting, its provider
+// and upstream URL at `endpoints` (the settings' own, or in demo mode the simulator's), the Bearer key
+// (the same for both OpenAI protocols), per-call options, socket limits and the lifecycle. The process
+// adds what is not a setting: tls, registry, events, metrics, peer_lines, authorize_start, resolve.
+[[nodiscard]] bridge::bridge_context bridge_context_from(const config::settings& settings,
+                                                         const agents::provider_endpoints& endpoints);
 
 }  // namespace mb::server

@@ -112,7 +112,7 @@ bridge_harness::bridge_harness(harness_options options) {
   settings_.listen_host = "127.0.0.1";
   settings_.database_path = ":memory:";
   upstream_base_ = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime";
-  bridge_.upstream_url = server::realtime_url(upstream_base_, "gpt-realtime");
+  bridge_.upstream_url = agents::realtime_url(upstream_base_, "gpt-realtime");
   bridge_.upstream_headers = {{"Authorization", "Bearer test-key"}};
   bridge_.session.transcription_model = "gpt-4o-mini-transcribe";
   bridge_.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
@@ -146,8 +146,10 @@ bridge_harness::bridge_harness(harness_options options) {
     base.model = "gpt-realtime";
     agents_ = server::load_agents(settings_, std::move(base), error);
     if (!agents_) throw std::runtime_error("agent profiles: " + error);
-    bridge_.resolve = [this](const protocol::twilio_start& start) {
-      return server::resolve_call(*agents_, upstream_base_, start);
+    auto endpoints = agents::endpoints_from(settings_);
+    endpoints.realtime_url = upstream_base_;
+    bridge_.resolve = [this, endpoints](const protocol::twilio_start& start) {
+      return server::resolve_call(*agents_, endpoints, start);
     };
   }
   tokens_ = std::make_unique<server::stream_tokens>(

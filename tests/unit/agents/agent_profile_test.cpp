@@ -66,6 +66,41 @@ TEST_CASE("profiles inherit what they leave out from the settings' profile", "[a
   CHECK(support.numbers == strings{"+15005550002", "+15005550003"});
 }
 
+TEST_CASE("a profile may name its provider and the caller's language", "[agents]") {
+  const auto profiles = parse_ok(R"({"agents": {
+    "live-es": {"provider": "openai-live", "transcription_language": "es", "transcription_prompt": "Acme, Zyxel"},
+    "live-own-model": {"provider": "openai-live", "model": "gpt-live-1-mini"},
+    "realtime-ja": {"provider": "openai-realtime", "transcription_language": "ja"},
+    "inherits": {}
+  }})");
+  REQUIRE(profiles.size() == 5);
+  const auto& live_es = profiles[1];
+  CHECK(live_es.provider == mb::upstream::provider_kind::openai_live);
+  // The base's model is the Realtime API's: a GPT-Live profile takes OPENAI_LIVE_MODEL instead.
+  CHECK(live_es.model.empty());
+  CHECK(live_es.session.transcription_language == "es");
+  CHECK(live_es.session.transcription_prompt == "Acme, Zyxel");
+  CHECK(profiles[2].model == "gpt-live-1-mini");
+  const auto& realtime_ja = profiles[3];
+  CHECK(realtime_ja.provider == mb::upstream::provider_kind::openai_realtime);
+  CHECK(realtime_ja.model == "gpt-realtime");
+  CHECK(realtime_ja.session.transcription_language == "ja");
+  const auto& inherits = profiles[4];
+  CHECK(inherits.provider == mb::upstream::provider_kind::openai_realtime);
+  CHECK(inherits.session.transcription_language.empty());
+  CHECK(inherits.session.transcription_prompt.empty());
+
+  auto base = base_profile();
+  base.session.transcription_language = "fr";
+  base.session.transcription_prompt = "Bonjour";
+  std::string error;
+  const auto overridden = parse_profiles(R"({"agents": {"a": {}, "b": {"transcription_language": ""}}})", base, error);
+  REQUIRE(overridden);
+  CHECK((*overridden)[1].session.transcription_language == "fr");
+  CHECK((*overridden)[1].session.transcription_prompt == "Bonjour");
+  CHECK((*overridden)[2].session.transcription_language.empty());
+}
+
 TEST_CASE("a file profile named default replaces the settings' profile", "[agents]") {
   const auto profiles = parse_ok(R"({"agents": {"default": {"greeting": ""}, "x": {}}})");
   REQUIRE(profiles.size() == 2);
@@ -87,6 +122,16 @@ TEST_CASE("invalid profile files are refused with the offending field named", "[
         "agents.s.vad.silence_duration_ms: expected a whole number in 0..10000");
   CHECK(parse_error(R"({"agents": {"s": {"numbers": "+1"}}})") == "agents.s.numbers: expected an array of strings");
   CHECK(parse_error(R"({"agents": {"s": {"variables": {"a": 1}}}})") == "agents.s.variables.a: expected a string");
+  CHECK(parse_error(R"({"agents": {"s": {"provider": "gemini"}}})") ==
+        "agents.s.provider: expected one of openai-realtime, openai-live");
+  CHECK(parse_error(R"({"agents": {"s": {"provider": 1}}})") ==
+        "agents.s.provider: expected one of openai-realtime, openai-live");
+  CHECK(parse_error(R"({"agents": {"s": {"transcription_language": "ja-JP"}}})") ==
+        R"(agents.s.transcription_language: "ja-JP" is not an ISO-639-1 language code (two lowercase letters, e.g. ja))");
+  CHECK(parse_error(R"({"agents": {"s": {"transcription_language": 7}}})") ==
+        "agents.s.transcription_language: expected a string");
+  CHECK(parse_error(R"({"agents": {"s": {"transcription_prompt": "a\nb"}}})")
+            .starts_with("agents.s.transcription_prompt: contains a control character"));
 }
 
 TEST_CASE("a profile is chosen by name, else by the called number, else the default", "[agents]") {

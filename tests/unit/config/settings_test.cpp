@@ -58,6 +58,9 @@ TEST_CASE("empty environment gives the documented defaults", "[config]") {
   CHECK(s.openai_api_key.empty());
   CHECK(s.openai_realtime_url == "wss://api.openai.com/v1/realtime");
   CHECK(s.openai_model == "gpt-realtime");
+  CHECK(s.provider == mb::upstream::provider_kind::openai_realtime);
+  CHECK(s.openai_live_url == "wss://api.openai.com/v1/live/sessions");
+  CHECK(s.openai_live_model == "gpt-live-1");
   CHECK(s.openai_voice == "marin");
   CHECK(s.instructions == d.instructions);
   CHECK(s.vad.type == cfg::vad_type::server_vad);
@@ -68,6 +71,8 @@ TEST_CASE("empty environment gives the documented defaults", "[config]") {
   CHECK(s.vad.create_response);
   CHECK(s.vad.interrupt_response);
   CHECK(s.transcription_model == "gpt-4o-mini-transcribe");
+  CHECK(s.transcription_language.empty());
+  CHECK(s.transcription_prompt.empty());
   CHECK(s.greeting.empty());
   CHECK(s.webhook_say.empty());
   CHECK(s.upstream_ca_file.empty());
@@ -200,6 +205,19 @@ TEST_CASE("invalid values name the variable and the bad value", "[config]") {
       {"OPENAI_REALTIME_URL", "wss:///v1/realtime"},
       {"OPENAI_REALTIME_URL", "wss://exa mple.com"},
       {"OPENAI_MODEL", ""},
+      {"PROVIDER", "bogus"},
+      {"PROVIDER", "openai"},
+      {"PROVIDER", "OpenAI-Live"},
+      {"OPENAI_LIVE_URL", "wss://api.openai.com/v1/live/sessions?model=gpt-live-1"},
+      {"OPENAI_LIVE_URL", "wss://api.openai.com/v1/live/sessions#x"},
+      {"OPENAI_LIVE_URL", "https://api.openai.com/v1/live/sessions"},
+      {"OPENAI_LIVE_URL", "wss:///v1/live/sessions"},
+      {"OPENAI_LIVE_MODEL", ""},
+      {"TRANSCRIPTION_LANGUAGE", "JA"},
+      {"TRANSCRIPTION_LANGUAGE", "j"},
+      {"TRANSCRIPTION_LANGUAGE", "jpn"},
+      {"TRANSCRIPTION_LANGUAGE", "en-US"},
+      {"TRANSCRIPTION_LANGUAGE", "e1"},
       {"OPENAI_VOICE", "bob"},
       {"OPENAI_VOICE", "voice_"},
       {"VAD_TYPE", "loud"},
@@ -232,6 +250,59 @@ TEST_CASE("invalid values name the variable and the bad value", "[config]") {
     CHECK(e.problem.find('\n') == std::string::npos);
     CHECK(e.problem.find(api_key) == std::string::npos);
     if (*c.value != '\0') CHECK(e.problem.find(c.value) != std::string::npos);
+  }
+}
+
+TEST_CASE("PROVIDER chooses the upstream protocol; the error lists the providers", "[config]") {
+  CHECK(loaded({}, {{"PROVIDER", "openai-live"}}).provider == mb::upstream::provider_kind::openai_live);
+  CHECK(loaded({"--provider=openai-realtime"}, {{"PROVIDER", "openai-live"}}).provider ==
+        mb::upstream::provider_kind::openai_realtime);
+  const auto e = failed({}, {{"PROVIDER", "gemini"}});
+  CHECK(e.variable == "PROVIDER");
+  CHECK(e.problem == R"("gemini" is not a provider (openai-realtime, openai-live))");
+}
+
+TEST_CASE("GPT-Live's endpoint and model", "[config]") {
+  const auto s = loaded({}, {{"OPENAI_LIVE_URL", "ws://127.0.0.1:9999/v1/live/sessions"},
+                             {"OPENAI_LIVE_MODEL", "gpt-live-1-mini"}});
+  CHECK(s.openai_live_url == "ws://127.0.0.1:9999/v1/live/sessions");
+  CHECK(s.openai_live_model == "gpt-live-1-mini");
+  // The Realtime URL may keep a query (each call adds &model=); GPT-Live's may not.
+  CHECK(loaded({}, {{"OPENAI_REALTIME_URL", "wss://example.com/v1/realtime?api-version=1"}}).openai_realtime_url ==
+        "wss://example.com/v1/realtime?api-version=1");
+  CHECK(failed({}, {{"OPENAI_LIVE_URL", "wss://example.com/v1/live/sessions?api-version=1"}}).problem.find(
+            "must not have a query") != std::string::npos);
+}
+
+TEST_CASE("TRANSCRIPTION_LANGUAGE is an ISO-639-1 code", "[config]") {
+  CHECK(loaded({}, {{"TRANSCRIPTION_LANGUAGE", "ja"}}).transcription_language == "ja");
+  CHECK(loaded({}, {{"TRANSCRIPTION_LANGUAGE", ""}}).transcription_language.empty());
+  CHECK(cfg::transcription_language_problem("es") == std::nullopt);
+  const auto problem = cfg::transcription_language_problem("es\n-MX");
+  REQUIRE(problem);
+  CHECK(problem->find('\n') == std::string::npos);
+}
+
+TEST_CASE("TRANSCRIPTION_PROMPT is bounded in characters and has no control characters", "[config]") {
+  const std::string longest(cfg::max_transcription_prompt_chars, 'a');
+  CHECK(loaded({}, {{"TRANSCRIPTION_PROMPT", longest}}).transcription_prompt == longest);
+  // Characters, not bytes: a thousand kana are three thousand bytes of UTF-8.
+  std::string kana;
+  for (std::size_t i = 0; i < cfg::max_transcription_prompt_chars; ++i) kana += "\u30a2";
+  CHECK(loaded({}, {{"TRANSCRIPTION_PROMPT", kana}}).transcription_prompt == kana);
+
+  const auto too_long = failed({}, {{"TRANSCRIPTION_PROMPT", longest + "b"}});
+  CHECK(too_long.variable == "TRANSCRIPTION_PROMPT");
+  CHECK(too_long.problem == "has 1001 characters; at most 1000");
+  CHECK(failed({}, {{"TRANSCRIPTION_PROMPT", kana + "\u30a2"}}).problem == "has 1001 characters; at most 1000");
+  for (const char* bad : {"Acme\nZyxel", "Acme\tZyxel", "Acme\x7f", "\x1b[31m"}) {
+    CAPTURE(bad);
+    const auto e = failed({}, {{"TRANSCRIPTION_PROMPT", bad}});
+    CHECK(e.problem.starts_with("contains a control character"));
+  }
+  for (const char* bad : {"caf\xe9", "\xff", "\xe3\x82"}) {
+    CAPTURE(bad);
+    CHECK(failed({}, {{"TRANSCRIPTION_PROMPT", bad}}).problem == "is not UTF-8");
   }
 }
 

@@ -400,6 +400,46 @@ TEST_CASE("build_session_update: semantic_vad, no turn detection, optional field
   }
 }
 
+TEST_CASE("build_session_update: the caller's language and a transcription prompt when set", "[protocol]") {
+  const std::string prompt = "Acme, Zyxel, \"Kubernetes\"";
+  const std::pair<std::string, std::string> cases[] = {{"ja", prompt}, {"ja", ""}, {"", prompt}};
+  for (const auto& [language, hint] : cases) {
+    CAPTURE(language, hint);
+    session_config cfg;
+    cfg.transcription_model = "gpt-4o-transcribe";
+    cfg.transcription_language = language;
+    cfg.transcription_prompt = hint;
+    const auto root = parse_object(build_session_update(cfg));
+    const auto& transcription = root.at("session").at("audio").at("input").at("transcription").as_object();
+    CHECK(transcription.size() == 1u + !language.empty() + !hint.empty());
+    CHECK(transcription.at("model") == "gpt-4o-transcribe");
+    CHECK(transcription.contains("language") == !language.empty());
+    if (!language.empty()) CHECK(transcription.at("language").as_string() == language);
+    CHECK(transcription.contains("prompt") == !hint.empty());
+    if (!hint.empty()) CHECK(transcription.at("prompt").as_string() == hint);
+  }
+  // Without a transcription model, transcription stays off whatever the language.
+  session_config off;
+  off.transcription_language = "ja";
+  off.transcription_prompt = prompt;
+  CHECK(parse_object(build_session_update(off)).at("session").at("audio").at("input").at("transcription").is_null());
+}
+
+TEST_CASE("build_session_update: without language and prompt it is byte for byte the message before them",
+          "[protocol]") {
+  session_config cfg;
+  cfg.instructions = "Be brief.";
+  cfg.voice = "marin";
+  cfg.transcription_model = "gpt-4o-mini-transcribe";
+  CHECK(build_session_update(cfg) ==
+        R"({"type":"session.update","event_id":"mb_session_update","session":{"type":"realtime",)"
+        R"("output_modalities":["audio"],"audio":{"input":{"format":{"type":"audio/pcmu"},)"
+        R"("turn_detection":{"type":"server_vad","threshold":5E-1,"prefix_padding_ms":300,)"
+        R"("silence_duration_ms":500,"create_response":true,"interrupt_response":true},)"
+        R"("transcription":{"model":"gpt-4o-mini-transcribe"}},"output":{"format":{"type":"audio/pcmu"},)"
+        R"("voice":"marin"}},"instructions":"Be brief."}})");
+}
+
 TEST_CASE("build_input_audio_append", "[protocol]") {
   std::string out = "x";
   build_input_audio_append(out, "//79AA==");
