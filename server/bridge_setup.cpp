@@ -14,7 +14,7 @@ call::supervisor_options supervisor_options_from(const config::settings& setting
   o.max_duration = seconds(settings.max_call_duration_s);
   o.reconnect_attempts = settings.upstream_reconnect_attempts;
   o.backoff_base = milliseconds(settings.upstream_reconnect_backoff_ms);
-  o.provider = call::openai_realtime_lifecycle;
+  // The provider's session cap comes with each call's adapter (call_supervisor::set_provider_lifecycle).
   if (settings.upstream_rollover_s > 0) o.rollover_after = seconds(settings.upstream_rollover_s);
   return o;
 }

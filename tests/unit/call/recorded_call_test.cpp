@@ -53,7 +53,6 @@ class recorder {
     for (auto wake = state_.next_wakeup(); wake && *wake <= now; wake = state_.next_wakeup()) {
       step([&](auto& out) { state_.on_tick(*wake, out); });
     }
-    now_ = now;
   }
 
   void twilio(std::int64_t now, const std::string& json) {
@@ -153,7 +152,6 @@ class recorder {
   std::vector<std::string> unechoed_;
   std::string wire_;
   std::ostringstream record_;
-  std::int64_t now_ = 0;
 };
 
 std::string media(std::int64_t timestamp_ms, char fill) {
