@@ -60,30 +60,6 @@ type type_from_name(std::string_view name) {
 
 using simdjson::dom::object;
 
-void optional_string(object& obj, const char* key, std::string_view& out) {
-  std::string_view s;
-  if (!obj[key].get_string().get(s)) out = s;
-}
-
-void optional_int(object& obj, const char* key, std::int64_t& out) {
-  std::int64_t n = 0;
-  if (!obj[key].get_int64().get(n)) out = n;
-}
-
-// False when absent or not an object.
-bool child_object(object& obj, const char* key, object& out) {
-  return !obj[key].get_object().get(out);
-}
-
-std::optional<parse_error> required_string(object& obj, const char* key, std::string_view& out) {
-  auto value = obj[key];
-  if (value.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(key) + " is missing"};
-  const auto error = value.get_string().get(out);
-  if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(key) + " is not a string"};
-  if (error) return parse_error{"malformed JSON"};
-  return std::nullopt;
-}
-
 std::optional<parse_error> parse_session(object& root, realtime_event& out) {
   object session, audio;
   if (!child_object(root, "session", session)) return parse_error{"session is missing"};
@@ -162,16 +138,8 @@ std::optional<parse_error> parse_fields(object& root, realtime_event& out) {
     case type::session_created:
     case type::session_updated:
       return parse_session(root, out);
-    case type::error: {
-      object err;
-      if (!child_object(root, "error", err)) return parse_error{"error object is missing"};
-      optional_string(err, "type", out.error.type);
-      optional_string(err, "code", out.error.code);
-      optional_string(err, "message", out.error.message);
-      optional_string(err, "param", out.error.param);
-      optional_string(err, "event_id", out.error.event_id);
-      return std::nullopt;
-    }
+    case type::error:
+      return read_upstream_error(root, "event_id", out.error);
     case type::ignored:
     case type::unknown:
       return std::nullopt;

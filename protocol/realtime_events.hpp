@@ -12,6 +12,7 @@
 
 #include "protocol/parse_error.hpp"
 #include "protocol/session_config.hpp"
+#include "protocol/upstream_error.hpp"
 
 namespace mb::protocol {
 
@@ -42,13 +43,7 @@ struct token_usage {
   std::int64_t total_tokens = 0;
 };
 
-struct realtime_error {
-  std::string_view type;
-  std::string_view code;
-  std::string_view message;
-  std::string_view param;
-  std::string_view event_id;  // the client event that caused it, when known
-};
+using realtime_error = upstream_error;
 
 struct realtime_event {
   realtime_event_type type = realtime_event_type::unknown;

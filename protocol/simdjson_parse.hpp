@@ -1,5 +1,5 @@
 #pragma once
-// How the Twilio and Realtime parsers use simdjson.
+// How the Twilio, Realtime and GPT-Live parsers use simdjson.
 //
 // They parse with the DOM API, which validates the whole document before any lookup. The on-demand
 // API validates lazily, and simdjson 3.0's unordered lookups trust structure they have not checked:
@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <simdjson.h>
@@ -45,6 +47,37 @@ inline std::optional<parse_error> parse_object(simdjson::dom::parser& parser, st
   if (parse_padded(parser, json, capacity).get(doc)) return parse_error{"malformed JSON"};
   if (doc.get_object().get(root)) return parse_error{"malformed JSON (not an object)"};
   return std::nullopt;
+}
+
+// Field readers for the upstream parsers: an absent or mistyped optional field leaves `out` as it was.
+inline void optional_string(simdjson::dom::object& obj, const char* key, std::string_view& out) {
+  std::string_view s;
+  if (!obj[key].get_string().get(s)) out = s;
+}
+
+inline void optional_int(simdjson::dom::object& obj, const char* key, std::int64_t& out) {
+  std::int64_t n = 0;
+  if (!obj[key].get_int64().get(n)) out = n;
+}
+
+// False when absent or not an object.
+inline bool child_object(simdjson::dom::object& obj, const char* key, simdjson::dom::object& out) {
+  return !obj[key].get_object().get(out);
+}
+
+// `path` names the field in the message (e.g. "start.streamSid") for the error.
+inline std::optional<parse_error> required_string(simdjson::dom::object& obj, const char* key, const char* path,
+                                                  std::string_view& out) {
+  auto value = obj[key];
+  if (value.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(path) + " is missing"};
+  const auto error = value.get_string().get(out);
+  if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(path) + " is not a string"};
+  if (error) return parse_error{"malformed JSON"};
+  return std::nullopt;
+}
+
+inline std::optional<parse_error> required_string(simdjson::dom::object& obj, const char* key, std::string_view& out) {
+  return required_string(obj, key, key, out);
 }
 
 }  // namespace mb::protocol

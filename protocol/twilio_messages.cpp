@@ -35,20 +35,6 @@ bool lenient_int(simdjson::simdjson_result<simdjson::dom::element> value, std::i
   return ec == std::errc{} && p == s.data() + s.size();
 }
 
-std::optional<parse_error> required_string(object& obj, const char* key, const char* path, std::string_view& out) {
-  auto value = obj[key];
-  if (value.error() == simdjson::NO_SUCH_FIELD) return parse_error{std::string(path) + " is missing"};
-  const auto error = value.get_string().get(out);
-  if (error == simdjson::INCORRECT_TYPE) return parse_error{std::string(path) + " is not a string"};
-  if (error) return parse_error{"malformed JSON"};
-  return std::nullopt;
-}
-
-// False when absent or not an object.
-bool child_object(object& obj, const char* key, object& out) {
-  return !obj[key].get_object().get(out);
-}
-
 std::optional<parse_error> parse_start(object& root, twilio_start& start) {
   object obj;
   if (!child_object(root, "start", obj)) return parse_error{"start object is missing"};

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "upstream/live_adapter.hpp"
 #include "upstream/realtime_adapter.hpp"
 
 namespace mb::upstream {
@@ -32,7 +33,7 @@ std::string provider_names() {
 std::unique_ptr<adapter> make_adapter(provider_kind p) {
   switch (p) {
     case provider_kind::openai_realtime: return std::make_unique<realtime_adapter>();
-    case provider_kind::openai_live: break;  // TODO(live adapter): replaced when it lands in this branch
+    case provider_kind::openai_live: return std::make_unique<live_adapter>();
   }
   return std::make_unique<realtime_adapter>();
 }

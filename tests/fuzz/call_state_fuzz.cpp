@@ -234,33 +234,18 @@ class driver {
   bool restart_asked_ = false;
 };
 
-std::int64_t jump_ms(std::string_view digits) {
-  std::int64_t ms = 0;
-  for (const char c : digits) {
-    if (c < '0' || c > '9') break;
-    ms = std::min(max_jump_ms, ms * 10 + (c - '0'));
-  }
-  return ms;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string_view rest(reinterpret_cast<const char*>(data), size);
-  const auto next_line = [&] {
-    const std::size_t end = std::min(rest.find('\n'), rest.size());
-    const auto line = rest.substr(0, end);
-    rest.remove_prefix(std::min(end + 1, rest.size()));
-    return line;
-  };
-  const auto s = options_from(next_line());
+  mb::fuzz::line_reader lines(data, size);
+  const auto s = options_from(lines.next());
   driver call(s);
   std::int64_t now_ms = 1000;
   call.start(now_ms);
-  while (!rest.empty()) {
-    const auto line = next_line();
+  while (!lines.done()) {
+    const auto line = lines.next();
     now_ms += frame_ms;
-    if (!line.empty() && line[0] == 'w') now_ms += jump_ms(line.substr(1));
+    if (!line.empty() && line[0] == 'w') now_ms += mb::fuzz::jump_ms(line.substr(1), max_jump_ms);
     call.tick_if_due(now_ms);
     if (!line.empty()) call.line(line, now_ms);
   }

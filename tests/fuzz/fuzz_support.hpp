@@ -1,6 +1,8 @@
 #pragma once
-// Shared by the libFuzzer targets: invariant checks that survive NDEBUG, and simdjson's padded input.
+// Shared by the libFuzzer targets: invariant checks that survive NDEBUG, simdjson's padded input, and
+// the line format of the targets that replay a call step by step.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +39,34 @@ class padded_input {
   std::vector<char> bytes_;
   std::size_t size_ = 0;
 };
+
+// The input as lines separated by '\n', one step of a replayed call each.
+class line_reader {
+ public:
+  line_reader(const std::uint8_t* data, std::size_t size) : rest_(reinterpret_cast<const char*>(data), size) {}
+
+  [[nodiscard]] bool done() const { return rest_.empty(); }
+
+  std::string_view next() {
+    const std::size_t end = std::min(rest_.find('\n'), rest_.size());
+    const auto line = rest_.substr(0, end);
+    rest_.remove_prefix(std::min(end + 1, rest_.size()));
+    return line;
+  }
+
+ private:
+  std::string_view rest_;
+};
+
+// A "w<digits>" step: how many ms the clock jumps, at most `max_ms`.
+inline std::int64_t jump_ms(std::string_view digits, std::int64_t max_ms) {
+  std::int64_t ms = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') break;
+    ms = std::min(max_ms, ms * 10 + (c - '0'));
+  }
+  return ms;
+}
 
 }  // namespace mb::fuzz
 

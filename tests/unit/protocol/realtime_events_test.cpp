@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "tests/unit/support/padded.hpp"
+
 using namespace mb::protocol;
 namespace json = boost::json;
 
@@ -15,22 +17,7 @@ namespace json = boost::json;
 
 namespace {
 
-// Owns the padded input and the parser, so the string_views in `ev` stay valid for the test.
-struct parsed {
-  realtime_parser parser;
-  std::string buffer;
-  realtime_event ev;
-  std::optional<parse_error> error;
-
-  explicit parsed(std::string_view text) { parse(text); }
-
-  void parse(std::string_view text) {
-    buffer.clear();
-    buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-    buffer.assign(text);
-    error = parser.parse(buffer, buffer.capacity(), ev);
-  }
-};
+using parsed = mb::test::parsed<realtime_parser, realtime_event>;
 
 json::object parse_object(std::string_view text) { return json::parse(text).as_object(); }
 

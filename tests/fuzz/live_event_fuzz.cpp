@@ -1,0 +1,187 @@
+// The GPT-Live adapter driven by server messages and a clock, as a call drives it, checking after
+// every step the promises the call core relies on (docs/protocols.md D5/D6): turns bracketed by
+// response_started/response_done, caller_speech_started only right before an assistant turn's close,
+// turn ids never reused, finals made of the turn's deltas, no turn left open after session.closed,
+// and a wakeup that is always in the future after a tick.
+//
+// Input: lines separated by '\n', each one step, by its first byte:
+//   'w' + digits  the clock jumps that many ms      'o'   a new session (open_session)
+//   anything else a GPT-Live server message, translated
+// Every line first advances the clock by one 20 ms frame and fires a due tick.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "tests/fuzz/fuzz_support.hpp"
+#include "upstream/live_adapter.hpp"
+
+namespace {
+
+using namespace mb::upstream;
+
+constexpr std::int64_t frame_ms = 20;
+constexpr std::int64_t max_jump_ms = 600000;
+
+mb::protocol::session_config live_config() {
+  mb::protocol::session_config config;
+  config.model = "gpt-live-1";
+  config.instructions = "Be brief.";
+  config.voice = "marin";
+  config.transcription_language = "en";
+  return config;
+}
+
+class driver {
+ public:
+  void line(std::string_view text, std::int64_t now_ms) {
+    if (text[0] == 'o') {
+      std::vector<std::string> commands;
+      adapter_.open_session(config_, history_, commands);
+      MB_FUZZ_CHECK(commands.size() == 1);
+      check_json(commands.front(), "session.start");
+      // The adapter forgets the open turns without closing them.
+      response_.reset();
+      caller_.reset();
+      return;
+    }
+    const mb::fuzz::padded_input input(text);
+    std::vector<event> out;
+    if (adapter_.translate(input.view(), input.capacity(), now_ms, out)) {
+      MB_FUZZ_CHECK(out.empty());  // a rejected message yields nothing
+      return;
+    }
+    MB_FUZZ_CHECK(!out.empty());
+    check(out);
+  }
+
+  void tick_if_due(std::int64_t now_ms) {
+    const auto wakeup = adapter_.next_wakeup();
+    MB_FUZZ_CHECK(wakeup.has_value() == (response_.has_value() || caller_.has_value()));
+    if (!wakeup || *wakeup > now_ms) return;
+    std::vector<event> out;
+    adapter_.on_tick(now_ms, out);
+    MB_FUZZ_CHECK(!out.empty());
+    check(out);
+    const auto next = adapter_.next_wakeup();
+    MB_FUZZ_CHECK(!next || *next > now_ms);
+  }
+
+ private:
+  struct open_turn {
+    std::string id;
+    std::string text;  // its transcript deltas, concatenated
+  };
+
+  static void check_json(const std::string& json, std::string_view type) {
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(json, ec);
+    MB_FUZZ_CHECK(!ec && value.is_object());
+    MB_FUZZ_CHECK(value.as_object().at("type").as_string() == type);
+  }
+
+  // A new turn's id: never seen before in this call, of its speaker's form.
+  void check_new_id(std::string_view id, std::string_view prefix) {
+    MB_FUZZ_CHECK(id.starts_with(prefix) && id.size() > prefix.size());
+    MB_FUZZ_CHECK(ids_.emplace(id).second);
+  }
+
+  void check(const std::vector<event>& out) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const auto& e = out[i];
+      // Every view must still be readable (ASan reports a dangling one).
+      const std::string copies = std::string(e.type_name) + std::string(e.turn_id) + std::string(e.response_id) +
+                                 std::string(e.audio_b64) + std::string(e.text) + std::string(e.input_format) +
+                                 std::string(e.output_format) + std::string(e.error.type) +
+                                 std::string(e.error.code) + std::string(e.error.message) +
+                                 std::string(e.error.client_event_id);
+      MB_FUZZ_CHECK(copies.size() < (std::size_t{64} << 20));
+      switch (e.kind) {
+        case event_kind::response_started:
+          MB_FUZZ_CHECK(!response_ && !caller_);  // an opening assistant turn closes the caller's
+          check_new_id(e.response_id, "live_a");
+          response_ = open_turn{std::string(e.response_id), {}};
+          break;
+        case event_kind::assistant_audio:
+        case event_kind::assistant_transcript_delta:
+          MB_FUZZ_CHECK(response_ && e.turn_id == response_->id && e.response_id == response_->id);
+          if (e.kind == event_kind::assistant_transcript_delta) response_->text.append(e.text);
+          break;
+        case event_kind::caller_speech_started:
+          // The interruption rule: right before the interrupted turn's close.
+          MB_FUZZ_CHECK(response_ && i + 1 < out.size() && out[i + 1].kind == event_kind::assistant_audio_done);
+          break;
+        case event_kind::assistant_audio_done:
+          MB_FUZZ_CHECK(response_ && e.turn_id == response_->id);
+          MB_FUZZ_CHECK(i + 2 < out.size() && out[i + 1].kind == event_kind::assistant_transcript_final &&
+                        out[i + 2].kind == event_kind::response_done);
+          break;
+        case event_kind::assistant_transcript_final:
+          MB_FUZZ_CHECK(response_ && e.turn_id == response_->id);
+          MB_FUZZ_CHECK(response_->text.starts_with(e.text));  // the deltas, up to the bound
+          break;
+        case event_kind::response_done:
+          MB_FUZZ_CHECK(response_ && e.response_id == response_->id);
+          response_.reset();
+          break;
+        case event_kind::caller_transcript_delta:
+          if (!caller_) {
+            check_new_id(e.turn_id, "live_c");
+            caller_ = open_turn{std::string(e.turn_id), {}};
+          }
+          MB_FUZZ_CHECK(e.turn_id == caller_->id);
+          caller_->text.append(e.text);
+          break;
+        case event_kind::caller_transcript_final:
+          MB_FUZZ_CHECK(caller_ && e.turn_id == caller_->id && caller_->text.starts_with(e.text));
+          caller_.reset();
+          break;
+        case event_kind::session_ready:
+          MB_FUZZ_CHECK(e.input_format == e.output_format && !e.input_format.empty());
+          break;
+        case event_kind::session_ended:
+          MB_FUZZ_CHECK(!response_ && !caller_ && i + 1 == out.size());
+          break;
+        case event_kind::error:
+        case event_kind::ignored:
+        case event_kind::unknown:
+          MB_FUZZ_CHECK(out.size() == 1 || i + 1 == out.size());  // after any closes, the message's own
+          break;
+        case event_kind::caller_transcript_failed:
+        case event_kind::caller_speech_stopped:
+        case event_kind::heard_report_accepted:
+          MB_FUZZ_CHECK(false);  // GPT-Live has nothing that means these
+          break;
+      }
+    }
+  }
+
+  live_adapter adapter_;
+  mb::protocol::session_config config_ = live_config();
+  std::vector<context_turn> history_{{speaker::caller, "Hello"}, {speaker::assistant, "Hi there"}};
+  std::optional<open_turn> response_;
+  std::optional<open_turn> caller_;
+  std::set<std::string, std::less<>> ids_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  mb::fuzz::line_reader lines(data, size);
+  driver call;
+  std::int64_t now_ms = 1000;
+  while (!lines.done()) {
+    const auto line = lines.next();
+    now_ms += frame_ms;
+    if (!line.empty() && line[0] == 'w') now_ms += mb::fuzz::jump_ms(line.substr(1), max_jump_ms);
+    call.tick_if_due(now_ms);
+    if (!line.empty() && line[0] != 'w') call.line(line, now_ms);
+  }
+  return 0;
+}

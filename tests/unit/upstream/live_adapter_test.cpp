@@ -1,0 +1,447 @@
+#include "upstream/live_adapter.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/unit/support/padded.hpp"
+#include "upstream/provider.hpp"
+
+using namespace mb::upstream;
+namespace json = boost::json;
+
+// Steps the GPT-Live adapter message by message on a fake clock (ms) and checks the neutral events,
+// in order, as one line each. Turn grouping and the interruption rule: docs/protocols.md D5/D6.
+
+namespace {
+
+std::string_view name_of(event_kind k) {
+  switch (k) {
+    case event_kind::session_ready: return "session_ready";
+    case event_kind::assistant_audio: return "assistant_audio";
+    case event_kind::assistant_audio_done: return "assistant_audio_done";
+    case event_kind::assistant_transcript_delta: return "assistant_transcript_delta";
+    case event_kind::assistant_transcript_final: return "assistant_transcript_final";
+    case event_kind::caller_transcript_delta: return "caller_transcript_delta";
+    case event_kind::caller_transcript_final: return "caller_transcript_final";
+    case event_kind::caller_transcript_failed: return "caller_transcript_failed";
+    case event_kind::caller_speech_started: return "caller_speech_started";
+    case event_kind::caller_speech_stopped: return "caller_speech_stopped";
+    case event_kind::response_started: return "response_started";
+    case event_kind::response_done: return "response_done";
+    case event_kind::heard_report_accepted: return "heard_report_accepted";
+    case event_kind::error: return "error";
+    case event_kind::session_ended: return "session_ended";
+    case event_kind::ignored: return "ignored";
+    case event_kind::unknown: return "unknown";
+  }
+  return "?";
+}
+
+// One line per event: its kind, then the fields that are set.
+std::string describe(const event& e) {
+  std::string s(name_of(e.kind));
+  const auto field = [&](std::string_view name, std::string_view value) {
+    if (!value.empty()) s.append(" ").append(name).append("=").append(value);
+  };
+  field("turn", e.turn_id);
+  if (e.response_id != e.turn_id) field("response", e.response_id);
+  field("audio", e.audio_b64);
+  if (e.kind == event_kind::assistant_transcript_final || e.kind == event_kind::caller_transcript_final)
+    s.append(" text='").append(e.text).append("'");
+  else
+    field("text", e.text);
+  field("format", e.input_format);
+  return s;
+}
+
+using lines = std::vector<std::string>;
+
+lines operator+(lines a, const lines& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The closing events of assistant turn `id`, whose transcript was `text`.
+lines turn_end(std::string_view id, std::string_view text) {
+  const std::string turn(id);
+  return {"assistant_audio_done turn=" + turn,
+          "assistant_transcript_final turn=" + turn + " text='" + std::string(text) + "'",
+          "response_done turn=" + turn};
+}
+
+struct harness {
+  live_adapter adapter;
+  std::string buffer;
+  std::vector<event> out;
+  std::optional<mb::protocol::parse_error> error;
+
+  explicit harness(live_turn_timing timing = {}) : adapter(timing) {}
+
+  // The events of one message, described; their views are read before the next step.
+  lines step(std::string_view message, std::int64_t now_ms) {
+    mb::test::assign_padded(buffer, message);
+    out.clear();
+    error = adapter.translate(buffer, buffer.capacity(), now_ms, out);
+    return described();
+  }
+
+  lines tick(std::int64_t now_ms) {
+    out.clear();
+    adapter.on_tick(now_ms, out);
+    return described();
+  }
+
+  lines described() const {
+    lines l;
+    for (const auto& e : out) l.push_back(describe(e));
+    return l;
+  }
+
+  // The single event of the last step.
+  const event& only() const {
+    REQUIRE(out.size() == 1);
+    return out.front();
+  }
+};
+
+std::string audio(std::string_view b64) {
+  return R"({"type":"session.output_audio.delta","delta":")" + std::string(b64) + R"("})";
+}
+std::string said(std::string_view text) {
+  return R"({"type":"session.output_transcript.delta","delta":")" + std::string(text) +
+         R"(","start_ms":0,"end_ms":100})";
+}
+std::string heard(std::string_view text) {
+  return R"({"type":"session.input_transcript.delta","delta":")" + std::string(text) +
+         R"(","start_ms":0,"end_ms":100})";
+}
+std::string started(std::string_view type = "audio/pcmu", int rate = 8000) {
+  return R"({"type":"session.started","event_id":"e0","session":{"id":"live_1","model":"gpt-live-1",)"
+         R"("expires_at":1767225600,"status":"active","audio":{"format":{"type":")" +
+         std::string(type) + R"(","rate":)" + std::to_string(rate) + "}}}}";
+}
+std::string closed(std::string_view reason) {
+  return R"({"type":"session.closed","reason":")" + std::string(reason) + R"(","usage":{"seconds":42}})";
+}
+std::string error_about(std::string_view client_event_id) {
+  return R"({"type":"error","error":{"type":"invalid_request_error","code":"c","message":"m","client_event_id":")" +
+         std::string(client_event_id) + R"("}})";
+}
+
+json::object parse_object(std::string_view text) { return json::parse(text).as_object(); }
+
+}  // namespace
+
+TEST_CASE("live_adapter: capabilities, and make_adapter picks it for openai-live", "[live_adapter]") {
+  live_adapter a;
+  CHECK(a.caps().provider == "openai-live");
+  CHECK(a.caps().audio_format == "audio/pcmu");
+  CHECK(a.caps().interruption == interruption_model::model_owned);
+  CHECK(a.caps().transcripts == transcript_model::timed_deltas);
+  CHECK_FALSE(a.caps().lifecycle.session_cap);
+  CHECK(a.caps().acknowledges_close);
+  CHECK_FALSE(a.caps().resumable);
+  CHECK(make_adapter(provider_kind::openai_live)->caps().provider == "openai-live");
+}
+
+TEST_CASE("live_adapter: commands: session.start with history, greeting, close; nothing for heard or cancel",
+          "[live_adapter]") {
+  live_adapter a;
+  mb::protocol::session_config config;
+  config.model = "gpt-live-1";
+  config.instructions = "Be brief.";
+  config.voice = "cedar";
+  const context_turn history[] = {{speaker::caller, "I need a taxi."}, {speaker::assistant, "Where to?"}};
+  std::vector<std::string> out;
+  a.open_session(config, history, out);
+  REQUIRE(out.size() == 1);
+  const auto start = parse_object(out[0]);
+  CHECK(start.at("type") == "session.start");
+  const auto& session = start.at("session").as_object();
+  CHECK(session.at("model") == "gpt-live-1");
+  CHECK(session.at("audio").at("output").at("voice") == "cedar");
+  const auto& input = session.at("input").as_array();
+  REQUIRE(input.size() == 2);
+  CHECK(input[0].at("role") == "user");
+  CHECK(input[0].at("content").at(0).at("text") == "I need a taxi.");
+  CHECK(input[1].at("role") == "assistant");
+  CHECK(input[1].at("content").at(0).at("type") == "output_text");
+
+  out.clear();
+  a.greet("Greet the caller.", out);
+  REQUIRE(out.size() == 1);
+  const auto greeting = parse_object(out[0]);
+  CHECK(greeting.at("type") == "session.instructions.append");
+  CHECK(greeting.at("content") == "Greet the caller.");
+  CHECK(greeting.at("delegation_id").is_null());
+
+  out.clear();
+  a.report_heard("live_a1", 0, 1200, out);
+  a.cancel_response(out);
+  CHECK(out.empty());
+
+  a.close_session(out);
+  REQUIRE(out.size() == 1);
+  CHECK(parse_object(out[0]).at("type") == "session.close");
+
+  std::string frame;
+  a.append_caller_audio(frame, "//79");
+  CHECK(frame == R"({"type":"session.input_audio.append","audio":"//79"})");
+}
+
+TEST_CASE("live_adapter: history beyond 128 turns loses its oldest", "[live_adapter]") {
+  live_adapter a;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i) texts.push_back("turn " + std::to_string(i));
+  std::vector<context_turn> history;
+  for (const auto& t : texts) history.push_back({speaker::caller, t});
+  std::vector<std::string> out;
+  a.open_session({}, history, out);
+  const auto input = parse_object(out.at(0)).at("session").at("input").as_array();
+  REQUIRE(input.size() == 128);
+  CHECK(input.front().at("content").at(0).at("text") == "turn 72");
+  CHECK(input.back().at("content").at(0).at("text") == "turn 199");
+}
+
+TEST_CASE("live_adapter: session.started and the format guard's strings", "[live_adapter]") {
+  harness h;
+  CHECK(h.step(started(), 0) == lines{"session_ready format=audio/pcmu"});
+  CHECK(h.only().output_format == "audio/pcmu");
+  CHECK(h.step(started("audio/pcm", 24000), 0) == lines{"session_ready format=audio/pcm@24000"});
+  CHECK(h.only().output_format == "audio/pcm@24000");
+  CHECK(h.step(started("audio/pcmu", 16000), 0) == lines{"session_ready format=audio/pcmu@16000"});
+  CHECK(h.step(started("audio/pcma", 8000), 0) == lines{"session_ready format=audio/pcma@8000"});
+  CHECK(h.step(R"({"type":"session.started","session":{"id":"live_1","status":"active"}})", 0) ==
+        lines{"session_ready format=no audio.format"});
+  CHECK(h.step(R"({"type":"session.updated","session":{"audio":{"format":{"type":"audio/pcmu","rate":8000}}}})", 0) ==
+        lines{"session_ready format=audio/pcmu"});
+}
+
+TEST_CASE("live_adapter: an assistant turn opens at its first delta and closes after the gap", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  // response_id = turn_id on every assistant event: describe() names the response only when they differ.
+  CHECK(h.step(audio("AAAA"), 1000) ==
+        lines{"response_started response=live_a1", "assistant_audio turn=live_a1 audio=AAAA"});
+  CHECK(h.step(said("Hello"), 1100) == lines{"assistant_transcript_delta turn=live_a1 text=Hello"});
+  CHECK(h.step(audio("BBBB"), 1200) == lines{"assistant_audio turn=live_a1 audio=BBBB"});
+  CHECK(h.step(said(" there."), 1300) == lines{"assistant_transcript_delta turn=live_a1 text= there."});
+  CHECK(h.adapter.next_wakeup() == 1800);
+  CHECK(h.tick(1799).empty());
+  CHECK(h.tick(1800) == turn_end("live_a1", "Hello there."));
+  CHECK_FALSE(h.adapter.next_wakeup());
+  CHECK(h.tick(5000).empty());
+}
+
+TEST_CASE("live_adapter: a turn may open with its transcript; each delta extends the gap", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  CHECK(h.step(said("Hi"), 100) ==
+        lines{"response_started response=live_a1", "assistant_transcript_delta turn=live_a1 text=Hi"});
+  CHECK(h.step(audio("AAAA"), 550) == lines{"assistant_audio turn=live_a1 audio=AAAA"});
+  CHECK(h.adapter.next_wakeup() == 1050);
+  CHECK(h.tick(1049).empty());
+  CHECK(h.tick(1050).size() == 3);
+}
+
+TEST_CASE("live_adapter: a turn with no transcript still ends with an empty final", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(audio("AAAA"), 0);
+  CHECK(h.tick(500) == turn_end("live_a1", ""));
+}
+
+TEST_CASE("live_adapter: a message after the gap closes the old turn first, without a tick", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(said("One."), 0);
+  // The closing events view the closed turn while the new one opens in the same step.
+  CHECK(h.step(said("Two."), 700) == turn_end("live_a1", "One.") + lines{"response_started response=live_a2",
+                                           "assistant_transcript_delta turn=live_a2 text=Two."});
+  CHECK(h.tick(1200) == turn_end("live_a2", "Two."));
+}
+
+TEST_CASE("live_adapter: a caller turn closes after its gap", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  CHECK(h.step(heard("I need "), 100) == lines{"caller_transcript_delta turn=live_c1 text=I need "});
+  CHECK(h.step(heard("a taxi."), 900) == lines{"caller_transcript_delta turn=live_c1 text=a taxi."});
+  CHECK(h.adapter.next_wakeup() == 1900);
+  CHECK(h.tick(1899).empty());
+  CHECK(h.tick(1900) == lines{"caller_transcript_final turn=live_c1 text='I need a taxi.'"});
+  CHECK(h.step(heard("Hello?"), 3000) == lines{"caller_transcript_delta turn=live_c2 text=Hello?"});
+}
+
+TEST_CASE("live_adapter: a caller turn closes when the assistant's turn opens after it", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(heard("Where is it?"), 0);
+  CHECK(h.step(audio("AAAA"), 300) == lines{"caller_transcript_final turn=live_c1 text='Where is it?'",
+                                            "response_started response=live_a2",
+                                            "assistant_audio turn=live_a2 audio=AAAA"});
+  CHECK(h.adapter.next_wakeup() == 800);  // the caller's deadline is gone with its turn
+}
+
+TEST_CASE("live_adapter: next_wakeup is the earlier of both deadlines, and both close in order", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(audio("AAAA"), 0);
+  h.step(heard("Wait"), 100);  // caller deadline 1100, assistant 500
+  h.step(audio("BBBB"), 400);  // assistant deadline 900
+  CHECK(h.adapter.next_wakeup() == 900);
+  CHECK(h.tick(2000) == lines{"caller_speech_started"} + turn_end("live_a1", "") +
+                            lines{"caller_transcript_final turn=live_c2 text='Wait'"});
+}
+
+TEST_CASE("live_adapter: the interruption rule: caller speech during the turn's audio cuts it at its close",
+          "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(audio("AAAA"), 0);
+  h.step(said("Your taxi will"), 50);
+  CHECK(h.step(heard("No, stop"), 200) == lines{"caller_transcript_delta turn=live_c2 text=No, stop"});
+  CHECK(h.tick(549).empty());
+  // caller_speech_started comes first, so the core clears the queued audio before the turn ends.
+  CHECK(h.tick(550) == lines{"caller_speech_started"} + turn_end("live_a1", "Your taxi will"));
+  CHECK(h.tick(1200) == lines{"caller_transcript_final turn=live_c2 text='No, stop'"});
+
+  // The rule is per turn: the next one, without caller speech, closes normally.
+  h.step(audio("BBBB"), 2000);
+  CHECK(h.tick(2500) == turn_end("live_a3", ""));
+}
+
+TEST_CASE("live_adapter: caller speech before the turn's first audio or after its close is no interruption",
+          "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(said("Let me"), 0);    // the turn has no audio yet
+  h.step(heard("Hm"), 100);
+  CHECK(h.tick(500) == turn_end("live_a1", "Let me"));
+  h.step(audio("AAAA"), 600);   // closes the caller's turn, opens a new assistant turn
+  CHECK(h.tick(1100).size() == 3);
+  h.step(heard("Thanks"), 1200);  // after the close
+  CHECK(h.tick(2200) == lines{"caller_transcript_final turn=live_c4 text='Thanks'"});
+}
+
+TEST_CASE("live_adapter: session.closed closes open turns first, then ends the session by its reason",
+          "[live_adapter]") {
+  const std::pair<std::string_view, session_ending> reasons[] = {
+      {"close_requested", session_ending::expected}, {"expired", session_ending::restart},
+      {"connection_lost", session_ending::restart},  {"content", session_ending::end_call},
+      {"remote_hangup", session_ending::end_call},   {"something_new", session_ending::end_call},
+      {"", session_ending::end_call}};
+  for (const auto& [reason, ending] : reasons) {
+    INFO(reason);
+    harness h;
+    h.step(started(), 0);
+    h.step(heard("Bye"), 0);
+    h.step(audio("AAAA"), 100);
+    h.step(said("Goodbye."), 100);
+    const auto events = h.step(closed(reason), 200);
+    REQUIRE(events.size() == 4);
+    CHECK(events[0] == "assistant_audio_done turn=live_a2");
+    CHECK(events[1] == "assistant_transcript_final turn=live_a2 text='Goodbye.'");
+    CHECK(events[2] == "response_done turn=live_a2");
+    const auto& ended = h.out.back();
+    CHECK(ended.kind == event_kind::session_ended);
+    CHECK(ended.ending == ending);
+    CHECK(ended.text == reason);
+    CHECK(ended.used.seconds == 42);
+    CHECK_FALSE(h.adapter.next_wakeup());
+  }
+}
+
+TEST_CASE("live_adapter: session.closed with both turns open closes both", "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(audio("AAAA"), 0);
+  h.step(heard("Stop"), 50);
+  CHECK(h.step(closed("close_requested"), 100) ==
+        lines{"caller_speech_started"} + turn_end("live_a1", "") +
+            lines{"caller_transcript_final turn=live_c2 text='Stop'", "session_ended text=close_requested"});
+}
+
+TEST_CASE("live_adapter: error scopes before and after session.started", "[live_adapter]") {
+  harness h;
+  h.step(error_about("mb_instructions_append"), 0);
+  CHECK(h.only().kind == event_kind::error);
+  CHECK(h.only().error.scope == error_scope::session);  // a startup error: the session never starts
+  CHECK(h.only().error.code == "c");
+  CHECK(h.only().error.message == "m");
+  CHECK(h.only().error.type == "invalid_request_error");
+
+  h.step(started(), 0);
+  h.step(error_about("mb_instructions_append"), 0);
+  CHECK(h.only().error.scope == error_scope::command);
+  CHECK(h.only().error.client_event_id == "mb_instructions_append");
+  h.step(R"({"type":"error","error":{"type":"invalid_request_error","code":"x","message":"y"}})", 0);
+  CHECK(h.only().error.scope == error_scope::command);
+  h.step(error_about("mb_session_start"), 0);
+  CHECK(h.only().error.scope == error_scope::session);
+
+  // A new session starts over: its errors before session.started are startup errors again.
+  std::vector<std::string> commands;
+  h.adapter.open_session({}, {}, commands);
+  h.step(error_about("mb_instructions_append"), 0);
+  CHECK(h.only().error.scope == error_scope::session);
+}
+
+TEST_CASE("live_adapter: turn ids stay unique across sessions; open_session drops open turns silently",
+          "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(audio("AAAA"), 0);
+  h.step(heard("Hi"), 10);
+  std::vector<std::string> commands;
+  h.adapter.open_session({}, {}, commands);
+  CHECK_FALSE(h.adapter.next_wakeup());
+  CHECK(h.tick(10000).empty());
+  h.step(started(), 20000);
+  CHECK(h.step(audio("BBBB"), 20000) ==
+        lines{"response_started response=live_a3", "assistant_audio turn=live_a3 audio=BBBB"});
+  CHECK(h.step(heard("Yes"), 20010) == lines{"caller_transcript_delta turn=live_c4 text=Yes"});
+  // No caller_speech_started was carried over from the dropped turn, and this one had caller speech.
+  CHECK(h.tick(20500).front() == "caller_speech_started");
+}
+
+TEST_CASE("live_adapter: usage, known events without use, unknown events, and parse errors", "[live_adapter]") {
+  harness h;
+  CHECK(h.step(R"({"type":"session.usage.updated","usage":{"seconds":60}})", 0) == lines{"ignored"});
+  CHECK(h.step(R"({"type":"session.delegation.created","delegation":{"id":"d1","target":"client"}})", 0) ==
+        lines{"ignored"});
+  CHECK(h.step(R"({"type":"info","code":"x"})", 0) == lines{"ignored"});
+  CHECK(h.step(R"({"type":"transport.ringing","session_id":"s"})", 0) == lines{"unknown"});
+  CHECK(h.only().type_name == "transport.ringing");
+
+  h.step(said("Hi"), 0);
+  // A malformed message yields nothing, not even the closing of a due turn (a tick does that).
+  CHECK(h.step(R"({"type":"session.output_audio.delta"})", 1000).empty());
+  REQUIRE(h.error);
+  CHECK(h.error->what == "delta is missing");
+  CHECK(h.tick(1000).size() == 3);
+}
+
+TEST_CASE("live_adapter: gaps are configurable", "[live_adapter]") {
+  harness h(live_turn_timing{.assistant_gap = std::chrono::milliseconds(200),
+                             .caller_gap = std::chrono::milliseconds(300)});
+  h.step(heard("a"), 0);
+  CHECK(h.adapter.next_wakeup() == 300);
+  h.step(audio("AAAA"), 50);
+  CHECK(h.adapter.next_wakeup() == 250);
+  CHECK(h.tick(249).empty());
+  CHECK(h.tick(250).size() == 3);
+}
+
+TEST_CASE("live_adapter: a turn's transcript stops growing at its bound", "[live_adapter]") {
+  harness h;
+  const std::string chunk(1000, 'x');
+  for (int i = 0; i < 70; ++i) h.step(said(chunk), i);
+  h.tick(1000);
+  REQUIRE(h.out.size() == 3);
+  CHECK(h.out[1].text.size() == 65000);  // 65 whole deltas fit in 64 KiB
+}

@@ -1,0 +1,96 @@
+#pragma once
+// OpenAI's GPT-Live behind the neutral adapter interface (docs/protocols.md D1–D8): μ-law passthrough,
+// turn-taking owned by the model, timed transcript deltas without finals, session.close answered by
+// session.closed.
+//
+// GPT-Live sends no turn boundaries, item ids, finals or done events (D6), so this adapter groups the
+// deltas into turns by wall time (translate's and on_tick's now_ms) and gives each an id unique within
+// the call ("live_a<n>" for the assistant, "live_c<n>" for the caller; the counter survives
+// open_session):
+//
+// - An assistant turn opens at the first output audio or output transcript delta while none is open:
+//   response_started{response_id = turn id}, then the delta (turn_id = response_id = the turn's id).
+//   It closes once `assistant_gap` passes with neither: assistant_audio_done,
+//   assistant_transcript_final (every output transcript delta of the turn, concatenated),
+//   response_done.
+// - A caller turn opens at the first input transcript delta while none is open. It closes
+//   (caller_transcript_final, the concatenated text) when an assistant turn opens after it, or once
+//   `caller_gap` passes without an input transcript delta.
+//
+// The interruption rule (D5): GPT-Live stops talking on its own when the caller talks over it and
+// says nothing about it. When an input transcript delta arrives while an assistant turn is open and
+// has had audio, the adapter emits caller_speech_started right before that assistant turn's closing
+// events, so the call core clears the assistant audio still queued for the caller and records the
+// turn as interrupted at what was heard. Without caller speech the turn closes normally and its
+// queued audio plays out.
+//
+// Turns still open when the session closes are closed first, by the same rules, so no transcript is
+// lost. open_session() forgets open turns without closing them (the core has finalised them on the loss).
+
+#include <chrono>
+#include <string>
+
+#include "protocol/live_events.hpp"
+#include "upstream/adapter.hpp"
+
+namespace mb::upstream {
+
+struct live_turn_timing {
+  // No output audio or transcript for this long: the assistant's turn is over.
+  std::chrono::milliseconds assistant_gap{500};
+  // No input transcript for this long: the caller's turn is over.
+  std::chrono::milliseconds caller_gap{1000};
+};
+
+class live_adapter final : public adapter {
+ public:
+  explicit live_adapter(live_turn_timing timing = {});
+
+  [[nodiscard]] const capabilities& caps() const noexcept override { return caps_; }
+  void open_session(const protocol::session_config& config, std::span<const context_turn> history,
+                    std::vector<std::string>& out) override;
+  void greet(std::string_view instructions, std::vector<std::string>& out) override;
+  void append_caller_audio(std::string& out, std::string_view payload_b64) const override;
+  void report_heard(std::string_view turn_id, std::int64_t content_index, std::int64_t audio_end_ms,
+                    std::vector<std::string>& out) override;
+  void cancel_response(std::vector<std::string>& out) override;
+  void close_session(std::vector<std::string>& out) override;
+  std::optional<protocol::parse_error> translate(std::string_view json, std::size_t capacity, std::int64_t now_ms,
+                                                 std::vector<event>& out) override;
+  void on_tick(std::int64_t now_ms, std::vector<event>& out) override;
+  [[nodiscard]] std::optional<std::int64_t> next_wakeup() const override;
+
+ private:
+  // One speaker's turn being assembled. Each speaker has two, swapped on close, so that a closed
+  // turn's id and text (viewed by its closing events) survive a new turn opening in the same step.
+  struct turn {
+    bool open = false;
+    std::string id;
+    std::string text;
+    std::int64_t last_ms = 0;  // the latest delta
+  };
+
+  [[nodiscard]] std::int64_t assistant_deadline() const noexcept;
+  [[nodiscard]] std::int64_t caller_deadline() const noexcept;
+  void close_expired(std::int64_t now_ms, std::vector<event>& out);
+  void open_turn(turn& t, char speaker, std::int64_t now_ms);
+  void on_assistant_delta(const protocol::live_event& p, std::int64_t now_ms, std::vector<event>& out);
+  void on_caller_delta(const protocol::live_event& p, std::int64_t now_ms, std::vector<event>& out);
+  void close_assistant(std::vector<event>& out);
+  void close_caller(std::vector<event>& out);
+  void on_session(const protocol::live_event& p, event& ev);
+
+  capabilities caps_;
+  live_turn_timing timing_;
+  protocol::live_parser parser_;
+  protocol::live_event parsed_;
+  bool started_ = false;  // session.started seen: later errors no longer doom the session
+  std::string format_;    // the confirmed format as session_ready reports it
+  std::uint64_t turns_opened_ = 0;
+  turn assistant_, closed_assistant_;
+  turn caller_, closed_caller_;
+  bool assistant_audio_ = false;      // the open assistant turn has had audio
+  bool caller_talked_over_ = false;   // … and an input transcript delta arrived since (the rule above)
+};
+
+}  // namespace mb::upstream
