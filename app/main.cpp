@@ -24,7 +24,7 @@
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
 #include "store/call_store.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
 
 extern char** environ;
 
@@ -164,12 +164,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::unique_ptr<tools::sim::realtime_simulator> simulator;
+  std::unique_ptr<mb::simulator::upstream_simulator> simulator;
   std::string upstream_base = settings.openai_realtime_url;  // each agent profile adds its ?model=
   if (settings.openai_api_key.empty()) {
-    simulator = std::make_unique<tools::sim::realtime_simulator>(pool.first(), tools::sim::simulator_options{});
+    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::simulator_options{});
     const auto sim_port = simulator->listen("127.0.0.1", 0);
-    upstream_base = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime";
+    upstream_base = simulator->url_for(upstream::provider_kind::openai_realtime);
     bridge.upstream_url = server::realtime_url(upstream_base, settings.openai_model);
     bridge.upstream_headers = {{"Authorization", "Bearer demo"}};
     print_demo_banner(sim_port);

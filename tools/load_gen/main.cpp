@@ -29,12 +29,12 @@
 #include "tools/cli/command_line.hpp"
 #include "tools/load_gen/load_run.hpp"
 #include "tools/load_gen/proc_sampler.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
 
 namespace {
 
 namespace load = mb::tools::load;
-namespace sim = mb::tools::sim;
+namespace sim = mb::simulator;
 namespace asio = mb::asio;
 
 constexpr std::string_view usage = R"(usage: mediabridge-load --webhook URL --host-simulator PORT [options]
@@ -172,9 +172,9 @@ int main(int argc, char** argv) {
   sim_options.record_events = false;
   sim_options.probe = probe;
   asio::io_context sim_ioc(sim_threads);
-  std::unique_ptr<sim::realtime_simulator> simulator;
+  std::unique_ptr<sim::upstream_simulator> simulator;
   try {
-    simulator = std::make_unique<sim::realtime_simulator>(sim_ioc, sim_options);
+    simulator = std::make_unique<sim::upstream_simulator>(sim_ioc, sim_options);
     simulator->listen("127.0.0.1", static_cast<std::uint16_t>(sim_port));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mediabridge-load: cannot host the simulator on 127.0.0.1:%d: %s\n", sim_port, e.what());
