@@ -24,7 +24,7 @@
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
 #include "store/call_store.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
 
 extern char** environ;
 
@@ -58,17 +58,17 @@ void raise_open_file_limit() {
 void print_demo_banner(std::uint16_t sim_port) {
   spdlog::warn("****************************************************************************");
   spdlog::warn("*  DEMO MODE: OPENAI_API_KEY is not set.                                   *");
-  spdlog::warn("*  Calls are bridged to the built-in Realtime simulator (127.0.0.1:{:<5}),  *", sim_port);
+  spdlog::warn("*  Calls are bridged to the built-in simulator (127.0.0.1:{:<5}),           *", sim_port);
   spdlog::warn("*  which answers with test tones, canned transcripts and a real barge-in.  *");
   spdlog::warn("*  Set OPENAI_API_KEY to talk to the OpenAI Realtime API.                  *");
   spdlog::warn("****************************************************************************");
 }
 
 // Demo mode: every provider is reached on the built-in simulator, which tells the protocols apart by path.
-agents::provider_endpoints simulator_endpoints(agents::provider_endpoints endpoints, std::uint16_t sim_port) {
-  const std::string origin = "ws://127.0.0.1:" + std::to_string(sim_port);
-  endpoints.realtime_url = origin + "/v1/realtime";
-  endpoints.live_url = origin + "/v1/live/sessions";
+agents::provider_endpoints simulator_endpoints(agents::provider_endpoints endpoints,
+                                              const mb::simulator::upstream_simulator& simulator) {
+  endpoints.realtime_url = simulator.url_for(upstream::provider_kind::openai_realtime);
+  endpoints.live_url = simulator.url_for(upstream::provider_kind::openai_live);
   return endpoints;
 }
 
@@ -135,12 +135,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mediabridge: UPSTREAM_CA_FILE: %s\n", tls_error.c_str());
     return 2;
   }
-  std::unique_ptr<tools::sim::realtime_simulator> simulator;
+  std::unique_ptr<mb::simulator::upstream_simulator> simulator;
   auto endpoints = agents::endpoints_from(settings);
   if (settings.openai_api_key.empty()) {
-    simulator = std::make_unique<tools::sim::realtime_simulator>(pool.first(), tools::sim::simulator_options{});
+    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::simulator_options{});
     const auto sim_port = simulator->listen("127.0.0.1", 0);
-    endpoints = simulator_endpoints(std::move(endpoints), sim_port);
+    endpoints = simulator_endpoints(std::move(endpoints), *simulator);
     print_demo_banner(sim_port);
   }
   auto bridge = server::bridge_context_from(settings, endpoints);

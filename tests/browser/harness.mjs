@@ -76,7 +76,7 @@ export async function stopServer(server) {
   }
 }
 
-// The fake microphone, timed against the demo simulator (tools/realtime_sim): its VAD ends a turn after
+// The fake microphone, timed against the demo simulator (simulator/): its VAD ends a turn after
 // 500 ms of silence and then answers with 2 s of audio, which the bridge paces to real time. Per 12 s
 // loop (Chromium repeats the file):
 //   0.6–1.8 s  the caller speaks             → the assistant answers ~2.3–4.3 s, heard in full

@@ -228,7 +228,7 @@ TEST_CASE("at MAX_CONCURRENT_CALLS=1 the second of two answered webhooks gets fa
 
 TEST_CASE("idle streams without an authorised start neither fill the call limit nor make /readyz 503",
           "[integration][admission]") {
-  tools::sim::simulator_options sim;
+  mb::simulator::simulator_options sim;
   sim.response_ms = 500;
   test::bridge_harness h({.simulator = sim, .tweak = [](config::settings& s, bridge::bridge_context&) {
                             s.max_concurrent_calls = 1;
@@ -280,7 +280,7 @@ TEST_CASE("streams without an authorised start are bounded by MAX_PENDING_STREAM
 
 TEST_CASE("a replayed webhook or a second stream for a live call is refused, and the call goes on",
           "[integration][admission][security]") {
-  tools::sim::simulator_options sim;
+  mb::simulator::simulator_options sim;
   sim.response_ms = 500;
   test::bridge_harness h({.simulator = sim, .tweak = [](config::settings& s, bridge::bridge_context&) {
                             s.twilio_auth_token = config::secret(auth_token);

@@ -20,8 +20,8 @@ constexpr const char* profiles = R"({"agents": {
   "support": {"instructions": "Support line {{To}}.", "voice": "sage", "numbers": ["+15005550009"]}
 }})";
 
-tools::sim::simulator_options fast_simulator() {
-  tools::sim::simulator_options o;
+mb::simulator::simulator_options fast_simulator() {
+  mb::simulator::simulator_options o;
   o.response_ms = 1000;
   o.speed = 4.0;
   return o;

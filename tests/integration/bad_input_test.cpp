@@ -21,7 +21,7 @@ const std::string silence_frame_b64 = std::string(212, 'A') + "AA==";  // 160 ze
 
 TEST_CASE("bad input from Twilio and the upstream is logged and survived; another call is unaffected",
           "[integration][bad-input]") {
-  tools::sim::simulator_options sim;
+  mb::simulator::simulator_options sim;
   sim.response_ms = 1000;
   test::bridge_harness h({.simulator = sim});
 

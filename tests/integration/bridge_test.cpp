@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/integration/support/bridge_harness.hpp"
-#include "tools/realtime_sim/audio_pattern.hpp"
+#include "simulator/audio_pattern.hpp"
 
 using namespace mb;
 using tools::twilio::audio_kind;
@@ -15,8 +15,8 @@ using seg = tools::twilio::audio_segment;
 constexpr auto silence = audio_kind::silence;
 constexpr auto speech = audio_kind::speech;
 
-tools::sim::simulator_options fast_simulator() {
-  tools::sim::simulator_options o;
+mb::simulator::simulator_options fast_simulator() {
+  mb::simulator::simulator_options o;
   o.response_ms = 2000;
   o.speed = 4.0;
   return o;
@@ -25,7 +25,7 @@ tools::sim::simulator_options fast_simulator() {
 // The prefix of `played` that is response `index`'s audio.
 std::size_t matching_prefix(std::string_view played, std::uint32_t index) {
   std::size_t n = 0;
-  while (n < played.size() && static_cast<std::uint8_t>(played[n]) == tools::sim::assistant_audio_byte(index, n)) ++n;
+  while (n < played.size() && static_cast<std::uint8_t>(played[n]) == mb::simulator::assistant_audio_byte(index, n)) ++n;
   return n;
 }
 

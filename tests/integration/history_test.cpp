@@ -19,8 +19,8 @@ namespace {
 const std::string token = "history-test-token";
 const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + token}};
 
-tools::sim::simulator_options fast_simulator() {
-  tools::sim::simulator_options o;
+mb::simulator::simulator_options fast_simulator() {
+  mb::simulator::simulator_options o;
   o.response_ms = 1000;
   o.speed = 4.0;
   return o;

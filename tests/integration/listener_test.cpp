@@ -28,8 +28,8 @@ constexpr auto silence = audio_kind::silence;
 constexpr auto speech = audio_kind::speech;
 const std::string token = "listener-test-token";
 
-tools::sim::simulator_options fast_simulator() {
-  tools::sim::simulator_options o;
+mb::simulator::simulator_options fast_simulator() {
+  mb::simulator::simulator_options o;
   o.response_ms = 2000;
   o.speed = 4.0;
   return o;

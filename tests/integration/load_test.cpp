@@ -40,6 +40,10 @@ TEST_CASE("load: 20 concurrent calls for 10 s relay every frame in order", "[int
   CHECK(r.up_frames.unstamped == 0);
   CHECK(r.down_frames.unstamped == 0);
   CHECK(r.clean());
+  // Every upstream session spoke the provider the report names.
+  CHECK(r.provider_sessions >= calls);
+  CHECK(r.other_provider_sessions == 0);
+  CHECK(r.to_json().at("provider").as_string() == "openai-realtime");
   // The barge-in calls were cut, and the bridge truncated what they had heard.
   CHECK(r.clears > 0);
   CHECK(r.clears_without_speech == 0);

@@ -57,7 +57,7 @@ bool mentions(const boost::json::array& problems, std::string_view text) {
 
 TEST_CASE("mediabridge-call exits 1 when the bridge cuts the call with 1011 format_mismatch and sends no audio",
           "[integration][mediabridge_call]") {
-  tools::sim::simulator_options sim;
+  mb::simulator::simulator_options sim;
   sim.force_output_format = "audio/pcm";  // session.updated confirms PCM: the bridge must refuse the session
   test::bridge_harness h({.simulator = sim});
   const auto result = run_mediabridge_call(h.webhook_url(), "speech:300,silence:2500");
@@ -76,7 +76,7 @@ TEST_CASE("mediabridge-call exits 1 when the bridge cuts the call with 1011 form
 }
 
 TEST_CASE("mediabridge-call exits 0 for a call that is answered and hung up normally", "[integration][mediabridge_call]") {
-  tools::sim::simulator_options sim;
+  mb::simulator::simulator_options sim;
   sim.response_ms = 500;
   test::bridge_harness h({.simulator = sim});
   const auto result = run_mediabridge_call(h.webhook_url(), "speech:300,silence:2500");

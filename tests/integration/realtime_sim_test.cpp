@@ -3,140 +3,35 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cmath>
-#include <exception>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/object.hpp>
 
-#include "codec/g711.hpp"
-#include "net/websocket.hpp"
-#include "net/ws_writer.hpp"
-#include "protocol/base64.hpp"
-#include "tools/realtime_sim/audio_pattern.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
+#include "tests/integration/support/sim_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-namespace sim = mb::tools::sim;
+namespace sim = mb::simulator;
 using mb::net::awaitable;
 
-// The simulator on its own io_context thread, as the bridge tests run it.
-struct running_simulator {
-  explicit running_simulator(sim::simulator_options options = {})
-      : simulator(ioc, std::move(options)), port(simulator.listen("127.0.0.1", 0)), thread([this] { ioc.run(); }) {}
-  ~running_simulator() {
-    simulator.stop();
-    simulator.wait_until(
-        [](const auto& sessions) {
-          for (const auto& s : sessions)
-            if (!s.closed) return false;
-          return true;
-        },
-        5s);
-    ioc.stop();
-    thread.join();
-  }
-  [[nodiscard]] std::string url() const {
-    return "ws://127.0.0.1:" + std::to_string(port) + "/v1/realtime?model=gpt-realtime";
-  }
+using mb::test::running_simulator;
+using mb::test::run_client;
+using mb::test::ulaw;
+using mb::test::decode_delta;
+using client = mb::test::sim_client;
 
-  mb::asio::io_context ioc;
-  sim::realtime_simulator simulator;
-  std::uint16_t port;
-  std::thread thread;
-};
-
-// A test-side Realtime client: one coroutine reads and writes in turn, so no writer is needed.
-struct client {
-  std::unique_ptr<mb::net::message_socket> ws;
-  std::string buffer;
-  std::vector<json::object> events;  // every event received, in order
-
-  awaitable<void> send(const json::value& event) {
-    const std::string text = json::serialize(event);
-    const auto ec = co_await mb::net::write_message(*ws, text);
-    REQUIRE_FALSE(ec);
-  }
-
-  // Raw JSON text. Events are spelled as literals or built by helper functions: g++ 12 cannot compile
-  // a braced json::object temporary inside a co_await expression ("array used as initializer").
-  awaitable<void> send_text(std::string_view text) {
-    const auto ec = co_await mb::net::write_message(*ws, text);
-    REQUIRE_FALSE(ec);
-  }
-
-  awaitable<std::string> next_text() {
-    const auto r = co_await ws->read(buffer, 0);
-    REQUIRE(r.status == mb::net::read_status::message);
-    co_return buffer;
-  }
-
-  awaitable<json::object> next() {
-    const auto r = co_await ws->read(buffer, 0);
-    REQUIRE(r.status == mb::net::read_status::message);
-    json::value v = json::parse(buffer);
-    REQUIRE(v.is_object());
-    events.push_back(v.as_object());
-    co_return v.as_object();
-  }
-
-  // Reads until an event of `type` arrives and returns it.
-  awaitable<json::object> until(std::string_view type) {
-    for (;;) {
-      json::object e = co_await next();
-      if (e.at("type").as_string() == type) co_return e;
-    }
-  }
-
-  // Index in `events` of the first event of `type`, or -1.
-  [[nodiscard]] long index_of(std::string_view type) const {
-    for (std::size_t i = 0; i < events.size(); ++i)
-      if (events[i].at("type").as_string() == type) return static_cast<long>(i);
-    return -1;
-  }
-
-  [[nodiscard]] std::size_t count(std::string_view type) const {
-    std::size_t n = 0;
-    for (const auto& e : events) n += e.at("type").as_string() == type;
-    return n;
-  }
-};
-
+// A Realtime client, once session.created and conversation.created have arrived.
 awaitable<client> connect(const std::string& url, bool with_key = true) {
-  mb::net::connect_request request;
-  request.url = url;
-  if (with_key) request.headers = {{"Authorization", "Bearer sk-test"}};
-  request.connect_timeout_ms = 3000;
-  auto result = co_await mb::net::connect_websocket(request, nullptr);
-  INFO(result.failure);
-  REQUIRE(result.socket);
-  client c{std::move(result.socket), {}, {}};
+  auto c = co_await mb::test::open_client(url, with_key);
   const auto created = co_await c.next();
   REQUIRE(created.at("type").as_string() == "session.created");
   co_await c.until("conversation.created");
   co_return c;
-}
-
-// Runs a client coroutine on the test thread, bounded in time; rethrows its failures.
-template <class F>
-void run_client(F&& body, std::chrono::milliseconds timeout = 10s) {
-  mb::asio::io_context ioc;
-  bool done = false;
-  std::exception_ptr error;
-  mb::asio::co_spawn(ioc, body(), [&](std::exception_ptr e) {
-    done = true;
-    error = std::move(e);
-  });
-  ioc.run_for(timeout);
-  if (error) std::rethrow_exception(error);
-  REQUIRE(done);
 }
 
 json::object pcmu_update(json::value turn_detection, bool transcription = true) {
@@ -159,46 +54,16 @@ json::object server_vad(bool create_response = true) {
           {"interrupt_response", true}};
 }
 
-// `ms` of μ-law: a loud 440 Hz tone (about -13 dBFS RMS) or digital silence.
-std::string ulaw(int ms, bool loud) {
-  std::string out(static_cast<std::size_t>(ms) * 8, static_cast<char>(mb::codec::ulaw_silence));
-  if (loud)
-    for (std::size_t i = 0; i < out.size(); ++i)
-      out[i] = static_cast<char>(mb::codec::linear_to_ulaw(
-          static_cast<std::int16_t>(std::lround(10000 * std::sin(2 * 3.141592653589793 * 440 * i / 8000.0)))));
-  return out;
-}
-
-json::object append_event(std::string_view bytes) {
-  return {{"type", "input_audio_buffer.append"}, {"audio", mb::protocol::base64_encode(bytes)}};
-}
-
 json::object truncate_event(std::string_view item_id, std::int64_t audio_end_ms) {
   return {{"type", "conversation.item.truncate"}, {"item_id", item_id}, {"content_index", 0}, {"audio_end_ms", audio_end_ms}};
 }
 
-// Appends in 20 ms frames, as the bridge forwards Twilio media.
-awaitable<void> append(client& c, const std::string& audio) {
-  for (std::size_t at = 0; at < audio.size(); at += 160)
-    co_await c.send(append_event(std::string_view(audio).substr(at, 160)));
-}
-
-std::string decode_delta(const json::object& e) {
-  auto bytes = mb::protocol::base64_decode(e.at("delta").as_string());
-  REQUIRE(bytes);
-  return *bytes;
-}
-
-bool matches_pattern(std::uint32_t response, std::uint64_t offset, const std::string& bytes) {
-  return sim::is_assistant_audio(response, offset, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
-}
-
 }  // namespace
 
-TEST_CASE("realtime sim: session.created, session.update validation and session.updated", "[integration][realtime_sim]") {
+TEST_CASE("realtime sim: session.created, session.update validation and session.updated", "[integration][sim][realtime_sim]") {
   running_simulator rs;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url());
+    auto c = co_await connect(rs.realtime_url());
     const auto& created = c.events.front().at("session").as_object();
     CHECK(created.at("type").as_string() == "realtime");
     CHECK(created.at("id").as_string().starts_with("sess_"));
@@ -255,7 +120,7 @@ TEST_CASE("realtime sim: session.created, session.update validation and session.
 }
 
 TEST_CASE("realtime sim: a spoken turn gives VAD events, a transcript and byte-exact response audio",
-          "[integration][realtime_sim]") {
+          "[integration][sim][realtime_sim]") {
   sim::simulator_options options;
   options.response_ms = 1000;
   options.speed = 20;
@@ -264,10 +129,10 @@ TEST_CASE("realtime sim: a spoken turn gives VAD events, a transcript and byte-e
   std::string received_audio;
   std::string transcript;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url(), false);
+    auto c = co_await connect(rs.realtime_url(), false);
     co_await c.send(pcmu_update(server_vad()));
     co_await c.until("session.updated");
-    co_await append(c, turn);
+    co_await c.append_audio("input_audio_buffer.append", turn);
 
     const auto started = co_await c.until("input_audio_buffer.speech_started");
     CHECK(started.at("audio_start_ms").as_int64() == 0);  // 0 ms minus 300 ms prefix, floored
@@ -325,7 +190,7 @@ TEST_CASE("realtime sim: a spoken turn gives VAD events, a transcript and byte-e
   });
 
   CHECK(received_audio.size() == 8000);
-  CHECK(matches_pattern(0, 0, received_audio));
+  CHECK(mb::test::matches_pattern(0, 0, received_audio));
   CHECK(transcript == "This is simulated reply number 1.");
   const auto s = rs.simulator.sessions().at(0);
   CHECK_FALSE(s.had_authorization);
@@ -339,13 +204,13 @@ TEST_CASE("realtime sim: a spoken turn gives VAD events, a transcript and byte-e
   CHECK(s.responses[0].item_bytes == std::vector<std::uint64_t>{8000});
 }
 
-TEST_CASE("realtime sim: truncate checks the item and the audio generated so far", "[integration][realtime_sim]") {
+TEST_CASE("realtime sim: truncate checks the item and the audio generated so far", "[integration][sim][realtime_sim]") {
   sim::simulator_options options;
   options.response_ms = 2000;
   options.speed = 4;
   running_simulator rs(options);
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url());
+    auto c = co_await connect(rs.realtime_url());
     co_await c.send(pcmu_update(nullptr, false));
     co_await c.until("session.updated");
     co_await c.send_text(R"({"type":"response.create","response":{"instructions":"Greet."}})");
@@ -387,12 +252,12 @@ TEST_CASE("realtime sim: truncate checks the item and the audio generated so far
 }
 
 TEST_CASE("realtime sim: truncating an item before its first audio is unsupported_content_type",
-          "[integration][realtime_sim]") {
+          "[integration][sim][realtime_sim]") {
   sim::simulator_options options;
   options.first_audio_delay_ms = 60000;
   running_simulator rs(options);
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url());
+    auto c = co_await connect(rs.realtime_url());
     co_await c.send_text(R"({"type":"response.create"})");
     const auto item_id = json::string((co_await c.until("conversation.item.added")).at("item").at("id").as_string());
     co_await c.send(truncate_event(item_id, 0));
@@ -410,7 +275,7 @@ TEST_CASE("realtime sim: truncating an item before its first audio is unsupporte
   CHECK(s.truncates[0].generated_ms == 0);
 }
 
-TEST_CASE("realtime sim: cancel, late deltas and one active response at a time", "[integration][realtime_sim]") {
+TEST_CASE("realtime sim: cancel, late deltas and one active response at a time", "[integration][sim][realtime_sim]") {
   sim::simulator_options options;
   options.response_ms = 5000;
   options.speed = 1;  // 100 ms per delta: the response is still running when the cancel arrives
@@ -418,7 +283,7 @@ TEST_CASE("realtime sim: cancel, late deltas and one active response at a time",
   running_simulator rs(options);
   std::string audio;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url());
+    auto c = co_await connect(rs.realtime_url());
     co_await c.send_text(R"({"type":"response.cancel","event_id":"c-1"})");
     auto error = (co_await c.until("error")).at("error").as_object();
     CHECK(error.at("code").as_string() == "response_cancel_not_active");
@@ -454,7 +319,7 @@ TEST_CASE("realtime sim: cancel, late deltas and one active response at a time",
     error = (co_await c.until("error")).at("error").as_object();
     CHECK(error.at("code").as_string() == "response_cancel_not_active");
   });
-  CHECK(matches_pattern(0, 0, audio));
+  CHECK(mb::test::matches_pattern(0, 0, audio));
   const auto s = rs.simulator.sessions().at(0);
   REQUIRE(s.responses.size() == 1);
   CHECK(s.responses[0].status == "cancelled");
@@ -462,18 +327,18 @@ TEST_CASE("realtime sim: cancel, late deltas and one active response at a time",
   CHECK(s.responses[0].item_bytes.at(0) == audio.size());
 }
 
-TEST_CASE("realtime sim: speech during a response announces the turn, then cancels it", "[integration][realtime_sim]") {
+TEST_CASE("realtime sim: speech during a response announces the turn, then cancels it", "[integration][sim][realtime_sim]") {
   sim::simulator_options options;
   options.response_ms = 5000;
   options.speed = 1;
   running_simulator rs(options);
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url());
+    auto c = co_await connect(rs.realtime_url());
     co_await c.send(pcmu_update(server_vad(false), false));
     co_await c.until("session.updated");
     co_await c.send_text(R"({"type":"response.create"})");
     co_await c.until("response.output_audio.delta");
-    co_await append(c, ulaw(100, true));
+    co_await c.append_audio("input_audio_buffer.append", ulaw(100, true));
     const auto done = (co_await c.until("response.done")).at("response").as_object();
     CHECK(done.at("status").as_string() == "cancelled");
     CHECK(done.at("status_details").at("reason").as_string() == "turn_detected");
@@ -485,10 +350,10 @@ TEST_CASE("realtime sim: speech during a response announces the turn, then cance
   CHECK(s.responses[0].cancel_reason == "turn_detected");
 }
 
-TEST_CASE("realtime sim: malformed events get invalid_event and the socket stays open", "[integration][realtime_sim]") {
+TEST_CASE("realtime sim: malformed events get invalid_event and the socket stays open", "[integration][sim][realtime_sim]") {
   running_simulator rs;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url());
+    auto c = co_await connect(rs.realtime_url());
     co_await c.send_text(R"({"type":"input_audio_buffer.append","event_id":"a-1","audio":"not base64!"})");
     auto error = (co_await c.until("error")).at("error").as_object();
     CHECK(error.at("code").as_string() == "invalid_event");
@@ -521,13 +386,13 @@ TEST_CASE("realtime sim: malformed events get invalid_event and the socket stays
   CHECK(s.received_types.at(1).empty());  // the unparsable event
 }
 
-TEST_CASE("realtime sim: delayed session.updated with a forced output format", "[integration][realtime_sim]") {
+TEST_CASE("realtime sim: delayed session.updated with a forced output format", "[integration][sim][realtime_sim]") {
   sim::simulator_options options;
   options.session_updated_delay_ms = 300;
   options.force_output_format = "audio/pcm";
   running_simulator rs(options);
   run_client([&]() -> awaitable<void> {
-    auto c = co_await connect(rs.url());
+    auto c = co_await connect(rs.realtime_url());
     const auto sent = std::chrono::steady_clock::now();
     co_await c.send(pcmu_update(server_vad()));
     const auto updated = co_await c.until("session.updated");
@@ -538,11 +403,11 @@ TEST_CASE("realtime sim: delayed session.updated with a forced output format", "
   CHECK(rs.simulator.sessions().at(0).output_format == "audio/pcm");
 }
 
-TEST_CASE("realtime sim: fault hooks inject, close and drop", "[integration][realtime_sim]") {
+TEST_CASE("realtime sim: fault hooks inject, close and drop", "[integration][sim][realtime_sim]") {
   running_simulator rs;
   run_client([&]() -> awaitable<void> {
-    auto a = co_await connect(rs.url());
-    auto b = co_await connect(rs.url());
+    auto a = co_await connect(rs.realtime_url());
+    auto b = co_await connect(rs.realtime_url());
     REQUIRE(rs.simulator.wait_until([](const auto& s) { return s.size() == 2; }, 2s));
 
     rs.simulator.send_to_all("garbage{");
@@ -559,7 +424,7 @@ TEST_CASE("realtime sim: fault hooks inject, close and drop", "[integration][rea
       CHECK(c->ws->peer_close_reason().reason == "test close");
     }
 
-    auto d = co_await connect(rs.url());
+    auto d = co_await connect(rs.realtime_url());
     rs.simulator.drop_all();
     const auto r = co_await d.ws->read(d.buffer, 0);
     CHECK(r.status != mb::net::read_status::message);

@@ -19,14 +19,14 @@ namespace {
 constexpr auto silence = audio_kind::silence;
 constexpr auto speech = audio_kind::speech;
 
-tools::sim::simulator_options quick_simulator() {
-  tools::sim::simulator_options o;
+mb::simulator::simulator_options quick_simulator() {
+  mb::simulator::simulator_options o;
   o.response_ms = 600;
   o.speed = 4.0;
   return o;
 }
 
-std::size_t count_type(const tools::sim::session_snapshot& s, std::string_view type) {
+std::size_t count_type(const mb::simulator::session_snapshot& s, std::string_view type) {
   return static_cast<std::size_t>(std::count(s.received_types.begin(), s.received_types.end(), type));
 }
 }  // namespace

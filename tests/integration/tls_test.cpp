@@ -25,7 +25,7 @@ struct tls_case {
 
 call::end_reason run_tls_call(const test::test_pki& pki, const tls_case& c, std::optional<test::tls_forwarder>& forwarder,
                               std::string& played) {
-  tools::sim::simulator_options sim;
+  mb::simulator::simulator_options sim;
   sim.response_ms = 400;
   test::bridge_harness h({.simulator = sim, .tweak = [&](config::settings&, bridge::bridge_context& b) {
                             forwarder.emplace(pki, port_of(b.upstream_url));

@@ -108,6 +108,14 @@ void load_probe::on_input_audio(std::uint64_t session, std::span<const std::uint
   else c.up_reordered.fetch_add(1, std::memory_order_relaxed);
 }
 
+void load_probe::on_session_opened(std::uint64_t, upstream::provider_kind provider) {
+  sessions_by_provider_[static_cast<std::size_t>(provider)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t load_probe::sessions_on(upstream::provider_kind provider) const {
+  return sessions_by_provider_[static_cast<std::size_t>(provider)].load(std::memory_order_relaxed);
+}
+
 void load_probe::on_speech_started(std::uint64_t session) {
   const int call = call_of(session);
   if (call >= 0) calls_[static_cast<std::size_t>(call)].speech_started_us.store(nonzero(now_us()), std::memory_order_relaxed);

@@ -10,7 +10,8 @@
 //     response, offset); the Twilio side reads it when the media arrives. A gap in the sequence
 //     across a `clear` is audio the bridge dropped on purpose (paced chunks of a cut response); any
 //     other gap is a loss.
-//   barge-in: from the simulator sending speech_started to the Twilio side reading `clear`.
+//   barge-in: from the simulator's VAD hearing the caller (Realtime: sending speech_started) to the
+//     Twilio side reading `clear`.
 //   truncate accuracy: audio_end_ms the bridge sent, minus the audio of that response the Twilio
 //     side had actually played when the clear arrived (from the stamps' offsets and its playout).
 //
@@ -21,9 +22,11 @@
 // (one call: one strand). Per-call state written by the simulator is atomic; the rest of a call's
 // state belongs to its strand. Results are read once both sides have stopped.
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <mutex>
 #include <span>
 #include <string>
@@ -31,8 +34,9 @@
 #include <vector>
 
 #include "tools/load_gen/latency.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
 #include "tools/twilio_sim/playout.hpp"
+#include "upstream/provider.hpp"
 
 namespace mb::tools::load {
 
@@ -55,7 +59,7 @@ struct truncate_observation {
   bool accepted = false;
 };
 
-class load_probe final : public sim::simulator_probe {
+class load_probe final : public simulator::simulator_probe {
  public:
   // `calls`: the number of calls in the run (call indexes 0…calls-1). `warmup_frames`: caller frames
   // per call left out of the latency figures (while the upstream connects they wait in the bridge's
@@ -63,6 +67,7 @@ class load_probe final : public sim::simulator_probe {
   load_probe(std::size_t calls, std::uint32_t warmup_frames);
 
   // --- simulator side ---
+  void on_session_opened(std::uint64_t session, upstream::provider_kind provider) override;
   void on_input_audio(std::uint64_t session, std::span<const std::uint8_t> audio) override;
   void on_speech_started(std::uint64_t session) override;
   void on_output_audio(std::uint64_t session, std::uint32_t response, std::uint64_t offset,
@@ -86,6 +91,8 @@ class load_probe final : public sim::simulator_probe {
   [[nodiscard]] std::uint64_t clears() const;
   [[nodiscard]] std::uint64_t clears_without_speech() const;
   [[nodiscard]] std::uint64_t unmapped_sessions() const { return unmapped_.load(); }
+  // Upstream sessions opened on the path of `provider`.
+  [[nodiscard]] std::uint64_t sessions_on(upstream::provider_kind provider) const;
 
  private:
   struct media_span {
@@ -128,6 +135,7 @@ class load_probe final : public sim::simulator_probe {
   // stamped frame it receives.
   std::vector<std::atomic<std::uint32_t>> sessions_;
   std::atomic<std::uint64_t> up_misrouted_{0}, up_unstamped_{0}, unmapped_{0};
+  std::array<std::atomic<std::uint64_t>, std::size(upstream::all_providers)> sessions_by_provider_{};
   std::atomic<bool> measuring_{false};
   latency_set up_latency_;
   latency_set down_latency_;

@@ -137,7 +137,8 @@ std::vector<audio_segment> parse_script(std::string_view spec) {
 
 bool load_report::clean() const {
   const auto broken = [](const frame_counts& f) { return f.lost + f.duplicated + f.reordered + f.misrouted; };
-  return calls_failed == 0 && calls_ok == options.calls && broken(up_frames) == 0 && broken(down_frames) == 0;
+  return calls_failed == 0 && calls_ok == options.calls && other_provider_sessions == 0 && broken(up_frames) == 0 &&
+         broken(down_frames) == 0;
 }
 
 load_report run_load(const load_options& o, load_probe& probe) {
@@ -281,6 +282,8 @@ load_report run_load(const load_options& o, load_probe& probe) {
   report.clears = probe.clears();
   report.clears_without_speech = probe.clears_without_speech();
   report.unmapped_sessions = probe.unmapped_sessions();
+  for (const auto provider : upstream::all_providers)
+    (provider == o.provider ? report.provider_sessions : report.other_provider_sessions) += probe.sessions_on(provider);
   auto truncates = probe.truncates(report.truncates_unmatched);
   report.truncates = truncates.size();
   if (!truncates.empty()) {
@@ -360,6 +363,8 @@ json::object load_report::to_json() const {
   json::object failures_json;
   for (const auto& [k, v] : failures) failures_json[k] = v;
   json::object out{
+      {"provider", upstream::to_string(options.provider)},
+      {"upstream_sessions", {{"on_provider", provider_sessions}, {"on_other_provider", other_provider_sessions}}},
       {"calls", options.calls},
       {"ramp_per_s", options.ramp_per_s},
       {"duration_s", options.duration_s},
@@ -406,6 +411,9 @@ std::string load_report::table() const {
     std::snprintf(line, sizeof line, fmt, args...);
     t += line;
   };
+  add("provider        %s (%llu upstream sessions, %llu on another protocol)\n",
+      std::string(upstream::to_string(options.provider)).c_str(), static_cast<unsigned long long>(provider_sessions),
+      static_cast<unsigned long long>(other_provider_sessions));
   add("calls           %zu requested, %llu ok, %llu failed", options.calls,
       static_cast<unsigned long long>(calls_ok), static_cast<unsigned long long>(calls_failed));
   for (const auto& [k, v] : failures) add(" (%s: %llu)", k.c_str(), static_cast<unsigned long long>(v));
@@ -448,7 +456,9 @@ std::string load_report::table() const {
   add("generator       CPU %.1f%%, simulator CPU %.1f%%, process %.1f%%; max send lag %.1f ms, %llu queue drops\n",
       generator_cpu_percent, simulator_cpu_percent, process_cpu_percent, max_send_lag_ms,
       static_cast<unsigned long long>(send_queue_drops));
-  add("result          %s\n", clean() ? "CLEAN (0 failed calls, 0 lost/duplicated/reordered frames)" : "NOT CLEAN");
+  add("result          %s\n",
+      clean() ? "CLEAN (0 failed calls, 0 lost/duplicated/reordered frames, every session on the provider)"
+              : "NOT CLEAN");
   return t;
 }
 

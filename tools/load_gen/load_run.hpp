@@ -19,6 +19,7 @@
 
 #include "tools/load_gen/load_probe.hpp"
 #include "tools/twilio_sim/caller_audio.hpp"
+#include "upstream/provider.hpp"
 
 namespace mb::tools::load {
 
@@ -35,6 +36,8 @@ std::vector<twilio::audio_segment> parse_script(std::string_view spec);
 struct load_options {
   std::string webhook_url;  // http://127.0.0.1:<port>/voice
   std::string auth_token;   // sign like Twilio; empty: no signatures
+  // The protocol the bridge was configured to speak upstream: every simulator session must use it.
+  upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
   std::size_t calls = 20;
   double ramp_per_s = 50;   // calls started per second
   int duration_s = 10;      // each call's length, from its stream start
@@ -89,6 +92,8 @@ struct load_report {
   std::int64_t truncate_error_p50_ms = 0, truncate_error_p95_abs_ms = 0, truncate_error_min_ms = 0,
                truncate_error_max_ms = 0;
   std::uint64_t unmapped_sessions = 0;
+  std::uint64_t provider_sessions = 0;        // upstream sessions on options.provider's protocol
+  std::uint64_t other_provider_sessions = 0;  // on the other one: the bridge was not configured as expected
 
   usage_figures bridge;
   double generator_cpu_percent = 0;  // generator threads
@@ -97,7 +102,8 @@ struct load_report {
   double max_send_lag_ms = 0;        // worst lateness of a caller frame against its 20 ms schedule
   std::uint64_t send_queue_drops = 0;
 
-  // No failed call, and no lost, duplicated, reordered or misrouted frame either way.
+  // No failed call, no upstream session on another protocol than options.provider, and no lost,
+  // duplicated, reordered or misrouted frame either way.
   [[nodiscard]] bool clean() const;
   [[nodiscard]] boost::json::object to_json() const;
   [[nodiscard]] std::string table() const;

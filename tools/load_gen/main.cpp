@@ -5,6 +5,8 @@
 //   export OPENAI_REALTIME_URL=ws://127.0.0.1:9300/v1/realtime OPENAI_API_KEY=bench
 //   PUBLIC_URL=http://127.0.0.1:8080 build/app/mediabridge &
 //   mediabridge-load --host-simulator 9300 --webhook http://127.0.0.1:8080/voice --calls 100 --bridge-pid $!
+// For GPT-Live, start the bridge with PROVIDER=openai-live OPENAI_LIVE_URL=ws://127.0.0.1:9300/v1/live/sessions
+// and pass --provider openai-live.
 //
 // Exit code: 0 when every call succeeded and no frame was lost, duplicated, reordered or misrouted;
 // 1 otherwise; 2 for a usage error.
@@ -26,24 +28,27 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "simulator/upstream_simulator.hpp"
 #include "tools/cli/command_line.hpp"
 #include "tools/load_gen/load_run.hpp"
 #include "tools/load_gen/proc_sampler.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
 
 namespace {
 
 namespace load = mb::tools::load;
-namespace sim = mb::tools::sim;
+namespace sim = mb::simulator;
 namespace asio = mb::asio;
 
 constexpr std::string_view usage = R"(usage: mediabridge-load --webhook URL --host-simulator PORT [options]
-Runs simulated Twilio calls against a mediabridge whose OPENAI_REALTIME_URL is the Realtime simulator
-this tool hosts on 127.0.0.1:PORT, and reports relay latency, barge-in reaction, truncate accuracy,
-frame loss and the CPU and memory of the bridge (--bridge-pid) and of this tool.
+Runs simulated Twilio calls against a mediabridge whose upstream is the simulator this tool hosts on
+127.0.0.1:PORT (OPENAI_REALTIME_URL=ws://127.0.0.1:PORT/v1/realtime, or for GPT-Live
+OPENAI_LIVE_URL=ws://127.0.0.1:PORT/v1/live/sessions), and reports relay latency, barge-in reaction,
+truncate accuracy, frame loss and the CPU and memory of the bridge (--bridge-pid) and of this tool.
 
   --webhook URL             the bridge's voice webhook on loopback, e.g. http://127.0.0.1:8080/voice
-  --host-simulator PORT     serve the Realtime simulator on 127.0.0.1:PORT (the bridge connects to it)
+  --host-simulator PORT     serve the simulator on 127.0.0.1:PORT (the bridge connects to it)
+  --provider NAME           the protocol the bridge speaks upstream: openai-realtime (default) or
+                            openai-live; the report names it, and a session on the other is a failure
   --auth-token TOKEN        sign like Twilio (default: $TWILIO_AUTH_TOKEN; arguments show in `ps`)
   --calls N                 concurrent calls (default 20, at most 20000)
   --ramp-per-s R            calls started per second (default 50)
@@ -85,11 +90,11 @@ const boost::json::value& at(const boost::json::value& v, std::initializer_list<
 }
 
 int print_table(int argc, char** argv) {
-  std::printf("| calls | ok / failed | frames lost / dup / reordered | caller→upstream p50 / p99 / max (ms) | "
+  std::printf("| provider | calls | ok / failed | frames lost / dup / reordered | caller→upstream p50 / p99 / max (ms) | "
               "upstream→caller p50 / p99 / max (ms) | barge-in clear p50 / p99 (ms) | truncate \\|error\\| p95 (ms) | "
               "bridge CPU (%% of a core) | bridge CPU per call (ms/s) | bridge RSS per call (KB) | generator + simulator "
               "CPU (%%) | load average |\n");
-  std::printf("|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
+  std::printf("|---|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
   for (int i = 2; i < argc; ++i) {
     std::ifstream in(argv[i]);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -107,9 +112,11 @@ int print_table(int argc, char** argv) {
     };
     const bool sampled = r.as_object().contains("bridge");
     const auto bridge = [&](std::string_view k) { return sampled ? num(at(r, {"bridge", k})) : 0.0; };
-    std::printf("| %.0f | %.0f / %.0f | %.0f / %.0f / %.0f | %.3f / %.3f / %.1f | %.3f / %.3f / %.1f | %.3f / %.3f | %.0f | "
+    const auto* provider = r.as_object().if_contains("provider");  // reports before it were all Realtime
+    std::printf("| %s | %.0f | %.0f / %.0f | %.0f / %.0f / %.0f | %.3f / %.3f / %.1f | %.3f / %.3f / %.1f | %.3f / %.3f | %.0f | "
                 "%.0f | %.3f | %.0f | %.0f + %.0f | %.1f → %.1f |\n",
-                num(at(r, {"calls"})), num(at(r, {"calls_ok"})), num(at(r, {"calls_failed"})), broken("lost"),
+                provider ? std::string(provider->as_string()).c_str() : "openai-realtime", num(at(r, {"calls"})),
+                num(at(r, {"calls_ok"})), num(at(r, {"calls_failed"})), broken("lost"),
                 broken("duplicated"), broken("reordered"), lat("caller_to_upstream", "p50_us"),
                 lat("caller_to_upstream", "p99_us"), lat("caller_to_upstream", "max_us"),
                 lat("upstream_to_caller", "p50_us"), lat("upstream_to_caller", "p99_us"),
@@ -142,6 +149,11 @@ int main(int argc, char** argv) {
     if (flag == "--webhook") options.webhook_url = value;
     else if (flag == "--host-simulator") sim_port = cli.number<int>(flag, value);
     else if (flag == "--auth-token") options.auth_token = value;
+    else if (flag == "--provider") {
+      const auto provider = mb::upstream::provider_from_name(value);
+      if (!provider) cli.usage_error("--provider must be one of " + mb::upstream::provider_names());
+      options.provider = *provider;
+    }
     else if (flag == "--calls") options.calls = cli.number<std::size_t>(flag, value);
     else if (flag == "--ramp-per-s") options.ramp_per_s = cli.number<double>(flag, value);
     else if (flag == "--duration-s") options.duration_s = cli.number<int>(flag, value);
@@ -172,9 +184,9 @@ int main(int argc, char** argv) {
   sim_options.record_events = false;
   sim_options.probe = probe;
   asio::io_context sim_ioc(sim_threads);
-  std::unique_ptr<sim::realtime_simulator> simulator;
+  std::unique_ptr<sim::upstream_simulator> simulator;
   try {
-    simulator = std::make_unique<sim::realtime_simulator>(sim_ioc, sim_options);
+    simulator = std::make_unique<sim::upstream_simulator>(sim_ioc, sim_options);
     simulator->listen("127.0.0.1", static_cast<std::uint16_t>(sim_port));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mediabridge-load: cannot host the simulator on 127.0.0.1:%d: %s\n", sim_port, e.what());

@@ -1,5 +1,6 @@
-// mediabridge-realtime-sim: the Realtime GA simulator as a standalone loopback server, for demos
-// and load tests without an API key. Point the bridge at ws://127.0.0.1:<port>/v1/realtime.
+// mediabridge-realtime-sim: the upstream simulator (simulator/) as a standalone loopback server, for
+// demos and load tests without an API key. Point the bridge at ws://127.0.0.1:<port>/v1/realtime
+// (the Realtime API) or ws://127.0.0.1:<port>/v1/live/sessions (GPT-Live).
 
 #include <csignal>
 #include <cstdio>
@@ -14,12 +15,12 @@
 #include <spdlog/spdlog.h>
 
 #include "tools/cli/command_line.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
 
 namespace {
 
 namespace asio = mb::asio;
-namespace sim = mb::tools::sim;
+namespace sim = mb::simulator;
 
 constexpr std::string_view usage = R"(usage: mediabridge-realtime-sim [options]
   --host ADDR                   loopback address to listen on (default 127.0.0.1)
@@ -30,9 +31,12 @@ constexpr std::string_view usage = R"(usage: mediabridge-realtime-sim [options]
   --chunk-bytes N               μ-law bytes per audio delta (default 800 = 100 ms)
   --items N                     audio items per response (default 1)
   --first-audio-delay-ms N      extra delay before an item's first delta (default 0)
-  --late-deltas N               deltas still sent after a cancel (default 0)
-  --force-output-format TYPE    announce this output format in session.updated (e.g. audio/pcm)
-  --session-updated-delay-ms N  delay session.updated (default 0)
+  --late-deltas N               deltas still sent after a cancel or, on GPT-Live, after the caller's
+                                speech is detected (default 0)
+  --live-audio-timing           GPT-Live: start_ms/end_ms on session.output_audio.delta
+  --force-output-format TYPE    announce this output format in session.updated, or this audio format
+                                in GPT-Live's session.started (e.g. audio/pcm)
+  --session-updated-delay-ms N  delay session.updated and session.started (default 0)
   --record                      keep per-session audio and event records (memory grows per call)
 )";
 
@@ -61,6 +65,10 @@ int main(int argc, char** argv) {
       options.record_audio = options.record_events = true;
       continue;
     }
+    if (flag == "--live-audio-timing") {
+      options.live_audio_timing = true;
+      continue;
+    }
     if (i + 1 >= args.size()) cli.usage_error("missing value for " + std::string(flag));
     const std::string_view value = args[++i];
     if (flag == "--host") host = value;
@@ -80,10 +88,11 @@ int main(int argc, char** argv) {
 
   try {
     asio::io_context ioc(static_cast<int>(threads));
-    sim::realtime_simulator simulator(ioc, options);
-    const std::uint16_t bound = simulator.listen(host, port);
-    spdlog::info("realtime-sim: listening on ws://{}:{}/v1/realtime (speed {}x, {} ms per item)", host, bound,
-                 options.speed, options.response_ms);
+    sim::upstream_simulator simulator(ioc, options);
+    simulator.listen(host, port);
+    spdlog::info("realtime-sim: listening on {} and {} (speed {}x, {} ms per item)",
+                 simulator.url_for(mb::upstream::provider_kind::openai_realtime),
+                 simulator.url_for(mb::upstream::provider_kind::openai_live), options.speed, options.response_ms);
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const mb::error_code& ec, int) {

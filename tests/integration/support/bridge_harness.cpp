@@ -10,7 +10,7 @@
 #include "server/agent_setup.hpp"
 #include "server/bridge_setup.hpp"
 #include "server/metrics_setup.hpp"
-#include "tools/realtime_sim/audio_pattern.hpp"
+#include "simulator/audio_pattern.hpp"
 
 namespace mb::test {
 
@@ -105,13 +105,13 @@ bool log_capture::wait_for(std::string_view needle, std::chrono::milliseconds ti
 }
 
 bridge_harness::bridge_harness(harness_options options) {
-  simulator_ = std::make_unique<tools::sim::realtime_simulator>(sim_ioc_, options.simulator);
-  const auto sim_port = simulator_->listen("127.0.0.1", 0);
+  simulator_ = std::make_unique<mb::simulator::upstream_simulator>(sim_ioc_, options.simulator);
+  simulator_->listen("127.0.0.1", 0);
   sim_thread_ = std::thread([this] { sim_ioc_.run(); });
 
   settings_.listen_host = "127.0.0.1";
   settings_.database_path = ":memory:";
-  upstream_base_ = "ws://127.0.0.1:" + std::to_string(sim_port) + "/v1/realtime";
+  upstream_base_ = simulator_->url_for(upstream::provider_kind::openai_realtime);
   bridge_.upstream_url = agents::realtime_url(upstream_base_, "gpt-realtime");
   bridge_.upstream_headers = {{"Authorization", "Bearer test-key"}};
   bridge_.session.transcription_model = "gpt-4o-mini-transcribe";
@@ -210,7 +210,7 @@ std::vector<tools::twilio::call_report> bridge_harness::run(std::vector<tools::t
 std::string assistant_audio(std::uint32_t response_index, std::size_t bytes) {
   std::string out(bytes, '\0');
   for (std::size_t i = 0; i < bytes; ++i)
-    out[i] = static_cast<char>(tools::sim::assistant_audio_byte(response_index, i));
+    out[i] = static_cast<char>(mb::simulator::assistant_audio_byte(response_index, i));
   return out;
 }
 

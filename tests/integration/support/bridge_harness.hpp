@@ -22,7 +22,7 @@
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
 #include "store/call_store.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
 namespace mb::test {
@@ -68,7 +68,7 @@ class log_capture {
 };
 
 struct harness_options {
-  tools::sim::simulator_options simulator{};
+  mb::simulator::simulator_options simulator{};
   std::function<void(config::settings&, bridge::bridge_context&)> tweak{};
   std::size_t server_threads = 2;
   // The listener hub and the call history, as the server runs them (API_TOKEN, DATABASE_PATH, which
@@ -85,7 +85,7 @@ class bridge_harness {
 
   [[nodiscard]] std::string webhook_url() const;
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  tools::sim::realtime_simulator& simulator() { return *simulator_; }
+  mb::simulator::upstream_simulator& simulator() { return *simulator_; }
   recording_sink& events() { return events_; }
   metrics::registry& metrics() { return metrics_; }  // what GET /metrics serves
   server::io_pool& pool() { return *pool_; }
@@ -104,7 +104,7 @@ class bridge_harness {
  private:
   log_capture logs_;
   asio::io_context sim_ioc_;
-  std::unique_ptr<tools::sim::realtime_simulator> simulator_;
+  std::unique_ptr<mb::simulator::upstream_simulator> simulator_;
   std::thread sim_thread_;
   config::settings settings_;
   std::unique_ptr<bridge::call_registry> registry_;  // its limits come from the (tweaked) settings
@@ -127,7 +127,7 @@ class bridge_harness {
 };
 
 
-// The μ-law bytes the simulator generates for response `index` (tools/realtime_sim/audio_pattern.hpp).
+// The μ-law bytes the simulator generates for response `index` (simulator/audio_pattern.hpp).
 std::string assistant_audio(std::uint32_t response_index, std::size_t bytes);
 
 }  // namespace mb::test

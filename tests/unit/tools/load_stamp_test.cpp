@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "codec/g711.hpp"
+#include "simulator/audio_pattern.hpp"
 #include "tools/load_gen/latency.hpp"
 #include "tools/load_gen/stamp.hpp"
-#include "tools/realtime_sim/audio_pattern.hpp"
 #include "tools/twilio_sim/caller_audio.hpp"
 
 using namespace mb::tools;
@@ -32,7 +32,7 @@ TEST_CASE("stamps round-trip and reject audio without one", "[tools][load]") {
 
   // Neither the simulator's assistant audio nor silence nor caller speech reads as a stamp.
   std::array<std::uint8_t, 160> pattern{};
-  sim::fill_assistant_audio(0, 0, pattern);
+  mb::simulator::fill_assistant_audio(0, 0, pattern);
   CHECK_FALSE(load::read_stamp(pattern));
   std::array<std::uint8_t, 160> silence{};
   silence.fill(mb::codec::ulaw_silence);

@@ -16,7 +16,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-namespace mb::tools::sim {
+#include "simulator/config_error.hpp"
+
+namespace mb::simulator {
 
 struct vad_params {
   double threshold = 0.5;  // 0..1, higher = needs louder audio (see energy_vad.hpp for the level)
@@ -26,16 +28,9 @@ struct vad_params {
   bool interrupt_response = true;
 };
 
-// An `error` event's payload (protocols.md A8); `param` empty means null.
-struct config_error {
-  std::string code;
-  std::string param;
-  std::string message;
-};
-
-class session_config {
+class realtime_config {
  public:
-  session_config(std::string session_id, std::string model, std::int64_t expires_at_unix_s);
+  realtime_config(std::string session_id, std::string model, std::int64_t expires_at_unix_s);
 
   // Applies the `session` member of a session.update.
   std::optional<config_error> apply(const boost::json::value& session);
@@ -61,4 +56,4 @@ class session_config {
   bool transcription_ = false;
 };
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

@@ -19,9 +19,9 @@
 #include <span>
 
 #include "codec/g711.hpp"
-#include "tools/realtime_sim/session_config.hpp"
+#include "simulator/realtime_config.hpp"
 
-namespace mb::tools::sim {
+namespace mb::simulator {
 
 class energy_vad {
  public:
@@ -51,6 +51,8 @@ class energy_vad {
   }
 
   [[nodiscard]] bool speaking() const noexcept { return speaking_; }
+  // Audio received so far, heard or skipped: the session's input clock.
+  [[nodiscard]] std::int64_t elapsed_ms() const noexcept { return static_cast<std::int64_t>(samples_ / 8); }
 
   // Feeds G.711 codes (μ-law, or A-law when `alaw`). Calls on_start(window_start_ms) and
   // on_stop(end_ms) as turns begin and end; end_ms includes the silence that ended the turn.
@@ -108,4 +110,4 @@ class energy_vad {
   bool enabled_ = false;
 };
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

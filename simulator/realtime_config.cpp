@@ -1,11 +1,11 @@
-#include "tools/realtime_sim/session_config.hpp"
+#include "simulator/realtime_config.hpp"
 
 #include <array>
 #include <utility>
 
 #include <boost/json/string.hpp>
 
-namespace mb::tools::sim {
+namespace mb::simulator {
 namespace {
 
 namespace json = boost::json;
@@ -29,23 +29,6 @@ bool contains(const std::array<std::string_view, N>& set, std::string_view key) 
   for (auto s : set)
     if (s == key) return true;
   return false;
-}
-
-config_error missing(std::string param) {
-  std::string message = "Missing required parameter: '" + param + "'.";
-  return {"missing_required_parameter", std::move(param), std::move(message)};
-}
-config_error unknown(std::string param) {
-  std::string message = "Unknown parameter: '" + param + "'.";
-  return {"unknown_parameter", std::move(param), std::move(message)};
-}
-config_error invalid_type(std::string param, std::string_view expected) {
-  std::string message = "Invalid type for '" + param + "': expected " + std::string(expected) + ".";
-  return {"invalid_type", std::move(param), std::move(message)};
-}
-config_error invalid_value(std::string param, std::string_view supported) {
-  std::string message = "Invalid value for '" + param + "'. Supported values are: " + std::string(supported) + ".";
-  return {"invalid_value", std::move(param), std::move(message)};
 }
 
 json::object default_turn_detection(std::string_view type) {
@@ -147,7 +130,7 @@ std::optional<config_error> merge_direction(const json::value& v, const std::str
 
 }  // namespace
 
-session_config::session_config(std::string session_id, std::string model, std::int64_t expires_at_unix_s) {
+realtime_config::realtime_config(std::string session_id, std::string model, std::int64_t expires_at_unix_s) {
   session_ = {
       {"object", "realtime.session"},
       {"type", "realtime"},
@@ -174,7 +157,7 @@ session_config::session_config(std::string session_id, std::string model, std::i
   refresh_views();
 }
 
-std::optional<config_error> session_config::apply(const json::value& session) {
+std::optional<config_error> realtime_config::apply(const json::value& session) {
   if (!session.is_object()) return invalid_type("session", "an object");
   const auto& update = session.get_object();
   // The discriminator is checked first: a beta-shaped update has no type at all.
@@ -211,7 +194,7 @@ std::optional<config_error> session_config::apply(const json::value& session) {
   return std::nullopt;
 }
 
-void session_config::force_output_format(std::string_view type) {
+void realtime_config::force_output_format(std::string_view type) {
   auto& output = session_["audio"].as_object()["output"].as_object();
   if (type == "audio/pcm")
     output["format"] = pcm24k();
@@ -220,7 +203,7 @@ void session_config::force_output_format(std::string_view type) {
   refresh_views();
 }
 
-void session_config::refresh_views() {
+void realtime_config::refresh_views() {
   const auto& audio = session_.at("audio").as_object();
   const auto& input = audio.at("input").as_object();
   const auto& output = audio.at("output").as_object();
@@ -245,4 +228,4 @@ void session_config::refresh_views() {
   vad_ = p;
 }
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

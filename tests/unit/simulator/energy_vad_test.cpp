@@ -1,4 +1,4 @@
-// tools/realtime_sim/energy_vad.hpp: the simulator's server-VAD stand-in (pure, header-only).
+// simulator/energy_vad.hpp: the simulator's server-VAD stand-in (pure, header-only).
 
 #include <catch2/catch.hpp>
 
@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "codec/g711.hpp"
-#include "tools/realtime_sim/energy_vad.hpp"
+#include "simulator/energy_vad.hpp"
 
 namespace {
 
-namespace sim = mb::tools::sim;
+namespace sim = mb::simulator;
 
 std::vector<std::uint8_t> tone(int ms, double amplitude) {
   std::vector<std::uint8_t> out(static_cast<std::size_t>(ms) * 8);
@@ -38,7 +38,7 @@ struct recorder {
 }  // namespace
 
 TEST_CASE("energy VAD: a turn starts at its first loud window and stops after the silence duration",
-          "[tools][energy_vad]") {
+          "[simulator][energy_vad]") {
   sim::energy_vad vad;
   vad.configure(sim::vad_params{});  // threshold 0.5 → -35 dBFS, silence 500 ms
   recorder r;
@@ -53,7 +53,7 @@ TEST_CASE("energy VAD: a turn starts at its first loud window and stops after th
   CHECK_FALSE(vad.speaking());
 }
 
-TEST_CASE("energy VAD: the threshold sets the level", "[tools][energy_vad]") {
+TEST_CASE("energy VAD: the threshold sets the level", "[simulator][energy_vad]") {
   const auto quiet = tone(200, 100);  // about -53 dBFS RMS
   sim::vad_params p;
   sim::energy_vad normal;
@@ -70,7 +70,7 @@ TEST_CASE("energy VAD: the threshold sets the level", "[tools][energy_vad]") {
   CHECK(b.starts == std::vector<std::int64_t>{0});
 }
 
-TEST_CASE("energy VAD: time runs while detection is off", "[tools][energy_vad]") {
+TEST_CASE("energy VAD: time runs while detection is off", "[simulator][energy_vad]") {
   sim::energy_vad vad;
   vad.configure(std::nullopt);
   recorder r;
@@ -80,4 +80,5 @@ TEST_CASE("energy VAD: time runs while detection is off", "[tools][energy_vad]")
   vad.configure(sim::vad_params{});
   r.feed(vad, tone(100, 10000));
   CHECK(r.starts == std::vector<std::int64_t>{1500});
+  CHECK(vad.elapsed_ms() == 1600);  // heard or not, all audio is on the clock
 }

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/upstream_simulator.hpp"
 
-namespace mb::tools::sim {
+namespace mb::simulator {
 
 class delta_cache {
  public:
@@ -44,4 +44,4 @@ class delta_cache {
   std::vector<std::vector<std::string>> cached_;  // [response][item · chunks_per_item + chunk]
 };
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

@@ -1,12 +1,13 @@
 #pragma once
 // State shared by the simulator façade, its acceptors and its sessions. Sessions hold it by
-// shared_ptr, so a session may outlive the realtime_simulator object that started it.
+// shared_ptr, so a session may outlive the upstream_simulator object that started it.
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -14,14 +15,14 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "net/message_socket.hpp"
-#include "tools/realtime_sim/delta_cache.hpp"
-#include "tools/realtime_sim/realtime_simulator.hpp"
+#include "simulator/delta_cache.hpp"
+#include "simulator/upstream_simulator.hpp"
 
-namespace mb::tools::sim {
+namespace mb::simulator {
 
 class sim_session;
 
-struct realtime_simulator::state {
+struct upstream_simulator::state {
   state(asio::io_context& context, simulator_options opts)
       : ioc(context), options(std::move(opts)), deltas(options) {
     limits.max_message_bytes = options.max_message_bytes;
@@ -51,6 +52,7 @@ struct realtime_simulator::state {
   std::unordered_map<std::uint64_t, std::weak_ptr<sim_session>> live;
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors;
   bool stopping = false;
+  std::string url_authority;  // HOST:PORT of the first listen(), for url_for()
 
   std::atomic<std::uint64_t> next_number{1};
   std::atomic<std::uint64_t> sessions_active{0};
@@ -59,6 +61,7 @@ struct realtime_simulator::state {
   std::atomic<std::uint64_t> audio_deltas_sent{0};
   std::atomic<std::uint64_t> audio_bytes_received{0};
   std::atomic<std::uint64_t> overflows{0};
+  std::atomic<std::uint64_t> live_sessions{0};
 };
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

@@ -23,7 +23,7 @@
 
 #include "codec/g711.hpp"
 
-namespace mb::tools::sim {
+namespace mb::simulator {
 
 inline constexpr std::int32_t assistant_tone_amplitude = 6000;  // peak, linear 16-bit
 inline constexpr std::uint32_t assistant_sample_rate_hz = 8000;
@@ -91,4 +91,4 @@ inline void fill_assistant_audio(std::uint32_t response_index, std::uint64_t off
   return first_assistant_audio_mismatch(response_index, offset, bytes) == bytes.size();
 }
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

@@ -1,34 +1,16 @@
-#include "tools/realtime_sim/sim_session.hpp"
+#include "simulator/realtime_session.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <exception>
-#include <iterator>
 #include <utility>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
-#include <simdjson.h>
-#include <spdlog/spdlog.h>
 
-#include "net/websocket.hpp"
-#include "protocol/base64.hpp"
-#include "protocol/simdjson_parse.hpp"
-
-namespace mb::tools::sim {
+namespace mb::simulator {
 namespace {
 
 namespace json = boost::json;
-
-// One parser per thread: parsing never spans a co_await, and sharing it spares thousands of
-// sessions their own parser buffers.
-simdjson::dom::parser& thread_parser() {
-  thread_local simdjson::dom::parser parser;
-  return parser;
-}
 
 bool is_g711(const std::string& format) { return format == "audio/pcmu" || format == "audio/pcma"; }
 
@@ -42,14 +24,6 @@ bool is_plain_id(std::string_view id) {
   });
 }
 
-bool has_bearer_token(std::string_view authorization) {
-  constexpr std::string_view scheme = "bearer ";
-  if (authorization.size() <= scheme.size()) return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return false;
-  return authorization.find_first_not_of(' ', scheme.size()) != std::string_view::npos;
-}
-
 std::string query_param(std::string_view target, std::string_view name) {
   auto url = boost::urls::parse_origin_form(target);
   if (!url) return {};
@@ -58,48 +32,14 @@ std::string query_param(std::string_view target, std::string_view name) {
   return it == params.end() ? std::string() : std::string((*it).value);
 }
 
-std::string canned_transcript(std::uint32_t response_index, std::uint32_t item) {
-  if (item == 0) return fmt::format("This is simulated reply number {}.", response_index + 1);
-  return fmt::format("This is part {} of simulated reply number {}.", item + 1, response_index + 1);
-}
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const asio::multiple_exceptions& m) {
-    return describe(m.first_exception());
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 }  // namespace
 
-sim_session::sim_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number)
-    : state_(std::move(state)),
-      options_(state_->options),
-      number_(number),
-      pace_timer_(strand, clock::time_point::max()),
-      delay_timer_(std::move(strand)) {}
+realtime_session::realtime_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number)
+    : sim_session(std::move(state), std::move(strand), number, upstream::provider_kind::openai_realtime) {}
 
-// ---------------------------------------------------------------------------------------------
-// Coroutines
-
-net::awaitable<void> sim_session::run(asio::ip::tcp::socket socket) {
-  auto accepted = co_await net::accept_websocket(std::move(socket), state_->limits);
-  if (!accepted.socket) co_return;
-  socket_ = std::move(accepted.socket);
-  writer_.emplace(*socket_, options_.writer_queue);
-  started_ = clock::now();
-
-  session_snapshot record;
-  record.number = number_;
+void realtime_session::open(session_snapshot& record) {
   record.session_id = fmt::format("sess_sim{:06}", number_);
-  record.target = accepted.request.target;
   record.model = query_param(record.target, "model");
-  record.had_authorization = has_bearer_token(accepted.request.header("Authorization"));
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::system_clock::now().time_since_epoch()).count();
   config_.emplace(record.session_id, record.model.empty() ? "gpt-realtime" : record.model,
@@ -108,139 +48,17 @@ net::awaitable<void> sim_session::run(asio::ip::tcp::socket socket) {
   record.input_format = config_->input_format();
   record.output_format = config_->output_format();
   record.effective_session = json::serialize(config_->json());
-  bool stopping = false;
-  {
-    std::lock_guard lock(state_->mutex);
-    record_ = state_->records.size();
-    state_->records.push_back(record);
-    state_->live.emplace(number_, weak_from_this());
-    stopping = state_->stopping;
-  }
-  state_->changed.notify_all();
-  state_->sessions_active.fetch_add(1, std::memory_order_relaxed);
-  if (options_.log_sessions)
-    spdlog::info("realtime-sim: session {} ({}) started: model={} authorization={}", number_, record.session_id,
-                 record.model.empty() ? "(none)" : record.model, record.had_authorization ? "bearer" : "none");
+}
 
+void realtime_session::opened() {
   emit_json("session.created", {{"session", config_->json()}});
   emit("conversation.created", R"(,"conversation":{{"id":"conv_{}","object":"realtime.conversation"}})", number_);
-  if (stopping) close({1001, "simulator stopping"});
-
-  try {
-    using namespace asio::experimental::awaitable_operators;
-    co_await (read_loop() && write_loop() && pace_loop());
-  } catch (...) {
-    spdlog::error("realtime-sim: session {} failed: {}", number_, describe(std::current_exception()));
-    socket_->abort();
-  }
-  finish_record(end_status_);
-}
-
-net::awaitable<void> sim_session::read_loop() {
-  for (;;) {
-    const auto result = co_await socket_->read(frame_, simdjson::SIMDJSON_PADDING);
-    if (result.status == net::read_status::message) {
-      handle_message();
-    } else if (result.status == net::read_status::binary_message) {
-      note_received({});
-      send_error("invalid_request_error", "invalid_event", "Binary messages are not supported; send JSON text.", "");
-    } else {
-      end_status_ = result.status;
-      break;
-    }
-    // The service handles events in order, so a slow session.updated holds back later events too.
-    if (update_reply_pending_) {
-      update_reply_pending_ = false;
-      delay_timer_.expires_after(std::chrono::milliseconds(options_.session_updated_delay_ms));
-      co_await delay_timer_.async_wait(net::as_tuple_awaitable);
-      send_session_updated();
-    }
-  }
-  reader_done_ = true;
-  ending_ = true;
-  pace_timer_.cancel();
-  if (end_status_ == net::read_status::closed)
-    writer_->close({1000, ""});
-  else
-    writer_->abort_now();
-}
-
-net::awaitable<void> sim_session::write_loop() {
-  co_await writer_->run();
-  // A failed write leaves the reader waiting on a socket nobody will write to again.
-  if (!reader_done_ && writer_->error()) socket_->abort();
-}
-
-net::awaitable<void> sim_session::pace_loop() {
-  while (!ending_) {
-    // Re-arming the timer cancels this wait; only a real expiry is a tick.
-    co_await pace_timer_.async_wait(net::as_tuple_awaitable);
-    if (ending_) break;
-    if (pace_timer_.expiry() <= clock::now()) {
-      pace_timer_.expires_at(clock::time_point::max());
-      on_tick();
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hooks (any thread)
-
-void sim_session::drop() {
-  asio::post(pace_timer_.get_executor(), [self = shared_from_this()] {
-    if (!self->writer_ || self->writer_->done()) return;
-    self->closed_by_simulator_ = true;
-    self->delay_timer_.cancel();
-    self->writer_->abort_now();
-  });
-}
-
-void sim_session::close(net::close_reason reason) {
-  asio::post(pace_timer_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
-    if (!self->writer_ || self->writer_->done()) return;
-    self->closed_by_simulator_ = true;
-    self->delay_timer_.cancel();
-    self->writer_->close(std::move(reason));
-  });
-}
-
-void sim_session::inject(std::string text) {
-  asio::post(pace_timer_.get_executor(), [self = shared_from_this(), text = std::move(text)] {
-    if (self->writer_) self->send([&text](std::string& s) { s.assign(text); });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Client events
 
-void sim_session::note_received(std::string_view type) {
-  ++received_;
-  state_->messages_received.fetch_add(1, std::memory_order_relaxed);
-  state_->update(record_, [&](session_snapshot& r) {
-    ++r.messages_received;
-    if (options_.record_events) r.received_types.emplace_back(type);
-  });
-}
-
-void sim_session::handle_message() {
-  client_event_id_.clear();
-  simdjson::dom::element doc;
-  simdjson::dom::object event;
-  if (protocol::parse_padded(thread_parser(), frame_, frame_.capacity()).get(doc) || doc.get_object().get(event)) {
-    note_received({});
-    send_error("invalid_request_error", "invalid_event", "The event is not a JSON object.", "");
-    return;
-  }
-  std::string_view type;
-  const bool has_type = !event["type"].get_string().get(type);
-  std::string_view event_id;
-  if (!event["event_id"].get_string().get(event_id)) client_event_id_.assign(event_id);
-  note_received(has_type ? type : std::string_view{});
-  if (!has_type) {
-    send_error("invalid_request_error", "invalid_event", "The 'type' field is missing.", "type");
-    return;
-  }
-
+void realtime_session::handle_event(std::string_view type, simdjson::dom::object event) {
   if (type == "input_audio_buffer.append") {
     std::string_view audio;
     if (event["audio"].get_string().get(audio))
@@ -286,47 +104,30 @@ void sim_session::handle_message() {
   }
 }
 
-void sim_session::on_append(std::string_view audio_b64) {
-  if (!protocol::base64_decode(audio_b64, decoded_))
+void realtime_session::on_append(std::string_view audio_b64) {
+  if (!take_audio(audio_b64))
     return send_error("invalid_request_error", "invalid_event", "Invalid 'audio': expected base64-encoded audio.",
                       "audio");
   const std::string& bytes = decoded_;
-  if (auto* probe = options_.probe.get())
-    probe->on_input_audio(number_, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   uncommitted_bytes_ += bytes.size();
-  state_->audio_bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
-  state_->update(record_, [&](session_snapshot& r) {
-    r.input_audio_bytes += bytes.size();
-    if (options_.record_audio) r.input_audio.insert(r.input_audio.end(), bytes.begin(), bytes.end());
-  });
   const std::string& format = config_->input_format();
   if (!is_g711(format)) return vad_.skip(bytes.size() / 6);  // 24 kHz 16-bit: 6 bytes per 8 kHz sample
   vad_.push({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, format == "audio/pcma",
             [this](std::int64_t ms) { on_speech_started(ms); }, [this](std::int64_t ms) { on_speech_stopped(ms); });
 }
 
-void sim_session::on_session_update() {
-  const std::string_view raw(frame_.data(), frame_.size());
-  state_->update(record_, [&](session_snapshot& r) { r.session_updates.emplace_back(raw); });
-  boost::system::error_code ec;
-  const json::value event = json::parse(raw, ec);
-  if (ec || !event.is_object())
-    return send_error("invalid_request_error", "invalid_event", "The event is not valid JSON.", "");
-  const json::value* session = event.get_object().if_contains("session");
-  if (!session)
-    return send_error("invalid_request_error", "missing_required_parameter", "Missing required parameter: 'session'.",
-                      "session");
-  if (auto error = config_->apply(*session))
-    return send_error("invalid_request_error", error->code, error->message, error->param);
+void realtime_session::on_session_update() {
+  const auto event = event_object(&session_snapshot::session_updates);
+  if (!event) return;
+  const json::value* session = event->if_contains("session");
+  if (!session) return send_config_error(missing("session"));
+  if (auto error = config_->apply(*session)) return send_config_error(*error);
   if (!options_.force_output_format.empty()) config_->force_output_format(options_.force_output_format);
   vad_.configure(config_->vad());
-  if (options_.session_updated_delay_ms > 0)
-    update_reply_pending_ = true;
-  else
-    send_session_updated();
+  reply_to_configuration([this] { send_session_updated(); });
 }
 
-void sim_session::on_response_create(std::string instructions) {
+void realtime_session::on_response_create(std::string instructions) {
   if (active_)
     return send_error("invalid_request_error", "conversation_already_has_active_response",
                       fmt::format("Conversation already has an active response in progress: {}. Wait until the "
@@ -336,14 +137,14 @@ void sim_session::on_response_create(std::string instructions) {
   start_response("client", std::move(instructions));
 }
 
-void sim_session::on_response_cancel(std::optional<std::string_view> response_id) {
+void realtime_session::on_response_cancel(std::optional<std::string_view> response_id) {
   if (!active_ || (response_id && *response_id != active_->id))
     return send_error("invalid_request_error", "response_cancel_not_active",
                       "Cancellation failed: no active response found", "");
   cancel_response("client_cancelled");
 }
 
-void sim_session::on_truncate(std::optional<std::string_view> item_id, std::optional<std::int64_t> content_index,
+void realtime_session::on_truncate(std::optional<std::string_view> item_id, std::optional<std::int64_t> content_index,
                               std::optional<std::int64_t> audio_end_ms) {
   if (!item_id)
     return send_error("invalid_request_error", "missing_required_parameter", "Missing required parameter: 'item_id'.",
@@ -363,7 +164,7 @@ void sim_session::on_truncate(std::optional<std::string_view> item_id, std::opti
   const auto reject = [&](std::string_view code, const std::string& message, std::string_view param) {
     t.error_code = code;
     tell_probe(false);
-    state_->update(record_, [&](session_snapshot& r) { r.truncates.push_back(t); });
+    update_record([&](session_snapshot& r) { r.truncates.push_back(t); });
     send_error("invalid_request_error", code, message, param);
   };
   if (!item) return reject("invalid_value", fmt::format("Item with item_id not found: {}", *item_id), "item_id");
@@ -381,19 +182,15 @@ void sim_session::on_truncate(std::optional<std::string_view> item_id, std::opti
   item->truncated_ms = *audio_end_ms;
   t.accepted = true;
   tell_probe(true);
-  state_->update(record_, [&](session_snapshot& r) { r.truncates.push_back(t); });
+  update_record([&](session_snapshot& r) { r.truncates.push_back(t); });
   emit("conversation.item.truncated", R"(,"item_id":"{}","content_index":0,"audio_end_ms":{})", item->id,
        *audio_end_ms);
 }
 
-void sim_session::on_item_create() {
-  const std::string_view raw(frame_.data(), frame_.size());
-  state_->update(record_, [&](session_snapshot& r) { r.item_creates.emplace_back(raw); });
-  boost::system::error_code ec;
-  json::value event = json::parse(raw, ec);
-  if (ec || !event.is_object())
-    return send_error("invalid_request_error", "invalid_event", "The event is not valid JSON.", "");
-  json::value* item_value = event.get_object().if_contains("item");
+void realtime_session::on_item_create() {
+  auto event = event_object(&session_snapshot::item_creates);
+  if (!event) return;
+  json::value* item_value = event->if_contains("item");
   if (!item_value || !item_value->is_object())
     return send_error("invalid_request_error", "missing_required_parameter", "Missing required parameter: 'item'.",
                       "item");
@@ -408,7 +205,7 @@ void sim_session::on_item_create() {
     id = next_item_id();
   }
   json::value previous = items_.empty() ? json::value(nullptr) : json::value(items_.back().id);
-  if (const json::value* p = event.get_object().if_contains("previous_item_id")) {
+  if (const json::value* p = event->if_contains("previous_item_id")) {
     if (!p->is_string())
       return send_error("invalid_request_error", "invalid_type", "Invalid type for 'previous_item_id'.",
                         "previous_item_id");
@@ -430,7 +227,7 @@ void sim_session::on_item_create() {
   emit_json("conversation.item.done", {{"previous_item_id", std::move(previous)}, {"item", std::move(item)}});
 }
 
-void sim_session::on_commit() {
+void realtime_session::on_commit() {
   const std::uint64_t ms = uncommitted_bytes_ / input_bytes_per_ms(config_->input_format());
   if (ms < 100)
     return send_error("invalid_request_error", "input_audio_buffer_commit_empty",
@@ -444,7 +241,7 @@ void sim_session::on_commit() {
   commit_user_audio(item_id);
 }
 
-void sim_session::on_clear() {
+void realtime_session::on_clear() {
   uncommitted_bytes_ = 0;
   vad_.reset();
   emit("input_audio_buffer.cleared", "");
@@ -453,20 +250,20 @@ void sim_session::on_clear() {
 // ---------------------------------------------------------------------------------------------
 // Server VAD
 
-void sim_session::on_speech_started(std::int64_t window_start_ms) {
+void realtime_session::on_speech_started(std::int64_t window_start_ms) {
   const vad_params& vad = *config_->vad();
   const std::int64_t start_ms = std::max<std::int64_t>(0, window_start_ms - vad.prefix_padding_ms);
   speech_item_id_ = next_item_id();
   if (auto* probe = options_.probe.get()) probe->on_speech_started(number_);
   emit("input_audio_buffer.speech_started", R"(,"audio_start_ms":{},"item_id":"{}")", start_ms, speech_item_id_);
-  state_->update(record_, [&](session_snapshot& r) { r.speech.push_back({speech_item_id_, start_ms, -1}); });
+  update_record([&](session_snapshot& r) { r.speech.push_back({speech_item_id_, start_ms, -1}); });
   // The service announces the barge-in first, then cancels (protocols.md A4).
   if (active_ && vad.interrupt_response) cancel_response("turn_detected");
 }
 
-void sim_session::on_speech_stopped(std::int64_t end_ms) {
+void realtime_session::on_speech_stopped(std::int64_t end_ms) {
   emit("input_audio_buffer.speech_stopped", R"(,"audio_end_ms":{},"item_id":"{}")", end_ms, speech_item_id_);
-  state_->update(record_, [&](session_snapshot& r) {
+  update_record([&](session_snapshot& r) {
     if (!r.speech.empty()) r.speech.back().audio_end_ms = end_ms;
   });
   commit_user_audio(speech_item_id_);
@@ -474,7 +271,7 @@ void sim_session::on_speech_stopped(std::int64_t end_ms) {
   if (config_->vad()->create_response && !active_) start_response("vad", {});
 }
 
-void sim_session::commit_user_audio(const std::string& item_id) {
+void realtime_session::commit_user_audio(const std::string& item_id) {
   const std::uint64_t audio_ms = uncommitted_bytes_ / input_bytes_per_ms(config_->input_format());
   uncommitted_bytes_ = 0;
   const std::string previous = previous_item_json();
@@ -499,11 +296,11 @@ void sim_session::commit_user_audio(const std::string& item_id) {
 // ---------------------------------------------------------------------------------------------
 // Responses
 
-void sim_session::start_response(std::string_view trigger, std::string instructions) {
+void realtime_session::start_response(std::string_view trigger, std::string instructions) {
   response_state r;
   r.index = responses_started_++;
   r.id = fmt::format("resp_{}_{}", number_, r.index + 1);
-  state_->update(record_, [&](session_snapshot& s) {
+  update_record([&](session_snapshot& s) {
     r.record_slot = s.responses.size();
     response_record rec;
     rec.id = r.id;
@@ -517,22 +314,17 @@ void sim_session::start_response(std::string_view trigger, std::string instructi
   start_item();
 }
 
-void sim_session::start_item() {
+void realtime_session::start_item() {
   response_state& r = *active_;
   r.item_id = next_item_id();
   r.chunk = 0;
   r.item_bytes = 0;
-  r.words_sent = 0;
-  r.transcript = canned_transcript(r.index, r.item);
-  r.word_ends.clear();
-  for (std::size_t i = 0; i < r.transcript.size(); ++i)
-    if (r.transcript[i] == ' ') r.word_ends.push_back(i);
-  r.word_ends.push_back(r.transcript.size());
+  r.transcript = canned_speech(assistant_reply_text(r.index, r.item));
   const std::string previous = previous_item_json();
   items_.emplace_back(r.item_id, true);
   items_.back().response = r.index;
   r.conversation_index = items_.size() - 1;
-  state_->update(record_, [&](session_snapshot& s) {
+  update_record([&](session_snapshot& s) {
     s.responses[r.record_slot].item_ids.push_back(r.item_id);
     s.responses[r.record_slot].item_bytes.push_back(0);
   });
@@ -544,21 +336,15 @@ void sim_session::start_item() {
   emit("response.content_part.added",
        R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"part":{{"type":"audio","transcript":""}})",
        r.id, r.item_id, r.item);
-  schedule_tick(clock::now() + std::chrono::milliseconds(options_.first_audio_delay_ms) + chunk_period());
+  schedule_first_chunk();
 }
 
-void sim_session::on_tick() {
+void realtime_session::on_tick() {
   if (!active_) return;
-  // A client that does not read gets its audio later rather than an overflowing queue.
-  if (writer_->queued() * 2 > options_.writer_queue) return schedule_tick(clock::now() + chunk_period());
   send_words_due();
   send_delta();
   response_state& r = *active_;
-  if (r.chunk < state_->deltas.chunks_per_item()) {
-    // Fixed cadence without drift; after a stall, resume from now rather than bursting.
-    next_tick_ = std::max(next_tick_ + chunk_period(), clock::now());
-    return schedule_tick(next_tick_);
-  }
+  if (r.chunk < state_->deltas.chunks_per_item()) return schedule_next_chunk();
   finish_item("completed");
   if (++r.item < options_.audio_items_per_response)
     start_item();
@@ -566,44 +352,30 @@ void sim_session::on_tick() {
     finish_response("completed", "");
 }
 
-void sim_session::send_words_due() {
+void realtime_session::send_words_due() {
   response_state& r = *active_;
-  const std::uint64_t words = r.word_ends.size();
-  const std::uint64_t chunks = state_->deltas.chunks_per_item();
-  // Word w goes out just before chunk w·chunks/words, spreading the transcript over the audio.
-  while (r.words_sent < words && r.words_sent * chunks / words <= r.chunk) {
-    const std::size_t begin = r.words_sent == 0 ? 0 : r.word_ends[r.words_sent - 1];
-    const std::string_view word(r.transcript.data() + begin, r.word_ends[r.words_sent] - begin);
+  while (const auto word = r.transcript.next_due(r.chunk, state_->deltas.chunks_per_item()))
     emit("response.output_audio_transcript.delta",
          R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"delta":"{}")", r.id, r.item_id,
-         r.item, word);
-    ++r.words_sent;
-  }
+         r.item, *word);
 }
 
-void sim_session::send_delta() {
+void realtime_session::send_delta() {
   response_state& r = *active_;
   const std::uint64_t len = state_->deltas.chunk_len(r.chunk);
-  std::string_view b64 = state_->deltas.base64(r.index, r.item, r.chunk, scratch_);
-  if (auto* probe = options_.probe.get()) {
-    if (b64.data() != scratch_.data()) scratch_.assign(b64);
-    probe->on_output_audio(number_, r.index, state_->deltas.chunk_offset(r.item, r.chunk), scratch_);
-    b64 = scratch_;
-  }
   emit("response.output_audio.delta",
        R"(,"response_id":"{}","item_id":"{}","output_index":{},"content_index":0,"delta":"{}")", r.id, r.item_id,
-       r.item, b64);
+       r.item, audio_chunk(r.index, r.item, r.chunk));
   ++r.chunk;
   r.item_bytes += len;
   r.total_bytes += len;
   items_[r.conversation_index].audio_bytes += len;
-  state_->audio_deltas_sent.fetch_add(1, std::memory_order_relaxed);
-  state_->update(record_, [&](session_snapshot& s) { s.responses[r.record_slot].item_bytes.back() = r.item_bytes; });
+  update_record([&](session_snapshot& s) { s.responses[r.record_slot].item_bytes.back() = r.item_bytes; });
 }
 
-void sim_session::finish_item(std::string_view status) {
+void realtime_session::finish_item(std::string_view status) {
   response_state& r = *active_;
-  const std::string_view transcript(r.transcript.data(), r.words_sent == 0 ? 0 : r.word_ends[r.words_sent - 1]);
+  const std::string_view transcript = r.transcript.spoken();
   const std::string previous =
       r.conversation_index == 0 ? "null" : fmt::format("\"{}\"", items_[r.conversation_index - 1].id);
   const std::string item = fmt::format(
@@ -619,31 +391,31 @@ void sim_session::finish_item(std::string_view status) {
        r.id, r.item_id, r.item, transcript);
   emit("response.output_item.done", R"(,"response_id":"{}","output_index":{},"item":{})", r.id, r.item, item);
   emit("conversation.item.done", R"(,"previous_item_id":{},"item":{})", previous, item);
-  r.words_total += r.words_sent;
+  r.words_total += r.transcript.released();
   r.finished.push_back({r.item_id, std::string(status), std::string(transcript)});
 }
 
-void sim_session::finish_response(std::string_view status, std::string_view reason) {
+void realtime_session::finish_response(std::string_view status, std::string_view reason) {
   emit_json("response.done", {{"response", response_object(status, reason)}});
-  state_->update(record_, [&](session_snapshot& s) {
+  update_record([&](session_snapshot& s) {
     s.responses[active_->record_slot].status = status;
     s.responses[active_->record_slot].cancel_reason = reason;
   });
   active_.reset();
 }
 
-void sim_session::cancel_response(std::string_view reason) {
+void realtime_session::cancel_response(std::string_view reason) {
   response_state& r = *active_;
   // Deltas the service had already sent when the cancel reached it.
   for (std::uint32_t i = 0; i < options_.late_deltas_after_cancel && r.chunk < state_->deltas.chunks_per_item() &&
-                            writer_->queued() * 2 < options_.writer_queue;
+                            !client_lagging();
        ++i)
     send_delta();
   finish_item("incomplete");
   finish_response("cancelled", reason);
 }
 
-json::object sim_session::response_object(std::string_view status, std::string_view reason) const {
+json::object realtime_session::response_object(std::string_view status, std::string_view reason) const {
   const response_state& r = *active_;
   json::array output;
   for (const auto& f : r.finished)
@@ -682,11 +454,12 @@ json::object sim_session::response_object(std::string_view status, std::string_v
           {"metadata", nullptr}};
 }
 
+
 // ---------------------------------------------------------------------------------------------
 // Output
 
-void sim_session::send_session_updated() {
-  state_->update(record_, [&](session_snapshot& r) {
+void realtime_session::send_session_updated() {
+  update_record([&](session_snapshot& r) {
     r.effective_session = json::serialize(config_->json());
     r.input_format = config_->input_format();
     r.output_format = config_->output_format();
@@ -694,7 +467,7 @@ void sim_session::send_session_updated() {
   emit_json("session.updated", {{"session", config_->json()}});
 }
 
-void sim_session::send_error(std::string_view type, std::string_view code, std::string_view message,
+void realtime_session::send_error(std::string_view type, std::string_view code, std::string_view message,
                              std::string_view param) {
   error_record e{std::string(type), std::string(code), std::string(message), std::string(param), client_event_id_};
   const auto or_null = [](std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); };
@@ -704,86 +477,18 @@ void sim_session::send_error(std::string_view type, std::string_view code, std::
                         {"message", message},
                         {"param", or_null(param)},
                         {"event_id", or_null(client_event_id_)}}}});
-  state_->update(record_, [&](session_snapshot& r) { r.errors.push_back(std::move(e)); });
+  update_record([&](session_snapshot& r) { r.errors.push_back(std::move(e)); });
 }
 
-template <class Fill>
-void sim_session::send(Fill&& fill) {
-  if (overflowed_) return;
-  if (writer_->full()) return overflow();
-  if (!writer_->emplace(std::forward<Fill>(fill))) return;  // closing: the service says nothing after a close
-  ++sent_;
-  state_->messages_sent.fetch_add(1, std::memory_order_relaxed);
-}
+std::string realtime_session::next_item_id() { return fmt::format("item_{}_{}", number_, ++item_seq_); }
 
-template <class... Args>
-void sim_session::emit(std::string_view type, fmt::format_string<Args...> rest, Args&&... args) {
-  send([&](std::string& s) {
-    auto out = std::back_inserter(s);
-    fmt::format_to(out, R"({{"type":"{}","event_id":"event_{}_{}")", type, number_, ++event_seq_);
-    fmt::format_to(out, rest, std::forward<Args>(args)...);
-    s.push_back('}');
-  });
-}
-
-void sim_session::emit_json(std::string_view type, json::object fields) {
-  json::object event;
-  event.reserve(fields.size() + 2);
-  event["type"] = type;
-  event["event_id"] = next_event_id();
-  for (auto& field : fields) event[field.key()] = std::move(field.value());
-  send([&event](std::string& s) { s = json::serialize(event); });
-}
-
-void sim_session::overflow() {
-  overflowed_ = true;
-  closed_by_simulator_ = true;
-  state_->overflows.fetch_add(1, std::memory_order_relaxed);
-  writer_->abort_now();
-}
-
-std::string sim_session::next_event_id() { return fmt::format("event_{}_{}", number_, ++event_seq_); }
-
-std::string sim_session::next_item_id() { return fmt::format("item_{}_{}", number_, ++item_seq_); }
-
-std::string sim_session::previous_item_json() const {
+std::string realtime_session::previous_item_json() const {
   return items_.empty() ? std::string("null") : fmt::format("\"{}\"", items_.back().id);
 }
 
-sim_session::conversation_item* sim_session::find_item(std::string_view id) {
+realtime_session::conversation_item* realtime_session::find_item(std::string_view id) {
   const auto it = std::find_if(items_.rbegin(), items_.rend(), [id](const auto& item) { return item.id == id; });
   return it == items_.rend() ? nullptr : &*it;
 }
 
-std::chrono::microseconds sim_session::chunk_period() const {
-  // chunk_bytes / 8 ms of audio, divided by the speed factor.
-  return std::chrono::microseconds(
-      std::max<std::int64_t>(1, static_cast<std::int64_t>(options_.chunk_bytes * 125.0 / options_.speed)));
-}
-
-void sim_session::schedule_tick(clock::time_point at) {
-  next_tick_ = at;
-  pace_timer_.expires_at(at);
-}
-
-void sim_session::finish_record(net::read_status status) {
-  const net::close_reason peer = socket_->peer_close_reason();
-  {
-    std::lock_guard lock(state_->mutex);
-    session_snapshot& r = state_->records[record_];
-    r.closed = true;
-    r.close_code = peer.code;
-    r.close_reason = peer.reason;
-    r.clean_close = status == net::read_status::closed && peer.code != 0;
-    r.closed_by_simulator = closed_by_simulator_;
-    state_->live.erase(number_);
-  }
-  state_->changed.notify_all();
-  state_->sessions_active.fetch_sub(1, std::memory_order_relaxed);
-  if (options_.log_sessions)
-    spdlog::info("realtime-sim: session {} ended after {:.1f} s: {} events in, {} out, {} responses, close {}{}",
-                 number_, std::chrono::duration<double>(clock::now() - started_).count(), received_, sent_,
-                 responses_started_, peer.code, closed_by_simulator_ ? " (by simulator)" : "");
-}
-
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

@@ -1,4 +1,4 @@
-// tools/realtime_sim/audio_pattern.hpp: pure and header-only, so it is tested without sockets.
+// simulator/audio_pattern.hpp: pure and header-only, so it is tested without sockets.
 
 #include <catch2/catch.hpp>
 
@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "codec/g711.hpp"
-#include "tools/realtime_sim/audio_pattern.hpp"
+#include "simulator/audio_pattern.hpp"
 
 namespace {
 
-namespace sim = mb::tools::sim;
+namespace sim = mb::simulator;
 
 std::vector<std::uint8_t> pattern(std::uint32_t response, std::uint64_t offset, std::size_t n) {
   std::vector<std::uint8_t> out(n);
@@ -40,7 +40,7 @@ std::size_t mismatches(const std::vector<std::uint8_t>& a, std::uint32_t respons
 
 }  // namespace
 
-TEST_CASE("assistant audio is a tone at the response's frequency and moderate level", "[tools][audio_pattern]") {
+TEST_CASE("assistant audio is a tone at the response's frequency and moderate level", "[simulator][audio_pattern]") {
   for (std::uint32_t n : {0U, 1U, 7U, 15U}) {
     const auto second = pattern(n, 0, 8000);
     const double hz = sim::assistant_tone_hz(n);
@@ -55,7 +55,7 @@ TEST_CASE("assistant audio is a tone at the response's frequency and moderate le
 }
 
 TEST_CASE("assistant audio differs from the plain tone only in the last bit, about half the time",
-          "[tools][audio_pattern]") {
+          "[simulator][audio_pattern]") {
   std::size_t flipped = 0;
   for (std::uint64_t i = 0; i < 8000; ++i) {
     const double tone = sim::assistant_tone_amplitude * std::sin(2 * std::numbers::pi * 400 * static_cast<double>(i) / 8000);
@@ -68,7 +68,7 @@ TEST_CASE("assistant audio differs from the plain tone only in the last bit, abo
   CHECK(flipped < 4400);
 }
 
-TEST_CASE("a chunk in the wrong place or from another response does not match", "[tools][audio_pattern]") {
+TEST_CASE("a chunk in the wrong place or from another response does not match", "[simulator][audio_pattern]") {
   const auto frame = pattern(0, 8000, 160);
   // Every shift, including whole periods of the tone, leaves many mismatching bytes.
   for (std::int64_t shift = -1600; shift <= 1600; ++shift) {
@@ -81,7 +81,7 @@ TEST_CASE("a chunk in the wrong place or from another response does not match", 
   CHECK(mismatches(frame, 0, 8000) == 0);
 }
 
-TEST_CASE("fill, byte and mismatch helpers agree", "[tools][audio_pattern]") {
+TEST_CASE("fill, byte and mismatch helpers agree", "[simulator][audio_pattern]") {
   auto chunk = pattern(5, 123456789, 800);
   for (std::size_t i = 0; i < chunk.size(); ++i) REQUIRE(chunk[i] == sim::assistant_audio_byte(5, 123456789 + i));
   CHECK(sim::is_assistant_audio(5, 123456789, chunk));

@@ -1,21 +1,22 @@
 #pragma once
-// A loopback WebSocket server speaking the GA subset of the OpenAI Realtime API (protocols.md A),
-// for tests, demos and load tests without an API key. Each connection is one session on its own
-// strand: session.update, input audio with an energy VAD (energy_vad.hpp), responses with
-// recognisable μ-law audio (audio_pattern.hpp) paced faster than real time, cancel, truncate,
-// conversation items, and the service's error events. Fault hooks and an observation API let tests
-// drive and check it without sleeping.
+// A loopback WebSocket server standing in for the upstream model service, for demo mode, tests and
+// load tests without an API key. It speaks two protocols, chosen by the path a client connects to
+// (path_for()): GPT-Live on /v1/live/sessions, the GA subset of the OpenAI Realtime API
+// (protocols.md A) on every other path, /v1/realtime by convention. Each connection is one session on
+// its own strand, with an energy VAD on the caller's audio (energy_vad.hpp), answers in recognisable
+// μ-law audio (audio_pattern.hpp) paced faster than real time, being talked over, and the service's
+// error events. Fault hooks and an observation API let tests drive and check it without sleeping.
 //
 // Usage (tests): run the simulator's io_context on its own thread,
-//     asio::io_context ioc; realtime_simulator sim(ioc, {}); auto port = sim.listen("127.0.0.1", 0);
+//     asio::io_context ioc; upstream_simulator sim(ioc, {}); sim.listen("127.0.0.1", 0);
 //     std::thread t([&] { ioc.run(); });
-//     ... connect ws://127.0.0.1:<port>/v1/realtime?model=gpt-realtime ...
+//     ... connect sim.url_for(upstream::provider_kind::openai_realtime) + "?model=gpt-realtime" ...
 //     sim.wait_until([](const auto& s) { return !s.empty() && s[0].closed; }, 5s);
 //     sim.stop(); t.join();
 // The io_context may also be run by several threads (load tests): sessions are strand-serialised.
 // Destroy the simulator before its io_context.
 //
-// Wire behaviour, where the service's is not documented (protocols.md marks these unconfirmed):
+// Realtime wire behaviour, where the service's is not documented (protocols.md marks these unconfirmed):
 // - truncate of an unknown item: error code "invalid_value", param "item_id"; audio_end_ms beyond
 //   the item's audio: "invalid_value", param "audio_end_ms", message "Audio content of Xms is already
 //   shorter than Yms" (X = audio generated, or kept by an earlier truncate). Accepted truncates
@@ -32,17 +33,49 @@
 // - Response audio is always the μ-law pattern, 8 bytes per ms, whatever format is announced.
 // - Client-chosen item ids (conversation.item.create) must be 1-64 letters, digits, '_' or '-'.
 //
+// GPT-Live (live_session.hpp has the details; the choices below are the simulator's where the
+// service documents nothing):
+// - The first message must be session.start; anything else gets an `error` (invalid_event) and a
+//   1008 close. The session config is checked strictly (live_config.hpp): a rejected start gets an
+//   `error` echoing the start's event_id as client_event_id, no session.started, and a 1008 close.
+// - session.started echoes the session with id "live_sim…", expires_at (now + session_lifetime_s)
+//   and status "active"; force_output_format replaces the confirmed audio.format.
+// - Caller audio goes through the same VAD (server-VAD defaults). When speech is detected,
+//   session.input_transcript.delta "Caller" goes out at once; when it stops, " utterance N" follows
+//   and the model answers with a turn of session.output_audio.delta (μ-law, paced as above) and
+//   session.output_transcript.delta "This is simulated reply number N." word by word. The timing
+//   fields are ms of the session's input clock (caller audio received); a model turn's words lie on
+//   its audio played in real time from when the turn started.
+// - Talked over, the model stops on its own: the caller's transcript delta goes out first, then at
+//   most late_deltas_after_cancel more audio deltas, then nothing: no event says so.
+// - session.instructions.append and session.commentary.append are acknowledged with
+//   session.*.appended and then spoken (a new turn, unless one is playing); session.thinking.append
+//   is acknowledged only. Delegations are not simulated: any delegation_id is accepted.
+// - session.close: the playing turn finishes, then session.closed {reason "close_requested"} and a
+//   1000 close.
+// - Output audio is always the μ-law pattern, whatever format was confirmed; PCM input is recorded
+//   but not heard.
+//
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/asio.hpp"
+#include "upstream/provider.hpp"
 
-namespace mb::tools::sim {
+namespace mb::simulator {
+
+// The path each protocol is served on: "/v1/realtime" and "/v1/live/sessions".
+[[nodiscard]] std::string_view path_for(upstream::provider_kind provider) noexcept;
+// The protocol a client gets for an upgrade request target (path and query): GPT-Live for
+// /v1/live/sessions, the Realtime API for any other path.
+[[nodiscard]] upstream::provider_kind provider_for_target(std::string_view target) noexcept;
 
 // Load-test instrumentation (tools/load_gen): sees each session's audio as it passes, on the
 // session's strand, and may stamp outgoing deltas. Sessions run on several strands at once, so an
@@ -50,11 +83,14 @@ namespace mb::tools::sim {
 class simulator_probe {
  public:
   virtual ~simulator_probe() = default;
+  // The session's WebSocket handshake completed on the path of `provider`.
+  virtual void on_session_opened(std::uint64_t session, upstream::provider_kind provider) = 0;
   // The decoded audio of one input_audio_buffer.append, as it is handled.
   virtual void on_input_audio(std::uint64_t session, std::span<const std::uint8_t> audio) = 0;
-  // input_audio_buffer.speech_started is about to be sent.
+  // The VAD heard the caller start speaking (Realtime: input_audio_buffer.speech_started is about to
+  // be sent; GPT-Live: the caller's first transcript delta is, and a playing turn stops).
   virtual void on_speech_started(std::uint64_t session) = 0;
-  // A response.output_audio.delta is about to be sent; its audio starts at pattern `offset` of
+  // A response.output_audio.delta (GPT-Live: session.output_audio.delta) is about to be sent; its audio starts at pattern `offset` of
   // response `response` (audio_pattern.hpp). The probe may overwrite whole 4-character groups of
   // `delta_b64` (whole 3-byte groups of audio).
   virtual void on_output_audio(std::uint64_t session, std::uint32_t response, std::uint64_t offset,
@@ -70,12 +106,17 @@ struct simulator_options {
   std::uint32_t chunk_bytes = 800;         // μ-law bytes per response.output_audio.delta (800 = 100 ms)
   double speed = 4.0;                      // audio is sent this many times faster than real time (> 0)
   std::uint32_t first_audio_delay_ms = 0;  // extra wait before an item's first delta (on top of one chunk period)
-  std::uint32_t audio_items_per_response = 1;
-  std::uint32_t late_deltas_after_cancel = 0;  // deltas of the cut item still sent after a cancel (as the service does)
+  std::uint32_t audio_items_per_response = 1;  // GPT-Live: a turn plays them back to back
+  std::uint32_t late_deltas_after_cancel = 0;  // deltas of the cut item still sent after a cancel (as the service
+                                               // does); GPT-Live: after the caller's speech is detected
+  bool live_audio_timing = false;  // GPT-Live: start_ms/end_ms on session.output_audio.delta (the service's
+                                   // docs disagree whether the primary WebSocket gets them)
 
-  // session.update
-  std::string force_output_format;         // e.g. "audio/pcm": announced in session.updated whatever was asked
-  std::uint32_t session_updated_delay_ms = 0;  // session.updated (and everything after it) waits this long
+  // Session configuration replies
+  std::string force_output_format;         // e.g. "audio/pcm": announced in session.updated (GPT-Live:
+                                           // session.started's audio.format) whatever was asked
+  std::uint32_t session_updated_delay_ms = 0;  // session.updated or session.started (and everything after
+                                               // it) waits this long
 
   // Observation. Switch off for load tests: audio and event names are the only per-frame records.
   bool record_audio = true;   // session_snapshot::input_audio
@@ -87,21 +128,31 @@ struct simulator_options {
   int handshake_timeout_ms = 5000;         // WebSocket upgrade and close handshake
   std::size_t writer_queue = 32;           // messages per session (>= 16); deltas back off at half of it,
                                            // a client that lets it fill up is aborted (stats().overflows)
-  std::int64_t session_lifetime_s = 3600;  // only reported, as session.expires_at
+  std::int64_t session_lifetime_s = 3600;  // only reported, as expires_at
 
   bool log_sessions = false;  // one spdlog info line per session start and end
   std::shared_ptr<simulator_probe> probe;  // null: none
 };
 
+// A Realtime response, or a GPT-Live model turn.
 struct response_record {
-  std::string id;
+  std::string id;           // GPT-Live: the simulator's own "turn_<session>_<n>" (the wire has no id)
   std::uint32_t index = 0;  // 0-based per session; the audio_pattern response index
-  std::string trigger;      // "client" (response.create) or "vad" (create_response after speech)
-  std::string instructions; // response.instructions, when given
-  std::vector<std::string> item_ids;      // assistant audio items, in output order
-  std::vector<std::uint64_t> item_bytes;  // μ-law bytes sent per item, late deltas included
-  std::string status = "in_progress";    // then "completed" or "cancelled"
+  std::string trigger;      // "client" (response.create) or "vad" (after speech); GPT-Live: "vad",
+                            // "instructions" or "commentary" (after session.*.append)
+  std::string instructions; // response.instructions, or the appended content
+  std::vector<std::string> item_ids;      // assistant audio items, in output order (GPT-Live: none)
+  std::vector<std::uint64_t> item_bytes;  // μ-law bytes sent per item, late deltas included (GPT-Live:
+                                          // one entry for the turn)
+  std::string status = "in_progress";    // then "completed" or "cancelled" (GPT-Live: "interrupted")
   std::string cancel_reason;              // "client_cancelled" or "turn_detected"
+};
+
+// A GPT-Live session.instructions.append, .thinking.append or .commentary.append that was accepted.
+struct append_record {
+  std::string kind;  // "instructions", "thinking" or "commentary"
+  std::string content;
+  std::optional<std::string> delegation_id;  // nullopt for null
 };
 
 struct truncate_record {
@@ -122,23 +173,31 @@ struct error_record {
 };
 
 struct speech_record {
-  std::string item_id;
+  std::string item_id;              // GPT-Live: empty
   std::int64_t audio_start_ms = 0;  // as sent in speech_started (prefix padding subtracted)
   std::int64_t audio_end_ms = -1;   // as sent in speech_stopped; -1 while speaking
 };
 
 struct session_snapshot {
   std::uint64_t number = 0;  // 1-based, in accept order (ids are item_<number>_…, resp_<number>_…)
-  std::string session_id;    // "sess_…"
+  upstream::provider_kind provider = upstream::provider_kind::openai_realtime;  // chosen by the path
+  std::string session_id;    // "sess_…" (GPT-Live: "live_…")
   std::string target;        // upgrade request target, e.g. /v1/realtime?model=gpt-realtime
-  std::string model;         // `model` query parameter ("" when absent)
+  std::string model;         // `model` query parameter ("" when absent); GPT-Live: session.model once started
   bool had_authorization = false;  // an "Authorization: Bearer <non-empty>" header (value never kept)
 
   std::vector<std::string> session_updates;  // raw text of every session.update received
   std::vector<std::string> item_creates;     // raw text of every conversation.item.create received
-  std::string effective_session;             // JSON of the session object last sent (created or updated)
-  std::string input_format;                  // e.g. "audio/pcmu"
+  std::string effective_session;             // JSON of the session object last sent (created or updated;
+                                             // GPT-Live: started or updated, "" before)
+  std::string input_format;                  // e.g. "audio/pcmu" (GPT-Live: both directions)
   std::string output_format;
+
+  // GPT-Live
+  std::vector<std::string> session_starts;   // raw text of every session.start received
+  bool session_started = false;              // session.started was sent
+  std::vector<append_record> appends;
+  std::string closed_reason;                 // of the session.closed sent ("" when none)
 
   std::uint64_t messages_received = 0;
   std::vector<std::string> received_types;  // client event types in order ("" when unparsable)
@@ -166,19 +225,25 @@ struct simulator_stats {
   std::uint64_t audio_deltas_sent = 0;
   std::uint64_t audio_bytes_received = 0;
   std::uint64_t overflows = 0;  // sessions aborted because their client did not read
+  std::uint64_t live_sessions = 0;  // handshakes completed on the GPT-Live path (the rest are Realtime)
 };
 
-class realtime_simulator {
+class upstream_simulator {
  public:
   // Throws std::invalid_argument for unusable options (speed <= 0, chunk_bytes or response_ms 0).
-  realtime_simulator(asio::io_context& ioc, simulator_options options);
-  ~realtime_simulator();  // stop()
-  realtime_simulator(const realtime_simulator&) = delete;
-  realtime_simulator& operator=(const realtime_simulator&) = delete;
+  upstream_simulator(asio::io_context& ioc, simulator_options options);
+  ~upstream_simulator();  // stop()
+  upstream_simulator(const upstream_simulator&) = delete;
+  upstream_simulator& operator=(const upstream_simulator&) = delete;
 
   // Binds a loopback address (port 0 = ephemeral) and starts accepting. Returns the bound port.
   // Throws std::invalid_argument for a non-loopback host, boost::system::system_error on bind errors.
   std::uint16_t listen(const std::string& host, std::uint16_t port);
+
+  // ws://HOST:PORT/v1/realtime or ws://HOST:PORT/v1/live/sessions on the first address listen()
+  // bound, without a query (the Realtime API takes ?model=, GPT-Live takes none). Throws
+  // std::logic_error before listen().
+  [[nodiscard]] std::string url_for(upstream::provider_kind provider) const;
 
   // Stops accepting and closes every session with 1001 (going away). Sessions end within the
   // handshake timeout; the io_context then runs out of work.
@@ -188,6 +253,12 @@ class realtime_simulator {
   void drop_all();                                       // abort the TCP connection, no close frame
   void close_all(std::uint16_t code, std::string reason);  // close frame, after queued events
   void send_to_all(std::string raw_text);                // inject a raw text message
+  // An `error` event in each session's protocol (GPT-Live sessions only once started), recorded in
+  // session_snapshot::errors; the sessions stay open.
+  void error_all(std::string type, std::string code, std::string message);
+  // GPT-Live sessions that have started: session.closed with `reason` (close_requested, expired,
+  // content, remote_hangup or connection_lost), then a 1000 close. Realtime sessions are left alone.
+  void end_live_sessions(std::string reason);
 
   // Observation. Records survive their sessions, in the order their WebSocket handshakes completed
   // (failed handshakes leave none).
@@ -205,4 +276,4 @@ class realtime_simulator {
   std::shared_ptr<state> state_;
 };
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

@@ -1,11 +1,11 @@
-#include "tools/realtime_sim/delta_cache.hpp"
+#include "simulator/delta_cache.hpp"
 
 #include <algorithm>
 
 #include "protocol/base64.hpp"
-#include "tools/realtime_sim/audio_pattern.hpp"
+#include "simulator/audio_pattern.hpp"
 
-namespace mb::tools::sim {
+namespace mb::simulator {
 namespace {
 
 constexpr std::uint64_t max_cached_responses = 16;
@@ -47,4 +47,4 @@ std::string delta_cache::encode(std::uint32_t response, std::uint32_t item, std:
   return protocol::base64_encode(bytes);
 }
 
-}  // namespace mb::tools::sim
+}  // namespace mb::simulator

@@ -1,0 +1,184 @@
+#include "simulator/upstream_simulator.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <spdlog/spdlog.h>
+
+#include "simulator/live_session.hpp"
+#include "simulator/realtime_session.hpp"
+#include "simulator/sim_state.hpp"
+
+namespace mb::simulator {
+namespace {
+
+using tcp = asio::ip::tcp;
+using state_ptr = std::shared_ptr<upstream_simulator::state>;
+
+constexpr std::string_view realtime_path = "/v1/realtime";
+constexpr std::string_view live_path = "/v1/live/sessions";
+
+// Upgrades the socket and serves it with the protocol its path asks for.
+net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t number) {
+  auto accepted = co_await net::accept_websocket(std::move(socket), state->limits);
+  if (!accepted.socket) co_return;
+  auto strand = co_await asio::this_coro::executor;
+  std::shared_ptr<sim_session> session;
+  if (provider_for_target(accepted.request.target) == upstream::provider_kind::openai_live)
+    session = std::make_shared<live_session>(state, strand, number);
+  else
+    session = std::make_shared<realtime_session>(state, strand, number);
+  co_await session->run(std::move(accepted));
+}
+
+net::awaitable<void> accept_loop(state_ptr state, std::shared_ptr<tcp::acceptor> acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(state->ioc), net::as_tuple_awaitable);
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) {
+      // Out of descriptors and the like: back off instead of spinning on the error.
+      asio::steady_timer backoff(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await backoff.async_wait(net::as_tuple_awaitable);
+      continue;
+    }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto strand = socket.get_executor();
+    const std::uint64_t number = state->next_number.fetch_add(1);
+    asio::co_spawn(std::move(strand), serve(state, std::move(socket), number), [](const std::exception_ptr& e) {
+      if (e) spdlog::error("simulator: session ended by an exception");
+    });
+  }
+}
+
+// Sessions alive now, taken under the lock and used outside it.
+std::vector<std::shared_ptr<sim_session>> open_sessions(upstream_simulator::state& state) {
+  std::vector<std::shared_ptr<sim_session>> result;
+  std::lock_guard lock(state.mutex);
+  result.reserve(state.live.size());
+  for (const auto& [number, weak] : state.live)
+    if (auto s = weak.lock()) result.push_back(std::move(s));
+  return result;
+}
+
+void validate(const simulator_options& o) {
+  if (!(o.speed > 0.0)) throw std::invalid_argument("upstream simulator: speed must be > 0");
+  if (o.chunk_bytes == 0) throw std::invalid_argument("upstream simulator: chunk_bytes must be > 0");
+  if (o.response_ms == 0) throw std::invalid_argument("upstream simulator: response_ms must be > 0");
+  if (o.audio_items_per_response == 0)
+    throw std::invalid_argument("upstream simulator: audio_items_per_response must be > 0");
+  if (o.writer_queue < 16) throw std::invalid_argument("upstream simulator: writer_queue must be >= 16");
+}
+
+}  // namespace
+
+std::string_view path_for(upstream::provider_kind provider) noexcept {
+  return provider == upstream::provider_kind::openai_live ? live_path : realtime_path;
+}
+
+upstream::provider_kind provider_for_target(std::string_view target) noexcept {
+  const std::string_view path = target.substr(0, target.find('?'));
+  return path == live_path ? upstream::provider_kind::openai_live : upstream::provider_kind::openai_realtime;
+}
+
+upstream_simulator::upstream_simulator(asio::io_context& ioc, simulator_options options) {
+  validate(options);
+  state_ = std::make_shared<state>(ioc, std::move(options));
+}
+
+upstream_simulator::~upstream_simulator() { stop(); }
+
+std::uint16_t upstream_simulator::listen(const std::string& host, std::uint16_t port) {
+  const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host);
+  if (!address.is_loopback())
+    throw std::invalid_argument("upstream simulator: listens on loopback only, not " + host);
+  auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(state_->ioc));
+  const tcp::endpoint endpoint(address, port);
+  acceptor->open(endpoint.protocol());
+  acceptor->set_option(tcp::acceptor::reuse_address(true));
+  acceptor->bind(endpoint);
+  acceptor->listen(asio::socket_base::max_listen_connections);
+  const std::uint16_t bound = acceptor->local_endpoint().port();
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopping) throw std::logic_error("upstream simulator: listen() after stop()");
+    state_->acceptors.push_back(acceptor);
+    if (state_->url_authority.empty()) state_->url_authority = address.to_string() + ":" + std::to_string(bound);
+  }
+  auto executor = acceptor->get_executor();
+  asio::co_spawn(std::move(executor), accept_loop(state_, std::move(acceptor)), asio::detached);
+  return bound;
+}
+
+std::string upstream_simulator::url_for(upstream::provider_kind provider) const {
+  std::lock_guard lock(state_->mutex);
+  if (state_->url_authority.empty()) throw std::logic_error("upstream simulator: url_for() before listen()");
+  return "ws://" + state_->url_authority + std::string(path_for(provider));
+}
+
+void upstream_simulator::stop() {
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    acceptors.swap(state_->acceptors);
+  }
+  for (auto& acceptor : acceptors) {
+    auto executor = acceptor->get_executor();
+    asio::post(std::move(executor), [acceptor = std::move(acceptor)] {
+      error_code ignored;
+      acceptor->close(ignored);
+    });
+  }
+  for (auto& session : open_sessions(*state_)) session->close({1001, "simulator stopping"});
+}
+
+void upstream_simulator::drop_all() {
+  for (auto& session : open_sessions(*state_)) session->drop();
+}
+
+void upstream_simulator::close_all(std::uint16_t code, std::string reason) {
+  for (auto& session : open_sessions(*state_)) session->close({code, reason});
+}
+
+void upstream_simulator::send_to_all(std::string raw_text) {
+  for (auto& session : open_sessions(*state_)) session->inject(raw_text);
+}
+
+void upstream_simulator::error_all(std::string type, std::string code, std::string message) {
+  for (auto& session : open_sessions(*state_)) session->inject_error(type, code, message);
+}
+
+void upstream_simulator::end_live_sessions(std::string reason) {
+  for (auto& session : open_sessions(*state_))
+    if (session->provider() == upstream::provider_kind::openai_live)
+      std::static_pointer_cast<live_session>(session)->end(reason);
+}
+
+std::vector<session_snapshot> upstream_simulator::sessions() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->records;
+}
+
+bool upstream_simulator::wait_until(const std::function<bool(const std::vector<session_snapshot>&)>& pred,
+                                    std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_->mutex);
+  return state_->changed.wait_for(lock, timeout, [&] { return pred(state_->records); });
+}
+
+simulator_stats upstream_simulator::stats() const {
+  const auto& s = *state_;
+  constexpr auto relaxed = std::memory_order_relaxed;
+  return {s.next_number.load(relaxed) - 1,         s.sessions_active.load(relaxed),
+          s.messages_received.load(relaxed),       s.messages_sent.load(relaxed),
+          s.audio_deltas_sent.load(relaxed),       s.audio_bytes_received.load(relaxed),
+          s.overflows.load(relaxed),               s.live_sessions.load(relaxed)};
+}
+
+const simulator_options& upstream_simulator::options() const noexcept { return state_->options; }
+
+}  // namespace mb::simulator
