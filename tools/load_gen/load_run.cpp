@@ -114,6 +114,16 @@ std::vector<audio_segment> default_barge_in_script() {
   return {{audio_kind::speech, 1000}, {audio_kind::silence, 1500}, {audio_kind::speech, 1000}, {audio_kind::silence, 1500}};
 }
 
+std::string script_spec(const std::vector<audio_segment>& script) {
+  std::string spec;
+  for (const auto& s : script) {
+    if (!spec.empty()) spec += ',';
+    spec += s.kind == audio_kind::speech ? "speech:" : "silence:";
+    spec += std::to_string(s.ms);
+  }
+  return spec;
+}
+
 std::vector<audio_segment> parse_script(std::string_view spec) {
   std::vector<audio_segment> script;
   while (!spec.empty()) {
