@@ -11,6 +11,7 @@
 
 #include "agents/settings_profile.hpp"
 #include "bridge/call_session.hpp"
+#include "call/end_reasons.hpp"
 #include "config/settings.hpp"
 #include "metrics/bridge_metrics.hpp"
 #include "server/agent_setup.hpp"
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
   server::io_pool pool(threads);
 
   metrics::registry metric_registry;
-  metrics::bridge_metrics bridge_metrics(metric_registry);
+  metrics::bridge_metrics bridge_metrics(metric_registry, call::end_reason_names());
   // Sampled every 5 s; a burst that leaves 32 MiB resident and free is given back (docs/performance.md,
   // "Memory after bursts").
   server::memory_trimmer trimmer(std::chrono::seconds(5), std::size_t{32} << 20);

@@ -598,7 +598,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
                 log_lines_.suppressed(), log::escape_for_log(detail_, log::reason_bytes));
     if (ctx_.events)
       ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
-    m_.calls_ended(reason_).inc();
+    m_.calls_ended(call::to_string(reason_)).inc();
     ctx_.registry->remove(registry_id_);
   }
 

@@ -206,7 +206,7 @@ void call_state::close_upstream_session(std::vector<action>& out) {
 }
 
 bool call_state::quiet() const noexcept {
-  return !active_response_ && !ledger_.has_unplayed() && queue_count_ == 0;
+  return !active_response_ && !ledger_.has_unplayed() && queue_.empty();
 }
 
 void call_state::publish_final(transcript_final final, std::vector<action>& out) {
@@ -395,7 +395,7 @@ void call_state::on_audio_delta(const upstream::event& ev, std::int64_t now_ms, 
 }
 
 void call_state::on_speech_started(std::int64_t now_ms, std::vector<action>& out) {
-  const bool unplayed = ledger_.has_unplayed() || queue_count_ > 0;
+  const bool unplayed = ledger_.has_unplayed() || !queue_.empty();
   // The server cancels the active response itself (interrupt_response, or a model that owns
   // turn-taking); otherwise we do.
   const bool stops_itself =
@@ -422,7 +422,7 @@ void call_state::on_upstream_lost(std::int64_t now_ms, std::vector<action>& out)
   // Transcripts the lost session never finished end with what arrived: waiting for them would hold
   // back every later final, and leave the turn out of the replay.
   for (auto& t : turns_) t.transcript_done = true;
-  const bool unplayed = ledger_.has_unplayed() || queue_count_ > 0;
+  const bool unplayed = ledger_.has_unplayed() || !queue_.empty();
   bool cut_active = false;
   if (active_response_) {
     remember_cut(*active_response_);
@@ -445,8 +445,7 @@ void call_state::stop_playback(std::int64_t now_ms, bool unplayed, bool cut_acti
     if (cause == stop_cause::barge_in) ++stats_.barge_ins;
     out.push_back(send_twilio_clear{});
     const auto cuts = ledger_.cut_all(twilio_clock(now_ms));
-    queue_head_ = 0;
-    queue_count_ = 0;
+    queue_.clear();
     queued_bytes_ = 0;
     playout_end_ = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
     for (const auto& c : cuts) {
@@ -501,33 +500,24 @@ void call_state::on_transcript_done(const upstream::event& ev, std::vector<actio
 // Pacing
 
 void call_state::enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes) {
-  if (queue_count_ == queue_.size()) {
-    // Grow the ring, keeping order; happens only until the queue reaches its working size.
-    std::vector<queued_chunk> bigger(std::max<std::size_t>(16, queue_.size() * 2));
-    for (std::size_t i = 0; i < queue_count_; ++i) bigger[i] = std::move(queue_[(queue_head_ + i) % queue_.size()]);
-    queue_ = std::move(bigger);
-    queue_head_ = 0;
-  }
-  auto& slot = queue_[(queue_head_ + queue_count_) % queue_.size()];
+  auto& slot = queue_.append();
   slot.serial = serial;
   slot.bytes = bytes;
   slot.payload_b64.assign(payload);
-  ++queue_count_;
   queued_bytes_ += bytes;
 }
 
 void call_state::release_paced_audio(std::int64_t now_ms, std::vector<action>& out) {
   const auto now = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
   const auto lead = std::int64_t{pacing_lead_ms()} * static_cast<std::int64_t>(ulaw_bytes_per_ms);
-  while (queue_count_ > 0) {
-    auto& chunk = queue_[queue_head_];
+  while (!queue_.empty()) {
+    const auto& chunk = queue_.front();
     const auto bytes = static_cast<std::int64_t>(chunk.bytes);
     // A chunk goes out if it keeps us within the lead, or if Twilio has nothing left to play (so a
     // chunk longer than the lead still goes out).
     const auto ahead = std::max<std::int64_t>(0, playout_end_ - now);
     if (lead > 0 && ahead > 0 && ahead + bytes > lead) break;
-    queue_head_ = (queue_head_ + 1) % queue_.size();
-    --queue_count_;
+    queue_.pop_front();  // the chunk stays in its slot: the media action below refers to it
     queued_bytes_ -= chunk.bytes;
     playout_end_ = std::max(playout_end_, now) + bytes;
     ++stats_.assistant_chunks;
@@ -562,10 +552,10 @@ std::optional<std::int64_t> call_state::next_wakeup() const {
 }
 
 std::optional<std::int64_t> call_state::next_pacing_wakeup() const {
-  if (queue_count_ == 0 || pacing_lead_ms() <= 0) return std::nullopt;
+  if (queue_.empty() || pacing_lead_ms() <= 0) return std::nullopt;
   // The first time release_paced_audio() lets the head chunk out (see there), rounded up to a whole ms.
   constexpr auto per_ms = static_cast<std::int64_t>(ulaw_bytes_per_ms);
-  const auto head = static_cast<std::int64_t>(queue_[queue_head_].bytes);
+  const auto head = static_cast<std::int64_t>(queue_.front().bytes);
   const auto lead = std::int64_t{pacing_lead_ms()} * per_ms;
   const auto fits = playout_end_ - std::max<std::int64_t>(0, lead - head);
   return fits / per_ms + (fits % per_ms > 0 ? 1 : 0);

@@ -20,6 +20,7 @@
 
 #include "call/actions.hpp"
 #include "call/playback_ledger.hpp"
+#include "containers/ring.hpp"
 #include "limits/token_bucket.hpp"
 #include "protocol/realtime_events.hpp"
 #include "upstream/adapter.hpp"
@@ -91,7 +92,7 @@ class call_state {
   [[nodiscard]] const protocol::twilio_start* start_info() const { return start_ ? &*start_ : nullptr; }
   [[nodiscard]] const call_stats& stats() const noexcept { return stats_; }
   [[nodiscard]] const playback_ledger& ledger() const noexcept { return ledger_; }
-  [[nodiscard]] std::size_t queued_chunks() const noexcept { return queue_count_; }
+  [[nodiscard]] std::size_t queued_chunks() const noexcept { return queue_.size(); }
   // The provider's protocol: the shell translates the provider's messages and builds caller audio
   // messages with it.
   [[nodiscard]] upstream::adapter& upstream() noexcept { return *adapter_; }
@@ -163,10 +164,7 @@ class call_state {
   std::uint64_t pre_connect_bytes_ = 0;
 
   playback_ledger ledger_;
-  // Ring of chunks held back by pacing; slots keep their capacity.
-  std::vector<queued_chunk> queue_;
-  std::size_t queue_head_ = 0;
-  std::size_t queue_count_ = 0;
+  containers::ring<queued_chunk> queue_;  // chunks held back by pacing
   std::uint64_t queued_bytes_ = 0;
   // Local time when Twilio will have played all we sent, in μ-law byte durations (1/8 ms): whole ms
   // would drift by up to 7/8 ms per odd-sized chunk.

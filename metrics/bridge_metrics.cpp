@@ -3,15 +3,6 @@
 namespace mb::metrics {
 namespace {
 
-using call::end_reason;
-
-constexpr end_reason all_end_reasons[] = {
-    end_reason::caller_hung_up,   end_reason::twilio_closed, end_reason::upstream_closed,
-    end_reason::upstream_error,   end_reason::upstream_connect_failed, end_reason::format_mismatch,
-    end_reason::bad_media_format, end_reason::bad_input,     end_reason::slow_peer,
-    end_reason::timeout,          end_reason::shutdown,
-};
-
 constexpr const char* direction_names[direction_count] = {"caller_to_upstream", "upstream_to_caller"};
 
 constexpr const char* error_names[error_kind_count] = {
@@ -29,7 +20,7 @@ constexpr std::string_view truncates_help = "conversation.item.truncate events, 
 
 const char* to_string(stream_refusal r) noexcept { return refusal_names[static_cast<std::size_t>(r)]; }
 
-bridge_metrics::bridge_metrics(registry& r)
+bridge_metrics::bridge_metrics(registry& r, std::span<const std::string_view> end_reasons)
     : calls_started(r.add_counter("mediabridge_calls_started_total", "Media streams admitted: authorised calls started.")),
       barge_ins(r.add_counter("mediabridge_barge_ins_total",
                               "Barge-ins: the caller spoke over unplayed assistant audio, which was cleared.")),
@@ -53,12 +44,9 @@ bridge_metrics::bridge_metrics(registry& r)
           "mediabridge_turn_first_audio_seconds",
           "Per turn: caller speech_stopped to the first mark echo of the answer (its first chunk was heard).",
           buckets::turn())) {
-  for (const auto reason : all_end_reasons) {
-    const auto index = static_cast<std::size_t>(reason);
-    if (index < max_end_reasons)
-      ended_[index] = &r.add_counter("mediabridge_calls_ended_total", "Calls ended, by reason.",
-                                     {{"reason", call::to_string(reason)}});
-  }
+  for (const auto reason : end_reasons)
+    ended_.emplace_back(reason, &r.add_counter("mediabridge_calls_ended_total", "Calls ended, by reason.",
+                                               {{"reason", std::string(reason)}}));
   ended_other_ = &r.add_counter("mediabridge_calls_ended_total", "Calls ended, by reason.", {{"reason", "other"}});
   for (std::size_t d = 0; d < direction_count; ++d) {
     frames_[d] = &r.add_counter("mediabridge_frames_relayed_total",
@@ -83,13 +71,14 @@ bridge_metrics::bridge_metrics(registry& r)
 
 bridge_metrics& bridge_metrics::discard() {
   static registry unexported;
-  static bridge_metrics instance(unexported);
+  static bridge_metrics instance(unexported, {});
   return instance;
 }
 
-counter& bridge_metrics::calls_ended(call::end_reason r) noexcept {
-  const auto index = static_cast<std::size_t>(r);
-  return index < max_end_reasons && ended_[index] ? *ended_[index] : *ended_other_;
+counter& bridge_metrics::calls_ended(std::string_view reason) noexcept {
+  for (const auto& [name, c] : ended_)
+    if (name == reason) return *c;
+  return *ended_other_;
 }
 
 }  // namespace mb::metrics

@@ -8,8 +8,12 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
-#include "call/actions.hpp"
 #include "metrics/metrics.hpp"
 
 namespace mb::metrics {
@@ -45,7 +49,9 @@ inline constexpr std::size_t stream_refusal_count = 6;
 
 class bridge_metrics {
  public:
-  explicit bridge_metrics(registry& r);
+  // `end_reasons`: the reason labels of mediabridge_calls_ended_total, every way a call can end (the
+  // bridge passes call::end_reason's names; metrics/ knows nothing of calls). Each is exported from 0.
+  bridge_metrics(registry& r, std::span<const std::string_view> end_reasons);
 
   // A set registered nowhere, for callers that export no metrics (tests, tools).
   static bridge_metrics& discard();
@@ -62,7 +68,8 @@ class bridge_metrics {
   histogram& turn_first_delta;  // caller speech_stopped → first assistant audio delta
   histogram& turn_first_audio;  // caller speech_stopped → first mark echo (first audio heard)
 
-  [[nodiscard]] counter& calls_ended(call::end_reason r) noexcept;
+  // The counter of `reason`, one of the end_reasons; any other counts as "other".
+  [[nodiscard]] counter& calls_ended(std::string_view reason) noexcept;
   [[nodiscard]] counter& frames(direction d) noexcept { return *frames_[static_cast<std::size_t>(d)]; }
   [[nodiscard]] counter& audio_bytes(direction d) noexcept { return *bytes_[static_cast<std::size_t>(d)]; }
   [[nodiscard]] histogram& relay(direction d) noexcept { return *relay_[static_cast<std::size_t>(d)]; }
@@ -70,8 +77,7 @@ class bridge_metrics {
   [[nodiscard]] counter& streams_refused(stream_refusal r) noexcept { return *refused_[static_cast<std::size_t>(r)]; }
 
  private:
-  static constexpr std::size_t max_end_reasons = 16;
-  std::array<counter*, max_end_reasons> ended_{};
+  std::vector<std::pair<std::string, counter*>> ended_;  // by reason; looked up once per call
   counter* ended_other_ = nullptr;
   std::array<counter*, direction_count> frames_{};
   std::array<counter*, direction_count> bytes_{};

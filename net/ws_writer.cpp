@@ -52,14 +52,8 @@ std::uint32_t ws_writer::enqueue_slot() {
     index = free_.back();
     free_.pop_back();
   }
-  if (count_ == queue_.size()) {
-    // Only indices move: the slots themselves stay where they are.
-    std::vector<std::uint32_t> bigger(2 * queue_.size());
-    for (std::size_t i = 0; i < count_; ++i) bigger[i] = queue_[(head_ + i) % queue_.size()];
-    queue_ = std::move(bigger);
-    head_ = 0;
-  }
-  queue_[(head_ + count_) % queue_.size()] = index;
+  // Growing the ring moves indices only: the slots themselves stay where they are.
+  queue_.append() = index;
   return index;
 }
 
@@ -79,21 +73,20 @@ void ws_writer::abort_now() {
 void ws_writer::start_next_write() {
   writing_ = true;
   // The slot stays queued until the write completes, so emplace() cannot reuse it.
-  socket_.async_write(slots_[queue_[head_]].text, [this](error_code ec) { write_completed(ec); });
+  socket_.async_write(slots_[queue_.front()].text, [this](error_code ec) { write_completed(ec); });
 }
 
 void ws_writer::write_completed(error_code ec) {
-  const std::uint32_t index = queue_[head_];
+  const std::uint32_t index = queue_.front();
   if (observer_ && slots_[index].since != std::chrono::steady_clock::time_point{})
     observer_(std::chrono::steady_clock::now() - slots_[index].since);
-  head_ = (head_ + 1) % queue_.size();
-  --count_;
+  queue_.pop_front();
   free_.push_back(index);
   if (ec && !error_) error_ = ec;
   // Still marked writing: what refill_ queues waits for the start below instead of starting a second write.
   if (refill_ && !stopping()) refill_();
   writing_ = false;
-  if (!stopping() && count_ > 0) return start_next_write();
+  if (!stopping() && !queue_.empty()) return start_next_write();
   if (stopping() || close_requested_) wake();
 }
 
@@ -102,11 +95,11 @@ awaitable<void> ws_writer::run() {
   // whose completion refers to this writer: it aborts the socket and waits for that completion.
   co_await asio::this_coro::throw_if_cancelled(false);
   running_ = true;
-  if (count_ > 0 && !writing_ && !stopping()) start_next_write();
+  if (!queue_.empty() && !writing_ && !stopping()) start_next_write();
   for (;;) {
     if (stopping()) {
       if (!writing_) break;
-    } else if (close_requested_ && count_ == 0 && !writing_) {
+    } else if (close_requested_ && queue_.empty() && !writing_) {
       error_ = co_await socket_.close(*close_);
       break;
     }
@@ -119,7 +112,7 @@ awaitable<void> ws_writer::run() {
   }
   running_ = false;
   done_ = true;
-  count_ = 0;
+  queue_.clear();
 }
 
 }  // namespace mb::net

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "containers/ring.hpp"
 #include "net/message_socket.hpp"
 
 namespace mb::net {
@@ -49,7 +50,6 @@ class ws_writer {
     s.since = {};
     s.text.clear();
     fill(s.text);
-    ++count_;
     if (running_ && !writing_ && !stopping()) start_next_write();
     return true;
   }
@@ -62,7 +62,7 @@ class ws_writer {
   template <class Fill>
   bool emplace_timed(std::chrono::steady_clock::time_point since, Fill&& fill) {
     if (!emplace(std::forward<Fill>(fill))) return false;
-    slots_[queue_[(head_ + count_ - 1) % queue_.size()]].since = since;
+    slots_[queue_.back()].since = since;
     return true;
   }
   using write_observer = std::function<void(std::chrono::steady_clock::duration)>;
@@ -84,11 +84,11 @@ class ws_writer {
   void abort_now();
 
   [[nodiscard]] bool accepting() const noexcept {
-    return !close_requested_ && !done_ && count_ < capacity_;
+    return !close_requested_ && !done_ && queue_.size() < capacity_;
   }
-  [[nodiscard]] bool full() const noexcept { return count_ == capacity_; }
+  [[nodiscard]] bool full() const noexcept { return queue_.size() == capacity_; }
   [[nodiscard]] bool done() const noexcept { return done_; }
-  [[nodiscard]] std::size_t queued() const noexcept { return count_; }
+  [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
   [[nodiscard]] error_code error() const noexcept { return error_; }
 
  private:
@@ -108,11 +108,9 @@ class ws_writer {
   std::size_t capacity_;
   std::deque<slot> slots_;             // a deque: growing it never moves the slot being written
   std::vector<std::uint32_t> free_;    // slots not queued; the last freed is reused first
-  std::vector<std::uint32_t> queue_;   // ring of queued slot indices, in send order
+  containers::ring<std::uint32_t> queue_;  // queued slot indices, in send order
   write_observer observer_;
   std::function<void()> refill_;
-  std::size_t head_ = 0;
-  std::size_t count_ = 0;
   asio::steady_timer wake_;
   bool waiting_ = false;  // run() waits on wake_: only then does a wake need to cancel it
   bool running_ = false;  // run() has started and not finished: writes may start

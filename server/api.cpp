@@ -11,7 +11,6 @@
 #include "protocol/bearer_token.hpp"
 #include "protocol/form.hpp"
 #include "protocol/local_access.hpp"
-#include "protocol/twilio_messages.hpp"
 #include "store/call_store.hpp"
 
 namespace mb::server {
@@ -19,7 +18,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view calls_prefix = "/v1/calls";
 constexpr std::size_t max_page = 500;
 
 json::object usage_json(const protocol::token_usage& u) {
@@ -120,21 +118,6 @@ net::awaitable<http_reply> call_resource(store::call_store& store, const http_re
 
 }  // namespace
 
-std::optional<api_target> parse_api_target(std::string_view path) {
-  if (path == "/v1/events") return api_target{api_target::kind::events, {}};
-  if (path == calls_prefix) return api_target{api_target::kind::calls, {}};
-  if (!path.starts_with(calls_prefix) || path.size() <= calls_prefix.size() + 1 || path[calls_prefix.size()] != '/')
-    return std::nullopt;
-  auto rest = path.substr(calls_prefix.size() + 1);
-  auto kind = api_target::kind::call;
-  if (constexpr std::string_view events = "/events"; rest.ends_with(events)) {
-    rest.remove_suffix(events.size());
-    kind = api_target::kind::events;
-  }
-  if (!protocol::is_safe_sid(rest)) return std::nullopt;
-  return api_target{kind, std::string(rest)};
-}
-
 std::optional<http_reply> check_api_access(const server_context& ctx, const http_request_view& req) {
   const auto& token = ctx.settings.api_token;
   if (token.empty()) {
@@ -159,12 +142,13 @@ std::optional<http_reply> check_api_access(const server_context& ctx, const http
   return reply;
 }
 
-net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_view& req, const api_target& target) {
-  if (target.what == api_target::kind::events) {
+net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_view& req,
+                                      const routing::api_target& target) {
+  if (target.what == routing::api_target::kind::events) {
     if (!ctx.listeners) co_return error_reply(404, "live events are not enabled");
     co_return method_not_allowed("GET");
   }
-  const bool list = target.what == api_target::kind::calls;
+  const bool list = target.what == routing::api_target::kind::calls;
   if (list ? req.method != "GET" : req.method != "GET" && req.method != "DELETE")
     co_return method_not_allowed(list ? "GET" : "GET, DELETE");
   if (!ctx.store) co_return error_reply(503, "call history is disabled (DATABASE_PATH is empty)");

@@ -7,6 +7,7 @@
 
 #include "bridge/peer_log.hpp"
 #include "protocol/public_url.hpp"
+#include "routing/route.hpp"
 #include "server/api.hpp"
 #include "web/assets.hpp"
 
@@ -63,7 +64,7 @@ std::optional<std::string> browser_stream_url(const server_context& ctx, const h
               : protocol::request_origin{req.header("Host"), "http", {}, true};
   const auto base = protocol::public_base_url({}, origin);
   if (!base) return std::nullopt;
-  return protocol::websocket_url(*base, softphone_stream_path);
+  return protocol::websocket_url(*base, routing::softphone_stream_path);
 }
 
 http_reply create_softphone_call(server_context& ctx, const http_request_view& req) {
@@ -102,7 +103,6 @@ std::optional<http_reply> handle_dashboard(server_context& ctx, const http_reque
   if (path == "/") return static_file(req, "index.html");
   if (path.starts_with(static_prefix)) return static_file(req, path.substr(static_prefix.size()));
   if (path == softphone_calls_path) return create_softphone_call(ctx, req);
-  if (path == softphone_stream_path) return error_reply(426, "this endpoint expects a WebSocket upgrade");
   return std::nullopt;
 }
 

@@ -1,4 +1,5 @@
-// The Beast HTTP translation unit: accept, read requests, route, upgrade to WebSocket.
+// The Beast HTTP translation unit: accept, read requests, carry out what server/dispatch.hpp decides
+// for each (reply, upgrade to WebSocket, stream events).
 
 #include "server/http_server.hpp"
 
@@ -22,10 +23,9 @@
 #include "metrics/metrics.hpp"
 #include "net/websocket_upgrade.hpp"
 #include "server/api.hpp"
-#include "server/dashboard.hpp"
 #include "server/descriptors.hpp"
+#include "server/dispatch.hpp"
 #include "server/listener_hub.hpp"
-#include "server/routes.hpp"
 
 namespace mb::server {
 namespace {
@@ -50,10 +50,6 @@ void log_unexpected(std::exception_ptr e, const char* what) {
   } catch (const std::exception& ex) {
     spdlog::error("{}: {}", what, ex.what());
   }
-}
-
-void count_refusal(const server_context& ctx, metrics::stream_refusal why) {
-  if (ctx.bridge.metrics) ctx.bridge.metrics->streams_refused(why).inc();
 }
 
 net::awaitable<void> send_reply(beast::tcp_stream& stream, unsigned version, bool keep_alive, const http_reply& reply,
@@ -109,72 +105,40 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     }
     if (rec) break;  // end of stream, timeout, reset, malformed request: nothing useful to answer
     auto& req = parser.get();
-    const auto path = std::string_view(req.target()).substr(0, req.target().find('?'));
+    const bool upgrade = beast::websocket::is_upgrade(req);
     const auto headers = headers_of(req);
     const http_request_view view{req.method_string(), req.target(), req.body(), headers, peer_address, log_lines};
+    auto next = dispatch(ctx, view,
+                         routing::route_request({view.method, view.path(), upgrade}, ctx.listeners != nullptr));
 
-    if (const auto api = parse_api_target(path)) {
-      // Live events and call history (server/api.hpp). The path only is logged: queries may carry the token.
-      spdlog::debug("http {} {} from {}", std::string_view(req.method_string()), path, peer_address);
-      if (auto refusal = check_api_access(ctx, view)) {
-        co_await send_reply(stream, req.version(), false, *refusal, false);
-        break;
-      }
-      if (api->what == api_target::kind::events && ctx.listeners) {
-        if (beast::websocket::is_upgrade(req)) {
-          auto up = co_await net::accept_upgrade(std::move(stream), req, listener_socket_limits);
-          if (up.socket) co_await ctx.listeners->serve_websocket(std::move(up.socket), api->call_sid);
-          co_return;
-        }
-        if (req.method() == http::verb::get) {
-          co_await ctx.listeners->serve_sse(stream.release_socket(), api->call_sid);
-          co_return;
-        }
-      }
-      const auto reply = co_await handle_api(ctx, view, *api);
-      const bool keep_alive = req.keep_alive() && !beast::websocket::is_upgrade(req);
-      co_await send_reply(stream, req.version(), keep_alive, reply, req.method() == http::verb::head);
-      if (!keep_alive) break;
-      continue;
+    if (auto* listener = std::get_if<step::listener_websocket>(&next)) {
+      auto up = co_await net::accept_upgrade(std::move(stream), req, listener_socket_limits);
+      if (up.socket) co_await ctx.listeners->serve_websocket(std::move(up.socket), std::move(listener->call_sid));
+      co_return;
     }
-
-    if (beast::websocket::is_upgrade(req)) {
-      if (path != "/media-stream" && path != softphone_stream_path) {
-        const http_reply not_found{404, "application/json", R"({"error":"not found"})", {}};
-        co_await send_reply(stream, req.version(), false, not_found, false);
-        break;
-      }
-      if (auto refusal = check_stream_upgrade(ctx, view)) {
-        count_refusal(ctx, metrics::stream_refusal::unauthorized);
-        co_await send_reply(stream, req.version(), false, *refusal, false);
-        break;
-      }
-      // Streams without an authorised start yet are bounded apart from calls: they hold no call slot.
-      auto pending = ctx.registry.open_pending();
-      if (!pending) {
-        count_refusal(ctx, metrics::stream_refusal::too_many_pending);
-        bridge::log_peer_line(log_lines, spdlog::level::warn,
-                              "media stream upgrade from {} refused: {} streams are waiting for their start "
-                              "(MAX_PENDING_STREAMS)",
-                              peer_address, ctx.settings.max_pending_streams);
-        const http_reply busy{503, "application/json", R"({"error":"too many streams waiting for their start"})", {}};
-        co_await send_reply(stream, req.version(), false, busy, false);
-        break;
-      }
+    if (auto* listener = std::get_if<step::listener_sse>(&next)) {
+      co_await ctx.listeners->serve_sse(stream.release_socket(), std::move(listener->call_sid));
+      co_return;
+    }
+    if (auto* call = std::get_if<step::call_stream>(&next)) {
       auto up = co_await net::accept_upgrade(std::move(stream), req, ctx.bridge.twilio_limits);
       if (!up.socket) {
         bridge::log_peer_line(log_lines, spdlog::level::warn, "media stream upgrade from {} failed: {}", peer_address,
                               up.ec.message());
         co_return;
       }
-      co_await bridge::run_call(std::move(up.socket), ctx.bridge, peer_address, std::move(*pending));
+      co_await bridge::run_call(std::move(up.socket), ctx.bridge, peer_address, std::move(call->pending));
       co_return;
     }
-
-    // The path only: query strings may carry tokens.
-    spdlog::debug("http {} {} from {}", std::string_view(req.method_string()), path, peer_address);
-    const auto reply = handle_request(ctx, view);
-    const bool keep_alive = req.keep_alive();
+    http_reply reply;
+    bool keep_alive = req.keep_alive() && !upgrade;
+    if (auto* api = std::get_if<step::api>(&next)) {
+      reply = co_await handle_api(ctx, view, api->target);
+    } else {
+      auto& answer = std::get<step::reply>(next);
+      reply = std::move(answer.reply);
+      keep_alive = keep_alive && !answer.then_close;
+    }
     co_await send_reply(stream, req.version(), keep_alive, reply, req.method() == http::verb::head);
     if (!keep_alive) break;
   }

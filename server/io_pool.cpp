@@ -31,10 +31,25 @@ std::size_t io_pool::connections() const noexcept {
 }
 
 void io_pool::run() {
+  run_each([](asio::io_context& context) { context.run(); });
+}
+
+void io_pool::run_for(std::chrono::steady_clock::duration limit, const std::function<void()>& on_thread) {
+  run_each([&](asio::io_context& context) {
+    if (on_thread) on_thread();
+    context.run_for(limit);
+  });
+}
+
+void io_pool::run_each(const std::function<void(asio::io_context&)>& body) {
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });
-  contexts_.front()->run();
+  for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i, &body] { body(*contexts_[i]); });
+  body(*contexts_.front());
   for (auto& t : threads) t.join();
+}
+
+void io_pool::release_work() {
+  for (auto& guard : guards_) guard.reset();
 }
 
 void io_pool::stop() {

@@ -14,6 +14,7 @@
 #include "protocol/stream_token.hpp"
 #include "protocol/twilio_signature.hpp"
 #include "protocol/twilio_messages.hpp"
+#include "routing/route.hpp"
 #include "server/agent_setup.hpp"
 #include "server/dashboard.hpp"
 #include "server/listener_hub.hpp"
@@ -122,7 +123,7 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
 
   twiml::connect_stream stream;
   stream.say = ctx.settings.webhook_say;
-  stream.stream_url = protocol::websocket_url(*base, "/media-stream");
+  stream.stream_url = protocol::websocket_url(*base, routing::media_stream_path);
   for (const auto name : forwarded_fields)
     if (const auto v = protocol::form_value(*fields, name); !v.empty()) stream.parameters.push_back({std::string(name), std::string(v)});
   stream.parameters.push_back({std::string(protocol::stream_token_parameter), ctx.tokens.issue(call_sid)});
@@ -154,8 +155,6 @@ bool is_trusted_proxy(const config::settings& settings, std::string_view peer_ad
 }
 
 std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& req) {
-  // A browser cannot sign its upgrade: it presents the dashboard's credential instead.
-  if (req.path() == softphone_stream_path) return check_softphone_upgrade(ctx, req);
   const auto& token = ctx.settings.twilio_auth_token;
   if (token.empty()) return std::nullopt;
   const auto base = public_base(ctx, req);
@@ -169,7 +168,7 @@ std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_r
 
 http_reply handle_request(server_context& ctx, const http_request_view& req) {
   const auto path = req.path();
-  if (auto dashboard = handle_dashboard(ctx, req)) return std::move(*dashboard);  // /, /static/*, /v1/softphone/*
+  if (auto dashboard = handle_dashboard(ctx, req)) return std::move(*dashboard);  // /, /static/*, /v1/softphone/calls
   if (path == "/voice" || path == "/voice/") {
     if (req.method != "POST" && req.method != "GET") return method_not_allowed("GET, POST");
     return voice_webhook(ctx, req);
@@ -199,7 +198,6 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
     if (!ctx.metrics) return error_reply(404, "not found");
     return http_reply{200, std::string(metrics::exposition_content_type), ctx.metrics->render(), {}};
   }
-  if (path == "/media-stream") return error_reply(426, "this endpoint expects a WebSocket upgrade");
   return error_reply(404, "not found");
 }
 

@@ -46,8 +46,8 @@ http_reply error_reply(int status, std::string_view message);  // {"error": mess
 http_reply method_not_allowed(std::string_view allow);         // 405 with an Allow header
 
 // The Media Streams upgrade: with TWILIO_AUTH_TOKEN set, X-Twilio-Signature must sign the public wss://
-// URL of this request; the softphone's stream is checked by check_softphone_upgrade (server/dashboard.hpp).
-// Returns the refusal (401/403) or nullopt to accept.
+// URL of this request (the softphone's stream is checked by check_softphone_upgrade, server/dashboard.hpp).
+// Returns the refusal (400/403) or nullopt to accept.
 std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& request);
 
 // True when the peer may set X-Forwarded-* (TRUSTED_PROXIES).

@@ -11,6 +11,7 @@
 
 #include "protocol/stream_token.hpp"
 #include "protocol/twilio_signature.hpp"
+#include "routing/route.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/listener_client.hpp"
 #include "tests/integration/support/raw_stream.hpp"
@@ -33,7 +34,9 @@ const std::string token_parameter(protocol::stream_token_parameter);
 const std::string silence_frame_b64 = std::string(212, 'A') + "AA==";  // 160 zero bytes, base64
 const headers_t form_type = {{"Content-Type", "application/x-www-form-urlencoded"}};
 
-std::string softphone_target(const std::string& credential) { return "/v1/softphone/stream?token=" + credential; }
+const std::string softphone_path(routing::softphone_stream_path);
+
+std::string softphone_target(const std::string& credential) { return softphone_path + "?token=" + credential; }
 std::string base_url(const test::bridge_harness& h) { return "http://127.0.0.1:" + std::to_string(h.port()); }
 
 std::string form_body(const std::string& call_sid) { return "CallSid=" + call_sid + "&From=%2B15551234567&To=%2B15557654321"; }
@@ -160,7 +163,7 @@ TEST_CASE("the softphone stream's upgrade needs the dashboard's credential and t
     }});
     const auto own_origin = base_url(h);
     const std::vector<std::pair<headers_t, std::string>> refusals = {
-        {{}, "/v1/softphone/stream"},
+        {{}, softphone_path},
         {{}, softphone_target("wrong-token")},
         {{{"Origin", "https://evil.example.com"}}, softphone_target(api_token)},
         {{{"Origin", "null"}}, softphone_target(api_token)},
@@ -182,11 +185,11 @@ TEST_CASE("the softphone stream's upgrade needs the dashboard's credential and t
   SECTION("without API_TOKEN: local clients, from this origin") {
     test::bridge_harness h;
     const auto port = std::to_string(h.port());
-    test::raw_stream same_origin(h.port(), {{"Origin", "http://127.0.0.1:" + port}}, "/v1/softphone/stream");
+    test::raw_stream same_origin(h.port(), {{"Origin", "http://127.0.0.1:" + port}}, softphone_path);
     CHECK(same_origin.connected());
     for (const std::string& origin : {std::string("https://evil.example.com"), "http://localhost:" + port}) {
       INFO(origin);
-      test::raw_stream s(h.port(), {{"Origin", origin}}, "/v1/softphone/stream");
+      test::raw_stream s(h.port(), {{"Origin", origin}}, softphone_path);
       CHECK_FALSE(s.connected());
       CHECK(s.http_status() == 403);
     }
@@ -234,7 +237,7 @@ TEST_CASE("idle streams without an authorised start neither fill the call limit 
                             s.max_concurrent_calls = 1;
                           }});
   std::vector<std::unique_ptr<test::raw_stream>> idle;
-  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<test::raw_stream>(h.port(), headers_t{}, "/v1/softphone/stream"));
+  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<test::raw_stream>(h.port(), headers_t{}, softphone_path));
   idle.push_back(std::make_unique<test::raw_stream>(h.port()));
   for (const auto& s : idle) REQUIRE(s->connected());
   CHECK(h.metrics().render().find("\nmediabridge_pending_streams 4\n") != std::string::npos);
@@ -253,7 +256,7 @@ TEST_CASE("streams without an authorised start are bounded by MAX_PENDING_STREAM
     b.lifecycle.start_timeout = std::chrono::milliseconds(300);
   }});
   test::raw_stream a(h.port());
-  test::raw_stream b(h.port(), {}, "/v1/softphone/stream");
+  test::raw_stream b(h.port(), {}, softphone_path);
   REQUIRE(a.connected());
   REQUIRE(b.connected());
   test::raw_stream over(h.port());
@@ -287,7 +290,7 @@ TEST_CASE("a replayed webhook or a second stream for a live call is refused, and
                           }});
   const headers_t signed_upgrade = {
       {"X-Twilio-Signature",
-       protocol::twilio_signature(auth_token, "ws://127.0.0.1:" + std::to_string(h.port()) + "/media-stream", {})}};
+       protocol::twilio_signature(auth_token, "ws://127.0.0.1:" + std::to_string(h.port()) + std::string(routing::media_stream_path), {})}};
 
   const auto answer = webhook(h, live_sid, auth_token);
   REQUIRE(answer.status == 200);

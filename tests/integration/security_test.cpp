@@ -5,6 +5,7 @@
 #include <future>
 
 #include "protocol/twilio_signature.hpp"
+#include "routing/route.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/raw_stream.hpp"
 
@@ -56,7 +57,7 @@ TEST_CASE("with TWILIO_AUTH_TOKEN, the webhook needs a valid signature over the 
 
 TEST_CASE("with TWILIO_AUTH_TOKEN, the stream upgrade needs a signature of the stream URL", "[integration][security]") {
   test::bridge_harness h(signed_harness());
-  const auto stream_url = "ws://127.0.0.1:" + std::to_string(h.port()) + "/media-stream";
+  const auto stream_url = "ws://127.0.0.1:" + std::to_string(h.port()) + std::string(routing::media_stream_path);
   test::raw_stream unsigned_stream(h.port());
   CHECK_FALSE(unsigned_stream.connected());
   CHECK(unsigned_stream.http_status() == 403);

@@ -28,6 +28,7 @@
 #include "protocol/base64.hpp"
 #include "protocol/form.hpp"
 #include "protocol/twilio_signature.hpp"
+#include "routing/route.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
 namespace {
@@ -130,7 +131,7 @@ class fake_bridge {
         http_(ioc, {asio::ip::address_v4::loopback(), 0}),
         ws_(ioc, {asio::ip::address_v4::loopback(), 0}),
         webhook_url_("http://127.0.0.1:" + std::to_string(http_.local_endpoint().port()) + "/voice?tenant=acme"),
-        stream_url_("ws://127.0.0.1:" + std::to_string(ws_.local_endpoint().port()) + "/media-stream") {}
+        stream_url_("ws://127.0.0.1:" + std::to_string(ws_.local_endpoint().port()) + std::string(mb::routing::media_stream_path)) {}
 
   const std::string& webhook_url() const { return webhook_url_; }
   const std::string& stream_url() const { return stream_url_; }
@@ -311,7 +312,7 @@ TEST_CASE("twilio sim: webhook, signatures, start, paced media, dtmf, stop", "[i
   CHECK(report.parameters == std::vector<stream_parameter>{{"tenant", "acme & co"}, {"session", "s-1"}});
   REQUIRE(bridge.streams.size() == 1);
   const auto& conn = *bridge.streams[0];
-  CHECK(conn.request.target == "/media-stream");
+  CHECK(conn.request.target == mb::routing::media_stream_path);
   CHECK(conn.request.header("x-twilio-signature") == mb::protocol::twilio_signature("12345", bridge.stream_url(), {}));
   CHECK(mb::protocol::validate_twilio_stream_signature("12345", bridge.stream_url(), conn.request.header("x-twilio-signature")));
 

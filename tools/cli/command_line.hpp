@@ -1,14 +1,25 @@
 #pragma once
 // What every tool's main() needs to read its flags: the usage text on a usage error (exit code 2)
-// and strict number parsing (the whole value must be a number of the flag's type).
+// and strict number parsing (the whole value must be a number of the flag's type). Tools declare
+// their flags in a table (tools/cli/flags.hpp), which builds on this.
 
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace mb::tools {
+
+// nullopt unless the whole of `text` is a number of type T.
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 class command_line {
  public:
@@ -24,11 +35,13 @@ class command_line {
 
   template <class T>
   T number(std::string_view flag, std::string_view text) const {
-    T value{};
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size())
-      usage_error("invalid value for " + std::string(flag) + ": " + std::string(text));
-    return value;
+    const auto value = parse_number<T>(text);
+    if (!value) usage_error(invalid_value(flag, text));
+    return *value;
+  }
+
+  static std::string invalid_value(std::string_view flag, std::string_view text) {
+    return "invalid value for " + std::string(flag) + ": " + std::string(text);
   }
 
  private:

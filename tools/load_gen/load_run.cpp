@@ -5,15 +5,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/array.hpp>
 
+#include "server/io_pool.hpp"
 #include "tools/load_gen/proc_sampler.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
@@ -114,6 +112,16 @@ std::vector<audio_segment> default_barge_in_script() {
   return {{audio_kind::speech, 1000}, {audio_kind::silence, 1500}, {audio_kind::speech, 1000}, {audio_kind::silence, 1500}};
 }
 
+std::string script_spec(const std::vector<audio_segment>& script) {
+  std::string spec;
+  for (const auto& s : script) {
+    if (!spec.empty()) spec += ',';
+    spec += s.kind == audio_kind::speech ? "speech:" : "silence:";
+    spec += std::to_string(s.ms);
+  }
+  return spec;
+}
+
 std::vector<audio_segment> parse_script(std::string_view spec) {
   std::vector<audio_segment> script;
   while (!spec.empty()) {
@@ -161,13 +169,8 @@ load_report run_load(const load_options& o, load_probe& probe) {
 
   // One io_context per generator thread, each call on one of them: a call needs no strand, and
   // strands on a shared context cost a mutex per handler (2.4% of the generator's CPU, measured).
-  std::vector<std::unique_ptr<asio::io_context>> contexts;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  for (int t = 0; t < std::max(o.threads, 1); ++t) {
-    contexts.push_back(std::make_unique<asio::io_context>(1));
-    work.push_back(asio::make_work_guard(*contexts.back()));
-  }
-  auto& ioc = *contexts.front();
+  server::io_pool pool(static_cast<std::size_t>(std::max(o.threads, 1)));
+  auto& ioc = pool.first();
   const auto t0 = steady::now() + milliseconds(200);
   // Steady state: every call started and settled, none hung up yet (the first is due at t0 + duration).
   auto window_start = t0 + ramp_total + milliseconds(o.settle_ms);
@@ -196,14 +199,16 @@ load_report run_load(const load_options& o, load_probe& probe) {
     };
     c.on_clear = [&probe, i](twilio::clock::time_point at, std::uint64_t played) { probe.twilio_clear(i, at, played); };
     active.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(*contexts[i % contexts.size()], twilio::run_call(std::move(c)),
-                   [&results, &active, i](std::exception_ptr e, twilio::call_report r) {
+    const auto lease = pool.acquire();
+    asio::co_spawn(lease.context, twilio::run_call(std::move(c)),
+                   [&results, &active, &pool, i, index = lease.index](std::exception_ptr e, twilio::call_report r) {
                      if (e) {
                        r.outcome = twilio::call_outcome::stream_failed;
                        r.failure = "exception in the simulated call";
                      }
                      results[i] = {true, std::move(r)};
                      active.fetch_sub(1, std::memory_order_relaxed);
+                     pool.release(index);
                    });
   };
 
@@ -222,7 +227,7 @@ load_report run_load(const load_options& o, load_probe& probe) {
           co_await timer.async_wait(net::use_awaitable);
           spawn(i);
         }
-        for (auto& w : work) w.reset();  // from now on, each context runs until its calls end
+        pool.release_work();  // from now on, each context runs until its calls end
       },
       asio::detached);
   asio::co_spawn(
@@ -241,15 +246,9 @@ load_report run_load(const load_options& o, load_probe& probe) {
 
   const auto baseline = sampler.sample_now();
   sampler.start();
-  std::vector<std::thread> threads;
-  const auto run = [hard_bound](asio::io_context& context) {
-    register_current_thread("generator");
-    context.run_for(std::chrono::duration_cast<milliseconds>(hard_bound) + milliseconds(500));
-  };
-  for (std::size_t t = 1; t < contexts.size(); ++t) threads.emplace_back(run, std::ref(*contexts[t]));
-  run(ioc);
-  for (auto& t : threads) t.join();
-  for (auto& c : contexts) c->stop();
+  pool.run_for(std::chrono::duration_cast<milliseconds>(hard_bound) + milliseconds(500),
+               [] { register_current_thread("generator"); });
+  pool.stop();
   sampler.stop();
   probe.set_measuring(false);
   const auto finished = steady::now();

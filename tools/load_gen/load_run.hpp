@@ -32,6 +32,8 @@ std::vector<twilio::audio_segment> default_script();
 std::vector<twilio::audio_segment> default_barge_in_script();
 // Parses "speech:1000,silence:4000"; empty on a malformed spec.
 std::vector<twilio::audio_segment> parse_script(std::string_view spec);
+// The spec parse_script() reads back as `script`.
+std::string script_spec(const std::vector<twilio::audio_segment>& script);
 
 struct load_options {
   std::string webhook_url;  // http://127.0.0.1:<port>/voice

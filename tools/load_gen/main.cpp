@@ -29,47 +29,42 @@
 #include <boost/json/serialize.hpp>
 
 #include "simulator/upstream_simulator.hpp"
-#include "tools/cli/command_line.hpp"
+#include "tools/cli/flags.hpp"
 #include "tools/load_gen/load_run.hpp"
 #include "tools/load_gen/proc_sampler.hpp"
 
 namespace {
 
 namespace load = mb::tools::load;
+namespace cli = mb::tools::cli;
+namespace twilio = mb::tools::twilio;
 namespace sim = mb::simulator;
 namespace asio = mb::asio;
 
-constexpr std::string_view usage = R"(usage: mediabridge-load --webhook URL --host-simulator PORT [options]
+constexpr std::string_view program = "mediabridge-load";
+
+constexpr std::string_view usage_head = R"(usage: mediabridge-load --webhook URL --host-simulator PORT [options]
 Runs simulated Twilio calls against a mediabridge whose upstream is the simulator this tool hosts on
 127.0.0.1:PORT (OPENAI_REALTIME_URL=ws://127.0.0.1:PORT/v1/realtime, or for GPT-Live
 OPENAI_LIVE_URL=ws://127.0.0.1:PORT/v1/live/sessions), and reports relay latency, barge-in reaction,
 truncate accuracy, frame loss and the CPU and memory of the bridge (--bridge-pid) and of this tool.
+)";
 
-  --webhook URL             the bridge's voice webhook on loopback, e.g. http://127.0.0.1:8080/voice
-  --host-simulator PORT     serve the simulator on 127.0.0.1:PORT (the bridge connects to it)
-  --provider NAME           the protocol the bridge speaks upstream: openai-realtime (default) or
-                            openai-live; the report names it, and a session on the other is a failure
-  --auth-token TOKEN        sign like Twilio (default: $TWILIO_AUTH_TOKEN; arguments show in `ps`)
-  --calls N                 concurrent calls (default 20, at most 20000)
-  --ramp-per-s R            calls started per second (default 50)
-  --duration-s D            each call's length in seconds (default 10)
-  --barge-in-share F        share of calls that talk over the answer, 0..1 (default 0.25)
-  --script SPEC             caller audio of other calls, repeated (default speech:1000,silence:4000)
-  --barge-in-script SPEC    caller audio of barge-in calls, repeated
-                            (default speech:1000,silence:1500,speech:1000,silence:1500)
-  --threads N               generator I/O threads (default 1)
-  --simulator-threads N     simulator I/O threads (default 1)
-  --bridge-pid PID          sample the bridge's CPU and RSS from /proc/PID
-  --warmup-frames N         caller frames per call left out of the latency figures (default 50)
-  --settle-ms MS            wait after the last call started before measuring (default 2000)
-  --json FILE               also write the report as JSON ("-": stdout instead of the table)
-
-usage: mediabridge-load --table REPORT.json...
+constexpr std::string_view usage_tail = R"(usage: mediabridge-load --table REPORT.json...
 Prints the Markdown results table of docs/performance.md from reports written with --json.
 )";
 
-constexpr mb::tools::command_line cli{"mediabridge-load", usage};
-
+// A caller script flag: replaces `target`, whose value is the default shown.
+cli::flag script_flag(std::string name, std::string help, std::vector<twilio::audio_segment>& target) {
+  auto shown = load::script_spec(target);
+  return cli::custom(name, "SPEC", std::move(help), std::move(shown),
+                     [&target, name](std::string_view value) -> cli::problem {
+                       auto script = load::parse_script(value);
+                       if (script.empty()) return "invalid " + name + " (kind:ms,... with kind speech|silence)";
+                       target = std::move(script);
+                       return std::nullopt;
+                     });
+}
 
 // Each call needs a socket to the bridge and the simulator needs one per call from it: raise the
 // soft descriptor limit to the hard one.
@@ -135,47 +130,41 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "--table") return print_table(argc, argv);
   load::load_options options;
   if (const char* token = std::getenv("TWILIO_AUTH_TOKEN")) options.auth_token = token;
-  int sim_port = -1;
+  int sim_port = 0;
   int sim_threads = 1;
   std::string json_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      cli.print_usage();
-      return 0;
-    }
-    if (i + 1 >= argc) cli.usage_error("missing value for " + std::string(flag));
-    const std::string_view value = argv[++i];
-    if (flag == "--webhook") options.webhook_url = value;
-    else if (flag == "--host-simulator") sim_port = cli.number<int>(flag, value);
-    else if (flag == "--auth-token") options.auth_token = value;
-    else if (flag == "--provider") {
-      const auto provider = mb::upstream::provider_from_name(value);
-      if (!provider) cli.usage_error("--provider must be one of " + mb::upstream::provider_names());
-      options.provider = *provider;
-    }
-    else if (flag == "--calls") options.calls = cli.number<std::size_t>(flag, value);
-    else if (flag == "--ramp-per-s") options.ramp_per_s = cli.number<double>(flag, value);
-    else if (flag == "--duration-s") options.duration_s = cli.number<int>(flag, value);
-    else if (flag == "--barge-in-share") options.barge_in_share = cli.number<double>(flag, value);
-    else if (flag == "--script" || flag == "--barge-in-script") {
-      auto script = load::parse_script(value);
-      if (script.empty()) cli.usage_error("invalid " + std::string(flag) + " (kind:ms,... with kind speech|silence)");
-      (flag == "--script" ? options.script : options.barge_in_script) = std::move(script);
-    } else if (flag == "--threads") options.threads = cli.number<int>(flag, value);
-    else if (flag == "--simulator-threads") sim_threads = cli.number<int>(flag, value);
-    else if (flag == "--bridge-pid") options.bridge_pid = cli.number<pid_t>(flag, value);
-    else if (flag == "--warmup-frames") options.warmup_frames = cli.number<std::uint32_t>(flag, value);
-    else if (flag == "--settle-ms") options.settle_ms = cli.number<int>(flag, value);
-    else if (flag == "--json") json_path = value;
-    else cli.usage_error("unknown option " + std::string(flag));
-  }
-  if (options.webhook_url.empty()) cli.usage_error("--webhook is required");
-  if (sim_port < 1 || sim_port > 65535) cli.usage_error("--host-simulator PORT is required (1..65535)");
-  if (options.calls == 0 || options.calls > load::max_calls) cli.usage_error("--calls must be 1..20000");
-  if (!(options.barge_in_share >= 0 && options.barge_in_share <= 1)) cli.usage_error("--barge-in-share must be 0..1");
+  const cli::flag_table flags(
+      program, std::string(usage_head),
+      {
+          cli::text("--webhook", "URL", "the bridge's voice webhook on loopback, e.g. http://127.0.0.1:8080/voice",
+                    options.webhook_url),
+          cli::number("--host-simulator", "PORT",
+                      "serve the Realtime simulator on 127.0.0.1:PORT (the bridge connects to it)", sim_port),
+          cli::secret("--auth-token", "TOKEN", "sign like Twilio; prefer the variable: arguments show in `ps`",
+                      options.auth_token, "$TWILIO_AUTH_TOKEN"),
+          cli::number("--calls", "N", "concurrent calls, at most " + std::to_string(load::max_calls), options.calls),
+          cli::number("--ramp-per-s", "R", "calls started per second", options.ramp_per_s),
+          cli::number("--duration-s", "D", "each call's length in seconds", options.duration_s),
+          cli::number("--barge-in-share", "F", "share of calls that talk over the answer, 0..1",
+                      options.barge_in_share),
+          script_flag("--script", "caller audio of other calls, repeated", options.script),
+          script_flag("--barge-in-script", "caller audio of barge-in calls, repeated", options.barge_in_script),
+          cli::number("--threads", "N", "generator I/O threads", options.threads),
+          cli::number("--simulator-threads", "N", "simulator I/O threads", sim_threads),
+          cli::number("--bridge-pid", "PID", "sample the bridge's CPU and RSS from /proc/PID", options.bridge_pid),
+          cli::number("--warmup-frames", "N", "caller frames per call left out of the latency figures",
+                      options.warmup_frames),
+          cli::number("--settle-ms", "MS", "wait after the last call started before measuring", options.settle_ms),
+          cli::text("--json", "FILE", "also write the report as JSON (\"-\": stdout instead of the table)", json_path),
+      },
+      std::string(usage_tail));
+  flags.apply_or_exit(argc, argv);
+  if (options.webhook_url.empty()) flags.usage_error("--webhook is required");
+  if (sim_port < 1 || sim_port > 65535) flags.usage_error("--host-simulator PORT is required (1..65535)");
+  if (options.calls == 0 || options.calls > load::max_calls) flags.usage_error("--calls must be 1..20000");
+  if (!(options.barge_in_share >= 0 && options.barge_in_share <= 1)) flags.usage_error("--barge-in-share must be 0..1");
   if (options.threads < 1 || options.threads > 64 || sim_threads < 1 || sim_threads > 64)
-    cli.usage_error("--threads and --simulator-threads must be 1..64");
+    flags.usage_error("--threads and --simulator-threads must be 1..64");
   raise_open_file_limit();
 
   auto probe = std::make_shared<load::load_probe>(options.calls, options.warmup_frames);

@@ -14,38 +14,24 @@
 
 #include <boost/json.hpp>
 
-#include "tools/cli/command_line.hpp"
+#include "tools/cli/flags.hpp"
 #include "net/websocket.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
 
 namespace {
 
 namespace twilio = mb::tools::twilio;
+namespace cli = mb::tools::cli;
 namespace json = boost::json;
 
-constexpr std::string_view usage = R"(usage: mediabridge-call --webhook URL [options]
+constexpr std::string_view program = "mediabridge-call";
+
+constexpr std::string_view usage_head = R"(usage: mediabridge-call --webhook URL [options]
 Places simulated Twilio calls: POSTs the voice webhook, opens the <Stream> URL from the TwiML, sends the
 caller's audio in real time, plays the bridge's audio back (echoing marks, honouring clear) and hangs up.
+)";
 
-  --webhook URL                    voice webhook, http:// or https:// (e.g. http://127.0.0.1:8080/voice)
-  --auth-token TOKEN               sign the webhook and the stream upgrade with X-Twilio-Signature;
-                                   default: $TWILIO_AUTH_TOKEN (prefer it: arguments show in `ps`)
-  --ca-file PEM                    extra CA bundle trusted for https:// and wss:// (a private proxy CA)
-  --script SPEC                    caller audio, comma-separated kind:ms with kind speech|silence
-                                   (default "speech:1000,silence:3000"); the call hangs up when it ends
-  --hangup-after-ms N              hang up N ms after the stream start, even if audio remains
-  --calls N                        calls placed at once (default 1)
-  --threads N                      I/O threads for the simulated calls (default 1)
-  --timeout-ms N                   per-call bound, webhook to close (default: script length + 30000)
-  --from NUMBER, --to NUMBER       the caller and called numbers sent to the webhook
-  --json                           print one JSON object instead of the human summary
-  --expect-stream-url-prefix P     fail unless the TwiML's stream URL starts with P
-  --expect-audio                   fail unless audio flowed both ways (frames sent and received, some played)
-  --expect-barge-in                fail unless the bridge cleared Twilio's playback at least once
-  --answer-within-ms N             how long a caller waits for an answer after its first speech
-                                   (default 2000; see below)
-
-A call succeeds when it completes as a call should: the simulated caller hangs up and the bridge
+constexpr std::string_view usage_tail = R"(A call succeeds when it completes as a call should: the simulated caller hangs up and the bridge
 answers the close with code 1000, or the bridge closes the stream with 1000 (normal closure), and
 the bridge sent no malformed Media Streams message. Any other close code fails the call (1011: the
 upstream failed or confirmed the wrong audio format; 1008: input refused; 1001: the server shut down
@@ -55,24 +41,21 @@ broken stream and a call outliving --timeout-ms. When the script has speech foll
 Exit code: 0 when every call succeeded and every --expect-* held; 1 otherwise; 2 for a usage error.
 )";
 
-constexpr mb::tools::command_line cli{"mediabridge-call", usage};
-
-
-std::vector<twilio::audio_segment> parse_script(std::string_view spec) {
+std::vector<twilio::audio_segment> parse_script(const cli::flag_table& flags, std::string_view spec) {
   std::vector<twilio::audio_segment> script;
   while (!spec.empty()) {
     const auto comma = spec.find(',');
     const auto item = spec.substr(0, comma);
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     const auto colon = item.find(':');
-    if (colon == std::string_view::npos) cli.usage_error("--script item without kind:ms: " + std::string(item));
+    if (colon == std::string_view::npos) flags.usage_error("--script item without kind:ms: " + std::string(item));
     const auto kind = item.substr(0, colon);
     twilio::audio_segment segment;
     if (kind == "speech") segment.kind = twilio::audio_kind::speech;
     else if (kind == "silence") segment.kind = twilio::audio_kind::silence;
-    else cli.usage_error("--script kind must be speech or silence: " + std::string(kind));
-    segment.ms = cli.number<int>("--script", item.substr(colon + 1));
-    if (segment.ms <= 0) cli.usage_error("--script durations must be positive");
+    else flags.usage_error("--script kind must be speech or silence: " + std::string(kind));
+    segment.ms = flags.number<int>("--script", item.substr(colon + 1));
+    if (segment.ms <= 0) flags.usage_error("--script durations must be positive");
     script.push_back(segment);
   }
   return script;
@@ -181,38 +164,45 @@ int main(int argc, char** argv) {
   twilio::call_expectations expect;
   int answer_within_ms = 2000;
 
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view flag = args[i];
-    if (flag == "--help" || flag == "-h") {
-      cli.print_usage();
-      return 0;
-    }
-    if (flag == "--json") { as_json = true; continue; }
-    if (flag == "--expect-audio") { expect.audio_both_ways = true; continue; }
-    if (flag == "--expect-barge-in") { expect.barge_in = true; continue; }
-    if (i + 1 >= args.size()) cli.usage_error("missing value for " + std::string(flag));
-    const std::string_view value = args[++i];
-    if (flag == "--webhook") base.webhook_url = value;
-    else if (flag == "--auth-token") base.auth_token = value;
-    else if (flag == "--ca-file") ca_file = value;
-    else if (flag == "--script") script_spec = value;
-    else if (flag == "--hangup-after-ms") base.hangup_after_ms = cli.number<int>(flag, value);
-    else if (flag == "--calls") calls = cli.number<int>(flag, value);
-    else if (flag == "--threads") threads = cli.number<int>(flag, value);
-    else if (flag == "--timeout-ms") timeout_ms = cli.number<int>(flag, value);
-    else if (flag == "--from") base.from = value;
-    else if (flag == "--to") base.to = value;
-    else if (flag == "--expect-stream-url-prefix") expect.stream_url_prefix = value;
-    else if (flag == "--answer-within-ms") answer_within_ms = cli.number<int>(flag, value);
-    else cli.usage_error("unknown option " + std::string(flag));
-  }
+  const cli::flag_table flags(
+      program, std::string(usage_head),
+      {
+          cli::text("--webhook", "URL", "voice webhook, http:// or https:// (e.g. http://127.0.0.1:8080/voice)",
+                    base.webhook_url),
+          cli::secret("--auth-token", "TOKEN",
+                      "sign the webhook and the stream upgrade with X-Twilio-Signature; prefer the variable: "
+                      "arguments show in `ps`",
+                      base.auth_token, "$TWILIO_AUTH_TOKEN"),
+          cli::text("--ca-file", "PEM", "extra CA bundle trusted for https:// and wss:// (a private proxy CA)",
+                    ca_file),
+          cli::text("--script", "SPEC",
+                    "caller audio, comma-separated kind:ms with kind speech|silence; the call hangs up when it ends",
+                    script_spec),
+          cli::number("--hangup-after-ms", "N", "hang up N ms after the stream start, even if audio remains",
+                      base.hangup_after_ms),
+          cli::number("--calls", "N", "calls placed at once", calls),
+          cli::number("--threads", "N", "I/O threads for the simulated calls", threads),
+          cli::number("--timeout-ms", "N", "per-call bound, webhook to close", timeout_ms, "script length + 30000"),
+          cli::text("--from", "NUMBER", "the caller's number sent to the webhook", base.from),
+          cli::text("--to", "NUMBER", "the called number sent to the webhook", base.to),
+          cli::enable("--json", "print one JSON object instead of the human summary", as_json),
+          cli::text("--expect-stream-url-prefix", "P", "fail unless the TwiML's stream URL starts with P",
+                    expect.stream_url_prefix),
+          cli::enable("--expect-audio", "fail unless audio flowed both ways (frames sent and received, some played)",
+                      expect.audio_both_ways),
+          cli::enable("--expect-barge-in", "fail unless the bridge cleared Twilio's playback at least once",
+                      expect.barge_in),
+          cli::number("--answer-within-ms", "N",
+                      "how long a caller waits for an answer after its first speech (see below)", answer_within_ms),
+      },
+      std::string(usage_tail));
+  flags.apply_or_exit(argc, argv);
   if (base.webhook_url.rfind("http://", 0) != 0 && base.webhook_url.rfind("https://", 0) != 0)
-    cli.usage_error("--webhook must be an http:// or https:// URL");
-  if (calls < 1) cli.usage_error("--calls must be at least 1");
-  if (threads < 1) cli.usage_error("--threads must be at least 1");
-  if (answer_within_ms < 1) cli.usage_error("--answer-within-ms must be at least 1");
-  base.script = parse_script(script_spec);
+    flags.usage_error("--webhook must be an http:// or https:// URL");
+  if (calls < 1) flags.usage_error("--calls must be at least 1");
+  if (threads < 1) flags.usage_error("--threads must be at least 1");
+  if (answer_within_ms < 1) flags.usage_error("--answer-within-ms must be at least 1");
+  base.script = parse_script(flags, script_spec);
   expect.answer = twilio::answer_expected(base.script, base.hangup_after_ms, answer_within_ms);
 
   int script_ms = 0;
@@ -221,7 +211,7 @@ int main(int argc, char** argv) {
 
   std::string tls_error;
   base.tls = mb::net::tls_client_context::create(ca_file, tls_error);
-  if (!base.tls) cli.usage_error("--ca-file: " + tls_error);
+  if (!base.tls) flags.usage_error("--ca-file: " + tls_error);
 
   std::vector<twilio::call_options> options(static_cast<std::size_t>(calls), base);
   // Calls that outlive their own timeout are already reported timed_out; the extra second only lets

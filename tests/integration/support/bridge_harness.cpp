@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "call/end_reasons.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/agent_setup.hpp"
 #include "server/bridge_setup.hpp"
@@ -121,7 +122,7 @@ bridge_harness::bridge_harness(harness_options options) {
   bridge_.lifecycle = server::supervisor_options_from(settings_);
   bridge_.lifecycle.session_ready_timeout = std::chrono::seconds(5);
   bridge_.events = &events_;
-  bridge_metrics_ = std::make_unique<metrics::bridge_metrics>(metrics_);
+  bridge_metrics_ = std::make_unique<metrics::bridge_metrics>(metrics_, call::end_reason_names());
   bridge_.metrics = bridge_metrics_.get();
   bridge_.peer_lines = &peer_lines_;
   std::string error;

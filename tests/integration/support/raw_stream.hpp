@@ -8,6 +8,7 @@
 #include <string>
 
 #include "net/websocket.hpp"
+#include "routing/route.hpp"
 
 namespace mb::test {
 
@@ -15,7 +16,7 @@ class raw_stream {
  public:
   // Connects to ws://127.0.0.1:port<target> (path and query); check connected() / http_status().
   explicit raw_stream(std::uint16_t port, std::vector<std::pair<std::string, std::string>> headers = {},
-                      const std::string& target = "/media-stream");
+                      const std::string& target = std::string(routing::media_stream_path));
   ~raw_stream();
   [[nodiscard]] bool connected() const { return socket_ != nullptr; }
   [[nodiscard]] int http_status() const { return http_status_; }

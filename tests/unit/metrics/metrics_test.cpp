@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -86,14 +87,17 @@ TEST_CASE("a name cannot change type", "[metrics]") {
 
 TEST_CASE("bridge metrics follow the naming conventions", "[metrics]") {
   registry r;
-  bridge_metrics m(r);
-  m.calls_ended(mb::call::end_reason::caller_hung_up).inc();
+  const std::vector<std::string_view> end_reasons = {"caller_hung_up", "shutdown"};
+  bridge_metrics m(r, end_reasons);
+  m.calls_ended("caller_hung_up").inc();
+  m.calls_ended("not_a_reason").inc();
   m.frames(direction::caller_to_upstream).inc(50);
   m.relay(direction::upstream_to_caller).observe(40us);
   m.errors(error_kind::upstream_lost).inc();
   const auto text = r.render();
   CHECK(has_line(text, "mediabridge_calls_ended_total{reason=\"caller_hung_up\"} 1"));
   CHECK(has_line(text, "mediabridge_calls_ended_total{reason=\"shutdown\"} 0"));
+  CHECK(has_line(text, "mediabridge_calls_ended_total{reason=\"other\"} 1"));
   CHECK(has_line(text, "mediabridge_frames_relayed_total{direction=\"caller_to_upstream\"} 50"));
   CHECK(has_line(text, "mediabridge_relay_seconds_bucket{direction=\"upstream_to_caller\",le=\"5e-05\"} 1"));
   CHECK(has_line(text, "mediabridge_errors_total{kind=\"upstream_lost\"} 1"));

@@ -1,0 +1,63 @@
+#pragma once
+// Where a request goes, decided from its method, path and WebSocket upgrade alone: no I/O, no
+// credentials, no admission. server/dispatch.hpp authorises the route and admits it; http_session
+// (server/http_server.cpp) carries the outcome out.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace mb::routing {
+
+// Twilio's Media Streams WebSocket: the <Stream url> of the voice webhook's TwiML, and the upgrade
+// the server accepts for it.
+inline constexpr std::string_view media_stream_path = "/media-stream";
+// The browser softphone's stream (server/dashboard.hpp).
+inline constexpr std::string_view softphone_stream_path = "/v1/softphone/stream";
+
+// The listener and history API under /v1 (docs/events.md).
+struct api_target {
+  enum class kind {
+    events,  // GET /v1/events, /v1/calls/{sid}/events: WebSocket or Server-Sent Events
+    calls,   // GET /v1/calls
+    call,    // GET, DELETE /v1/calls/{sid}
+  };
+  kind what = kind::calls;
+  std::string call_sid;  // events of one call, or the call; empty: all calls
+};
+
+// nullopt when `path` is none of the above (a malformed call SID included).
+[[nodiscard]] std::optional<api_target> parse_api_target(std::string_view path);
+
+struct request_line {
+  std::string_view method;  // "GET", "POST", … as received (HTTP methods are case-sensitive)
+  std::string_view path;    // the target without its query
+  bool websocket_upgrade = false;
+};
+
+// Routes that need the API credential (server/api.hpp, check_api_access) before anything else.
+struct api_request {  // the REST endpoints, and the listener endpoints' errors (wrong method, disabled)
+  api_target target;
+};
+struct listener_websocket {  // live events over a WebSocket
+  std::string call_sid;      // empty: every call
+};
+struct listener_sse {  // live events as Server-Sent Events
+  std::string call_sid;
+};
+// Call streams: each checks its own credential, then takes a pending-stream slot.
+struct media_stream {};      // Twilio's upgrade, signed with X-Twilio-Signature
+struct softphone_stream {};  // the browser's upgrade, with the dashboard's credential and Origin
+// Answered without credentials.
+struct upgrade_required {};  // a stream path without the upgrade: 426
+struct unknown_upgrade {};   // an upgrade to any other path: 404, then close
+struct plain_http {};        // everything else: server/routes.hpp, handle_request
+
+using route = std::variant<api_request, listener_websocket, listener_sse, media_stream, softphone_stream,
+                           upgrade_required, unknown_upgrade, plain_http>;
+
+// `live_events`: listeners are enabled; without them the events endpoints answer as REST (404).
+[[nodiscard]] route route_request(const request_line& request, bool live_events);
+
+}  // namespace mb::routing
