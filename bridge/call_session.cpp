@@ -11,7 +11,13 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "admission/pre_start.hpp"
+#include "bridge/call_metrics.hpp"
+#include "bridge/call_summary.hpp"
 #include "bridge/peer_log.hpp"
+#include "bridge/read_end.hpp"
+#include "bridge/stream_admission.hpp"
+#include "bridge/upstream_socket.hpp"
 #include "call/call_supervisor.hpp"
 
 namespace mb::bridge {
@@ -26,43 +32,11 @@ std::int64_t ms_of(steady::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 steady::time_point to_time_point(std::int64_t ms) { return steady::time_point(std::chrono::milliseconds(ms)); }
-std::int64_t ms_between(steady::time_point from, steady::time_point to) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
-}
 
 // Calls cut by one outage must not reconnect in step: each draws its own backoff jitter.
 std::uint64_t jitter_seed(const void* session) {
   return static_cast<std::uint64_t>(steady::now().time_since_epoch().count()) ^
          static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(session));
-}
-
-spdlog::level::level_enum to_spdlog(call::log_level level) {
-  switch (level) {
-    case call::log_level::debug: return spdlog::level::debug;
-    case call::log_level::info: return spdlog::level::info;
-    case call::log_level::warn: return spdlog::level::warn;
-    case call::log_level::error: return spdlog::level::err;
-  }
-  return spdlog::level::warn;
-}
-
-std::uint16_t close_code_for(metrics::stream_refusal r) {
-  // "Try again later" when only capacity stood in the way; every other refusal is a policy violation.
-  return r == metrics::stream_refusal::full ? 1013 : 1008;
-}
-
-// Only our own names: an unknown event's name is the peer's text, which a refusal line must not echo.
-const char* event_name(protocol::twilio_event e) {
-  switch (e) {
-    case protocol::twilio_event::connected: return "connected";
-    case protocol::twilio_event::start: return "start";
-    case protocol::twilio_event::media: return "media";
-    case protocol::twilio_event::mark: return "mark";
-    case protocol::twilio_event::dtmf: return "dtmf";
-    case protocol::twilio_event::stop: return "stop";
-    case protocol::twilio_event::unknown: break;
-  }
-  return "an unknown event";
 }
 
 class call_session : public std::enable_shared_from_this<call_session> {
@@ -71,6 +45,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
                call_registry::pending_slot pending)
       : ctx_(ctx),
         m_(ctx.metrics ? *ctx.metrics : metrics::bridge_metrics::discard()),
+        call_metrics_(m_),
         twilio_(std::move(twilio)),
         twilio_out_(*twilio_, ctx.writer_queue_messages),
         state_(ctx.session, ctx.call, upstream::make_adapter(ctx.provider)),
@@ -78,15 +53,13 @@ class call_session : public std::enable_shared_from_this<call_session> {
         timer_(twilio_->get_executor()),
         upstream_wake_(twilio_->get_executor()),
         label_("[" + remote + "]"),
-        remote_(std::move(remote)),
-        pending_(std::move(pending)),
-        log_lines_(ctx.peer_lines) {
+        log_lines_(ctx.peer_lines),
+        admission_(ctx, m_, std::move(remote), std::move(pending), log_lines_, twilio_out_) {
     upstream_wake_.expires_at(steady::time_point::max());
     supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
     actions_.reserve(64);
     supervisor_actions_.reserve(8);
-    twilio_out_.observe_writes(
-        [h = &m_.relay(metrics::direction::upstream_to_caller)](steady::duration d) { h->observe(d); });
+    twilio_out_.observe_writes(call_metrics_.relay_observer(metrics::direction::upstream_to_caller));
   }
 
   net::awaitable<void> run() {
@@ -119,13 +92,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
     for (;;) {
       const auto r = co_await twilio_->read(twilio_buf_, simdjson::SIMDJSON_PADDING);
       const bool binary = r.status == net::read_status::binary_message;
-      if (!admitted_ && (binary || r.status == net::read_status::message)) {
-        // Until a start is authorised nothing is published, stored, counted or logged per message.
-        if (!supervisor_.ending()) {
-          step_at_ = steady::now();
-          before_admission(binary);
-          execute();
-        }
+      if (!admission_.admitted() && (binary || r.status == net::read_status::message)) {
+        before_admission(binary);
         continue;
       }
       if (r.status == net::read_status::message) {
@@ -137,17 +105,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
         if (twilio_msg_.event == protocol::twilio_event::media) supervisor_.on_caller_media(step_at_);
         state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
         execute();
-        if (twilio_msg_.event == protocol::twilio_event::mark && turn_ == turn_phase::awaiting_echo) {
-          m_.turn_first_audio.observe(step_at_ - turn_stopped_at_);
-          turn_ = turn_phase::idle;
-        }
+        if (twilio_msg_.event == protocol::twilio_event::mark) call_metrics_.on_mark_echo(step_at_);
         continue;
       }
       if (binary) {
         bad_input("Twilio", "binary frame (Media Streams sends text frames only)");
         continue;
       }
-      on_read_end("Twilio", r, *twilio_, end_reason::twilio_closed);
+      on_twilio_read_end(r);
       co_return;
     }
   }
@@ -172,18 +137,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
         execute();
         continue;
       }
-      upstream_ = std::move(result.socket);
-      upstream_out_.emplace(*upstream_, ctx_.writer_queue_messages);
-      upstream_out_->observe_writes(
-          [h = &m_.relay(metrics::direction::caller_to_upstream)](steady::duration d) { h->observe(d); });
-      connected_at_ = step_at_;
-      m_.upstream_connect.observe(connected_at_ - connect_started_at);
-      spdlog::debug("call {}: upstream connected in {} ms", label_, ms_between(connect_started_at, connected_at_));
+      upstream_.attach(std::move(result.socket), ctx_.writer_queue_messages,
+                       call_metrics_.relay_observer(metrics::direction::caller_to_upstream));
+      spdlog::debug("call {}: upstream connected in {} ms", label_,
+                    call_metrics_.on_upstream_connected(connect_started_at, step_at_).count());
       supervisor_.on_upstream_connected(step_at_, supervisor_actions_);
       execute();
-      co_await (upstream_reader() && upstream_out_->run());
-      upstream_out_.reset();
-      upstream_.reset();
+      co_await (upstream_reader() && upstream_.writer().run());
+      upstream_.detach();
       step_at_ = steady::now();
       supervisor_.on_upstream_closed(step_at_, supervisor_actions_);
       execute();
@@ -192,7 +153,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
 
   net::awaitable<void> upstream_reader() {
     for (;;) {
-      const auto r = co_await upstream_->read(upstream_buf_, simdjson::SIMDJSON_PADDING);
+      const auto r = co_await upstream_.socket().read(upstream_buf_, simdjson::SIMDJSON_PADDING);
       if (r.status == net::read_status::message) {
         step_at_ = steady::now();
         upstream_events_.clear();
@@ -211,34 +172,28 @@ class call_session : public std::enable_shared_from_this<call_session> {
       if (!supervisor_.upstream_open()) co_return;  // closed on purpose: a restart, a rollover or the end
       step_at_ = steady::now();
       m_.errors(metrics::error_kind::upstream_lost).inc();
-      supervisor_.on_upstream_lost(describe_read_end("upstream", r, *upstream_), step_at_, supervisor_actions_);
+      supervisor_.on_upstream_lost(describe_read_end("upstream", r, upstream_.socket()), step_at_, supervisor_actions_);
       execute();
       co_return;
     }
   }
 
-  // One timer for the supervisor's deadlines and call_state's pacing, armed at the earlier of the two.
-  // Returns once the sockets are aborted (the closing grace ran out): `||` then cancels what is left.
   // One neutral event: call_state decides, the supervisor learns when the session became ready.
   void on_upstream_event(const upstream::event& ev) {
-    if (ev.kind == upstream::event_kind::session_ended && awaiting_session_close_) {
-      // The provider acknowledged our close request: the session is over, the socket may close.
-      awaiting_session_close_ = false;
-      if (upstream_out_) upstream_out_->close({1000, "call ended"});
-      return;
-    }
+    if (upstream_.answered(ev)) return;
     const bool was_ready = state_.upstream_ready();
     const auto dropped_before = state_.stats().late_deltas_dropped;
     state_.on_upstream(ev, ms_of(step_at_), actions_);
     if (!was_ready && state_.upstream_ready()) {
-      spdlog::debug("call {}: session ready {} ms after connect", label_, ms_between(connected_at_, step_at_));
-      m_.session_update.observe(step_at_ - connected_at_);
+      spdlog::debug("call {}: session ready {} ms after connect", label_, call_metrics_.on_session_ready(step_at_).count());
       supervisor_.on_upstream_ready(step_at_, supervisor_actions_);
     }
     execute();
-    observe_upstream_event(ev, state_.stats().late_deltas_dropped != dropped_before);
+    call_metrics_.on_upstream_event(ev, state_.stats().late_deltas_dropped != dropped_before, step_at_);
   }
 
+  // One timer for the supervisor's deadlines and call_state's pacing, armed at the earlier of the two.
+  // Returns once the sockets are aborted (the closing grace ran out): `||` then cancels what is left.
   net::awaitable<void> timers() {
     for (;;) {
       armed_at_ = timer_target();
@@ -277,7 +232,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
       supervisor_actions_.clear();
     } while (!actions_.empty());
     if (timer_target() != armed_at_) timer_.cancel();
-    count_progress();
+    call_metrics_.count_progress(state_.stats());
   }
 
   // `since`: when the relayed audio reached us, for the relay latency histogram; {} for other messages.
@@ -291,19 +246,19 @@ class call_session : public std::enable_shared_from_this<call_session> {
   template <class Fill>
   void to_upstream(Fill&& fill, steady::time_point since = {}) {
     // Between a loss and pause_relay, call_state may still send a frame: it is dropped.
-    if (!upstream_out_ || !supervisor_.upstream_open()) return;
-    if (!upstream_out_->emplace_timed(since, std::forward<Fill>(fill)))
+    if (!upstream_.open() || !supervisor_.upstream_open()) return;
+    if (!upstream_.writer().emplace_timed(since, std::forward<Fill>(fill)))
       end(end_reason::slow_peer, "the upstream is not reading fast enough (writer queue full)");
   }
 
   void perform(const call::send_twilio_media& a) {
-    to_twilio([&](std::string& s) { protocol::build_twilio_media(s, stream_sid(), a.payload_b64); }, step_at_);
+    to_twilio([&](std::string& s) { protocol::build_twilio_media(s, identity_.stream_sid, a.payload_b64); }, step_at_);
   }
   void perform(const call::send_twilio_mark& a) {
-    to_twilio([&](std::string& s) { protocol::build_twilio_mark(s, stream_sid(), a.name); });
+    to_twilio([&](std::string& s) { protocol::build_twilio_mark(s, identity_.stream_sid, a.name); });
   }
   void perform(const call::send_twilio_clear&) {
-    to_twilio([&](std::string& s) { protocol::build_twilio_clear(s, stream_sid()); });
+    to_twilio([&](std::string& s) { protocol::build_twilio_clear(s, identity_.stream_sid); });
   }
   void perform(const call::send_upstream_audio& a) {
     to_upstream([&](std::string& s) { state_.upstream().append_caller_audio(s, a.payload_b64); }, step_at_);
@@ -337,195 +292,76 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
   void perform(const call::configure_upstream&) { state_.on_upstream_connected(actions_); }
   void perform(const call::close_upstream& a) {
-    if (!upstream_out_) return;
     if (a.mode == call::close_mode::graceful)
-      upstream_out_->close({1000, "session rollover"});
+      upstream_.close({1000, "session rollover"});
     else
-      upstream_out_->abort_now();
+      upstream_.abort_now();
   }
   void perform(const call::pause_relay&) { state_.on_upstream_lost(ms_of(step_at_), actions_); }
   void perform(const call::arm_timer& a) { supervisor_wakeup_ = a.at; }  // execute() re-arms the timer
   void perform(const call::close_call& a) {
     // The start deadline ran out before admission: not a call that timed out, a refused stream.
-    if (!admitted_ && !refused_ && a.reason == end_reason::timeout)
-      count_refusal(metrics::stream_refusal::no_start, a.detail);
+    if (!admission_.admitted() && !admission_.refused() && a.reason == end_reason::timeout)
+      admission_.refuse({metrics::stream_refusal::no_start, a.detail});
     reason_ = a.reason;
     detail_ = a.detail;
     if (a.reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
     twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});  // a refusal's close came first
-    if (upstream_out_) close_upstream_for_end();
+    upstream_.close_for_end(state_);
     upstream_wake_.cancel();  // gives up a connect in progress
   }
-  // A provider that acknowledges a close request is asked first and answers before the socket closes
-  // (docs/protocols.md D7), within the closing grace; otherwise the socket closes at once.
-  void close_upstream_for_end() {
-    if (state_.upstream().caps().acknowledges_close && state_.upstream_ready()) {
-      close_messages_.clear();
-      state_.close_upstream_session(close_messages_);
-      for (auto& a : close_messages_)
-        if (auto* e = std::get_if<call::send_upstream_event>(&a))
-          upstream_out_->emplace_timed({}, [&](std::string& s) { s.assign(e->json); });
-      awaiting_session_close_ = true;
-      return;
-    }
-    upstream_out_->close({1000, "call ended"});
-  }
-
   void perform(const call::abort_sockets&) {
     twilio_out_.abort_now();
-    if (upstream_out_) upstream_out_->abort_now();
+    upstream_.abort_now();
     sockets_aborted_ = true;
   }
 
-  // --- metrics: plain counter adds, no locks ---------------------------------------------------
+  // --- admission and the end --------------------------------------------------------------------
 
-  // Adds what call_state counted since the last step (frames, bytes, barge-ins, truncates).
-  void count_progress() {
-    using metrics::direction;
-    const auto& st = state_.stats();
-    if (st.caller_frames != counted_.caller_frames) {
-      m_.frames(direction::caller_to_upstream).inc(st.caller_frames - counted_.caller_frames);
-      m_.audio_bytes(direction::caller_to_upstream).inc(st.caller_bytes - counted_.caller_bytes);
-    }
-    if (st.assistant_chunks != counted_.assistant_chunks) {
-      m_.frames(direction::upstream_to_caller).inc(st.assistant_chunks - counted_.assistant_chunks);
-      m_.audio_bytes(direction::upstream_to_caller).inc(st.assistant_bytes - counted_.assistant_bytes);
-    }
-    if (st.barge_ins != counted_.barge_ins) m_.barge_ins.inc(st.barge_ins - counted_.barge_ins);
-    if (st.truncates_sent != counted_.truncates_sent) m_.truncates_sent.inc(st.truncates_sent - counted_.truncates_sent);
-    if (st.late_deltas_dropped != counted_.late_deltas_dropped)
-      m_.late_deltas_dropped.inc(st.late_deltas_dropped - counted_.late_deltas_dropped);
-    if (st.dtmf_dropped != counted_.dtmf_dropped) m_.dtmf_dropped.inc(st.dtmf_dropped - counted_.dtmf_dropped);
-    counted_ = st;
-  }
-
-  // Truncate outcomes, upstream errors and the turn latency (speech_stopped → first delta; the mark
-  // echo that completes the turn is seen in twilio_reader).
-  void observe_upstream_event(const upstream::event& ev, bool delta_dropped) {
-    using kind = upstream::event_kind;
-    switch (ev.kind) {
-      case kind::error:
-        if (ev.error.scope == upstream::error_scope::heard_report)
-          m_.truncates_rejected.inc();
-        else
-          m_.errors(metrics::error_kind::upstream_error_event).inc();
-        return;
-      case kind::heard_report_accepted: m_.truncates_accepted.inc(); return;
-      case kind::caller_speech_started: turn_ = turn_phase::idle; return;
-      case kind::caller_speech_stopped:
-        turn_ = turn_phase::awaiting_delta;
-        turn_stopped_at_ = step_at_;
-        return;
-      case kind::assistant_audio:
-        if (turn_ != turn_phase::awaiting_delta || delta_dropped) return;
-        m_.turn_first_delta.observe(step_at_ - turn_stopped_at_);
-        turn_ = turn_phase::awaiting_echo;
-        return;
-      default: return;
-    }
-  }
-
-  // --- lifecycle --------------------------------------------------------------------------------
-
-  // Before the stream is admitted, only Twilio's connected and start may come.
+  // Until a start is authorised nothing is published, stored, counted or logged per message; a stream
+  // being refused reads on only to finish the close handshake.
   void before_admission(bool binary) {
-    using metrics::stream_refusal;
-    if (binary) return refuse(stream_refusal::bad_message, "a binary frame before start");
-    if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_))
-      return refuse(stream_refusal::bad_message, "an unreadable message before start: " + err->what);
-    switch (twilio_msg_.event) {
-      case protocol::twilio_event::connected: return;
-      case protocol::twilio_event::start: return admit(*twilio_msg_.start);
-      default:
-        return refuse(stream_refusal::bad_message, std::string("'") + event_name(twilio_msg_.event) + "' before start");
-    }
+    if (supervisor_.ending()) return;
+    step_at_ = steady::now();
+    std::weak_ptr<call_session> weak = weak_from_this();
+    auto stop = [weak] {
+      if (auto self = weak.lock()) self->end_now(end_reason::shutdown, "server is shutting down");
+    };
+    if (auto refusal = admission_.on_message(binary, twilio_buf_, twilio_buf_.capacity(), twilio_parser_, twilio_msg_,
+                                             twilio_->get_executor(), std::move(stop)))
+      refuse(std::move(*refusal));
+    else if (admission_.admitted())
+      start_call(*twilio_msg_.start);
+    execute();
   }
 
-  // Authorises the stream (its token, by ctx_.authorize_start) and then admits it (one live stream per
-  // CallSid, within MAX_CONCURRENT_CALLS). Only an admitted stream becomes a call: counted, registered,
-  // and published by call_state, whose open_upstream starts the call in the supervisor's terms (its
-  // start deadline, disarmed, and its media deadline, armed).
-  void admit(const protocol::twilio_start& start) {
-    using metrics::stream_refusal;
-    if (!protocol::is_safe_sid(start.call_sid) || !protocol::is_safe_sid(start.stream_sid))
-      return refuse(stream_refusal::bad_message, "start carries a malformed callSid or streamSid");
-    start_call_sid_ = start.call_sid;
-    if (ctx_.authorize_start)
-      if (auto refusal = ctx_.authorize_start(start); !refusal.empty())
-        return refuse(stream_refusal::unauthorized, std::move(refusal));
-    std::weak_ptr<call_session> weak = weak_from_this();
-    const auto outcome = ctx_.registry->admit(start.call_sid, twilio_->get_executor(), [weak] {
-      if (auto self = weak.lock()) self->end_now(end_reason::shutdown, "server is shutting down");
-    });
-    switch (outcome.result) {
-      case admission::admit_result::already_live:
-        return refuse(stream_refusal::already_live, "a stream for this call is already running");
-      case admission::admit_result::full:
-        return refuse(stream_refusal::full, "no free call slot (MAX_CONCURRENT_CALLS) and none reserved");
-      case admission::admit_result::admitted: break;
+  // The agent profile first, so that call.started names the agent and the upstream gets its session;
+  // then call_state, whose open_upstream starts the call in the supervisor's terms (its start deadline,
+  // disarmed, and its media deadline, armed).
+  void start_call(const protocol::twilio_start& start) {
+    identity_ = identity_of(start);
+    label_ = start.call_sid;
+    // Ending: a start the peer repeats while its refusal is under way gets no more work or log lines.
+    if (ctx_.resolve && !supervisor_.ending()) {
+      if (auto setup = ctx_.resolve(start)) {
+        upstream_url_ = std::move(setup->upstream_url);
+        state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
+                         setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
+        supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
+      } else {
+        end(end_reason::bad_input, "no agent profile for this stream");
+      }
     }
-    admitted_ = true;
-    registry_id_ = outcome.id;
-    pending_.release();
-    m_.calls_started.inc();
-    identify(start);
-    set_up(start);
     state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
   }
 
-  // Closes Twilio with the refusal's own code (1013 when full, else 1008), then lets the supervisor end
-  // the stream (the closing grace); the writer keeps the first close. A refused stream reads on only
-  // to finish the close handshake.
-  void refuse(metrics::stream_refusal why, std::string detail) {
+  // Closes Twilio with the refusal's own code, then lets the supervisor end the stream (the closing
+  // grace); the writer keeps the first close.
+  void refuse(admission::refusal refusal) {
     if (supervisor_.ending()) return;
-    count_refusal(why, detail);
-    end(end_reason::bad_input, std::move(detail));
+    admission_.refuse(refusal);
+    end(end_reason::bad_input, std::move(refusal.detail));
   }
-
-  // One metric and one line per refused stream.
-  void count_refusal(metrics::stream_refusal why, const std::string& detail) {
-    m_.streams_refused(why).inc();
-    // One line per connection, but connections are many: the process-wide budget decides.
-    if (const auto admitted = log_lines_.admit_closing(log_clock_ms())) {
-      const auto note = log::suppression_note(*admitted);
-      const auto text = log::escape_for_log(detail, log::reason_bytes);
-      if (start_call_sid_.empty())
-        spdlog::warn("call {}: stream refused ({}): {}{}", label_, metrics::to_string(why), text, note);
-      else
-        spdlog::warn("call {}: stream from {} refused ({}): {}{}", start_call_sid_, remote_, metrics::to_string(why),
-                     text, note);
-    }
-    refused_ = true;
-    twilio_out_.close({close_code_for(why), std::string("stream refused: ") + metrics::to_string(why)});
-  }
-
-  // Before call_state sees start, so that call.started names the agent and the upstream gets its session.
-  void set_up(const protocol::twilio_start& start) {
-    // Ending: a start the peer repeats while its refusal is under way gets no more work or log lines.
-    if (!ctx_.resolve || supervisor_.ending()) return;
-    auto setup = ctx_.resolve(start);
-    if (!setup) {
-      end(end_reason::bad_input, "no agent profile for this stream");
-      return;
-    }
-    upstream_url_ = std::move(setup->upstream_url);
-    state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
-                     setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
-    supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
-  }
-
-  void identify(const protocol::twilio_start& start) {
-    identity_.call_sid = start.call_sid;
-    identity_.stream_sid = start.stream_sid;
-    for (const auto& [k, v] : start.custom_parameters) {
-      if (k == "From") identity_.from = v;
-      if (k == "To") identity_.to = v;
-    }
-    label_ = start.call_sid;
-    spdlog::info("call {}: stream {} started", label_, start.stream_sid);
-  }
-
-  [[nodiscard]] std::string_view stream_sid() const { return identity_.stream_sid; }
 
   void bad_input(const char* side, const std::string& what) {
     m_.errors(std::string_view(side) == "Twilio" ? metrics::error_kind::twilio_bad_message
@@ -534,32 +370,15 @@ class call_session : public std::enable_shared_from_this<call_session> {
     log_peer_line(log_lines_, spdlog::level::warn, "call {}: ignoring bad message from {}: {}", label_, side, what);
   }
 
-  static std::string describe_read_end(const char* side, const net::read_result& r, net::message_socket& socket) {
-    switch (r.status) {
-      case net::read_status::closed: {
-        const auto peer = socket.peer_close_reason();
-        return std::string(side) + " closed the socket (code " + std::to_string(peer.code) +
-               (peer.reason.empty() ? "" : ", reason '" + log::escape_for_log(peer.reason, log::name_bytes) + "'") +
-               ")";
-      }
-      case net::read_status::too_big: return std::string(side) + " sent a message larger than the limit";
-      case net::read_status::timeout: return std::string(side) + " went silent (idle timeout)";
-      default: return std::string(side) + " connection failed: " + r.ec.message();
-    }
-  }
-
-  void on_read_end(const char* side, const net::read_result& r, net::message_socket& socket, end_reason closed_reason) {
+  void on_twilio_read_end(const net::read_result& r) {
     if (supervisor_.ending()) return;
     step_at_ = steady::now();
-    if (!admitted_ && r.status == net::read_status::too_big) {
-      refuse(metrics::stream_refusal::bad_message, describe_read_end(side, r, socket) + " before start");
-      execute();
-      return;
-    }
-    const auto reason = r.status == net::read_status::too_big   ? end_reason::bad_input
-                        : r.status == net::read_status::timeout ? end_reason::timeout
-                                                                : closed_reason;
-    end_now(reason, describe_read_end(side, r, socket));
+    auto what = describe_read_end("Twilio", r, *twilio_);
+    if (!admission_.admitted() && r.status == net::read_status::too_big)
+      refuse({metrics::stream_refusal::bad_message, std::move(what) + " before start"});
+    else
+      end(twilio_read_end_reason(r), std::move(what));
+    execute();
   }
 
   // Asks the supervisor to end the call; the next execute() carries out its close_call.
@@ -573,47 +392,27 @@ class call_session : public std::enable_shared_from_this<call_session> {
     execute();
   }
 
+  // A stream that never became a call gets no summary, event or metric but its refusal's (already
+  // counted and logged).
   void finish() {
-    pending_.release();
-    if (!admitted_) {
-      // Never a call: no summary, no event, no metric but the refusal's (already counted and logged).
-      if (!refused_) spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
-      return;
-    }
-    state_.finish(actions_);
-    for (auto& a : actions_)
-      if (auto* p = std::get_if<call::publish>(&a); p && ctx_.events) ctx_.events->publish(identity_, p->event);
-    actions_.clear();
-    const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started_at_);
-    const auto& st = state_.stats();
-    const auto level = (reason_ == end_reason::caller_hung_up || reason_ == end_reason::shutdown) ? spdlog::level::info
-                                                                                                   : spdlog::level::warn;
-    // An admitted call's summary is always written: its peer passed authorisation.
-    spdlog::log(level,
-                "call {}: ended reason={} duration_ms={} caller_frames={} assistant_chunks={} barge_ins={} "
-                "truncates={} late_deltas_dropped={} invalid_frames={} dtmf_dropped={} log_lines_suppressed={} "
-                "detail=\"{}\"",
-                label_, call::to_string(reason_), duration.count(), st.caller_frames, st.assistant_chunks,
-                st.barge_ins, st.truncates_sent, st.late_deltas_dropped, st.invalid_frames, st.dtmf_dropped,
-                log_lines_.suppressed(), log::escape_for_log(detail_, log::reason_bytes));
-    if (ctx_.events)
-      ctx_.events->call_ended(identity_, call_summary{reason_, detail_, duration, st.usage});
-    m_.calls_ended(call::to_string(reason_)).inc();
-    ctx_.registry->remove(registry_id_);
+    if (admission_.admitted())
+      report_call_end(state_, identity_, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, ctx_.events,
+                      m_);
+    else if (!admission_.refused())
+      spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
+    admission_.leave();
   }
 
   const bridge_context& ctx_;
   metrics::bridge_metrics& m_;
+  call_metrics call_metrics_;
   std::unique_ptr<net::message_socket> twilio_;
   net::ws_writer twilio_out_;
-  std::unique_ptr<net::message_socket> upstream_;
-  std::optional<net::ws_writer> upstream_out_;
+  upstream_socket upstream_;
   call::call_state state_;
   protocol::twilio_parser twilio_parser_;
   protocol::twilio_message twilio_msg_;
   std::vector<upstream::event> upstream_events_;  // one provider message, translated
-  std::vector<call::action> close_messages_;
-  bool awaiting_session_close_ = false;  // asked the provider to close; its answer closes the socket
   std::string twilio_buf_;
   std::string upstream_buf_;
   std::vector<call::action> actions_;
@@ -628,25 +427,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
   bool sockets_aborted_ = false;
 
   call_identity identity_;
-  std::string label_;
-  std::string remote_;
-  call_registry::pending_slot pending_;  // released once admitted
-  bool admitted_ = false;                // an authorised start took a call slot: this stream is a call
-  bool refused_ = false;
-  std::string start_call_sid_;  // the callSid of the start being admitted, once checked well-formed
-  std::uint64_t registry_id_ = 0;
+  std::string label_;  // "[remote address]", then the CallSid once admitted
+  log::connection_lines log_lines_;  // the budget for lines this call's peers cause
+  stream_admission admission_;
   end_reason reason_ = end_reason::twilio_closed;  // from close_call
   std::string detail_;
-  log::connection_lines log_lines_;  // the budget for lines this call's peers cause
   steady::time_point started_at_;
-  // Metrics.
   steady::time_point step_at_;       // when the message being handled was read (or the pacer woke)
-  steady::time_point connected_at_;  // the upstream socket opened; session.update goes out at once
-  call::call_stats counted_;         // what count_progress() has added so far
-  enum class turn_phase { idle, awaiting_delta, awaiting_echo };
-  turn_phase turn_ = turn_phase::idle;
-  steady::time_point turn_stopped_at_;
-  std::string upstream_url_;  // from the agent profile; empty: ctx_.upstream_url
+  std::string upstream_url_;         // from the agent profile; empty: ctx_.upstream_url
 };
 
 }  // namespace

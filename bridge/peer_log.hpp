@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "call/actions.hpp"
 #include "log/escape.hpp"
 #include "log/line_budget.hpp"
 
@@ -17,6 +18,16 @@ namespace mb::bridge {
 inline std::int64_t log_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+inline spdlog::level::level_enum to_spdlog(call::log_level level) {
+  switch (level) {
+    case call::log_level::debug: return spdlog::level::debug;
+    case call::log_level::info: return spdlog::level::info;
+    case call::log_level::warn: return spdlog::level::warn;
+    case call::log_level::error: return spdlog::level::err;
+  }
+  return spdlog::level::warn;
 }
 
 // Lines below the logger's level cost nothing from the budget.
