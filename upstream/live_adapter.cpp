@@ -218,7 +218,7 @@ void live_adapter::close_caller(std::vector<event>& out) {
 }
 
 std::int64_t live_adapter::assistant_deadline() const noexcept {
-  return assistant_.last_ms + timing_.assistant_gap.count();
+  return assistant_.last_ms + (caller_talked_over_ ? timing_.yield_gap : timing_.assistant_gap).count();
 }
 
 std::int64_t live_adapter::caller_deadline() const noexcept { return caller_.last_ms + timing_.caller_gap.count(); }

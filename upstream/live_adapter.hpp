@@ -19,8 +19,8 @@
 //
 // The interruption rule (D5): GPT-Live stops talking on its own when the caller talks over it and
 // says nothing about it. When an input transcript delta arrives while an assistant turn is open and
-// has had audio, the adapter emits caller_speech_started right before that assistant turn's closing
-// events, so the call core clears the assistant audio still queued for the caller and records the
+// has had audio, the turn closes after the shorter `yield_gap`, and the adapter emits
+// caller_speech_started right before its closing events, so the call core clears the assistant audio still queued for the caller and records the
 // turn as interrupted at what was heard. Without caller speech the turn closes normally and its
 // queued audio plays out.
 //
@@ -38,6 +38,9 @@ namespace mb::upstream {
 struct live_turn_timing {
   // No output audio or transcript for this long: the assistant's turn is over.
   std::chrono::milliseconds assistant_gap{500};
+  // The same once the caller has talked over the turn: the model yields at once, and every ms of
+  // waiting is stale audio the caller hears (docs/protocols.md D5). Shorter than assistant_gap.
+  std::chrono::milliseconds yield_gap{200};
   // No input transcript for this long: the caller's turn is over.
   std::chrono::milliseconds caller_gap{1000};
 };

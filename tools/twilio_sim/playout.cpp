@@ -22,7 +22,7 @@ void playout::advance(clock::time_point now) {
     played_ = next;
     if (played_ == end_) {
       playing_ = false;  // underrun: the clock pauses until more audio arrives
-      end_stale_watch();
+      if (stale_from_) dry_since_ = anchor_time_ + byte_duration * static_cast<std::int64_t>(end_ - anchor_pos_);
     }
   }
   while (!pending_.empty() && pending_.front().position <= played_) {
@@ -34,6 +34,11 @@ void playout::advance(clock::time_point now) {
 void playout::add_audio(std::size_t bytes, std::string_view data, clock::time_point now) {
   advance(now);
   if (bytes == 0) return;
+  if (dry_since_) {
+    // Audio after a long silence is a new answer: the interrupted one stopped when the queue ran dry.
+    if (now - *dry_since_ > stopped_after) end_stale_watch();
+    dry_since_.reset();
+  }
   if (!playing_) {
     playing_ = true;
     anchor_time_ = now;
@@ -71,10 +76,16 @@ void playout::watch_stale_audio(clock::time_point onset, clock::time_point now) 
   stale_from_ = std::min(played_, anchor_pos_ + static_cast<std::uint64_t>(since_anchor / byte_duration));
 }
 
+void playout::finish_stale_watch(clock::time_point now) {
+  advance(now);
+  end_stale_watch();
+}
+
 void playout::end_stale_watch() {
   if (!stale_from_) return;
   stale_.push_back(played_ - *stale_from_);
   stale_from_.reset();
+  dry_since_.reset();
 }
 
 std::optional<clock::time_point> playout::next_mark_time() const {

@@ -62,11 +62,15 @@ class playout {
 
   // The caller started speaking at `onset` (learnt at `now`, when the frame holding it was sent): if
   // assistant audio has been playing since, count how much of it the caller hears from the onset until
-  // playback stops (a clear, or the queue running dry). A model that stops by itself (GPT-Live) leaves
-  // what was queued; a bridge that clears cuts it at the clear.
+  // playback stops (a clear, or the queue running dry for longer than a relay's jitter). A model that
+  // stops by itself (GPT-Live) leaves what was queued; a bridge that clears cuts it at the clear.
   void watch_stale_audio(clock::time_point onset, clock::time_point now);
+  // Ends a watch still open (the call is over).
+  void finish_stale_watch(clock::time_point now);
   // One entry per watched interruption that has ended: bytes played after the caller began speaking.
   [[nodiscard]] const std::vector<std::uint64_t>& stale_audio() const noexcept { return stale_; }
+  // A queue dry for longer than this means the assistant stopped; shorter gaps are delivery jitter.
+  static constexpr std::chrono::milliseconds stopped_after{250};
 
  private:
   struct pending_mark {
@@ -94,6 +98,7 @@ class playout {
   std::deque<pending_mark> pending_;
   std::vector<due_mark> due_;
   std::optional<std::uint64_t> stale_from_;  // played_ when the watched interruption began
+  std::optional<clock::time_point> dry_since_;  // during a watch: when the queue ran dry
   std::vector<std::uint64_t> stale_;
 };
 

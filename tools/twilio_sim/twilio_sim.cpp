@@ -198,6 +198,7 @@ class session {
       play_timer_.expires_at(next ? *next : clock::time_point::max());
       co_await play_timer_.async_wait(net::as_tuple_awaitable);
     }
+    playout_.finish_stale_watch(clock::now());
     report_.played_bytes = playout_.played_bytes();
     report_.played_audio = playout_.played_audio();
     for (const auto bytes : playout_.stale_audio())

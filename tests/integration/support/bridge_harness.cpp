@@ -1,5 +1,6 @@
 #include "tests/integration/support/bridge_harness.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <spdlog/sinks/base_sink.h>
@@ -16,8 +17,11 @@
 namespace mb::test {
 
 void recording_sink::publish(const bridge::call_identity& call, const call::call_event& event) {
-  std::lock_guard lock(mutex_);
-  events_.push_back({call, event});
+  {
+    std::lock_guard lock(mutex_);
+    events_.push_back({call, event});
+  }
+  changed_.notify_all();
 }
 
 void recording_sink::call_ended(const bridge::call_identity& call, const bridge::call_summary& summary) {
@@ -31,6 +35,16 @@ void recording_sink::call_ended(const bridge::call_identity& call, const bridge:
 bool recording_sink::wait_ended(std::size_t calls, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mutex_);
   return changed_.wait_for(lock, timeout, [&] { return ended_.size() >= calls; });
+}
+
+bool recording_sink::wait_for_final(call::role speaker, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    return std::any_of(events_.begin(), events_.end(), [&](const entry& e) {
+      const auto* f = std::get_if<call::transcript_final>(&e.event);
+      return f != nullptr && f->speaker == speaker;
+    });
+  });
 }
 
 void tee_sink::publish(const bridge::call_identity& call, const call::call_event& event) {
@@ -114,6 +128,11 @@ bridge_harness::bridge_harness(harness_options options) {
   settings_.database_path = ":memory:";
   upstream_base_ = simulator_->url_for(upstream::provider_kind::openai_realtime);
   bridge_.upstream_url = agents::realtime_url(upstream_base_, "gpt-realtime");
+  if (options.provider == upstream::provider_kind::openai_live) {
+    bridge_.provider = options.provider;
+    bridge_.upstream_url = simulator_->url_for(options.provider);
+    bridge_.session.model = "gpt-live-1";
+  }
   bridge_.upstream_headers = {{"Authorization", "Bearer test-key"}};
   bridge_.session.transcription_model = "gpt-4o-mini-transcribe";
   bridge_.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};

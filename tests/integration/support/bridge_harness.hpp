@@ -40,6 +40,8 @@ class recording_sink final : public bridge::event_sink {
   std::vector<std::pair<bridge::call_identity, bridge::call_summary>> ended() const;
   // Blocks until at least `calls` calls have ended (their summary line logged), or the timeout.
   bool wait_ended(std::size_t calls, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+  // Blocks until a final transcript of `speaker` has been published, or the timeout.
+  bool wait_for_final(call::role speaker, std::chrono::milliseconds timeout) const;
 
  private:
   mutable std::mutex mutex_;
@@ -69,6 +71,8 @@ class log_capture {
 
 struct harness_options {
   mb::simulator::simulator_options simulator{};
+  // The protocol calls speak upstream (the simulator serves each on its own path).
+  upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
   std::function<void(config::settings&, bridge::bridge_context&)> tweak{};
   std::size_t server_threads = 2;
   // The listener hub and the call history, as the server runs them (API_TOKEN, DATABASE_PATH, which

@@ -134,18 +134,26 @@ TEST_CASE("playout: stale audio is what plays after the caller starts speaking, 
   p.watch_stale_audio(t0 + 100ms, t0 + 120ms);  // learnt 20 ms after the onset
   p.watch_stale_audio(t0 + 150ms, t0 + 150ms);  // the same interruption: still counted from 100 ms
   p.clear(t0 + 180ms);
-  // The queue runs dry instead: everything queued after the speech began was heard.
+  // The queue runs dry instead: everything queued after the speech began was heard, and a gap
+  // shorter than stopped_after (jitter) does not end the watch; a longer one does.
   p.add_audio(8 * 200, {}, t0 + 1s);
   p.watch_stale_audio(t0 + 1s + 50ms, t0 + 1s + 70ms);
-  p.advance(t0 + 2s);
+  p.add_audio(8 * 100, {}, t0 + 1s + 300ms);  // 100 ms after running dry: the same answer
+  p.add_audio(8 * 100, {}, t0 + 2s);          // 600 ms after: a new one
+  p.advance(t0 + 2s + 100ms);
   // Audio that began playing after the onset counts from its start.
   p.add_audio(8 * 100, {}, t0 + 3s);
   p.watch_stale_audio(t0 + 3s - 40ms, t0 + 3s + 10ms);
   p.clear(t0 + 3s + 30ms);
-  REQUIRE(p.stale_audio().size() == 3);
+  // A watch still open when the call ends counts what played until then.
+  p.add_audio(8 * 100, {}, t0 + 4s);
+  p.watch_stale_audio(t0 + 4s, t0 + 4s);
+  p.finish_stale_watch(t0 + 4s + 40ms);
+  REQUIRE(p.stale_audio().size() == 4);
   CHECK(p.stale_audio()[0] == 8 * 80);
-  CHECK(p.stale_audio()[1] == 8 * 150);
+  CHECK(p.stale_audio()[1] == 8 * (150 + 100));
   CHECK(p.stale_audio()[2] == 8 * 30);
+  CHECK(p.stale_audio()[3] == 8 * 40);
 }
 
 TEST_CASE("caller audio: reports the frame where scripted speech begins", "[tools][twilio_sim]") {

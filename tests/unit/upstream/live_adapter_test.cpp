@@ -291,9 +291,9 @@ TEST_CASE("live_adapter: next_wakeup is the earlier of both deadlines, and both 
   harness h;
   h.step(started(), 0);
   h.step(audio("AAAA"), 0);
-  h.step(heard("Wait"), 100);  // caller deadline 1100, assistant 500
-  h.step(audio("BBBB"), 400);  // assistant deadline 900
-  CHECK(h.adapter.next_wakeup() == 900);
+  h.step(heard("Wait"), 100);  // caller deadline 1100; talked over, the assistant's is 0 + 200
+  h.step(audio("BBBB"), 150);  // within the yield gap: the same turn, deadline 350
+  CHECK(h.adapter.next_wakeup() == 350);
   CHECK(h.tick(2000) == lines{"caller_speech_started"} + turn_end("live_a1", "") +
                             lines{"caller_transcript_final turn=live_c2 text='Wait'"});
 }
@@ -305,9 +305,11 @@ TEST_CASE("live_adapter: the interruption rule: caller speech during the turn's 
   h.step(audio("AAAA"), 0);
   h.step(said("Your taxi will"), 50);
   CHECK(h.step(heard("No, stop"), 200) == lines{"caller_transcript_delta turn=live_c2 text=No, stop"});
-  CHECK(h.tick(549).empty());
+  // Talked over, the turn ends after the shorter yield gap (200 ms after its last delta, not 500).
+  CHECK(h.adapter.next_wakeup() == 250);
+  CHECK(h.tick(249).empty());
   // caller_speech_started comes first, so the core clears the queued audio before the turn ends.
-  CHECK(h.tick(550) == lines{"caller_speech_started"} + turn_end("live_a1", "Your taxi will"));
+  CHECK(h.tick(250) == lines{"caller_speech_started"} + turn_end("live_a1", "Your taxi will"));
   CHECK(h.tick(1200) == lines{"caller_transcript_final turn=live_c2 text='No, stop'"});
 
   // The rule is per turn: the next one, without caller speech, closes normally.
