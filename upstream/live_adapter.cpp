@@ -11,6 +11,7 @@ using lt = protocol::live_event_type;
 // Names of the events the adapter infers, for logs (event::type_name).
 constexpr std::string_view assistant_turn_started = "(assistant turn started)";
 constexpr std::string_view assistant_turn_ended = "(assistant turn ended)";
+constexpr std::string_view caller_turn_started = "(caller turn started)";
 constexpr std::string_view caller_turn_ended = "(caller turn ended)";
 
 // A turn's concatenated transcript stops growing here (a turn the model never pauses in).
@@ -176,16 +177,25 @@ void live_adapter::on_assistant_delta(const protocol::live_event& p, std::int64_
 }
 
 void live_adapter::on_caller_delta(const protocol::live_event& p, std::int64_t now_ms, std::vector<event>& out) {
-  if (!caller_.open) open_turn(caller_, 'c', now_ms);
+  const bool turn_begins = !caller_.open;
+  if (turn_begins) open_turn(caller_, 'c', now_ms);
   caller_.last_ms = now_ms;
   if (caller_.text.size() + p.delta.size() <= max_turn_text_bytes) caller_.text.append(p.delta);
-  if (assistant_.open && assistant_audio_) caller_talked_over_ = true;
   event ev;
   ev.kind = event_kind::caller_transcript_delta;
   ev.type_name = p.type_name;
   ev.turn_id = caller_.id;
   ev.text = p.delta;
   out.push_back(ev);
+  // The interruption rule (header; docs/protocols.md D5).
+  if (assistant_.open && assistant_audio_) {
+    // Talked over while the model is sending: wait for it to yield, unless it already has.
+    caller_talked_over_ = true;
+    if (now_ms >= assistant_deadline()) close_assistant(out);
+  } else if (turn_begins) {
+    // The model is not talking: whatever of its last answer is still queued for the caller is stale.
+    out.push_back(synthesized(event_kind::caller_speech_started, caller_turn_started));
+  }
 }
 
 void live_adapter::close_assistant(std::vector<event>& out) {

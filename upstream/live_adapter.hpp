@@ -18,10 +18,14 @@
 //   `caller_gap` passes without an input transcript delta.
 //
 // The interruption rule (D5): GPT-Live stops talking on its own when the caller talks over it and
-// says nothing about it. When an input transcript delta arrives while an assistant turn is open and
-// has had audio, the turn closes after the shorter `yield_gap`, and the adapter emits
-// caller_speech_started right before its closing events, so the call core clears the assistant audio still queued for the caller and records the
-// turn as interrupted at what was heard. Without caller speech the turn closes normally and its
+// says nothing about it; and it may have sent an answer well ahead of its playback. So:
+// - when an input transcript delta arrives while an assistant turn is open and has had audio (the
+//   model is sending), the turn closes after the shorter `yield_gap` (at once if the model has been
+//   silent that long), and the adapter emits caller_speech_started right before its closing events;
+// - when a caller turn begins while no assistant turn is open (the model has finished sending, but
+//   its answer may still be playing), the adapter emits caller_speech_started at once;
+// and the call core then clears the assistant audio still queued for the caller (if any) and records
+// the turn as interrupted at what was heard. Without caller speech the turn closes normally and its
 // queued audio plays out.
 //
 // Turns still open when the session closes are closed first, by the same rules, so no transcript is

@@ -138,8 +138,18 @@ int main(int argc, char** argv) {
       {
           cli::text("--webhook", "URL", "the bridge's voice webhook on loopback, e.g. http://127.0.0.1:8080/voice",
                     options.webhook_url),
-          cli::number("--host-simulator", "PORT",
-                      "serve the Realtime simulator on 127.0.0.1:PORT (the bridge connects to it)", sim_port),
+          cli::number("--host-simulator", "PORT", "serve the simulator on 127.0.0.1:PORT (the bridge connects to it)",
+                      sim_port),
+          cli::custom("--provider", "NAME",
+                      "the protocol the bridge speaks upstream; the report names it, and a session on another "
+                      "is a failure",
+                      std::string(mb::upstream::to_string(options.provider)),
+                      [&options](std::string_view value) -> cli::problem {
+                        const auto provider = mb::upstream::provider_from_name(value);
+                        if (!provider) return "--provider must be one of " + mb::upstream::provider_names();
+                        options.provider = *provider;
+                        return std::nullopt;
+                      }),
           cli::secret("--auth-token", "TOKEN", "sign like Twilio; prefer the variable: arguments show in `ps`",
                       options.auth_token, "$TWILIO_AUTH_TOKEN"),
           cli::number("--calls", "N", "concurrent calls, at most " + std::to_string(load::max_calls), options.calls),

@@ -269,12 +269,16 @@ TEST_CASE("live_adapter: a message after the gap closes the old turn first, with
 TEST_CASE("live_adapter: a caller turn closes after its gap", "[live_adapter]") {
   harness h;
   h.step(started(), 0);
-  CHECK(h.step(heard("I need "), 100) == lines{"caller_transcript_delta turn=live_c1 text=I need "});
+  // A caller turn that begins while the model is silent is the caller's cue (the core clears any
+  // answer still queued for playback; here there is none).
+  CHECK(h.step(heard("I need "), 100) ==
+        lines{"caller_transcript_delta turn=live_c1 text=I need ", "caller_speech_started"});
   CHECK(h.step(heard("a taxi."), 900) == lines{"caller_transcript_delta turn=live_c1 text=a taxi."});
   CHECK(h.adapter.next_wakeup() == 1900);
   CHECK(h.tick(1899).empty());
   CHECK(h.tick(1900) == lines{"caller_transcript_final turn=live_c1 text='I need a taxi.'"});
-  CHECK(h.step(heard("Hello?"), 3000) == lines{"caller_transcript_delta turn=live_c2 text=Hello?"});
+  CHECK(h.step(heard("Hello?"), 3000) ==
+        lines{"caller_transcript_delta turn=live_c2 text=Hello?", "caller_speech_started"});
 }
 
 TEST_CASE("live_adapter: a caller turn closes when the assistant's turn opens after it", "[live_adapter]") {
@@ -317,7 +321,7 @@ TEST_CASE("live_adapter: the interruption rule: caller speech during the turn's 
   CHECK(h.tick(2500) == turn_end("live_a3", ""));
 }
 
-TEST_CASE("live_adapter: caller speech before the turn's first audio or after its close is no interruption",
+TEST_CASE("live_adapter: caller speech before the turn's first audio does not cut it; after its close it is a cue at once",
           "[live_adapter]") {
   harness h;
   h.step(started(), 0);
@@ -326,8 +330,21 @@ TEST_CASE("live_adapter: caller speech before the turn's first audio or after it
   CHECK(h.tick(500) == turn_end("live_a1", "Let me"));
   h.step(audio("AAAA"), 600);   // closes the caller's turn, opens a new assistant turn
   CHECK(h.tick(1100).size() == 3);
-  h.step(heard("Thanks"), 1200);  // after the close
+  // After the close the model has sent all it will, but it may still be playing: the cue comes at once.
+  CHECK(h.step(heard("Thanks"), 1200) ==
+        lines{"caller_transcript_delta turn=live_c4 text=Thanks", "caller_speech_started"});
   CHECK(h.tick(2200) == lines{"caller_transcript_final turn=live_c4 text='Thanks'"});
+}
+
+TEST_CASE("live_adapter: talked over after the model has been silent for the yield gap, the turn is cut at once",
+          "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  h.step(audio("AAAA"), 0);
+  // 300 ms of silence from the model (more than the yield gap, less than the turn gap): it had sent
+  // its whole answer ahead of playback; the caller's speech cuts it now, not 200 ms later.
+  CHECK(h.step(heard("Stop"), 300) == lines{"caller_transcript_delta turn=live_c2 text=Stop", "caller_speech_started"} +
+                                          turn_end("live_a1", ""));
 }
 
 TEST_CASE("live_adapter: session.closed closes open turns first, then ends the session by its reason",
