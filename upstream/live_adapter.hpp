@@ -45,8 +45,10 @@ struct live_turn_timing {
   // The same once the caller has talked over the turn: the model yields at once, and every ms of
   // waiting is stale audio the caller hears (docs/protocols.md D5). Shorter than assistant_gap.
   std::chrono::milliseconds yield_gap{200};
-  // No input transcript for this long: the caller's turn is over.
-  std::chrono::milliseconds caller_gap{1000};
+  // No input transcript for this long: the caller's turn is over. A caller's turn usually ends when
+  // the model answers; the gap only closes one it does not answer, so it must outlast the pauses
+  // within an utterance the transcript may show (a fragment when speech starts, the rest when it ends).
+  std::chrono::milliseconds caller_gap{2500};
 };
 
 class live_adapter final : public adapter {

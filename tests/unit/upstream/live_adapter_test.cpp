@@ -80,7 +80,8 @@ struct harness {
   std::vector<event> out;
   std::optional<mb::protocol::parse_error> error;
 
-  explicit harness(live_turn_timing timing = {}) : adapter(timing) {}
+  // The numbers in these tests assume a 1000 ms caller gap.
+  explicit harness(live_turn_timing timing = {.caller_gap = std::chrono::milliseconds(1000)}) : adapter(timing) {}
 
   // The events of one message, described; their views are read before the next step.
   lines step(std::string_view message, std::int64_t now_ms) {
