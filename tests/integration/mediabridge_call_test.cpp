@@ -76,9 +76,11 @@ TEST_CASE("mediabridge-call exits 1 when the bridge cuts the call with 1011 form
 }
 
 TEST_CASE("mediabridge-call exits 0 for a call that is answered and hung up normally", "[integration][mediabridge_call]") {
+  const auto provider = GENERATE(upstream::provider_kind::openai_realtime, upstream::provider_kind::openai_live);
+  INFO(upstream::to_string(provider));
   mb::simulator::simulator_options sim;
   sim.response_ms = 500;
-  test::bridge_harness h({.simulator = sim});
+  test::bridge_harness h({.simulator = sim, .provider = provider});
   const auto result = run_mediabridge_call(h.webhook_url(), "speech:300,silence:2500");
   INFO(result.output);
   CHECK(result.exit_code == 0);

@@ -14,34 +14,16 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
-#include "tools/cli/command_line.hpp"
+#include "tools/cli/flags.hpp"
 #include "simulator/upstream_simulator.hpp"
 
 namespace {
 
 namespace asio = mb::asio;
 namespace sim = mb::simulator;
+namespace cli = mb::tools::cli;
 
-constexpr std::string_view usage = R"(usage: mediabridge-realtime-sim [options]
-  --host ADDR                   loopback address to listen on (default 127.0.0.1)
-  --port N                      port, 0 = ephemeral (default 8765)
-  --threads N                   io_context threads (default 1)
-  --speed X                     audio sent X times faster than real time (default 4)
-  --response-ms N               audio per assistant item in ms (default 2000)
-  --chunk-bytes N               μ-law bytes per audio delta (default 800 = 100 ms)
-  --items N                     audio items per response (default 1)
-  --first-audio-delay-ms N      extra delay before an item's first delta (default 0)
-  --late-deltas N               deltas still sent after a cancel or, on GPT-Live, after the caller's
-                                speech is detected (default 0)
-  --live-audio-timing           GPT-Live: start_ms/end_ms on session.output_audio.delta
-  --force-output-format TYPE    announce this output format in session.updated, or this audio format
-                                in GPT-Live's session.started (e.g. audio/pcm)
-  --session-updated-delay-ms N  delay session.updated and session.started (default 0)
-  --record                      keep per-session audio and event records (memory grows per call)
-)";
-
-constexpr mb::tools::command_line cli{"mediabridge-realtime-sim", usage};
-
+constexpr std::string_view program = "mediabridge-realtime-sim";
 
 }  // namespace
 
@@ -53,38 +35,36 @@ int main(int argc, char** argv) {
   options.record_audio = false;
   options.record_events = false;
   options.log_sessions = true;
+  bool record = false;
 
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view flag = args[i];
-    if (flag == "--help" || flag == "-h") {
-      cli.print_usage();
-      return 0;
-    }
-    if (flag == "--record") {
-      options.record_audio = options.record_events = true;
-      continue;
-    }
-    if (flag == "--live-audio-timing") {
-      options.live_audio_timing = true;
-      continue;
-    }
-    if (i + 1 >= args.size()) cli.usage_error("missing value for " + std::string(flag));
-    const std::string_view value = args[++i];
-    if (flag == "--host") host = value;
-    else if (flag == "--port") port = cli.number<std::uint16_t>(flag, value);
-    else if (flag == "--threads") threads = cli.number<unsigned>(flag, value);
-    else if (flag == "--speed") options.speed = cli.number<double>(flag, value);
-    else if (flag == "--response-ms") options.response_ms = cli.number<std::uint32_t>(flag, value);
-    else if (flag == "--chunk-bytes") options.chunk_bytes = cli.number<std::uint32_t>(flag, value);
-    else if (flag == "--items") options.audio_items_per_response = cli.number<std::uint32_t>(flag, value);
-    else if (flag == "--first-audio-delay-ms") options.first_audio_delay_ms = cli.number<std::uint32_t>(flag, value);
-    else if (flag == "--late-deltas") options.late_deltas_after_cancel = cli.number<std::uint32_t>(flag, value);
-    else if (flag == "--force-output-format") options.force_output_format = value;
-    else if (flag == "--session-updated-delay-ms") options.session_updated_delay_ms = cli.number<std::uint32_t>(flag, value);
-    else cli.usage_error("unknown option " + std::string(flag));
-  }
-  if (threads == 0) cli.usage_error("--threads must be at least 1");
+  const cli::flag_table flags(
+      program, "usage: mediabridge-realtime-sim [options]\n",
+      {
+          cli::text("--host", "ADDR", "loopback address to listen on", host),
+          cli::number("--port", "N", "port, 0 = ephemeral", port),
+          cli::number("--threads", "N", "io_context threads", threads),
+          cli::number("--speed", "X", "audio sent X times faster than real time", options.speed),
+          cli::number("--response-ms", "N", "audio per assistant item in ms", options.response_ms),
+          cli::number("--chunk-bytes", "N", "μ-law bytes per audio delta (800 = 100 ms)", options.chunk_bytes),
+          cli::number("--items", "N", "audio items per response", options.audio_items_per_response),
+          cli::number("--first-audio-delay-ms", "N", "extra delay before an item's first delta",
+                      options.first_audio_delay_ms),
+          cli::number("--late-deltas", "N",
+                      "deltas still sent after a cancel or, on GPT-Live, after the caller's speech is detected",
+                      options.late_deltas_after_cancel),
+          cli::enable("--live-audio-timing", "GPT-Live: start_ms/end_ms on session.output_audio.delta",
+                      options.live_audio_timing),
+          cli::text("--force-output-format", "TYPE",
+                    "announce this output format in session.updated, or this audio format in GPT-Live's "
+                    "session.started (e.g. audio/pcm)",
+                    options.force_output_format),
+          cli::number("--session-updated-delay-ms", "N", "delay session.updated and session.started",
+                      options.session_updated_delay_ms),
+          cli::enable("--record", "keep per-session audio and event records (memory grows per call)", record),
+      });
+  flags.apply_or_exit(argc, argv);
+  if (threads == 0) flags.usage_error("--threads must be at least 1");
+  options.record_audio = options.record_events = record;
 
   try {
     asio::io_context ioc(static_cast<int>(threads));
