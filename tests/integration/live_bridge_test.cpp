@@ -51,6 +51,23 @@ call::end_reason ended_reason(test::bridge_harness& h) {
   return ended[0].second.reason;
 }
 
+// Quick reconnects, for the tests that end a session mid-call.
+test::harness_options reconnecting_harness() {
+  return {.simulator = fast_simulator(),
+          .provider = live,
+          .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }};
+}
+
+// Starts a call that speaks twice and returns once the first answer has been sent in full.
+std::future<std::vector<tools::twilio::call_report>> call_after_first_answer(test::bridge_harness& h) {
+  auto options = h.call({{speech, 400}, {silence, 2500}, {speech, 400}, {silence, 2500}});
+  auto pending = std::async(std::launch::async, [&h, options] { return h.run({options}); });
+  REQUIRE(h.simulator().wait_until(
+      [](const auto& s) { return s.size() == 1 && !s[0].responses.empty() && s[0].responses[0].status == "completed"; },
+      8s));
+  return pending;
+}
+
 }  // namespace
 
 TEST_CASE("GPT-Live: a whole call relays audio byte-exact both ways and ends with session.close",
@@ -184,14 +201,8 @@ TEST_CASE("GPT-Live: a session that expires or loses its connection continues in
           "[integration][live_bridge]") {
   const std::string reason = GENERATE("expired", "connection_lost");
   INFO(reason);
-  test::bridge_harness h({.simulator = fast_simulator(),
-                          .provider = live,
-                          .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }});
-  auto options = h.call({{speech, 400}, {silence, 2500}, {speech, 400}, {silence, 2500}});
-  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
-  REQUIRE(h.simulator().wait_until(
-      [](const auto& s) { return s.size() == 1 && !s[0].responses.empty() && s[0].responses[0].status == "completed"; },
-      8s));
+  test::bridge_harness h(reconnecting_harness());
+  auto pending = call_after_first_answer(h);
   // The adapter closes the answer's turn after its gap: let its final be published before the end.
   REQUIRE(h.events().wait_for_final(call::role::assistant, 3s));
   h.simulator().end_live_sessions(reason);
@@ -233,14 +244,8 @@ TEST_CASE("GPT-Live: a session closed for its content or by the remote party end
 }
 
 TEST_CASE("GPT-Live: an upstream that drops mid-call is reconnected and the call goes on", "[integration][live_bridge]") {
-  test::bridge_harness h({.simulator = fast_simulator(),
-                          .provider = live,
-                          .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }});
-  auto options = h.call({{speech, 400}, {silence, 2500}, {speech, 400}, {silence, 2500}});
-  auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
-  REQUIRE(h.simulator().wait_until(
-      [](const auto& s) { return s.size() == 1 && !s[0].responses.empty() && s[0].responses[0].status == "completed"; },
-      8s));
+  test::bridge_harness h(reconnecting_harness());
+  auto pending = call_after_first_answer(h);
   h.simulator().drop_all();
   auto reports = pending.get();
   INFO(reports.at(0).failure);
