@@ -1,5 +1,5 @@
 #pragma once
-// One phone call: the Twilio Media Streams socket, the Realtime socket, the call_state between them
+// One phone call: the Twilio Media Streams socket, the provider's socket, the call_state between them
 // and the call_supervisor that decides when each opens and closes.
 
 #include <chrono>

@@ -16,10 +16,10 @@ namespace mb::call {
 enum class end_reason {
   caller_hung_up,      // Twilio stop
   twilio_closed,       // Twilio socket closed or failed without stop
-  upstream_closed,     // the Realtime socket closed
+  upstream_closed,     // the provider closed the session or its socket
   upstream_error,      // fatal upstream error event or I/O failure
   upstream_connect_failed,
-  format_mismatch,     // session.updated did not confirm audio/pcmu both ways
+  format_mismatch,     // the session did not confirm the adapter's audio format both ways
   bad_media_format,    // Twilio start with anything but μ-law 8 kHz mono
   bad_input,           // a protocol violation we cannot continue after
   slow_peer,           // a writer queue overflowed
@@ -34,7 +34,7 @@ struct send_twilio_mark { std::string name; };  // short: fits the small-string 
 struct send_twilio_clear {};
 struct send_upstream_audio { std::string_view payload_b64; };
 struct send_upstream_event { std::string json; };
-struct open_upstream {};  // Twilio start arrived: connect the Realtime socket now
+struct open_upstream {};  // Twilio start arrived: connect to the provider now
 struct publish { call_event event; };
 enum class log_level { debug, info, warn, error };
 struct log_line { log_level level; std::string text; };

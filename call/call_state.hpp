@@ -160,7 +160,7 @@ class call_state {
   // Twilio media clock: local time plus the smallest observed network delay (max of timestamp - arrival).
   std::int64_t clock_offset_ms_ = 0;
 
-  std::vector<std::string> pre_connect_;  // base64 frames waiting for session.updated
+  std::vector<std::string> pre_connect_;  // base64 frames waiting for the session to be ready
   std::uint64_t pre_connect_bytes_ = 0;
 
   playback_ledger ledger_;
