@@ -192,8 +192,9 @@ void live_adapter::on_caller_delta(const protocol::live_event& p, std::int64_t n
     // Talked over while the model is sending: wait for it to yield, unless it already has.
     caller_talked_over_ = true;
     if (now_ms >= assistant_deadline()) close_assistant(out);
-  } else if (turn_begins) {
+  } else if (turn_begins && !assistant_.open) {
     // The model is not talking: whatever of its last answer is still queued for the caller is stale.
+    // (A turn open without audio yet is the model starting to talk: the caller's speech does not cut it.)
     out.push_back(synthesized(event_kind::caller_speech_started, caller_turn_started));
   }
 }

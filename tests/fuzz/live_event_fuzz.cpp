@@ -114,8 +114,12 @@ class driver {
           if (e.kind == event_kind::assistant_transcript_delta) response_->text.append(e.text);
           break;
         case event_kind::caller_speech_started:
-          // The interruption rule: right before the interrupted turn's close.
-          MB_FUZZ_CHECK(response_ && i + 1 < out.size() && out[i + 1].kind == event_kind::assistant_audio_done);
+          // The interruption rule: right before the interrupted turn's close, or, with no assistant
+          // turn open, right after the delta that begins a caller turn.
+          if (response_)
+            MB_FUZZ_CHECK(i + 1 < out.size() && out[i + 1].kind == event_kind::assistant_audio_done);
+          else
+            MB_FUZZ_CHECK(caller_ && i > 0 && out[i - 1].kind == event_kind::caller_transcript_delta);
           break;
         case event_kind::assistant_audio_done:
           MB_FUZZ_CHECK(response_ && e.turn_id == response_->id);

@@ -326,8 +326,8 @@ TEST_CASE("live_adapter: caller speech before the turn's first audio does not cu
           "[live_adapter]") {
   harness h;
   h.step(started(), 0);
-  h.step(said("Let me"), 0);    // the turn has no audio yet
-  h.step(heard("Hm"), 100);
+  h.step(said("Let me"), 0);    // the turn has no audio yet: the model is starting to talk
+  CHECK(h.step(heard("Hm"), 100) == lines{"caller_transcript_delta turn=live_c2 text=Hm"});
   CHECK(h.tick(500) == turn_end("live_a1", "Let me"));
   h.step(audio("AAAA"), 600);   // closes the caller's turn, opens a new assistant turn
   CHECK(h.tick(1100).size() == 3);
