@@ -23,13 +23,6 @@ constexpr auto silence = audio_kind::silence;
 constexpr auto speech = audio_kind::speech;
 constexpr auto live = upstream::provider_kind::openai_live;
 
-mb::simulator::simulator_options fast_simulator() {
-  mb::simulator::simulator_options o;
-  o.response_ms = 2000;
-  o.speed = 4.0;
-  return o;
-}
-
 std::vector<call::transcript_final> finals(test::bridge_harness& h) {
   std::vector<call::transcript_final> out;
   for (const auto& e : h.events().events())
@@ -53,8 +46,7 @@ call::end_reason ended_reason(test::bridge_harness& h) {
 
 // Quick reconnects, for the tests that end a session mid-call.
 test::harness_options reconnecting_harness() {
-  return {.simulator = fast_simulator(),
-          .provider = live,
+  return {.provider = live,
           .tweak = [](auto&, auto& b) { b.lifecycle.backoff_base = 50ms; }};
 }
 
@@ -72,7 +64,7 @@ std::future<std::vector<tools::twilio::call_report>> call_after_first_answer(tes
 
 TEST_CASE("GPT-Live: a whole call relays audio byte-exact both ways and ends with session.close",
           "[integration][live_bridge]") {
-  auto sim = fast_simulator();
+  mb::simulator::simulator_options sim;  // the defaults: 2 s answers sent at 4x real time
   sim.session_updated_delay_ms = 400;  // caller audio arrives before session.started
   test::bridge_harness h({.simulator = sim, .provider = live});
 
@@ -112,8 +104,7 @@ TEST_CASE("GPT-Live: a whole call relays audio byte-exact both ways and ends wit
 
 TEST_CASE("GPT-Live: the greeting is appended as instructions after session.started and spoken first",
           "[integration][live_bridge]") {
-  test::bridge_harness h({.simulator = fast_simulator(),
-                          .provider = live,
+  test::bridge_harness h({.provider = live,
                           .tweak = [](auto&, auto& b) { b.call.greeting = "Greet the caller warmly."; }});
   auto reports = h.run({h.call({{silence, 2500}})});
   const auto& r = reports.at(0);
@@ -133,7 +124,7 @@ TEST_CASE("GPT-Live: the greeting is appended as instructions after session.star
 
 TEST_CASE("GPT-Live: timed transcript deltas become one final per turn, for listeners and the history",
           "[integration][live_bridge]") {
-  test::bridge_harness h({.simulator = fast_simulator(), .provider = live});
+  test::bridge_harness h({.provider = live});
   auto reports = h.run({h.call({{speech, 400}, {silence, 3500}})});
   REQUIRE(reports.at(0).ok());
   REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
@@ -159,7 +150,7 @@ TEST_CASE("GPT-Live: a caller who talks over the answer hears it stop; the turn 
   // stops: the bridge clears it. One that talks in real time leaves only the pacing lead.
   const double speed = GENERATE(4.0, 1.0);
   INFO("model audio at " << speed << "x real time");
-  auto sim = fast_simulator();
+  mb::simulator::simulator_options sim;  // the defaults: 2 s answers sent at 4x real time
   sim.response_ms = 3000;
   sim.speed = speed;
   sim.late_deltas_after_cancel = 2;  // the model does not stop at once
@@ -229,7 +220,7 @@ TEST_CASE("GPT-Live: a session closed for its content or by the remote party end
           "[integration][live_bridge]") {
   const std::string reason = GENERATE("content", "remote_hangup");
   INFO(reason);
-  test::bridge_harness h({.simulator = fast_simulator(), .provider = live});
+  test::bridge_harness h({.provider = live});
   auto options = h.call({{speech, 400}, {silence, 5000}});
   auto pending = std::async(std::launch::async, [&] { return h.run({options}); });
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].session_started; }, 5s));
@@ -259,7 +250,7 @@ TEST_CASE("GPT-Live: an upstream that drops mid-call is reconnected and the call
 
 TEST_CASE("GPT-Live: a session.started with another audio format ends the call before any audio is relayed",
           "[integration][live_bridge]") {
-  auto sim = fast_simulator();
+  mb::simulator::simulator_options sim;  // the defaults: 2 s answers sent at 4x real time
   sim.force_output_format = "audio/pcm";
   test::bridge_harness h({.simulator = sim, .provider = live});
   auto reports = h.run({h.call({{speech, 300}, {silence, 3000}})});
