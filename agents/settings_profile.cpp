@@ -44,10 +44,13 @@ upstream_target upstream_for(const agent_profile& profile, const provider_endpoi
   target.provider = profile.provider;
   switch (profile.provider) {
     case upstream::provider_kind::openai_realtime:
+    case upstream::provider_kind::azure_realtime:  // placeholder until the Azure settings land (issue 15)
       target.url = realtime_url(endpoints.realtime_url,
                                 profile.model.empty() ? endpoints.realtime_model : profile.model);
       break;
     case upstream::provider_kind::openai_live:
+    case upstream::provider_kind::azure_live:
+    case upstream::provider_kind::gemini_live:
       target.url = endpoints.live_url;
       target.session_model = profile.model.empty() ? endpoints.live_model : profile.model;
       break;

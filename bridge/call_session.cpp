@@ -276,6 +276,9 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::restart_upstream& a) {
     supervisor_.on_restart_requested(a.reason, step_at_, supervisor_actions_);
   }
+  void perform(const call::renew_upstream& a) {
+    supervisor_.on_renewal_requested(a.reason, step_at_, supervisor_actions_);
+  }
 
   // The supervisor's actions. Its log lines are the bridge's own decisions (a loss, a reconnect, a
   // rollover), a few per upstream session whatever the peers send: no peer budget silences them.

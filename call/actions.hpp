@@ -40,8 +40,11 @@ enum class log_level { debug, info, warn, error };
 struct log_line { log_level level; std::string text; };
 struct end_call { end_reason reason; std::string detail; };
 struct restart_upstream { std::string reason; };  // close this upstream session and open a new one
+// The provider will drop this session soon: move to a new one at the next pause of the assistant.
+struct renew_upstream { std::string reason; };
 
 using action = std::variant<send_twilio_media, send_twilio_mark, send_twilio_clear, send_upstream_audio,
-                            send_upstream_event, open_upstream, publish, log_line, end_call, restart_upstream>;
+                            send_upstream_event, open_upstream, publish, log_line, end_call, restart_upstream,
+                            renew_upstream>;
 
 }  // namespace mb::call

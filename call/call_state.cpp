@@ -275,6 +275,9 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
     case event_kind::session_ended:
       on_session_ended(ev, out);
       return;
+    case event_kind::session_renewal_due:
+      out.push_back(renew_upstream{"the provider ends the connection in " + std::to_string(ev.time_left_ms) + " ms"});
+      return;
     case event_kind::caller_transcript_failed:
       out.push_back(log_line{log_level::warn, "caller transcription failed for item " + peer_text(ev.turn_id)});
       return;
@@ -444,6 +447,7 @@ void call_state::stop_playback(std::int64_t now_ms, bool unplayed, bool cut_acti
   } else {
     if (cause == stop_cause::barge_in) ++stats_.barge_ins;
     out.push_back(send_twilio_clear{});
+    adapter_->playback_cleared();
     const auto cuts = ledger_.cut_all(twilio_clock(now_ms));
     queue_.clear();
     queued_bytes_ = 0;

@@ -130,10 +130,19 @@ void call_supervisor::on_restart_requested(std::string_view reason, time_point n
   end_session(close_mode::graceful, session_end::failure, now, out);
 }
 
+void call_supervisor::on_renewal_requested(std::string_view reason, time_point now,
+                                           std::vector<supervisor_action>& out) {
+  if (ending() || upstream_ != upstream_phase::ready) return;
+  renewal_reason_ = reason;
+  deadlines_[rollover] = std::min(deadlines_[rollover], now);
+  rearm(out);
+}
+
 void call_supervisor::end_session(close_mode mode, session_end why, time_point now,
                                   std::vector<supervisor_action>& out) {
   deadlines_[session_ready] = time_point::max();
   deadlines_[rollover] = time_point::max();
+  renewal_reason_.clear();
   out.emplace_back(close_upstream{mode});
   if (why == session_end::failure && ++failures_ > options_.reconnect_attempts) {
     give_up(now, out);
@@ -212,7 +221,8 @@ void call_supervisor::on_timer(time_point now, bool assistant_quiet, std::vector
       const auto& cap = options_.provider.session_cap;
       out.emplace_back(log_line{
           log_level::info,
-          cap ? "rolling over the upstream session before its " +
+          !renewal_reason_.empty() ? "rolling over the upstream session: " + renewal_reason_
+          : cap ? "rolling over the upstream session before its " +
                     std::to_string(duration_cast<std::chrono::minutes>(*cap).count()) + "-minute cap"
               : "rolling over the upstream session after " + std::to_string(rollover_age()->count()) + " s"});
       end_session(close_mode::graceful, session_end::rollover, now, out);

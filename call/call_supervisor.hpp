@@ -8,6 +8,7 @@
 // out what they ask. Where they meet, the shell relays:
 //   - call_state's open_upstream        -> on_stream_started (the stream is authorised)
 //   - call_state's restart_upstream     -> on_restart_requested
+//   - call_state's renew_upstream       -> on_renewal_requested
 //   - call_state's end_call, a peer's close, shutdown -> on_end_requested
 //   - call_state::upstream_ready() turning true -> on_upstream_ready
 //   - call_state::quiet()               -> the `assistant_quiet` argument of on_timer
@@ -131,6 +132,9 @@ class call_supervisor {
   void on_upstream_lost(std::string_view reason, time_point now, std::vector<supervisor_action>& out);
   // The provider asked for a fresh session (its cap reached, a server fault): close this one gracefully.
   void on_restart_requested(std::string_view reason, time_point now, std::vector<supervisor_action>& out);
+  // The provider will drop the session soon (call_state's renew_upstream): roll over at the next
+  // pause of the assistant, as at the cap.
+  void on_renewal_requested(std::string_view reason, time_point now, std::vector<supervisor_action>& out);
   // The upstream socket's reader and writer have both finished, after a loss or a close_upstream.
   void on_upstream_closed(time_point now, std::vector<supervisor_action>& out);
 
@@ -187,6 +191,7 @@ class call_supervisor {
   int failures_ = 0;  // in a row, since the last session that reached ready
   bool ever_ready_ = false;
   std::string last_failure_;
+  std::string renewal_reason_;  // why the pending rollover was asked for; empty: the session's age
   time_point connected_at_{};
   time_point last_media_{};
   std::array<time_point, deadline_count> deadlines_{};

@@ -47,7 +47,7 @@ class adapter {
   virtual void greet(std::string_view instructions, std::vector<std::string>& out) = 0;
   // Hot path, once per caller frame: appends one message to `out` (cleared by the caller).
   // `payload_b64` is valid base64 (checked by the caller), so it needs no escaping.
-  virtual void append_caller_audio(std::string& out, std::string_view payload_b64) const = 0;
+  virtual void append_caller_audio(std::string& out, std::string_view payload_b64) = 0;
   // The caller heard `audio_end_ms` of a turn's audio before it was cut.
   virtual void report_heard(std::string_view turn_id, std::int64_t content_index, std::int64_t audio_end_ms,
                             std::vector<std::string>& out) = 0;
@@ -55,6 +55,9 @@ class adapter {
   virtual void cancel_response(std::vector<std::string>& out) = 0;
   // The call is ending: ask the provider to close the session (capabilities::acknowledges_close).
   virtual void close_session(std::vector<std::string>& out) = 0;
+  // The caller's playback was cleared (a barge-in, a lost session): whatever the adapter still holds
+  // of the assistant's audio (a transcoder's filter state, a partial frame) belongs to the cut turn.
+  virtual void playback_cleared() {}
 
   // --- the provider's messages → neutral events ---
 

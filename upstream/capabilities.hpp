@@ -25,6 +25,11 @@ inline constexpr provider_lifecycle azure_realtime_lifecycle{std::chrono::minute
 // with reason "expired", and the call goes on in a new one.
 inline constexpr provider_lifecycle openai_live_lifecycle{std::nullopt, std::chrono::minutes(5)};
 
+// Gemini Live drops each connection after about 10 minutes, saying so a minute before (goAway); the
+// session goes on in a new connection with the resumption handle (docs/protocols.md F6). Rolling over in
+// a pause before then means no answer is cut by the provider's deadline.
+inline constexpr provider_lifecycle gemini_live_lifecycle{std::chrono::minutes(10), std::chrono::seconds(90)};
+
 // How the caller's interruption of the assistant is handled.
 enum class interruption_model {
   truncate_exact,    // the provider signals the caller's speech; the bridge reports what was heard
@@ -36,6 +41,7 @@ enum class interruption_model {
 enum class transcript_model {
   items_with_finals,  // per item: deltas, then one final text
   timed_deltas,       // deltas with server-timeline times and no finals: the adapter groups them into turns
+  chunks_finished,    // text chunks per direction, no ids, a `finished` flag: the adapter groups them into turns
 };
 
 struct capabilities {

@@ -27,9 +27,36 @@ enum class event_kind {
   heard_report_accepted,       // turn_id, audio_end_ms: the provider cut its record of the turn there
   error,                       // error
   session_ended,               // ending, text: the provider ended (or is ending) the session
+  session_renewal_due,         // time_left_ms: the provider will drop this connection soon (Gemini's
+                               // goAway); the call should move to a new session at the next pause
   ignored,                     // a known message the bridge has no use for
   unknown,                     // a message it does not know: type_name
 };
+
+// The kind's name, for logs and tests.
+constexpr std::string_view to_string(event_kind k) noexcept {
+  switch (k) {
+    case event_kind::session_ready: return "session_ready";
+    case event_kind::assistant_audio: return "assistant_audio";
+    case event_kind::assistant_audio_done: return "assistant_audio_done";
+    case event_kind::assistant_transcript_delta: return "assistant_transcript_delta";
+    case event_kind::assistant_transcript_final: return "assistant_transcript_final";
+    case event_kind::caller_transcript_delta: return "caller_transcript_delta";
+    case event_kind::caller_transcript_final: return "caller_transcript_final";
+    case event_kind::caller_transcript_failed: return "caller_transcript_failed";
+    case event_kind::caller_speech_started: return "caller_speech_started";
+    case event_kind::caller_speech_stopped: return "caller_speech_stopped";
+    case event_kind::response_started: return "response_started";
+    case event_kind::response_done: return "response_done";
+    case event_kind::heard_report_accepted: return "heard_report_accepted";
+    case event_kind::error: return "error";
+    case event_kind::session_ended: return "session_ended";
+    case event_kind::session_renewal_due: return "session_renewal_due";
+    case event_kind::ignored: return "ignored";
+    case event_kind::unknown: return "unknown";
+  }
+  return "?";
+}
 
 struct usage {
   std::int64_t input_tokens = 0;
@@ -70,6 +97,7 @@ struct event {
   std::string_view audio_b64;
   std::string_view text;
   std::int64_t audio_end_ms = 0;
+  std::int64_t time_left_ms = 0;
   std::string_view input_format;
   std::string_view output_format;
   usage used;

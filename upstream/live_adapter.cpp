@@ -39,8 +39,8 @@ event synthesized(event_kind kind, std::string_view type_name) {
 
 }  // namespace
 
-live_adapter::live_adapter(live_turn_timing timing)
-    : caps_{.provider = "openai-live",
+live_adapter::live_adapter(std::string_view provider, live_turn_timing timing)
+    : caps_{.provider = provider,
             .audio_format = "audio/pcmu",
             .interruption = interruption_model::model_owned,
             .transcripts = transcript_model::timed_deltas,
@@ -70,7 +70,7 @@ void live_adapter::greet(std::string_view instructions, std::vector<std::string>
   out.push_back(protocol::build_instructions_append(instructions));
 }
 
-void live_adapter::append_caller_audio(std::string& out, std::string_view payload_b64) const {
+void live_adapter::append_caller_audio(std::string& out, std::string_view payload_b64) {
   protocol::build_live_input_audio_append(out, payload_b64);
 }
 

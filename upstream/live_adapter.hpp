@@ -53,13 +53,14 @@ struct live_turn_timing {
 
 class live_adapter final : public adapter {
  public:
-  explicit live_adapter(live_turn_timing timing = {});
+  // `provider`: the PROVIDER name it serves (OpenAI's or Azure's GPT-Live).
+  explicit live_adapter(std::string_view provider = "openai-live", live_turn_timing timing = {});
 
   [[nodiscard]] const capabilities& caps() const noexcept override { return caps_; }
   void open_session(const protocol::session_config& config, std::span<const context_turn> history,
                     std::vector<std::string>& out) override;
   void greet(std::string_view instructions, std::vector<std::string>& out) override;
-  void append_caller_audio(std::string& out, std::string_view payload_b64) const override;
+  void append_caller_audio(std::string& out, std::string_view payload_b64) override;
   void report_heard(std::string_view turn_id, std::int64_t content_index, std::int64_t audio_end_ms,
                     std::vector<std::string>& out) override;
   void cancel_response(std::vector<std::string>& out) override;

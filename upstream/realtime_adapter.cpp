@@ -39,8 +39,8 @@ error_scope scope_of(const protocol::realtime_error& e, bool configured) noexcep
 
 }  // namespace
 
-realtime_adapter::realtime_adapter(provider_lifecycle lifecycle)
-    : caps_{.provider = "openai-realtime",
+realtime_adapter::realtime_adapter(std::string_view provider, provider_lifecycle lifecycle)
+    : caps_{.provider = provider,
             .audio_format = "audio/pcmu",
             .interruption = interruption_model::truncate_exact,
             .transcripts = transcript_model::items_with_finals,
@@ -61,7 +61,7 @@ void realtime_adapter::greet(std::string_view instructions, std::vector<std::str
   out.push_back(protocol::build_response_create(instructions));
 }
 
-void realtime_adapter::append_caller_audio(std::string& out, std::string_view payload_b64) const {
+void realtime_adapter::append_caller_audio(std::string& out, std::string_view payload_b64) {
   protocol::build_input_audio_append(out, payload_b64);
 }
 

@@ -9,14 +9,15 @@ namespace mb::upstream {
 
 class realtime_adapter final : public adapter {
  public:
-  // `lifecycle`: the host's session cap (OpenAI 60 min, Azure 30 min).
-  explicit realtime_adapter(provider_lifecycle lifecycle = openai_realtime_lifecycle);
+  // `provider`: the PROVIDER name it serves; `lifecycle`: the host's session cap (OpenAI 60 min, Azure 30 min).
+  explicit realtime_adapter(std::string_view provider = "openai-realtime",
+                            provider_lifecycle lifecycle = openai_realtime_lifecycle);
 
   [[nodiscard]] const capabilities& caps() const noexcept override { return caps_; }
   void open_session(const protocol::session_config& config, std::span<const context_turn> history,
                     std::vector<std::string>& out) override;
   void greet(std::string_view instructions, std::vector<std::string>& out) override;
-  void append_caller_audio(std::string& out, std::string_view payload_b64) const override;
+  void append_caller_audio(std::string& out, std::string_view payload_b64) override;
   void report_heard(std::string_view turn_id, std::int64_t content_index, std::int64_t audio_end_ms,
                     std::vector<std::string>& out) override;
   void cancel_response(std::vector<std::string>& out) override;

@@ -88,6 +88,7 @@ std::string describe(const action& a) {
     }
     std::string operator()(const end_call& e) const { return std::string("end ") + to_string(e.reason); }
     std::string operator()(const restart_upstream&) const { return "restart_upstream"; }
+    std::string operator()(const renew_upstream&) const { return "renew_upstream"; }
   };
   return std::visit(visitor{}, a);
 }

@@ -143,6 +143,7 @@ class recorder {
   void render(const call::log_line& a) { record_ << "-- log " << a.text << '\n'; }
   void render(const call::end_call& a) { record_ << "-- end " << call::to_string(a.reason) << ": " << a.detail << '\n'; }
   void render(const call::restart_upstream& a) { record_ << "-- restart upstream: " << a.reason << '\n'; }
+  void render(const call::renew_upstream& a) { record_ << "-- renew upstream: " << a.reason << '\n'; }
 
   call::call_state state_;
   protocol::twilio_parser twilio_parser_;

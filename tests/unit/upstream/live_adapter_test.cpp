@@ -19,32 +19,10 @@ namespace json = boost::json;
 
 namespace {
 
-std::string_view name_of(event_kind k) {
-  switch (k) {
-    case event_kind::session_ready: return "session_ready";
-    case event_kind::assistant_audio: return "assistant_audio";
-    case event_kind::assistant_audio_done: return "assistant_audio_done";
-    case event_kind::assistant_transcript_delta: return "assistant_transcript_delta";
-    case event_kind::assistant_transcript_final: return "assistant_transcript_final";
-    case event_kind::caller_transcript_delta: return "caller_transcript_delta";
-    case event_kind::caller_transcript_final: return "caller_transcript_final";
-    case event_kind::caller_transcript_failed: return "caller_transcript_failed";
-    case event_kind::caller_speech_started: return "caller_speech_started";
-    case event_kind::caller_speech_stopped: return "caller_speech_stopped";
-    case event_kind::response_started: return "response_started";
-    case event_kind::response_done: return "response_done";
-    case event_kind::heard_report_accepted: return "heard_report_accepted";
-    case event_kind::error: return "error";
-    case event_kind::session_ended: return "session_ended";
-    case event_kind::ignored: return "ignored";
-    case event_kind::unknown: return "unknown";
-  }
-  return "?";
-}
 
 // One line per event: its kind, then the fields that are set.
 std::string describe(const event& e) {
-  std::string s(name_of(e.kind));
+  std::string s(to_string(e.kind));
   const auto field = [&](std::string_view name, std::string_view value) {
     if (!value.empty()) s.append(" ").append(name).append("=").append(value);
   };
@@ -81,7 +59,7 @@ struct harness {
   std::optional<mb::protocol::parse_error> error;
 
   // The numbers in these tests assume a 1000 ms caller gap.
-  explicit harness(live_turn_timing timing = {.caller_gap = std::chrono::milliseconds(1000)}) : adapter(timing) {}
+  explicit harness(live_turn_timing timing = {.caller_gap = std::chrono::milliseconds(1000)}) : adapter("openai-live", timing) {}
 
   // The events of one message, described; their views are read before the next step.
   lines step(std::string_view message, std::int64_t now_ms) {

@@ -24,7 +24,7 @@ struct harness {
   std::vector<event> out;
   std::optional<mb::protocol::parse_error> error;
 
-  explicit harness(provider_lifecycle lifecycle = openai_realtime_lifecycle) : adapter(lifecycle) {}
+  explicit harness(provider_lifecycle lifecycle = openai_realtime_lifecycle) : adapter("openai-realtime", lifecycle) {}
 
   // The single event of one message; its views are valid until the next step.
   const event& step(std::string_view message) {
@@ -57,7 +57,7 @@ TEST_CASE("realtime_adapter: capabilities follow the host's lifecycle", "[realti
   CHECK(openai.caps().transcripts == transcript_model::items_with_finals);
   CHECK(openai.caps().lifecycle.session_cap == std::chrono::minutes(60));
   CHECK_FALSE(openai.caps().acknowledges_close);
-  realtime_adapter azure(azure_realtime_lifecycle);
+  realtime_adapter azure("azure-realtime", azure_realtime_lifecycle);
   CHECK(azure.caps().lifecycle.session_cap == std::chrono::minutes(30));
   CHECK(make_adapter(provider_kind::openai_realtime)->caps().provider == "openai-realtime");
 }

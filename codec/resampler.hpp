@@ -1,0 +1,70 @@
+#pragma once
+// A streaming sample-rate converter for one direction of one call: libsoxr on signed 16-bit mono
+// samples, its filter state carried from one chunk to the next, so that chunk borders are inaudible.
+//
+// Each preset is a libsoxr recipe and phase response; tests/unit/codec/resampler_quality_test.cpp
+// measures them (passband ripple, aliasing rejection, SNR, added delay) and docs/performance.md says
+// why the bridge uses the ones it does.
+//
+// Allocation: libsoxr builds its filter on the first process() after construction or reset();
+// after that a chunk no longer than the first allocates nothing.
+//
+// @par Thread Safety
+// None: one instance belongs to one call's direction.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace mb::codec {
+
+enum class resample_quality {
+  quick,   // cubic interpolation: no anti-aliasing to speak of
+  low,     // 16-bit precision, a wide rolloff
+  medium,  // 16-bit precision, a medium rolloff
+  high,    // 20-bit precision
+};
+
+enum class resample_phase {
+  linear,        // symmetric filter: no phase distortion, the longest delay
+  intermediate,
+  minimum,       // the shortest delay, phase distorted near the band edge
+};
+
+struct resample_preset {
+  resample_quality quality = resample_quality::medium;
+  resample_phase phase = resample_phase::intermediate;
+};
+
+class resampler {
+ public:
+  // Throws std::runtime_error when libsoxr refuses the rates (not positive) or runs out of memory.
+  resampler(double in_rate, double out_rate, resample_preset preset);
+  ~resampler();
+  resampler(resampler&& other) noexcept;
+  resampler& operator=(resampler&& other) noexcept;
+  resampler(const resampler&) = delete;
+  resampler& operator=(const resampler&) = delete;
+
+  // Converts `in`, writing at most out.size() samples; returns how many were written. Give `out` at
+  // least max_output(in.size()) samples: what does not fit is lost.
+  std::size_t process(std::span<const std::int16_t> in, std::span<std::int16_t> out);
+  // The end of a stretch of signal: writes what the filter still holds, then starts afresh (like reset()).
+  // Returns how many samples were written; `out` needs room for max_tail().
+  std::size_t flush(std::span<std::int16_t> out);
+  // Forgets the filter's state (a barge-in: the rest of the old signal must not leak into the next).
+  void reset();
+
+  // The most samples process() can write for `in_samples` input samples.
+  [[nodiscard]] std::size_t max_output(std::size_t in_samples) const noexcept;
+  // The most samples flush() can write.
+  [[nodiscard]] std::size_t max_tail() const noexcept;
+  // The filter's delay, in output samples, as libsoxr reports it now.
+  [[nodiscard]] double delay_samples() const noexcept;
+
+ private:
+  void* handle_ = nullptr;  // soxr_t, kept out of this header
+  double ratio_ = 1;        // out_rate / in_rate
+};
+
+}  // namespace mb::codec
