@@ -122,10 +122,10 @@ TEST_CASE("invalid profile files are refused with the offending field named", "[
         "agents.s.vad.silence_duration_ms: expected a whole number in 0..10000");
   CHECK(parse_error(R"({"agents": {"s": {"numbers": "+1"}}})") == "agents.s.numbers: expected an array of strings");
   CHECK(parse_error(R"({"agents": {"s": {"variables": {"a": 1}}}})") == "agents.s.variables.a: expected a string");
-  CHECK(parse_error(R"({"agents": {"s": {"provider": "gemini"}}})") ==
-        "agents.s.provider: expected one of openai-realtime, openai-live");
+  CHECK(parse_error(R"({"agents": {"s": {"provider": "watson"}}})") ==
+        "agents.s.provider: expected one of openai-realtime, openai-live, azure-realtime, azure-live, gemini");
   CHECK(parse_error(R"({"agents": {"s": {"provider": 1}}})") ==
-        "agents.s.provider: expected one of openai-realtime, openai-live");
+        "agents.s.provider: expected one of openai-realtime, openai-live, azure-realtime, azure-live, gemini");
   CHECK(parse_error(R"({"agents": {"s": {"transcription_language": "ja-JP"}}})") ==
         R"(agents.s.transcription_language: "ja-JP" is not an ISO-639-1 language code (two lowercase letters, e.g. ja))");
   CHECK(parse_error(R"({"agents": {"s": {"transcription_language": 7}}})") ==

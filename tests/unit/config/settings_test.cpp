@@ -257,9 +257,9 @@ TEST_CASE("PROVIDER chooses the upstream protocol; the error lists the providers
   CHECK(loaded({}, {{"PROVIDER", "openai-live"}}).provider == mb::upstream::provider_kind::openai_live);
   CHECK(loaded({"--provider=openai-realtime"}, {{"PROVIDER", "openai-live"}}).provider ==
         mb::upstream::provider_kind::openai_realtime);
-  const auto e = failed({}, {{"PROVIDER", "gemini"}});
+  const auto e = failed({}, {{"PROVIDER", "watson"}});
   CHECK(e.variable == "PROVIDER");
-  CHECK(e.problem == R"("gemini" is not a provider (openai-realtime, openai-live))");
+  CHECK(e.problem == R"("watson" is not a provider (openai-realtime, openai-live, azure-realtime, azure-live, gemini))");
 }
 
 TEST_CASE("GPT-Live's endpoint and model", "[config]") {
