@@ -24,6 +24,11 @@ inline constexpr int phone_rate = 8000;
 // Twilio plays μ-law in 20 ms frames: 160 bytes at 8 kHz.
 inline constexpr std::size_t phone_frame_bytes = 160;
 
+// The presets the bridge uses each way (measured in tests/unit/codec/resampler_quality_test.cpp;
+// docs/performance.md, "Resampling").
+inline constexpr resample_preset caller_preset{resample_quality::medium, resample_phase::intermediate};
+inline constexpr resample_preset assistant_preset{resample_quality::medium, resample_phase::intermediate};
+
 // Caller μ-law at 8 kHz → PCM16 LE at the provider's rate.
 class ulaw_to_pcm16 {
  public:
