@@ -6,10 +6,12 @@
 #include <boost/json.hpp>
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "protocol/base64.hpp"
+#include "upstream/realtime_adapter.hpp"
 
 #include <simdjson.h>
 
@@ -88,7 +90,7 @@ std::string describe(const action& a) {
     }
     std::string operator()(const end_call& e) const { return std::string("end ") + to_string(e.reason); }
     std::string operator()(const restart_upstream&) const { return "restart_upstream"; }
-    std::string operator()(const renew_upstream&) const { return "renew_upstream"; }
+    std::string operator()(const renew_upstream& r) const { return "renew_upstream '" + r.reason + "'"; }
   };
   return std::visit(visitor{}, a);
 }
@@ -99,10 +101,38 @@ call_options no_pacing() {
   return o;
 }
 
+// The Realtime API's adapter, counting how often the core tells it that playback was cleared.
+class clear_counting_adapter final : public mb::upstream::adapter {
+ public:
+  explicit clear_counting_adapter(int& cleared) : cleared_(cleared) {}
+  const mb::upstream::capabilities& caps() const noexcept override { return inner_.caps(); }
+  void open_session(const proto::session_config& c, std::span<const mb::upstream::context_turn> h,
+                    std::vector<std::string>& out) override {
+    inner_.open_session(c, h, out);
+  }
+  void greet(std::string_view i, std::vector<std::string>& out) override { inner_.greet(i, out); }
+  void append_caller_audio(std::string& out, std::string_view p) override { inner_.append_caller_audio(out, p); }
+  void report_heard(std::string_view t, std::int64_t c, std::int64_t e, std::vector<std::string>& out) override {
+    inner_.report_heard(t, c, e, out);
+  }
+  void cancel_response(std::vector<std::string>& out) override { inner_.cancel_response(out); }
+  void close_session(std::vector<std::string>& out) override { inner_.close_session(out); }
+  void playback_cleared() override { ++cleared_; }
+  std::optional<proto::parse_error> translate(std::string_view json, std::size_t capacity, std::int64_t now,
+                                              std::vector<mb::upstream::event>& out) override {
+    return inner_.translate(json, capacity, now, out);
+  }
+
+ private:
+  mb::upstream::realtime_adapter inner_;
+  int& cleared_;
+};
+
 // Drives one call_state. Inputs are kept alive in `keep` because parsed messages only hold views.
 struct harness {
-  explicit harness(call_options options = no_pacing(), proto::session_config session = {})
-      : call(std::move(session), std::move(options)) {}
+  explicit harness(call_options options = no_pacing(), proto::session_config session = {},
+                   std::unique_ptr<mb::upstream::adapter> adapter = nullptr)
+      : call(std::move(session), std::move(options), std::move(adapter)) {}
 
   call_state call;
   std::deque<std::string> keep;
@@ -801,6 +831,29 @@ TEST_CASE("barge-in: mid-item", "[call]") {
   CHECK(h.call.stats().truncates_sent == 1);
   CHECK(h.call.ledger().empty());
   CHECK_FALSE(h.call.ledger().has_unplayed());
+}
+
+TEST_CASE("barge-in: the adapter is told that playback was cleared, and only when it was", "[call]") {
+  int cleared = 0;
+  harness h(no_pacing(), {}, std::make_unique<clear_counting_adapter>(cleared));
+  h.ready();
+  h.created("r1", t0);
+  CHECK(h.speech(t0 + 5) == strings{});  // nothing playing: nothing to clear
+  CHECK(cleared == 0);
+  h.created("r2", t0 + 10);
+  h.delta("r2", "a", audio_ms(100, 'A'), t0 + 10);
+  CHECK(h.speech(t0 + 50) == strings{"clear", "truncate a 0 40", "barge_in a 40"});
+  CHECK(cleared == 1);
+}
+
+TEST_CASE("call_state: the provider's announced end of the session asks for a renewal", "[call]") {
+  harness h;
+  h.ready();
+  mb::upstream::event ev;
+  ev.kind = mb::upstream::event_kind::session_renewal_due;
+  ev.time_left_ms = 50000;
+  CHECK(h.run([&](auto& out) { h.call.on_upstream(ev, t0 + 1, out); }) ==
+        strings{"renew_upstream 'the provider ends the connection in 50000 ms'"});
 }
 
 TEST_CASE("barge-in: truncate uses the content_index of the audio", "[call]") {

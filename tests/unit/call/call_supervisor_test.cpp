@@ -99,6 +99,9 @@ class script {
   strings restart_requested(std::int64_t ms, std::string_view why) {
     return step(ms, [&](auto now, auto& out) { supervisor_.on_restart_requested(why, now, out); });
   }
+  strings renewal_requested(std::int64_t ms, std::string_view why) {
+    return step(ms, [&](auto now, auto& out) { supervisor_.on_renewal_requested(why, now, out); });
+  }
   strings upstream_closed(std::int64_t ms) {
     return step(ms, [&](auto now, auto& out) { supervisor_.on_upstream_closed(now, out); });
   }
@@ -382,6 +385,37 @@ TEST_CASE("supervisor: a rollover waits for a pause in the assistant's speech", 
   CHECK(s.supervisor().upstream_open());
   CHECK(s.timer(3300700, true) == strings{"log info 'rolling over the upstream session before its 60-minute cap'",
                                           "close_upstream graceful", "pause_relay", "arm 7200100"});
+}
+
+TEST_CASE("supervisor: a renewal the provider announces (Gemini's goAway) rolls over at the next pause, without "
+          "counting a failure",
+          "[call][supervisor]") {
+  auto options = long_call_options();
+  options.reconnect_attempts = 0;  // a renewal is no failure: it reconnects even so
+  options.provider = mb::upstream::gemini_live_lifecycle;
+  script s(options);
+  CHECK(s.up_and_ready() == strings{"arm 510200"});  // 200 + 10 min - 90 s
+  CHECK(s.renewal_requested(60000, "ends in 50000 ms") == strings{"arm 60000"});
+  CHECK(s.timer(60000, false) == strings{"arm 60250"});  // the assistant is speaking: look again
+  CHECK(s.supervisor().upstream_open());
+  CHECK(s.timer(60250, true) == strings{"log info 'rolling over the upstream session: ends in 50000 ms'",
+                                        "close_upstream graceful", "pause_relay", "arm 7200100"});
+  CHECK(s.upstream_closed(60300) == strings{"connect"});
+  CHECK(s.connected(60400) == strings{"configure", "arm 65400"});
+  // The new session's age counts from its own connect, and the renewal's reason is forgotten.
+  CHECK(s.ready(60500) == strings{"arm 570400"});
+  CHECK(s.timer(570400, true) == strings{"log info 'rolling over the upstream session before its 10-minute cap'",
+                                         "close_upstream graceful", "pause_relay", "arm 7200100"});
+}
+
+TEST_CASE("supervisor: a renewal is ignored unless a session is ready", "[call][supervisor]") {
+  script s(long_call_options());
+  CHECK(s.opened(0) == strings{"arm 10000"});
+  CHECK(s.renewal_requested(50, "soon").empty());
+  s.started(100);
+  CHECK(s.renewal_requested(150, "soon").empty());  // connecting
+  s.connected(200);
+  CHECK(s.renewal_requested(250, "soon").empty());  // configuring: the session is new anyway
 }
 
 TEST_CASE("supervisor: the rollover follows the provider's cap; no cap, no rollover", "[call][supervisor]") {
