@@ -221,58 +221,68 @@ describe('dashboard and softphone in Chromium', { timeout: 180000 }, () => {
   });
 });
 
-// The same softphone call with GPT-Live upstream (PROVIDER=openai-live): the simulator's GPT-Live path,
-// whose turns the bridge groups itself and whose interruptions it infers (docs/protocols.md D5).
-describe('the softphone on GPT-Live', { timeout: 120000 }, () => {
-  const liveDir = tempDir('mb-browser-live-');
-  let liveServer;
-  let liveContext;
-  let livePage;
-  const liveErrors = [];
+// The same softphone call on every other provider the bridge speaks, each on its simulated endpoint in
+// demo mode: GPT-Live, whose turns the bridge groups itself and whose interruptions it infers
+// (docs/protocols.md D5); Azure's Realtime API and GPT-Live (G1, G2); Gemini Live, whose audio the
+// bridge resamples both ways (F3).
+const otherProviders = [
+  { provider: 'openai-live', name: 'GPT-Live', upstream: /upstream: openai-live at ws:\/\/127\.0\.0\.1:\d+\/v1\/live\/sessions/, screenshot: '06-live-provider-call.png' },
+  { provider: 'azure-realtime', name: 'Azure Realtime', upstream: /upstream: azure-realtime at ws:\/\/127\.0\.0\.1:\d+\/openai\/v1\/realtime\?model=/, screenshot: '07-azure-realtime-call.png' },
+  { provider: 'azure-live', name: 'Azure GPT-Live', upstream: /upstream: azure-live at ws:\/\/127\.0\.0\.1:\d+\/openai\/v1\/live/, screenshot: '08-azure-live-call.png' },
+  { provider: 'gemini', name: 'Gemini Live', upstream: /upstream: gemini at ws:\/\/127\.0\.0\.1:\d+\/ws\/google\.ai\.generativelanguage\.v1beta\.GenerativeService\.BidiGenerateContent/, screenshot: '09-gemini-call.png' },
+];
 
-  before(async () => {
-    const wav = join(liveDir, 'microphone.wav');
-    writeMicrophoneWav(wav);
-    liveServer = await startServer({ binary: BINARY, apiToken: TOKEN, dir: liveDir, env: { PROVIDER: 'openai-live' } });
-    liveContext = await launchBrowser({ wav, dir: liveDir });
-    livePage = liveContext.pages()[0] || (await liveContext.newPage());
-    livePage.on('pageerror', (error) => liveErrors.push(String(error)));
-    await livePage.goto(liveServer.url);
-    await livePage.fill('#token', TOKEN);
-    await livePage.click('#signin-button');
-    await livePage.locator('#app').waitFor({ state: 'visible' });
-  });
+for (const { provider, name, upstream, screenshot } of otherProviders) {
+  describe(`the softphone on ${name}`, { timeout: 120000 }, () => {
+    const providerDir = tempDir(`mb-browser-${provider}-`);
+    let providerServer;
+    let providerContext;
+    let providerPage;
+    const providerErrors = [];
 
-  after(async () => {
-    if (liveContext) await liveContext.close().catch(() => {});
-    await stopServer(liveServer);
-    removeDir(liveDir);
-  });
+    before(async () => {
+      const wav = join(providerDir, 'microphone.wav');
+      writeMicrophoneWav(wav);
+      providerServer = await startServer({ binary: BINARY, apiToken: TOKEN, dir: providerDir, env: { PROVIDER: provider } });
+      providerContext = await launchBrowser({ wav, dir: providerDir });
+      providerPage = providerContext.pages()[0] || (await providerContext.newPage());
+      providerPage.on('pageerror', (error) => providerErrors.push(String(error)));
+      await providerPage.goto(providerServer.url);
+      await providerPage.fill('#token', TOKEN);
+      await providerPage.click('#signin-button');
+      await providerPage.locator('#app').waitFor({ state: 'visible' });
+    });
 
-  test('a call completes: turns from timed deltas, assistant audio, barge-in, a clean hang-up', async () => {
-    assert.match(liveServer.log, /upstream: openai-live at ws:\/\/127\.0\.0\.1:\d+\/v1\/live\/sessions/);
-    await livePage.click('#sp-call');
-    await waitFor('the softphone to connect', () => livePage.evaluate(() => window.mbSoftphone.state === 'in-call'), 15000);
-    const callSid = await livePage.evaluate(() => window.mbSoftphone.callSid);
-    await livePage.locator(`#call-list .call-item[data-sid="${callSid}"]`).waitFor({ timeout: 10000 });
-    await livePage.locator('#live-detail .turn.caller:not(.partial)').first().waitFor({ timeout: 20000 });
-    await livePage.locator('#live-detail .turn.assistant:not(.partial)').first().waitFor({ timeout: 20000 });
-    // A caller turn is final once the caller's transcript stops (the bridge groups GPT-Live's deltas).
-    await waitFor('a whole caller turn', async () =>
-      /Caller utterance \d/.test(await livePage.locator('#live-detail .turn.caller:not(.partial) .bubble').first().textContent()), 20000);
-    await livePage.locator('#live-detail .marker.barge-in').first().waitFor({ timeout: 30000 });
-    await livePage.locator('#live-detail .turn.assistant.interrupted').first().waitFor({ timeout: 20000 });
-    const stats = await livePage.evaluate(() => ({ ...window.mbSoftphone }));
-    assert.ok(stats.decodedSamples >= 8000, `assistant audio decoded: ${stats.decodedSamples} samples`);
-    assert.ok(stats.clears >= 1, 'the bridge cleared the buffer when the caller talked over the answer');
-    await livePage.screenshot({ path: join(ARTIFACTS, '06-live-provider-call.png') });
-    await livePage.click('#sp-hangup');
-    const item = livePage.locator(`#call-list .call-item[data-sid="${callSid}"]`);
-    await waitFor('call.ended', async () => (await item.getAttribute('class')).includes('ended'), 10000);
-    assert.match(liveServer.log, new RegExp(`call ${callSid}: ended reason=caller_hung_up`));
-    assert.deepEqual(liveErrors, []);
+    after(async () => {
+      if (providerContext) await providerContext.close().catch(() => {});
+      await stopServer(providerServer);
+      removeDir(providerDir);
+    });
+
+    test('a call completes: whole turns, assistant audio, barge-in, a clean hang-up', async () => {
+      assert.match(providerServer.log, upstream);
+      await providerPage.click('#sp-call');
+      await waitFor('the softphone to connect', () => providerPage.evaluate(() => window.mbSoftphone.state === 'in-call'), 15000);
+      const callSid = await providerPage.evaluate(() => window.mbSoftphone.callSid);
+      await providerPage.locator(`#call-list .call-item[data-sid="${callSid}"]`).waitFor({ timeout: 10000 });
+      await providerPage.locator('#live-detail .turn.caller:not(.partial)').first().waitFor({ timeout: 20000 });
+      await providerPage.locator('#live-detail .turn.assistant:not(.partial)').first().waitFor({ timeout: 20000 });
+      await waitFor('a whole caller turn', async () =>
+        /Caller utterance \d/.test(await providerPage.locator('#live-detail .turn.caller:not(.partial) .bubble').first().textContent()), 20000);
+      await providerPage.locator('#live-detail .marker.barge-in').first().waitFor({ timeout: 30000 });
+      await providerPage.locator('#live-detail .turn.assistant.interrupted').first().waitFor({ timeout: 20000 });
+      const stats = await providerPage.evaluate(() => ({ ...window.mbSoftphone }));
+      assert.ok(stats.decodedSamples >= 8000, `assistant audio decoded: ${stats.decodedSamples} samples`);
+      assert.ok(stats.clears >= 1, 'the bridge cleared the buffer when the caller talked over the answer');
+      await providerPage.screenshot({ path: join(ARTIFACTS, screenshot) });
+      await providerPage.click('#sp-hangup');
+      const item = providerPage.locator(`#call-list .call-item[data-sid="${callSid}"]`);
+      await waitFor('call.ended', async () => (await item.getAttribute('class')).includes('ended'), 10000);
+      assert.match(providerServer.log, new RegExp(`call ${callSid}: ended reason=caller_hung_up`));
+      assert.deepEqual(providerErrors, []);
+    });
   });
-});
+}
 
 describe('a server without API_TOKEN (scripts/run)', { timeout: 60000 }, () => {
   const plainDir = tempDir('mb-browser-plain-');
