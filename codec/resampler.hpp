@@ -6,8 +6,9 @@
 // measures them (passband ripple, aliasing rejection, SNR, added delay) and docs/performance.md says
 // why the bridge uses the ones it does.
 //
-// Allocation: libsoxr builds its filter on the first process() after construction or reset();
-// after that a chunk no longer than the first allocates nothing.
+// Allocation: libsoxr builds its filter (about 20 heap blocks) at construction and again on every
+// reset() or flush(); process() feeds it in pieces of a bounded size, so that after the first few
+// chunks no chunk, however long, allocates anything.
 //
 // @par Thread Safety
 // None: one instance belongs to one call's direction.
@@ -20,9 +21,13 @@ namespace mb::codec {
 
 enum class resample_quality {
   quick,   // cubic interpolation: no anti-aliasing to speak of
-  low,     // 16-bit precision, a wide rolloff
+  low,     // 16-bit precision, a wide rolloff: flat only to 0.68 of the lower Nyquist (2.7 kHz at 8 kHz)
   medium,  // 16-bit precision, a medium rolloff
   high,    // 20-bit precision
+  // 16-bit precision with G.712's telephone mask, relative to the lower rate's Nyquist: flat to 0.85
+  // (3.4 kHz at 8 kHz), stopband from 1.15 (4.6 kHz). What leaks in 4.0-4.6 kHz folds to 3.4-4.0 kHz,
+  // outside the telephone band; the wide transition makes the filter, and so the delay, short.
+  telephone,
 };
 
 enum class resample_phase {
@@ -47,7 +52,7 @@ class resampler {
   resampler& operator=(const resampler&) = delete;
 
   // Converts `in`, writing at most out.size() samples; returns how many were written. Give `out` at
-  // least max_output(in.size()) samples: what does not fit is lost.
+  // least max_output(in.size()) samples: input whose output does not fit is lost.
   std::size_t process(std::span<const std::int16_t> in, std::span<std::int16_t> out);
   // The end of a stretch of signal: writes what the filter still holds, then starts afresh (like reset()).
   // Returns how many samples were written; `out` needs room for max_tail().
@@ -59,7 +64,8 @@ class resampler {
   [[nodiscard]] std::size_t max_output(std::size_t in_samples) const noexcept;
   // The most samples flush() can write.
   [[nodiscard]] std::size_t max_tail() const noexcept;
-  // The filter's delay, in output samples, as libsoxr reports it now.
+  // The output samples the filter holds back now (libsoxr's delay): what flush() would release, and
+  // the latency it adds, since an output sample leaves only once the input after it has arrived.
   [[nodiscard]] double delay_samples() const noexcept;
 
  private:
