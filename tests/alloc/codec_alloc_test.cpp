@@ -1,0 +1,151 @@
+// Heap allocations of the transcoders (codec/transcoder.hpp), counted. libsoxr is C and allocates
+// with malloc/calloc/realloc, which an operator new replacement would not see: this executable
+// interposes the C allocator itself (so it is not part of unit_tests) and forwards to glibc's.
+//
+// Both directions of a Gemini call, in stretches like a call's:
+//   caller: 160-byte μ-law frames → 16 kHz PCM;
+//   assistant: 24 kHz PCM in chunks of the sizes a provider sends (20 to 400 ms, odd byte counts
+//   included) → μ-law frames, each turn ended by flush() or cut by reset().
+// Measured: building a transcoder, flush() and reset() allocate 17-21 blocks each (libsoxr builds its
+// filter anew); in the first second after them libsoxr's FIFOs grow twice to their steady size; then
+// nothing, for any chunk size up to the 500 ms the transcoders reserve. The bounds below: nothing per
+// frame after a 1 s warm-up, at most 4 in the warm-up and 24 per flush or reset.
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "codec/transcoder.hpp"
+
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+}
+
+namespace {
+
+bool counting = false;  // single-threaded: libsoxr runs with one thread (codec/resampler.cpp)
+std::size_t allocations = 0;
+
+void count() {
+  if (counting) ++allocations;
+}
+
+}  // namespace
+
+extern "C" {
+void* malloc(std::size_t n) {
+  count();
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  count();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) {
+  count();
+  return __libc_realloc(p, n);
+}
+void* memalign(std::size_t align, std::size_t n) {
+  count();
+  return __libc_memalign(align, n);
+}
+void* aligned_alloc(std::size_t align, std::size_t n) {
+  count();
+  return __libc_memalign(align, n);
+}
+int posix_memalign(void** out, std::size_t align, std::size_t n) {
+  count();
+  *out = __libc_memalign(align, n);
+  return *out == nullptr ? 12 /* ENOMEM */ : 0;
+}
+}
+
+namespace {
+
+using namespace mb::codec;
+
+template <typename Work>
+std::size_t allocations_in(Work work) {
+  allocations = 0;
+  counting = true;
+  work();
+  counting = false;
+  return allocations;
+}
+
+int failures = 0;
+
+void expect(bool ok, const char* what, std::size_t measured) {
+  std::printf("%s %s: %zu\n", ok ? "ok  " : "FAIL", what, measured);
+  if (!ok) ++failures;
+}
+
+std::string provider_pcm(std::size_t ms) {
+  std::string pcm(ms * 24000 / 1000 * 2, '\0');
+  for (std::size_t i = 0; i < pcm.size(); ++i) pcm[i] = static_cast<char>(i * 7919 % 251);
+  return pcm;
+}
+
+constexpr std::size_t max_warm_up = 4;
+constexpr std::size_t max_rebuild = 24;
+
+}  // namespace
+
+int main() {
+  std::size_t sink = 0;
+  // The counter sees libsoxr: building a resampler allocates its filter.
+  const std::size_t construction = allocations_in([] { ulaw_to_pcm16 probe(16000, caller_preset); });
+  expect(construction > 0 && construction <= max_rebuild, "building a transcoder (the counter sees libsoxr)", construction);
+
+  ulaw_to_pcm16 caller(16000, caller_preset);
+  std::vector<std::uint8_t> frame(phone_frame_bytes);
+  for (std::size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<std::uint8_t>(i * 37);
+  auto caller_seconds = [&](int seconds) {
+    return allocations_in([&] {
+      for (int i = 0; i < seconds * 50; ++i) sink += caller.convert(frame).size();
+    });
+  };
+  for (int stretch = 0; stretch < 2; ++stretch) {
+    const std::size_t warm_up = caller_seconds(1);
+    expect(warm_up <= max_warm_up, "caller: the first second", warm_up);
+    const std::size_t steady = caller_seconds(10);
+    expect(steady == 0, "caller: the next 10 s, 500 frames", steady);
+    const std::size_t reset = allocations_in([&] { caller.reset(); });
+    expect(reset <= max_rebuild, "caller: reset", reset);
+  }
+
+  pcm16_to_ulaw assistant(24000, assistant_preset);
+  // A turn's first second comes in 100 ms chunks; later chunks are shorter and up to 4 times longer.
+  const std::vector<std::string> warm_up_chunks(10, provider_pcm(100));
+  std::vector<std::string> chunks;  // 1.04 s
+  for (std::size_t ms : {40, 100, 20, 400, 60, 100, 250, 40}) chunks.push_back(provider_pcm(ms));
+  chunks.push_back(provider_pcm(30) + "x");  // an odd byte, completed by the next chunk's first
+  auto assistant_seconds = [&](const std::vector<std::string>& second, int seconds) {
+    return allocations_in([&] {
+      for (int i = 0; i < seconds; ++i) {
+        for (const auto& chunk : second) sink += assistant.convert(chunk).size();
+      }
+    });
+  };
+  for (bool barge_in : {false, true, false}) {
+    const std::size_t warm_up = assistant_seconds(warm_up_chunks, 1);
+    expect(warm_up <= max_warm_up, "assistant: the first second of a turn", warm_up);
+    const std::size_t steady = assistant_seconds(chunks, 10);
+    expect(steady == 0, "assistant: the next 10 s of the turn, 90 chunks of 20-400 ms", steady);
+    const std::size_t end = allocations_in([&] {
+      if (barge_in) {
+        assistant.reset();
+      } else {
+        sink += assistant.flush().size();
+      }
+    });
+    expect(end <= max_rebuild, barge_in ? "assistant: reset on barge-in" : "assistant: flush at the end of the turn", end);
+  }
+
+  if (sink == 0) ++failures;  // the conversions produced output, so they were not optimised away
+  return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
