@@ -132,6 +132,10 @@ double error_energy(std::span<const std::int16_t> out, double rate, const wavefo
 
 }  // namespace
 
+std::vector<std::int16_t> sine(double hz, double rate, std::size_t samples, double amplitude) {
+  return sampled([=](double t) { return amplitude * std::sin(two_pi * hz * t); }, rate, static_cast<double>(samples) / rate);
+}
+
 std::vector<std::int16_t> resample(direction d, codec::resample_preset preset, std::span<const std::int16_t> in,
                                    std::size_t chunk_samples) {
   codec::resampler r(d.in_rate, d.out_rate, preset);

@@ -30,6 +30,9 @@ struct direction {
 inline constexpr direction caller_direction{8000, 16000};     // the phone to Gemini
 inline constexpr direction assistant_direction{24000, 8000};  // Gemini to the phone
 
+// `samples` of a sine at `hz`, sampled at `rate`, rounded to int16.
+[[nodiscard]] std::vector<std::int16_t> sine(double hz, double rate, std::size_t samples, double amplitude = 12000);
+
 // Runs `in` through a fresh resampler in chunks of `chunk_samples`, then flushes it.
 [[nodiscard]] std::vector<std::int16_t> resample(direction d, codec::resample_preset preset,
                                                  std::span<const std::int16_t> in, std::size_t chunk_samples);

@@ -4,23 +4,17 @@
 
 #include <cmath>
 #include <cstdint>
-#include <numbers>
 #include <utility>
 #include <vector>
 
 #include "codec/transcoder.hpp"
+#include "tools/resampler_bench/resampler_measure.hpp"
 
 namespace {
 
 using namespace mb::codec;
 
-std::vector<std::int16_t> tone(double hz, double rate, std::size_t samples, double amplitude = 12000) {
-  std::vector<std::int16_t> out(samples);
-  for (std::size_t i = 0; i < samples; ++i) {
-    out[i] = static_cast<std::int16_t>(std::lround(amplitude * std::sin(2 * std::numbers::pi * hz * static_cast<double>(i) / rate)));
-  }
-  return out;
-}
+using mb::tools::resampler_bench::sine;
 
 // Appends what process() writes for `in` to `out`.
 void process_into(resampler& r, std::span<const std::int16_t> in, std::vector<std::int16_t>& out) {
@@ -77,7 +71,7 @@ TEST_CASE("resampler: after flush the output is the input's length times the rat
     CAPTURE(c.in_rate, c.out_rate);
     for (std::size_t seconds_tenths : {3u, 7u, 21u}) {
       const std::size_t samples = static_cast<std::size_t>(c.in_rate) * seconds_tenths / 10 + 7;  // not a whole chunk
-      const auto in = tone(440, c.in_rate, samples);
+      const auto in = sine(440, c.in_rate, samples);
       resampler r(c.in_rate, c.out_rate, c.preset);
       const auto out = run(r, in, {static_cast<std::size_t>(c.in_rate / 50)});
       CHECK(std::abs(static_cast<double>(out.size()) - static_cast<double>(samples) * c.out_rate / c.in_rate) <= 1.0);
@@ -88,7 +82,7 @@ TEST_CASE("resampler: after flush the output is the input's length times the rat
 TEST_CASE("resampler: flush releases the whole tail, which max_tail() bounds exactly", "[resampler]") {
   for (const auto& c : cases) {
     CAPTURE(c.in_rate, c.out_rate);
-    const auto in = tone(1000, c.in_rate, static_cast<std::size_t>(c.in_rate / 2));
+    const auto in = sine(1000, c.in_rate, static_cast<std::size_t>(c.in_rate / 2));
     resampler exact(c.in_rate, c.out_rate, c.preset);
     resampler roomy(c.in_rate, c.out_rate, c.preset);
     std::vector<std::int16_t> ignored;
@@ -113,7 +107,7 @@ TEST_CASE("resampler: flush releases the whole tail, which max_tail() bounds exa
 TEST_CASE("resampler: chunk borders change nothing: chunked output equals one-shot output", "[resampler]") {
   for (const auto& c : cases) {
     CAPTURE(c.in_rate, c.out_rate);
-    const auto in = tone(700, c.in_rate, static_cast<std::size_t>(c.in_rate));
+    const auto in = sine(700, c.in_rate, static_cast<std::size_t>(c.in_rate));
     resampler one_shot(c.in_rate, c.out_rate, c.preset);
     const auto expected = run(one_shot, in, {in.size()});
     for (const std::vector<std::size_t>& chunks : {std::vector<std::size_t>{160}, {1}, {7, 333, 1, 2400, 59}}) {
@@ -126,8 +120,8 @@ TEST_CASE("resampler: chunk borders change nothing: chunked output equals one-sh
 TEST_CASE("resampler: reset forgets the signal before it", "[resampler]") {
   for (const auto& c : cases) {
     CAPTURE(c.in_rate, c.out_rate);
-    const auto loud = tone(500, c.in_rate, static_cast<std::size_t>(c.in_rate / 10));
-    const auto next = tone(900, c.in_rate, static_cast<std::size_t>(c.in_rate / 5), 3000);
+    const auto loud = sine(500, c.in_rate, static_cast<std::size_t>(c.in_rate / 10));
+    const auto next = sine(900, c.in_rate, static_cast<std::size_t>(c.in_rate / 5), 3000);
     resampler fresh(c.in_rate, c.out_rate, c.preset);
     const auto expected = run(fresh, next, {160});
 
@@ -147,8 +141,8 @@ TEST_CASE("resampler: reset forgets the signal before it", "[resampler]") {
 }
 
 TEST_CASE("resampler: a flush starts the next stretch afresh", "[resampler]") {
-  const auto first = tone(500, 24000, 4800);
-  const auto second = tone(800, 24000, 4800);
+  const auto first = sine(500, 24000, 4800);
+  const auto second = sine(800, 24000, 4800);
   resampler fresh(24000, 8000, assistant_preset);
   const auto expected = run(fresh, second, {480});
   resampler reused(24000, 8000, assistant_preset);
@@ -157,7 +151,7 @@ TEST_CASE("resampler: a flush starts the next stretch afresh", "[resampler]") {
 }
 
 TEST_CASE("resampler: a moved resampler carries on the stream, the moved-from one is inert", "[resampler]") {
-  const auto in = tone(600, 8000, 8000);
+  const auto in = sine(600, 8000, 8000);
   const auto half = std::span(in).first(4000);
   const auto rest = std::span(in).subspan(4000);
   resampler reference(8000, 16000, caller_preset);
