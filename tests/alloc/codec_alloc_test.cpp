@@ -1,6 +1,7 @@
 // Heap allocations of the transcoders (codec/transcoder.hpp), counted. libsoxr is C and allocates
 // with malloc/calloc/realloc, which an operator new replacement would not see: this executable
-// interposes the C allocator itself (so it is not part of unit_tests) and forwards to glibc's.
+// interposes the C allocator itself (so it is not part of unit_tests) and forwards to glibc's, or,
+// under ASan, counts through the sanitizer's allocation hook.
 //
 // Both directions of a Gemini call, in stretches like a call's:
 //   caller: 160-byte μ-law frames → 16 kHz PCM;
@@ -18,13 +19,6 @@
 
 #include "codec/transcoder.hpp"
 
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-}
-
 namespace {
 
 bool counting = false;  // single-threaded: libsoxr runs with one thread (codec/resampler.cpp)
@@ -36,7 +30,24 @@ void count() {
 
 }  // namespace
 
+#if defined(__SANITIZE_ADDRESS__)
+// ASan owns malloc (a replacement here would hand it blocks it did not make): count through its hook.
+// Declared here: GCC's libasan has it, but Debian ships its header only with clang.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*on_malloc)(const volatile void*, std::size_t),
+                                                         void (*on_free)(const volatile void*));
+
+namespace {
+void on_malloc(const volatile void*, std::size_t) { count(); }
+void on_free(const volatile void*) {}
+[[maybe_unused]] const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace
+#else
 extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+
 void* malloc(std::size_t n) {
   count();
   return __libc_malloc(n);
@@ -63,6 +74,7 @@ int posix_memalign(void** out, std::size_t align, std::size_t n) {
   return *out == nullptr ? 12 /* ENOMEM */ : 0;
 }
 }
+#endif
 
 namespace {
 
