@@ -6,9 +6,9 @@
 // measures them (passband ripple, aliasing rejection, SNR, added delay) and docs/performance.md says
 // why the bridge uses the ones it does.
 //
-// Allocation: libsoxr builds its filter (about 20 heap blocks) at construction and again on every
-// reset() or flush(); process() feeds it in pieces of a bounded size, so that after the first few
-// chunks no chunk, however long, allocates anything.
+// Allocation: libsoxr builds its filter (17-21 heap blocks) at construction and again on every
+// reset() or flush(), and its FIFOs grow twice in the second after that; then nothing, however long
+// the chunks, because process() feeds libsoxr in pieces of a bounded size (tests/alloc/codec_alloc_test.cpp).
 //
 // @par Thread Safety
 // None: one instance belongs to one call's direction.

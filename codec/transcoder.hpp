@@ -3,8 +3,9 @@
 // the provider's rate), one direction each, for providers that cannot take or send μ-law
 // (docs/protocols.md F3). Bytes in, bytes out; base64 stays with the caller.
 //
-// Both keep their buffers between calls: once they have grown to a call's largest chunk, a chunk
-// allocates nothing (the alloc test relays Gemini calls).
+// Both keep their buffers between calls, sized at construction for chunks up to 500 ms: after the
+// resampler's first second (resampler.hpp), a chunk allocates nothing; flush() and reset() rebuild
+// libsoxr's filter, which allocates (tests/alloc/codec_alloc_test.cpp).
 //
 // @par Thread Safety
 // None: one instance belongs to one call's direction.
