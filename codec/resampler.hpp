@@ -6,9 +6,10 @@
 // measures them (passband ripple, aliasing rejection, SNR, added delay) and docs/performance.md says
 // why the bridge uses the ones it does.
 //
-// Allocation: libsoxr builds its filter (17-21 heap blocks) at construction and again on every
-// reset() or flush(), and its FIFOs grow twice in the second after that; then nothing, however long
-// the chunks, because process() feeds libsoxr in pieces of a bounded size (tests/alloc/codec_alloc_test.cpp).
+// Allocation: libsoxr builds its filter (17-21 heap blocks) at construction, and its FIFOs grow two
+// or three times in the first second and the first flush() or reset(); then nothing, however long the
+// chunks: process() feeds libsoxr in pieces of a bounded size, and flush() and reset() feed it silence
+// rather than rebuild it (resampler.cpp). tests/alloc/codec_alloc_test.cpp counts.
 //
 // @par Thread Safety
 // None: one instance belongs to one call's direction.
@@ -69,8 +70,18 @@ class resampler {
   [[nodiscard]] double delay_samples() const noexcept;
 
  private:
-  void* handle_ = nullptr;  // soxr_t, kept out of this header
-  double ratio_ = 1;        // out_rate / in_rate
+  // Feeds as much of `in` as `out` has room for; returns the samples written, sets `used`.
+  std::size_t feed(std::span<const std::int16_t> in, std::span<std::int16_t> out, std::size_t& used);
+  // Flushes without ending libsoxr's input (resampler.cpp says why), writing the tail to `tail` or dropping it.
+  std::size_t drain(std::span<std::int16_t> tail, bool keep_tail);
+  // The output libsoxr owes for the input so far, to the nearest sample.
+  [[nodiscard]] std::size_t owed_samples() const noexcept;
+
+  void* handle_ = nullptr;        // soxr_t, kept out of this header
+  double ratio_ = 1;              // out_rate / in_rate
+  std::size_t input_period_ = 1;  // input samples per whole number of output samples
+  std::size_t input_phase_ = 0;   // input samples fed, modulo input_period_
+  std::size_t to_drop_ = 0;       // output of drained silence libsoxr still owes
 };
 
 }  // namespace mb::codec

@@ -4,8 +4,8 @@
 // (docs/protocols.md F3). Bytes in, bytes out; base64 stays with the caller.
 //
 // Both keep their buffers between calls, sized at construction for chunks up to 500 ms: after the
-// resampler's first second (resampler.hpp), a chunk allocates nothing; flush() and reset() rebuild
-// libsoxr's filter, which allocates (tests/alloc/codec_alloc_test.cpp).
+// resampler's first second and first flush or reset (resampler.hpp), nothing allocates, neither a
+// chunk nor a flush or reset (tests/alloc/codec_alloc_test.cpp).
 //
 // @par Thread Safety
 // None: one instance belongs to one call's direction.
@@ -28,8 +28,8 @@ inline constexpr std::size_t phone_frame_bytes = 160;
 // The presets the bridge uses each way (measured in tests/unit/codec/resampler_quality_test.cpp;
 // docs/performance.md, "Resampling").
 // The telephone mask keeps the band flat and free of aliases with a quarter of medium's delay; linear
-// phase keeps the waveform (SNR ≥ 76 dB, where other phases measure 12-21 dB), costs 2-3 ms
-// more than minimum phase, and rebuilds its filter on a flush in µs, not ms.
+// phase keeps the waveform (SNR ≥ 76 dB, where other phases measure 12-21 dB) and costs 2-3 ms
+// more than minimum phase.
 inline constexpr resample_preset caller_preset{resample_quality::telephone, resample_phase::linear};
 inline constexpr resample_preset assistant_preset{resample_quality::telephone, resample_phase::linear};
 

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -39,6 +41,16 @@ std::vector<std::int16_t> run(resampler& r, std::span<const std::int16_t> in, st
   }
   flush_into(r, out);
   return out;
+}
+
+// The largest difference between two outputs of the same length. A drained resampler (flush,
+// reset) runs its FFT blocks at other places in the stream than a fresh one, so their float
+// rounding may differ by 1 LSB; what is left of an earlier signal differs by thousands.
+int max_difference(const std::vector<std::int16_t>& a, const std::vector<std::int16_t>& b) {
+  REQUIRE(a.size() == b.size());
+  int most = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) most = std::max(most, std::abs(a[i] - b[i]));
+  return most;
 }
 
 double rms(std::span<const std::int16_t> s) {
@@ -131,12 +143,14 @@ TEST_CASE("resampler: reset forgets the signal before it", "[resampler]") {
     REQUIRE(reused.max_tail() > 0);  // it holds some of the loud tone now
     reused.reset();
     CHECK(reused.max_tail() == 0);
-    CHECK(run(reused, next, {160}) == expected);
+    CHECK(max_difference(run(reused, next, {160}), expected) <= 1);
 
     // Without the reset, the loud tone's tail comes out first: what the test above rules out.
     resampler kept(c.in_rate, c.out_rate, c.preset);
     process_into(kept, loud, before);
-    CHECK(run(kept, next, {160}) != expected);
+    auto leaked = run(kept, next, {160});
+    leaked.resize(expected.size());
+    CHECK(max_difference(leaked, expected) > 1000);
   }
 }
 
@@ -147,7 +161,7 @@ TEST_CASE("resampler: a flush starts the next stretch afresh", "[resampler]") {
   const auto expected = run(fresh, second, {480});
   resampler reused(24000, 8000, assistant_preset);
   (void)run(reused, first, {480});
-  CHECK(run(reused, second, {480}) == expected);
+  CHECK(max_difference(run(reused, second, {480}), expected) <= 1);
 }
 
 TEST_CASE("resampler: a moved resampler carries on the stream, the moved-from one is inert", "[resampler]") {
