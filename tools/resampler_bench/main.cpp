@@ -87,7 +87,7 @@ double assistant_cpu_us(codec::resample_preset preset) {
   return sink == 0 ? -1 : us;
 }
 
-// µs for the end of a turn: flush() (which rebuilds the filter) of the assistant's direction.
+// µs for the end of a turn: flush() of the assistant's direction after 100 ms of audio.
 double flush_us(codec::resample_preset preset) {
   codec::pcm16_to_ulaw t(provider_rate, preset);
   const std::string chunk(provider_rate / 1000 * 100 * 2, '\1');
