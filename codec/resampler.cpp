@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -147,14 +148,15 @@ std::size_t resampler::drain(std::span<std::int16_t> tail, bool keep_tail) {
   std::array<std::int16_t, scratch_samples> scratch{};
   std::size_t produced = 0;
   std::size_t kept = 0;
-  // The silence starts by completing the input period, so that it ends on a whole output sample.
+  // The silence starts by completing the input period, so that it ends on a whole output sample; once
+  // it has, everything owed (signal and silence so far) must come out.
   std::size_t align = (input_period_ - input_phase_) % input_period_;
-  while (produced < owed) {
+  std::size_t target = align > 0 ? std::numeric_limits<std::size_t>::max() : owed;
+  while (produced < target) {
     const std::size_t zeros = align > 0 ? align : piece_samples / input_period_ * input_period_;
     std::size_t used = 0;
     const std::size_t written = feed(std::span(silence).first(zeros), scratch, used);
     if (used == 0 && written == 0) break;  // libsoxr failed: give what came out
-    align -= std::min(align, used);
     // Of what came out, [earlier_silence, signal_end) in the count since the drain began is the signal.
     const std::size_t from = std::clamp(earlier_silence, produced, produced + written);
     const std::size_t to = std::clamp(signal_end, produced, produced + written);
@@ -162,6 +164,10 @@ std::size_t resampler::drain(std::span<std::int16_t> tail, bool keep_tail) {
               scratch.begin() + static_cast<std::ptrdiff_t>(to - produced), tail.begin() + static_cast<std::ptrdiff_t>(kept));
     kept += to - from;
     produced += written;
+    if (align > 0) {
+      align -= std::min(align, used);
+      if (align == 0) target = produced + owed_samples();
+    }
   }
   // What libsoxr still owes now is the output of silence.
   to_drop_ = owed_samples();

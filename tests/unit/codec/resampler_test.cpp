@@ -164,6 +164,24 @@ TEST_CASE("resampler: a flush starts the next stretch afresh", "[resampler]") {
   CHECK(max_difference(run(reused, second, {480}), expected) <= 1);
 }
 
+TEST_CASE("resampler: short stretches, each flushed, come out whole and as from a fresh resampler", "[resampler]") {
+  for (const auto& c : cases) {
+    CAPTURE(c.in_rate, c.out_rate);
+    resampler reused(c.in_rate, c.out_rate, c.preset);
+    // Shorter than what the filter holds back, a single sample, and lengths that end between two
+    // output samples (24 → 8 kHz: 7 and 100 are not multiples of 3).
+    for (std::size_t samples : {1u, 2401u, 7u, 100u, 1u, 3u, 160u}) {
+      CAPTURE(samples);
+      const auto in = sine(700, c.in_rate, samples);
+      resampler fresh(c.in_rate, c.out_rate, c.preset);
+      const auto expected = run(fresh, in, {160});
+      const auto out = run(reused, in, {160});
+      CHECK(std::abs(static_cast<double>(out.size()) - static_cast<double>(samples) * c.out_rate / c.in_rate) <= 1.0);
+      CHECK(max_difference(out, expected) <= 1);
+    }
+  }
+}
+
 TEST_CASE("resampler: a moved resampler carries on the stream, the moved-from one is inert", "[resampler]") {
   const auto in = sine(600, 8000, 8000);
   const auto half = std::span(in).first(4000);
