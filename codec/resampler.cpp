@@ -43,9 +43,9 @@ soxr_quality_spec_t quality_of(resample_preset p) noexcept {
 
 soxr_t as_soxr(void* handle) noexcept { return static_cast<soxr_t>(handle); }
 
-// libsoxr filters in DFT blocks of at least 2^this samples (its default is 2^10). A block must fill
-// before its output leaves, so at 8 kHz the default alone would hold back up to 128 ms; the short
-// telephone filter needs no more than 2^8.
+// libsoxr filters in DFT blocks of at least 2^this samples, and a block must fill before its output
+// leaves. With its default, 2^10, the telephone filter held back twice as much (32 ms on average
+// instead of 16 at 8 → 16 kHz, 21 instead of 11 at 24 → 8 kHz); below 2^9 its own length sets the block.
 constexpr unsigned log2_min_dft_size = 8;
 
 // The input libsoxr takes in one call. Its FIFOs grow to the largest call they have seen; a bounded
@@ -119,11 +119,11 @@ std::size_t resampler::process(std::span<const std::int16_t> in, std::span<std::
   std::size_t total = 0;
   while (!in.empty()) {
     std::size_t used = 0;
-    std::size_t written = feed(in.first(std::min(in.size(), piece_samples)), out.subspan(total), used);
+    const std::size_t written = feed(in.first(std::min(in.size(), piece_samples)), out.subspan(total), used);
     // The output of the silence a flush or reset fed comes first: drop it.
     const std::size_t dropped = std::min(to_drop_, written);
-    std::copy(out.begin() + static_cast<std::ptrdiff_t>(total + dropped),
-              out.begin() + static_cast<std::ptrdiff_t>(total + written), out.begin() + static_cast<std::ptrdiff_t>(total));
+    const auto fresh = out.subspan(total, written);
+    std::copy(fresh.begin() + static_cast<std::ptrdiff_t>(dropped), fresh.end(), fresh.begin());
     to_drop_ -= dropped;
     total += written - dropped;
     if (used == 0) break;  // `out` is full
@@ -160,8 +160,8 @@ std::size_t resampler::drain(std::span<std::int16_t> tail, bool keep_tail) {
     // Of what came out, [earlier_silence, signal_end) in the count since the drain began is the signal.
     const std::size_t from = std::clamp(earlier_silence, produced, produced + written);
     const std::size_t to = std::clamp(signal_end, produced, produced + written);
-    std::copy(scratch.begin() + static_cast<std::ptrdiff_t>(from - produced),
-              scratch.begin() + static_cast<std::ptrdiff_t>(to - produced), tail.begin() + static_cast<std::ptrdiff_t>(kept));
+    const auto signal = std::span(scratch).subspan(from - produced, to - from);
+    std::copy(signal.begin(), signal.end(), tail.begin() + static_cast<std::ptrdiff_t>(kept));
     kept += to - from;
     produced += written;
     if (align > 0) {
