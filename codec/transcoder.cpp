@@ -6,11 +6,25 @@
 #include "codec/g711.hpp"
 
 namespace mb::codec {
+namespace {
+
+// Buffers are sized at construction for chunks up to this long, so that a call's first chunks do not
+// allocate either; a longer chunk grows them once.
+constexpr std::size_t reserved_ms = 500;
+
+std::size_t samples_in(std::size_t ms, int rate) { return ms * static_cast<std::size_t>(rate) / 1000; }
+
+}  // namespace
 
 static_assert(std::endian::native == std::endian::little, "PCM16 LE is copied as it is");
 
 ulaw_to_pcm16::ulaw_to_pcm16(int provider_rate, resample_preset preset)
-    : resampler_(phone_rate, provider_rate, preset) {}
+    : resampler_(phone_rate, provider_rate, preset) {
+  linear_.reserve(samples_in(reserved_ms, phone_rate));
+  // Room for the filter's tail as well: the delay it can hold is below the reserved stretch.
+  resampled_.reserve(2 * samples_in(reserved_ms, provider_rate));
+  bytes_.reserve(resampled_.capacity() * sizeof(std::int16_t));
+}
 
 std::string_view ulaw_to_pcm16::convert(std::span<const std::uint8_t> ulaw) {
   linear_.resize(ulaw.size());
@@ -23,7 +37,13 @@ std::string_view ulaw_to_pcm16::convert(std::span<const std::uint8_t> ulaw) {
 }
 
 pcm16_to_ulaw::pcm16_to_ulaw(int provider_rate, resample_preset preset)
-    : resampler_(provider_rate, phone_rate, preset) {}
+    : resampler_(provider_rate, phone_rate, preset) {
+  linear_.reserve(samples_in(reserved_ms, provider_rate));
+  // Room for the filter's tail as well: the delay it can hold is below the reserved stretch.
+  resampled_.reserve(2 * samples_in(reserved_ms, phone_rate));
+  held_.reserve(phone_frame_bytes);
+  out_.reserve(resampled_.capacity() + phone_frame_bytes);
+}
 
 std::string_view pcm16_to_ulaw::convert(std::string_view pcm) {
   out_.clear();
