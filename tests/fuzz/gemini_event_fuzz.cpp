@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,7 +23,7 @@
 #include "codec/transcoder.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/gemini_events.hpp"
-#include "tests/fuzz/fuzz_support.hpp"
+#include "tests/fuzz/adapter_fuzz.hpp"
 #include "upstream/gemini_adapter.hpp"
 
 namespace {
@@ -44,13 +43,6 @@ mb::protocol::session_config gemini_config() {
   return config;
 }
 
-boost::json::object parsed_object(const std::string& json) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(json, ec);
-  MB_FUZZ_CHECK(!ec && value.is_object());
-  return std::move(value.as_object());
-}
-
 class driver {
  public:
   void line(std::string_view text, std::int64_t now_ms) {
@@ -60,46 +52,29 @@ class driver {
       case 'c': adapter_.playback_cleared(); return;
       default: break;
     }
-    const mb::fuzz::padded_input input(text);
     std::vector<event> out;
-    if (adapter_.translate(input.view(), input.capacity(), now_ms, out)) {
-      MB_FUZZ_CHECK(out.empty());  // a rejected message yields nothing
-      return;
-    }
-    MB_FUZZ_CHECK(!out.empty());
-    check(out);
+    if (mb::fuzz::translate(adapter_, text, now_ms, out)) check(out);
   }
 
   void tick_if_due(std::int64_t now_ms) {
     const auto wakeup = adapter_.next_wakeup();
     if (caller_) MB_FUZZ_CHECK(wakeup.has_value());  // an open caller turn always ends by its gap
     if (wakeup) MB_FUZZ_CHECK(response_ || caller_);
-    if (!wakeup || *wakeup > now_ms) return;
     std::vector<event> out;
-    adapter_.on_tick(now_ms, out);
-    MB_FUZZ_CHECK(!out.empty());
-    check(out);
-    const auto next = adapter_.next_wakeup();
-    MB_FUZZ_CHECK(!next || *next > now_ms);
+    if (mb::fuzz::tick_if_due(adapter_, now_ms, out)) check(out);
   }
 
  private:
-  struct open_turn {
-    std::string id;
-    std::string text;  // its chunks, concatenated
-    bool audio_done = false;
-  };
-
   void open() {
     std::vector<std::string> commands;
     adapter_.open_session(config_, history_, commands);
     MB_FUZZ_CHECK(commands.size() == 1 || commands.size() == 2);
-    const auto setup = parsed_object(commands.front());
+    const auto setup = mb::fuzz::json_object(commands.front());
     MB_FUZZ_CHECK(setup.contains("setup"));
     // A resumed session has the conversation; a fresh one is told it (the history is never empty).
     const bool resumes = setup.at("setup").at("sessionResumption").as_object().contains("handle");
     MB_FUZZ_CHECK(resumes == (commands.size() == 1));
-    if (!resumes) MB_FUZZ_CHECK(parsed_object(commands.back()).contains("clientContent"));
+    if (!resumes) MB_FUZZ_CHECK(mb::fuzz::json_object(commands.back()).contains("clientContent"));
     // The adapter forgets the open assistant turn without closing it; the caller's goes on.
     response_.reset();
   }
@@ -107,32 +82,21 @@ class driver {
   void caller_audio() {
     std::string message;
     adapter_.append_caller_audio(message, caller_frame);
-    const auto audio = parsed_object(message).at("realtimeInput").at("audio").as_object();
+    const auto audio = mb::fuzz::json_object(message).at("realtimeInput").at("audio").as_object();
     MB_FUZZ_CHECK(audio.at("mimeType").as_string() == mb::protocol::gemini_input_mime);
     const auto pcm = mb::protocol::base64_decode(audio.at("data").as_string());
     MB_FUZZ_CHECK(pcm && pcm->size() % 2 == 0);
   }
 
-  // A new turn's id: never seen before in this call, of its speaker's form.
-  void check_new_id(std::string_view id, std::string_view prefix) {
-    MB_FUZZ_CHECK(id.starts_with(prefix) && id.size() > prefix.size());
-    MB_FUZZ_CHECK(ids_.emplace(id).second);
-  }
-
   void check(const std::vector<event>& out) {
     for (std::size_t i = 0; i < out.size(); ++i) {
       const auto& e = out[i];
-      // Every view must still be readable (ASan reports a dangling one).
-      const std::string copies = std::string(e.type_name) + std::string(e.turn_id) + std::string(e.response_id) +
-                                 std::string(e.audio_b64) + std::string(e.text) + std::string(e.input_format) +
-                                 std::string(e.output_format) + std::string(e.error.type) +
-                                 std::string(e.error.code) + std::string(e.error.message);
-      MB_FUZZ_CHECK(copies.size() < (std::size_t{64} << 20));
+      mb::fuzz::check_views(e);
       switch (e.kind) {
         case event_kind::response_started:
           MB_FUZZ_CHECK(!response_ && !caller_);  // an opening assistant turn closes the caller's
-          check_new_id(e.response_id, "gm_a");
-          response_ = open_turn{std::string(e.response_id), {}, false};
+          ids_.check_new(e.response_id, "gm_a");
+          response_ = mb::fuzz::seen_turn{std::string(e.response_id), {}, false};
           break;
         case event_kind::assistant_audio: {
           MB_FUZZ_CHECK(response_ && !response_->audio_done);
@@ -161,8 +125,8 @@ class driver {
           break;
         case event_kind::caller_transcript_delta:
           if (!caller_) {
-            check_new_id(e.turn_id, "gm_c");
-            caller_ = open_turn{std::string(e.turn_id), {}, false};
+            ids_.check_new(e.turn_id, "gm_c");
+            caller_ = mb::fuzz::seen_turn{std::string(e.turn_id), {}, false};
           }
           MB_FUZZ_CHECK(e.turn_id == caller_->id && !e.text.empty());
           caller_->text.append(e.text);
@@ -197,23 +161,15 @@ class driver {
   gemini_adapter adapter_;
   mb::protocol::session_config config_ = gemini_config();
   std::vector<context_turn> history_{{speaker::caller, "Hello"}, {speaker::assistant, "Hi there"}};
-  std::optional<open_turn> response_;
-  std::optional<open_turn> caller_;
-  std::set<std::string, std::less<>> ids_;
+  std::optional<mb::fuzz::seen_turn> response_;
+  std::optional<mb::fuzz::seen_turn> caller_;
+  mb::fuzz::turn_ids ids_;
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  mb::fuzz::line_reader lines(data, size);
   driver call;
-  std::int64_t now_ms = 1000;
-  while (!lines.done()) {
-    const auto line = lines.next();
-    now_ms += frame_ms;
-    if (!line.empty() && line[0] == 'w') now_ms += mb::fuzz::jump_ms(line.substr(1), max_jump_ms);
-    call.tick_if_due(now_ms);
-    if (!line.empty() && line[0] != 'w') call.line(line, now_ms);
-  }
+  mb::fuzz::replay(data, size, call, frame_ms, max_jump_ms);
   return 0;
 }

@@ -12,7 +12,7 @@
 
 #include "codec/g711.hpp"
 #include "protocol/base64.hpp"
-#include "tests/unit/support/padded.hpp"
+#include "tests/unit/support/adapter_steps.hpp"
 #include "upstream/provider.hpp"
 
 using namespace mb::upstream;
@@ -81,34 +81,8 @@ std::string line_of(const event& e) {
 
 using lines = std::vector<std::string>;
 
-struct harness {
-  gemini_adapter adapter;
-  std::string buffer;
-  std::vector<event> out;
-  std::optional<mb::protocol::parse_error> error;
+struct harness : mb::test::adapter_steps<gemini_adapter, line_of> {
   std::vector<std::string> commands;
-
-  explicit harness(gemini_turn_timing timing = {}) : adapter(timing) {}
-
-  // The events of one message; their views are read before the next step.
-  lines step(std::string_view message, std::int64_t now_ms) {
-    mb::test::assign_padded(buffer, message);
-    out.clear();
-    error = adapter.translate(buffer, buffer.capacity(), now_ms, out);
-    return described();
-  }
-
-  lines tick(std::int64_t now_ms) {
-    out.clear();
-    adapter.on_tick(now_ms, out);
-    return described();
-  }
-
-  [[nodiscard]] lines described() const {
-    lines l;
-    for (const auto& e : out) l.push_back(line_of(e));
-    return l;
-  }
 
   // The open_session commands, parsed.
   std::vector<json::object> open(std::span<const context_turn> history = {}) {
@@ -133,18 +107,11 @@ struct harness {
       if (e.kind == event_kind::assistant_audio) n += decoded_size(e.audio_b64);
     return n;
   }
-
-  [[nodiscard]] const event& first(event_kind kind) const {
-    for (const auto& e : out)
-      if (e.kind == kind) return e;
-    FAIL("no " << to_string(kind));
-    return out.front();
-  }
 };
 
 // A session that has been set up, at t = 0.
-harness ready_harness(gemini_turn_timing timing = {}) {
-  harness h(timing);
+harness ready_harness() {
+  harness h;
   h.open();
   h.step(setup_complete, 0);
   return h;
