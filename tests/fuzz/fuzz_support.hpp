@@ -1,6 +1,6 @@
 #pragma once
-// Shared by the libFuzzer targets: invariant checks that survive NDEBUG, simdjson's padded input, and
-// the line format of the targets that replay a call step by step.
+// Shared by the libFuzzer targets: invariant checks that survive NDEBUG, simdjson's padded input, the
+// line format of the targets that replay a call step by step, and reading back what a builder wrote.
 
 #include <algorithm>
 #include <cstddef>
@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/json.hpp>
 #include <simdjson.h>
 
 namespace mb::fuzz {
@@ -72,3 +74,15 @@ inline std::int64_t jump_ms(std::string_view digits, std::int64_t max_ms) {
 
 #define MB_FUZZ_CHECK(condition) \
   ((condition) ? static_cast<void>(0) : ::mb::fuzz::invariant_failed(#condition, __FILE__, __LINE__))
+
+namespace mb::fuzz {
+
+// A message a builder wrote: it must be a JSON object.
+inline boost::json::object json_object(const std::string& json) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(json, ec);
+  MB_FUZZ_CHECK(!ec && value.is_object());
+  return std::move(value.as_object());
+}
+
+}  // namespace mb::fuzz

@@ -12,14 +12,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/json.hpp>
 
-#include "tests/fuzz/fuzz_support.hpp"
+#include "tests/fuzz/adapter_fuzz.hpp"
 #include "upstream/live_adapter.hpp"
 
 namespace {
@@ -51,34 +50,18 @@ class driver {
       caller_.reset();
       return;
     }
-    const mb::fuzz::padded_input input(text);
     std::vector<event> out;
-    if (adapter_.translate(input.view(), input.capacity(), now_ms, out)) {
-      MB_FUZZ_CHECK(out.empty());  // a rejected message yields nothing
-      return;
-    }
-    MB_FUZZ_CHECK(!out.empty());
-    check(out);
+    if (mb::fuzz::translate(adapter_, text, now_ms, out)) check(out);
   }
 
   void tick_if_due(std::int64_t now_ms) {
     const auto wakeup = adapter_.next_wakeup();
     MB_FUZZ_CHECK(wakeup.has_value() == (response_.has_value() || caller_.has_value()));
-    if (!wakeup || *wakeup > now_ms) return;
     std::vector<event> out;
-    adapter_.on_tick(now_ms, out);
-    MB_FUZZ_CHECK(!out.empty());
-    check(out);
-    const auto next = adapter_.next_wakeup();
-    MB_FUZZ_CHECK(!next || *next > now_ms);
+    if (mb::fuzz::tick_if_due(adapter_, now_ms, out)) check(out);
   }
 
  private:
-  struct open_turn {
-    std::string id;
-    std::string text;  // its transcript deltas, concatenated
-  };
-
   static void check_json(const std::string& json, std::string_view type) {
     boost::system::error_code ec;
     const auto value = boost::json::parse(json, ec);
@@ -86,27 +69,15 @@ class driver {
     MB_FUZZ_CHECK(value.as_object().at("type").as_string() == type);
   }
 
-  // A new turn's id: never seen before in this call, of its speaker's form.
-  void check_new_id(std::string_view id, std::string_view prefix) {
-    MB_FUZZ_CHECK(id.starts_with(prefix) && id.size() > prefix.size());
-    MB_FUZZ_CHECK(ids_.emplace(id).second);
-  }
-
   void check(const std::vector<event>& out) {
     for (std::size_t i = 0; i < out.size(); ++i) {
       const auto& e = out[i];
-      // Every view must still be readable (ASan reports a dangling one).
-      const std::string copies = std::string(e.type_name) + std::string(e.turn_id) + std::string(e.response_id) +
-                                 std::string(e.audio_b64) + std::string(e.text) + std::string(e.input_format) +
-                                 std::string(e.output_format) + std::string(e.error.type) +
-                                 std::string(e.error.code) + std::string(e.error.message) +
-                                 std::string(e.error.client_event_id);
-      MB_FUZZ_CHECK(copies.size() < (std::size_t{64} << 20));
+      mb::fuzz::check_views(e);
       switch (e.kind) {
         case event_kind::response_started:
           MB_FUZZ_CHECK(!response_ && !caller_);  // an opening assistant turn closes the caller's
-          check_new_id(e.response_id, "live_a");
-          response_ = open_turn{std::string(e.response_id), {}};
+          ids_.check_new(e.response_id, "live_a");
+          response_ = mb::fuzz::seen_turn{std::string(e.response_id), {}, false};
           break;
         case event_kind::assistant_audio:
         case event_kind::assistant_transcript_delta:
@@ -136,8 +107,8 @@ class driver {
           break;
         case event_kind::caller_transcript_delta:
           if (!caller_) {
-            check_new_id(e.turn_id, "live_c");
-            caller_ = open_turn{std::string(e.turn_id), {}};
+            ids_.check_new(e.turn_id, "live_c");
+            caller_ = mb::fuzz::seen_turn{std::string(e.turn_id), {}, false};
           }
           MB_FUZZ_CHECK(e.turn_id == caller_->id);
           caller_->text.append(e.text);
@@ -160,6 +131,7 @@ class driver {
         case event_kind::caller_transcript_failed:
         case event_kind::caller_speech_stopped:
         case event_kind::heard_report_accepted:
+        case event_kind::session_renewal_due:
           MB_FUZZ_CHECK(false);  // GPT-Live has nothing that means these
           break;
       }
@@ -169,23 +141,15 @@ class driver {
   live_adapter adapter_;
   mb::protocol::session_config config_ = live_config();
   std::vector<context_turn> history_{{speaker::caller, "Hello"}, {speaker::assistant, "Hi there"}};
-  std::optional<open_turn> response_;
-  std::optional<open_turn> caller_;
-  std::set<std::string, std::less<>> ids_;
+  std::optional<mb::fuzz::seen_turn> response_;
+  std::optional<mb::fuzz::seen_turn> caller_;
+  mb::fuzz::turn_ids ids_;
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  mb::fuzz::line_reader lines(data, size);
   driver call;
-  std::int64_t now_ms = 1000;
-  while (!lines.done()) {
-    const auto line = lines.next();
-    now_ms += frame_ms;
-    if (!line.empty() && line[0] == 'w') now_ms += mb::fuzz::jump_ms(line.substr(1), max_jump_ms);
-    call.tick_if_due(now_ms);
-    if (!line.empty() && line[0] != 'w') call.line(line, now_ms);
-  }
+  mb::fuzz::replay(data, size, call, frame_ms, max_jump_ms);
   return 0;
 }

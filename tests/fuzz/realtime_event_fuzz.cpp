@@ -57,22 +57,15 @@ parse_snapshot snapshot(const std::optional<proto::parse_error>& error, const pr
   return s;
 }
 
-boost::json::object parse_object(const std::string& json) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(json, ec);
-  MB_FUZZ_CHECK(!ec && value.is_object());
-  return std::move(value.as_object());
-}
-
 void check_builders(const parse_snapshot& s) {
   // Parsed strings are unescaped and valid UTF-8 (simdjson validates), so they must survive escaping.
-  const auto truncate = parse_object(proto::build_item_truncate(s.item_id, s.content_index, s.audio_end_ms));
+  const auto truncate = mb::fuzz::json_object(proto::build_item_truncate(s.item_id, s.content_index, s.audio_end_ms));
   MB_FUZZ_CHECK(truncate.at("type") == "conversation.item.truncate");
   MB_FUZZ_CHECK(truncate.at("item_id").as_string() == s.item_id);
   MB_FUZZ_CHECK(truncate.at("content_index").as_int64() == s.content_index);
   MB_FUZZ_CHECK(truncate.at("audio_end_ms").as_int64() == s.audio_end_ms);
 
-  const auto create = parse_object(proto::build_response_create(s.transcript));
+  const auto create = mb::fuzz::json_object(proto::build_response_create(s.transcript));
   MB_FUZZ_CHECK(create.at("type") == "response.create");
   const auto* response = create.if_contains("response");
   MB_FUZZ_CHECK((response != nullptr) == !s.transcript.empty());

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/unit/support/padded.hpp"
+#include "tests/unit/support/adapter_steps.hpp"
 #include "upstream/provider.hpp"
 
 using namespace mb::upstream;
@@ -52,34 +52,10 @@ lines turn_end(std::string_view id, std::string_view text) {
           "response_done turn=" + turn};
 }
 
-struct harness {
-  live_adapter adapter;
-  std::string buffer;
-  std::vector<event> out;
-  std::optional<mb::protocol::parse_error> error;
-
+struct harness : mb::test::adapter_steps<live_adapter, describe> {
   // The numbers in these tests assume a 1000 ms caller gap.
-  explicit harness(live_turn_timing timing = {.caller_gap = std::chrono::milliseconds(1000)}) : adapter("openai-live", timing) {}
-
-  // The events of one message, described; their views are read before the next step.
-  lines step(std::string_view message, std::int64_t now_ms) {
-    mb::test::assign_padded(buffer, message);
-    out.clear();
-    error = adapter.translate(buffer, buffer.capacity(), now_ms, out);
-    return described();
-  }
-
-  lines tick(std::int64_t now_ms) {
-    out.clear();
-    adapter.on_tick(now_ms, out);
-    return described();
-  }
-
-  lines described() const {
-    lines l;
-    for (const auto& e : out) l.push_back(describe(e));
-    return l;
-  }
+  explicit harness(live_turn_timing timing = {.caller_gap = std::chrono::milliseconds(1000)})
+      : adapter_steps("openai-live", timing) {}
 
   // The single event of the last step.
   const event& only() const {
