@@ -43,7 +43,7 @@ void ws_writer::observe_writes(write_observer observer) { observer_ = std::move(
 
 void ws_writer::refill_with(std::function<void()> refill) { refill_ = std::move(refill); }
 
-std::uint32_t ws_writer::enqueue_slot() {
+std::uint32_t ws_writer::take_slot() {
   std::uint32_t index = 0;
   if (free_.empty()) {
     slots_.emplace_back();
@@ -52,8 +52,6 @@ std::uint32_t ws_writer::enqueue_slot() {
     index = free_.back();
     free_.pop_back();
   }
-  // Growing the ring moves indices only: the slots themselves stay where they are.
-  queue_.append() = index;
   return index;
 }
 

@@ -43,15 +43,11 @@ class ws_writer {
 
   // Builds a message in place with fill(std::string&) (given an empty string with spare capacity).
   // Returns false, building nothing, when the queue is full or the writer is closing or done.
+  // A fill that writes nothing sends nothing: a transcoding adapter may still be gathering a block
+  // of the caller's audio (docs/protocols.md F3).
   template <class Fill>
   bool emplace(Fill&& fill) {
-    if (!accepting()) return false;
-    slot& s = slots_[enqueue_slot()];
-    s.since = {};
-    s.text.clear();
-    fill(s.text);
-    if (running_ && !writing_ && !stopping()) start_next_write();
-    return true;
+    return emplace_timed({}, std::forward<Fill>(fill));
   }
   bool push(std::string_view text) {
     return emplace([text](std::string& s) { s.assign(text); });
@@ -61,8 +57,18 @@ class ws_writer {
   // observer gets the time since `since` (e.g. when the message it relays was read).
   template <class Fill>
   bool emplace_timed(std::chrono::steady_clock::time_point since, Fill&& fill) {
-    if (!emplace(std::forward<Fill>(fill))) return false;
-    slots_[queue_.back()].since = since;
+    if (!accepting()) return false;
+    const auto index = take_slot();
+    slot& s = slots_[index];
+    s.since = since;
+    s.text.clear();
+    fill(s.text);
+    if (s.text.empty()) {
+      free_.push_back(index);  // its capacity was taken from free_ a moment ago: no allocation
+      return true;
+    }
+    queue_.append() = index;
+    if (running_ && !writing_ && !stopping()) start_next_write();
     return true;
   }
   using write_observer = std::function<void(std::chrono::steady_clock::duration)>;
@@ -101,8 +107,8 @@ class ws_writer {
   void start_next_write();
   void write_completed(error_code ec);
   [[nodiscard]] bool stopping() const noexcept { return aborted_ || error_.failed(); }
-  // Takes a free slot (or makes one) and appends it to the queue; returns its index.
-  std::uint32_t enqueue_slot();
+  // Takes a free slot (or makes one), not yet queued; returns its index.
+  std::uint32_t take_slot();
 
   message_socket& socket_;
   std::size_t capacity_;

@@ -45,7 +45,8 @@ class adapter {
                             std::vector<std::string>& out) = 0;
   // The session is ready and the assistant should speak first, following `instructions`.
   virtual void greet(std::string_view instructions, std::vector<std::string>& out) = 0;
-  // Hot path, once per caller frame: appends one message to `out` (cleared by the caller).
+  // Hot path, once per caller frame: appends one message to `out` (cleared by the caller), or nothing
+  // while a transcoding adapter gathers a block of samples (the shell then sends nothing).
   // `payload_b64` is valid base64 (checked by the caller), so it needs no escaping.
   virtual void append_caller_audio(std::string& out, std::string_view payload_b64) = 0;
   // The caller heard `audio_end_ms` of a turn's audio before it was cut.

@@ -98,7 +98,9 @@ void gemini_adapter::greet(std::string_view instructions, std::vector<std::strin
 
 void gemini_adapter::append_caller_audio(std::string& out, std::string_view payload_b64) {
   if (!protocol::base64_decode(payload_b64, caller_ulaw_)) return;  // checked by the caller
-  protocol::base64_encode(caller_codec_.convert(bytes_of(caller_ulaw_)), caller_pcm_b64_);
+  const auto pcm = caller_codec_.convert(bytes_of(caller_ulaw_));
+  if (pcm.empty()) return;  // the resampler is still gathering its block: nothing to send yet (F3)
+  protocol::base64_encode(pcm, caller_pcm_b64_);
   protocol::build_gemini_audio_input(out, caller_pcm_b64_);
 }
 
