@@ -34,7 +34,8 @@ TEST_CASE("startup refuses an unknown provider in PROVIDER or in an agent profil
     env.push_back("PROVIDER=bogus");
     const auto [code, output] = run_to_exit(env, dir);
     CHECK(code == 2);
-    CHECK(output == "mediabridge: PROVIDER: \"bogus\" is not a provider (openai-realtime, openai-live)\n");
+    CHECK(output == "mediabridge: PROVIDER: \"bogus\" is not a provider (openai-realtime, openai-live, "
+                    "azure-realtime, azure-live, gemini)\n");
   }
   SECTION("OPENAI_LIVE_URL with a query") {
     auto env = base;
@@ -45,12 +46,36 @@ TEST_CASE("startup refuses an unknown provider in PROVIDER or in an agent profil
     CHECK(output.find("must not have a query") != std::string::npos);
   }
   SECTION("an agent profile") {
-    const auto agents = dir.write("agents.json", R"({"agents": {"es": {"provider": "gemini"}}})");
+    const auto agents = dir.write("agents.json", R"({"agents": {"es": {"provider": "watson"}}})");
     auto env = base;
     env.push_back("AGENTS_FILE=" + agents);
     const auto [code, output] = run_to_exit(env, dir);
     CHECK(code == 2);
     CHECK(output.find("mediabridge: agent profiles: " + agents +
-                      ": agents.es.provider: expected one of openai-realtime, openai-live\n") != std::string::npos);
+                      ": agents.es.provider: expected one of openai-realtime, openai-live, azure-realtime, "
+                      "azure-live, gemini\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("startup refuses Azure settings that cannot reach Azure, naming no credential", "[integration][startup]") {
+  test::temp_dir dir;
+  const std::string key = "azure-key-DO-NOT-LEAK";
+  const std::vector<std::string> base{"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(test::free_port()),
+                                      "DATABASE_PATH=:memory:", "PROVIDER=azure-realtime",
+                                      "AZURE_OPENAI_API_KEY=" + key};
+  SECTION("a key without the endpoint") {
+    const auto [code, output] = run_to_exit(base, dir);
+    CHECK(code == 2);
+    CHECK(output == "mediabridge: AZURE_OPENAI_ENDPOINT: must be set when AZURE_OPENAI_API_KEY or "
+                    "AZURE_OPENAI_AD_TOKEN is (https://<resource>.openai.azure.com)\n");
+  }
+  SECTION("a key and an endpoint, but no deployment") {
+    auto env = base;
+    env.push_back("AZURE_OPENAI_ENDPOINT=https://res.openai.azure.com");
+    const auto [code, output] = run_to_exit(env, dir);
+    CHECK(code == 2);
+    CHECK(output.find("mediabridge: AZURE_OPENAI_DEPLOYMENT: must be set: agent profile 'default' uses "
+                      "azure-realtime and names no deployment (\"model\")\n") != std::string::npos);
+    CHECK(output.find(key) == std::string::npos);
   }
 }
