@@ -50,7 +50,7 @@ struct settings {
   secret azure_api_key;                    // sent as api-key
   secret azure_ad_token;                   // an Entra ID token, sent as Authorization: Bearer; wins over the key
   std::string azure_live_path = "/openai/v1/live";  // GPT-Live's path on the resource
-  // Google Gemini Live (docs/protocols.md F)
+  // Google Gemini Live
   secret gemini_api_key;                   // sent as x-goog-api-key, never in the URL
   std::string gemini_live_url =
       "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";

@@ -23,33 +23,34 @@ std::pair<int, std::string> run_to_exit(const std::vector<std::string>& env, con
   return {WEXITSTATUS(*status), test::read_file(log)};
 }
 
+// The process with a loopback listener, no history and `settings` (NAME=value), run to its exit.
+std::pair<int, std::string> run_with(const std::vector<std::string>& settings, const test::temp_dir& dir) {
+  std::vector<std::string> env{"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(test::free_port()),
+                               "DATABASE_PATH=:memory:"};
+  env.insert(env.end(), settings.begin(), settings.end());
+  return run_to_exit(env, dir);
+}
+
 }  // namespace
 
 TEST_CASE("startup refuses an unknown provider in PROVIDER or in an agent profile", "[integration][startup]") {
   test::temp_dir dir;
-  const std::vector<std::string> base{"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(test::free_port()),
-                                      "DATABASE_PATH=:memory:"};
   SECTION("PROVIDER") {
-    auto env = base;
-    env.push_back("PROVIDER=bogus");
-    const auto [code, output] = run_to_exit(env, dir);
+    const auto [code, output] = run_with({"PROVIDER=bogus"}, dir);
     CHECK(code == 2);
     CHECK(output == "mediabridge: PROVIDER: \"bogus\" is not a provider (openai-realtime, openai-live, "
                     "azure-realtime, azure-live, gemini)\n");
   }
   SECTION("OPENAI_LIVE_URL with a query") {
-    auto env = base;
-    env.push_back("OPENAI_LIVE_URL=wss://api.openai.com/v1/live/sessions?model=gpt-live-1");
-    const auto [code, output] = run_to_exit(env, dir);
+    const auto [code, output] =
+        run_with({"OPENAI_LIVE_URL=wss://api.openai.com/v1/live/sessions?model=gpt-live-1"}, dir);
     CHECK(code == 2);
     CHECK(output.starts_with("mediabridge: OPENAI_LIVE_URL: "));
     CHECK(output.find("must not have a query") != std::string::npos);
   }
   SECTION("an agent profile") {
     const auto agents = dir.write("agents.json", R"({"agents": {"es": {"provider": "watson"}}})");
-    auto env = base;
-    env.push_back("AGENTS_FILE=" + agents);
-    const auto [code, output] = run_to_exit(env, dir);
+    const auto [code, output] = run_with({"AGENTS_FILE=" + agents}, dir);
     CHECK(code == 2);
     CHECK(output.find("mediabridge: agent profiles: " + agents +
                       ": agents.es.provider: expected one of openai-realtime, openai-live, azure-realtime, "
@@ -60,19 +61,16 @@ TEST_CASE("startup refuses an unknown provider in PROVIDER or in an agent profil
 TEST_CASE("startup refuses Azure settings that cannot reach Azure, naming no credential", "[integration][startup]") {
   test::temp_dir dir;
   const std::string key = "azure-key-DO-NOT-LEAK";
-  const std::vector<std::string> base{"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(test::free_port()),
-                                      "DATABASE_PATH=:memory:", "PROVIDER=azure-realtime",
-                                      "AZURE_OPENAI_API_KEY=" + key};
   SECTION("a key without the endpoint") {
-    const auto [code, output] = run_to_exit(base, dir);
+    const auto [code, output] = run_with({"PROVIDER=azure-realtime", "AZURE_OPENAI_API_KEY=" + key}, dir);
     CHECK(code == 2);
     CHECK(output == "mediabridge: AZURE_OPENAI_ENDPOINT: must be set when AZURE_OPENAI_API_KEY or "
                     "AZURE_OPENAI_AD_TOKEN is (https://<resource>.openai.azure.com)\n");
   }
   SECTION("a key and an endpoint, but no deployment") {
-    auto env = base;
-    env.push_back("AZURE_OPENAI_ENDPOINT=https://res.openai.azure.com");
-    const auto [code, output] = run_to_exit(env, dir);
+    const auto [code, output] = run_with({"PROVIDER=azure-realtime", "AZURE_OPENAI_API_KEY=" + key,
+                                          "AZURE_OPENAI_ENDPOINT=https://res.openai.azure.com"},
+                                         dir);
     CHECK(code == 2);
     CHECK(output.find("mediabridge: AZURE_OPENAI_DEPLOYMENT: must be set: agent profile 'default' uses "
                       "azure-realtime and names no deployment (\"model\")\n") != std::string::npos);
