@@ -160,8 +160,6 @@ int main(int argc, char** argv) {
   }
   auto endpoints = agents::endpoints_from(settings);
   for (const auto& line : agents::describe(*demo, endpoints)) spdlog::info("{}", line);
-  if (!settings.azure_ad_token.empty() && !settings.azure_api_key.empty())
-    spdlog::warn("both AZURE_OPENAI_AD_TOKEN and AZURE_OPENAI_API_KEY are set: the Entra ID token is used");
   std::unique_ptr<mb::simulator::upstream_simulator> simulator;
   if (demo->needs_simulator()) {
     simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::simulator_options{});
