@@ -1,9 +1,12 @@
 // A wrong provider configuration stops the real binary at startup: exit code 2 and one line on
-// stderr naming the setting or profile field and what is wrong with it.
+// stderr naming the setting or profile field and what is wrong with it. A right one is named at
+// startup, one line per provider in use, real or simulated (docs/configuration.md, "Demo mode").
 
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+
+#include <csignal>
 
 #include "tests/integration/support/server_process.hpp"
 #include "tests/integration/support/temp_dir.hpp"
@@ -76,4 +79,31 @@ TEST_CASE("startup refuses Azure settings that cannot reach Azure, naming no cre
                       "azure-realtime and names no deployment (\"model\")\n") != std::string::npos);
     CHECK(output.find(key) == std::string::npos);
   }
+}
+
+TEST_CASE("startup names each provider in use: where it connects, or that the simulator serves it",
+          "[integration][startup]") {
+  test::temp_dir dir;
+  const std::string key = "sk-openai-DO-NOT-LEAK";
+  const auto agents = dir.write("agents.json", R"({"agents": {"de": {"provider": "gemini"},
+                                                              "az": {"provider": "azure-live", "model": "live-dep"}}})");
+  const auto port = test::free_port();
+  const auto log = dir.file("mediabridge.log");
+  {
+    test::server_process process({"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(port), "DATABASE_PATH=:memory:",
+                                  "OPENAI_API_KEY=" + key, "AGENTS_FILE=" + agents},
+                                 log);
+    REQUIRE(test::wait_healthy(port, std::chrono::seconds(20)));
+    process.signal(SIGTERM);
+    REQUIRE(process.wait_exit(std::chrono::seconds(20)));
+  }
+  const auto output = test::read_file(log);
+  CHECK(output.find("upstream openai-realtime: wss://api.openai.com/v1/realtime, model gpt-realtime, OPENAI_API_KEY") !=
+        std::string::npos);
+  CHECK(output.find("upstream azure-live: SIMULATED by the built-in simulator (set AZURE_OPENAI_ENDPOINT") !=
+        std::string::npos);
+  CHECK(output.find("upstream gemini: SIMULATED by the built-in simulator (set GEMINI_API_KEY") != std::string::npos);
+  CHECK(output.find("*    gemini: set GEMINI_API_KEY to reach it") != std::string::npos);
+  CHECK(output.find("openai-live") == std::string::npos);  // not in use: not mentioned
+  CHECK(output.find(key) == std::string::npos);
 }
