@@ -44,6 +44,17 @@ class profile_reader {
     out = std::move(value);
   }
 
+  // A non-empty string the settings validate the same way, when the profile names it.
+  void checked_name(std::string_view key, std::string& out,
+                    std::optional<std::string> (*problem_of)(std::string_view)) {
+    if (!obj_.if_contains(key)) return;
+    std::string value;
+    text(key, value, false);
+    if (!error_.empty()) return;
+    if (auto problem = problem_of(value)) return fail(key, *problem);
+    out = std::move(value);
+  }
+
   void provider(std::string_view key, upstream::provider_kind& out) {
     const auto* v = obj_.if_contains(key);
     if (!v) return;
@@ -176,7 +187,8 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   // Another protocol's model would be refused: such a profile takes its provider's model from the settings.
   if (p.provider != base.provider) p.model.clear();
   r.text("voice", p.session.voice, false);
-  r.text("model", p.model, false);
+  // Azure's deployment goes into the URL's query: a name, nothing that could change the URL.
+  r.checked_name("model", p.model, config::model_name_problem);
   r.text("transcription_model", p.session.transcription_model);
   r.checked_text("transcription_language", p.session.transcription_language, config::transcription_language_problem);
   r.checked_text("transcription_prompt", p.session.transcription_prompt, config::transcription_prompt_problem);

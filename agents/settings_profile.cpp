@@ -1,5 +1,8 @@
 #include "agents/settings_profile.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace mb::agents {
 
 protocol::session_config session_from(const config::settings& s) {
@@ -36,26 +39,73 @@ provider_endpoints endpoints_from(const config::settings& settings) {
   return {.realtime_url = settings.openai_realtime_url,
           .realtime_model = settings.openai_model,
           .live_url = settings.openai_live_url,
-          .live_model = settings.openai_live_model};
+          .live_model = settings.openai_live_model,
+          .openai_api_key = settings.openai_api_key,
+          .azure_endpoint = settings.azure_endpoint,
+          .azure_deployment = settings.azure_deployment,
+          .azure_live_path = settings.azure_live_path,
+          .azure_api_key = settings.azure_api_key,
+          .azure_ad_token = settings.azure_ad_token,
+          .gemini_url = settings.gemini_live_url,
+          .gemini_model = settings.gemini_model,
+          .gemini_api_key = settings.gemini_api_key};
 }
+
+namespace {
+
+// Azure takes an Entra ID token or a key; the token is what Azure recommends, and what OpenAI's own
+// Azure client sends when it has both.
+header_list azure_headers(const provider_endpoints& e) {
+  if (!e.azure_ad_token.empty()) return {{"Authorization", "Bearer " + e.azure_ad_token.reveal()}};
+  return {{"api-key", e.azure_api_key.reveal()}};
+}
+
+}  // namespace
 
 upstream_target upstream_for(const agent_profile& profile, const provider_endpoints& endpoints) {
   upstream_target target;
   target.provider = profile.provider;
+  const auto model_or = [&](const std::string& fallback) { return profile.model.empty() ? fallback : profile.model; };
   switch (profile.provider) {
     case upstream::provider_kind::openai_realtime:
-    case upstream::provider_kind::azure_realtime:  // placeholder until the Azure settings land (issue 15)
-      target.url = realtime_url(endpoints.realtime_url,
-                                profile.model.empty() ? endpoints.realtime_model : profile.model);
+      target.url = realtime_url(endpoints.realtime_url, model_or(endpoints.realtime_model));
+      target.headers = {{"Authorization", "Bearer " + endpoints.openai_api_key.reveal()}};
       break;
     case upstream::provider_kind::openai_live:
-    case upstream::provider_kind::azure_live:
-    case upstream::provider_kind::gemini_live:
       target.url = endpoints.live_url;
-      target.session_model = profile.model.empty() ? endpoints.live_model : profile.model;
+      target.headers = {{"Authorization", "Bearer " + endpoints.openai_api_key.reveal()}};
+      target.session_model = model_or(endpoints.live_model);
+      break;
+    case upstream::provider_kind::azure_realtime:
+      // The GA path takes no api-version, and model= names the deployment (docs/protocols.md G1).
+      target.url = realtime_url(websocket_form(endpoints.azure_endpoint).append(azure_realtime_path),
+                                model_or(endpoints.azure_deployment));
+      target.headers = azure_headers(endpoints);
+      break;
+    case upstream::provider_kind::azure_live:
+      target.url = websocket_form(endpoints.azure_endpoint).append(endpoints.azure_live_path);
+      target.headers = azure_headers(endpoints);
+      target.session_model = model_or(endpoints.azure_deployment);
+      break;
+    case upstream::provider_kind::gemini_live:
+      target.url = endpoints.gemini_url;
+      target.headers = {{"x-goog-api-key", endpoints.gemini_api_key.reveal()}};
+      target.session_model = model_or(endpoints.gemini_model);
       break;
   }
   return target;
+}
+
+std::string websocket_form(std::string_view url) {
+  // Schemes are case-insensitive (RFC 3986 section 3.1).
+  const auto has_scheme = [url](std::string_view scheme) {
+    return url.size() >= scheme.size() && std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  if (has_scheme("https://")) return "wss://" + std::string(url.substr(8));
+  if (has_scheme("http://")) return "ws://" + std::string(url.substr(7));
+  return std::string(url);
 }
 
 std::string realtime_url(std::string_view base, std::string_view model) {

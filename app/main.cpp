@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agents/demo_mode.hpp"
 #include "agents/settings_profile.hpp"
 #include "bridge/call_session.hpp"
 #include "call/end_reasons.hpp"
@@ -56,21 +57,30 @@ void raise_open_file_limit() {
     spdlog::info("open file limit raised from {} to the hard limit {}", soft, limit.rlim_cur);
 }
 
-void print_demo_banner(std::uint16_t sim_port) {
+// Says which providers the simulator answers for, and what to set to reach each for real.
+void print_demo_banner(const agents::demo_plan& plan, std::uint16_t sim_port) {
   spdlog::warn("****************************************************************************");
-  spdlog::warn("*  DEMO MODE: OPENAI_API_KEY is not set.                                   *");
-  spdlog::warn("*  Calls are bridged to the built-in simulator (127.0.0.1:{:<5}),           *", sim_port);
-  spdlog::warn("*  which answers with test tones, canned transcripts and a real barge-in.  *");
-  spdlog::warn("*  Set OPENAI_API_KEY to talk to the OpenAI Realtime API.                  *");
+  spdlog::warn("*  DEMO MODE: calls to these providers are bridged to the built-in simulator");
+  spdlog::warn("*  (127.0.0.1:{}), which answers with test tones, canned transcripts and a", sim_port);
+  spdlog::warn("*  real barge-in:");
+  for (const auto& mode : plan.providers)
+    if (mode.in_use && mode.simulated)
+      spdlog::warn("*    {}: set {} to reach it", upstream::to_string(mode.provider),
+                   agents::credentials_for(mode.provider));
   spdlog::warn("****************************************************************************");
 }
 
-// Demo mode: every provider is reached on the built-in simulator, which tells the protocols apart by path.
-agents::provider_endpoints simulator_endpoints(agents::provider_endpoints endpoints,
-                                              const mb::simulator::upstream_simulator& simulator) {
-  endpoints.realtime_url = simulator.url_for(upstream::provider_kind::openai_realtime);
-  endpoints.live_url = simulator.url_for(upstream::provider_kind::openai_live);
-  return endpoints;
+// Demo mode: the simulated providers are reached on the built-in simulator, which tells the protocols
+// apart by path (Azure's under its base URL).
+agents::provider_endpoints simulator_endpoints(agents::provider_endpoints endpoints, const agents::demo_plan& plan,
+                                              const mb::simulator::upstream_simulator& simulator,
+                                              std::uint16_t sim_port) {
+  using upstream::provider_kind;
+  return agents::simulated_endpoints(std::move(endpoints), plan,
+                                     {.realtime = simulator.url_for(provider_kind::openai_realtime),
+                                      .live = simulator.url_for(provider_kind::openai_live),
+                                      .azure = "http://127.0.0.1:" + std::to_string(sim_port),
+                                      .gemini = simulator.url_for(provider_kind::gemini_live)});
 }
 
 }  // namespace
@@ -136,13 +146,26 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mediabridge: UPSTREAM_CA_FILE: %s\n", tls_error.c_str());
     return 2;
   }
-  std::unique_ptr<mb::simulator::upstream_simulator> simulator;
+  std::string agents_error;
+  const auto agents = server::load_agents(settings, agents::profile_from(settings), agents_error);
+  if (!agents) {
+    std::fprintf(stderr, "mediabridge: agent profiles: %s\n", agents_error.c_str());
+    return 2;
+  }
+  std::string demo_error;
+  const auto demo = agents::plan_demo(settings, agents->profiles(), demo_error);
+  if (!demo) {
+    std::fprintf(stderr, "mediabridge: %s\n", demo_error.c_str());
+    return 2;
+  }
   auto endpoints = agents::endpoints_from(settings);
-  if (settings.openai_api_key.empty()) {
+  for (const auto& line : agents::describe(*demo, endpoints)) spdlog::info("{}", line);
+  std::unique_ptr<mb::simulator::upstream_simulator> simulator;
+  if (demo->needs_simulator()) {
     simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::simulator_options{});
     const auto sim_port = simulator->listen("127.0.0.1", 0);
-    endpoints = simulator_endpoints(std::move(endpoints), *simulator);
-    print_demo_banner(sim_port);
+    endpoints = simulator_endpoints(std::move(endpoints), *demo, *simulator, sim_port);
+    print_demo_banner(*demo, sim_port);
   }
   auto bridge = server::bridge_context_from(settings, endpoints);
   spdlog::info("upstream: {} at {} (voice {})", upstream::to_string(bridge.provider), bridge.upstream_url,
@@ -166,12 +189,6 @@ int main(int argc, char** argv) {
     spdlog::warn("TWILIO_AUTH_TOKEN is not set: webhook and stream signatures are NOT checked; anyone who can "
                  "reach this server can open calls (and spend your OpenAI credit). Set it in production.");
 
-  std::string agents_error;
-  const auto agents = server::load_agents(settings, agents::profile_from(settings), agents_error);
-  if (!agents) {
-    std::fprintf(stderr, "mediabridge: agent profiles: %s\n", agents_error.c_str());
-    return 2;
-  }
   bridge.resolve = [&agents, endpoints](const protocol::twilio_start& start) {
     return server::resolve_call(*agents, endpoints, start);
   };

@@ -125,8 +125,10 @@ class call_session : public std::enable_shared_from_this<call_session> {
       if (!connect_wanted_) continue;
       connect_wanted_ = false;
       const auto connect_started_at = steady::now();
-      net::connect_request request{upstream_url_.empty() ? ctx_.upstream_url : upstream_url_, ctx_.upstream_headers,
-                                   ctx_.upstream_limits, static_cast<int>(ctx_.upstream_connect_timeout.count())};
+      const bool resolved = !upstream_url_.empty();
+      net::connect_request request{resolved ? upstream_url_ : ctx_.upstream_url,
+                                   resolved ? upstream_headers_ : ctx_.upstream_headers, ctx_.upstream_limits,
+                                   static_cast<int>(ctx_.upstream_connect_timeout.count())};
       auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
       if (outcome.index() != 0 || supervisor_.ending()) co_return;  // a socket that opened anyway is dropped
       auto& result = std::get<0>(outcome);
@@ -348,6 +350,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (ctx_.resolve && !supervisor_.ending()) {
       if (auto setup = ctx_.resolve(start)) {
         upstream_url_ = std::move(setup->upstream_url);
+        upstream_headers_ = std::move(setup->upstream_headers);
         state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
                          setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
         supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
@@ -438,6 +441,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   steady::time_point started_at_;
   steady::time_point step_at_;       // when the message being handled was read (or the pacer woke)
   std::string upstream_url_;         // from the agent profile; empty: ctx_.upstream_url
+  std::vector<std::pair<std::string, std::string>> upstream_headers_;  // likewise; never logged
 };
 
 }  // namespace

@@ -30,6 +30,7 @@ struct call_setup {
   std::string agent;                 // profile name, reported in call.started
   upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
   std::string upstream_url;          // the provider's URL (the Realtime API's with the profile's ?model=)
+  std::vector<std::pair<std::string, std::string>> upstream_headers;  // the provider's credential: never logged
 };
 
 // Everything a call needs from the process. Shared by all calls; read-only after startup.
@@ -37,8 +38,9 @@ struct bridge_context {
   protocol::session_config session;
   call::call_options call;
   upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
+  // Calls that `resolve` gives no call_setup (it is null) connect here; others to their call_setup's.
   std::string upstream_url;  // the provider's URL (the Realtime API's including ?model=)
-  std::vector<std::pair<std::string, std::string>> upstream_headers;  // Authorization: never logged
+  std::vector<std::pair<std::string, std::string>> upstream_headers;  // its credential: never logged
   std::shared_ptr<net::tls_client_context> tls;
   net::socket_limits twilio_limits;
   net::socket_limits upstream_limits;
@@ -50,7 +52,7 @@ struct bridge_context {
   // webhook call). Returns an empty string to accept, else the reason to refuse; null accepts every stream.
   std::function<std::string(const protocol::twilio_start&)> authorize_start;
   // Per-call configuration when Twilio's start arrives; nullopt refuses the stream. Null: every call
-  // uses `session`, `call.greeting` and `upstream_url`. Runs on the call's thread: must not block.
+  // uses `session`, `call.greeting`, `upstream_url` and `upstream_headers`. Runs on the call's thread: must not block.
   std::function<std::optional<call_setup>(const protocol::twilio_start&)> resolve;
   std::size_t writer_queue_messages = 1024;
   call_registry* registry = nullptr;  // required: admission, and shutdown

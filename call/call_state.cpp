@@ -305,6 +305,7 @@ void call_state::on_session_ready(const upstream::event& ev, std::vector<action>
                                " both ways"});
     return;
   }
+  if (!ev.text.empty()) out.push_back(log_line{log_level::info, peer_text(ev.text)});
   if (ready_) return;
   ready_ = true;
   for (const auto& frame : pre_connect_) {

@@ -229,12 +229,60 @@ problem check_live_url(const std::string& value) {
   return std::nullopt;
 }
 
+// Credentials go in headers, never in a URL that may end up in a log line.
+problem check_no_userinfo(const std::string& value) {
+  const auto parsed = boost::urls::parse_uri(value);
+  if (parsed && parsed->has_userinfo()) return std::string("must not carry credentials (user:password@)");
+  return std::nullopt;
+}
+
+// The resource's base URL: each call appends a path, so it takes no query; the ws form of its scheme
+// is what the bridge connects to (http and ws let tests point it at the simulator).
+problem check_azure_endpoint(const std::string& value) {
+  if (auto p = check_public_url(value)) return p;
+  return check_no_userinfo(value);
+}
+
+problem check_optional_model_name(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  return model_name_problem(value);
+}
+
+problem check_model_name(const std::string& value) {
+  if (value.empty()) return std::string("must not be empty");
+  return model_name_problem(value);
+}
+
+// A path appended to AZURE_OPENAI_ENDPOINT: '/' first, then URL path characters only.
+problem check_url_path(const std::string& value) {
+  const bool path_chars = std::all_of(value.begin(), value.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("/-._~%!$&'()*+,;=:@").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+  if (value.empty() || value.front() != '/' || !path_chars) {
+    return quote(value) + " is not a URL path (it starts with / and has no query, fragment or spaces)";
+  }
+  return std::nullopt;
+}
+
+// Gemini takes its key in a header (x-goog-api-key): a query would be the place a key is pasted.
+problem check_gemini_url(const std::string& value) {
+  if (auto p = check_realtime_url(value)) return p;
+  if (auto p = check_no_userinfo(value)) return p;
+  const auto parsed = boost::urls::parse_uri(value);
+  if (parsed->has_query() || parsed->has_fragment()) {
+    return quote(value) + " must not have a query or fragment (the API key goes in a header, never in the URL)";
+  }
+  return std::nullopt;
+}
+
 spec provider_spec() {
   return {info_for("PROVIDER",
                    "Upstream protocol for calls whose agent profile names none. One of " +
                        upstream::provider_names() +
                        ": openai-realtime (the Realtime API) connects to OPENAI_REALTIME_URL with OPENAI_MODEL, "
-                       "openai-live (GPT-Live) to OPENAI_LIVE_URL with OPENAI_LIVE_MODEL."),
+                       "openai-live (GPT-Live) to OPENAI_LIVE_URL with OPENAI_LIVE_MODEL, azure-realtime and "
+                       "azure-live to AZURE_OPENAI_ENDPOINT with AZURE_OPENAI_DEPLOYMENT, gemini to GEMINI_LIVE_URL "
+                       "with GEMINI_MODEL. A provider without its credentials is served by the built-in simulator."),
           [](settings& s, const std::string& value) -> problem {
             const auto provider = upstream::provider_from_name(value);
             if (!provider) return quote(value) + " is not a provider (" + upstream::provider_names() + ")";
@@ -330,19 +378,18 @@ spec trusted_proxies_spec() {
           }};
 }
 
-spec public_url_spec() {
-  return {info_for("PUBLIC_URL",
-                   "External base URL (http, https, ws or wss, no query) used in the TwiML stream "
-                   "URL and for webhook signatures. Empty derives it from Host and trusted "
-                   "X-Forwarded-* headers."),
-          [](settings& s, const std::string& value) -> problem {
-            if (auto p = check_public_url(value)) return p;
+// A URL that paths are appended to: stored without its trailing slashes.
+template <class Field>
+spec base_url(std::string env, std::string meaning, Field field, check_fn check) {
+  return {info_for(std::move(env), std::move(meaning)),
+          [field, check](settings& s, const std::string& value) -> problem {
+            if (auto p = check(value)) return p;
             std::string url = value;
             while (!url.empty() && url.back() == '/') url.pop_back();
-            s.public_url = std::move(url);
+            field(s) = std::move(url);
             return std::nullopt;
           },
-          [](const settings& s) { return s.public_url; }};
+          [field](const settings& s) { return field(s); }};
 }
 
 spec instructions_file_spec() {
@@ -373,7 +420,11 @@ const std::vector<spec>& specs() {
         [](auto& s) -> auto& { return s.listen_host; }, check_not_empty));
     t.push_back(integer(
         "PORT", "TCP port the server listens on.", [](auto& s) -> auto& { return s.port; }, 1, 65535));
-    t.push_back(public_url_spec());
+    t.push_back(base_url(
+        "PUBLIC_URL",
+        "External base URL (http, https, ws or wss, no query) used in the TwiML stream URL and for webhook "
+        "signatures. Empty derives it from Host and trusted X-Forwarded-* headers.",
+        [](auto& s) -> auto& { return s.public_url; }, check_public_url));
     t.push_back(trusted_proxies_spec());
     t.push_back(integer(
         "WORKER_THREADS", "I/O threads; 0 uses one per CPU core.",
@@ -395,6 +446,39 @@ const std::vector<spec>& specs() {
     t.push_back(text(
         "OPENAI_LIVE_MODEL", "GPT-Live model of profiles that name none; sent in session.start.",
         [](auto& s) -> auto& { return s.openai_live_model; }, check_not_empty));
+    t.push_back(base_url(
+        "AZURE_OPENAI_ENDPOINT",
+        "Azure OpenAI resource's base URL (https://<resource>.openai.azure.com; http, ws and wss also accepted, no "
+        "query); calls connect to its ws form. Required when an Azure credential is set.",
+        [](auto& s) -> auto& { return s.azure_endpoint; }, check_azure_endpoint));
+    t.push_back(text(
+        "AZURE_OPENAI_DEPLOYMENT",
+        "Azure deployment of profiles that name no model: azure-realtime sends it as ?model=, azure-live in "
+        "session.start.",
+        [](auto& s) -> auto& { return s.azure_deployment; }, check_optional_model_name));
+    t.push_back(secret_spec("AZURE_OPENAI_API_KEY",
+                            "Azure OpenAI API key, sent as the api-key header. Without it and without "
+                            "AZURE_OPENAI_AD_TOKEN the Azure providers run on the built-in simulator. Never printed.",
+                            &settings::azure_api_key));
+    t.push_back(secret_spec("AZURE_OPENAI_AD_TOKEN",
+                            "Microsoft Entra ID token, sent as Authorization: Bearer; when both are set it is used "
+                            "instead of AZURE_OPENAI_API_KEY. It is not refreshed: it must outlive the process. "
+                            "Never printed.",
+                            &settings::azure_ad_token));
+    t.push_back(text(
+        "AZURE_OPENAI_LIVE_PATH",
+        "GPT-Live's path on AZURE_OPENAI_ENDPOINT (Azure's documents also show /openai/v1/live/sessions).",
+        [](auto& s) -> auto& { return s.azure_live_path; }, check_url_path));
+    t.push_back(secret_spec("GEMINI_API_KEY",
+                            "Gemini API key, sent as the x-goog-api-key header (never in the URL). Empty runs the "
+                            "gemini provider on the built-in simulator. Never printed.",
+                            &settings::gemini_api_key));
+    t.push_back(text(
+        "GEMINI_LIVE_URL", "Gemini Live WebSocket endpoint (ws or wss, no query).",
+        [](auto& s) -> auto& { return s.gemini_live_url; }, check_gemini_url));
+    t.push_back(text(
+        "GEMINI_MODEL", "Gemini Live model of profiles that name none; sent in setup.",
+        [](auto& s) -> auto& { return s.gemini_model; }, check_model_name));
     t.push_back(text(
         "OPENAI_VOICE",
         "Assistant voice: " + join(builtin_voices, "|") + ", or a custom " +
@@ -682,8 +766,25 @@ load_result load(const std::vector<std::string>& args, const env_map& env) {
       return result;
     }
   }
+  // A credential without the resource it is for: the operator meant to reach Azure and would get
+  // the simulator instead.
+  if ((!s.azure_api_key.empty() || !s.azure_ad_token.empty()) && s.azure_endpoint.empty()) {
+    result.error = load_error{"AZURE_OPENAI_ENDPOINT",
+                              "must be set when AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN is "
+                              "(https://<resource>.openai.azure.com)"};
+    return result;
+  }
   result.value = std::move(s);
   return result;
+}
+
+std::optional<std::string> model_name_problem(std::string_view model) {
+  const bool name_chars = std::all_of(model.begin(), model.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("._:/-").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+  if (!model.empty() && model.size() <= max_model_name_chars && name_chars) return std::nullopt;
+  return quote(model) + " is not a model or deployment name (1-" + std::to_string(max_model_name_chars) +
+         " letters, digits, '.', '_', ':', '/' or '-')";
 }
 
 std::optional<std::string> transcription_language_problem(std::string_view language) {

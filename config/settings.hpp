@@ -44,6 +44,17 @@ struct settings {
   std::string openai_model = "gpt-realtime";
   std::string openai_live_url = "wss://api.openai.com/v1/live/sessions";  // used as it is: no query
   std::string openai_live_model = "gpt-live-1";
+  // Azure OpenAI (docs/protocols.md G): the Realtime API and GPT-Live on one resource.
+  std::string azure_endpoint;              // https://<resource>.openai.azure.com, no trailing '/'; empty: not configured
+  std::string azure_deployment;            // the model= of azure-realtime, the session model of azure-live
+  secret azure_api_key;                    // sent as api-key
+  secret azure_ad_token;                   // an Entra ID token, sent as Authorization: Bearer; wins over the key
+  std::string azure_live_path = "/openai/v1/live";  // GPT-Live's path on the resource
+  // Google Gemini Live
+  secret gemini_api_key;                   // sent as x-goog-api-key, never in the URL
+  std::string gemini_live_url =
+      "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
+  std::string gemini_model = "gemini-3.8-live";
   std::string openai_voice = "marin";
   std::string instructions = "You are a helpful, concise voice assistant answering a phone call.";
   turn_detection vad;
@@ -128,6 +139,10 @@ load_result load(const std::vector<std::string>& args, const env_map& env);
 // A prompt is at most max_transcription_prompt_chars UTF-8 characters, without control characters.
 inline constexpr std::size_t max_transcription_prompt_chars = 1000;
 [[nodiscard]] std::optional<std::string> transcription_prompt_problem(std::string_view prompt);
+// A model or deployment name goes into a URL's query (Azure's ?model=) or a JSON string: 1-64 of
+// [A-Za-z0-9._:/-] (Gemini's "models/..." included). Shared with agent profiles' "model".
+inline constexpr std::size_t max_model_name_chars = 64;
+[[nodiscard]] std::optional<std::string> model_name_problem(std::string_view model);
 
 std::string help_text();          // what `mediabridge --help` prints
 std::string markdown_table();     // the table in docs/configuration.md

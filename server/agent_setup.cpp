@@ -68,6 +68,7 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
   auto target = agents::upstream_for(*profile, endpoints);
   setup.provider = target.provider;
   setup.upstream_url = std::move(target.url);
+  setup.upstream_headers = std::move(target.headers);
   setup.session.model = std::move(target.session_model);
   return setup;
 }

@@ -23,8 +23,8 @@ inline constexpr std::string_view agent_parameter = "agent";
 
 // Runs on the call's thread when start arrives: the profile the `agent` parameter names (else the one
 // claiming the To parameter, else the default) with its templates filled from customParameters and
-// its defaults, and its provider's upstream (agents::upstream_for). Logs a warning naming each
-// variable left empty. nullopt, logged, for an unknown profile.
+// its defaults, and its provider's upstream URL and credential header (agents::upstream_for). Logs a
+// warning naming each variable left empty. nullopt, logged, for an unknown profile.
 [[nodiscard]] std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& catalog,
                                                              const agents::provider_endpoints& endpoints,
                                                              const protocol::twilio_start& start);

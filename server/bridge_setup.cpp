@@ -28,9 +28,7 @@ bridge::bridge_context bridge_context_from(const config::settings& settings,
   ctx.session.model = std::move(target.session_model);
   ctx.provider = target.provider;
   ctx.upstream_url = std::move(target.url);
-  // Demo mode: the built-in simulator takes any key.
-  const std::string key = settings.openai_api_key.empty() ? "demo" : settings.openai_api_key.reveal();
-  ctx.upstream_headers = {{"Authorization", "Bearer " + key}};
+  ctx.upstream_headers = std::move(target.headers);
   ctx.call.pacing_lead_ms = settings.pacing_lead_ms;
   ctx.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
   ctx.call.greeting = profile.greeting;

@@ -12,9 +12,9 @@ namespace mb::server {
 // Each call's deadlines, upstream reconnects and rollover, for the Realtime API.
 [[nodiscard]] call::supervisor_options supervisor_options_from(const config::settings& settings);
 
-// What every call takes from the settings: the default profile's session and greeting, its provider
-// and upstream URL at `endpoints` (the settings' own, or in demo mode the simulator's), the Bearer key
-// (the same for both OpenAI protocols), per-call options, socket limits and the lifecycle. The process
+// What every call takes from the settings: the default profile's session and greeting, its provider,
+// upstream URL and credential header at `endpoints` (the settings' own, or for simulated providers the
+// simulator's: agents/demo_mode.hpp), per-call options, socket limits and the lifecycle. The process
 // adds what is not a setting: tls, registry, events, metrics, peer_lines, authorize_start, resolve.
 [[nodiscard]] bridge::bridge_context bridge_context_from(const config::settings& settings,
                                                          const agents::provider_endpoints& endpoints);

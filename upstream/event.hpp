@@ -12,7 +12,8 @@
 namespace mb::upstream {
 
 enum class event_kind {
-  session_ready,               // input_format, output_format: what the provider confirmed
+  session_ready,               // input_format, output_format: what the provider confirmed (as the core
+                               // gets it); text: a note for the call's log (e.g. the adapter transcodes)
   assistant_audio,             // turn_id, response_id, content_index, audio_b64
   assistant_audio_done,        // turn_id, response_id: no more audio for this turn
   assistant_transcript_delta,  // turn_id, response_id, text

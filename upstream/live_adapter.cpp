@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <span>
+
+#include "protocol/base64.hpp"
 
 namespace mb::upstream {
 namespace {
@@ -13,6 +17,10 @@ constexpr std::string_view assistant_turn_started = "(assistant turn started)";
 constexpr std::string_view assistant_turn_ended = "(assistant turn ended)";
 constexpr std::string_view caller_turn_started = "(caller turn started)";
 constexpr std::string_view caller_turn_ended = "(caller turn ended)";
+
+// session_ready's note when the transcoding fallback starts (docs/protocols.md G2).
+constexpr std::string_view transcoding_note =
+    "the session confirmed audio/pcm at 24000 Hz, not audio/pcmu: transcoding both ways";
 
 // A turn's concatenated transcript stops growing here (a turn the model never pauses in).
 constexpr std::size_t max_turn_text_bytes = 64 * 1024;
@@ -56,6 +64,12 @@ void live_adapter::open_session(const protocol::session_config& config, std::spa
   caller_.open = false;
   assistant_audio_ = false;
   caller_talked_over_ = false;
+  // The new session confirms its own format; nothing of the old session's audio belongs to it.
+  transcoding_ = false;
+  if (transcoder_) {
+    transcoder_->caller.reset();
+    transcoder_->assistant.reset();
+  }
   // A new session knows nothing of the call: the conversation so far goes into session.start (D2).
   std::vector<protocol::live_history_message> messages;
   messages.reserve(history.size());
@@ -71,7 +85,21 @@ void live_adapter::greet(std::string_view instructions, std::vector<std::string>
 }
 
 void live_adapter::append_caller_audio(std::string& out, std::string_view payload_b64) {
-  protocol::build_live_input_audio_append(out, payload_b64);
+  if (!transcoding_) {
+    protocol::build_live_input_audio_append(out, payload_b64);
+    return;
+  }
+  auto& t = *transcoder_;
+  // The payload is valid base64 (the adapter's contract), so it decodes.
+  (void)protocol::base64_decode(payload_b64, t.decoded);
+  const auto pcm = t.caller.convert(
+      std::span(reinterpret_cast<const std::uint8_t*>(t.decoded.data()), t.decoded.size()));
+  protocol::base64_encode(pcm, t.caller_b64);
+  protocol::build_live_input_audio_append(out, t.caller_b64);
+}
+
+void live_adapter::playback_cleared() {
+  if (transcoder_) transcoder_->assistant.reset();
 }
 
 // GPT-Live can be told neither what was heard nor to stop (D5).
@@ -129,9 +157,15 @@ std::optional<protocol::parse_error> live_adapter::translate(std::string_view js
 void live_adapter::on_session(const protocol::live_event& p, event& ev) {
   ev.kind = event_kind::session_ready;
   started_ = true;
-  // One format covers both directions (D2); anything but μ-law at 8 kHz is named so the core's
-  // format guard can say what came instead.
+  // One format covers both directions (D2); anything but μ-law at 8 kHz, or PCM16 at the rate the
+  // fallback transcodes (G2), is named so the core's format guard can say what came instead.
   if (p.audio_format == "audio/pcmu" && p.audio_rate == 8000) {
+    transcoding_ = false;
+    format_.assign(caps_.audio_format);
+  } else if (p.audio_format == "audio/pcm" && p.audio_rate == transcoded_rate) {
+    if (!transcoder_) transcoder_ = std::make_unique<transcoder>();
+    if (!transcoding_) ev.text = transcoding_note;
+    transcoding_ = true;
     format_.assign(caps_.audio_format);
   } else if (p.audio_format.empty()) {
     format_.assign("no audio.format");
@@ -167,7 +201,9 @@ void live_adapter::on_assistant_delta(const protocol::live_event& p, std::int64_
   if (p.type == lt::output_audio_delta) {
     assistant_audio_ = true;
     ev.kind = event_kind::assistant_audio;
-    ev.audio_b64 = p.delta;
+    ev.audio_b64 = transcoding_ ? transcode_delta(p.delta) : p.delta;
+    // Less than a whole frame so far: it waits in the transcoder for the next delta or the turn's end.
+    if (ev.audio_b64.empty() && !p.delta.empty()) return;
   } else {
     ev.kind = event_kind::assistant_transcript_delta;
     ev.text = p.delta;
@@ -199,15 +235,38 @@ void live_adapter::on_caller_delta(const protocol::live_event& p, std::int64_t n
   }
 }
 
+std::string_view live_adapter::transcode_delta(std::string_view pcm_b64) {
+  auto& t = *transcoder_;
+  // Invalid base64 goes to the core as it came, which drops it with a warning.
+  if (!protocol::base64_decode(pcm_b64, t.decoded)) return pcm_b64;
+  protocol::base64_encode(t.assistant.convert(t.decoded), t.delta_b64);
+  return t.delta_b64;
+}
+
 void live_adapter::close_assistant(std::vector<event>& out) {
   // The interruption rule (header; docs/protocols.md D5).
-  if (caller_talked_over_) out.push_back(synthesized(event_kind::caller_speech_started, assistant_turn_ended));
+  const bool cut = caller_talked_over_;
+  if (cut) out.push_back(synthesized(event_kind::caller_speech_started, assistant_turn_ended));
   std::swap(assistant_, closed_assistant_);
   assistant_.open = false;
   closed_assistant_.open = false;
   assistant_audio_ = false;
   caller_talked_over_ = false;
   const auto& t = closed_assistant_;
+  if (transcoding_) {
+    // A cut turn's tail would be heard after the caller took over: it is dropped instead.
+    auto& assistant = transcoder_->assistant;
+    if (cut) {
+      assistant.reset();
+    } else if (const auto tail = assistant.flush(); !tail.empty()) {
+      protocol::base64_encode(tail, transcoder_->tail_b64);
+      auto ev = synthesized(event_kind::assistant_audio, assistant_turn_ended);
+      ev.turn_id = t.id;
+      ev.response_id = t.id;
+      ev.audio_b64 = transcoder_->tail_b64;
+      out.push_back(ev);
+    }
+  }
   for (const auto kind : {event_kind::assistant_audio_done, event_kind::assistant_transcript_final,
                           event_kind::response_done}) {
     auto ev = synthesized(kind, assistant_turn_ended);

@@ -30,9 +30,20 @@
 //
 // Turns still open when the session closes are closed first, by the same rules, so no transcript is
 // lost. open_session() forgets open turns without closing them (the core has finalised them on the loss).
+//
+// The transcoding fallback (docs/protocols.md G2): session.start asks for μ-law, but GPT-Live on Azure
+// may only speak PCM16 at 24 kHz. When session.started confirms that instead, the adapter converts
+// both ways (caller μ-law → PCM16 24 kHz; model PCM16 → μ-law in whole 20 ms frames, the tail flushed
+// when the assistant's turn closes, dropped when the turn is cut or playback_cleared()), so the core
+// sees audio/pcmu both ways; session_ready's text says so, once per session, for the log. Any other
+// format is reported as it is, and the core's format guard ends the call (format_mismatch). The
+// buffers keep their capacity: a frame allocates nothing once they have grown to the call's largest.
 
 #include <chrono>
+#include <memory>
 #include <string>
+
+#include "codec/transcoder.hpp"
 
 #include "protocol/live_events.hpp"
 #include "upstream/adapter.hpp"
@@ -69,8 +80,22 @@ class live_adapter final : public adapter {
                                                  std::vector<event>& out) override;
   void on_tick(std::int64_t now_ms, std::vector<event>& out) override;
   [[nodiscard]] std::optional<std::int64_t> next_wakeup() const override;
+  void playback_cleared() override;
+
+  // The PCM16 rate the transcoding fallback accepts: the one Azure documents (docs/protocols.md G2).
+  static constexpr int transcoded_rate = 24000;
 
  private:
+  // The transcoding fallback's state, created when a session first confirms PCM16.
+  struct transcoder {
+    codec::ulaw_to_pcm16 caller{transcoded_rate, codec::caller_preset};
+    codec::pcm16_to_ulaw assistant{transcoded_rate, codec::assistant_preset};
+    std::string decoded;     // one message's audio, base64-decoded (either direction)
+    std::string caller_b64;  // the caller's PCM16
+    std::string delta_b64;   // a delta's μ-law frames
+    std::string tail_b64;    // a closing turn's flushed μ-law: viewed in the same step as a new delta's
+  };
+
   // One speaker's turn being assembled. Each speaker has two, swapped on close, so that a closed
   // turn's id and text (viewed by its closing events) survive a new turn opening in the same step.
   struct turn {
@@ -89,6 +114,8 @@ class live_adapter final : public adapter {
   void close_assistant(std::vector<event>& out);
   void close_caller(std::vector<event>& out);
   void on_session(const protocol::live_event& p, event& ev);
+  // The μ-law (base64) of an output delta while transcoding: empty until it completes a frame.
+  std::string_view transcode_delta(std::string_view pcm_b64);
 
   capabilities caps_;
   live_turn_timing timing_;
@@ -101,6 +128,8 @@ class live_adapter final : public adapter {
   turn caller_, closed_caller_;
   bool assistant_audio_ = false;      // the open assistant turn has had audio
   bool caller_talked_over_ = false;   // … and an input transcript delta arrived since (the rule above)
+  std::unique_ptr<transcoder> transcoder_;  // kept across sessions, reset by open_session()
+  bool transcoding_ = false;                // the session confirmed PCM16 at transcoded_rate
 };
 
 }  // namespace mb::upstream

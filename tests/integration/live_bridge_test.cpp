@@ -251,7 +251,7 @@ TEST_CASE("GPT-Live: an upstream that drops mid-call is reconnected and the call
 TEST_CASE("GPT-Live: a session.started with another audio format ends the call before any audio is relayed",
           "[integration][live_bridge]") {
   mb::simulator::simulator_options sim;  // the defaults: 2 s answers sent at 4x real time
-  sim.force_output_format = "audio/pcm";
+  sim.force_output_format = "audio/pcma";  // PCM16 at 24 kHz would be transcoded (docs/protocols.md G2)
   test::bridge_harness h({.simulator = sim, .provider = live});
   auto reports = h.run({h.call({{speech, 300}, {silence, 3000}})});
   const auto& r = reports.at(0);
@@ -259,5 +259,5 @@ TEST_CASE("GPT-Live: a session.started with another audio format ends the call b
   CHECK(r.close_code == 1011);
   CHECK(r.played_audio.empty());
   CHECK(ended_reason(h) == call::end_reason::format_mismatch);
-  CHECK(h.logs().contains("session.started confirmed input 'audio/pcm@"));
+  CHECK(h.logs().contains("session.started confirmed input 'audio/pcma@8000'"));
 }

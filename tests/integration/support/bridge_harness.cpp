@@ -168,6 +168,7 @@ bridge_harness::bridge_harness(harness_options options) {
     if (!agents_) throw std::runtime_error("agent profiles: " + error);
     auto endpoints = agents::endpoints_from(settings_);
     endpoints.realtime_url = upstream_base_;
+    endpoints.openai_api_key = config::secret("test-key");
     bridge_.resolve = [this, endpoints](const protocol::twilio_start& start) {
       return server::resolve_call(*agents_, endpoints, start);
     };

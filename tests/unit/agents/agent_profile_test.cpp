@@ -132,6 +132,11 @@ TEST_CASE("invalid profile files are refused with the offending field named", "[
         "agents.s.transcription_language: expected a string");
   CHECK(parse_error(R"({"agents": {"s": {"transcription_prompt": "a\nb"}}})")
             .starts_with("agents.s.transcription_prompt: contains a control character"));
+  // An Azure deployment goes into the URL's query: a name, nothing more.
+  CHECK(parse_error(R"({"agents": {"s": {"provider": "azure-realtime", "model": "dep&x=1"}}})") ==
+        R"(agents.s.model: "dep&x=1" is not a model or deployment name (1-64 letters, digits, '.', '_', ':', '/' or '-'))");
+  CHECK(parse_error(R"({"agents": {"s": {"model": ""}}})") == "agents.s.model: must not be empty");
+  CHECK(parse_error(R"({"agents": {"s": {"model": 3}}})") == "agents.s.model: expected a string");
 }
 
 TEST_CASE("a profile is chosen by name, else by the called number, else the default", "[agents]") {

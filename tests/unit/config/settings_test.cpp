@@ -61,6 +61,15 @@ TEST_CASE("empty environment gives the documented defaults", "[config]") {
   CHECK(s.provider == mb::upstream::provider_kind::openai_realtime);
   CHECK(s.openai_live_url == "wss://api.openai.com/v1/live/sessions");
   CHECK(s.openai_live_model == "gpt-live-1");
+  CHECK(s.azure_endpoint.empty());
+  CHECK(s.azure_deployment.empty());
+  CHECK(s.azure_api_key.empty());
+  CHECK(s.azure_ad_token.empty());
+  CHECK(s.azure_live_path == "/openai/v1/live");
+  CHECK(s.gemini_api_key.empty());
+  CHECK(s.gemini_live_url ==
+        "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent");
+  CHECK(s.gemini_model == "gemini-3.8-live");
   CHECK(s.openai_voice == "marin");
   CHECK(s.instructions == d.instructions);
   CHECK(s.vad.type == cfg::vad_type::server_vad);
@@ -274,6 +283,73 @@ TEST_CASE("GPT-Live's endpoint and model", "[config]") {
             "must not have a query") != std::string::npos);
 }
 
+TEST_CASE("Azure OpenAI: the resource's base URL, deployment, credentials and GPT-Live path", "[config]") {
+  const auto s = loaded({}, {{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/"},
+                             {"AZURE_OPENAI_DEPLOYMENT", "gpt-realtime-prod"},
+                             {"AZURE_OPENAI_API_KEY", api_key},
+                             {"AZURE_OPENAI_LIVE_PATH", "/openai/v1/live/sessions"}});
+  CHECK(s.azure_endpoint == "https://res.openai.azure.com");  // calls append paths to it
+  CHECK(s.azure_deployment == "gpt-realtime-prod");
+  CHECK(s.azure_api_key.reveal() == api_key);
+  CHECK(s.azure_live_path == "/openai/v1/live/sessions");
+  // Tests point it at the simulator.
+  for (const auto* url : {"http://127.0.0.1:9999", "ws://127.0.0.1:9999", "wss://res.openai.azure.com"})
+    CHECK(loaded({}, {{"AZURE_OPENAI_ENDPOINT", url}}).azure_endpoint == url);
+
+  SECTION("what the endpoint may not be") {
+    for (const auto* url : {"res.openai.azure.com", "ftp://res.openai.azure.com",
+                            "https://res.openai.azure.com/?api-version=1", "https://user:pw@res.openai.azure.com"}) {
+      CAPTURE(url);
+      CHECK(failed({}, {{"AZURE_OPENAI_ENDPOINT", url}}).variable == "AZURE_OPENAI_ENDPOINT");
+    }
+  }
+  SECTION("a credential needs the endpoint, and the message names neither value") {
+    for (const auto* name : {"AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN"}) {
+      const auto e = failed({}, {{name, api_key}});
+      CHECK(e.variable == "AZURE_OPENAI_ENDPOINT");
+      CHECK(e.problem.find("must be set when AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN is") != std::string::npos);
+      CHECK(e.problem.find(api_key) == std::string::npos);
+    }
+    // Without a credential the endpoint alone is fine: those providers run on the simulator.
+    CHECK(loaded({}, {{"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"}}).azure_api_key.empty());
+  }
+  SECTION("the deployment and GPT-Live path are URL parts") {
+    CHECK(failed({}, {{"AZURE_OPENAI_DEPLOYMENT", "prod&model=other"}}).variable == "AZURE_OPENAI_DEPLOYMENT");
+    CHECK(failed({}, {{"AZURE_OPENAI_DEPLOYMENT", std::string(65, 'd')}}).variable == "AZURE_OPENAI_DEPLOYMENT");
+    for (const auto* path : {"", "openai/v1/live", "/openai/v1/live?x=1", "/openai/v1/live#f", "/open ai"}) {
+      CAPTURE(path);
+      const auto e = failed({}, {{"AZURE_OPENAI_LIVE_PATH", path}});
+      CHECK(e.variable == "AZURE_OPENAI_LIVE_PATH");
+      CHECK(e.problem.find("is not a URL path") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("Gemini Live: the key goes in a header, so its URL takes no query", "[config]") {
+  const auto s = loaded({}, {{"GEMINI_API_KEY", api_key},
+                             {"GEMINI_LIVE_URL", "ws://127.0.0.1:9999/ws/gemini"},
+                             {"GEMINI_MODEL", "gemini-3.8-live-extended-thinking"}});
+  CHECK(s.gemini_api_key.reveal() == api_key);
+  CHECK(s.gemini_live_url == "ws://127.0.0.1:9999/ws/gemini");
+  CHECK(s.gemini_model == "gemini-3.8-live-extended-thinking");
+  const auto with_key = failed({}, {{"GEMINI_LIVE_URL", "wss://generativelanguage.googleapis.com/ws/x?key=" + api_key}});
+  CHECK(with_key.variable == "GEMINI_LIVE_URL");
+  CHECK(with_key.problem.find("the API key goes in a header") != std::string::npos);
+  CHECK(failed({}, {{"GEMINI_LIVE_URL", "https://generativelanguage.googleapis.com/ws/x"}}).problem.find(
+            "must use ws or wss") != std::string::npos);
+  CHECK(failed({}, {{"GEMINI_MODEL", ""}}).variable == "GEMINI_MODEL");
+  CHECK(failed({}, {{"GEMINI_MODEL", "gemini 3"}}).problem.find("is not a model or deployment name") !=
+        std::string::npos);
+}
+
+TEST_CASE("model_name_problem accepts names that are safe in a URL query", "[config]") {
+  for (const auto* name : {"gpt-realtime", "gpt-realtime-2025-08-28", "models/gemini-3.8-live", "dep_1.x:2"})
+    CHECK_FALSE(cfg::model_name_problem(name));
+  for (const auto* name : {"", "a b", "a&b", "a?b", "a#b", "a%20b", "ü"}) CHECK(cfg::model_name_problem(name));
+  CHECK_FALSE(cfg::model_name_problem(std::string(cfg::max_model_name_chars, 'm')));
+  CHECK(cfg::model_name_problem(std::string(cfg::max_model_name_chars + 1, 'm')));
+}
+
 TEST_CASE("TRANSCRIPTION_LANGUAGE is an ISO-639-1 code", "[config]") {
   CHECK(loaded({}, {{"TRANSCRIPTION_LANGUAGE", "ja"}}).transcription_language == "ja");
   CHECK(loaded({}, {{"TRANSCRIPTION_LANGUAGE", ""}}).transcription_language.empty());
@@ -369,6 +445,12 @@ TEST_CASE("the API key is never echoed", "[config]") {
   CHECK(cfg::help_text().find(api_key) == std::string::npos);
   CHECK(cfg::markdown_table().find(api_key) == std::string::npos);
 
+  for (const auto* name : {"AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "GEMINI_API_KEY"}) {
+    const auto e = failed({}, {{name, api_key + "\n"}, {"AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"}});
+    CHECK(e.variable == name);
+    CHECK(e.problem.find(api_key) == std::string::npos);
+  }
+
   std::ostringstream printed;
   printed << loaded({"--openai-api-key", api_key}, {}).openai_api_key;
   CHECK(printed.str() == "***");
@@ -377,7 +459,10 @@ TEST_CASE("the API key is never echoed", "[config]") {
 TEST_CASE("only the credentials are marked secret", "[config]") {
   for (const auto& info : cfg::setting_table()) {
     CAPTURE(info.env);
-    CHECK(info.secret == (info.env == "OPENAI_API_KEY" || info.env == "TWILIO_AUTH_TOKEN" || info.env == "API_TOKEN"));
+    CHECK(info.secret == (info.env == "OPENAI_API_KEY" || info.env == "TWILIO_AUTH_TOKEN" || info.env == "API_TOKEN" ||
+                          info.env == "AZURE_OPENAI_API_KEY" || info.env == "AZURE_OPENAI_AD_TOKEN" ||
+                          info.env == "GEMINI_API_KEY"));
+    if (info.secret) CHECK(info.default_text == "(empty)");
   }
 }
 

@@ -4,10 +4,18 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "codec/g711.hpp"
+#include "protocol/base64.hpp"
+#include "tests/unit/support/padded.hpp"
 #include "tests/unit/support/adapter_steps.hpp"
 #include "upstream/provider.hpp"
 
@@ -167,8 +175,8 @@ TEST_CASE("live_adapter: session.started and the format guard's strings", "[live
   harness h;
   CHECK(h.step(started(), 0) == lines{"session_ready format=audio/pcmu"});
   CHECK(h.only().output_format == "audio/pcmu");
-  CHECK(h.step(started("audio/pcm", 24000), 0) == lines{"session_ready format=audio/pcm@24000"});
-  CHECK(h.only().output_format == "audio/pcm@24000");
+  CHECK(h.step(started("audio/pcm", 16000), 0) == lines{"session_ready format=audio/pcm@16000"});
+  CHECK(h.only().output_format == "audio/pcm@16000");
   CHECK(h.step(started("audio/pcmu", 16000), 0) == lines{"session_ready format=audio/pcmu@16000"});
   CHECK(h.step(started("audio/pcma", 8000), 0) == lines{"session_ready format=audio/pcma@8000"});
   CHECK(h.step(R"({"type":"session.started","session":{"id":"live_1","status":"active"}})", 0) ==
@@ -418,4 +426,162 @@ TEST_CASE("live_adapter: a turn's transcript stops growing at its bound", "[live
   h.tick(1000);
   REQUIRE(h.out.size() == 3);
   CHECK(h.out[1].text.size() == 65000);  // 65 whole deltas fit in 64 KiB
+}
+
+// --- The transcoding fallback (docs/protocols.md G2) ------------------------------------------------
+
+namespace {
+
+constexpr std::string_view transcoding_line =
+    "session_ready text=the session confirmed audio/pcm at 24000 Hz, not audio/pcmu: transcoding both ways "
+    "format=audio/pcmu";
+
+// `ms` of a 440 Hz tone as PCM16 LE at `rate`, from sample `first` on.
+std::string tone_pcm(int rate, int ms, int first = 0) {
+  std::string bytes;
+  for (int i = first; i < first + rate * ms / 1000; ++i) {
+    const auto v = static_cast<std::int16_t>(8000 * std::sin(2 * M_PI * 440.0 * i / rate));
+    bytes.push_back(static_cast<char>(v & 0xFF));
+    bytes.push_back(static_cast<char>((v >> 8) & 0xFF));
+  }
+  return bytes;
+}
+
+// One 20 ms Twilio frame of the same tone, μ-law, base64.
+std::string tone_frame_b64(int frame) {
+  const auto pcm = tone_pcm(8000, 20, frame * 160);
+  std::vector<std::int16_t> samples(160);
+  std::memcpy(samples.data(), pcm.data(), pcm.size());
+  std::string ulaw(160, '\0');
+  mb::codec::encode_ulaw(samples, std::span(reinterpret_cast<std::uint8_t*>(ulaw.data()), ulaw.size()));
+  return mb::protocol::base64_encode(ulaw);
+}
+
+std::string pcm_audio(std::string_view pcm) { return audio(mb::protocol::base64_encode(pcm)); }
+
+// The decoded bytes of every assistant_audio event of the last step.
+std::size_t audio_bytes(const harness& h) {
+  std::size_t n = 0;
+  for (const auto& e : h.out)
+    if (e.kind == event_kind::assistant_audio) {
+      const auto bytes = mb::protocol::base64_decode(e.audio_b64);
+      REQUIRE(bytes);
+      CHECK(bytes->size() % 160 == 0);  // whole 20 ms frames only
+      n += bytes->size();
+    }
+  return n;
+}
+
+double rms_of_pcm(std::string_view pcm) {
+  double sum = 0;
+  const std::size_t samples = pcm.size() / 2;
+  for (std::size_t i = 0; i < samples; ++i) {
+    std::int16_t v;
+    std::memcpy(&v, pcm.data() + 2 * i, 2);
+    sum += double(v) * v;
+  }
+  return samples ? std::sqrt(sum / samples) : 0;
+}
+
+}  // namespace
+
+TEST_CASE("live_adapter: PCM16 at 24 kHz confirmed: the core gets μ-law both ways, and a note for its log",
+          "[live_adapter][transcoding]") {
+  harness h;
+  CHECK(h.step(started("audio/pcm", 24000), 0) == lines{std::string(transcoding_line)});
+  CHECK(h.only().input_format == "audio/pcmu");
+  // Told once per session: session.updated repeating the format adds no second note.
+  CHECK(h.step(R"({"type":"session.updated","session":{"audio":{"format":{"type":"audio/pcm","rate":24000}}}})", 0) ==
+        lines{"session_ready format=audio/pcmu"});
+  // Other formats still fail the call at the core's format guard.
+  CHECK(h.step(started("audio/pcma", 8000), 0) == lines{"session_ready format=audio/pcma@8000"});
+  CHECK(h.step(started("audio/pcm", 16000), 0) == lines{"session_ready format=audio/pcm@16000"});
+}
+
+TEST_CASE("live_adapter: transcoding the caller: μ-law 8 kHz in, PCM16 24 kHz out, the signal kept",
+          "[live_adapter][transcoding]") {
+  harness h;
+  h.step(started("audio/pcm", 24000), 0);
+  std::string frame;
+  std::string pcm;
+  for (int i = 0; i < 50; ++i) {
+    frame.clear();
+    h.adapter.append_caller_audio(frame, tone_frame_b64(i));
+    const auto message = parse_object(frame);
+    CHECK(message.at("type") == "session.input_audio.append");
+    const auto bytes = mb::protocol::base64_decode(std::string_view(message.at("audio").as_string()));
+    REQUIRE(bytes);
+    pcm += *bytes;
+  }
+  // One second in, one second out, less what the resampler still holds (its delay and block).
+  CHECK(pcm.size() <= 48000);
+  CHECK(pcm.size() >= 48000 * 9 / 10);
+  // The tone's level survives (8000 peak: RMS about 5657), after the resampler's start-up.
+  CHECK(rms_of_pcm(std::string_view(pcm).substr(pcm.size() / 2)) == Approx(5657).epsilon(0.1));
+
+  // A new session confirming μ-law goes back to passthrough.
+  std::vector<std::string> ignored;
+  h.adapter.open_session({}, {}, ignored);
+  h.step(started(), 0);
+  frame.clear();
+  h.adapter.append_caller_audio(frame, "//79");
+  CHECK(frame == R"({"type":"session.input_audio.append","audio":"//79"})");
+}
+
+TEST_CASE("live_adapter: transcoding the model: whole μ-law frames, the tail flushed at the turn's end",
+          "[live_adapter][transcoding]") {
+  harness h;
+  h.step(started("audio/pcm", 24000), 0);
+  std::size_t total = 0;
+  std::vector<const char*> buffers;
+  for (int i = 0; i < 3; ++i) {
+    // 110 ms per delta: never a whole number of frames, so each leaves a partial frame behind. The
+    // resampler works in blocks: a delta may yield no whole frame yet, and then has no audio event.
+    h.step(pcm_audio(tone_pcm(24000, 110, i * 2640)), 100 * i);
+    total += audio_bytes(h);
+    for (const auto& e : h.out)
+      if (e.kind == event_kind::assistant_audio) buffers.push_back(e.audio_b64.data());
+  }
+  REQUIRE(buffers.size() >= 2);
+  // The same buffer each time: deltas allocate nothing once it has grown.
+  CHECK(std::all_of(buffers.begin(), buffers.end(), [&](const char* b) { return b == buffers.front(); }));
+  CHECK(total % 160 == 0);
+  CHECK(total < 2640);  // 330 ms is 2640 bytes: a partial frame (and the resampler's delay) still held
+
+  // The turn closes after the gap: the tail first, padded to a whole frame, then the turn's end.
+  const auto closing = h.tick(200 + 500);
+  REQUIRE(closing.size() == 4);
+  CHECK(closing[0].starts_with("assistant_audio turn=live_a1 audio="));
+  CHECK(lines(closing.begin() + 1, closing.end()) == turn_end("live_a1", ""));
+  total += audio_bytes(h);
+  CHECK(total >= 2640);
+  CHECK(total <= 2640 + 160);
+
+  // The next turn starts afresh: nothing of the last one left to flush.
+  h.step(pcm_audio(tone_pcm(24000, 40)), 1000);
+  CHECK(audio_bytes(h) <= 320);
+}
+
+TEST_CASE("live_adapter: transcoding: playback_cleared drops what is held; a cut turn leaves no tail",
+          "[live_adapter][transcoding]") {
+  SECTION("playback_cleared") {
+    harness h;
+    h.step(started("audio/pcm", 24000), 0);
+    h.step(pcm_audio(tone_pcm(24000, 50)), 0);  // two frames and a partial one
+    h.adapter.playback_cleared();
+    CHECK(h.tick(600) == turn_end("live_a1", ""));
+  }
+  SECTION("a turn the caller talked over") {
+    harness h;
+    h.step(started("audio/pcm", 24000), 0);
+    h.step(pcm_audio(tone_pcm(24000, 50)), 0);
+    h.step(heard("wait"), 50);
+    CHECK(h.tick(250) == lines{"caller_speech_started"} + turn_end("live_a1", ""));
+  }
+  SECTION("the same turn without transcoding has no extra event either way") {
+    harness h;
+    h.step(started(), 0);
+    h.step(audio("AAAA"), 0);
+    CHECK(h.tick(600) == turn_end("live_a1", ""));
+  }
 }
