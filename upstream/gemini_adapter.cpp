@@ -67,7 +67,17 @@ gemini_adapter::gemini_adapter(gemini_turn_timing timing)
             .acknowledges_close = false},
       timing_(timing),
       caller_codec_(protocol::gemini_input_rate, codec::caller_preset),
-      model_codec_(protocol::gemini_output_rate, codec::assistant_preset) {}
+      model_codec_(protocol::gemini_output_rate, codec::assistant_preset) {
+  // Room for half a second each way, so that the buffers do not grow (and allocate) with the
+  // resampler's bursts once the call is under way.
+  constexpr std::size_t model_pcm_bytes = protocol::gemini_output_rate;  // 500 ms of PCM16
+  constexpr std::size_t ulaw_bytes = codec::phone_rate / 2;
+  caller_ulaw_.reserve(codec::phone_frame_bytes);
+  caller_pcm_b64_.reserve(protocol::gemini_input_rate / 3 * 4 + 4);
+  model_pcm_.reserve(model_pcm_bytes);
+  model_ulaw_.reserve(ulaw_bytes + codec::phone_frame_bytes);
+  model_ulaw_b64_.reserve((ulaw_bytes + codec::phone_frame_bytes) / 3 * 4 + 4);
+}
 
 void gemini_adapter::open_session(const protocol::session_config& config, std::span<const context_turn> history,
                                   std::vector<std::string>& out) {

@@ -57,6 +57,15 @@ live_adapter::live_adapter(std::string_view provider, live_turn_timing timing)
             .acknowledges_close = true},
       timing_(timing) {}
 
+live_adapter::transcoder::transcoder() {
+  constexpr std::size_t pcm_bytes = transcoded_rate * 2 / 2;  // 500 ms of PCM16
+  constexpr std::size_t ulaw_bytes = codec::phone_rate / 2;   // 500 ms of μ-law
+  decoded.reserve(pcm_bytes);
+  caller_b64.reserve(pcm_bytes / 3 * 4 + 4);
+  delta_b64.reserve(ulaw_bytes / 3 * 4 + 4);
+  tail_b64.reserve(ulaw_bytes / 3 * 4 + 4);
+}
+
 void live_adapter::open_session(const protocol::session_config& config, std::span<const context_turn> history,
                                 std::vector<std::string>& out) {
   started_ = false;

@@ -94,6 +94,9 @@ class live_adapter final : public adapter {
     std::string caller_b64;  // the caller's PCM16
     std::string delta_b64;   // a delta's μ-law frames
     std::string tail_b64;    // a closing turn's flushed μ-law: viewed in the same step as a new delta's
+    // Room for deltas of up to half a second, so that the buffers do not grow (and move) with the
+    // resampler's bursts once the call is under way.
+    transcoder();
   };
 
   // One speaker's turn being assembled. Each speaker has two, swapped on close, so that a closed
