@@ -41,6 +41,8 @@ std::string running_simulator::realtime_url() const {
 
 std::string running_simulator::live_url() const { return simulator.url_for(upstream::provider_kind::openai_live); }
 
+std::string running_simulator::gemini_url() const { return simulator.url_for(upstream::provider_kind::gemini_live); }
+
 net::awaitable<void> sim_client::send(const json::value& event) {
   const std::string text = json::serialize(event);
   const auto ec = co_await net::write_message(*ws, text);
@@ -101,14 +103,30 @@ std::size_t sim_client::count(std::string_view type) const {
 }
 
 net::awaitable<sim_client> open_client(const std::string& url, bool with_key) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (with_key) headers = {{"Authorization", "Bearer sk-test"}};
+  co_return co_await open_client(url, std::move(headers));
+}
+
+net::awaitable<sim_client> open_client(const std::string& url,
+                                       std::vector<std::pair<std::string, std::string>> headers) {
   net::connect_request request;
   request.url = url;
-  if (with_key) request.headers = {{"Authorization", "Bearer sk-test"}};
+  request.headers = std::move(headers);
   request.connect_timeout_ms = 3000;
   auto result = co_await net::connect_websocket(request, nullptr);
   INFO(result.failure);
   REQUIRE(result.socket);
   co_return sim_client{std::move(result.socket), {}, {}};
+}
+
+net::awaitable<int> refused_status(const std::string& url, std::vector<std::pair<std::string, std::string>> headers) {
+  net::connect_request request;
+  request.url = url;
+  request.headers = std::move(headers);
+  request.connect_timeout_ms = 3000;
+  auto result = co_await net::connect_websocket(request, nullptr);
+  co_return result.socket ? 0 : result.http_status;
 }
 
 std::string ulaw(int ms, bool loud) {

@@ -29,6 +29,7 @@ struct running_simulator {
 
   [[nodiscard]] std::string realtime_url() const;  // with ?model=gpt-realtime
   [[nodiscard]] std::string live_url() const;
+  [[nodiscard]] std::string gemini_url() const;
 
   asio::io_context ioc;
   simulator::upstream_simulator simulator;
@@ -62,6 +63,12 @@ struct sim_client {
 
 // Connects; reads nothing yet.
 net::awaitable<sim_client> open_client(const std::string& url, bool with_key = true);
+// Connects with these upgrade headers (e.g. Azure's api-key, Gemini's x-goog-api-key).
+net::awaitable<sim_client> open_client(const std::string& url,
+                                       std::vector<std::pair<std::string, std::string>> headers);
+// Tries to connect with these headers and returns the HTTP status the upgrade was refused with
+// (0 when it was accepted).
+net::awaitable<int> refused_status(const std::string& url, std::vector<std::pair<std::string, std::string>> headers);
 
 // Runs a client coroutine on the test thread, bounded in time; rethrows its failures.
 template <class F>
