@@ -90,6 +90,7 @@ void validate(const simulator_options& o) {
   if (o.response_ms == 0) throw std::invalid_argument("upstream simulator: response_ms must be > 0");
   if (o.audio_items_per_response == 0)
     throw std::invalid_argument("upstream simulator: audio_items_per_response must be > 0");
+  if (o.gemini_chunk_ms == 0) throw std::invalid_argument("upstream simulator: gemini_chunk_ms must be > 0");
   if (o.writer_queue < 16) throw std::invalid_argument("upstream simulator: writer_queue must be >= 16");
 }
 

@@ -1,11 +1,15 @@
 #pragma once
-// A loopback WebSocket server standing in for the upstream model service, for demo mode, tests and
-// load tests without an API key. It speaks two protocols, chosen by the path a client connects to
-// (path_for()): GPT-Live on /v1/live/sessions, the GA subset of the OpenAI Realtime API
-// (protocols.md A) on every other path, /v1/realtime by convention. Each connection is one session on
-// its own strand, with an energy VAD on the caller's audio (energy_vad.hpp), answers in recognisable
-// μ-law audio (audio_pattern.hpp) paced faster than real time, being talked over, and the service's
-// error events. Fault hooks and an observation API let tests drive and check it without sleeping.
+// A loopback WebSocket server standing in for the upstream model services, for demo mode, tests and
+// load tests without an API key. It speaks each provider's protocol on that provider's path
+// (path_for()): the GA subset of the OpenAI Realtime API (protocols.md A) on /v1/realtime and on
+// Azure's /openai/v1/realtime?model=<deployment>, GPT-Live on /v1/live/sessions and on Azure's
+// /openai/v1/live and /openai/v1/live/sessions, Gemini Live on Google's BidiGenerateContent path
+// (gemini_session.hpp); any other path gets the Realtime API. Azure's paths refuse an upgrade
+// without an `api-key` header or a bearer token, Gemini's one without `x-goog-api-key` (HTTP 401);
+// OpenAI's accept every upgrade. Each connection is one session on its own strand, with an energy
+// VAD on the caller's audio (energy_vad.hpp), answers in recognisable audio (audio_pattern.hpp)
+// paced faster than real time, being talked over, and the service's errors. Fault hooks and an
+// observation API let tests drive and check it without sleeping.
 //
 // Usage (tests): run the simulator's io_context on its own thread,
 //     asio::io_context ioc; upstream_simulator sim(ioc, {}); sim.listen("127.0.0.1", 0);
@@ -53,8 +57,10 @@
 //   is acknowledged only. Delegations are not simulated: any delegation_id is accepted.
 // - session.close: the playing turn finishes, then session.closed {reason "close_requested"} and a
 //   1000 close.
-// - Output audio is always the μ-law pattern, whatever format was confirmed; PCM input is recorded
-//   but not heard.
+// - Output audio is the μ-law pattern for audio/pcmu and audio/pcma (A-law clients get μ-law bytes),
+//   and the PCM16 pattern at the confirmed rate for audio/pcm (so force_output_format "audio/pcm"
+//   makes a μ-law session send and hear 24 kHz PCM16: Azure's transcoding fallback). PCM input is
+//   heard by the VAD at the confirmed rate. response_record::item_bytes counts 8 kHz samples.
 //
 #include <chrono>
 #include <cstdint>

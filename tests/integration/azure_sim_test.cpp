@@ -6,9 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cmath>
 #include <cstdint>
-#include <numbers>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,20 +39,12 @@ const headers empty_bearer_token = {{"Authorization", "Bearer "}};
 constexpr std::string_view pcm_start = R"({"type":"session.start","session":{"model":"gpt-live-1",
   "audio":{"format":{"type":"audio/pcmu","rate":8000}}}})";
 
-// `ms` of 24 kHz PCM16 LE: a loud 440 Hz tone or silence, in 20 ms appends.
+// `ms` of 24 kHz PCM16 LE, a loud tone or silence, in 20 ms appends.
 awaitable<void> speak_pcm24(mb::test::sim_client& c, int ms, bool loud) {
-  for (int frame = 0; frame < ms / 20; ++frame) {
-    std::string pcm(960, '\0');
-    if (loud)
-      for (std::size_t i = 0; i < 480; ++i) {
-        const auto t = static_cast<double>(frame * 480 + static_cast<int>(i));
-        const auto s = static_cast<std::uint16_t>(
-            static_cast<std::int16_t>(std::lround(10000 * std::sin(2 * std::numbers::pi * 440 * t / 24000.0))));
-        pcm[2 * i] = static_cast<char>(s & 0xff);
-        pcm[2 * i + 1] = static_cast<char>(s >> 8);
-      }
-    const std::string text =
-        R"({"type":"session.input_audio.append","audio":")" + mb::protocol::base64_encode(pcm) + R"("})";
+  const std::string audio = mb::test::pcm16(ms, loud, 24000);
+  for (std::size_t at = 0; at < audio.size(); at += 960) {
+    const std::string text = R"({"type":"session.input_audio.append","audio":")" +
+                             mb::protocol::base64_encode(std::string_view(audio).substr(at, 960)) + R"("})";
     co_await c.send_text(text);
   }
 }

@@ -138,6 +138,18 @@ std::string ulaw(int ms, bool loud) {
   return out;
 }
 
+std::string pcm16(int ms, bool loud, std::uint32_t rate_hz) {
+  std::string out(static_cast<std::size_t>(ms) * rate_hz / 1000 * 2, '\0');
+  if (loud)
+    for (std::size_t i = 0; i < out.size() / 2; ++i) {
+      const auto s = static_cast<std::uint16_t>(static_cast<std::int16_t>(
+          std::lround(10000 * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / rate_hz))));
+      out[2 * i] = static_cast<char>(s & 0xff);
+      out[2 * i + 1] = static_cast<char>(s >> 8);
+    }
+  return out;
+}
+
 std::string decode_delta(const json::object& event) {
   auto bytes = protocol::base64_decode(event.at("delta").as_string());
   REQUIRE(bytes);

@@ -87,6 +87,8 @@ void run_client(F&& body, std::chrono::milliseconds timeout = std::chrono::secon
 
 // `ms` of μ-law: a loud 440 Hz tone (about -13 dBFS RMS) or digital silence.
 std::string ulaw(int ms, bool loud);
+// The same as 16-bit little-endian PCM at `rate_hz` (Gemini Live's input, GPT-Live's audio/pcm).
+std::string pcm16(int ms, bool loud, std::uint32_t rate_hz);
 
 // The audio of a delta event, base64-decoded.
 std::string decode_delta(const boost::json::object& event);
