@@ -24,13 +24,11 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 namespace sim = mb::simulator;
+namespace test = mb::test;
 using mb::net::awaitable;
-using mb::test::run_client;
-using mb::test::running_simulator;
 using mb::upstream::provider_kind;
 
-// Named, not braced in the co_await: g++ 12 cannot compile a braced temporary there.
-using headers = std::vector<std::pair<std::string, std::string>>;
+using headers = test::upgrade_headers;
 const headers no_credentials;
 const headers api_key = {{"api-key", "azure-key"}};
 const headers bearer_token = {{"Authorization", "Bearer entra-token"}};
@@ -40,8 +38,8 @@ constexpr std::string_view pcm_start = R"({"type":"session.start","session":{"mo
   "audio":{"format":{"type":"audio/pcmu","rate":8000}}}})";
 
 // `ms` of 24 kHz PCM16 LE, a loud tone or silence, in 20 ms appends.
-awaitable<void> speak_pcm24(mb::test::sim_client& c, int ms, bool loud) {
-  const std::string audio = mb::test::pcm16(ms, loud, 24000);
+awaitable<void> speak_pcm24(test::sim_client& c, int ms, bool loud) {
+  const std::string audio = test::pcm16(ms, loud, 24000);
   for (std::size_t at = 0; at < audio.size(); at += 960) {
     const std::string text = R"({"type":"session.input_audio.append","audio":")" +
                              mb::protocol::base64_encode(std::string_view(audio).substr(at, 960)) + R"("})";
@@ -53,23 +51,23 @@ awaitable<void> speak_pcm24(mb::test::sim_client& c, int ms, bool loud) {
 
 TEST_CASE("azure sim: Realtime on /openai/v1/realtime?model=<deployment>, by api-key or bearer, never without",
           "[integration][sim][azure_sim]") {
-  running_simulator rs;
+  test::running_simulator rs;
   const std::string base = rs.simulator.endpoint();
   CHECK(base.starts_with("http://127.0.0.1:"));
   const std::string url = rs.simulator.url_for(provider_kind::azure_realtime) + "?model=my-realtime";
   CHECK(url == "ws://" + base.substr(7) + "/openai/v1/realtime?model=my-realtime");
-  run_client([&]() -> awaitable<void> {
-    const int none = co_await mb::test::refused_status(url, no_credentials);
+  test::run_client([&]() -> awaitable<void> {
+    const int none = co_await test::refused_status(url, no_credentials);
     CHECK(none == 401);
-    const int empty_bearer = co_await mb::test::refused_status(url, empty_bearer_token);
+    const int empty_bearer = co_await test::refused_status(url, empty_bearer_token);
     CHECK(empty_bearer == 401);
-    auto by_key = co_await mb::test::open_client(url, api_key);
+    auto by_key = co_await test::open_client(url, api_key);
     const auto created = co_await by_key.until("session.created");
     CHECK(created.at("session").at("model").as_string() == "my-realtime");
-    auto by_token = co_await mb::test::open_client(url, bearer_token);
+    auto by_token = co_await test::open_client(url, bearer_token);
     co_await by_token.until("session.created");
     // The key in the query is what the bridge must never do; the simulator notes it.
-    auto in_url = co_await mb::test::open_client(url + "&api-key=azure-key", api_key);
+    auto in_url = co_await test::open_client(url + "&api-key=azure-key", api_key);
     co_await in_url.until("session.created");
   });
   REQUIRE(rs.simulator.wait_until([](const auto& s) { return s.size() == 3; }, 3s));
@@ -86,16 +84,16 @@ TEST_CASE("azure sim: Realtime on /openai/v1/realtime?model=<deployment>, by api
 }
 
 TEST_CASE("azure sim: GPT-Live on /openai/v1/live and /openai/v1/live/sessions", "[integration][sim][azure_sim]") {
-  running_simulator rs;
+  test::running_simulator rs;
   const std::string live = rs.simulator.url_for(provider_kind::azure_live);
   CHECK(live.ends_with("/openai/v1/live"));
   CHECK(sim::provider_for_target("/openai/v1/live/sessions") == provider_kind::azure_live);
-  run_client([&]() -> awaitable<void> {
-    const int none = co_await mb::test::refused_status(live + "/sessions", no_credentials);
+  test::run_client([&]() -> awaitable<void> {
+    const int none = co_await test::refused_status(live + "/sessions", no_credentials);
     CHECK(none == 401);
     const std::vector<std::string> urls = {live, live + "/sessions"};
     for (const auto& url : urls) {
-      auto c = co_await mb::test::open_client(url, api_key);
+      auto c = co_await test::open_client(url, api_key);
       co_await c.send_text(pcm_start);
       const auto started = co_await c.next();
       CHECK(started.at("type").as_string() == "session.started");
@@ -116,10 +114,10 @@ TEST_CASE("azure sim: GPT-Live told to confirm audio/pcm sends and hears 24 kHz 
   options.force_output_format = "audio/pcm";
   options.response_ms = 500;
   options.speed = 20;
-  running_simulator rs(options);
+  test::running_simulator rs(options);
   std::string audio;
-  run_client([&]() -> awaitable<void> {
-    auto c = co_await mb::test::open_client(rs.simulator.url_for(provider_kind::azure_live), bearer_token);
+  test::run_client([&]() -> awaitable<void> {
+    auto c = co_await test::open_client(rs.simulator.url_for(provider_kind::azure_live), bearer_token);
     co_await c.send_text(pcm_start);
     const auto started = co_await c.next();
     CHECK(started.at("session").at("audio").at("format") == json::parse(R"({"type":"audio/pcm","rate":24000})"));
@@ -129,7 +127,7 @@ TEST_CASE("azure sim: GPT-Live told to confirm audio/pcm sends and hears 24 kHz 
     CHECK(heard.at("delta").as_string() == "Caller");
     while (audio.size() < 24000) {  // 500 ms at 24 kHz, two bytes a sample
       const auto delta = co_await c.until("session.output_audio.delta");
-      audio += mb::test::decode_delta(delta);
+      audio += test::decode_delta(delta);
     }
   });
   CHECK(audio.size() == 24000);

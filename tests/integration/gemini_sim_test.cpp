@@ -23,17 +23,13 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 namespace sim = mb::simulator;
+namespace test = mb::test;
 using mb::net::awaitable;
-using mb::test::run_client;
-using mb::test::running_simulator;
-using mb::test::sim_client;
 using mb::upstream::provider_kind;
 
-using headers = std::vector<std::pair<std::string, std::string>>;
-// Named, not braced in the co_await: g++ 12 cannot compile a braced temporary there.
-const headers gemini_key = {{"x-goog-api-key", "AIza-test"}};
-const headers no_key;
-const headers bearer_only = {{"Authorization", "Bearer x"}};
+const test::upgrade_headers gemini_key = {{"x-goog-api-key", "AIza-test"}};
+const test::upgrade_headers no_key;
+const test::upgrade_headers bearer_only = {{"Authorization", "Bearer x"}};
 
 constexpr std::string_view plain_setup = R"({"setup":{"model":"models/gemini-3.8-live",
   "generationConfig":{"responseModalities":["AUDIO"],"speechConfig":{"voiceConfig":{"prebuiltVoiceConfig":{"voiceName":"Kore"}}}},
@@ -47,10 +43,10 @@ std::string setup_resuming(std::string_view handle) {
          std::string(handle) + R"("}}})";
 }
 
-std::string pcm16k(int ms, bool loud) { return mb::test::pcm16(ms, loud, 16000); }
+std::string pcm16k(int ms, bool loud) { return test::pcm16(ms, loud, 16000); }
 
 // Sends `audio` as realtimeInput.audio messages of 20 ms (640 bytes), as the bridge sends a Twilio frame.
-awaitable<std::size_t> speak(sim_client& c, const std::string& audio) {
+awaitable<std::size_t> speak(test::sim_client& c, const std::string& audio) {
   std::size_t messages = 0;
   for (std::size_t at = 0; at < audio.size(); at += 640, ++messages) {
     const std::string text = R"({"realtimeInput":{"audio":{"mimeType":"audio/pcm;rate=16000","data":")" +
@@ -67,15 +63,15 @@ const json::value* content(const json::object& m, std::string_view field) {
 }
 
 // Reads until a message with top-level `key` (or serverContent.`key`) arrives.
-awaitable<json::object> until(sim_client& c, std::string_view key) {
+awaitable<json::object> until(test::sim_client& c, std::string_view key) {
   for (;;) {
     json::object m = co_await c.next();
     if (m.contains(key) || content(m, key)) co_return m;
   }
 }
 
-awaitable<sim_client> set_up(const running_simulator& rs, std::string_view setup = plain_setup) {
-  auto c = co_await mb::test::open_client(rs.gemini_url(), gemini_key);
+awaitable<test::sim_client> set_up(const test::running_simulator& rs, std::string_view setup = plain_setup) {
+  auto c = co_await test::open_client(rs.gemini_url(), gemini_key);
   co_await c.send_text(setup);
   const auto first = co_await c.next();
   REQUIRE(first.contains("setupComplete"));
@@ -94,7 +90,7 @@ struct reply {
   std::vector<std::size_t> chunk_bytes;
 };
 
-awaitable<reply> read_reply(sim_client& c) {
+awaitable<reply> read_reply(test::sim_client& c) {
   reply r;
   for (;;) {
     const json::object m = co_await c.next();
@@ -131,23 +127,23 @@ bool is_reply_audio(std::uint32_t response, const std::string& pcm) {
 
 TEST_CASE("gemini sim: the key header is required, setup must come first and ask for audio",
           "[integration][sim][gemini_sim]") {
-  running_simulator rs;
+  test::running_simulator rs;
   CHECK(rs.gemini_url().ends_with("/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"));
   CHECK(sim::provider_for_target("/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent") ==
         provider_kind::gemini_live);
-  run_client([&]() -> awaitable<void> {
+  test::run_client([&]() -> awaitable<void> {
     // No key, or a key only as a bearer token: refused before the upgrade.
-    const int without_key = co_await mb::test::refused_status(rs.gemini_url(), no_key);
+    const int without_key = co_await test::refused_status(rs.gemini_url(), no_key);
     CHECK(without_key == 401);
-    const int bearer = co_await mb::test::refused_status(rs.gemini_url(), bearer_only);
+    const int bearer = co_await test::refused_status(rs.gemini_url(), bearer_only);
     CHECK(bearer == 401);
 
-    auto early = co_await mb::test::open_client(rs.gemini_url(), gemini_key);
+    auto early = co_await test::open_client(rs.gemini_url(), gemini_key);
     co_await early.send_text(R"({"realtimeInput":{"audioStreamEnd":true}})");
     const auto early_close = co_await early.closed_by_peer();
     CHECK(early_close == 1007);
 
-    auto text_only = co_await mb::test::open_client(rs.gemini_url(), gemini_key);
+    auto text_only = co_await test::open_client(rs.gemini_url(), gemini_key);
     co_await text_only.send_text(
         R"({"setup":{"model":"models/gemini-3.8-live","generationConfig":{"responseModalities":["TEXT"]}}})");
     const auto text_close = co_await text_only.closed_by_peer();
@@ -183,9 +179,9 @@ TEST_CASE("gemini sim: caller audio at 16 kHz gets transcripts and a 24 kHz answ
   options.response_ms = 1000;
   options.speed = 20;
   options.gemini_chunk_ms = 120;
-  running_simulator rs(options);
+  test::running_simulator rs(options);
   std::size_t sent = 0;
-  run_client([&]() -> awaitable<void> {
+  test::run_client([&]() -> awaitable<void> {
     auto c = co_await set_up(rs);
     sent = co_await speak(c, pcm16k(400, true) + pcm16k(600, false));
     const auto heard = co_await until(c, "inputTranscription");
@@ -228,8 +224,8 @@ TEST_CASE("gemini sim: talked over, the reply stops with interrupted and turnCom
   sim::simulator_options options;
   options.response_ms = 5000;
   options.speed = 1;  // real time: the reply is still being sent when the caller speaks
-  running_simulator rs(options);
-  run_client([&]() -> awaitable<void> {
+  test::running_simulator rs(options);
+  test::run_client([&]() -> awaitable<void> {
     auto c = co_await set_up(rs);
     co_await c.send_text(
         R"({"clientContent":{"turns":[{"role":"user","parts":[{"text":"Greet the caller."}]}],"turnComplete":true}})");
@@ -271,10 +267,10 @@ TEST_CASE("gemini sim: goAway, then a resumed connection continues the conversat
   options.speed = 20;
   options.gemini_go_away_after_ms = 1500;
   options.gemini_go_away_time_left_ms = 1000;
-  running_simulator rs(options);
+  test::running_simulator rs(options);
   const std::string turn = pcm16k(300, true) + pcm16k(600, false);
   std::size_t sent = 0;
-  run_client([&]() -> awaitable<void> {
+  test::run_client([&]() -> awaitable<void> {
     auto first = co_await set_up(rs);
     sent += co_await speak(first, turn);
     const reply one = co_await read_reply(first);
@@ -291,7 +287,7 @@ TEST_CASE("gemini sim: goAway, then a resumed connection continues the conversat
     }
     REQUIRE_FALSE(handle.empty());
     // A handle that was replaced, and one never issued, are refused.
-    auto unknown = co_await mb::test::open_client(rs.gemini_url(), gemini_key);
+    auto unknown = co_await test::open_client(rs.gemini_url(), gemini_key);
     co_await unknown.send_text(setup_resuming("h_conv_999_1"));
     const auto unknown_close = co_await unknown.closed_by_peer();
     CHECK(unknown_close == 1008);
@@ -329,8 +325,8 @@ TEST_CASE("gemini sim: goAway, then a resumed connection continues the conversat
 TEST_CASE("gemini sim: resumption can be refused outright, and a handle expires", "[integration][sim][gemini_sim]") {
   sim::simulator_options options;
   options.gemini_handle_lifetime_ms = 1;
-  running_simulator rs(options);
-  run_client([&]() -> awaitable<void> {
+  test::running_simulator rs(options);
+  test::run_client([&]() -> awaitable<void> {
     auto c = co_await set_up(rs);
     const auto update = co_await c.next();
     const std::string handle(update.at("sessionResumptionUpdate").at("newHandle").as_string());
@@ -340,7 +336,7 @@ TEST_CASE("gemini sim: resumption can be refused outright, and a handle expires"
     CHECK(go_away.at("goAway").at("timeLeft").as_string() == "0.010s");
     const auto closed = co_await c.closed_by_peer();
     CHECK(closed == 1000);
-    auto late = co_await mb::test::open_client(rs.gemini_url(), gemini_key);
+    auto late = co_await test::open_client(rs.gemini_url(), gemini_key);
     co_await late.send_text(setup_resuming(handle));
     const auto late_close = co_await late.closed_by_peer();
     CHECK(late_close == 1008);

@@ -103,29 +103,32 @@ std::size_t sim_client::count(std::string_view type) const {
 }
 
 net::awaitable<sim_client> open_client(const std::string& url, bool with_key) {
-  std::vector<std::pair<std::string, std::string>> headers;
+  upgrade_headers headers;
   if (with_key) headers = {{"Authorization", "Bearer sk-test"}};
   co_return co_await open_client(url, std::move(headers));
 }
 
-net::awaitable<sim_client> open_client(const std::string& url,
-                                       std::vector<std::pair<std::string, std::string>> headers) {
+namespace {
+
+net::awaitable<net::connect_result> connect(const std::string& url, upgrade_headers headers) {
   net::connect_request request;
   request.url = url;
   request.headers = std::move(headers);
   request.connect_timeout_ms = 3000;
-  auto result = co_await net::connect_websocket(request, nullptr);
+  co_return co_await net::connect_websocket(request, nullptr);
+}
+
+}  // namespace
+
+net::awaitable<sim_client> open_client(const std::string& url, upgrade_headers headers) {
+  auto result = co_await connect(url, std::move(headers));
   INFO(result.failure);
   REQUIRE(result.socket);
   co_return sim_client{std::move(result.socket), {}, {}};
 }
 
-net::awaitable<int> refused_status(const std::string& url, std::vector<std::pair<std::string, std::string>> headers) {
-  net::connect_request request;
-  request.url = url;
-  request.headers = std::move(headers);
-  request.connect_timeout_ms = 3000;
-  auto result = co_await net::connect_websocket(request, nullptr);
+net::awaitable<int> refused_status(const std::string& url, upgrade_headers headers) {
+  const auto result = co_await connect(url, std::move(headers));
   co_return result.socket ? 0 : result.http_status;
 }
 

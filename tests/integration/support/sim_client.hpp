@@ -61,14 +61,17 @@ struct sim_client {
   [[nodiscard]] std::size_t count(std::string_view type) const;
 };
 
+// Upgrade request headers. Tests name them in variables: g++ 12 cannot compile a braced temporary
+// inside a co_await expression.
+using upgrade_headers = std::vector<std::pair<std::string, std::string>>;
+
 // Connects; reads nothing yet.
 net::awaitable<sim_client> open_client(const std::string& url, bool with_key = true);
 // Connects with these upgrade headers (e.g. Azure's api-key, Gemini's x-goog-api-key).
-net::awaitable<sim_client> open_client(const std::string& url,
-                                       std::vector<std::pair<std::string, std::string>> headers);
+net::awaitable<sim_client> open_client(const std::string& url, upgrade_headers headers);
 // Tries to connect with these headers and returns the HTTP status the upgrade was refused with
 // (0 when it was accepted).
-net::awaitable<int> refused_status(const std::string& url, std::vector<std::pair<std::string, std::string>> headers);
+net::awaitable<int> refused_status(const std::string& url, upgrade_headers headers);
 
 // Runs a client coroutine on the test thread, bounded in time; rethrows its failures.
 template <class F>
