@@ -1,7 +1,7 @@
 #pragma once
-// The simulated Gemini Live session's wire decisions that need no socket (docs/protocols.md F1, F6):
+// The simulated Gemini Live session's wire decisions that need no socket:
 // what a `setup` may carry, the rate a realtimeInput.audio MIME type declares, and how goAway's
-// timeLeft is spelled. Pure.
+// timeLeft is spelled. Pure. (The wire facts are described in docs/protocols.md.)
 //
 // Accepted in `setup` (anything else is refused, as the service refuses unknown names):
 //   model                     required, "models/<id>"

@@ -1,7 +1,7 @@
 #pragma once
 // Google's Gemini Live API on one simulated session (the client connected to
 // /ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent with an
-// x-goog-api-key header; docs/protocols.md F).
+// x-goog-api-key header; the wire facts are described in docs/protocols.md).
 //
 // Messages are JSON objects keyed by their kind, not typed events:
 //   setup              first, and only first (gemini_config.hpp checks it) -> setupComplete.

@@ -322,7 +322,7 @@ TEST_CASE("gemini sim: goAway, then a resumed connection continues the conversat
   CHECK(indices == std::vector<std::uint32_t>{0, 1});
 }
 
-TEST_CASE("gemini sim: resumption can be refused outright, and a handle expires", "[integration][sim][gemini_sim]") {
+TEST_CASE("gemini sim: a resumption handle expires", "[integration][sim][gemini_sim]") {
   sim::simulator_options options;
   options.gemini_handle_lifetime_ms = 1;
   test::running_simulator rs(options);
@@ -344,4 +344,29 @@ TEST_CASE("gemini sim: resumption can be refused outright, and a handle expires"
   const auto s = rs.simulator.sessions();
   REQUIRE(s.size() == 2);
   CHECK(s[1].simulator_close_reason.find("expired") != std::string::npos);
+}
+
+TEST_CASE("gemini sim: a simulator told to lose sessions refuses every handle; an injected error closes with 1011",
+          "[integration][sim][gemini_sim]") {
+  sim::simulator_options options;
+  options.gemini_refuse_resumption = true;
+  test::running_simulator rs(options);
+  test::run_client([&]() -> awaitable<void> {
+    auto c = co_await set_up(rs);
+    const auto update = co_await c.next();
+    const std::string handle(update.at("sessionResumptionUpdate").at("newHandle").as_string());
+    auto resumed = co_await test::open_client(rs.gemini_url(), gemini_key);
+    co_await resumed.send_text(setup_resuming(handle));
+    const auto resumed_close = co_await resumed.closed_by_peer();
+    CHECK(resumed_close == 1008);
+    rs.simulator.error_all("server_error", "internal", "The service is unavailable.");
+    const auto failed = co_await c.closed_by_peer();
+    CHECK(failed == 1011);
+    CHECK(c.ws->peer_close_reason().reason == "The service is unavailable.");
+  });
+  const auto s = rs.simulator.sessions();
+  REQUIRE(s.size() == 2);
+  REQUIRE(s[0].errors.size() == 1);
+  CHECK(s[0].errors[0].code == "1011");
+  CHECK(s[1].resumed_with.empty());
 }
