@@ -226,7 +226,7 @@ std::string upgrade_request::header(std::string_view name) const {
   return {};
 }
 
-awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limits) {
+awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limits, upgrade_check check) {
   accept_result result;
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::milliseconds(limits.handshake_timeout_ms));
@@ -241,6 +241,17 @@ awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limi
   for (const auto& field : req) result.request.headers.emplace_back(field.name_string(), field.value());
   if (!websocket::is_upgrade(req)) {
     result.ec = websocket::error::no_connection_upgrade;
+    co_return result;
+  }
+  if (const unsigned status = check ? check(result.request) : 0; status != 0) {
+    http::response<http::empty_body> refusal{static_cast<http::status>(status), req.version()};
+    refusal.set(http::field::server, "mediabridge");
+    refusal.keep_alive(false);
+    auto [wec, written] = co_await http::async_write(stream, refusal, as_tuple_awaitable);
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    result.refused_status = status;
+    result.ec = wec ? wec : websocket::error::upgrade_declined;
     co_return result;
   }
   auto up = co_await accept_upgrade(std::move(stream), req, limits);

@@ -2,6 +2,7 @@
 // Opening message_sockets: as a client (ws:// or wss:// with verified TLS) or as a plain server.
 // No Beast types appear here; the server's HTTP session upgrades through net/websocket_upgrade.hpp.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -58,9 +59,16 @@ struct accept_result {
   std::unique_ptr<message_socket> socket;  // null on failure
   upgrade_request request;
   error_code ec;
+  unsigned refused_status = 0;  // the HTTP status the upgrade was refused with (0 when it was not)
 };
 
-// Reads the HTTP upgrade request from a freshly accepted TCP socket and completes the handshake.
-awaitable<accept_result> accept_websocket(asio::ip::tcp::socket socket, socket_limits limits);
+// Decides whether an upgrade request may proceed: 0 to accept it, or the HTTP status to refuse it
+// with (e.g. 401 for missing credentials).
+using upgrade_check = std::function<unsigned(const upgrade_request&)>;
+
+// Reads the HTTP upgrade request from a freshly accepted TCP socket and completes the handshake,
+// unless `check` refuses it: then it answers with that status and an empty body and closes.
+awaitable<accept_result> accept_websocket(asio::ip::tcp::socket socket, socket_limits limits,
+                                          upgrade_check check = {});
 
 }  // namespace mb::net

@@ -1,6 +1,7 @@
 #pragma once
-// The recognisable assistant audio of the Realtime simulator: pure functions, shared by the
-// simulator (which sends it) and tests (which check what reached the caller).
+// The recognisable assistant audio of the upstream simulator: pure functions, shared by the
+// simulator (which sends it) and tests (which check what reached the caller). μ-law at 8 kHz for
+// the OpenAI protocols; 16-bit PCM (Gemini Live at 24 kHz, GPT-Live confirmed as audio/pcm) below.
 //
 // Byte `offset` of response `n` (0-based per session; offset counts μ-law bytes across all audio
 // items of the response, in output order) is the μ-law code of a sine tone
@@ -89,6 +90,57 @@ inline void fill_assistant_audio(std::uint32_t response_index, std::uint64_t off
 [[nodiscard]] inline bool is_assistant_audio(std::uint32_t response_index, std::uint64_t offset,
                                              std::span<const std::uint8_t> bytes) noexcept {
   return first_assistant_audio_mismatch(response_index, offset, bytes) == bytes.size();
+}
+
+// The same tone as 16-bit PCM at `rate_hz` (16000 or 24000 or any divisor of the table below):
+// sample `offset` of response n is A · sin(2π · f(n) · offset / rate_hz), rounded, with its least
+// significant bit XOR-ed with the pseudo-random bit of (n, offset). Resampled to 8 kHz, it is still
+// a tone of f(n) Hz, so a test on the far side of a resampler can tell the responses apart.
+inline constexpr std::uint32_t assistant_pcm_table_hz = 48000;
+
+namespace detail {
+
+inline const std::array<std::int16_t, assistant_pcm_table_hz>& pcm_sine_table() noexcept {
+  static const auto table = [] {
+    std::array<std::int16_t, assistant_pcm_table_hz> t{};
+    for (std::size_t i = 0; i < t.size(); ++i)
+      t[i] = static_cast<std::int16_t>(std::lround(
+          assistant_tone_amplitude * std::sin(2.0 * std::numbers::pi * static_cast<double>(i) / assistant_pcm_table_hz)));
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace detail
+
+// rate_hz must divide 48000 (8000, 16000, 24000, 48000).
+[[nodiscard]] inline std::int16_t assistant_pcm16_sample(std::uint32_t response_index, std::uint64_t offset,
+                                                         std::uint32_t rate_hz) noexcept {
+  const std::uint64_t step = assistant_pcm_table_hz / rate_hz;
+  const std::uint64_t phase = (offset % rate_hz) * assistant_tone_hz(response_index) % rate_hz * step;
+  const auto bit = static_cast<std::int16_t>((detail::noise_word(response_index, offset) >> (offset & 63)) & 1U);
+  return static_cast<std::int16_t>(detail::pcm_sine_table()[phase] ^ bit);
+}
+
+// Writes samples [offset, offset + out.size() / 2) of response n as little-endian bytes.
+inline void fill_assistant_pcm16(std::uint32_t response_index, std::uint64_t offset, std::uint32_t rate_hz,
+                                 std::span<std::uint8_t> out) noexcept {
+  for (std::size_t i = 0; i + 1 < out.size(); i += 2) {
+    const auto s = static_cast<std::uint16_t>(assistant_pcm16_sample(response_index, offset + i / 2, rate_hz));
+    out[i] = static_cast<std::uint8_t>(s & 0xff);
+    out[i + 1] = static_cast<std::uint8_t>(s >> 8);
+  }
+}
+
+// Whether little-endian `bytes` are samples [offset, …) of response n.
+[[nodiscard]] inline bool is_assistant_pcm16(std::uint32_t response_index, std::uint64_t offset, std::uint32_t rate_hz,
+                                             std::span<const std::uint8_t> bytes) noexcept {
+  if (bytes.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < bytes.size(); i += 2) {
+    const auto s = static_cast<std::int16_t>(bytes[i] | bytes[i + 1] << 8);
+    if (s != assistant_pcm16_sample(response_index, offset + i / 2, rate_hz)) return false;
+  }
+  return true;
 }
 
 }  // namespace mb::simulator

@@ -52,8 +52,9 @@ bool is_g711(std::string_view format) { return format == "audio/pcmu" || format 
 
 }  // namespace
 
-live_session::live_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number)
-    : sim_session(std::move(state), std::move(strand), number, upstream::provider_kind::openai_live) {}
+live_session::live_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number,
+                   upstream::provider_kind provider)
+    : sim_session(std::move(state), std::move(strand), number, provider) {}
 
 void live_session::end(std::string reason) {
   asio::post(strand(), [self = std::static_pointer_cast<live_session>(shared_from_this()),
@@ -172,11 +173,14 @@ void live_session::on_append(simdjson::dom::object event) {
                       "audio");
   const std::string& bytes = decoded_;
   const std::string& format = config_->format();
-  // 16-bit PCM at 24 or 16 kHz: 6 or 4 bytes per 8 kHz sample.
-  const std::uint64_t skipped = bytes.size() / (config_->rate() == 24000 ? 6 : 4);
-  if (muted_ || !is_g711(format)) return vad_.skip(is_g711(format) ? bytes.size() : skipped);
-  vad_.push({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, format == "audio/pcma",
-            [this](std::int64_t ms) { on_speech_started(ms); }, [this](std::int64_t ms) { on_speech_stopped(ms); });
+  const std::span<const std::uint8_t> heard(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  const auto rate = static_cast<std::uint32_t>(config_->rate());
+  // Muted audio only advances the clock: 16-bit PCM has rate / 8000 two-byte samples per 8 kHz sample.
+  if (muted_) return vad_.skip(is_g711(format) ? bytes.size() : bytes.size() / 2 * 8000 / rate);
+  const auto started = [this](std::int64_t ms) { on_speech_started(ms); };
+  const auto stopped = [this](std::int64_t ms) { on_speech_stopped(ms); };
+  if (is_g711(format)) return vad_.push(heard, format == "audio/pcma", started, stopped);
+  vad_.push_pcm16(heard, rate, started, stopped);
 }
 
 void live_session::on_text_append(std::string_view kind, simdjson::dom::object event) {
@@ -299,7 +303,12 @@ void live_session::send_delta() {
   const std::uint32_t item = t.chunk / per_item;
   const std::uint32_t chunk = t.chunk % per_item;
   const std::uint64_t len = state_->deltas.chunk_len(chunk);
-  const std::string_view audio = audio_chunk(t.index, item, chunk);
+  // The chunk geometry is in 8 kHz samples; confirmed as audio/pcm, the turn is 16-bit PCM at that rate.
+  const auto rate = static_cast<std::uint32_t>(config_->rate());
+  const std::string_view audio =
+      is_g711(config_->format())
+          ? audio_chunk(t.index, item, chunk)
+          : pcm_chunk(t.index, state_->deltas.chunk_offset(item, chunk) * rate / 8000, len * rate / 8000, rate);
   if (options_.live_audio_timing)
     emit("session.output_audio.delta", R"(,"delta":"{}","start_ms":{},"end_ms":{})", audio,
          t.start_ms + chunk_start_ms(t.chunk), t.start_ms + chunk_start_ms(t.chunk + 1));

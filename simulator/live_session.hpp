@@ -35,7 +35,8 @@ namespace mb::simulator {
 
 class live_session final : public sim_session {
  public:
-  live_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number);
+  // `provider`: OpenAI's or Azure's (the path the client connected to); the protocol is the same.
+  live_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number, upstream::provider_kind provider);
 
   // Once started: session.closed with `reason`, then a 1000 close. Posts to the strand.
   void end(std::string reason);

@@ -34,8 +34,9 @@ std::string query_param(std::string_view target, std::string_view name) {
 
 }  // namespace
 
-realtime_session::realtime_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number)
-    : sim_session(std::move(state), std::move(strand), number, upstream::provider_kind::openai_realtime) {}
+realtime_session::realtime_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number,
+                   upstream::provider_kind provider)
+    : sim_session(std::move(state), std::move(strand), number, provider) {}
 
 void realtime_session::open(session_snapshot& record) {
   record.session_id = fmt::format("sess_sim{:06}", number_);

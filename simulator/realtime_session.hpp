@@ -22,7 +22,8 @@ namespace mb::simulator {
 
 class realtime_session final : public sim_session {
  public:
-  realtime_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number);
+  // `provider`: OpenAI's or Azure's (the path the client connected to); the protocol is the same.
+  realtime_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number, upstream::provider_kind provider);
 
  private:
   // A conversation item, as far as truncation needs to know it.

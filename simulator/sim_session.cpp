@@ -13,6 +13,7 @@
 
 #include "protocol/base64.hpp"
 #include "protocol/simdjson_parse.hpp"
+#include "simulator/audio_pattern.hpp"
 
 namespace mb::simulator {
 namespace {
@@ -26,12 +27,12 @@ simdjson::dom::parser& thread_parser() {
   return parser;
 }
 
-bool has_bearer_token(std::string_view authorization) {
-  constexpr std::string_view scheme = "bearer ";
-  if (authorization.size() <= scheme.size()) return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return false;
-  return authorization.find_first_not_of(' ', scheme.size()) != std::string_view::npos;
+// Which credential header the upgrade carried, by the name session_snapshot::credentials uses.
+std::string credentials_in(const net::upgrade_request& request) {
+  if (has_bearer_token(request.header("Authorization"))) return "bearer";
+  if (!request.header("api-key").empty()) return "api-key";
+  if (!request.header("x-goog-api-key").empty()) return "x-goog-api-key";
+  return {};
 }
 
 std::string describe(const std::exception_ptr& e) {
@@ -48,6 +49,14 @@ std::string describe(const std::exception_ptr& e) {
 
 }  // namespace
 
+bool has_bearer_token(std::string_view authorization) noexcept {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return false;
+  return authorization.find_first_not_of(' ', scheme.size()) != std::string_view::npos;
+}
+
 sim_session::sim_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number,
                          upstream::provider_kind provider)
     : state_(std::move(state)),
@@ -55,7 +64,9 @@ sim_session::sim_session(state_ptr state, asio::any_io_executor strand, std::uin
       number_(number),
       provider_(provider),
       pace_timer_(strand, clock::time_point::max()),
-      delay_timer_(std::move(strand)) {}
+      delay_timer_(std::move(strand)) {
+  set_chunk_audio_ms(options_.chunk_bytes / 8.0);  // μ-law: 8 bytes per ms
+}
 
 // ---------------------------------------------------------------------------------------------
 // Coroutines
@@ -70,6 +81,8 @@ net::awaitable<void> sim_session::run(net::accept_result accepted) {
   record.provider = provider_;
   record.target = std::move(accepted.request.target);
   record.had_authorization = has_bearer_token(accepted.request.header("Authorization"));
+  record.credentials = credentials_in(accepted.request);
+  record.key_in_query = credential_in_query(record.target);
   open(record);
   bool stopping = false;
   {
@@ -81,7 +94,10 @@ net::awaitable<void> sim_session::run(net::accept_result accepted) {
   }
   state_->changed.notify_all();
   state_->sessions_active.fetch_add(1, std::memory_order_relaxed);
-  if (provider_ == upstream::provider_kind::openai_live) state_->live_sessions.fetch_add(1, std::memory_order_relaxed);
+  if (provider_ == upstream::provider_kind::openai_live || provider_ == upstream::provider_kind::azure_live)
+    state_->live_sessions.fetch_add(1, std::memory_order_relaxed);
+  if (provider_ == upstream::provider_kind::gemini_live)
+    state_->gemini_sessions.fetch_add(1, std::memory_order_relaxed);
   if (auto* probe = options_.probe.get()) probe->on_session_opened(number_, provider_);
   if (options_.log_sessions)
     spdlog::info("simulator: session {} ({}, {}) started: target={} authorization={}", number_, record.session_id,
@@ -122,6 +138,7 @@ net::awaitable<void> sim_session::read_loop() {
   reader_done_ = true;
   ending_ = true;
   pace_timer_.cancel();
+  reading_ended();
   if (end_status_ == net::read_status::closed)
     writer_->close({1000, ""});
   else
@@ -194,6 +211,10 @@ void sim_session::handle_frame() {
     note_received({});
     return reject_event("The event is not a JSON object.", "");
   }
+  handle_message(event);
+}
+
+void sim_session::handle_message(simdjson::dom::object event) {
   std::string_view type;
   const bool has_type = !event["type"].get_string().get(type);
   std::string_view event_id;
@@ -239,6 +260,7 @@ bool sim_session::take_audio(std::string_view audio_b64) {
     probe->on_input_audio(number_, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   state_->audio_bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
   update_record([&](session_snapshot& r) {
+    ++r.input_audio_messages;
     r.input_audio_bytes += bytes.size();
     if (options_.record_audio) r.input_audio.insert(r.input_audio.end(), bytes.begin(), bytes.end());
   });
@@ -259,6 +281,15 @@ std::string_view sim_session::audio_chunk(std::uint32_t response, std::uint32_t 
   return b64;
 }
 
+std::string_view sim_session::pcm_chunk(std::uint32_t response, std::uint64_t offset, std::uint64_t samples,
+                                        std::uint32_t rate_hz) {
+  pcm_.resize(samples * 2);
+  fill_assistant_pcm16(response, offset, rate_hz, {reinterpret_cast<std::uint8_t*>(pcm_.data()), pcm_.size()});
+  protocol::base64_encode(pcm_, scratch_);
+  state_->audio_deltas_sent.fetch_add(1, std::memory_order_relaxed);
+  return scratch_;
+}
+
 void sim_session::reply_to_configuration(std::function<void()> reply) {
   if (options_.session_updated_delay_ms > 0)
     delayed_reply_ = std::move(reply);
@@ -270,6 +301,10 @@ void sim_session::close_now(net::close_reason reason) {
   if (!writer_ || writer_->done()) return;
   closed_by_simulator_ = true;
   delay_timer_.cancel();
+  update_record([&](session_snapshot& r) {
+    r.simulator_close_code = reason.code;
+    r.simulator_close_reason = reason.reason;
+  });
   writer_->close(std::move(reason));
 }
 
@@ -291,10 +326,9 @@ void sim_session::overflow() {
 
 std::string sim_session::next_event_id() { return fmt::format("event_{}_{}", number_, ++event_seq_); }
 
-std::chrono::microseconds sim_session::chunk_period() const {
-  // chunk_bytes / 8 ms of audio, divided by the speed factor.
-  return std::chrono::microseconds(
-      std::max<std::int64_t>(1, static_cast<std::int64_t>(options_.chunk_bytes * 125.0 / options_.speed)));
+void sim_session::set_chunk_audio_ms(double audio_ms) {
+  chunk_period_ = std::chrono::microseconds(
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(audio_ms * 1000.0 / options_.speed)));
 }
 
 bool sim_session::client_lagging() const noexcept { return writer_->queued() * 2 > options_.writer_queue; }

@@ -31,6 +31,9 @@
 
 namespace mb::simulator {
 
+// An "Authorization: Bearer <non-empty token>" header value (the scheme in any case).
+[[nodiscard]] bool has_bearer_token(std::string_view authorization) noexcept;
+
 class sim_session : public std::enable_shared_from_this<sim_session> {
  public:
   using state_ptr = std::shared_ptr<upstream_simulator::state>;
@@ -58,8 +61,12 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   virtual void open(session_snapshot& record) = 0;
   // Right after the record is published: the events a session begins with.
   virtual void opened() = 0;
+  // A client message that is a JSON object. The OpenAI protocols' default reads its type and
+  // event_id (a message without a type is rejected) and hands it to handle_event; a protocol whose
+  // messages are keyed otherwise (Gemini Live) overrides it and records the message itself.
+  virtual void handle_message(simdjson::dom::object message);
   // A client event with a type; client_event_id_ holds its event_id and frame_ its text.
-  virtual void handle_event(std::string_view type, simdjson::dom::object event) = 0;
+  virtual void handle_event(std::string_view /*type*/, simdjson::dom::object /*event*/) {}
   // A message that is not a client event: unparsable, without a type, or binary.
   virtual void reject_event(std::string_view message, std::string_view param);
   // The pacing timer fired (and the client keeps up with what was sent).
@@ -69,6 +76,8 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
                           std::string_view param) = 0;
   // Whether an injected error may go out now.
   [[nodiscard]] virtual bool accepts_injected_errors() const { return true; }
+  // The client's reading ended (close, drop or error): cancel the protocol's own timers.
+  virtual void reading_ended() {}
 
   // --- helpers for the protocol ---
   // The event being handled as a Boost.JSON object, its raw text first kept in `log` of the record.
@@ -79,8 +88,14 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   // Decodes the base64 audio of an append into decoded_, shows it to the probe and records it;
   // false (nothing recorded) when it is not base64.
   bool take_audio(std::string_view audio_b64);
+  // Counts a client message of `type` ("" when it has none) in the record and the totals.
+  void note_received(std::string_view type);
   // Base64 of chunk `chunk` of item `item` of response `response`, after the probe had its say.
   [[nodiscard]] std::string_view audio_chunk(std::uint32_t response, std::uint32_t item, std::uint32_t chunk);
+  // Base64 of `samples` samples of response `response`'s PCM16 pattern at `rate_hz` from sample
+  // `offset` (audio_pattern.hpp). Not shown to the probe: its stamps are μ-law bytes.
+  [[nodiscard]] std::string_view pcm_chunk(std::uint32_t response, std::uint64_t offset, std::uint64_t samples,
+                                           std::uint32_t rate_hz);
   // Sends `reply` now, or after session_updated_delay_ms with every later event held back (the
   // service handles events in order, so a slow reply delays what follows).
   void reply_to_configuration(std::function<void()> reply);
@@ -90,7 +105,10 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   void schedule_first_chunk();
   // Schedules the next audio tick one chunk period after the last (no drift; after a stall, from now).
   void schedule_next_chunk();
-  [[nodiscard]] std::chrono::microseconds chunk_period() const;
+  [[nodiscard]] std::chrono::microseconds chunk_period() const noexcept { return chunk_period_; }
+  // A protocol whose chunks are not chunk_bytes of μ-law: `audio_ms` of audio per chunk, sent
+  // `speed` times faster than real time.
+  void set_chunk_audio_ms(double audio_ms);
   // The client let its queue fill up half way.
   [[nodiscard]] bool client_lagging() const noexcept;
   // Every server event gets a fresh event_id right after its type.
@@ -121,7 +139,6 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   net::awaitable<void> pace_loop();
   void handle_frame();
   void schedule_tick(clock::time_point at);
-  void note_received(std::string_view type);
   [[nodiscard]] std::string next_event_id();
   void overflow();
   void finish_record(net::read_status status);
@@ -131,7 +148,9 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   asio::steady_timer pace_timer_;
   asio::steady_timer delay_timer_;
   clock::time_point next_tick_{};
+  std::chrono::microseconds chunk_period_{};
   std::string scratch_;  // base64 of uncached chunks
+  std::string pcm_;      // the PCM of the chunk being encoded
   std::function<void()> delayed_reply_;
   std::uint64_t event_seq_ = 0;
   std::uint64_t sent_ = 0;

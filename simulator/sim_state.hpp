@@ -3,6 +3,7 @@
 // shared_ptr, so a session may outlive the upstream_simulator object that started it.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,18 @@
 namespace mb::simulator {
 
 class sim_session;
+
+// A Gemini Live conversation: what continues when a new connection resumes it with a handle.
+// Guarded by upstream_simulator::state::mutex (the connections that share it may run on different
+// strands while the old one drains its goAway).
+struct gemini_conversation {
+  std::string id;                 // "conv_<n>"
+  std::uint32_t replies = 0;      // replies started; the next one's index
+  std::uint32_t user_turns = 0;   // caller turns heard
+  std::uint64_t handles = 0;      // handles issued
+  std::string latest_handle;      // the only handle that resumes it ("" before the first)
+  std::chrono::steady_clock::time_point handle_expires{};
+};
 
 struct upstream_simulator::state {
   state(asio::io_context& context, simulator_options opts)
@@ -53,6 +66,8 @@ struct upstream_simulator::state {
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors;
   bool stopping = false;
   std::string url_authority;  // HOST:PORT of the first listen(), for url_for()
+  // Gemini Live: resumption handle -> conversation (one live handle per conversation).
+  std::unordered_map<std::string, std::shared_ptr<gemini_conversation>> resumption_handles;
 
   std::atomic<std::uint64_t> next_number{1};
   std::atomic<std::uint64_t> sessions_active{0};
@@ -62,6 +77,9 @@ struct upstream_simulator::state {
   std::atomic<std::uint64_t> audio_bytes_received{0};
   std::atomic<std::uint64_t> overflows{0};
   std::atomic<std::uint64_t> live_sessions{0};
+  std::atomic<std::uint64_t> gemini_sessions{0};
+  std::atomic<std::uint64_t> refused_upgrades{0};
+  std::atomic<std::uint64_t> next_conversation{1};
 };
 
 }  // namespace mb::simulator

@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include "simulator/gemini_session.hpp"
 #include "simulator/live_session.hpp"
 #include "simulator/realtime_session.hpp"
 #include "simulator/sim_state.hpp"
@@ -19,21 +20,39 @@ namespace {
 using tcp = asio::ip::tcp;
 using state_ptr = std::shared_ptr<upstream_simulator::state>;
 
+using upstream::provider_kind;
+
 constexpr std::string_view realtime_path = "/v1/realtime";
 constexpr std::string_view live_path = "/v1/live/sessions";
+constexpr std::string_view azure_realtime_path = "/openai/v1/realtime";
+constexpr std::string_view azure_live_path = "/openai/v1/live";
+constexpr std::string_view azure_live_sessions_path = "/openai/v1/live/sessions";
+constexpr std::string_view gemini_path = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
 
-// Upgrades the socket and serves it with the protocol its path asks for.
+bool is_live(provider_kind p) { return p == provider_kind::openai_live || p == provider_kind::azure_live; }
+
+// Upgrades the socket, unless its path's provider wants credentials it lacks, and serves it with
+// the protocol its path asks for.
 net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t number) {
-  auto accepted = co_await net::accept_websocket(std::move(socket), state->limits);
+  const auto check = [](const net::upgrade_request& request) {
+    return upgrade_refusal(provider_for_target(request.target), request.header("api-key"),
+                           request.header("Authorization"), request.header("x-goog-api-key"));
+  };
+  auto accepted = co_await net::accept_websocket(std::move(socket), state->limits, check);
+  if (accepted.refused_status != 0) state->refused_upgrades.fetch_add(1, std::memory_order_relaxed);
   if (!accepted.socket) co_return;
   auto strand = co_await asio::this_coro::executor;
+  const provider_kind provider = provider_for_target(accepted.request.target);
   std::shared_ptr<sim_session> session;
-  if (provider_for_target(accepted.request.target) == upstream::provider_kind::openai_live)
-    session = std::make_shared<live_session>(state, strand, number);
+  if (provider == provider_kind::gemini_live)
+    session = std::make_shared<gemini_session>(state, strand, number);
+  else if (is_live(provider))
+    session = std::make_shared<live_session>(state, strand, number, provider);
   else
-    session = std::make_shared<realtime_session>(state, strand, number);
+    session = std::make_shared<realtime_session>(state, strand, number, provider);
   co_await session->run(std::move(accepted));
 }
+
 
 net::awaitable<void> accept_loop(state_ptr state, std::shared_ptr<tcp::acceptor> acceptor) {
   for (;;) {
@@ -71,18 +90,58 @@ void validate(const simulator_options& o) {
   if (o.response_ms == 0) throw std::invalid_argument("upstream simulator: response_ms must be > 0");
   if (o.audio_items_per_response == 0)
     throw std::invalid_argument("upstream simulator: audio_items_per_response must be > 0");
+  if (o.gemini_chunk_ms == 0) throw std::invalid_argument("upstream simulator: gemini_chunk_ms must be > 0");
   if (o.writer_queue < 16) throw std::invalid_argument("upstream simulator: writer_queue must be >= 16");
 }
 
 }  // namespace
 
-std::string_view path_for(upstream::provider_kind provider) noexcept {
-  return provider == upstream::provider_kind::openai_live ? live_path : realtime_path;
+std::string_view path_for(provider_kind provider) noexcept {
+  switch (provider) {
+    case provider_kind::openai_realtime: return realtime_path;
+    case provider_kind::openai_live: return live_path;
+    case provider_kind::azure_realtime: return azure_realtime_path;
+    case provider_kind::azure_live: return azure_live_path;
+    case provider_kind::gemini_live: return gemini_path;
+  }
+  return realtime_path;
 }
 
-upstream::provider_kind provider_for_target(std::string_view target) noexcept {
+provider_kind provider_for_target(std::string_view target) noexcept {
   const std::string_view path = target.substr(0, target.find('?'));
-  return path == live_path ? upstream::provider_kind::openai_live : upstream::provider_kind::openai_realtime;
+  if (path == live_path) return provider_kind::openai_live;
+  if (path == azure_realtime_path) return provider_kind::azure_realtime;
+  if (path == azure_live_path || path == azure_live_sessions_path) return provider_kind::azure_live;
+  if (path == gemini_path) return provider_kind::gemini_live;
+  return provider_kind::openai_realtime;
+}
+
+bool credential_in_query(std::string_view target) noexcept {
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return false;
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    const std::string_view name = param.substr(0, param.find('='));
+    if (name == "key" || name == "api-key" || name == "access_token") return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+unsigned upgrade_refusal(provider_kind provider, std::string_view api_key, std::string_view authorization,
+                         std::string_view goog_api_key) noexcept {
+  constexpr unsigned unauthorized = 401;
+  switch (provider) {
+    case provider_kind::openai_realtime:
+    case provider_kind::openai_live: return 0;
+    case provider_kind::azure_realtime:
+    case provider_kind::azure_live: return api_key.empty() && !has_bearer_token(authorization) ? unauthorized : 0;
+    case provider_kind::gemini_live: return goog_api_key.empty() ? unauthorized : 0;
+  }
+  return 0;
 }
 
 upstream_simulator::upstream_simulator(asio::io_context& ioc, simulator_options options) {
@@ -120,6 +179,12 @@ std::string upstream_simulator::url_for(upstream::provider_kind provider) const 
   return "ws://" + state_->url_authority + std::string(path_for(provider));
 }
 
+std::string upstream_simulator::endpoint() const {
+  std::lock_guard lock(state_->mutex);
+  if (state_->url_authority.empty()) throw std::logic_error("upstream simulator: endpoint() before listen()");
+  return "http://" + state_->url_authority;
+}
+
 void upstream_simulator::stop() {
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
   {
@@ -155,8 +220,13 @@ void upstream_simulator::error_all(std::string type, std::string code, std::stri
 
 void upstream_simulator::end_live_sessions(std::string reason) {
   for (auto& session : open_sessions(*state_))
-    if (session->provider() == upstream::provider_kind::openai_live)
-      std::static_pointer_cast<live_session>(session)->end(reason);
+    if (is_live(session->provider())) std::static_pointer_cast<live_session>(session)->end(reason);
+}
+
+void upstream_simulator::go_away_all(std::chrono::milliseconds time_left) {
+  for (auto& session : open_sessions(*state_))
+    if (session->provider() == provider_kind::gemini_live)
+      std::static_pointer_cast<gemini_session>(session)->go_away(time_left);
 }
 
 std::vector<session_snapshot> upstream_simulator::sessions() const {
@@ -176,7 +246,8 @@ simulator_stats upstream_simulator::stats() const {
   return {s.next_number.load(relaxed) - 1,         s.sessions_active.load(relaxed),
           s.messages_received.load(relaxed),       s.messages_sent.load(relaxed),
           s.audio_deltas_sent.load(relaxed),       s.audio_bytes_received.load(relaxed),
-          s.overflows.load(relaxed),               s.live_sessions.load(relaxed)};
+          s.overflows.load(relaxed),               s.live_sessions.load(relaxed),
+          s.gemini_sessions.load(relaxed),         s.refused_upgrades.load(relaxed)};
 }
 
 const simulator_options& upstream_simulator::options() const noexcept { return state_->options; }

@@ -1,11 +1,15 @@
 #pragma once
-// A loopback WebSocket server standing in for the upstream model service, for demo mode, tests and
-// load tests without an API key. It speaks two protocols, chosen by the path a client connects to
-// (path_for()): GPT-Live on /v1/live/sessions, the GA subset of the OpenAI Realtime API
-// (protocols.md A) on every other path, /v1/realtime by convention. Each connection is one session on
-// its own strand, with an energy VAD on the caller's audio (energy_vad.hpp), answers in recognisable
-// μ-law audio (audio_pattern.hpp) paced faster than real time, being talked over, and the service's
-// error events. Fault hooks and an observation API let tests drive and check it without sleeping.
+// A loopback WebSocket server standing in for the upstream model services, for demo mode, tests and
+// load tests without an API key. It speaks each provider's protocol on that provider's path
+// (path_for()): the GA subset of the OpenAI Realtime API (protocols.md A) on /v1/realtime and on
+// Azure's /openai/v1/realtime?model=<deployment>, GPT-Live on /v1/live/sessions and on Azure's
+// /openai/v1/live and /openai/v1/live/sessions, Gemini Live on Google's BidiGenerateContent path
+// (gemini_session.hpp); any other path gets the Realtime API. Azure's paths refuse an upgrade
+// without an `api-key` header or a bearer token, Gemini's one without `x-goog-api-key` (HTTP 401);
+// OpenAI's accept every upgrade. Each connection is one session on its own strand, with an energy
+// VAD on the caller's audio (energy_vad.hpp), answers in recognisable audio (audio_pattern.hpp)
+// paced faster than real time, being talked over, and the service's errors. Fault hooks and an
+// observation API let tests drive and check it without sleeping.
 //
 // Usage (tests): run the simulator's io_context on its own thread,
 //     asio::io_context ioc; upstream_simulator sim(ioc, {}); sim.listen("127.0.0.1", 0);
@@ -53,8 +57,10 @@
 //   is acknowledged only. Delegations are not simulated: any delegation_id is accepted.
 // - session.close: the playing turn finishes, then session.closed {reason "close_requested"} and a
 //   1000 close.
-// - Output audio is always the μ-law pattern, whatever format was confirmed; PCM input is recorded
-//   but not heard.
+// - Output audio is the μ-law pattern for audio/pcmu and audio/pcma (A-law clients get μ-law bytes),
+//   and the PCM16 pattern at the confirmed rate for audio/pcm (so force_output_format "audio/pcm"
+//   makes a μ-law session send and hear 24 kHz PCM16: Azure's transcoding fallback). PCM input is
+//   heard by the VAD at the confirmed rate. response_record::item_bytes counts 8 kHz samples.
 //
 #include <chrono>
 #include <cstdint>
@@ -71,11 +77,22 @@
 
 namespace mb::simulator {
 
-// The path each protocol is served on: "/v1/realtime" and "/v1/live/sessions".
+// The path each protocol is served on: "/v1/realtime", "/v1/live/sessions", Azure's
+// "/openai/v1/realtime" and "/openai/v1/live" (also served on "/openai/v1/live/sessions", the
+// other path Azure's docs give), and Gemini Live's
+// "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent".
 [[nodiscard]] std::string_view path_for(upstream::provider_kind provider) noexcept;
-// The protocol a client gets for an upgrade request target (path and query): GPT-Live for
-// /v1/live/sessions, the Realtime API for any other path.
+// The protocol a client gets for an upgrade request target (path and query): the provider whose
+// path it is, the Realtime API for any other path.
 [[nodiscard]] upstream::provider_kind provider_for_target(std::string_view target) noexcept;
+// Whether the target's query carries a credential (key, api-key or access_token): the bridge must
+// put keys in headers, never in URLs that reach logs.
+[[nodiscard]] bool credential_in_query(std::string_view target) noexcept;
+// The HTTP status an upgrade is refused with, 0 to accept it. OpenAI's paths accept every upgrade
+// (session_snapshot::had_authorization tells what was sent); Azure's need an `api-key` header or
+// `Authorization: Bearer <token>`, Gemini's an `x-goog-api-key` header: 401 without.
+[[nodiscard]] unsigned upgrade_refusal(upstream::provider_kind provider, std::string_view api_key,
+                                       std::string_view authorization, std::string_view goog_api_key) noexcept;
 
 // Load-test instrumentation (tools/load_gen): sees each session's audio as it passes, on the
 // session's strand, and may stamp outgoing deltas. Sessions run on several strands at once, so an
@@ -130,22 +147,34 @@ struct simulator_options {
                                            // a client that lets it fill up is aborted (stats().overflows)
   std::int64_t session_lifetime_s = 3600;  // only reported, as expires_at
 
+  // Gemini Live (gemini_session.hpp). Replies are response_ms long, paced by `speed`, and wait
+  // first_audio_delay_ms; setupComplete waits session_updated_delay_ms.
+  std::uint32_t gemini_chunk_ms = 80;            // audio per modelTurn message (the service sends 40-120 ms)
+  std::uint32_t gemini_go_away_after_ms = 0;     // connection age at which goAway is sent (0 = never)
+  std::uint32_t gemini_go_away_time_left_ms = 2000;  // goAway's timeLeft; the connection closes when it runs out
+  std::uint32_t gemini_handle_lifetime_ms = 2 * 3600 * 1000;  // a resumption handle is refused after this
+  bool gemini_refuse_resumption = false;         // every setup with a handle is refused (a lost session)
+
   bool log_sessions = false;  // one spdlog info line per session start and end
   std::shared_ptr<simulator_probe> probe;  // null: none
 };
 
 // A Realtime response, or a GPT-Live model turn.
 struct response_record {
-  std::string id;           // GPT-Live: the simulator's own "turn_<session>_<n>" (the wire has no id)
-  std::uint32_t index = 0;  // 0-based per session; the audio_pattern response index
+  std::string id;           // GPT-Live: the simulator's own "turn_<session>_<n>" (the wire has no id);
+                            // Gemini: "reply_<conversation>_<n>"
+  std::uint32_t index = 0;  // 0-based per session (Gemini: per conversation, across resumptions); the
+                            // audio_pattern response index
   std::string trigger;      // "client" (response.create) or "vad" (after speech); GPT-Live: "vad",
                             // "instructions" or "commentary" (after session.*.append)
   std::string instructions; // response.instructions, or the appended content
   std::vector<std::string> item_ids;      // assistant audio items, in output order (GPT-Live: none)
   std::vector<std::uint64_t> item_bytes;  // μ-law bytes sent per item, late deltas included (GPT-Live:
                                           // one entry for the turn)
-  std::string status = "in_progress";    // then "completed" or "cancelled" (GPT-Live: "interrupted")
+  std::string status = "in_progress";    // then "completed" or "cancelled" (GPT-Live, Gemini: "interrupted";
+                                          // Gemini: "cut" when the connection ended mid-reply)
   std::string cancel_reason;              // "client_cancelled" or "turn_detected"
+  std::string transcript;                 // Gemini: the words sent in outputTranscription
 };
 
 // A GPT-Live session.instructions.append, .thinking.append or .commentary.append that was accepted.
@@ -185,6 +214,8 @@ struct session_snapshot {
   std::string target;        // upgrade request target, e.g. /v1/realtime?model=gpt-realtime
   std::string model;         // `model` query parameter ("" when absent); GPT-Live: session.model once started
   bool had_authorization = false;  // an "Authorization: Bearer <non-empty>" header (value never kept)
+  std::string credentials;         // the credential header: "bearer", "api-key", "x-goog-api-key" or ""
+  bool key_in_query = false;       // credential_in_query(target)
 
   std::vector<std::string> session_updates;  // raw text of every session.update received
   std::vector<std::string> item_creates;     // raw text of every conversation.item.create received
@@ -199,9 +230,20 @@ struct session_snapshot {
   std::vector<append_record> appends;
   std::string closed_reason;                 // of the session.closed sent ("" when none)
 
+  // Gemini Live. A conversation spans the connections that resume it; responses' indices continue
+  // across them, so a repeated answer shows as a repeated index.
+  std::string conversation;                  // "conv_<n>" once setup was accepted
+  std::string resumed_with;                  // the sessionResumption.handle of the setup ("" for a new one)
+  std::vector<std::string> setups;           // raw text of every setup received
+  bool setup_complete = false;               // setupComplete was sent
+  std::vector<std::string> handles_sent;     // sessionResumptionUpdate.newHandle, in order
+  bool go_away_sent = false;
+  std::vector<std::string> client_contents;  // raw text of every clientContent received
+
   std::uint64_t messages_received = 0;
   std::vector<std::string> received_types;  // client event types in order ("" when unparsable)
   std::uint64_t input_audio_bytes = 0;      // decoded bytes appended
+  std::uint64_t input_audio_messages = 0;   // appends (Gemini: realtimeInput.audio) that decoded
   std::vector<std::uint8_t> input_audio;    // every decoded appended byte, in order
 
   std::vector<speech_record> speech;
@@ -213,7 +255,10 @@ struct session_snapshot {
   bool clean_close = false;        // a close frame was exchanged
   std::uint16_t close_code = 0;    // the code in the client's close frame (0 when none)
   std::string close_reason;
-  bool closed_by_simulator = false;  // stop(), close_all(), drop_all() or a writer overflow
+  bool closed_by_simulator = false;  // stop(), close_all(), drop_all(), a writer overflow or (Gemini) a
+                                     // refused setup or the end of goAway's timeLeft
+  std::uint16_t simulator_close_code = 0;  // the code of the simulator's own close frame (0 when none)
+  std::string simulator_close_reason;
 };
 
 // Cheap totals for load tests (no lock).
@@ -225,7 +270,9 @@ struct simulator_stats {
   std::uint64_t audio_deltas_sent = 0;
   std::uint64_t audio_bytes_received = 0;
   std::uint64_t overflows = 0;  // sessions aborted because their client did not read
-  std::uint64_t live_sessions = 0;  // handshakes completed on the GPT-Live path (the rest are Realtime)
+  std::uint64_t live_sessions = 0;    // handshakes completed on a GPT-Live path (OpenAI's or Azure's)
+  std::uint64_t gemini_sessions = 0;  // handshakes completed on the Gemini Live path
+  std::uint64_t refused_upgrades = 0; // upgrades refused for missing credentials
 };
 
 class upstream_simulator {
@@ -240,10 +287,13 @@ class upstream_simulator {
   // Throws std::invalid_argument for a non-loopback host, boost::system::system_error on bind errors.
   std::uint16_t listen(const std::string& host, std::uint16_t port);
 
-  // ws://HOST:PORT/v1/realtime or ws://HOST:PORT/v1/live/sessions on the first address listen()
-  // bound, without a query (the Realtime API takes ?model=, GPT-Live takes none). Throws
+  // ws://HOST:PORT + path_for(provider) on the first address listen() bound, without a query (the
+  // Realtime APIs take ?model=, OpenAI's the model and Azure's the deployment). Throws
   // std::logic_error before listen().
   [[nodiscard]] std::string url_for(upstream::provider_kind provider) const;
+  // http://HOST:PORT: the simulator as an Azure OpenAI resource endpoint (AZURE_OPENAI_ENDPOINT),
+  // to which the bridge appends Azure's paths. Throws std::logic_error before listen().
+  [[nodiscard]] std::string endpoint() const;
 
   // Stops accepting and closes every session with 1001 (going away). Sessions end within the
   // handshake timeout; the io_context then runs out of work.
@@ -259,6 +309,8 @@ class upstream_simulator {
   // GPT-Live sessions that have started: session.closed with `reason` (close_requested, expired,
   // content, remote_hangup or connection_lost), then a 1000 close. Realtime sessions are left alone.
   void end_live_sessions(std::string reason);
+  // Gemini Live sessions whose setup completed: goAway {timeLeft} now, then a close when it runs out.
+  void go_away_all(std::chrono::milliseconds time_left);
 
   // Observation. Records survive their sessions, in the order their WebSocket handshakes completed
   // (failed handshakes leave none).

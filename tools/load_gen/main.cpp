@@ -6,7 +6,11 @@
 //   PUBLIC_URL=http://127.0.0.1:8080 build/app/mediabridge &
 //   mediabridge-load --host-simulator 9300 --webhook http://127.0.0.1:8080/voice --calls 100 --bridge-pid $!
 // For GPT-Live, start the bridge with PROVIDER=openai-live OPENAI_LIVE_URL=ws://127.0.0.1:9300/v1/live/sessions
-// and pass --provider openai-live.
+// and pass --provider openai-live. On Azure's paths (PROVIDER=azure-realtime or azure-live with
+// AZURE_OPENAI_ENDPOINT=http://127.0.0.1:9300) and Gemini's (PROVIDER=gemini with GEMINI_LIVE_URL set to
+// the simulator's Gemini URL, which mediabridge-realtime-sim prints) pass that provider's name the same way.
+// Gemini's audio is transcoded by the bridge, so the byte stamps of its frames cannot be read: they
+// count as unstamped.
 //
 // Exit code: 0 when every call succeeded and no frame was lost, duplicated, reordered or misrouted;
 // 1 otherwise; 2 for a usage error.

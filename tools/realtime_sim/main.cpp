@@ -1,6 +1,9 @@
 // mediabridge-realtime-sim: the upstream simulator (simulator/) as a standalone loopback server, for
 // demos and load tests without an API key. Point the bridge at ws://127.0.0.1:<port>/v1/realtime
-// (the Realtime API) or ws://127.0.0.1:<port>/v1/live/sessions (GPT-Live).
+// (the Realtime API), ws://127.0.0.1:<port>/v1/live/sessions (GPT-Live), http://127.0.0.1:<port> as
+// the Azure OpenAI endpoint (/openai/v1/realtime, /openai/v1/live), or
+// ws://127.0.0.1:<port>/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent
+// (Gemini Live).
 
 #include <csignal>
 #include <cstdio>
@@ -58,8 +61,15 @@ int main(int argc, char** argv) {
                     "announce this output format in session.updated, or this audio format in GPT-Live's "
                     "session.started (e.g. audio/pcm)",
                     options.force_output_format),
-          cli::number("--session-updated-delay-ms", "N", "delay session.updated and session.started",
+          cli::number("--session-updated-delay-ms", "N", "delay session.updated, session.started and setupComplete",
                       options.session_updated_delay_ms),
+          cli::number("--gemini-chunk-ms", "N", "Gemini: audio per modelTurn message in ms", options.gemini_chunk_ms),
+          cli::number("--gemini-go-away-after-ms", "N", "Gemini: connection age at which goAway is sent (0 = never)",
+                      options.gemini_go_away_after_ms),
+          cli::number("--gemini-go-away-time-left-ms", "N", "Gemini: goAway's timeLeft, then the connection closes",
+                      options.gemini_go_away_time_left_ms),
+          cli::number("--gemini-handle-lifetime-ms", "N", "Gemini: how long a resumption handle resumes",
+                      options.gemini_handle_lifetime_ms),
           cli::enable("--record", "keep per-session audio and event records (memory grows per call)", record),
       });
   flags.apply_or_exit(argc, argv);
@@ -70,9 +80,10 @@ int main(int argc, char** argv) {
     asio::io_context ioc(static_cast<int>(threads));
     sim::upstream_simulator simulator(ioc, options);
     simulator.listen(host, port);
-    spdlog::info("realtime-sim: listening on {} and {} (speed {}x, {} ms per item)",
-                 simulator.url_for(mb::upstream::provider_kind::openai_realtime),
-                 simulator.url_for(mb::upstream::provider_kind::openai_live), options.speed, options.response_ms);
+    for (const auto provider : mb::upstream::all_providers)
+      spdlog::info("realtime-sim: {} on {}", mb::upstream::to_string(provider), simulator.url_for(provider));
+    spdlog::info("realtime-sim: Azure endpoint {} (speed {}x, {} ms per item)", simulator.endpoint(), options.speed,
+                 options.response_ms);
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const mb::error_code& ec, int) {

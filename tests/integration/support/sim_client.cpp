@@ -41,6 +41,8 @@ std::string running_simulator::realtime_url() const {
 
 std::string running_simulator::live_url() const { return simulator.url_for(upstream::provider_kind::openai_live); }
 
+std::string running_simulator::gemini_url() const { return simulator.url_for(upstream::provider_kind::gemini_live); }
+
 net::awaitable<void> sim_client::send(const json::value& event) {
   const std::string text = json::serialize(event);
   const auto ec = co_await net::write_message(*ws, text);
@@ -101,14 +103,33 @@ std::size_t sim_client::count(std::string_view type) const {
 }
 
 net::awaitable<sim_client> open_client(const std::string& url, bool with_key) {
+  upgrade_headers headers;
+  if (with_key) headers = {{"Authorization", "Bearer sk-test"}};
+  co_return co_await open_client(url, std::move(headers));
+}
+
+namespace {
+
+net::awaitable<net::connect_result> connect(const std::string& url, upgrade_headers headers) {
   net::connect_request request;
   request.url = url;
-  if (with_key) request.headers = {{"Authorization", "Bearer sk-test"}};
+  request.headers = std::move(headers);
   request.connect_timeout_ms = 3000;
-  auto result = co_await net::connect_websocket(request, nullptr);
+  co_return co_await net::connect_websocket(request, nullptr);
+}
+
+}  // namespace
+
+net::awaitable<sim_client> open_client(const std::string& url, upgrade_headers headers) {
+  auto result = co_await connect(url, std::move(headers));
   INFO(result.failure);
   REQUIRE(result.socket);
   co_return sim_client{std::move(result.socket), {}, {}};
+}
+
+net::awaitable<int> refused_status(const std::string& url, upgrade_headers headers) {
+  const auto result = co_await connect(url, std::move(headers));
+  co_return result.socket ? 0 : result.http_status;
 }
 
 std::string ulaw(int ms, bool loud) {
@@ -117,6 +138,18 @@ std::string ulaw(int ms, bool loud) {
     for (std::size_t i = 0; i < out.size(); ++i)
       out[i] = static_cast<char>(codec::linear_to_ulaw(static_cast<std::int16_t>(
           std::lround(10000 * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / 8000.0)))));
+  return out;
+}
+
+std::string pcm16(int ms, bool loud, std::uint32_t rate_hz) {
+  std::string out(static_cast<std::size_t>(ms) * rate_hz / 1000 * 2, '\0');
+  if (loud)
+    for (std::size_t i = 0; i < out.size() / 2; ++i) {
+      const auto s = static_cast<std::uint16_t>(static_cast<std::int16_t>(
+          std::lround(10000 * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / rate_hz))));
+      out[2 * i] = static_cast<char>(s & 0xff);
+      out[2 * i + 1] = static_cast<char>(s >> 8);
+    }
   return out;
 }
 

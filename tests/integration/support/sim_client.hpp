@@ -29,6 +29,7 @@ struct running_simulator {
 
   [[nodiscard]] std::string realtime_url() const;  // with ?model=gpt-realtime
   [[nodiscard]] std::string live_url() const;
+  [[nodiscard]] std::string gemini_url() const;
 
   asio::io_context ioc;
   simulator::upstream_simulator simulator;
@@ -60,8 +61,17 @@ struct sim_client {
   [[nodiscard]] std::size_t count(std::string_view type) const;
 };
 
+// Upgrade request headers. Tests name them in variables: g++ 12 cannot compile a braced temporary
+// inside a co_await expression.
+using upgrade_headers = std::vector<std::pair<std::string, std::string>>;
+
 // Connects; reads nothing yet.
 net::awaitable<sim_client> open_client(const std::string& url, bool with_key = true);
+// Connects with these upgrade headers (e.g. Azure's api-key, Gemini's x-goog-api-key).
+net::awaitable<sim_client> open_client(const std::string& url, upgrade_headers headers);
+// Tries to connect with these headers and returns the HTTP status the upgrade was refused with
+// (0 when it was accepted).
+net::awaitable<int> refused_status(const std::string& url, upgrade_headers headers);
 
 // Runs a client coroutine on the test thread, bounded in time; rethrows its failures.
 template <class F>
@@ -80,6 +90,8 @@ void run_client(F&& body, std::chrono::milliseconds timeout = std::chrono::secon
 
 // `ms` of μ-law: a loud 440 Hz tone (about -13 dBFS RMS) or digital silence.
 std::string ulaw(int ms, bool loud);
+// The same as 16-bit little-endian PCM at `rate_hz` (Gemini Live's input, GPT-Live's audio/pcm).
+std::string pcm16(int ms, bool loud, std::uint32_t rate_hz);
 
 // The audio of a delta event, base64-decoded.
 std::string decode_delta(const boost::json::object& event);

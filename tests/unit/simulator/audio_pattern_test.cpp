@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <numeric>
+#include <span>
 #include <vector>
 
 #include "codec/g711.hpp"
@@ -89,4 +91,34 @@ TEST_CASE("fill, byte and mismatch helpers agree", "[simulator][audio_pattern]")
   CHECK(sim::first_assistant_audio_mismatch(5, 123456789, chunk) == 321);
   CHECK_FALSE(sim::is_assistant_audio(5, 123456789, chunk));
   CHECK(sim::first_assistant_audio_mismatch(5, 0, std::span<const std::uint8_t>{}) == 0);
+}
+
+TEST_CASE("assistant PCM16 pattern: a tone of the response's frequency, every position unique, checkable by offset",
+          "[unit][simulator][audio_pattern]") {
+  const std::uint32_t rate = GENERATE(24000u, 16000u);
+  INFO(rate);
+  std::vector<std::uint8_t> second(rate * 2);
+  sim::fill_assistant_pcm16(3, 0, rate, second);
+  // Goertzel power at the response's tone against a neighbour's.
+  const auto power = [&](double hz) {
+    const double coeff = 2.0 * std::cos(2.0 * std::numbers::pi * hz / rate);
+    double s1 = 0, s2 = 0;
+    for (std::size_t i = 0; i < second.size(); i += 2) {
+      const double s = static_cast<std::int16_t>(second[i] | second[i + 1] << 8) + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s;
+    }
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  };
+  CHECK(power(sim::assistant_tone_hz(3)) > 1000 * power(sim::assistant_tone_hz(4)));
+
+  const std::span<const std::uint8_t> all(second);
+  CHECK(sim::is_assistant_pcm16(3, 0, rate, all));
+  CHECK(sim::is_assistant_pcm16(3, 1000, rate, all.subspan(2000, 4000)));
+  CHECK_FALSE(sim::is_assistant_pcm16(3, 1001, rate, all.subspan(2000, 4000)));  // shifted by one sample
+  CHECK_FALSE(sim::is_assistant_pcm16(4, 1000, rate, all.subspan(2000, 4000)));  // another response
+  CHECK_FALSE(sim::is_assistant_pcm16(3, 0, rate, all.subspan(0, 3)));           // half a sample
+  // A period of the tone later the tone repeats, the pattern does not.
+  const std::uint64_t period = rate / std::gcd(rate, sim::assistant_tone_hz(3));
+  CHECK_FALSE(sim::is_assistant_pcm16(3, period, rate, all.subspan(0, 400)));
 }

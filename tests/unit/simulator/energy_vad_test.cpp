@@ -82,3 +82,49 @@ TEST_CASE("energy VAD: time runs while detection is off", "[simulator][energy_va
   CHECK(r.starts == std::vector<std::int64_t>{1500});
   CHECK(vad.elapsed_ms() == 1600);  // heard or not, all audio is on the clock
 }
+
+namespace {
+
+// `ms` of 16-bit little-endian PCM at `rate`: a 440 Hz tone of `amplitude`, or silence at 0.
+std::vector<std::uint8_t> pcm_tone(int ms, double amplitude, std::uint32_t rate) {
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(ms) * rate / 1000 * 2);
+  for (std::size_t i = 0; i < out.size() / 2; ++i) {
+    const auto s = static_cast<std::uint16_t>(static_cast<std::int16_t>(
+        std::lround(amplitude * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / rate))));
+    out[2 * i] = static_cast<std::uint8_t>(s & 0xff);
+    out[2 * i + 1] = static_cast<std::uint8_t>(s >> 8);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("energy VAD: 16-bit PCM at 16 and 24 kHz is heard on the same millisecond clock as μ-law",
+          "[unit][simulator][energy_vad]") {
+  const std::uint32_t rate = GENERATE(16000u, 24000u, 8000u);
+  INFO(rate);
+  sim::energy_vad vad;
+  vad.configure(sim::vad_params{});
+  std::vector<std::int64_t> starts;
+  std::vector<std::int64_t> stops;
+  const auto feed = [&](const std::vector<std::uint8_t>& audio) {
+    vad.push_pcm16(audio, rate, [&](std::int64_t ms) { starts.push_back(ms); },
+                   [&](std::int64_t ms) { stops.push_back(ms); });
+  };
+  feed(pcm_tone(100, 0, rate));  // silence
+  CHECK(vad.elapsed_ms() == 100);
+  CHECK(starts.empty());
+  feed(pcm_tone(300, 10000, rate));
+  REQUIRE(starts.size() == 1);
+  CHECK(starts[0] == 100);
+  feed(pcm_tone(600, 0, rate));
+  REQUIRE(stops.size() == 1);
+  CHECK(stops[0] == 900);  // the last loud window ended at 400, then 500 ms of silence
+  CHECK(vad.elapsed_ms() == 1000);
+  // A trailing odd byte is no sample; skipped 8 kHz samples still count.
+  feed({0x01});
+  vad.skip(80);
+  CHECK(vad.elapsed_ms() == 1010);
+  CHECK(sim::energy_vad::pcm_rate_supported(rate));
+  CHECK_FALSE(sim::energy_vad::pcm_rate_supported(44100));
+}
