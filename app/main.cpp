@@ -72,17 +72,6 @@ void print_demo_banner(const agents::demo_plan& plan, std::uint16_t sim_port) {
 
 // Demo mode: the simulated providers are reached on the built-in simulator, which tells the protocols
 // apart by path (Azure's under its base URL).
-agents::provider_endpoints simulator_endpoints(agents::provider_endpoints endpoints, const agents::demo_plan& plan,
-                                              const mb::simulator::upstream_simulator& simulator,
-                                              std::uint16_t sim_port) {
-  using upstream::provider_kind;
-  return agents::simulated_endpoints(std::move(endpoints), plan,
-                                     {.realtime = simulator.url_for(provider_kind::openai_realtime),
-                                      .live = simulator.url_for(provider_kind::openai_live),
-                                      .azure = "http://127.0.0.1:" + std::to_string(sim_port),
-                                      .gemini = simulator.url_for(provider_kind::gemini_live)});
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -164,7 +153,7 @@ int main(int argc, char** argv) {
   if (demo->needs_simulator()) {
     simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::simulator_options{});
     const auto sim_port = simulator->listen("127.0.0.1", 0);
-    endpoints = simulator_endpoints(std::move(endpoints), *demo, *simulator, sim_port);
+    endpoints = agents::simulated_endpoints(std::move(endpoints), *demo, simulator->demo_urls());
     print_demo_banner(*demo, sim_port);
   }
   auto bridge = server::bridge_context_from(settings, endpoints);

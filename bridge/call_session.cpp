@@ -205,7 +205,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
       if (cs.cancelled() != asio::cancellation_type::none) co_return;  // the sockets are finished
       if (ec) continue;  // re-armed
       step_at_ = steady::now();
-      if (step_at_ >= supervisor_wakeup_) supervisor_.on_timer(step_at_, state_.quiet(), supervisor_actions_);
+      if (step_at_ >= supervisor_wakeup_) supervisor_.on_timer(step_at_, state_.quiet(ms_of(step_at_)), supervisor_actions_);
       if (!supervisor_.ending()) state_.on_tick(ms_of(step_at_), actions_);
       execute();
       if (sockets_aborted_) co_return;

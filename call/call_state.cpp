@@ -205,8 +205,9 @@ void call_state::close_upstream_session(std::vector<action>& out) {
   send_upstream(commands_, out);
 }
 
-bool call_state::quiet() const noexcept {
-  return !active_response_ && !ledger_.has_unplayed() && queue_.empty();
+bool call_state::quiet(std::int64_t now_ms) const noexcept {
+  const bool answer_due = answer_due_since_ms_ && now_ms - *answer_due_since_ms_ < options_.answer_wait_ms;
+  return !active_response_ && !answer_due && !ledger_.has_unplayed() && queue_.empty();
 }
 
 void call_state::publish_final(transcript_final final, std::vector<action>& out) {
@@ -239,6 +240,7 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
       out.push_back(publish{transcript_delta{role::caller, std::string(ev.turn_id), std::string(ev.text)}});
       return;
     case event_kind::caller_transcript_final:
+      if (!active_response_) answer_due_since_ms_ = now_ms;
       publish_final(transcript_final{role::caller, std::string(ev.turn_id), std::string(ev.text)}, out);
       return;
     case event_kind::caller_speech_started:
@@ -259,6 +261,7 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
       return;
     case event_kind::response_started:
       active_response_ = std::string(ev.response_id);
+      answer_due_since_ms_.reset();
       return;
     case event_kind::response_done:
       if (active_response_ == ev.response_id) active_response_.reset();
@@ -289,6 +292,8 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
       out.push_back(log_line{log_level::debug, "ignoring unknown upstream event '" + peer_text(ev.type_name) + "'"});
       return;
     case event_kind::caller_speech_stopped:
+      answer_due_since_ms_ = now_ms;
+      return;
     case event_kind::ignored:
       return;
   }

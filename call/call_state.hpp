@@ -41,6 +41,9 @@ struct call_options {
   // DTMF keys published per call: a person presses a few keys a second; more is a flood, dropped.
   std::uint32_t dtmf_per_second = 10;
   std::uint32_t dtmf_burst = 20;
+  // After the caller's turn ends, an answer is due: a rollover waits this long for it to start rather
+  // than close the session that is about to answer.
+  int answer_wait_ms = 3000;
 };
 
 struct call_stats {
@@ -75,8 +78,9 @@ class call_state {
   // The upstream session is gone (the shell reconnects): stop assistant audio, buffer caller audio,
   // close its unfinished transcripts. Its events are ignored from now on, until on_upstream_connected.
   void on_upstream_lost(std::int64_t now_ms, std::vector<action>& out);
-  // No assistant audio playing or coming: a good moment to roll the upstream session over.
-  [[nodiscard]] bool quiet() const noexcept;
+  // No assistant audio playing or coming, and no answer due to the caller's last turn (for up to
+  // answer_wait_ms): a good moment to roll the upstream session over.
+  [[nodiscard]] bool quiet(std::int64_t now_ms) const noexcept;
   // One neutral event, translated by upstream() from the provider's message.
   void on_upstream(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out);
   // The call is ending: what to tell the provider first (its close request, when it has one).
@@ -171,6 +175,8 @@ class call_state {
   std::int64_t playout_end_ = 0;
 
   std::optional<std::string> active_response_;
+  // When the caller's last turn ended with no answer started since (quiet()).
+  std::optional<std::int64_t> answer_due_since_ms_;
   std::vector<std::string> cut_responses_;  // recent responses cut by barge-in: their late deltas are dropped
   std::vector<assistant_turn> turns_;
   struct history_turn {

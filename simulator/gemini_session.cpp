@@ -207,6 +207,8 @@ void gemini_session::start_reply(std::string_view trigger) {
 void gemini_session::on_tick() {
   if (!reply_ || phase_ != phase::active) return;
   reply_state& r = *reply_;
+  if (r.generated) return complete_turn();  // the tick armed for the end of playback
+  if (r.chunk == 0) r.played_at = clock::now() + std::chrono::milliseconds(options_.response_ms);
   const std::uint64_t chunks = chunks_per_reply();
   while (const auto word = r.transcript.next_due(r.chunk, chunks)) {
     if (setup_.output_transcription)
@@ -224,13 +226,19 @@ void gemini_session::on_tick() {
   ++r.chunk;
   update_record([&](session_snapshot& s) { s.responses[r.record_slot].item_bytes.back() = (offset + samples) * 2; });
   if (r.chunk < chunks) return schedule_next_chunk();
-  finish_reply();
+  finish_generation();
 }
 
-void gemini_session::finish_reply() {
-  const reply_state& r = *reply_;
+void gemini_session::finish_generation() {
+  reply_state& r = *reply_;
   if (setup_.output_transcription) send_text(R"({"serverContent":{"outputTranscription":{"text":"","finished":true}}})");
   send_text(R"({"serverContent":{"generationComplete":true}})");
+  r.generated = true;
+  schedule_tick(std::max(r.played_at, clock::now()));
+}
+
+void gemini_session::complete_turn() {
+  const reply_state& r = *reply_;
   send_text(R"({"serverContent":{"turnComplete":true}})");
   // Plausible numbers (25 audio tokens per second, as Gemini counts audio), not the service's billing.
   const std::uint64_t response_tokens = reply_samples() * 25 / output_rate_hz + r.transcript.words();

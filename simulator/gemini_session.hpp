@@ -20,10 +20,12 @@
 //       of the 24 kHz PCM16 pattern (audio_pattern.hpp) per message, paced `speed` times real time
 //   serverContent.outputTranscription {text}  word by word along the audio (only with
 //       outputAudioTranscription), then {text "", finished true}
-//   serverContent.generationComplete, serverContent.turnComplete, usageMetadata,
-//   sessionResumptionUpdate {newHandle, resumable true} (only with sessionResumption)
-// Talked over: serverContent.interrupted, serverContent.turnComplete, a sessionResumptionUpdate, and
-// nothing more of that reply. goAway {timeLeft} goes out gemini_go_away_after_ms after setupComplete
+//   serverContent.generationComplete once every chunk is out; serverContent.turnComplete,
+//   usageMetadata and sessionResumptionUpdate {newHandle, resumable true} (only with sessionResumption)
+//   when the client would have played the reply in real time (response_ms after the first chunk)
+// Talked over before turnComplete (while sending, or while the client still plays what was sent):
+// serverContent.interrupted, serverContent.turnComplete, a sessionResumptionUpdate, and nothing more
+// of that reply. goAway {timeLeft} goes out gemini_go_away_after_ms after setupComplete
 // (or on go_away()); when timeLeft runs out the connection closes with 1000. A reply cut by the
 // close is recorded as "cut"; the next connection of the conversation answers with the next number.
 // Malformed messages, an unknown kind or bad audio close with 1007 and a reason, as the service
@@ -61,6 +63,10 @@ class gemini_session final : public sim_session {
     std::size_t record_slot = 0;   // in session_snapshot::responses
     std::uint64_t chunk = 0;       // next chunk
     canned_speech transcript;
+    // The service generates faster than real time but completes the turn only when the client would
+    // have played it (docs/protocols.md F4): until then the caller can still interrupt it.
+    clock::time_point played_at{};  // when the first chunk went out, plus the reply's length
+    bool generated = false;         // every chunk sent, generationComplete too
   };
 
   void open(session_snapshot& record) override;
@@ -83,7 +89,8 @@ class gemini_session final : public sim_session {
 
   void start_reply(std::string_view trigger);  // "vad" or "client_content"
   void interrupt_reply();
-  void finish_reply();
+  void finish_generation();
+  void complete_turn();
   void send_resumption_update();
   void send_go_away(std::chrono::milliseconds time_left);
   void arm_lifetime(std::chrono::milliseconds after, bool then_go_away);

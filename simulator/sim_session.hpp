@@ -105,6 +105,8 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   void schedule_first_chunk();
   // Schedules the next audio tick one chunk period after the last (no drift; after a stall, from now).
   void schedule_next_chunk();
+  // Schedules the next tick at `at` (a protocol that waits for the client's playback).
+  void schedule_tick(clock::time_point at);
   [[nodiscard]] std::chrono::microseconds chunk_period() const noexcept { return chunk_period_; }
   // A protocol whose chunks are not chunk_bytes of μ-law: `audio_ms` of audio per chunk, sent
   // `speed` times faster than real time.
@@ -138,7 +140,6 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   net::awaitable<void> write_loop();
   net::awaitable<void> pace_loop();
   void handle_frame();
-  void schedule_tick(clock::time_point at);
   [[nodiscard]] std::string next_event_id();
   void overflow();
   void finish_record(net::read_status status);

@@ -179,6 +179,14 @@ std::string upstream_simulator::url_for(upstream::provider_kind provider) const 
   return "ws://" + state_->url_authority + std::string(path_for(provider));
 }
 
+agents::simulator_urls upstream_simulator::demo_urls() const {
+  using upstream::provider_kind;
+  return {.realtime = url_for(provider_kind::openai_realtime),
+          .live = url_for(provider_kind::openai_live),
+          .azure = endpoint(),
+          .gemini = url_for(provider_kind::gemini_live)};
+}
+
 std::string upstream_simulator::endpoint() const {
   std::lock_guard lock(state_->mutex);
   if (state_->url_authority.empty()) throw std::logic_error("upstream simulator: endpoint() before listen()");

@@ -64,6 +64,8 @@
 //
 #include <chrono>
 #include <cstdint>
+
+#include "agents/demo_mode.hpp"
 #include <functional>
 #include <memory>
 #include <optional>
@@ -294,6 +296,8 @@ class upstream_simulator {
   // http://HOST:PORT: the simulator as an Azure OpenAI resource endpoint (AZURE_OPENAI_ENDPOINT),
   // to which the bridge appends Azure's paths. Throws std::logic_error before listen().
   [[nodiscard]] std::string endpoint() const;
+  // Every protocol's address here, as demo mode points the simulated providers at them.
+  [[nodiscard]] agents::simulator_urls demo_urls() const;
 
   // Stops accepting and closes every session with 1001 (going away). Sessions end within the
   // handshake timeout; the io_context then runs out of work.

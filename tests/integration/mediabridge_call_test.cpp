@@ -76,7 +76,7 @@ TEST_CASE("mediabridge-call exits 1 when the bridge cuts the call with 1011 form
 }
 
 TEST_CASE("mediabridge-call exits 0 for a call that is answered and hung up normally", "[integration][mediabridge_call]") {
-  const auto provider = GENERATE(upstream::provider_kind::openai_realtime, upstream::provider_kind::openai_live);
+  const auto provider = GENERATE(from_range(std::begin(upstream::all_providers), std::end(upstream::all_providers)));
   INFO(upstream::to_string(provider));
   mb::simulator::simulator_options sim;
   sim.response_ms = 500;

@@ -128,12 +128,22 @@ bridge_harness::bridge_harness(harness_options options) {
   settings_.database_path = ":memory:";
   upstream_base_ = simulator_->url_for(upstream::provider_kind::openai_realtime);
   bridge_.upstream_url = agents::realtime_url(upstream_base_, "gpt-realtime");
-  if (options.provider == upstream::provider_kind::openai_live) {
-    bridge_.provider = options.provider;
-    bridge_.upstream_url = simulator_->url_for(options.provider);
-    bridge_.session.model = "gpt-live-1";
-  }
   bridge_.upstream_headers = {{"Authorization", "Bearer test-key"}};
+  if (options.provider != upstream::provider_kind::openai_realtime) {
+    // The provider's URL and credential header as demo mode builds them, from the default settings.
+    agents::demo_plan every_provider_simulated;
+    for (const auto p : upstream::all_providers)
+      every_provider_simulated.providers.push_back({.provider = p, .in_use = true, .simulated = true});
+    const auto endpoints = agents::simulated_endpoints(agents::endpoints_from(settings_), every_provider_simulated,
+                                                       simulator_->demo_urls());
+    agents::agent_profile profile;
+    profile.provider = options.provider;
+    auto target = agents::upstream_for(profile, endpoints);
+    bridge_.provider = target.provider;
+    bridge_.upstream_url = std::move(target.url);
+    bridge_.upstream_headers = std::move(target.headers);
+    bridge_.session.model = std::move(target.session_model);
+  }
   bridge_.session.transcription_model = "gpt-4o-mini-transcribe";
   bridge_.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};
   bridge_.upstream_limits = {.max_message_bytes = 8 << 20, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};

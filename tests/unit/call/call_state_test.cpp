@@ -846,6 +846,22 @@ TEST_CASE("barge-in: the adapter is told that playback was cleared, and only whe
   CHECK(cleared == 1);
 }
 
+TEST_CASE("call_state: not quiet while an answer to the caller's turn is due, for at most the answer wait", "[call]") {
+  call_options options = no_pacing();
+  options.answer_wait_ms = 3000;
+  harness h(options);
+  h.ready();
+  CHECK(h.call.quiet(t0));
+  h.realtime({{"type", "input_audio_buffer.speech_stopped"}}, t0 + 100);
+  CHECK_FALSE(h.call.quiet(t0 + 100));
+  CHECK_FALSE(h.call.quiet(t0 + 3099));
+  CHECK(h.call.quiet(t0 + 3100));  // no answer came: the rollover need not wait for ever
+  h.realtime({{"type", "input_audio_buffer.speech_stopped"}}, t0 + 4000);
+  h.created("r1", t0 + 4200);
+  h.response_done("r1", t0 + 4300);
+  CHECK(h.call.quiet(t0 + 4300));  // the answer came and went
+}
+
 TEST_CASE("call_state: the provider's announced end of the session asks for a renewal", "[call]") {
   harness h;
   h.ready();
