@@ -263,7 +263,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
     to_twilio([&](std::string& s) { protocol::build_twilio_clear(s, identity_.stream_sid); });
   }
   void perform(const call::send_upstream_audio& a) {
-    to_upstream([&](std::string& s) { state_.upstream().append_caller_audio(s, a.payload_b64); }, step_at_);
+    to_upstream(
+        [&](std::string& s) {
+          state_.upstream().append_caller_audio(s, a.payload_b64);
+          return !s.empty();  // a transcoder gathering its block has nothing to send yet
+        },
+        step_at_);
   }
   void perform(const call::send_upstream_event& a) {
     to_upstream([&](std::string& s) { s.assign(a.json); });

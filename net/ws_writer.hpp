@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "containers/ring.hpp"
@@ -43,8 +44,9 @@ class ws_writer {
 
   // Builds a message in place with fill(std::string&) (given an empty string with spare capacity).
   // Returns false, building nothing, when the queue is full or the writer is closing or done.
-  // A fill that writes nothing sends nothing: a transcoding adapter may still be gathering a block
-  // of the caller's audio (docs/protocols.md F3).
+  // A fill that returns bool may decline: false sends nothing (a transcoding adapter still gathering
+  // a block of the caller's audio, docs/protocols.md F3). An empty message is a message (SSE's
+  // keep-alive comment).
   template <class Fill>
   bool emplace(Fill&& fill) {
     return emplace_timed({}, std::forward<Fill>(fill));
@@ -62,10 +64,13 @@ class ws_writer {
     slot& s = slots_[index];
     s.since = since;
     s.text.clear();
-    fill(s.text);
-    if (s.text.empty()) {
-      free_.push_back(index);  // its capacity was taken from free_ a moment ago: no allocation
-      return true;
+    if constexpr (std::is_same_v<std::invoke_result_t<Fill&, std::string&>, bool>) {
+      if (!fill(s.text)) {
+        free_.push_back(index);  // its capacity was taken from free_ a moment ago: no allocation
+        return true;
+      }
+    } else {
+      fill(s.text);
     }
     queue_.append() = index;
     if (running_ && !writing_ && !stopping()) start_next_write();

@@ -46,7 +46,7 @@ class adapter {
   // The session is ready and the assistant should speak first, following `instructions`.
   virtual void greet(std::string_view instructions, std::vector<std::string>& out) = 0;
   // Hot path, once per caller frame: appends one message to `out` (cleared by the caller), or nothing
-  // while a transcoding adapter gathers a block of samples (the shell then sends nothing).
+  // while a transcoding adapter gathers a block of samples (the shell then sends no message).
   // `payload_b64` is valid base64 (checked by the caller), so it needs no escaping.
   virtual void append_caller_audio(std::string& out, std::string_view payload_b64) = 0;
   // The caller heard `audio_end_ms` of a turn's audio before it was cut.

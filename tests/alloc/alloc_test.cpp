@@ -5,6 +5,9 @@
 //   upstream → caller: a 20 s answer streamed in real time (speed 1): 10 deltas/s, each becoming a
 //   Twilio media message and a mark, and 10 mark echoes/s coming back.
 // Over an 8 s window that is about 480 relayed audio messages (plus 80 marks and 80 echoes).
+// With `gemini` as its argument the call goes to Gemini Live instead, whose adapter transcodes every
+// frame both ways through libsoxr (docs/protocols.md F3): its 80 ms chunks come 12.5 times a second.
+// libsoxr allocates with malloc, which this count does not see: codec_alloc_test covers it.
 //
 // The bound: at most one allocation per 20 relayed frames (24 in the window). The relay itself
 // allocates nothing: writer slots, parse buffers and pacing slots keep their capacity, and mark names
@@ -101,13 +104,20 @@ std::uint64_t total(const std::string& text, const std::string& family) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // The provider's protocol: the Realtime API's passthrough by default; "gemini" transcodes every frame.
+  const auto provider = upstream::provider_from_name(argc > 1 ? argv[1] : "openai-realtime");
+  if (!provider) {
+    std::printf("usage: alloc_test [%s]\n", upstream::provider_names().c_str());
+    return 2;
+  }
   if (const char* t = std::getenv("ALLOC_TEST_TRACE"); t && std::string_view(t) == "1") {
     trace = true;
     void* warm[1];
     ::backtrace(warm, 1);  // loads the unwinder now, not inside a counted allocation
   }
   test::harness_options options;
+  options.provider = *provider;
   options.server_threads = 1;  // one bridge thread, marked below
   options.simulator.response_ms = 20000;
   options.simulator.speed = 1.0;  // deltas arrive in real time: steady, not a burst
@@ -133,8 +143,9 @@ int main() {
   const auto frames = total(after, "mediabridge_frames_relayed_total") - total(before, "mediabridge_frames_relayed_total");
   const auto counted = allocations.load();
   const auto bound = frames / 20;
-  std::printf("steady window: %llu audio frames relayed, %llu heap allocations on the bridge thread (bound %llu)\n",
-              static_cast<unsigned long long>(frames), static_cast<unsigned long long>(counted),
+  std::printf("%s, steady window: %llu audio frames relayed, %llu heap allocations on the bridge thread (bound %llu)\n",
+              upstream::to_string(*provider).data(), static_cast<unsigned long long>(frames),
+              static_cast<unsigned long long>(counted),
               static_cast<unsigned long long>(bound));
   bool ok = true;
   if (reports.size() != 1 || !reports[0].ok()) {

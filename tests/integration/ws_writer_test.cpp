@@ -105,7 +105,8 @@ TEST_CASE("ws_writer sends queued messages in order, then its close frame", "[in
   for (int i = 0; i < 40; ++i) CHECK(received[3 + i] == "late " + std::to_string(i));
 }
 
-TEST_CASE("a fill that writes nothing sends nothing and takes no room in the queue", "[integration][ws_writer]") {
+TEST_CASE("a fill that declines sends nothing and takes no room in the queue; an empty message is sent",
+          "[integration][ws_writer]") {
   asio::io_context ioc;
   mb::net::socket_limits limits;
   limits.idle_timeout_ms = 0;
@@ -113,11 +114,15 @@ TEST_CASE("a fill that writes nothing sends nothing and takes no room in the que
     auto pair = co_await connect_pair(limits);
     REQUIRE(pair.client);
     REQUIRE(pair.server);
-    mb::net::ws_writer writer(*pair.client, 2);
-    // A queue of two: ten empty fills between the messages would fill it many times over.
+    mb::net::ws_writer writer(*pair.client, 3);
+    // A queue of three: ten declined fills between the messages would fill it many times over.
     REQUIRE(writer.push("first"));
-    for (int i = 0; i < 10; ++i) REQUIRE(writer.emplace([](std::string&) {}));
-    REQUIRE(writer.emplace_timed(std::chrono::steady_clock::now(), [](std::string&) {}));
+    for (int i = 0; i < 10; ++i) REQUIRE(writer.emplace([](std::string& s) {
+      s = "declined";
+      return false;
+    }));
+    REQUIRE(writer.emplace_timed(std::chrono::steady_clock::now(), [](std::string&) { return false; }));
+    REQUIRE(writer.push(""));
     REQUIRE(writer.push("second"));
     writer.close({1000, "done"});
     std::vector<std::string> messages;
@@ -127,7 +132,7 @@ TEST_CASE("a fill that writes nothing sends nothing and takes no room in the que
     CHECK_FALSE(writer.error());
     co_return messages;
   }());
-  CHECK(received == std::vector<std::string>{"first", "second"});
+  CHECK(received == std::vector<std::string>{"first", "", "second"});
 }
 
 TEST_CASE("a ws_writer refilled from a backlog after each write sends it all in order, one write at a time",
