@@ -9,7 +9,7 @@
 
 #include <boost/json.hpp>
 
-#include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/call_results.hpp"
 
 using namespace mb;
 using namespace std::chrono_literals;
@@ -19,20 +19,6 @@ namespace {
 
 constexpr auto silence = audio_kind::silence;
 constexpr auto speech = audio_kind::speech;
-
-std::vector<call::transcript_final> finals(test::bridge_harness& h) {
-  std::vector<call::transcript_final> out;
-  for (const auto& e : h.events().events())
-    if (const auto* f = std::get_if<call::transcript_final>(&e.event)) out.push_back(*f);
-  return out;
-}
-
-call::end_reason ended_reason(test::bridge_harness& h) {
-  REQUIRE(h.events().wait_ended(1));
-  const auto ended = h.events().ended();
-  REQUIRE(ended.size() == 1);
-  return ended[0].second.reason;
-}
 
 }  // namespace
 
@@ -46,7 +32,7 @@ TEST_CASE("Azure Realtime: the deployment in the URL, the key in a header; barge
   const auto& r = reports.at(0);
   INFO(r.failure);
   REQUIRE(r.ok());
-  REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
+  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].closed; }, 3s));
   const auto session = h.simulator().sessions().at(0);
   CHECK(session.provider == upstream::provider_kind::azure_realtime);
@@ -64,7 +50,7 @@ TEST_CASE("Azure Realtime: the deployment in the URL, the key in a header; barge
   REQUIRE(!session.truncates.empty());
   CHECK(session.truncates.front().accepted);
   CHECK(std::abs(static_cast<double>(session.truncates.front().audio_end_ms) - r.clears.front().played_ms) <= 40.0);
-  const auto all = finals(h);
+  const auto all = test::transcript_finals(h);
   CHECK(std::any_of(all.begin(), all.end(), [](const auto& f) { return f.interrupted && f.heard_ms > 0; }));
 }
 
@@ -78,7 +64,7 @@ TEST_CASE("Azure GPT-Live: a session confirmed as PCM16 at 24 kHz is transcoded 
   const auto& r = reports.at(0);
   INFO(r.failure);
   REQUIRE(r.ok());
-  REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
+  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].closed; }, 3s));
   const auto session = h.simulator().sessions().at(0);
   CHECK(session.provider == upstream::provider_kind::azure_live);
@@ -96,7 +82,7 @@ TEST_CASE("Azure GPT-Live: a session confirmed as PCM16 at 24 kHz is transcoded 
   CHECK(r.played_audio.size() >= 2000 * 8);
   CHECK(r.played_audio.size() <= 2000 * 8 + 2 * 160);
   CHECK(h.logs().contains("transcod"));
-  const auto all = finals(h);
+  const auto all = test::transcript_finals(h);
   REQUIRE(all.size() == 2);
   CHECK(all[0].text == "Caller utterance 1");
   CHECK(!all[1].text.empty());

@@ -12,7 +12,7 @@
 
 #include <boost/json.hpp>
 
-#include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/call_results.hpp"
 
 using namespace mb;
 using namespace std::chrono_literals;
@@ -27,20 +27,6 @@ constexpr auto gemini = upstream::provider_kind::gemini_live;
 constexpr std::size_t caller_resampler_hold_ms = 40;
 // PCM16 at 16 kHz per μ-law byte at 8 kHz.
 constexpr std::size_t pcm_bytes_per_ulaw_byte = 4;
-
-std::vector<call::transcript_final> finals(test::bridge_harness& h) {
-  std::vector<call::transcript_final> out;
-  for (const auto& e : h.events().events())
-    if (const auto* f = std::get_if<call::transcript_final>(&e.event)) out.push_back(*f);
-  return out;
-}
-
-call::end_reason ended_reason(test::bridge_harness& h) {
-  REQUIRE(h.events().wait_ended(1));
-  const auto ended = h.events().ended();
-  REQUIRE(ended.size() == 1);
-  return ended[0].second.reason;
-}
 
 // μ-law bytes that are not silence (0xFF and 0x7F both decode to zero).
 std::size_t audible_bytes(std::string_view ulaw) {
@@ -60,7 +46,7 @@ TEST_CASE("Gemini Live: a call is transcoded both ways, with its setup, the key 
   const auto& r = reports.at(0);
   INFO(r.failure);
   REQUIRE(r.ok());
-  REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
+  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
   REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].closed; }, 3s));
   const auto session = h.simulator().sessions().at(0);
   CHECK(session.provider == gemini);
@@ -94,7 +80,7 @@ TEST_CASE("Gemini Live: a call is transcoded both ways, with its setup, the key 
   CHECK(r.clears.empty());
 
   // One final per turn, from the transcription chunks.
-  const auto all = finals(h);
+  const auto all = test::transcript_finals(h);
   REQUIRE(all.size() == 2);
   CHECK(all[0].speaker == call::role::caller);
   CHECK(all[0].item_id.starts_with("gm_c"));
@@ -120,7 +106,7 @@ TEST_CASE("Gemini Live: a caller who talks over the answer hears it stop; the cu
   const auto& r = reports.at(0);
   INFO(r.failure);
   REQUIRE(r.ok());
-  REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
+  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
   const auto session = h.simulator().sessions().at(0);
   REQUIRE(session.responses.size() >= 2);
   CHECK(session.responses[0].status == "interrupted");
@@ -133,7 +119,7 @@ TEST_CASE("Gemini Live: a caller who talks over the answer hears it stop; the cu
   const auto barge = std::find_if(events.begin(), events.end(),
                                   [](const auto& e) { return std::holds_alternative<call::barge_in>(e.event); });
   REQUIRE(barge != events.end());
-  const auto all = finals(h);
+  const auto all = test::transcript_finals(h);
   const auto cut = std::find_if(all.begin(), all.end(), [](const auto& f) { return f.interrupted; });
   REQUIRE(cut != all.end());
   CHECK(cut->speaker == call::role::assistant);
@@ -160,7 +146,7 @@ TEST_CASE("Gemini Live: goAway moves the call to a resumed connection at a pause
   const auto& r = reports.at(0);
   INFO(r.failure);
   REQUIRE(r.ok());
-  REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
+  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
   CHECK(h.logs().contains("rolling over the upstream session: the provider ends the connection in"));
 
   const auto sessions = h.simulator().sessions();
@@ -214,7 +200,7 @@ TEST_CASE("Gemini Live: a lost connection resumes with the handle; a refused han
   const auto& r = reports.at(0);
   INFO(r.failure);
   CHECK(r.outcome == tools::twilio::call_outcome::completed);
-  CHECK(ended_reason(h) == call::end_reason::caller_hung_up);
+  CHECK(test::ended_reason(h) == call::end_reason::caller_hung_up);
 
   const auto sessions = h.simulator().sessions();
   const auto& first = sessions.at(0);

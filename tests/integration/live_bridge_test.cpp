@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 
 #include "simulator/audio_pattern.hpp"
-#include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/call_results.hpp"
 
 using namespace mb;
 using namespace std::chrono_literals;
@@ -23,25 +23,11 @@ constexpr auto silence = audio_kind::silence;
 constexpr auto speech = audio_kind::speech;
 constexpr auto live = upstream::provider_kind::openai_live;
 
-std::vector<call::transcript_final> finals(test::bridge_harness& h) {
-  std::vector<call::transcript_final> out;
-  for (const auto& e : h.events().events())
-    if (const auto* f = std::get_if<call::transcript_final>(&e.event)) out.push_back(*f);
-  return out;
-}
-
 std::string deltas_of(test::bridge_harness& h, const std::string& item_id) {
   std::string text;
   for (const auto& e : h.events().events())
     if (const auto* d = std::get_if<call::transcript_delta>(&e.event); d && d->item_id == item_id) text += d->text;
   return text;
-}
-
-call::end_reason ended_reason(test::bridge_harness& h) {
-  REQUIRE(h.events().wait_ended(1));
-  const auto ended = h.events().ended();
-  REQUIRE(ended.size() == 1);
-  return ended[0].second.reason;
 }
 
 // Quick reconnects, for the tests that end a session mid-call.
@@ -99,7 +85,7 @@ TEST_CASE("GPT-Live: a whole call relays audio byte-exact both ways and ends wit
   CHECK(session.received_types.back() == "session.close");
   CHECK(session.closed_reason == "close_requested");
   CHECK(session.clean_close);
-  CHECK(ended_reason(h) == call::end_reason::caller_hung_up);
+  CHECK(test::ended_reason(h) == call::end_reason::caller_hung_up);
 }
 
 TEST_CASE("GPT-Live: the greeting is appended as instructions after session.started and spoken first",
@@ -127,9 +113,9 @@ TEST_CASE("GPT-Live: timed transcript deltas become one final per turn, for list
   test::bridge_harness h({.provider = live});
   auto reports = h.run({h.call({{speech, 400}, {silence, 3500}})});
   REQUIRE(reports.at(0).ok());
-  REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
+  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
 
-  const auto all = finals(h);
+  const auto all = test::transcript_finals(h);
   REQUIRE(all.size() == 2);
   const auto& caller = all[0];
   const auto& assistant = all[1];
@@ -175,8 +161,8 @@ TEST_CASE("GPT-Live: a caller who talks over the answer hears it stop; the turn 
   INFO("stale audio after the caller spoke: " << r.stale_audio_ms[0] << " ms");
   CHECK(r.stale_audio_ms[0] < 500.0);
 
-  REQUIRE(ended_reason(h) == call::end_reason::caller_hung_up);
-  const auto all = finals(h);
+  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
+  const auto all = test::transcript_finals(h);
   const auto cut = std::find_if(all.begin(), all.end(), [](const auto& f) { return f.interrupted; });
   REQUIRE(cut != all.end());
   CHECK(cut->speaker == call::role::assistant);
@@ -213,7 +199,7 @@ TEST_CASE("GPT-Live: a session that expires or loses its connection continues in
   CHECK(input.size() >= 2);
   CHECK(second.input_audio_bytes > 8 * 400);
   CHECK(!second.responses.empty());
-  CHECK(ended_reason(h) == call::end_reason::caller_hung_up);
+  CHECK(test::ended_reason(h) == call::end_reason::caller_hung_up);
 }
 
 TEST_CASE("GPT-Live: a session closed for its content or by the remote party ends the call",
@@ -229,7 +215,7 @@ TEST_CASE("GPT-Live: a session closed for its content or by the remote party end
   const auto& r = reports.at(0);
   CHECK(r.outcome == call_outcome::bridge_closed);
   CHECK(r.close_code == 1000);
-  CHECK(ended_reason(h) == call::end_reason::upstream_closed);
+  CHECK(test::ended_reason(h) == call::end_reason::upstream_closed);
   CHECK(h.logs().contains("the provider ended the session (" + reason + ")"));
   CHECK(h.simulator().sessions().size() == 1);  // no new session
 }
@@ -245,7 +231,7 @@ TEST_CASE("GPT-Live: an upstream that drops mid-call is reconnected and the call
   REQUIRE(sessions.size() == 2);
   CHECK(sessions[1].session_started);
   CHECK(!sessions[1].responses.empty());
-  CHECK(ended_reason(h) == call::end_reason::caller_hung_up);
+  CHECK(test::ended_reason(h) == call::end_reason::caller_hung_up);
 }
 
 TEST_CASE("GPT-Live: a session.started with another audio format ends the call before any audio is relayed",
@@ -258,6 +244,6 @@ TEST_CASE("GPT-Live: a session.started with another audio format ends the call b
   CHECK(r.outcome == call_outcome::bridge_closed);
   CHECK(r.close_code == 1011);
   CHECK(r.played_audio.empty());
-  CHECK(ended_reason(h) == call::end_reason::format_mismatch);
+  CHECK(test::ended_reason(h) == call::end_reason::format_mismatch);
   CHECK(h.logs().contains("session.started confirmed input 'audio/pcma@8000'"));
 }
