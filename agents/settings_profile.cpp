@@ -48,6 +48,7 @@ provider_endpoints endpoints_from(const config::settings& settings) {
           .azure_ad_token = settings.azure_ad_token,
           .gemini_url = settings.gemini_live_url,
           .gemini_model = settings.gemini_model,
+          .gemini_voice = settings.gemini_voice,
           .gemini_api_key = settings.gemini_api_key};
 }
 
@@ -91,6 +92,7 @@ upstream_target upstream_for(const agent_profile& profile, const provider_endpoi
       target.url = endpoints.gemini_url;
       target.headers = {{"x-goog-api-key", endpoints.gemini_api_key.reveal()}};
       target.session_model = model_or(endpoints.gemini_model);
+      target.session_voice = endpoints.gemini_voice;
       break;
   }
   return target;

@@ -40,6 +40,7 @@ struct provider_endpoints {
   config::secret azure_ad_token;  // wins over azure_api_key
   std::string gemini_url;    // GEMINI_LIVE_URL, used as it is
   std::string gemini_model;  // GEMINI_MODEL
+  std::string gemini_voice;  // GEMINI_VOICE
   config::secret gemini_api_key;
 };
 
@@ -55,6 +56,7 @@ struct upstream_target {
   header_list headers;        // the provider's credential header
   std::string session_model;  // session_config::model: GPT-Live and Gemini name it in their first message;
                               // empty for the Realtime API, whose model (Azure: deployment) is in the URL
+  std::string session_voice;  // replaces session_config::voice: Gemini's names are not OpenAI's; empty: keep it
 };
 
 // OpenAI: Authorization: Bearer OPENAI_API_KEY. Azure: AZURE_OPENAI_ENDPOINT in its ws form plus

@@ -253,6 +253,14 @@ problem check_model_name(const std::string& value) {
   return model_name_problem(value);
 }
 
+// Gemini's prebuilt voices are single capitalised words ("Kore", "Puck"); the service knows the list.
+problem check_gemini_voice(const std::string& value) {
+  const bool word = !value.empty() && value.size() <= 32 &&
+                    std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isalpha(c); });
+  if (!word) return quote(value) + " is not a Gemini voice name (1-32 letters, e.g. Kore)";
+  return std::nullopt;
+}
+
 // A path appended to AZURE_OPENAI_ENDPOINT: '/' first, then URL path characters only.
 problem check_url_path(const std::string& value) {
   const bool path_chars = std::all_of(value.begin(), value.end(), [](unsigned char c) {
@@ -479,6 +487,9 @@ const std::vector<spec>& specs() {
     t.push_back(text(
         "GEMINI_MODEL", "Gemini Live model of profiles that name none; sent in setup.",
         [](auto& s) -> auto& { return s.gemini_model; }, check_model_name));
+    t.push_back(text(
+        "GEMINI_VOICE", "Gemini Live's prebuilt voice for every Gemini call (OPENAI_VOICE names OpenAI's voices only).",
+        [](auto& s) -> auto& { return s.gemini_voice; }, check_gemini_voice));
     t.push_back(text(
         "OPENAI_VOICE",
         "Assistant voice: " + join(builtin_voices, "|") + ", or a custom " +

@@ -55,6 +55,7 @@ struct settings {
   std::string gemini_live_url =
       "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
   std::string gemini_model = "gemini-3.8-live";
+  std::string gemini_voice = "Kore";  // Gemini's own prebuilt voice names; OPENAI_VOICE's do not apply
   std::string openai_voice = "marin";
   std::string instructions = "You are a helpful, concise voice assistant answering a phone call.";
   turn_detection vad;

@@ -70,6 +70,7 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
   setup.upstream_url = std::move(target.url);
   setup.upstream_headers = std::move(target.headers);
   setup.session.model = std::move(target.session_model);
+  if (!target.session_voice.empty()) setup.session.voice = std::move(target.session_voice);
   return setup;
 }
 

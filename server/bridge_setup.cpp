@@ -26,6 +26,7 @@ bridge::bridge_context bridge_context_from(const config::settings& settings,
   auto target = agents::upstream_for(profile, endpoints);
   ctx.session = profile.session;
   ctx.session.model = std::move(target.session_model);
+  if (!target.session_voice.empty()) ctx.session.voice = std::move(target.session_voice);
   ctx.provider = target.provider;
   ctx.upstream_url = std::move(target.url);
   ctx.upstream_headers = std::move(target.headers);

@@ -59,6 +59,9 @@ TEST_CASE("Gemini Live: a call is transcoded both ways, with its setup, the key 
   const auto setup = boost::json::parse(session.setups[0]).at("setup").as_object();
   CHECK(setup.at("model").as_string() == "models/gemini-3.8-live");
   CHECK(setup.at("generationConfig").at("responseModalities") == boost::json::array{"AUDIO"});
+  // Gemini's own voice (GEMINI_VOICE), not OpenAI's.
+  CHECK(setup.at("generationConfig").at("speechConfig").at("voiceConfig").at("prebuiltVoiceConfig").at("voiceName") ==
+        "Kore");
   CHECK(setup.contains("inputAudioTranscription"));
   CHECK(setup.contains("outputAudioTranscription"));
   CHECK(setup.contains("contextWindowCompression"));

@@ -143,6 +143,7 @@ bridge_harness::bridge_harness(harness_options options) {
     bridge_.upstream_url = std::move(target.url);
     bridge_.upstream_headers = std::move(target.headers);
     bridge_.session.model = std::move(target.session_model);
+    if (!target.session_voice.empty()) bridge_.session.voice = std::move(target.session_voice);
   }
   bridge_.session.transcription_model = "gpt-4o-mini-transcribe";
   bridge_.twilio_limits = {.max_message_bytes = 64 * 1024, .handshake_timeout_ms = 5000, .idle_timeout_ms = 10000};

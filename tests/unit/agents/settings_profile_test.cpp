@@ -31,6 +31,7 @@ const provider_endpoints endpoints{.realtime_url = "wss://rt.example/v1/realtime
                                    .azure_ad_token = {},
                                    .gemini_url = "wss://gemini.example/ws/BidiGenerateContent",
                                    .gemini_model = "gemini-3.8-live",
+                                   .gemini_voice = "Puck",
                                    .gemini_api_key = mb::config::secret(gemini_key)};
 
 using header_pair = std::pair<std::string, std::string>;
@@ -170,13 +171,18 @@ TEST_CASE("Azure: the resource's ws URL, the deployment as the model, no api-ver
   }
 }
 
-TEST_CASE("Gemini: GEMINI_LIVE_URL as it is, the model in the session", "[agents]") {
+TEST_CASE("Gemini: GEMINI_LIVE_URL as it is, the model and Gemini's own voice in the session", "[agents]") {
   const auto t = upstream_for(with_provider(provider_kind::gemini_live), endpoints);
   CHECK(t.provider == provider_kind::gemini_live);
   CHECK(t.url == "wss://gemini.example/ws/BidiGenerateContent");
   CHECK(t.session_model == "gemini-3.8-live");
   CHECK(upstream_for(with_provider(provider_kind::gemini_live, "gemini-3.8-live-extended-thinking"), endpoints)
             .session_model == "gemini-3.8-live-extended-thinking");
+  CHECK(t.session_voice == "Puck");
+  // The other providers keep the profile's (OpenAI) voice.
+  for (const auto kind : {provider_kind::openai_realtime, provider_kind::openai_live, provider_kind::azure_realtime,
+                          provider_kind::azure_live})
+    CHECK(upstream_for(with_provider(kind), endpoints).session_voice.empty());
 }
 
 TEST_CASE("websocket_form turns http(s) into ws(s) and leaves the rest", "[agents]") {

@@ -342,6 +342,17 @@ TEST_CASE("Gemini Live: the key goes in a header, so its URL takes no query", "[
         std::string::npos);
 }
 
+TEST_CASE("GEMINI_VOICE: Gemini's own voice names, Kore by default", "[config]") {
+  CHECK(loaded({}, {}).gemini_voice == "Kore");
+  CHECK(loaded({}, {{"GEMINI_VOICE", "Puck"}}).gemini_voice == "Puck");
+  for (const std::string& bad : {std::string(), std::string("Puck!"), std::string("alloy voice"), std::string(33, 'a')}) {
+    CAPTURE(bad);
+    const auto e = failed({}, {{"GEMINI_VOICE", bad}});
+    CHECK(e.variable == "GEMINI_VOICE");
+    CHECK(e.problem.find("is not a Gemini voice name") != std::string::npos);
+  }
+}
+
 TEST_CASE("model_name_problem accepts names that are safe in a URL query", "[config]") {
   for (const auto* name : {"gpt-realtime", "gpt-realtime-2025-08-28", "models/gemini-3.8-live", "dep_1.x:2"})
     CHECK_FALSE(cfg::model_name_problem(name));
