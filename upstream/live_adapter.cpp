@@ -103,6 +103,7 @@ void live_adapter::append_caller_audio(std::string& out, std::string_view payloa
   (void)protocol::base64_decode(payload_b64, t.decoded);
   const auto pcm = t.caller.convert(
       std::span(reinterpret_cast<const std::uint8_t*>(t.decoded.data()), t.decoded.size()));
+  if (pcm.empty()) return;  // the resampler is gathering its block: nothing to send yet (F3)
   protocol::base64_encode(pcm, t.caller_b64);
   protocol::build_live_input_audio_append(out, t.caller_b64);
 }
@@ -212,7 +213,7 @@ void live_adapter::on_assistant_delta(const protocol::live_event& p, std::int64_
     ev.kind = event_kind::assistant_audio;
     ev.audio_b64 = transcoding_ ? transcode_delta(p.delta) : p.delta;
     // Less than a whole frame so far: it waits in the transcoder for the next delta or the turn's end.
-    if (ev.audio_b64.empty() && !p.delta.empty()) return;
+    if (ev.audio_b64.empty() && !p.delta.empty()) ev.kind = event_kind::ignored;
   } else {
     ev.kind = event_kind::assistant_transcript_delta;
     ev.text = p.delta;

@@ -82,6 +82,7 @@ class driver {
   void caller_audio() {
     std::string message;
     adapter_.append_caller_audio(message, caller_frame);
+    if (message.empty()) return;  // the resampler is gathering a block: nothing to send yet
     const auto audio = mb::fuzz::json_object(message).at("realtimeInput").at("audio").as_object();
     MB_FUZZ_CHECK(audio.at("mimeType").as_string() == mb::protocol::gemini_input_mime);
     const auto pcm = mb::protocol::base64_decode(audio.at("data").as_string());

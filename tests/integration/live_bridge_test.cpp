@@ -177,8 +177,12 @@ TEST_CASE("GPT-Live: a caller who talks over the answer hears it stop; the turn 
 TEST_CASE("GPT-Live: a session that expires or loses its connection continues in a new one, told the conversation",
           "[integration][live_bridge]") {
   const std::string reason = GENERATE("expired", "connection_lost");
-  INFO(reason);
-  test::bridge_harness h(reconnecting_harness());
+  // OpenAI's GPT-Live, and Azure's (docs/protocols.md G2).
+  const auto provider = GENERATE(live, upstream::provider_kind::azure_live);
+  INFO(reason << " on " << upstream::to_string(provider));
+  auto options = reconnecting_harness();
+  options.provider = provider;
+  test::bridge_harness h(options);
   auto pending = call_after_first_answer(h);
   // The adapter closes the answer's turn after its gap: let its final be published before the end.
   REQUIRE(h.events().wait_for_final(call::role::assistant, 3s));

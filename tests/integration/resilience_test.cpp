@@ -185,14 +185,19 @@ TEST_CASE("an upstream session never confirmed is aborted at the session-ready d
 }
 
 TEST_CASE("the upstream session rolls over before its cap without the caller noticing", "[integration][resilience]") {
-  test::bridge_harness h(
-      {.simulator = quick_simulator(), .tweak = [](auto&, auto& b) { b.lifecycle.rollover_after = 1s; }});
+  // The same Realtime API at OpenAI and at Azure (whose cap is 30 minutes: docs/protocols.md G1).
+  const auto provider = GENERATE(upstream::provider_kind::openai_realtime, upstream::provider_kind::azure_realtime);
+  INFO(upstream::to_string(provider));
+  test::bridge_harness h({.simulator = quick_simulator(),
+                          .provider = provider,
+                          .tweak = [](auto&, auto& b) { b.lifecycle.rollover_after = 1s; }});
   auto reports = h.run({h.call({{speech, 300}, {silence, 2700}})});
   const auto& r = reports.at(0);
   INFO(r.failure);
   CHECK(r.outcome == call_outcome::completed);
   const auto sessions = h.simulator().sessions();
   REQUIRE(sessions.size() >= 2);
+  CHECK(sessions[1].provider == provider);
   CHECK(sessions[0].clean_close);
   CHECK(sessions[0].close_code == 1000);
   // The rollover waited for the answer to finish: it was never cut.

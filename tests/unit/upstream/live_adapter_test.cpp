@@ -507,6 +507,7 @@ TEST_CASE("live_adapter: transcoding the caller: μ-law 8 kHz in, PCM16 24 kHz o
   for (int i = 0; i < 50; ++i) {
     frame.clear();
     h.adapter.append_caller_audio(frame, tone_frame_b64(i));
+    if (frame.empty()) continue;  // the resampler is gathering a block: no message rather than an empty one
     const auto message = parse_object(frame);
     CHECK(message.at("type") == "session.input_audio.append");
     const auto bytes = mb::protocol::base64_decode(std::string_view(message.at("audio").as_string()));
