@@ -178,7 +178,7 @@ TEST_CASE("GPT-Live: a session that expires or loses its connection continues in
           "[integration][live_bridge]") {
   const std::string reason = GENERATE("expired", "connection_lost");
   // OpenAI's GPT-Live, and Azure's (docs/protocols.md G2).
-  const auto provider = GENERATE(live, upstream::provider_kind::azure_live);
+  const auto provider = GENERATE(upstream::provider_kind::openai_live, upstream::provider_kind::azure_live);
   INFO(reason << " on " << upstream::to_string(provider));
   auto options = reconnecting_harness();
   options.provider = provider;
