@@ -28,13 +28,7 @@ TEST_CASE("Azure Realtime: the deployment in the URL, the key in a header; barge
   sim.response_ms = 3000;
   test::bridge_harness h({.simulator = sim, .provider = upstream::provider_kind::azure_realtime});
 
-  auto reports = h.run({h.call({{speech, 400}, {silence, 2000}, {speech, 600}, {silence, 4000}})});
-  const auto& r = reports.at(0);
-  INFO(r.failure);
-  REQUIRE(r.ok());
-  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
-  REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].closed; }, 3s));
-  const auto session = h.simulator().sessions().at(0);
+  const auto [r, session] = test::run_to_the_end(h, {{speech, 400}, {silence, 2000}, {speech, 600}, {silence, 4000}});
   CHECK(session.provider == upstream::provider_kind::azure_realtime);
   CHECK(session.target == "/openai/v1/realtime?model=demo");  // demo mode's deployment
   CHECK(session.credentials == "api-key");
@@ -60,13 +54,7 @@ TEST_CASE("Azure GPT-Live: a session confirmed as PCM16 at 24 kHz is transcoded 
   sim.force_output_format = "audio/pcm";
   test::bridge_harness h({.simulator = sim, .provider = upstream::provider_kind::azure_live});
 
-  auto reports = h.run({h.call({{speech, 400}, {silence, 3600}})});
-  const auto& r = reports.at(0);
-  INFO(r.failure);
-  REQUIRE(r.ok());
-  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
-  REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].closed; }, 3s));
-  const auto session = h.simulator().sessions().at(0);
+  const auto [r, session] = test::run_to_the_end(h, {{speech, 400}, {silence, 3600}});
   CHECK(session.provider == upstream::provider_kind::azure_live);
   CHECK(session.target == "/openai/v1/live");
   CHECK(session.credentials == "api-key");

@@ -42,13 +42,7 @@ TEST_CASE("Gemini Live: a call is transcoded both ways, with its setup, the key 
   sim.session_updated_delay_ms = 400;    // caller audio arrives before setupComplete
   test::bridge_harness h({.simulator = sim, .provider = gemini});
 
-  auto reports = h.run({h.call({{speech, 400}, {silence, 3600}})});
-  const auto& r = reports.at(0);
-  INFO(r.failure);
-  REQUIRE(r.ok());
-  REQUIRE(test::ended_reason(h) == call::end_reason::caller_hung_up);
-  REQUIRE(h.simulator().wait_until([](const auto& s) { return s.size() == 1 && s[0].closed; }, 3s));
-  const auto session = h.simulator().sessions().at(0);
+  const auto [r, session] = test::run_to_the_end(h, {{speech, 400}, {silence, 3600}});
   CHECK(session.provider == gemini);
   CHECK(session.credentials == "x-goog-api-key");
   CHECK_FALSE(session.key_in_query);

@@ -135,12 +135,14 @@ TEST_CASE("GPT-Live: a caller who talks over the answer hears it stop; the turn 
   // A model that sends its audio ahead of real time leaves most of it queued in the bridge when it
   // stops: the bridge clears it. One that talks in real time leaves only the pacing lead.
   const double speed = GENERATE(4.0, 1.0);
-  INFO("model audio at " << speed << "x real time");
+  // OpenAI's GPT-Live, and Azure's (docs/protocols.md G2): the same rule on either host.
+  const auto provider = GENERATE(upstream::provider_kind::openai_live, upstream::provider_kind::azure_live);
+  INFO("model audio at " << speed << "x real time on " << upstream::to_string(provider));
   mb::simulator::simulator_options sim;  // the defaults: 2 s answers sent at 4x real time
   sim.response_ms = 3000;
   sim.speed = speed;
   sim.late_deltas_after_cancel = 2;  // the model does not stop at once
-  test::bridge_harness h({.simulator = sim, .provider = live});
+  test::bridge_harness h({.simulator = sim, .provider = provider});
 
   auto reports = h.run({h.call({{speech, 400}, {silence, 1500}, {speech, 600}, {silence, 4000}})});
   const auto& r = reports.at(0);
