@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agents/prompt_template.hpp"
+#include "call/call_tools.hpp"
 #include "protocol/realtime_events.hpp"
 #include "upstream/provider.hpp"
 
@@ -24,6 +25,7 @@ struct agent_profile {
   std::string model;                 // empty: the provider's model from the settings (upstream_for)
   std::vector<std::string> numbers;  // called numbers (Twilio's To) that select this profile
   variables defaults;                // values for {{variables}} a call does not supply
+  call::call_tools_config tools;     // webhook tools, call control and DTMF (docs/tools.md)
 
   // The {{variables}} of its instructions and greeting, once each.
   [[nodiscard]] std::vector<std::string> variables_used() const;

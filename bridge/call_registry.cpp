@@ -18,15 +18,26 @@ admission::reserve_result call_registry::reserve(std::string_view call_sid, std:
   return ledger_.reserve(call_sid, now + lifetime.count(), now);
 }
 
-call_registry::admit_outcome call_registry::admit(std::string_view call_sid, asio::any_io_executor ex, stop_fn stop) {
+call_registry::admit_outcome call_registry::admit(std::string_view call_sid, asio::any_io_executor ex, stop_fn stop,
+                                                  command_fn command) {
   const auto now = now_ms();
   std::lock_guard lock(mutex_);
   const auto result = ledger_.admit(call_sid, now);
   if (result != admission::admit_result::admitted) return {result, 0};
   const auto id = next_id_++;
-  calls_.emplace(id, entry{std::move(ex), std::move(stop), std::string(call_sid)});
+  calls_.emplace(id, entry{std::move(ex), std::move(stop), std::move(command), std::string(call_sid)});
   active_.store(calls_.size(), std::memory_order_relaxed);
   return {result, id};
+}
+
+bool call_registry::send_command(std::string_view call_sid, call::operator_command command) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, e] : calls_) {
+    if (e.call_sid != call_sid || !e.command) continue;
+    asio::post(e.executor, [fn = e.command, command = std::move(command)]() mutable { fn(std::move(command)); });
+    return true;
+  }
+  return false;
 }
 
 void call_registry::remove(std::uint64_t id) {

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "admission/admission_ledger.hpp"
+#include "call/control.hpp"
 #include "net/asio.hpp"
 
 namespace mb::bridge {
@@ -25,6 +26,8 @@ namespace mb::bridge {
 class call_registry {
  public:
   using stop_fn = std::function<void()>;  // runs on the call's executor; asks the call to close cleanly
+  // Runs on the call's executor: an operator's command for the call (call_state::on_operator).
+  using command_fn = std::function<void(call::operator_command)>;
 
   // A stream that has been upgraded but has not yet sent an authorised start. Releases its pending
   // place when destroyed or when the stream is admitted, whichever comes first.
@@ -52,7 +55,9 @@ class call_registry {
   // token's), unless the CallSid is live already or no slot is free.
   admission::reserve_result reserve(std::string_view call_sid, std::chrono::milliseconds lifetime);
   // An authorised stream's start: on `admitted`, the call is registered (reachable by stop_all).
-  admit_outcome admit(std::string_view call_sid, asio::any_io_executor ex, stop_fn stop);
+  admit_outcome admit(std::string_view call_sid, asio::any_io_executor ex, stop_fn stop, command_fn command = nullptr);
+  // Posts `command` to the live call `call_sid`; false when no such call is live (or it takes none).
+  bool send_command(std::string_view call_sid, call::operator_command command);
   void remove(std::uint64_t id);
   // nullopt at MAX_PENDING_STREAMS.
   std::optional<pending_slot> open_pending();
@@ -70,6 +75,7 @@ class call_registry {
   struct entry {
     asio::any_io_executor executor;
     stop_fn stop;
+    command_fn command;
     std::string call_sid;
   };
   static std::int64_t now_ms();

@@ -56,6 +56,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         log_lines_(ctx.peer_lines),
         admission_(ctx, m_, std::move(remote), std::move(pending), log_lines_, twilio_out_) {
     upstream_wake_.expires_at(steady::time_point::max());
+    state_.set_tools(ctx.tools);
     supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
     actions_.reserve(64);
     supervisor_actions_.reserve(8);
@@ -286,6 +287,9 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::renew_upstream& a) {
     supervisor_.on_renewal_requested(a.reason, step_at_, supervisor_actions_);
   }
+  // SKELETON: the call-core task posts the webhook (signed) and Twilio's REST update, and reports back.
+  void perform(const call::invoke_tool&) {}
+  void perform(const call::update_twilio_call&) {}
 
   // The supervisor's actions. Its log lines are the bridge's own decisions (a loss, a reconnect, a
   // rollover), a few per upstream session whatever the peers send: no peer budget silences them.
@@ -337,8 +341,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
     auto stop = [weak] {
       if (auto self = weak.lock()) self->end_now(end_reason::shutdown, "server is shutting down");
     };
+    auto command = [weak](call::operator_command c) {
+      if (auto self = weak.lock()) self->on_operator(std::move(c));
+    };
     if (auto refusal = admission_.on_message(binary, twilio_buf_, twilio_buf_.capacity(), twilio_parser_, twilio_msg_,
-                                             twilio_->get_executor(), std::move(stop)))
+                                             twilio_->get_executor(), std::move(stop), std::move(command)))
       refuse(std::move(*refusal));
     else if (admission_.admitted())
       start_call(*twilio_msg_.start);
@@ -358,6 +365,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         upstream_headers_ = std::move(setup->upstream_headers);
         state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
                          setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
+        state_.set_tools(std::move(setup->tools));
         supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
       } else {
         end(end_reason::bad_input, "no agent profile for this stream");
@@ -396,6 +404,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void end(end_reason reason, std::string detail) {
     supervisor_.on_end_requested(reason, std::move(detail), step_at_, supervisor_actions_);
   }
+  // An operator's command, posted to this call's executor by the registry.
+  void on_operator(const call::operator_command& command) {
+    if (supervisor_.ending()) return;
+    step_at_ = steady::now();
+    state_.on_operator(command, ms_of(step_at_), actions_);
+    execute();
+  }
+
   // The same, outside any step.
   void end_now(end_reason reason, std::string detail) {
     step_at_ = steady::now();

@@ -19,6 +19,7 @@
 #include "net/message_socket.hpp"
 #include "net/ws_writer.hpp"
 #include "net/websocket.hpp"
+#include "telephony/twilio_client.hpp"
 #include "upstream/provider.hpp"
 
 namespace mb::bridge {
@@ -31,6 +32,7 @@ struct call_setup {
   upstream::provider_kind provider = upstream::provider_kind::openai_realtime;
   std::string upstream_url;          // the provider's URL (the Realtime API's with the profile's ?model=)
   std::vector<std::pair<std::string, std::string>> upstream_headers;  // the provider's credential: never logged
+  call::call_tools_config tools;     // webhook tools, call control, DTMF (docs/tools.md)
 };
 
 // Everything a call needs from the process. Shared by all calls; read-only after startup.
@@ -41,6 +43,7 @@ struct bridge_context {
   // Calls that `resolve` gives no call_setup (it is null) connect here; others to their call_setup's.
   std::string upstream_url;  // the provider's URL (the Realtime API's including ?model=)
   std::vector<std::pair<std::string, std::string>> upstream_headers;  // its credential: never logged
+  call::call_tools_config tools;  // likewise
   std::shared_ptr<net::tls_client_context> tls;
   net::socket_limits twilio_limits;
   net::socket_limits upstream_limits;
@@ -57,6 +60,8 @@ struct bridge_context {
   std::size_t writer_queue_messages = 1024;
   call_registry* registry = nullptr;  // required: admission, and shutdown
   event_sink* events = nullptr;      // may be null
+  // Hang-up and transfer through Twilio's REST API; null or not configured: the call can only close its stream.
+  const telephony::twilio_client* twilio_rest = nullptr;
   metrics::bridge_metrics* metrics = nullptr;  // may be null: nothing is exported
   // The process-wide budget for log lines peers cause, shared with the HTTP server; null: each
   // connection's own budget only.

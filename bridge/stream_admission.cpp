@@ -28,20 +28,22 @@ stream_admission::stream_admission(const bridge_context& ctx, metrics::bridge_me
 std::optional<admission::refusal> stream_admission::on_message(bool binary, std::string_view frame,
                                                                std::size_t capacity, protocol::twilio_parser& parser,
                                                                protocol::twilio_message& msg, asio::any_io_executor ex,
-                                                               call_registry::stop_fn stop) {
+                                                               call_registry::stop_fn stop,
+                                          call_registry::command_fn command) {
   auto decision = admission::decide_before_start(binary, frame, capacity, parser, msg);
   if (auto* refusal = std::get_if<admission::refusal>(&decision)) return std::move(*refusal);
-  if (std::holds_alternative<admission::admit_start>(decision)) return admit(*msg.start, std::move(ex), std::move(stop));
+  if (std::holds_alternative<admission::admit_start>(decision)) return admit(*msg.start, std::move(ex), std::move(stop), std::move(command));
   return std::nullopt;
 }
 
 std::optional<admission::refusal> stream_admission::admit(const protocol::twilio_start& start,
-                                                          asio::any_io_executor ex, call_registry::stop_fn stop) {
+                                                          asio::any_io_executor ex, call_registry::stop_fn stop,
+                                          call_registry::command_fn command) {
   call_sid_ = start.call_sid;
   if (ctx_.authorize_start)
     if (auto why = ctx_.authorize_start(start); !why.empty())
       return admission::refusal{metrics::stream_refusal::unauthorized, std::move(why)};
-  const auto outcome = ctx_.registry->admit(start.call_sid, std::move(ex), std::move(stop));
+  const auto outcome = ctx_.registry->admit(start.call_sid, std::move(ex), std::move(stop), std::move(command));
   if (auto refusal = admission::refusal_for(outcome.result)) return refusal;
   admitted_ = true;
   registry_id_ = outcome.id;

@@ -34,7 +34,8 @@ class stream_admission {
   // refusal to pass to refuse(), if any.
   std::optional<admission::refusal> on_message(bool binary, std::string_view frame, std::size_t capacity,
                                                protocol::twilio_parser& parser, protocol::twilio_message& msg,
-                                               asio::any_io_executor ex, call_registry::stop_fn stop);
+                                               asio::any_io_executor ex, call_registry::stop_fn stop,
+                                          call_registry::command_fn command);
   // Counts and logs the refusal and closes Twilio with its code.
   void refuse(const admission::refusal& r);
   // The stream is over: gives back its pending place or, once admitted, its call slot.
@@ -45,7 +46,8 @@ class stream_admission {
 
  private:
   std::optional<admission::refusal> admit(const protocol::twilio_start& start, asio::any_io_executor ex,
-                                          call_registry::stop_fn stop);
+                                          call_registry::stop_fn stop,
+                                          call_registry::command_fn command);
 
   const bridge_context& ctx_;
   metrics::bridge_metrics& m_;

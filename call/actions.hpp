@@ -42,9 +42,22 @@ struct end_call { end_reason reason; std::string detail; };
 struct restart_upstream { std::string reason; };  // close this upstream session and open a new one
 // The provider will drop this session soon: move to a new one at the next pause of the assistant.
 struct renew_upstream { std::string reason; };
+// POST `body` to the call's tool number `tool_index` (call_tools_config::tools), signed; report the
+// outcome with call_state::on_tool_response(request_id, ...).
+struct invoke_tool {
+  std::uint64_t request_id;
+  std::size_t tool_index;
+  std::string body;
+};
+// Change the call through Twilio's REST API; report with call_state::on_call_update_done(request_id, ...).
+struct update_twilio_call {
+  std::uint64_t request_id;
+  enum class kind { hang_up, redirect } what = kind::hang_up;
+  std::string twiml;  // redirect: the call's new TwiML (<Response><Dial>…)
+};
 
 using action = std::variant<send_twilio_media, send_twilio_mark, send_twilio_clear, send_upstream_audio,
                             send_upstream_event, open_upstream, publish, log_line, end_call, restart_upstream,
-                            renew_upstream>;
+                            renew_upstream, invoke_tool, update_twilio_call>;
 
 }  // namespace mb::call

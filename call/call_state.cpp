@@ -67,6 +67,15 @@ void call_state::warn_once(bool& flag, std::string text, std::vector<action>& ou
 // ---------------------------------------------------------------------------------------------
 // Twilio side
 
+void call_state::set_tools(call_tools_config tools) { tools_ = std::move(tools); }
+
+// SKELETON: the call-core task implements the tool calls, call control and operator commands.
+void call_state::on_tool_response(std::uint64_t /*request_id*/, const webhook_response& /*response*/,
+                                  std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
+void call_state::on_call_update_done(std::uint64_t /*request_id*/, const call_update_outcome& /*outcome*/,
+                                     std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
+void call_state::on_operator(const operator_command& /*command*/, std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
+
 void call_state::on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out) {
   if (ended_) return;
   switch (msg.event) {
@@ -294,6 +303,8 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
     case event_kind::caller_speech_stopped:
       answer_due_since_ms_ = now_ms;
       return;
+    case event_kind::tool_call:  // SKELETON: the call-core task runs tools
+    case event_kind::tool_call_cancelled:
     case event_kind::ignored:
       return;
   }

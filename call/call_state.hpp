@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "call/actions.hpp"
+#include "call/call_tools.hpp"
+#include "call/control.hpp"
 #include "call/playback_ledger.hpp"
 #include "containers/ring.hpp"
 #include "limits/token_bucket.hpp"
@@ -72,7 +74,19 @@ class call_state {
   void configure(protocol::session_config session, std::string greeting, std::string agent,
                  std::unique_ptr<upstream::adapter> adapter = nullptr);
 
+  // The call's tools, transfer allowlist and DTMF handling (its agent profile's); before the upstream
+  // connects, since the tools are declared in the session.
+  void set_tools(call_tools_config tools);
+
   void on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
+  // The webhook of invoke_tool `request_id` answered, failed or timed out.
+  void on_tool_response(std::uint64_t request_id, const webhook_response& response, std::int64_t now_ms,
+                        std::vector<action>& out);
+  // Twilio's REST API answered update_twilio_call `request_id`.
+  void on_call_update_done(std::uint64_t request_id, const call_update_outcome& outcome, std::int64_t now_ms,
+                           std::vector<action>& out);
+  // An operator's command for this call (dashboard or API), already authorised.
+  void on_operator(const operator_command& command, std::int64_t now_ms, std::vector<action>& out);
   // A new upstream session is open: configure it and replay the conversation so far as text items.
   void on_upstream_connected(std::vector<action>& out);
   // The upstream session is gone (the shell reconnects): stop assistant audio, buffer caller audio,
@@ -151,6 +165,7 @@ class call_state {
 
   protocol::session_config session_;
   call_options options_;
+  call_tools_config tools_;
   std::unique_ptr<upstream::adapter> adapter_;
   std::vector<std::string> commands_;        // the adapter's messages for one command, reused
   std::vector<upstream::event> tick_events_;  // what the adapter infers on a tick, reused

@@ -53,7 +53,44 @@ void add_fields(json::object& o, const event_context&, const barge_in& e) {
   o["audio_end_ms"] = e.audio_end_ms;
 }
 
-void add_fields(json::object& o, const event_context&, const dtmf& e) { o["digit"] = e.digit; }
+void add_fields(json::object& o, const event_context&, const dtmf& e) {
+  o["digit"] = e.digit;
+  if (e.masked) o["masked"] = true;
+}
+
+void add_fields(json::object& o, const event_context&, const dtmf_input& e) {
+  o["digits"] = e.digits;
+  o["masked"] = e.masked;
+}
+
+void add_fields(json::object& o, const event_context&, const tool_call& e) {
+  o["tool_call_id"] = e.tool_call_id;
+  o["name"] = e.name;
+  o["arguments"] = e.arguments;
+}
+
+void add_fields(json::object& o, const event_context&, const tool_result& e) {
+  o["tool_call_id"] = e.tool_call_id;
+  o["name"] = e.name;
+  o["ok"] = e.ok;
+  o["output"] = e.output;
+  if (!e.ok) o["error"] = e.error;
+  o["latency_ms"] = e.latency_ms;
+}
+
+void add_fields(json::object& o, const event_context&, const call_control& e) {
+  o["action"] = e.action;
+  o["by"] = e.by;
+  o["status"] = e.status;
+  if (!e.target.empty()) o["target"] = e.target;
+  if (!e.detail.empty()) o["detail"] = e.detail;
+}
+
+void add_fields(json::object& o, const event_context&, const wire_message& e) {
+  o["direction"] = e.direction;
+  o["message_type"] = e.type;
+  o["bytes"] = e.bytes;
+}
 
 // Reads exactly `digits` decimal digits at `pos`, advancing it.
 bool read_number(std::string_view text, std::size_t& pos, std::size_t digits, int& out) {
@@ -84,6 +121,11 @@ const char* event_type(const call_event& event) {
     const char* operator()(const transcript_final&) const { return "transcript.final"; }
     const char* operator()(const barge_in&) const { return "barge_in"; }
     const char* operator()(const dtmf&) const { return "dtmf"; }
+    const char* operator()(const dtmf_input&) const { return "dtmf.input"; }
+    const char* operator()(const tool_call&) const { return "tool.call"; }
+    const char* operator()(const tool_result&) const { return "tool.result"; }
+    const char* operator()(const call_control&) const { return "call.control"; }
+    const char* operator()(const wire_message&) const { return "wire"; }
   };
   return std::visit(namer{}, event);
 }

@@ -33,7 +33,8 @@ struct call_end {
   protocol::token_usage usage;  // summed over the call's response.done events
 };
 
-// "call.started", "transcript.delta", "transcript.final", "barge_in", "dtmf".
+// "call.started", "transcript.delta", "transcript.final", "barge_in", "dtmf", "dtmf.input", "tool.call",
+// "tool.result", "call.control", "wire".
 [[nodiscard]] const char* event_type(const call_event& event);
 inline constexpr std::string_view call_ended_type = "call.ended";
 

@@ -40,11 +40,54 @@ struct barge_in {
   std::int64_t audio_end_ms = 0;
 };
 
+// One key the caller pressed. Masked (dtmf_options::mask): `digit` is empty and `masked` true.
 struct dtmf {
   std::string digit;
+  bool masked = false;
 };
 
-using call_event = std::variant<call_started, transcript_delta, transcript_final, barge_in, dtmf>;
+// A digit string handed to the model (ended by '#', a pause or its length). Masked: `digits` holds
+// one '•' per key.
+struct dtmf_input {
+  std::string digits;
+  bool masked = false;
+};
+
+// The model called a tool (docs/tools.md). `arguments`: JSON text, truncated for events.
+struct tool_call {
+  std::string tool_call_id;
+  std::string name;
+  std::string arguments;
+};
+
+// What the model got back: the webhook's JSON, or an error result (`ok` false, `error` says why).
+struct tool_result {
+  std::string tool_call_id;
+  std::string name;
+  bool ok = false;
+  std::string output;  // JSON text, truncated for events
+  std::string error;
+  std::int64_t latency_ms = 0;
+};
+
+// Hang-up, transfer or an operator's message: asked for, then done or failed.
+struct call_control {
+  std::string action;  // "hang_up", "transfer", "message"
+  std::string by;      // "model" or "operator"
+  std::string status;  // "requested", "done", "failed", "refused"
+  std::string target;  // transfer: the destination's name
+  std::string detail;
+};
+
+// A wire message of the call, for the debug panel (WIRE_EVENTS): its type and size, never its payload.
+struct wire_message {
+  std::string direction;  // "twilio_in", "twilio_out", "upstream_in", "upstream_out"
+  std::string type;
+  std::size_t bytes = 0;
+};
+
+using call_event = std::variant<call_started, transcript_delta, transcript_final, barge_in, dtmf, dtmf_input, tool_call,
+                                tool_result, call_control, wire_message>;
 
 inline const char* to_string(role r) { return r == role::caller ? "caller" : "assistant"; }
 

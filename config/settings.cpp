@@ -618,6 +618,60 @@ const std::vector<spec>& specs() {
     t.push_back(text(
         "DEFAULT_AGENT", "Profile for calls that choose none (no ?agent= and no profile claims the called number).",
         [](auto& s) -> auto& { return s.default_agent; }, check_not_empty));
+    // Tools and call control
+    t.push_back(secret_spec("TOOL_WEBHOOK_SECRET",
+                            "Signs every tool webhook body (HMAC-SHA256, X-Mediabridge-Signature; docs/tools.md). "
+                            "Empty: webhooks go unsigned and startup warns. Never printed.",
+                            &settings::tool_webhook_secret));
+    t.push_back(text(
+        "TRANSFER_DESTINATIONS",
+        "The default profile's transfer allowlist: name=number or name=sip:URI, comma-separated "
+        "(\"sales=+15551230000,desk=sip:desk@pbx.example.com\"). Empty: no transfers.",
+        [](auto& s) -> auto& { return s.transfer_destinations; }));
+    t.push_back(text(
+        "TRANSFER_CALLER_ID", "Caller ID shown to the transfer's destination (a Twilio number). Empty: the caller's.",
+        [](auto& s) -> auto& { return s.transfer_caller_id; }));
+    t.push_back(integer(
+        "DTMF_GAP_MS", "The default profile's pause that ends a digit string ('#' ends it at once).",
+        [](auto& s) -> auto& { return s.dtmf_gap_ms; }, 200, 30000));
+    t.push_back(boolean(
+        "DTMF_MASK", "The default profile hides DTMF digits (card numbers, PINs) in logs, events and history.",
+        [](auto& s) -> auto& { return s.dtmf_mask; }));
+    t.push_back(text(
+        "TWILIO_ACCOUNT_SID", "Twilio account (AC...) for the REST API: hang-up, transfer, outbound calls. Empty: none.",
+        [](auto& s) -> auto& { return s.twilio_account_sid; }));
+    t.push_back(text(
+        "TWILIO_API_KEY_SID",
+        "Twilio API key (SK...) for the REST API. Empty: the account SID and TWILIO_AUTH_TOKEN authenticate.",
+        [](auto& s) -> auto& { return s.twilio_api_key_sid; }));
+    t.push_back(secret_spec("TWILIO_API_KEY_SECRET", "The API key's secret. Never printed.",
+                            &settings::twilio_api_key_secret));
+    t.push_back(text(
+        "TWILIO_API_BASE_URL", "Base URL of Twilio's REST API (tests point it at the simulator).",
+        [](auto& s) -> auto& { return s.twilio_api_base_url; }, check_not_empty));
+    t.push_back(integer(
+        "TWILIO_REST_TIMEOUT_MS", "Each REST request to Twilio must complete this soon.",
+        [](auto& s) -> auto& { return s.twilio_rest_timeout_ms; }, 500, 60000));
+    t.push_back(integer(
+        "TWILIO_REST_RETRIES", "Retries of a REST request that failed without acting (docs/tools.md).",
+        [](auto& s) -> auto& { return s.twilio_rest_retries; }, 0, 5));
+    t.push_back(text(
+        "OUTBOUND_FROM_NUMBER", "Caller ID (a Twilio number, E.164) of outbound calls and campaigns.",
+        [](auto& s) -> auto& { return s.outbound_from_number; }));
+    t.push_back(integer(
+        "CAMPAIGN_CALLS_PER_SECOND", "A campaign places at most this many calls per second, unless it sets its own.",
+        [](auto& s) -> auto& { return s.campaign_calls_per_second; }, 1, 100));
+    t.push_back(integer(
+        "CAMPAIGN_MAX_ACTIVE", "A campaign's calls in progress at once, unless it sets its own.",
+        [](auto& s) -> auto& { return s.campaign_max_active; }, 1, 1000));
+    t.push_back(integer(
+        "CAMPAIGN_MAX_ROWS", "Rows a campaign's CSV may have.",
+        [](auto& s) -> auto& { return s.campaign_max_rows; }, 1, 1000000));
+    t.push_back(boolean(
+        "WIRE_EVENTS",
+        "Publish each call's wire messages (direction, type, size; never payloads) to listeners, for the "
+        "dashboard's raw event panel. A debugging aid.",
+        [](auto& s) -> auto& { return s.wire_events; }));
     // Listeners and call history
     t.push_back(secret_spec("API_TOKEN",
                             "Bearer token for the listener and history endpoints (/v1/...). Empty: they accept "

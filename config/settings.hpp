@@ -89,6 +89,26 @@ struct settings {
   std::string agents_file;                 // JSON profiles; empty: one profile, "default", from the settings above
   std::string default_agent = "default";   // profile for calls that select none
 
+  // Tools and call control (docs/tools.md)
+  secret tool_webhook_secret;              // signs tool webhook bodies (X-Mediabridge-Signature); empty: unsigned (startup warns)
+  std::string transfer_destinations;       // the default profile's transfer allowlist: "name=+1555…,desk=sip:…"; empty: no transfers
+  std::string transfer_caller_id;          // callerId of transfers; empty: the caller's number
+  int dtmf_gap_ms = 2000;                  // the default profile's pause that ends a digit string
+  bool dtmf_mask = false;                  // the default profile hides DTMF digits in logs, events and history
+  // Twilio's REST API: hang-up, transfer and outbound calls
+  std::string twilio_account_sid;          // AC…; empty: no REST calls (hang-up falls back to closing the stream)
+  std::string twilio_api_key_sid;          // SK…; empty: Basic auth with the account SID and TWILIO_AUTH_TOKEN
+  secret twilio_api_key_secret;
+  std::string twilio_api_base_url = "https://api.twilio.com";  // tests point it at the REST simulator
+  int twilio_rest_timeout_ms = 10000;      // per attempt
+  int twilio_rest_retries = 2;             // retries of a request that cannot have acted (docs/tools.md)
+  std::string outbound_from_number;        // From of outbound calls (a Twilio number, E.164)
+  int campaign_calls_per_second = 1;       // default pacing of a campaign
+  int campaign_max_active = 5;             // default: a campaign's calls at once (also within MAX_CONCURRENT_CALLS)
+  int campaign_max_rows = 10000;
+  // Debugging
+  bool wire_events = false;                // publish each call's wire messages (type and size, no payload) to listeners
+
   // Listeners and call history (docs/events.md)
   secret api_token;                        // empty: /v1/* accepts loopback clients only
   std::string database_path = "./data/mediabridge.db";  // SQLite file; ":memory:" keeps nothing; empty: no history

@@ -3,8 +3,18 @@
 // parts its protocol has (docs/protocols.md A2 for the Realtime API, D2 for GPT-Live).
 
 #include <string>
+#include <vector>
 
 namespace mb::protocol {
+
+// A function the model may call (docs/tools.md): declared to the provider in its session
+// configuration, in that protocol's shape (Realtime `tools`, GPT-Live Responses delegation `tools`,
+// Gemini `functionDeclarations`).
+struct tool_declaration {
+  std::string name;             // [A-Za-z0-9_-], 1-64 characters
+  std::string description;
+  std::string parameters_json;  // a JSON Schema object, serialised; validated when the profile is read
+};
 
 enum class turn_detection_type { server_vad, semantic_vad, none };
 
@@ -24,6 +34,8 @@ struct session_config {
   std::string vad_eagerness = "auto";
   bool vad_create_response = true;
   bool vad_interrupt_response = true;
+  // The agent's tools, the built-in call-control tools (end_call, transfer_call) included.
+  std::vector<tool_declaration> tools;
 };
 
 }  // namespace mb::protocol

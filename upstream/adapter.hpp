@@ -54,6 +54,14 @@ class adapter {
                             std::vector<std::string>& out) = 0;
   // Stop the answer being generated.
   virtual void cancel_response(std::vector<std::string>& out) = 0;
+  // The result of a tool call (event_kind::tool_call): `output_json` is a JSON value. `respond`: ask the
+  // model to go on now (the last pending result of its turn); a protocol that resumes by itself sends
+  // no extra message.
+  virtual void send_tool_result(std::string_view tool_call_id, std::string_view tool_name, std::string_view output_json,
+                                bool respond, std::vector<std::string>& out) = 0;
+  // Text the model should take into account as the caller's context, not as speech (DTMF keys, an
+  // operator's message); `respond`: and answer it now.
+  virtual void add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) = 0;
   // The call is ending: ask the provider to close the session (capabilities::acknowledges_close).
   virtual void close_session(std::vector<std::string>& out) = 0;
   // The caller's playback was cleared (a barge-in, a lost session): whatever the adapter still holds

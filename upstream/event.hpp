@@ -30,6 +30,8 @@ enum class event_kind {
   session_ended,               // ending, text: the provider ended (or is ending) the session
   session_renewal_due,         // time_left_ms: the provider will drop this connection soon (Gemini's
                                // goAway); the call should move to a new session at the next pause
+  tool_call,                   // tool_call_id, tool_name, tool_arguments (JSON text): the model calls a tool
+  tool_call_cancelled,         // tool_call_id: the model no longer wants that call's result (Gemini)
   ignored,                     // a known message the bridge has no use for
   unknown,                     // a message it does not know: type_name
 };
@@ -53,6 +55,8 @@ constexpr std::string_view to_string(event_kind k) noexcept {
     case event_kind::error: return "error";
     case event_kind::session_ended: return "session_ended";
     case event_kind::session_renewal_due: return "session_renewal_due";
+    case event_kind::tool_call: return "tool_call";
+    case event_kind::tool_call_cancelled: return "tool_call_cancelled";
     case event_kind::ignored: return "ignored";
     case event_kind::unknown: return "unknown";
   }
@@ -99,6 +103,9 @@ struct event {
   std::string_view text;
   std::int64_t audio_end_ms = 0;
   std::int64_t time_left_ms = 0;
+  std::string_view tool_call_id;    // the provider's id of one tool call: its result must carry it
+  std::string_view tool_name;
+  std::string_view tool_arguments;  // a JSON object, as the provider sent it
   std::string_view input_format;
   std::string_view output_format;
   usage used;

@@ -121,6 +121,11 @@ void gemini_adapter::report_heard(std::string_view /*turn_id*/, std::int64_t /*c
 void gemini_adapter::cancel_response(std::vector<std::string>& /*out*/) {}
 
 // No close message: closing the socket ends the connection, and the session can still be resumed.
+// SKELETON: the adapters task implements these (docs/protocols.md, tools).
+void gemini_adapter::send_tool_result(std::string_view /*tool_call_id*/, std::string_view /*tool_name*/,
+                                 std::string_view /*output_json*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+void gemini_adapter::add_context_text(std::string_view /*text*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+
 void gemini_adapter::close_session(std::vector<std::string>& /*out*/) {}
 
 void gemini_adapter::playback_cleared() { model_codec_.reset(); }

@@ -70,6 +70,9 @@ class gemini_adapter final : public adapter {
   void report_heard(std::string_view turn_id, std::int64_t content_index, std::int64_t audio_end_ms,
                     std::vector<std::string>& out) override;
   void cancel_response(std::vector<std::string>& out) override;
+  void send_tool_result(std::string_view tool_call_id, std::string_view tool_name, std::string_view output_json,
+                        bool respond, std::vector<std::string>& out) override;
+  void add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) override;
   void close_session(std::vector<std::string>& out) override;
   void playback_cleared() override;
   std::optional<protocol::parse_error> translate(std::string_view json, std::size_t capacity, std::int64_t now_ms,

@@ -118,6 +118,11 @@ void live_adapter::report_heard(std::string_view /*turn_id*/, std::int64_t /*con
 
 void live_adapter::cancel_response(std::vector<std::string>& /*out*/) {}
 
+// SKELETON: the adapters task implements these (docs/protocols.md, tools).
+void live_adapter::send_tool_result(std::string_view /*tool_call_id*/, std::string_view /*tool_name*/,
+                                 std::string_view /*output_json*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+void live_adapter::add_context_text(std::string_view /*text*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+
 void live_adapter::close_session(std::vector<std::string>& out) { out.push_back(protocol::build_session_close()); }
 
 std::optional<protocol::parse_error> live_adapter::translate(std::string_view json, std::size_t capacity,

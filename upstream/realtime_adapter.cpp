@@ -73,6 +73,11 @@ void realtime_adapter::report_heard(std::string_view turn_id, std::int64_t conte
 void realtime_adapter::cancel_response(std::vector<std::string>& out) { out.push_back(protocol::build_response_cancel()); }
 
 // The Realtime API has no close message: closing the socket ends the session.
+// SKELETON: the adapters task implements these (docs/protocols.md, tools).
+void realtime_adapter::send_tool_result(std::string_view /*tool_call_id*/, std::string_view /*tool_name*/,
+                                 std::string_view /*output_json*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+void realtime_adapter::add_context_text(std::string_view /*text*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+
 void realtime_adapter::close_session(std::vector<std::string>& /*out*/) {}
 
 std::optional<protocol::parse_error> realtime_adapter::translate(std::string_view json, std::size_t capacity,

@@ -153,6 +153,8 @@ class driver {
         case event_kind::caller_speech_stopped:
         case event_kind::heard_report_accepted:
         case event_kind::session_ended:
+        case event_kind::tool_call:  // SKELETON: the adapters task translates tool calls
+        case event_kind::tool_call_cancelled:
           MB_FUZZ_CHECK(false);  // Gemini has nothing that means these
           break;
       }

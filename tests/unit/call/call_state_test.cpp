@@ -71,6 +71,13 @@ std::string describe_event(const call_event& ev) {
     }
     std::string operator()(const barge_in& e) const { return "barge_in " + e.item_id + " " + std::to_string(e.audio_end_ms); }
     std::string operator()(const dtmf& e) const { return "dtmf " + e.digit; }
+    std::string operator()(const dtmf_input& e) const { return "dtmf_input " + e.digits; }
+    std::string operator()(const tool_call& e) const { return "tool_call " + e.tool_call_id + " " + e.name; }
+    std::string operator()(const tool_result& e) const {
+      return "tool_result " + e.tool_call_id + (e.ok ? " ok " : " error ") + e.output;
+    }
+    std::string operator()(const call_control& e) const { return "control " + e.action + " " + e.status; }
+    std::string operator()(const wire_message& e) const { return "wire " + e.direction + " " + e.type; }
   };
   return std::visit(visitor{}, ev);
 }
@@ -91,6 +98,10 @@ std::string describe(const action& a) {
     std::string operator()(const end_call& e) const { return std::string("end ") + to_string(e.reason); }
     std::string operator()(const restart_upstream&) const { return "restart_upstream"; }
     std::string operator()(const renew_upstream& r) const { return "renew_upstream '" + r.reason + "'"; }
+    std::string operator()(const invoke_tool& t) const { return "invoke_tool " + std::to_string(t.tool_index); }
+    std::string operator()(const update_twilio_call& u) const {
+      return u.what == update_twilio_call::kind::hang_up ? "hang_up" : "redirect " + u.twiml;
+    }
   };
   return std::visit(visitor{}, a);
 }
@@ -116,6 +127,13 @@ class clear_counting_adapter final : public mb::upstream::adapter {
     inner_.report_heard(t, c, e, out);
   }
   void cancel_response(std::vector<std::string>& out) override { inner_.cancel_response(out); }
+  void send_tool_result(std::string_view id, std::string_view name, std::string_view output, bool respond,
+                        std::vector<std::string>& out) override {
+    inner_.send_tool_result(id, name, output, respond, out);
+  }
+  void add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) override {
+    inner_.add_context_text(text, respond, out);
+  }
   void close_session(std::vector<std::string>& out) override { inner_.close_session(out); }
   void playback_cleared() override { ++cleared_; }
   std::optional<proto::parse_error> translate(std::string_view json, std::size_t capacity, std::int64_t now,

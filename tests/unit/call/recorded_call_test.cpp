@@ -144,6 +144,10 @@ class recorder {
   void render(const call::end_call& a) { record_ << "-- end " << call::to_string(a.reason) << ": " << a.detail << '\n'; }
   void render(const call::restart_upstream& a) { record_ << "-- restart upstream: " << a.reason << '\n'; }
   void render(const call::renew_upstream& a) { record_ << "-- renew upstream: " << a.reason << '\n'; }
+  void render(const call::invoke_tool& a) { record_ << "-- invoke tool " << a.tool_index << ": " << a.body << '\n'; }
+  void render(const call::update_twilio_call& a) {
+    record_ << "-- update call: " << (a.what == call::update_twilio_call::kind::hang_up ? "hang up" : a.twiml) << '\n';
+  }
 
   call::call_state state_;
   protocol::twilio_parser twilio_parser_;

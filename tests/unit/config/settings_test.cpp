@@ -472,7 +472,8 @@ TEST_CASE("only the credentials are marked secret", "[config]") {
     CAPTURE(info.env);
     CHECK(info.secret == (info.env == "OPENAI_API_KEY" || info.env == "TWILIO_AUTH_TOKEN" || info.env == "API_TOKEN" ||
                           info.env == "AZURE_OPENAI_API_KEY" || info.env == "AZURE_OPENAI_AD_TOKEN" ||
-                          info.env == "GEMINI_API_KEY"));
+                          info.env == "GEMINI_API_KEY" || info.env == "TOOL_WEBHOOK_SECRET" ||
+                          info.env == "TWILIO_API_KEY_SECRET"));
     if (info.secret) CHECK(info.default_text == "(empty)");
   }
 }

@@ -1,0 +1,54 @@
+#pragma once
+// Twilio's call REST API over HTTPS (docs/tools.md, docs/protocols.md H): hang up or redirect a live
+// call, place an outbound call. The requests, their auth and which failures may be retried are pure
+// (protocol/twilio_rest); this carries them out with net::http_request, retrying within bounds only
+// what cannot act twice.
+//
+// @par Thread safety
+// Immutable after construction: one client serves every call; each request runs on the calling
+// coroutine's executor.
+
+#include <memory>
+#include <string>
+
+#include "net/asio.hpp"
+#include "protocol/twilio_rest.hpp"
+
+namespace mb::net {
+class tls_client_context;
+}
+
+namespace mb::telephony {
+
+struct rest_result {
+  bool ok = false;
+  int status = 0;      // the last attempt's HTTP status; 0: no response
+  std::string body;    // the last response's body (bounded)
+  std::string detail;  // why it failed, safe to log and publish: no credentials
+  int attempts = 0;
+};
+
+struct twilio_client_options {
+  std::string base_url = "https://api.twilio.com";
+  protocol::twilio_rest_credentials credentials;
+  int timeout_ms = 10000;  // per attempt
+  int retries = 2;
+};
+
+class twilio_client {
+ public:
+  twilio_client(twilio_client_options options, std::shared_ptr<net::tls_client_context> tls);
+
+  // Credentials are set: requests can be made. Otherwise every request fails at once with a detail
+  // that names the missing settings.
+  [[nodiscard]] bool configured() const noexcept;
+
+  [[nodiscard]] net::awaitable<rest_result> update_call(protocol::call_update_request request) const;
+  [[nodiscard]] net::awaitable<rest_result> create_call(protocol::outbound_call_request request) const;
+
+ private:
+  twilio_client_options options_;
+  std::shared_ptr<net::tls_client_context> tls_;
+};
+
+}  // namespace mb::telephony
