@@ -102,6 +102,40 @@ form_fields outbound_call_fields(const outbound_call_request& request) {
   return fields;
 }
 
+std::optional<std::string> request_problem(const call_update_request& request) {
+  if (!valid_call_sid(request.call_sid)) return "the call SID is not CA followed by 32 hex digits";
+  if (request.what == call_update_request::kind::hang_up) return std::nullopt;
+  if (request.twiml.empty()) return "a redirect needs TwiML";
+  if (request.twiml.size() > max_twiml_bytes)
+    return "the TwiML has " + std::to_string(request.twiml.size()) + " bytes (Twilio takes at most " +
+           std::to_string(max_twiml_bytes) + ")";
+  return std::nullopt;
+}
+
+std::optional<std::string> request_problem(const outbound_call_request& request) {
+  constexpr std::size_t max_field_bytes = 2048;
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"To", &request.to}, {"From", &request.from}, {"Url", &request.url}, {"StatusCallback", &request.status_callback}};
+  for (const auto& [name, value] : fields) {
+    if (value->empty() && value != &request.status_callback) return std::string(name) + " is empty";
+    if (value->size() > max_field_bytes) return std::string(name) + " is longer than 2048 bytes";
+    if (std::any_of(value->begin(), value->end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+      return std::string(name) + " holds control characters";
+  }
+  return std::nullopt;
+}
+
+int retry_after_ms(std::string_view header_value) noexcept {
+  constexpr int max_seconds = 60;
+  if (header_value.empty() || header_value.size() > 6) return 0;
+  int seconds = 0;
+  for (char c : header_value) {
+    if (c < '0' || c > '9') return 0;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::min(seconds, max_seconds) * 1000;
+}
+
 bool idempotent(const call_update_request& request) noexcept {
   return request.what == call_update_request::kind::hang_up;
 }

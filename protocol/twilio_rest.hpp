@@ -74,6 +74,16 @@ struct rest_attempt {
 // answered, completed).
 [[nodiscard]] form_fields outbound_call_fields(const outbound_call_request& request);
 
+// Why a request must not be sent, or nullopt: a call SID that is not CA + 32 hex digits, a redirect
+// without TwiML or with more than max_twiml_bytes (Twilio's limit for the Twiml parameter), a creation
+// without To, From or Url, or with fields over 2048 bytes or holding control characters.
+inline constexpr std::size_t max_twiml_bytes = 4000;
+[[nodiscard]] std::optional<std::string> request_problem(const call_update_request& request);
+[[nodiscard]] std::optional<std::string> request_problem(const outbound_call_request& request);
+
+// A Retry-After header's delay in ms (whole seconds only, capped at 60 s); 0 when absent or not a number.
+[[nodiscard]] int retry_after_ms(std::string_view header_value) noexcept;
+
 // What a request is, for the retry policy: idempotent ones (a hang-up: completing a completed call
 // changes nothing) may be sent again after Twilio might have acted; the others (a redirect runs its
 // TwiML again, a creation places a second call) may not.
