@@ -216,7 +216,8 @@ struct rest_simulator::impl {
     }
     auto* call = find_call(r.call_sid);
     if (!call) {
-      if (!options.adopt_unknown_calls) return error_reply(404, 20404, "The requested resource was not found");
+      if (method != "POST" || !options.adopt_unknown_calls)
+        return error_reply(404, 20404, "The requested resource was not found");
       call = &new_call(r.call_sid);
       call->status = "in-progress";
     }
@@ -255,7 +256,7 @@ struct rest_simulator::impl {
     if (status == "completed" || status == "canceled") {
       const bool may_cancel = call.status == "queued" || call.status == "ringing";
       if (!terminal(call.status) && (status == "completed" || may_cancel)) {
-        call.status = status == "completed" && !may_cancel ? "completed" : std::string(status);
+        call.status = status;
         if (call.status == "completed") ++call.completions;
         acted = true;
       }

@@ -18,7 +18,9 @@
 //     ... point the client at sim.base_url() ...
 //     sim.wait_until([&](const rest_sim_state& s) { return s.requests.size() == 2; }, 5s);
 //     auto call = sim.call("CA…");
-// Records are bounded (max_records); the simulator is for tests and demos, never for production traffic.
+// Callbacks and voice webhooks are sent over plain http (receivers on loopback); an https URL is
+// recorded as a failed callback. Faults match a request's exact path. Records are bounded (max_records);
+// the simulator is for tests and demos, never for production traffic.
 //
 // @par Thread Safety
 // Every public method may be called from any thread; the server runs on its own thread.
@@ -105,7 +107,7 @@ struct rest_sim_options {
   std::string auth_token;      // Basic password with the account SID; signs callbacks and webhooks
   std::string api_key_sid;     // SK…: optional second username
   std::string api_key_secret;
-  // Updates of a call SID it never saw register the call as in-progress (inbound calls placed by
+  // POST updates of a call SID it never saw register the call as in-progress (inbound calls placed by
   // tools/twilio_sim); false: 404 with Twilio's error 20404.
   bool adopt_unknown_calls = true;
   call_script default_script;
