@@ -25,6 +25,7 @@
 #include <csignal>
 
 #include "net/asio.hpp"
+#include "net/http_client.hpp"
 #include "protocol/form.hpp"
 #include "protocol/twilio_rest.hpp"
 #include "protocol/twilio_signature.hpp"
@@ -427,4 +428,29 @@ TEST_CASE("twilio REST: startup says once whether call control is available, nam
   const auto no_secret = started({"TWILIO_ACCOUNT_SID=" + std::string(account), "TWILIO_API_KEY_SID=" + std::string(key_sid)},
                                  "no_secret.log");
   CHECK(no_secret.find("TWILIO_API_KEY_SECRET is not set") != std::string::npos);
+}
+
+TEST_CASE("http client: request_sent tells a failure before sending from one after", "[twilio_rest][http_client]") {
+  sim::rest_simulator s(sim_options());
+  s.start();
+  const auto url = s.base_url() + update_path();
+  const std::vector<std::pair<std::string, std::string>> auth{
+      {"Authorization", proto::basic_authorization({std::string(account), std::string(account), std::string(token)})}};
+  // Held, then closed without an answer: the request had been written.
+  s.add_fault({.path = update_path(), .count = 1, .delay_ms = 1, .act = false});
+  const auto unanswered = run(net::http_request("POST", url, auth, "Status=completed", nullptr, 2000));
+  CHECK(unanswered.status == 0);
+  CHECK(unanswered.request_sent);
+  CHECK(unanswered.failure.find("read response") != std::string::npos);
+  const auto answered = run(net::http_request("POST", url, auth, "Status=completed", nullptr, 2000));
+  CHECK(answered.status == 200);
+  CHECK(answered.request_sent);
+
+  s.stop();
+  const auto refused = run(net::http_request("POST", url, {}, "Status=completed", nullptr, 2000));
+  CHECK(refused.status == 0);
+  CHECK_FALSE(refused.request_sent);
+  CHECK(refused.failure.find("connect") != std::string::npos);
+  const auto invalid = run(net::http_request("POST", "ftp://127.0.0.1/", {}, "", nullptr, 2000));
+  CHECK_FALSE(invalid.request_sent);
 }
