@@ -256,8 +256,8 @@ awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limi
   parser.body_limit(max_plain_body_bytes);
   auto [rec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
   if (rec == http::error::body_limit && plain) {
-    result.ec = co_await answer_and_close(stream, parser.get().version(), {.status = 413, .body = {}},
-                                          limits.handshake_timeout_ms);
+    const plain_http_response too_large{.status = 413, .content_type = {}, .body = {}};
+    result.ec = co_await answer_and_close(stream, parser.get().version(), too_large, limits.handshake_timeout_ms);
     if (!result.ec) result.ec = http::error::body_limit;
     co_return result;
   }

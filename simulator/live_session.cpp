@@ -257,7 +257,7 @@ void live_session::answer_turn() {
   turn_->call_after = end_call;
 }
 
-// A Responses delegation whose response calls the tool (providers.md 1.7): the function_call item
+// A Responses delegation whose response calls the tool (docs/protocols.md describes it): the function_call item
 // arrives whole in the wrapped response.output_item.done.
 void live_session::delegate_tool_call(const scripted_tool_call& call) {
   const std::uint32_t n = ++tool_calls_made_;

@@ -17,10 +17,11 @@
 // clock (or where the previous turn's audio ended, if later) and its words lie on its audio played in
 // real time. Every client event is checked for unknown fields as the session config is.
 // Scripted tool calls (tool_script.hpp) need Responses delegation with the tool among
-// delegation.responses.tools: after the caller's turn, session.delegation.created {target "responses"}
-// and a response.event wrapping response.output_item.done with the function_call item (providers.md
-// 1.7); response.item.create {function_call_output} records the result and the following
-// response.create speaks about it. end_call is said goodbye to first, then delegated.
+// delegation.responses.tools: after the caller's turn, session.delegation.created {target
+// "responses"} and a response.event wrapping response.output_item.done with the function_call item
+// (docs/protocols.md describes every provider's tool calls); response.item.create
+// {function_call_output} records the result and the following response.create speaks about it.
+// end_call is said goodbye to first, then delegated.
 // upstream_simulator.hpp lists the choices made where the service documents nothing.
 //
 // @par Thread Safety

@@ -13,6 +13,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "simulator/upstream_simulator.hpp"
 #include "tests/integration/support/sim_client.hpp"
@@ -445,7 +446,9 @@ TEST_CASE("live sim: with Responses delegation a scripted call is delegated, its
   run_client([&]() -> awaitable<void> {
     auto c = co_await mb::test::open_client(rs.live_url());
     co_await c.send_text(responses_start);
-    CHECK((co_await c.next()).at("type").as_string() == "session.started");
+    const auto first = co_await c.next();
+    INFO(json::serialize(first));
+    REQUIRE(first.at("type").as_string() == "session.started");
     co_await c.send_text(R"({"type":"session.thinking.append","content":"Caller pressed 42#","delegation_id":null})");
     co_await c.until("session.thinking.appended");
 

@@ -152,7 +152,8 @@ TEST_CASE("tool webhook sim: other paths, methods and oversized requests are ref
   CHECK(post(s.simulator.tool_url("x"), std::string(mb::net::max_plain_body_bytes + 1, 'a'), "").status == 413);
   mb::net::http_response get;
   run_client([&]() -> awaitable<void> {
-    get = co_await mb::net::http_request("GET", s.simulator.tool_url("x"), {}, "", nullptr, 5000);
+    std::vector<std::pair<std::string, std::string>> no_headers;
+    get = co_await mb::net::http_request("GET", s.simulator.tool_url("x"), std::move(no_headers), "", nullptr, 5000);
   });
   CHECK(get.status == 405);
   CHECK(s.simulator.tool_requests().empty());
