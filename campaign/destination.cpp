@@ -52,3 +52,40 @@ std::optional<std::string> variables_problem(const call_variables& variables) {
 }
 
 }  // namespace mb::campaign
+
+namespace mb::campaign {
+namespace {
+
+void append_encoded(std::string& out, std::string_view text) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  for (const unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    }
+  }
+}
+
+}  // namespace
+
+std::string voice_webhook_query(std::string_view agent, const call_variables& variables) {
+  std::string query;
+  if (!agent.empty()) {
+    query = "agent=";
+    append_encoded(query, agent);
+  }
+  for (const auto& [name, value] : variables) {
+    if (!query.empty()) query.push_back('&');
+    query.append(variable_query_prefix);
+    append_encoded(query, name);
+    query.push_back('=');
+    append_encoded(query, value);
+  }
+  return query;
+}
+
+}  // namespace mb::campaign

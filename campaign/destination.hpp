@@ -31,3 +31,14 @@ using call_variables = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] std::optional<std::string> variables_problem(const call_variables& variables);
 
 }  // namespace mb::campaign
+
+namespace mb::campaign {
+
+// The variables' prefix in the voice webhook's query: ?var.<name>=<value>.
+inline constexpr std::string_view variable_query_prefix = "var.";
+
+// "agent=<agent>&var.<name>=<value>…", form-encoded (unreserved bytes as they are, the rest %XX); no
+// agent field when `agent` is empty. The voice webhook passes these variables to the call's templates.
+[[nodiscard]] std::string voice_webhook_query(std::string_view agent, const call_variables& variables);
+
+}  // namespace mb::campaign

@@ -111,3 +111,10 @@ TEST_CASE("outbound variables: template names, bounded count and size, no contro
   many.pop_back();
   CHECK_FALSE(variables_problem(many));
 }
+
+TEST_CASE("outbound variables travel in the voice webhook's query, form-encoded", "[campaign]") {
+  CHECK(voice_webhook_query("sales", {{"name", "Ann Lee"}, {"note", "a&b=c/é"}}) ==
+        "agent=sales&var.name=Ann%20Lee&var.note=a%26b%3Dc%2F%C3%A9");
+  CHECK(voice_webhook_query("", {{"x.y", "1"}}) == "var.x.y=1");
+  CHECK(voice_webhook_query("sales", {}) == "agent=sales");
+}
