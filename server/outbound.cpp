@@ -16,6 +16,7 @@
 #include "campaign/pacer.hpp"
 #include "log/escape.hpp"
 #include "protocol/twilio_messages.hpp"
+#include "protocol/twilio_rest.hpp"
 #include "telephony/twilio_client.hpp"
 
 namespace mb::server {
@@ -89,15 +90,10 @@ std::string_view state_name(campaign::campaign_state s) {
 
 // The call's SID and status from Calls.json's answer (docs/protocols.md H3).
 std::optional<std::pair<std::string, call_status>> created_call(const telephony::rest_result& result) {
-  error_code ec;
-  const auto value = json::parse(result.body, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  const auto* sid = value.as_object().if_contains("sid");
-  if (!sid || !sid->is_string() || !protocol::is_safe_sid(sid->as_string())) return std::nullopt;
-  auto status = call_status::queued;
-  if (const auto* s = value.as_object().if_contains("status"); s && s->is_string())
-    status = campaign::parse_call_status(s->as_string()).value_or(call_status::queued);
-  return std::pair{std::string(sid->as_string()), status};
+  if (!result.ok) return std::nullopt;
+  const auto resource = protocol::parse_call_resource(result.body);
+  if (!resource || !protocol::is_safe_sid(resource->sid)) return std::nullopt;
+  return std::pair{resource->sid, campaign::parse_call_status(resource->status).value_or(call_status::queued)};
 }
 
 }  // namespace
@@ -126,10 +122,9 @@ struct outbound_service::state : std::enable_shared_from_this<outbound_service::
   // Why no call can be placed now, as a 503; nullopt when one can.
   [[nodiscard]] std::optional<http_reply> unavailable() const {
     const auto* rest = ctx.bridge.twilio_rest;
-    if (!rest || !rest->configured())
-      return error_reply(503,
-                         "outbound calls need Twilio's REST API: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or "
-                         "TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)");
+    if (!rest) return error_reply(503, "outbound calls need Twilio's REST API, which this server has not set up");
+    if (!rest->configured())
+      return error_reply(503, "outbound calls need Twilio's REST API: " + rest->unavailable_reason().value_or(""));
     if (ctx.draining.load(std::memory_order_relaxed)) return error_reply(503, "the server is shutting down");
     return std::nullopt;
   }
@@ -232,7 +227,7 @@ struct outbound_service::state : std::enable_shared_from_this<outbound_service::
     const auto& r = c->rows[row];
     const auto request = request_for(c->base_url, {r.number, c->from, c->agent}, r.variables);
     const auto result = co_await ctx.bridge.twilio_rest->create_call(request);
-    const auto created = result.ok ? created_call(result) : std::nullopt;
+    const auto created = created_call(result);
     if (!created) {
       c->errors[row] = result.ok ? "Twilio's answer named no call SID" : result.detail;
       spdlog::warn("campaign {}: row at line {} not placed: {}", c->id, r.line,
@@ -373,7 +368,7 @@ net::awaitable<http_reply> outbound_service::place_call(const http_request_view&
                                    " bytes");
 
   const auto result = co_await s.ctx.bridge.twilio_rest->create_call(request);
-  const auto created = result.ok ? created_call(result) : std::nullopt;
+  const auto created = created_call(result);
   if (!created) {
     const auto detail = result.ok ? std::string("Twilio's answer named no call SID") : result.detail;
     spdlog::warn("outbound: placing a call failed: {}", log::escape_for_log(detail, log::reason_bytes));
