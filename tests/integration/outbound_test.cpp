@@ -72,7 +72,8 @@ struct fixture {
   std::string outbound_status(const std::string& sid) {
     const auto r = request("GET", base() + "/v1/calls/" + sid, {});
     if (r.status != 200) return "(HTTP " + std::to_string(r.status) + ")";
-    const auto& outbound = json_of(r).at("outbound");
+    const auto body = json_of(r);
+    const auto& outbound = body.at("outbound");
     return outbound.is_object() ? std::string(outbound.at("status").as_string()) : "(none)";
   }
 
