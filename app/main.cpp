@@ -24,6 +24,7 @@
 #include "server/memory_trimmer.hpp"
 #include "server/metrics_setup.hpp"
 #include "protocol/stream_token.hpp"
+#include "server/outbound.hpp"
 #include "server/server_context.hpp"
 #include "store/call_store.hpp"
 #include "telephony/twilio_client.hpp"
@@ -208,6 +209,8 @@ int main(int argc, char** argv) {
   ctx.listeners = &listeners;
   ctx.store = history.get();
   ctx.metrics = &metric_registry;
+  server::outbound_service outbound(pool.first().get_executor(), ctx);
+  ctx.outbound = &outbound;
   server::register_server_metrics(metric_registry, ctx);
   server::http_server http(pool, ctx);
   http.register_metrics(metric_registry);

@@ -686,16 +686,18 @@ const std::vector<spec>& specs() {
         "TWILIO_REST_RETRIES", "Retries of a REST request that failed without acting (docs/tools.md).",
         [](auto& s) -> auto& { return s.twilio_rest_retries; }, 0, 5));
     t.push_back(text(
-        "OUTBOUND_FROM_NUMBER", "Caller ID (a Twilio number, E.164) of outbound calls and campaigns.",
+        "OUTBOUND_FROM_NUMBER",
+        "Caller ID (a Twilio number, E.164) of outbound calls and campaigns; a request's from overrides it.",
         [](auto& s) -> auto& { return s.outbound_from_number; }));
     t.push_back(integer(
-        "CAMPAIGN_CALLS_PER_SECOND", "A campaign places at most this many calls per second, unless it sets its own.",
+        "CAMPAIGN_CALLS_PER_SECOND",
+        "A campaign places at most this many calls per second, unless it sets its own (which may be fractional).",
         [](auto& s) -> auto& { return s.campaign_calls_per_second; }, 1, 100));
     t.push_back(integer(
         "CAMPAIGN_MAX_ACTIVE", "A campaign's calls in progress at once, unless it sets its own.",
         [](auto& s) -> auto& { return s.campaign_max_active; }, 1, 1000));
     t.push_back(integer(
-        "CAMPAIGN_MAX_ROWS", "Rows a campaign's CSV may have.",
+        "CAMPAIGN_MAX_ROWS", "Rows a campaign's CSV may have, bad ones included (the 64 KiB request body bounds it too).",
         [](auto& s) -> auto& { return s.campaign_max_rows; }, 1, 1000000));
     t.push_back(boolean(
         "WIRE_EVENTS",

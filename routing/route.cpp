@@ -1,27 +1,50 @@
 #include "routing/route.hpp"
 
+#include <algorithm>
+
 #include "protocol/twilio_messages.hpp"
 
 namespace mb::routing {
 namespace {
 
 constexpr std::string_view calls_prefix = "/v1/calls";
+constexpr std::string_view campaigns_prefix = "/v1/campaigns";
+
+// "<prefix>/<id>" or "<prefix>/<id><suffix>": the id, and whether the suffix was there.
+struct member_path {
+  std::string_view id;
+  bool with_suffix = false;
+};
+std::optional<member_path> member_of(std::string_view path, std::string_view prefix, std::string_view suffix) {
+  if (!path.starts_with(prefix) || path.size() <= prefix.size() + 1 || path[prefix.size()] != '/') return std::nullopt;
+  member_path m{path.substr(prefix.size() + 1), false};
+  m.with_suffix = m.id.ends_with(suffix);
+  if (m.with_suffix) m.id.remove_suffix(suffix.size());
+  return m;
+}
+
+std::optional<api_target> parse_campaign_target(std::string_view path) {
+  if (path == campaigns_prefix) return api_target{api_target::kind::campaigns, {}, {}};
+  const auto m = member_of(path, campaigns_prefix, "/cancel");
+  if (!m || !valid_campaign_id(m->id)) return std::nullopt;
+  return api_target{m->with_suffix ? api_target::kind::campaign_cancel : api_target::kind::campaign, {},
+                    std::string(m->id)};
+}
 
 }  // namespace
 
+bool valid_campaign_id(std::string_view id) {
+  return !id.empty() && id.size() <= 32 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
 std::optional<api_target> parse_api_target(std::string_view path) {
-  if (path == "/v1/events") return api_target{api_target::kind::events, {}};
-  if (path == calls_prefix) return api_target{api_target::kind::calls, {}};
-  if (!path.starts_with(calls_prefix) || path.size() <= calls_prefix.size() + 1 || path[calls_prefix.size()] != '/')
-    return std::nullopt;
-  auto rest = path.substr(calls_prefix.size() + 1);
-  auto kind = api_target::kind::call;
-  if (constexpr std::string_view events = "/events"; rest.ends_with(events)) {
-    rest.remove_suffix(events.size());
-    kind = api_target::kind::events;
-  }
-  if (!protocol::is_safe_sid(rest)) return std::nullopt;
-  return api_target{kind, std::string(rest)};
+  if (path == "/v1/events") return api_target{api_target::kind::events, {}, {}};
+  if (path.starts_with(campaigns_prefix)) return parse_campaign_target(path);
+  if (path == calls_prefix) return api_target{api_target::kind::calls, {}, {}};
+  const auto m = member_of(path, calls_prefix, "/events");
+  if (!m || !protocol::is_safe_sid(m->id)) return std::nullopt;
+  return api_target{m->with_suffix ? api_target::kind::events : api_target::kind::call, std::string(m->id), {}};
 }
 
 route route_request(const request_line& request, bool live_events) {

@@ -22,10 +22,17 @@ struct api_target {
     events,  // GET /v1/events, /v1/calls/{sid}/events: WebSocket or Server-Sent Events
     calls,   // GET /v1/calls
     call,    // GET, DELETE /v1/calls/{sid}
+    campaigns,        // GET, POST /v1/campaigns
+    campaign,         // GET /v1/campaigns/{id}
+    campaign_cancel,  // POST /v1/campaigns/{id}/cancel
   };
   kind what = kind::calls;
   std::string call_sid;  // events of one call, or the call; empty: all calls
+  std::string campaign_id;
 };
+
+// A campaign's id as the server makes them (server/outbound.hpp): 1-32 of [a-z0-9].
+[[nodiscard]] bool valid_campaign_id(std::string_view id);
 
 // nullopt when `path` is none of the above (a malformed call SID included).
 [[nodiscard]] std::optional<api_target> parse_api_target(std::string_view path);
