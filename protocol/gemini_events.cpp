@@ -115,24 +115,24 @@ std::optional<parse_error> recognise(element value, std::string_view name, bool&
   return std::nullopt;
 }
 
-// The array at `key` of a tool message; `present` false when there is none.
-std::optional<parse_error> tool_array(object& message, const char* key, std::string_view path,
-                                      simdjson::dom::array& out, bool& present) {
-  auto value = message[key];
-  present = value.error() != simdjson::NO_SUCH_FIELD;
-  if (present && value.get_array().get(out)) return parse_error{std::string(path) + " is not an array"};
+// The array at `key` of the tool message `name` (toolCall, toolCallCancellation), which must be an
+// object; `present` false when it has none.
+std::optional<parse_error> tool_entries(element value, std::string_view name, const char* key,
+                                        simdjson::dom::array& out, bool& present) {
+  object message;
+  if (auto e = as_object(value, name, message)) return e;
+  auto entries = message[key];
+  present = entries.error() != simdjson::NO_SUCH_FIELD;
+  if (present && entries.get_array().get(out)) return parse_error{std::string(name) + "." + key + " is not an array"};
   return std::nullopt;
 }
 
 // toolCall.functionCalls[] (I3): each needs a string id and name; its args object is serialised into
 // `arguments`, one buffer per kept call.
 std::optional<parse_error> parse_tool_call(element value, gemini_message& out, std::span<std::string> arguments) {
-  object tool_call;
-  if (auto e = as_object(value, "toolCall", tool_call)) return e;
   simdjson::dom::array calls;
   bool present = false;
-  if (auto e = tool_array(tool_call, "functionCalls", "toolCall.functionCalls", calls, present)) return e;
-  if (!present) return std::nullopt;
+  if (auto e = tool_entries(value, "toolCall", "functionCalls", calls, present); e || !present) return e;
   for (element call_value : calls) {
     if (out.function_call_count == out.function_calls.size()) {
       ++out.tool_entries_dropped;
@@ -166,12 +166,9 @@ std::optional<parse_error> parse_tool_call(element value, gemini_message& out, s
 
 // toolCallCancellation.ids[] (I3).
 std::optional<parse_error> parse_tool_call_cancellation(element value, gemini_message& out) {
-  object cancellation;
-  if (auto e = as_object(value, "toolCallCancellation", cancellation)) return e;
   simdjson::dom::array ids;
   bool present = false;
-  if (auto e = tool_array(cancellation, "ids", "toolCallCancellation.ids", ids, present)) return e;
-  if (!present) return std::nullopt;
+  if (auto e = tool_entries(value, "toolCallCancellation", "ids", ids, present); e || !present) return e;
   for (element id : ids) {
     if (out.cancelled_id_count == out.cancelled_ids.size()) {
       ++out.tool_entries_dropped;
