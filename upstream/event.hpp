@@ -105,7 +105,7 @@ struct event {
   std::int64_t time_left_ms = 0;
   std::string_view tool_call_id;    // the provider's id of one tool call: its result must carry it
   std::string_view tool_name;
-  std::string_view tool_arguments;  // a JSON object, as the provider sent it
+  std::string_view tool_arguments;  // a JSON object as the provider sent it: bounded, not checked (docs/protocols.md I5)
   std::string_view input_format;
   std::string_view output_format;
   usage used;
