@@ -1,25 +1,36 @@
 #include "routing/route.hpp"
 
+#include <utility>
+
 #include "protocol/twilio_messages.hpp"
 
 namespace mb::routing {
 namespace {
 
 constexpr std::string_view calls_prefix = "/v1/calls";
+constexpr std::pair<std::string_view, api_target::kind> call_subresources[] = {
+    {"/events", api_target::kind::events},
+    {"/hangup", api_target::kind::hang_up},
+    {"/transfer", api_target::kind::transfer},
+    {"/messages", api_target::kind::message},
+};
 
 }  // namespace
 
 std::optional<api_target> parse_api_target(std::string_view path) {
   if (path == "/v1/events") return api_target{api_target::kind::events, {}};
   if (path == calls_prefix) return api_target{api_target::kind::calls, {}};
+  if (path == "/v1/agents") return api_target{api_target::kind::agents, {}};
   if (!path.starts_with(calls_prefix) || path.size() <= calls_prefix.size() + 1 || path[calls_prefix.size()] != '/')
     return std::nullopt;
   auto rest = path.substr(calls_prefix.size() + 1);
   auto kind = api_target::kind::call;
-  if (constexpr std::string_view events = "/events"; rest.ends_with(events)) {
-    rest.remove_suffix(events.size());
-    kind = api_target::kind::events;
-  }
+  for (const auto& [suffix, sub] : call_subresources)
+    if (rest.ends_with(suffix)) {
+      rest.remove_suffix(suffix.size());
+      kind = sub;
+      break;
+    }
   if (!protocol::is_safe_sid(rest)) return std::nullopt;
   return api_target{kind, std::string(rest)};
 }
