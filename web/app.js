@@ -753,42 +753,41 @@ function buildOperatorPanel(call) {
     hangup.disabled = false;
   });
 
-  const transfer = el('form', 'op-transfer');
   const select = el('select', 'op-destination');
   select.setAttribute('aria-label', 'Transfer destination');
-  const transferButton = el('button', 'btn secondary', 'Transfer');
-  transferButton.type = 'submit';
-  transfer.append(select, transferButton);
-  transfer.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!select.value) return;
-    transferButton.disabled = true;
-    await sendCommand(call, 'transfer', { destination: select.value }, `Transfer to ${select.value}`);
-    transferButton.disabled = select.options.length === 0 || !select.value;
+  const transfer = commandForm('op-transfer', select, 'Transfer', 'secondary', async () => {
+    if (select.value) await sendCommand(call, 'transfer', { destination: select.value }, `Transfer to ${select.value}`);
   });
 
-  const message = el('form', 'op-message');
   const input = el('input', 'op-text');
   input.type = 'text';
   input.maxLength = MESSAGE_MAX;
   input.placeholder = 'A message for the agent (it may answer the caller)';
   input.setAttribute('aria-label', 'Message for the agent');
-  const send = el('button', 'btn primary', 'Send');
-  send.type = 'submit';
-  message.append(input, send);
-  message.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  const message = commandForm('op-message', input, 'Send', 'primary', async () => {
     const text = input.value.trim();
-    if (!text) return;
-    send.disabled = true;
-    if (await sendCommand(call, 'messages', { text }, 'Message')) input.value = '';
-    send.disabled = false;
+    if (text && (await sendCommand(call, 'messages', { text }, 'Message'))) input.value = '';
   });
 
   const status = el('p', 'op-status muted small');
   status.setAttribute('role', 'status');
-  panel.append(hangup, transfer, message, status);
-  return { panel, select, transferButton, status, destinations: null };
+  panel.append(hangup, transfer.form, message.form, status);
+  return { panel, select, transferButton: transfer.button, status, destinations: null };
+}
+
+// One field and its submit button; the button is disabled while `submit` runs.
+function commandForm(className, field, label, buttonClass, submit) {
+  const form = el('form', className);
+  const button = el('button', `btn ${buttonClass}`, label);
+  button.type = 'submit';
+  form.append(field, button);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    await submit();
+    button.disabled = false;
+  });
+  return { form, button };
 }
 
 function fillTransferSelect(call) {
@@ -799,7 +798,11 @@ function fillTransferSelect(call) {
   ui.destinations = key;
   const chosen = ui.select.value;
   ui.select.replaceChildren();
-  if (names.length === 0) ui.select.append(el('option', '', 'No transfer destinations'));
+  if (names.length === 0) {
+    const none = el('option', '', 'No transfer destinations');
+    none.value = '';
+    ui.select.append(none);
+  }
   for (const name of names) {
     const option = el('option', '', name);
     option.value = name;
