@@ -28,7 +28,7 @@ const state = {
   history: { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true },
   agents: [], // GET /v1/agents: {name, default, transfers: [names]}
   agentsLoadedAt: 0,
-  campaigns: { list: [], selected: null, detail: null, timer: null, rejected: [] },
+  campaigns: { list: [], selected: null, detail: null, timer: null },
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -192,7 +192,9 @@ function signOut(message = '') {
   state.selected = null;
   state.history = { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true };
   stopCampaignPolling();
-  state.campaigns = { list: [], selected: null, detail: null, timer: null, rejected: [] };
+  state.campaigns = { list: [], selected: null, detail: null, timer: null };
+  renderRejected([]);
+  showCampaignError('');
   state.agents = [];
   $('app').hidden = true;
   $('signin').hidden = false;
