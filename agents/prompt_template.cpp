@@ -34,7 +34,7 @@ std::optional<placeholder> next_placeholder(std::string_view text, std::size_t f
     const auto inner = text.substr(open + 2, close - open - 2);
     const auto bar = inner.find('|');
     const auto name = trim(inner.substr(0, bar));
-    if (name.empty() || name.size() > max_name_chars || !std::all_of(name.begin(), name.end(), name_char)) continue;
+    if (!valid_variable_name(name)) continue;
     placeholder p{open, close + 2, name, std::nullopt};
     if (bar != std::string_view::npos) p.fallback = trim(inner.substr(bar + 1));
     return p;
@@ -53,6 +53,10 @@ void add_once(std::vector<std::string>& names, std::string_view name) {
 }
 
 }  // namespace
+
+bool valid_variable_name(std::string_view name) {
+  return !name.empty() && name.size() <= max_name_chars && std::all_of(name.begin(), name.end(), name_char);
+}
 
 rendered_template render(std::string_view text, const variables& values, const variables& defaults) {
   rendered_template out;

@@ -29,6 +29,9 @@ struct rendered_template {
 
 [[nodiscard]] rendered_template render(std::string_view text, const variables& values, const variables& defaults);
 
+// A name as the syntax above allows it: 1-64 of [A-Za-z0-9_.-].
+[[nodiscard]] bool valid_variable_name(std::string_view name);
+
 // The variable names `text` uses, once each, in order of appearance.
 [[nodiscard]] std::vector<std::string> variables_in(std::string_view text);
 

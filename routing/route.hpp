@@ -23,14 +23,21 @@ struct api_target {
     calls,   // GET /v1/calls
     call,    // GET, DELETE /v1/calls/{sid}
     // An operator's command for a live call (docs/tools.md, operator controls): POST only.
-    hang_up,   // /v1/calls/{sid}/hangup
-    transfer,  // /v1/calls/{sid}/transfer
-    message,   // /v1/calls/{sid}/messages
-    agents,    // GET /v1/agents: the profiles, with their transfer destinations' names
+    hang_up,          // /v1/calls/{sid}/hangup
+    transfer,         // /v1/calls/{sid}/transfer
+    message,          // /v1/calls/{sid}/messages
+    agents,           // GET /v1/agents: the profiles, with their transfer destinations' names
+    campaigns,        // GET, POST /v1/campaigns
+    campaign,         // GET /v1/campaigns/{id}
+    campaign_cancel,  // POST /v1/campaigns/{id}/cancel
   };
   kind what = kind::calls;
   std::string call_sid;  // events of one call, or the call; empty: all calls
+  std::string campaign_id;
 };
+
+// A campaign's id as the server makes them (server/outbound.hpp): 1-32 of [a-z0-9].
+[[nodiscard]] bool valid_campaign_id(std::string_view id);
 
 // nullopt when `path` is none of the above (a malformed call SID included).
 [[nodiscard]] std::optional<api_target> parse_api_target(std::string_view path);

@@ -13,6 +13,7 @@
 #include "protocol/bearer_token.hpp"
 #include "protocol/form.hpp"
 #include "protocol/local_access.hpp"
+#include "server/outbound.hpp"
 #include "store/call_store.hpp"
 
 namespace mb::server {
@@ -110,16 +111,26 @@ net::awaitable<http_reply> list_calls(store::call_store& store, const http_reque
   co_return json_reply(200, body);
 }
 
-net::awaitable<http_reply> call_resource(store::call_store& store, const http_request_view& req,
+// An outbound call this server placed shows its status under "outbound", before its stream has a
+// history row too (or without history).
+net::awaitable<http_reply> call_resource(server_context& ctx, const http_request_view& req,
                                          const std::string& call_sid) {
   if (req.method == "DELETE") {
-    if (!co_await store.erase_call(call_sid)) co_return error_reply(404, "no such call");
+    if (!ctx.store) co_return error_reply(503, "call history is disabled (DATABASE_PATH is empty)");
+    if (!co_await ctx.store->erase_call(call_sid)) co_return error_reply(404, "no such call");
     spdlog::info("history: call {} erased", call_sid);
     co_return http_reply{204, "application/json", {}, {}};
   }
-  auto detail = co_await store.find_call(call_sid);
-  if (!detail) co_return error_reply(404, "no such call");
-  co_return json_reply(200, detail_json(*detail));
+  std::optional<json::object> outbound;
+  if (ctx.outbound) outbound = co_await ctx.outbound->describe_call(call_sid);
+  std::optional<store::call_detail> detail;
+  if (ctx.store) detail = co_await ctx.store->find_call(call_sid);
+  if (!detail && !outbound)
+    co_return ctx.store ? error_reply(404, "no such call")
+                        : error_reply(503, "call history is disabled (DATABASE_PATH is empty)");
+  json::object body = detail ? detail_json(*detail) : json::object{{"call_sid", call_sid}};
+  body["outbound"] = outbound ? json::value(std::move(*outbound)) : json::value(nullptr);
+  co_return json_reply(200, body);
 }
 
 std::size_t utf8_chars(std::string_view text) {
@@ -243,28 +254,39 @@ std::optional<http_reply> check_api_access(const server_context& ctx, const http
 
 net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_view& req,
                                       const routing::api_target& target) {
+  using kind = routing::api_target::kind;
+  const bool outbound_call = target.what == kind::calls && req.method == "POST";
   switch (target.what) {
-    case routing::api_target::kind::events:
+    case kind::events:
       if (!ctx.listeners) co_return error_reply(404, "live events are not enabled");
       co_return method_not_allowed("GET");
-    case routing::api_target::kind::hang_up:
-    case routing::api_target::kind::transfer:
-    case routing::api_target::kind::message:
+    case kind::hang_up:
+    case kind::transfer:
+    case kind::message:
       co_return operator_command(ctx, req, target);
-    case routing::api_target::kind::agents:
+    case kind::agents:
       co_return list_agents(ctx, req);
-    case routing::api_target::kind::calls:
-    case routing::api_target::kind::call:
+    case kind::campaigns:
+    case kind::campaign:
+    case kind::campaign_cancel:
+    case kind::calls:
+    case kind::call:
       break;
   }
-  const bool list = target.what == routing::api_target::kind::calls;
+  if (outbound_call || target.what == kind::campaigns || target.what == kind::campaign ||
+      target.what == kind::campaign_cancel) {
+    if (!ctx.outbound) co_return error_reply(503, "outbound calls are not enabled on this server");
+    if (outbound_call) co_return co_await ctx.outbound->place_call(req);
+    co_return co_await ctx.outbound->handle_campaigns(req, target);
+  }
+  const bool list = target.what == kind::calls;
   if (list ? req.method != "GET" : req.method != "GET" && req.method != "DELETE")
-    co_return method_not_allowed(list ? "GET" : "GET, DELETE");
-  if (!ctx.store) co_return error_reply(503, "call history is disabled (DATABASE_PATH is empty)");
+    co_return method_not_allowed(list ? "GET, POST" : "GET, DELETE");
+  if (list && !ctx.store) co_return error_reply(503, "call history is disabled (DATABASE_PATH is empty)");
   try {
     // Not one co_await over `list ? a : b`: g++ 12 destroys such temporaries twice in coroutines.
     if (list) co_return co_await list_calls(*ctx.store, req);
-    co_return co_await call_resource(*ctx.store, req, target.call_sid);
+    co_return co_await call_resource(ctx, req, target.call_sid);
   } catch (const std::exception& e) {
     spdlog::error("history: {} {} failed: {}", req.method, req.path(), e.what());
   }

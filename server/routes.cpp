@@ -8,6 +8,8 @@
 
 #include "agents/agent_profile.hpp"
 #include "bridge/peer_log.hpp"
+#include "campaign/call_status.hpp"
+#include "campaign/destination.hpp"
 #include "metrics/metrics.hpp"
 #include "protocol/form.hpp"
 #include "protocol/public_url.hpp"
@@ -18,6 +20,7 @@
 #include "server/agent_setup.hpp"
 #include "server/dashboard.hpp"
 #include "server/listener_hub.hpp"
+#include "server/outbound.hpp"
 #include "store/call_store.hpp"
 #include "twiml/twiml.hpp"
 
@@ -41,13 +44,6 @@ namespace {
 
 // The call's identity travels as <Parameter>s: Twilio drops query strings from the stream URL.
 constexpr std::string_view forwarded_fields[] = {"CallSid", "AccountSid", "From", "To", "Direction"};
-
-std::optional<std::string> public_base(server_context& ctx, const http_request_view& req) {
-  const protocol::request_origin origin{req.header("Host"), req.header("X-Forwarded-Proto"),
-                                        req.header("X-Forwarded-Host"),
-                                        is_trusted_proxy(ctx.settings, req.peer_address)};
-  return protocol::public_base_url(ctx.settings.public_url, origin);
-}
 
 // Past the signature check, a signed webhook is Twilio's: its lines (one or two per call) are all
 // written, so that a busy proxy connection reused for many calls loses none. Unsigned (no
@@ -96,8 +92,8 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
 
   // The agent profile: ?agent=<name>, else the one claiming the called number, else DEFAULT_AGENT.
   const agents::agent_profile* profile = nullptr;
+  const auto query = protocol::parse_form(req.query());
   if (ctx.agents) {
-    const auto query = protocol::parse_form(req.query());
     const auto requested = query ? protocol::form_value(*query, agent_parameter) : std::string_view{};
     profile = ctx.agents->select(requested, protocol::form_value(*fields, "To"));
     if (!profile)
@@ -129,15 +125,45 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   stream.parameters.push_back({std::string(protocol::stream_token_parameter), ctx.tokens.issue(call_sid)});
   if (profile) {
     stream.parameters.push_back({std::string(agent_parameter), profile->name});
-    // The other form fields its templates use: start.customParameters is all the call will know.
-    for (const auto& name : profile->variables_used())
-      if (const auto v = protocol::form_value(*fields, name);
-          !v.empty() && std::find(std::begin(forwarded_fields), std::end(forwarded_fields), name) == std::end(forwarded_fields))
-        stream.parameters.push_back({name, std::string(v)});
+    // The other values its templates use: start.customParameters is all the call will know. An
+    // outbound call's variables come in the query (?var.<name>=, campaign/destination.hpp), which the
+    // signature covers; Twilio's form fields otherwise. Only names the templates use are passed on.
+    for (const auto& name : profile->variables_used()) {
+      if (std::find(std::begin(forwarded_fields), std::end(forwarded_fields), name) != std::end(forwarded_fields))
+        continue;
+      auto v = query ? protocol::form_value(*query, std::string(campaign::variable_query_prefix) + name) : std::string_view{};
+      if (v.empty()) v = protocol::form_value(*fields, name);
+      if (!v.empty()) stream.parameters.push_back({name, std::string(v)});
+    }
   }
   log_webhook_line(ctx, req, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
                    log::escape_for_log(stream.stream_url, log::reason_bytes));
   return http_reply{200, "text/xml", twiml::render_connect(stream), {}};
+}
+
+// Twilio's status callbacks for outbound calls (docs/protocols.md H3): checked like the voice webhook,
+// then handed to the outbound service, which ignores calls it did not place.
+http_reply status_callback(server_context& ctx, const http_request_view& req) {
+  const auto fields = protocol::parse_form(req.body);
+  if (!fields) return error_reply(400, "malformed form body");
+  const auto base = public_base(ctx, req);
+  if (!base) return error_reply(400, "missing or malformed Host header");
+  if (const auto& token = ctx.settings.twilio_auth_token; !token.empty()) {
+    const std::string url = *base + std::string(req.target);
+    if (!protocol::validate_twilio_signature(token.reveal(), url, *fields, req.header("X-Twilio-Signature")))
+      return forbidden("status callback", req);
+  }
+  if (!ctx.outbound) return error_reply(503, "outbound calls are not enabled");
+  const auto call_sid = protocol::form_value(*fields, "CallSid");
+  const auto status = campaign::parse_call_status(protocol::form_value(*fields, "CallStatus"));
+  if (!protocol::is_safe_sid(call_sid) || !status) {
+    bridge::log_peer_line(req.log_lines, spdlog::level::warn,
+                          "status callback from {}: ignored: missing or malformed CallSid or CallStatus",
+                          req.peer_address);
+    return error_reply(400, "missing or malformed CallSid or CallStatus");
+  }
+  ctx.outbound->on_status(std::string(call_sid), *status);
+  return http_reply{204, "application/json", {}, {}};
 }
 
 }  // namespace
@@ -146,6 +172,13 @@ std::string_view http_request_view::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
   return {};
+}
+
+std::optional<std::string> public_base(server_context& ctx, const http_request_view& req) {
+  const protocol::request_origin origin{req.header("Host"), req.header("X-Forwarded-Proto"),
+                                        req.header("X-Forwarded-Host"),
+                                        is_trusted_proxy(ctx.settings, req.peer_address)};
+  return protocol::public_base_url(ctx.settings.public_url, origin);
 }
 
 bool is_trusted_proxy(const config::settings& settings, std::string_view peer_address) {
@@ -172,6 +205,10 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
   if (path == "/voice" || path == "/voice/") {
     if (req.method != "POST" && req.method != "GET") return method_not_allowed("GET, POST");
     return voice_webhook(ctx, req);
+  }
+  if (path == status_callback_path) {
+    if (req.method != "POST") return method_not_allowed("POST");
+    return status_callback(ctx, req);
   }
   if (path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");

@@ -50,6 +50,10 @@ http_reply method_not_allowed(std::string_view allow);         // 405 with an Al
 // Returns the refusal (400/403) or nullopt to accept.
 std::optional<http_reply> check_stream_upgrade(server_context& ctx, const http_request_view& request);
 
+// The server's public base URL (PUBLIC_URL, else Host and trusted X-Forwarded-*); nullopt when the
+// request's Host is missing or malformed.
+std::optional<std::string> public_base(server_context& ctx, const http_request_view& request);
+
 // True when the peer may set X-Forwarded-* (TRUSTED_PROXIES).
 bool is_trusted_proxy(const config::settings& settings, std::string_view peer_address);
 

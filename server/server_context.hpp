@@ -21,6 +21,7 @@ class registry;
 namespace mb::server {
 
 class listener_hub;
+class outbound_service;
 
 inline constexpr const char* version = "0.1.0";
 
@@ -36,6 +37,7 @@ struct server_context {
   listener_hub* listeners = nullptr;              // null: no live events (/v1/events answers 404)
   store::call_store* store = nullptr;             // null: no call history (/v1/calls answers 503)
   const metrics::registry* metrics = nullptr;     // null: /metrics answers 404
+  outbound_service* outbound = nullptr;           // null: POST /v1/calls, campaigns and status callbacks 503
 };
 
 }  // namespace mb::server

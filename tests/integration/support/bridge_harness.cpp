@@ -200,6 +200,8 @@ bridge_harness::bridge_harness(harness_options options) {
   ctx_->listeners = hub_.get();
   ctx_->store = store_.get();
   ctx_->metrics = &metrics_;
+  outbound_ = std::make_unique<server::outbound_service>(pool_->first().get_executor(), *ctx_);
+  ctx_->outbound = outbound_.get();
   server::register_server_metrics(metrics_, *ctx_);
   server_ = std::make_unique<server::http_server>(*pool_, *ctx_);
   port_ = server_->listen("127.0.0.1", 0);

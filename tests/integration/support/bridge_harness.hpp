@@ -19,6 +19,7 @@
 #include "server/http_server.hpp"
 #include "server/io_pool.hpp"
 #include "server/listener_hub.hpp"
+#include "server/outbound.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
 #include "store/call_store.hpp"
@@ -125,6 +126,7 @@ class bridge_harness {
   std::optional<agents::agent_catalog> agents_;
   std::unique_ptr<server::io_pool> pool_;
   std::unique_ptr<server::server_context> ctx_;
+  std::unique_ptr<server::outbound_service> outbound_;
   std::unique_ptr<server::http_server> server_;
   std::thread server_thread_;
   std::uint16_t port_ = 0;

@@ -92,3 +92,18 @@ TEST_CASE("route: everything else is plain HTTP", "[routing]") {
     CHECK(std::holds_alternative<plain_http>(route_request({"POST", path, false}, false)));
   }
 }
+
+TEST_CASE("route: campaigns under the API", "[routing]") {
+  CHECK(std::get<api_request>(get("/v1/campaigns")).target.what == api_target::kind::campaigns);
+  const auto one = std::get<api_request>(get("/v1/campaigns/0a1b2c")).target;
+  CHECK(one.what == api_target::kind::campaign);
+  CHECK(one.campaign_id == "0a1b2c");
+  const auto cancel = std::get<api_request>(route_request({"POST", "/v1/campaigns/0a1b2c/cancel", false}, true)).target;
+  CHECK(cancel.what == api_target::kind::campaign_cancel);
+  CHECK(cancel.campaign_id == "0a1b2c");
+  for (const auto path : {"/v1/campaigns/", "/v1/campaignsX", "/v1/campaigns/AB", "/v1/campaigns/a/b", "/v1/campaigns//cancel",
+                          "/v1/campaigns/../cancel"}) {
+    INFO(path);
+    CHECK_FALSE(parse_api_target(path));
+  }
+}
