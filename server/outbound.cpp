@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <random>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -107,11 +108,13 @@ struct outbound_service::state : std::enable_shared_from_this<outbound_service::
 
   state(const asio::any_io_executor& ex, server_context& c) : strand(asio::make_strand(ex)), ctx(c) {}
 
-  // Runs `body` on the strand and resumes the caller on its own executor.
+  // Runs `body` on the strand; the caller resumes on its own executor. Callers name the lambda and the
+  // returned awaitable: g++ 12 destroys temporaries inside co_await expressions twice.
   template <class F>
-  auto on_strand(F body) -> net::awaitable<decltype(body())> {
-    co_return co_await asio::co_spawn(
-        strand, [self = shared_from_this(), body = std::move(body)]() -> net::awaitable<decltype(body())> { co_return body(); },
+  net::awaitable<std::invoke_result_t<F&>> on_strand(F body) {
+    using result = std::invoke_result_t<F&>;
+    return asio::co_spawn(
+        strand, [self = shared_from_this(), body = std::move(body)]() mutable -> net::awaitable<result> { co_return body(); },
         net::use_awaitable);
   }
 
@@ -313,7 +316,7 @@ struct outbound_service::state : std::enable_shared_from_this<outbound_service::
     json::array rejected;
     for (const auto& r : csv_rows.rejected) rejected.push_back(json::object{{"line", r.line}, {"error", r.error}});
     const auto row_count = csv_rows.rows.size();
-    auto reply = co_await on_strand([&]() -> http_reply {
+    auto create = [&]() -> http_reply {
       if (!make_room_for_campaign())
         return error_reply(503, "at most " + std::to_string(max_campaigns) + " campaigns, all running: cancel one");
       auto c = std::make_shared<campaign_entry>(strand, row_count, options);
@@ -327,8 +330,9 @@ struct outbound_service::state : std::enable_shared_from_this<outbound_service::
                    rejected.size(), c->agent, options.calls_per_second, options.max_active);
       asio::co_spawn(strand, run_campaign(c), asio::detached);
       return json_reply(201, {{"id", c->id}, {"rows", row_count}, {"rejected", rejected}});
-    });
-    co_return reply;
+    };
+    auto created = on_strand(std::move(create));
+    co_return co_await std::move(created);
   }
 };
 
@@ -375,11 +379,13 @@ net::awaitable<http_reply> outbound_service::place_call(const http_request_view&
     co_return error_reply(502, "Twilio did not place the call: " + detail);
   }
   const auto& [sid, status] = *created;
-  co_await s.on_strand([&, state = state_]() {
-    state->remember_single(sid, call_record{call_status::queued, {}, 0, t.to, t.agent});
-    state->apply(sid, status);
+  auto remember = [&s, &sid, &status, &t] {
+    s.remember_single(sid, call_record{call_status::queued, {}, 0, t.to, t.agent});
+    s.apply(sid, status);
     return 0;
-  });
+  };
+  auto remembered = s.on_strand(std::move(remember));
+  co_await std::move(remembered);
   spdlog::info("outbound: call {} placed (agent '{}')", sid, t.agent);
   co_return json_reply(201, {{"call_sid", sid}, {"status", campaign::status_name(std::max(status, call_status::queued))}});
 }
@@ -391,15 +397,17 @@ net::awaitable<http_reply> outbound_service::handle_campaigns(const http_request
   if (target.what == kind::campaigns) {
     if (req.method == "POST") co_return co_await s.create_campaign(req);
     if (req.method != "GET") co_return method_not_allowed("GET, POST");
-    co_return co_await s.on_strand([&s] {
+    auto summaries = [&s] {
       json::array list;
       for (const auto& c : s.campaigns) list.push_back(s.campaign_summary(*c));
       return json_reply(200, {{"campaigns", std::move(list)}});
-    });
+    };
+    auto listed = s.on_strand(std::move(summaries));
+    co_return co_await std::move(listed);
   }
   const bool cancel = target.what == kind::campaign_cancel;
   if (req.method != (cancel ? "POST" : "GET")) co_return method_not_allowed(cancel ? "POST" : "GET");
-  co_return co_await s.on_strand([&s, &target, cancel] {
+  auto detail = [&s, &target, cancel] {
     const auto c = s.find_campaign(target.campaign_id);
     if (!c) return error_reply(404, "no such campaign");
     if (cancel && c->pacer.state() == campaign::campaign_state::running) {
@@ -408,7 +416,9 @@ net::awaitable<http_reply> outbound_service::handle_campaigns(const http_request
       spdlog::info("campaign {}: cancelled; calls already placed go on", c->id);
     }
     return json_reply(200, s.campaign_detail(*c));
-  });
+  };
+  auto answered = s.on_strand(std::move(detail));
+  co_return co_await std::move(answered);
 }
 
 void outbound_service::on_status(std::string call_sid, campaign::call_status status) {
@@ -417,14 +427,16 @@ void outbound_service::on_status(std::string call_sid, campaign::call_status sta
 
 net::awaitable<std::optional<boost::json::object>> outbound_service::describe_call(std::string call_sid) {
   auto& s = *state_;
-  co_return co_await s.on_strand([&s, &call_sid]() -> std::optional<json::object> {
+  auto describe = [&s, &call_sid]() -> std::optional<json::object> {
     const auto it = s.calls.find(call_sid);
     if (it == s.calls.end()) return std::nullopt;
     const auto& r = it->second;
     json::object o{{"to", r.to}, {"agent", r.agent}, {"status", campaign::status_name(r.status)}, {"campaign", nullptr}};
     if (!r.campaign_id.empty()) o["campaign"] = r.campaign_id;
     return o;
-  });
+  };
+  auto described = s.on_strand(std::move(describe));
+  co_return co_await std::move(described);
 }
 
 }  // namespace mb::server

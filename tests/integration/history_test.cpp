@@ -97,7 +97,9 @@ TEST_CASE("GET /v1/calls lists calls newest first, by page and filtered; one cal
   CHECK(test::http("GET", base + "/v1/calls?limit=0", auth).status == 400);
   CHECK(test::http("GET", base + "/v1/calls?since=yesterday", auth).status == 400);
   CHECK(test::http("GET", base + "/v1/calls?cursor=nonsense", auth).status == 400);
-  CHECK(test::http("POST", base + "/v1/calls", auth).status == 405);
+  CHECK(test::http("PUT", base + "/v1/calls", auth).status == 405);
+  // POST places an outbound call (docs/tools.md): this server has no Twilio REST credentials.
+  CHECK(test::http("POST", base + "/v1/calls", auth).status == 503);
   CHECK(test::http("GET", base + "/v1/calls/not-a-sid!", auth).status == 404);
 }
 

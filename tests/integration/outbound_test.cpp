@@ -72,7 +72,8 @@ struct fixture {
   std::string outbound_status(const std::string& sid) {
     const auto r = request("GET", base() + "/v1/calls/" + sid, {});
     if (r.status != 200) return "(HTTP " + std::to_string(r.status) + ")";
-    const auto& outbound = json_of(r).at("outbound");
+    const auto body = json_of(r);
+    const auto& outbound = body.at("outbound");
     return outbound.is_object() ? std::string(outbound.at("status").as_string()) : "(none)";
   }
 
@@ -101,7 +102,7 @@ bool all_callbacks_answered(const rest::call_record& c, std::size_t count) {
 
 }  // namespace
 
-TEST_CASE("outbound: POST /v1/calls places the call with the agent and variables; signed status callbacks move it",
+TEST_CASE("outbound: POST /v1/calls places the call with the agent and variables, and signed status callbacks move it",
           "[integration][outbound]") {
   fixture f;
   f.sim.script_number("+15551230001", {.fetch_voice_url = true});
@@ -139,7 +140,7 @@ TEST_CASE("outbound: POST /v1/calls places the call with the agent and variables
   CHECK(f.poll([&] { return f.outbound_status(sid) == "completed"; }));
 }
 
-TEST_CASE("outbound: a forged status callback changes nothing; the signed one does", "[integration][outbound]") {
+TEST_CASE("outbound: a forged status callback changes nothing, the signed one moves the call", "[integration][outbound]") {
   fixture f;
   f.sim.script_number("+15551230002", {.complete_after_ms = -1});  // stays in progress until hung up
   const auto r = f.post_json("/v1/calls", R"({"to":"+15551230002","agent":"sales"})");
@@ -295,7 +296,7 @@ TEST_CASE("outbound: a 20-row campaign is paced, holds max_active, reports bad r
         }));
 }
 
-TEST_CASE("outbound: cancelling a campaign stops dialling; its pending rows are canceled", "[integration][outbound]") {
+TEST_CASE("outbound: cancelling a campaign stops dialling and its pending rows are canceled", "[integration][outbound]") {
   fixture f;
   const auto r = f.post_json("/v1/campaigns",
                              R"({"agent":"sales","csv":"number\n+15551230101\n+15551230102\n+15551230103\n","calls_per_second":0.2})");
