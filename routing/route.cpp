@@ -1,34 +1,50 @@
 #include "routing/route.hpp"
 
 #include <algorithm>
+#include <span>
+#include <utility>
 
 #include "protocol/twilio_messages.hpp"
 
 namespace mb::routing {
 namespace {
 
+using subresource = std::pair<std::string_view, api_target::kind>;
+
 constexpr std::string_view calls_prefix = "/v1/calls";
 constexpr std::string_view campaigns_prefix = "/v1/campaigns";
+constexpr subresource call_subresources[] = {
+    {"/events", api_target::kind::events},
+    {"/hangup", api_target::kind::hang_up},
+    {"/transfer", api_target::kind::transfer},
+    {"/messages", api_target::kind::message},
+};
+constexpr subresource campaign_subresources[] = {{"/cancel", api_target::kind::campaign_cancel}};
 
-// "<prefix>/<id>" or "<prefix>/<id><suffix>": the id, and whether the suffix was there.
+// "<prefix>/<id>" or "<prefix>/<id><sub-resource>": the id, and the kind its sub-resource names
+// (`member` without one).
 struct member_path {
   std::string_view id;
-  bool with_suffix = false;
+  api_target::kind what;
 };
-std::optional<member_path> member_of(std::string_view path, std::string_view prefix, std::string_view suffix) {
+std::optional<member_path> member_of(std::string_view path, std::string_view prefix,
+                                     std::span<const subresource> subresources, api_target::kind member) {
   if (!path.starts_with(prefix) || path.size() <= prefix.size() + 1 || path[prefix.size()] != '/') return std::nullopt;
-  member_path m{path.substr(prefix.size() + 1), false};
-  m.with_suffix = m.id.ends_with(suffix);
-  if (m.with_suffix) m.id.remove_suffix(suffix.size());
+  member_path m{path.substr(prefix.size() + 1), member};
+  for (const auto& [suffix, kind] : subresources)
+    if (m.id.ends_with(suffix)) {
+      m.id.remove_suffix(suffix.size());
+      m.what = kind;
+      break;
+    }
   return m;
 }
 
 std::optional<api_target> parse_campaign_target(std::string_view path) {
   if (path == campaigns_prefix) return api_target{api_target::kind::campaigns, {}, {}};
-  const auto m = member_of(path, campaigns_prefix, "/cancel");
+  const auto m = member_of(path, campaigns_prefix, campaign_subresources, api_target::kind::campaign);
   if (!m || !valid_campaign_id(m->id)) return std::nullopt;
-  return api_target{m->with_suffix ? api_target::kind::campaign_cancel : api_target::kind::campaign, {},
-                    std::string(m->id)};
+  return api_target{m->what, {}, std::string(m->id)};
 }
 
 }  // namespace
@@ -42,9 +58,10 @@ std::optional<api_target> parse_api_target(std::string_view path) {
   if (path == "/v1/events") return api_target{api_target::kind::events, {}, {}};
   if (path.starts_with(campaigns_prefix)) return parse_campaign_target(path);
   if (path == calls_prefix) return api_target{api_target::kind::calls, {}, {}};
-  const auto m = member_of(path, calls_prefix, "/events");
+  if (path == "/v1/agents") return api_target{api_target::kind::agents, {}, {}};
+  const auto m = member_of(path, calls_prefix, call_subresources, api_target::kind::call);
   if (!m || !protocol::is_safe_sid(m->id)) return std::nullopt;
-  return api_target{m->with_suffix ? api_target::kind::events : api_target::kind::call, std::string(m->id), {}};
+  return api_target{m->what, std::string(m->id), {}};
 }
 
 route route_request(const request_line& request, bool live_events) {

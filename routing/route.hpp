@@ -22,6 +22,11 @@ struct api_target {
     events,  // GET /v1/events, /v1/calls/{sid}/events: WebSocket or Server-Sent Events
     calls,   // GET /v1/calls
     call,    // GET, DELETE /v1/calls/{sid}
+    // An operator's command for a live call (docs/tools.md, operator controls): POST only.
+    hang_up,          // /v1/calls/{sid}/hangup
+    transfer,         // /v1/calls/{sid}/transfer
+    message,          // /v1/calls/{sid}/messages
+    agents,           // GET /v1/agents: the profiles, with their transfer destinations' names
     campaigns,        // GET, POST /v1/campaigns
     campaign,         // GET /v1/campaigns/{id}
     campaign_cancel,  // POST /v1/campaigns/{id}/cancel

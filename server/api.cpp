@@ -2,10 +2,12 @@
 
 #include <charconv>
 #include <exception>
+#include <variant>
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "agents/agent_profile.hpp"
 #include "bridge/peer_log.hpp"
 #include "call/event_json.hpp"
 #include "protocol/bearer_token.hpp"
@@ -20,6 +22,10 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t max_page = 500;
+// An operator's command is a few fields: a message of max_message_chars, every one \u-escaped, fits.
+constexpr std::size_t max_command_body = 16 * 1024;
+constexpr std::size_t max_message_chars = 2000;
+constexpr std::size_t max_destination_bytes = 64;
 
 json::object usage_json(const protocol::token_usage& u) {
   return {{"input_tokens", u.input_tokens}, {"output_tokens", u.output_tokens}, {"total_tokens", u.total_tokens}};
@@ -127,6 +133,99 @@ net::awaitable<http_reply> call_resource(server_context& ctx, const http_request
   co_return json_reply(200, body);
 }
 
+std::size_t utf8_chars(std::string_view text) {
+  std::size_t n = 0;
+  for (const unsigned char c : text) n += (c & 0xC0) != 0x80;  // continuation bytes are not characters
+  return n;
+}
+
+bool has_control_characters(std::string_view text) {
+  for (const unsigned char c : text)
+    if (c < 0x20 || c == 0x7F) return true;
+  return false;
+}
+
+bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+// The command a POST /v1/calls/{sid}/<command> asks for, or what is wrong with its body. The call
+// itself decides whether it can be done (a destination outside its allowlist is refused there).
+std::variant<call::operator_command, std::string> read_command(routing::api_target::kind what, std::string_view body) {
+  json::object fields;
+  if (!body.empty() || what != routing::api_target::kind::hang_up) {
+    boost::system::error_code ec;
+    auto value = json::parse(body, ec);  // rejects invalid UTF-8 too
+    if (ec) return "the body must be a JSON object: " + ec.message();
+    if (!value.is_object()) return "the body must be a JSON object";
+    fields = std::move(value.as_object());
+  }
+  switch (what) {
+    case routing::api_target::kind::transfer: {
+      const auto* destination = fields.if_contains("destination");
+      if (!destination || !destination->is_string())
+        return R"("destination" must be a string: the name of one of the agent's transfer destinations)";
+      const std::string_view name = destination->as_string();
+      if (name.empty() || name.size() > max_destination_bytes || has_control_characters(name))
+        return R"("destination" must be a name of 1..)" + std::to_string(max_destination_bytes) +
+               " characters, without control characters";
+      return call::transfer_command{std::string(name)};
+    }
+    case routing::api_target::kind::message: {
+      const auto* text = fields.if_contains("text");
+      if (!text || !text->is_string()) return R"("text" must be a string)";
+      const std::string_view words = text->as_string();
+      if (utf8_chars(words) > max_message_chars || is_blank(words))
+        return R"("text" must hold 1..)" + std::to_string(max_message_chars) + " characters, not only spaces";
+      return call::message_command{std::string(words)};
+    }
+    default:
+      return call::hang_up_command{};
+  }
+}
+
+const char* command_name(routing::api_target::kind what) {
+  switch (what) {
+    case routing::api_target::kind::transfer: return "transfer";
+    case routing::api_target::kind::message: return "message";
+    default: return "hang-up";
+  }
+}
+
+// POST /v1/calls/{sid}/hangup, /transfer, /messages: handed to the live call, whose call.control
+// events tell the outcome.
+http_reply operator_command(server_context& ctx, const http_request_view& req, const routing::api_target& target) {
+  if (req.method != "POST") return method_not_allowed("POST");
+  if (req.body.size() > max_command_body)
+    return error_reply(413, "the body must be at most " + std::to_string(max_command_body) + " bytes");
+  auto command = read_command(target.what, req.body);
+  if (const auto* problem = std::get_if<std::string>(&command)) {
+    bridge::log_peer_line(req.log_lines, spdlog::level::info, "api: refused an operator {} for call {} from {}: {}",
+                          command_name(target.what), target.call_sid, req.peer_address, *problem);
+    return error_reply(400, *problem);
+  }
+  if (!ctx.registry.send_command(target.call_sid, std::move(std::get<call::operator_command>(command))))
+    return error_reply(404, "no such call is live on this server");
+  spdlog::info("api: operator {} requested for call {} by {}", command_name(target.what), target.call_sid,
+               req.peer_address);
+  return json_reply(202, {{"status", "requested"}});
+}
+
+// GET /v1/agents: what the dashboard offers, an agent for outbound calls and a call's transfer
+// destinations (names only: the numbers they dial stay on the server).
+http_reply list_agents(const server_context& ctx, const http_request_view& req) {
+  if (req.method != "GET") return method_not_allowed("GET");
+  json::array agents;
+  if (ctx.agents) {
+    for (const auto& profile : ctx.agents->profiles()) {
+      json::array transfers;
+      for (const auto& destination : profile.tools.transfers) transfers.emplace_back(destination.name);
+      agents.push_back(json::object{{"name", profile.name},
+                                    {"default", &profile == &ctx.agents->default_profile()},
+                                    {"transfers", std::move(transfers)}});
+    }
+  }
+  return json_reply(200, {{"agents", std::move(agents)}});
+}
+
 }  // namespace
 
 std::optional<http_reply> check_api_access(const server_context& ctx, const http_request_view& req) {
@@ -155,12 +254,25 @@ std::optional<http_reply> check_api_access(const server_context& ctx, const http
 
 net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_view& req,
                                       const routing::api_target& target) {
-  if (target.what == routing::api_target::kind::events) {
-    if (!ctx.listeners) co_return error_reply(404, "live events are not enabled");
-    co_return method_not_allowed("GET");
-  }
   using kind = routing::api_target::kind;
   const bool outbound_call = target.what == kind::calls && req.method == "POST";
+  switch (target.what) {
+    case kind::events:
+      if (!ctx.listeners) co_return error_reply(404, "live events are not enabled");
+      co_return method_not_allowed("GET");
+    case kind::hang_up:
+    case kind::transfer:
+    case kind::message:
+      co_return operator_command(ctx, req, target);
+    case kind::agents:
+      co_return list_agents(ctx, req);
+    case kind::campaigns:
+    case kind::campaign:
+    case kind::campaign_cancel:
+    case kind::calls:
+    case kind::call:
+      break;
+  }
   if (outbound_call || target.what == kind::campaigns || target.what == kind::campaign ||
       target.what == kind::campaign_cancel) {
     if (!ctx.outbound) co_return error_reply(503, "outbound calls are not enabled on this server");

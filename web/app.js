@@ -1,5 +1,6 @@
 // The mediabridge dashboard (docs/dashboard.md): sign-in, live calls from the listener WebSocket
-// (/v1/events), call history from the REST API (/v1/calls), and the browser softphone.
+// (/v1/events) with the operator's controls (/v1/calls/{sid}/hangup, /transfer, /messages), call
+// history from the REST API (/v1/calls), outbound campaigns (/v1/campaigns), and the browser softphone.
 //
 // The API token lives in this tab's sessionStorage. REST requests carry it in the Authorization header;
 // only the WebSockets (events, softphone stream), which cannot carry headers, have it in their query
@@ -10,6 +11,10 @@ import { Softphone } from './softphone.js';
 const TOKEN_KEY = 'mediabridge.token';
 const ENDED_KEPT = 12; // ended calls the live list keeps showing
 const HISTORY_PAGE = 25;
+const WIRE_KEPT = 300; // wire events the raw event panel keeps per call
+const MESSAGE_MAX = 2000; // characters of an operator's message (POST /v1/calls/{sid}/messages)
+const CAMPAIGN_POLL_MS = 1500;
+const CSV_MAX_BYTES = 60 * 1024; // a request body is at most 64 KiB (the CSV travels JSON-escaped)
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,6 +26,9 @@ const state = {
   follow: null, // the softphone's call: selected as soon as it starts
   feed: { socket: null, retryMs: 1000, timer: null, opened: false },
   history: { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true },
+  agents: [], // GET /v1/agents: {name, default, transfers: [names]}
+  agentsLoadedAt: 0,
+  campaigns: { list: [], selected: null, detail: null, timer: null },
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -38,6 +46,8 @@ const ICONS = {
   clock: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 2.2a7.8 7.8 0 1 1 0 15.6 7.8 7.8 0 0 1 0-15.6zM11 7v6.3l4.6 2.8 1-1.6-3.6-2.2V7z',
   cut: 'M6 4a3 3 0 1 0 2.8 4.1L11 10l-2.2 1.9A3 3 0 1 0 10 14l10-9h-3l-4.6 4-3.1-2.6A3 3 0 0 0 6 4zm0 2a1 1 0 1 1 0 2 1 1 0 0 1 0-2zm0 10a1 1 0 1 1 0 2 1 1 0 0 1 0-2zm8-2 6 5h-3l-4.3-3.6z',
   phone: 'M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.46.57 3.6a1 1 0 0 1-.25 1z',
+  tool: 'M22.7 19 13.6 9.9c.9-2.3.4-5-1.5-6.9-2-2-5-2.4-7.4-1.3L9 6 6 9 1.6 4.7C.4 7.1.9 10.1 2.9 12.1c1.9 1.9 4.6 2.4 6.9 1.5l9.1 9.1c.4.4 1 .4 1.4 0l2.3-2.3c.5-.4.5-1.1.1-1.4z',
+  control: 'M16 3l5 5-5 5v-3H4V6h12zM8 11v3h12v4H8v3l-5-5z',
   keypad: 'M6 3a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zM6 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm-6 7a2 2 0 1 0 0 4 2 2 0 0 0 0-4z',
 };
 
@@ -168,6 +178,8 @@ function enter(token) {
   document.body.classList.add('signed-in');
   showView('live');
   connectFeed();
+  state.agentsLoadedAt = Date.now();
+  loadAgents();
 }
 
 function signOut(message = '') {
@@ -179,6 +191,11 @@ function signOut(message = '') {
   state.calls.clear();
   state.selected = null;
   state.history = { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true };
+  stopCampaignPolling();
+  state.campaigns = { list: [], selected: null, detail: null, timer: null };
+  renderRejected([]);
+  showCampaignError('');
+  state.agents = [];
   $('app').hidden = true;
   $('signin').hidden = false;
   document.body.classList.remove('signed-in');
@@ -202,6 +219,9 @@ async function boot() {
     loadHistory(true);
   });
   $('history-more').addEventListener('click', () => loadHistory(false));
+  $('tab-campaigns').addEventListener('click', () => showView('campaigns'));
+  $('campaign-form').addEventListener('submit', startCampaign);
+  $('c-file').addEventListener('change', readCsvFile);
   wireSoftphone();
   setInterval(tick, 1000);
   renderLive();
@@ -225,11 +245,19 @@ async function boot() {
 
 function showView(view) {
   state.view = view;
-  $('view-live').hidden = view !== 'live';
-  $('view-history').hidden = view !== 'history';
-  $('tab-live').classList.toggle('active', view === 'live');
-  $('tab-history').classList.toggle('active', view === 'history');
+  for (const name of ['live', 'history', 'campaigns']) {
+    $(`view-${name}`).hidden = view !== name;
+    $(`tab-${name}`).classList.toggle('active', view === name);
+  }
   if (view === 'history' && state.history.stale) loadHistory(true);
+  if (view === 'campaigns') {
+    loadCampaigns();
+    if (state.campaigns.selected) pollCampaign(state.campaigns.selected);
+    else renderPlaceholder($('campaign-detail'), 'No campaign selected', 'Start one with the form, or pick one on the left.');
+  } else {
+    stopCampaignPolling();
+  }
+  if (view === 'live') renderLive();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -297,8 +325,10 @@ function newCall(sid) {
     endedAt: null,
     reason: '',
     durationMs: null,
-    entries: [], // turns, barge-ins and DTMF in the order the call reported them
+    entries: [], // turns, barge-ins, DTMF, tool calls and call control in the order the call reported them
     turns: new Map(), // item_id → turn entry
+    tools: new Map(), // tool_call_id → tool entry
+    wire: [], // the last WIRE_KEPT wire events (WIRE_EVENTS): {at, direction, type, bytes}
   };
 }
 
@@ -367,6 +397,7 @@ function onEvent(event) {
       call.to = event.to || '';
       call.agent = event.agent || '';
       call.startedAt = at;
+      if (!state.agents.some((a) => a.name === (call.agent || 'default'))) loadAgentsSoon();
       if (state.follow === call.sid || (!state.selected && state.view === 'live')) state.selected = call.sid;
       break;
     case 'transcript.delta': {
@@ -388,8 +419,19 @@ function onEvent(event) {
       call.entries.push({ kind: 'barge', itemId: event.item_id, audioEndMs: event.audio_end_ms, at });
       break;
     case 'dtmf':
-      call.entries.push({ kind: 'dtmf', digit: event.digit, at });
+      call.entries.push({ kind: 'dtmf', digit: event.masked ? '•' : event.digit, at });
       break;
+    case 'dtmf.input':
+    case 'tool.call':
+    case 'tool.result':
+    case 'call.control':
+      addActivity(call, event, at);
+      break;
+    case 'wire':
+      call.wire.push({ at, direction: String(event.direction || ''), type: String(event.message_type || ''), bytes: event.bytes });
+      if (call.wire.length > WIRE_KEPT) call.wire.splice(0, call.wire.length - WIRE_KEPT);
+      scheduleWireRender(call);
+      return; // one per message: only the raw event panel changes
     case 'call.ended':
       call.endedAt = at;
       call.reason = event.reason || '';
@@ -402,6 +444,49 @@ function onEvent(event) {
       return; // a newer server's event type: nothing to show
   }
   renderLive();
+}
+
+// DTMF strings, tool calls and their results, and call control, as timeline entries (live events and
+// stored ones share these shapes: call/event_json.cpp).
+function addActivity(call, event, at) {
+  switch (event.type) {
+    case 'dtmf.input':
+      call.entries.push({ kind: 'dtmf-input', digits: String(event.digits || ''), masked: event.masked === true, at });
+      return;
+    case 'tool.call': {
+      const entry = { kind: 'tool', id: event.tool_call_id, name: String(event.name || ''), arguments: event.arguments, result: null, at };
+      call.tools.set(event.tool_call_id, entry);
+      call.entries.push(entry);
+      return;
+    }
+    case 'tool.result': {
+      let entry = call.tools.get(event.tool_call_id);
+      if (!entry) {
+        entry = { kind: 'tool', id: event.tool_call_id, name: String(event.name || ''), arguments: null, result: null, at };
+        call.tools.set(event.tool_call_id, entry);
+        call.entries.push(entry);
+      }
+      entry.result = {
+        ok: event.ok === true,
+        error: typeof event.error === 'string' ? event.error : '',
+        output: event.output,
+        latencyMs: typeof event.latency_ms === 'number' ? event.latency_ms : null,
+      };
+      return;
+    }
+    case 'call.control':
+      call.entries.push({
+        kind: 'control',
+        action: String(event.action || ''),
+        by: String(event.by || ''),
+        status: String(event.status || ''),
+        target: typeof event.target === 'string' ? event.target : '',
+        detail: typeof event.detail === 'string' ? event.detail : '',
+        at,
+      });
+      return;
+    default:
+  }
 }
 
 function pruneEnded() {
@@ -548,22 +633,284 @@ function renderMarker(entry) {
   return marker;
 }
 
+const CONTROL_ACTIONS = { hang_up: 'Hang-up', transfer: 'Transfer', message: 'Message' };
+const CONTROL_STATUS = { requested: 'requested', done: 'done', failed: 'failed', refused: 'refused' };
+
+// A keypad string, a tool call or a call-control step: a chip in the timeline, like a barge-in marker.
+function renderActivity(entry) {
+  const marker = el('div', `marker activity ${entry.kind}`);
+  const label = el('span', 'marker-label');
+  if (entry.kind === 'dtmf-input') {
+    label.append(icon('keypad', 12), document.createTextNode(' Keypad entry '));
+    label.append(el('code', entry.masked ? 'digits masked' : 'digits', entry.digits || '(none)'));
+    if (entry.masked) label.title = 'Masked for this agent (DTMF mask): the digits are not shown anywhere';
+  } else if (entry.kind === 'tool') {
+    marker.classList.add(entry.result ? (entry.result.ok ? 'ok' : 'error') : 'running');
+    label.append(icon('tool', 12), document.createTextNode(' Tool '), el('code', 'tool-name', entry.name));
+    if (!entry.result) label.append(el('span', 'outcome', '· running…'));
+    else if (entry.result.ok) label.append(el('span', 'outcome', '· ok'));
+    else label.append(el('span', 'outcome', `· error${entry.result.error ? `: ${entry.result.error}` : ''}`));
+    if (entry.result && entry.result.latencyMs !== null) {
+      const latency = el('span', 'latency');
+      latency.append(icon('clock', 11), document.createTextNode(` ${entry.result.latencyMs} ms`));
+      label.append(latency);
+    }
+    const details = [];
+    if (typeof entry.arguments === 'string' && entry.arguments) details.push(`arguments: ${entry.arguments}`);
+    if (entry.result && typeof entry.result.output === 'string' && entry.result.output) details.push(`result: ${entry.result.output}`);
+    label.title = details.join('\n');
+  } else {
+    marker.classList.add(entry.status);
+    const action = CONTROL_ACTIONS[entry.action] || entry.action;
+    const who = entry.by === 'operator' ? 'Operator' : entry.by === 'model' ? 'Agent' : entry.by;
+    label.append(icon('control', 12), document.createTextNode(` ${who}: ${action}${entry.target ? ` → ${entry.target}` : ''}`));
+    label.append(el('span', 'outcome', `· ${CONTROL_STATUS[entry.status] || entry.status}`));
+    if (entry.detail) label.append(el('span', 'detail', `· ${entry.detail}`));
+  }
+  label.append(el('time', '', formatTime(entry.at)));
+  marker.append(label);
+  return marker;
+}
+
+function renderEntry(entry) {
+  if (entry.kind === 'turn') return renderTurn(entry);
+  if (entry.kind === 'barge' || entry.kind === 'dtmf') return renderMarker(entry);
+  return renderActivity(entry);
+}
+
 function renderTranscript(entries, emptyText) {
   const transcript = el('div', 'transcript');
   if (entries.length === 0) transcript.append(el('p', 'empty', emptyText));
-  for (const entry of entries) transcript.append(entry.kind === 'turn' ? renderTurn(entry) : renderMarker(entry));
+  for (const entry of entries) transcript.append(renderEntry(entry));
   return transcript;
 }
 
+// The header and the transcript are rebuilt; the panels below them (`options.panels`: operator
+// controls, raw events, a footer) are kept while they stay the same nodes, so that what an operator is
+// typing and a panel's scroll position survive each event.
 function renderDetail(container, call, options) {
-  const previous = container.querySelector('.transcript');
+  const previous = container.querySelector(':scope > .transcript');
   const stick = !previous || previous.scrollHeight - previous.scrollTop - previous.clientHeight < 40;
   const sameCall = container.dataset.sid === call.sid;
   const scrollTop = previous ? previous.scrollTop : 0;
   container.dataset.sid = call.sid;
+  const header = detailHeader(call, options);
   const transcript = renderTranscript(call.entries, options.emptyText);
-  container.replaceChildren(detailHeader(call, options), transcript, ...(options.footer ? [options.footer] : []));
+  const panels = (options.panels || []).filter(Boolean);
+  const current = [...container.children];
+  const keep = sameCall && current.length === panels.length + 2 && panels.every((p, i) => current[i + 2] === p);
+  if (keep) {
+    current[0].replaceWith(header);
+    current[1].replaceWith(transcript);
+  } else {
+    container.replaceChildren(header, transcript, ...panels);
+  }
   transcript.scrollTop = stick || !sameCall ? transcript.scrollHeight : scrollTop;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A live call's operator controls and raw event panel. Both are built once per call and kept across
+// renders (renderDetail); call.ui holds their nodes.
+
+function uiOf(call) {
+  if (!call.ui) call.ui = {};
+  return call.ui;
+}
+
+function transfersOf(agentName) {
+  const agent = state.agents.find((a) => a.name === (agentName || 'default')) || state.agents.find((a) => a.default);
+  return agent ? agent.transfers : [];
+}
+
+function operatorPanel(call) {
+  const ui = uiOf(call);
+  if (!ui.operator) ui.operator = buildOperatorPanel(call);
+  fillTransferSelect(call);
+  return ui.operator.panel;
+}
+
+function buildOperatorPanel(call) {
+  const panel = el('div', 'operator');
+  panel.dataset.sid = call.sid;
+  panel.append(el('span', 'operator-title', 'Operator'));
+
+  const hangup = el('button', 'btn danger-ghost op-hangup', 'Hang up');
+  hangup.type = 'button';
+  let disarm = null;
+  hangup.addEventListener('click', async () => {
+    if (hangup.dataset.confirm !== 'yes') {
+      hangup.dataset.confirm = 'yes';
+      hangup.textContent = 'Hang up the call?';
+      disarm = setTimeout(() => {
+        delete hangup.dataset.confirm;
+        hangup.textContent = 'Hang up';
+      }, 5000);
+      return;
+    }
+    clearTimeout(disarm);
+    delete hangup.dataset.confirm;
+    hangup.textContent = 'Hang up';
+    hangup.disabled = true;
+    await sendCommand(call, 'hangup', null, 'Hang-up');
+    hangup.disabled = false;
+  });
+
+  const select = el('select', 'op-destination');
+  select.setAttribute('aria-label', 'Transfer destination');
+  const transfer = commandForm('op-transfer', select, 'Transfer', 'secondary', async () => {
+    if (select.value) await sendCommand(call, 'transfer', { destination: select.value }, `Transfer to ${select.value}`);
+  });
+
+  const input = el('input', 'op-text');
+  input.type = 'text';
+  input.maxLength = MESSAGE_MAX;
+  input.placeholder = 'A message for the agent (it may answer the caller)';
+  input.setAttribute('aria-label', 'Message for the agent');
+  const message = commandForm('op-message', input, 'Send', 'primary', async () => {
+    const text = input.value.trim();
+    if (text && (await sendCommand(call, 'messages', { text }, 'Message'))) input.value = '';
+  });
+
+  const status = el('p', 'op-status muted small');
+  status.setAttribute('role', 'status');
+  panel.append(hangup, transfer.form, message.form, status);
+  return { panel, select, transferButton: transfer.button, status, destinations: null };
+}
+
+// One field and its submit button; the button is disabled while `submit` runs.
+function commandForm(className, field, label, buttonClass, submit) {
+  const form = el('form', className);
+  const button = el('button', `btn ${buttonClass}`, label);
+  button.type = 'submit';
+  form.append(field, button);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    await submit();
+    button.disabled = false;
+  });
+  return { form, button };
+}
+
+function fillTransferSelect(call) {
+  const ui = call.ui.operator;
+  const names = transfersOf(call.agent);
+  const key = names.join('\n');
+  if (ui.destinations === key) return;
+  ui.destinations = key;
+  const chosen = ui.select.value;
+  ui.select.replaceChildren();
+  if (names.length === 0) {
+    const none = el('option', '', 'No transfer destinations');
+    none.value = '';
+    ui.select.append(none);
+  }
+  for (const name of names) {
+    const option = el('option', '', name);
+    option.value = name;
+    ui.select.append(option);
+  }
+  if (names.includes(chosen)) ui.select.value = chosen;
+  ui.select.disabled = names.length === 0;
+  ui.transferButton.disabled = names.length === 0;
+  ui.select.title = names.length ? '' : "This call's agent has no transfer destinations (transfers in AGENTS_FILE, TRANSFER_DESTINATIONS)";
+}
+
+// POST /v1/calls/{sid}/<path>: 202 means the call has the command; its call.control events say how it went.
+async function sendCommand(call, path, body, what) {
+  const status = call.ui.operator.status;
+  const show = (text, kind) => {
+    status.textContent = text;
+    status.className = `op-status small ${kind}`;
+  };
+  show(`${what}…`, 'muted');
+  let response;
+  try {
+    response = await api(`/v1/calls/${encodeURIComponent(call.sid)}/${path}`, {
+      method: 'POST',
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    show('The server cannot be reached.', 'error');
+    return false;
+  }
+  if (response.status === 202) {
+    show(`${what} requested: the timeline shows what the call made of it.`, 'ok');
+    return true;
+  }
+  const problem = await response.json().catch(() => ({}));
+  show(response.status === 404 ? 'This call is no longer live on this server.' : problem.error || `Refused (HTTP ${response.status}).`, 'error');
+  return false;
+}
+
+const DIRECTIONS = { twilio_in: 'Twilio →', twilio_out: '→ Twilio', upstream_in: 'Agent →', upstream_out: '→ Agent' };
+
+function wirePanel(call) {
+  const ui = uiOf(call);
+  if (!ui.wire) {
+    const panel = el('details', 'wire-panel');
+    panel.open = true;
+    const summary = el('summary', '', 'Raw events');
+    const rows = el('div', 'wire-rows');
+    panel.append(summary, rows);
+    ui.wire = { panel, summary, rows, timer: null };
+  }
+  renderWireRows(call);
+  return ui.wire.panel;
+}
+
+function renderWireRows(call) {
+  const { summary, rows } = call.ui.wire;
+  const stick = rows.scrollHeight - rows.scrollTop - rows.clientHeight < 24;
+  summary.textContent = `Raw events · ${call.wire.length}${call.wire.length === WIRE_KEPT ? ' (latest)' : ''} · payloads not shown`;
+  rows.replaceChildren(...call.wire.map((w) => {
+    const row = el('div', `wire-row ${w.direction}`);
+    row.append(el('time', '', formatTime(w.at)), el('span', 'dir', DIRECTIONS[w.direction] || w.direction),
+      el('span', 'type', w.type), el('span', 'bytes', typeof w.bytes === 'number' ? `${w.bytes} B` : ''));
+    return row;
+  }));
+  if (stick) rows.scrollTop = rows.scrollHeight;
+}
+
+// Wire events come one per message: the panel is redrawn at most five times a second, and the rest
+// of the page only when the panel first appears.
+function scheduleWireRender(call) {
+  if (state.view !== 'live' || state.selected !== call.sid) return;
+  const ui = uiOf(call);
+  if (!ui.wire || !ui.wire.panel.isConnected) {
+    renderLive();
+    return;
+  }
+  if (ui.wire.timer) return;
+  ui.wire.timer = setTimeout(() => {
+    ui.wire.timer = null;
+    renderWireRows(call);
+  }, 200);
+}
+
+// A call of a profile the page does not know yet: the server's profiles are read again, once a minute at most.
+function loadAgentsSoon() {
+  if (Date.now() - state.agentsLoadedAt < 60000) return;
+  state.agentsLoadedAt = Date.now();
+  loadAgents();
+}
+
+async function loadAgents() {
+  let response;
+  try {
+    response = await api('/v1/agents');
+  } catch {
+    return;
+  }
+  if (!response.ok) return;
+  const body = await response.json().catch(() => ({}));
+  if (!Array.isArray(body.agents)) return;
+  state.agents = body.agents
+    .filter((a) => a && typeof a.name === 'string')
+    .map((a) => ({ name: a.name, default: a.default === true, transfers: Array.isArray(a.transfers) ? a.transfers.filter((t) => typeof t === 'string') : [] }));
+  renderLive();
+  fillAgentSelect();
 }
 
 function renderPlaceholder(container, title, text) {
@@ -586,6 +933,7 @@ function renderLive() {
   renderDetail($('live-detail'), call, {
     live: true,
     emptyText: call.endedAt ? 'Nobody said anything on this call.' : 'Listening… the transcript appears as people speak.',
+    panels: [call.wire.length ? wirePanel(call) : null, call.endedAt ? null : operatorPanel(call)],
   });
 }
 
@@ -701,6 +1049,16 @@ function historyEntries(detail) {
     if (cut >= 0) entries.splice(cut + 1, 0, marker);
     else entries.push(marker);
   }
+  // Stored tool calls, DTMF strings and call control, in the live events' shapes, placed by time.
+  if (Array.isArray(detail.events)) {
+    const stored = newCall(detail.call_sid);
+    for (const event of detail.events) if (event && typeof event.type === 'string') addActivity(stored, event, timeOf(event));
+    for (const entry of stored.entries) {
+      const after = entries.findIndex((e) => e.at > entry.at);
+      if (after >= 0) entries.splice(after, 0, entry);
+      else entries.push(entry);
+    }
+  }
   return entries;
 }
 
@@ -746,7 +1104,7 @@ async function selectHistory(sid) {
   renderDetail($('history-detail'), call, {
     live: false,
     emptyText: detail.ended_at ? 'Nobody said anything on this call.' : 'This call has not ended yet.',
-    footer,
+    panels: [footer],
   });
 }
 
@@ -767,6 +1125,228 @@ async function deleteCall(sid, button) {
   renderHistoryList('');
   if (h.rows.length > 0) selectHistory(h.rows[0].call_sid);
   else renderPlaceholder($('history-detail'), 'No call selected', 'Pick a call on the left to read its transcript.');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Campaigns: POST /v1/campaigns, then GET /v1/campaigns/{id} every CAMPAIGN_POLL_MS while it runs.
+
+const ROW_STATUS_KIND = {
+  pending: 'muted', queued: 'warn', ringing: 'warn', 'in-progress': 'live', completed: 'ok',
+  busy: 'danger', failed: 'danger', 'no-answer': 'danger', canceled: 'muted',
+};
+
+function fillAgentSelect() {
+  const select = $('c-agent');
+  const chosen = select.value;
+  select.replaceChildren();
+  for (const agent of state.agents) {
+    const option = el('option', '', agent.default ? `${agent.name} (default)` : agent.name);
+    option.value = agent.name;
+    select.append(option);
+  }
+  if (state.agents.some((a) => a.name === chosen)) select.value = chosen;
+  else {
+    const fallback = state.agents.find((a) => a.default);
+    if (fallback) select.value = fallback.name;
+  }
+}
+
+function showCampaignError(message) {
+  $('c-error').textContent = message;
+  $('c-error').hidden = !message;
+}
+
+async function readCsvFile() {
+  const file = $('c-file').files[0];
+  if (!file) return;
+  if (file.size > CSV_MAX_BYTES) {
+    showCampaignError(`That file is larger than ${CSV_MAX_BYTES / 1024} KiB: split it into several campaigns.`);
+    return;
+  }
+  $('c-csv').value = await file.text();
+  showCampaignError('');
+}
+
+function renderRejected(rejected) {
+  const box = $('c-rejected');
+  box.hidden = rejected.length === 0;
+  $('c-rejected-title').textContent = `${rejected.length} ${rejected.length === 1 ? 'row was' : 'rows were'} rejected (not dialled):`;
+  $('c-rejected-list').replaceChildren(...rejected.map((r) => {
+    const item = el('li');
+    item.append(el('span', 'line', `line ${r.line}`), document.createTextNode(` ${r.error}`));
+    return item;
+  }));
+}
+
+async function startCampaign(event) {
+  event.preventDefault();
+  showCampaignError('');
+  renderRejected([]);
+  const csv = $('c-csv').value;
+  if (!csv.trim()) {
+    showCampaignError('Paste a CSV or choose a file first.');
+    return;
+  }
+  // Empty pacing fields are left to the server (CAMPAIGN_CALLS_PER_SECOND, CAMPAIGN_MAX_ACTIVE).
+  const body = { agent: $('c-agent').value || undefined, csv };
+  if ($('c-cps').value) body.calls_per_second = Number($('c-cps').value);
+  if ($('c-max').value) body.max_active = Number($('c-max').value);
+  const button = $('c-start');
+  button.disabled = true;
+  let response;
+  try {
+    response = await api('/v1/campaigns', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  } catch {
+    button.disabled = false;
+    showCampaignError('The server cannot be reached.');
+    return;
+  }
+  button.disabled = false;
+  const answer = await response.json().catch(() => ({}));
+  if (response.status !== 201) {
+    showCampaignError(response.status === 404
+      ? 'This server places no outbound calls (no campaign API).'
+      : answer.error || `The campaign was not started (HTTP ${response.status}).`);
+    if (Array.isArray(answer.rejected)) renderRejected(answer.rejected);
+    return;
+  }
+  renderRejected(Array.isArray(answer.rejected) ? answer.rejected : []);
+  state.campaigns.selected = answer.id;
+  loadCampaigns();
+  pollCampaign(answer.id);
+}
+
+async function loadCampaigns() {
+  let response;
+  try {
+    response = await api('/v1/campaigns');
+  } catch {
+    return;
+  }
+  const list = $('campaign-list');
+  if (!response.ok) {
+    list.replaceChildren();
+    $('campaign-list-empty').hidden = false;
+    $('campaign-list-empty').textContent = response.status === 404
+      ? 'This server places no outbound calls (no campaign API).'
+      : `Could not load the campaigns (HTTP ${response.status}).`;
+    return;
+  }
+  const body = await response.json().catch(() => ({}));
+  state.campaigns.list = Array.isArray(body.campaigns) ? body.campaigns : [];
+  renderCampaignList();
+}
+
+function countsText(counts) {
+  return Object.entries(counts || {}).filter(([, n]) => n > 0).map(([status, n]) => `${n} ${status}`).join(' · ');
+}
+
+function renderCampaignList() {
+  const c = state.campaigns;
+  $('campaign-list').replaceChildren(...c.list.map((campaign) => {
+    const item = el('li', `call-item${campaign.id === c.selected ? ' selected' : ''}`);
+    item.tabIndex = 0;
+    item.dataset.id = campaign.id;
+    const top = el('div', 'call-item-top');
+    top.append(el('span', 'call-number', campaign.agent || 'default'), pill(campaign.state, campaign.state === 'running' ? 'live' : 'muted'));
+    item.append(top, el('div', 'call-item-bottom', countsText(campaign.counts)));
+    const choose = () => {
+      c.selected = campaign.id;
+      renderCampaignList();
+      pollCampaign(campaign.id);
+    };
+    item.addEventListener('click', choose);
+    item.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') choose();
+    });
+    return item;
+  }));
+  $('campaign-list-empty').hidden = c.list.length > 0;
+  $('campaign-list-empty').textContent = 'No campaigns yet.';
+}
+
+function stopCampaignPolling() {
+  clearTimeout(state.campaigns.timer);
+  state.campaigns.timer = null;
+}
+
+async function pollCampaign(id) {
+  stopCampaignPolling();
+  let response;
+  try {
+    response = await api(`/v1/campaigns/${encodeURIComponent(id)}`);
+  } catch {
+    return;
+  }
+  const c = state.campaigns;
+  if (c.selected !== id || state.view !== 'campaigns') return;
+  if (!response.ok) {
+    renderPlaceholder($('campaign-detail'), 'Campaign not found', `HTTP ${response.status}`);
+    return;
+  }
+  const detail = await response.json();
+  const wasRunning = c.detail && c.detail.id === id && c.detail.state === 'running';
+  c.detail = detail;
+  renderCampaign(detail);
+  if (detail.state === 'running') c.timer = setTimeout(() => pollCampaign(id), CAMPAIGN_POLL_MS);
+  else if (wasRunning) loadCampaigns();
+}
+
+function renderCampaign(detail) {
+  const rows = Array.isArray(detail.rows) ? detail.rows : [];
+  const counts = {};
+  for (const row of rows) counts[row.status] = (counts[row.status] || 0) + 1;
+  const header = el('div', 'detail-header');
+  const title = el('div', 'detail-title');
+  title.append(el('h2', '', `Campaign ${detail.id}`), pill(detail.state, detail.state === 'running' ? 'live' : 'muted'));
+  if (detail.state === 'running') {
+    const cancel = el('button', 'btn danger-ghost campaign-cancel', 'Cancel campaign');
+    cancel.type = 'button';
+    cancel.addEventListener('click', () => cancelCampaign(detail.id, cancel));
+    title.append(cancel);
+  }
+  const facts = el('dl', 'facts');
+  for (const [label, value] of [['Agent', detail.agent || 'default'], ['Rows', String(rows.length)], ['Status', countsText(counts) || '–']]) {
+    const item = el('div', 'fact');
+    item.append(el('dt', '', label), el('dd', '', value));
+    facts.append(item);
+  }
+  header.append(title, facts);
+
+  const table = el('table', 'rows-table');
+  const head = el('tr');
+  for (const name of ['Line', 'Number', 'Variables', 'Status', 'Call', 'Error']) head.append(el('th', '', name));
+  table.append(el('thead'), el('tbody'));
+  table.tHead.append(head);
+  for (const row of rows) {
+    const tr = el('tr');
+    tr.dataset.line = String(row.line);
+    const variables = Object.entries(row.variables || {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    const status = el('td');
+    status.append(pill(row.status, ROW_STATUS_KIND[row.status] || 'muted'));
+    tr.append(el('td', 'num', String(row.line)), el('td', '', row.number), el('td', 'vars', variables), status,
+      el('td', 'sid', row.call_sid || ''), el('td', 'row-error', row.error || ''));
+    table.tBodies[0].append(tr);
+  }
+  const scroller = el('div', 'rows-scroll');
+  scroller.append(table);
+  const container = $('campaign-detail');
+  const previous = container.querySelector('.rows-scroll');
+  const scrollTop = previous && container.dataset.id === detail.id ? previous.scrollTop : 0;
+  container.dataset.id = detail.id;
+  container.replaceChildren(header, scroller);
+  scroller.scrollTop = scrollTop;
+}
+
+async function cancelCampaign(id, button) {
+  button.disabled = true;
+  const response = await api(`/v1/campaigns/${encodeURIComponent(id)}/cancel`, { method: 'POST' }).catch(() => null);
+  if (!response || !response.ok) {
+    button.disabled = false;
+    button.textContent = 'Could not cancel';
+    return;
+  }
+  pollCampaign(id);
 }
 
 // ---------------------------------------------------------------------------------------------------

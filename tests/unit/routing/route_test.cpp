@@ -57,9 +57,26 @@ TEST_CASE("route: the history API", "[routing]") {
   CHECK(std::holds_alternative<api_request>(upgrade("/v1/calls")));
 }
 
+TEST_CASE("route: operator commands and the agent list are the API's", "[routing]") {
+  for (const auto& [path, kind] : {std::pair{"/v1/calls/CA42/hangup", api_target::kind::hang_up},
+                                   std::pair{"/v1/calls/CA42/transfer", api_target::kind::transfer},
+                                   std::pair{"/v1/calls/CA42/messages", api_target::kind::message}}) {
+    INFO(path);
+    const auto r = route_request({"POST", path, false}, true);
+    REQUIRE(std::holds_alternative<api_request>(r));
+    CHECK(std::get<api_request>(r).target.what == kind);
+    CHECK(std::get<api_request>(r).target.call_sid == "CA42");
+  }
+  const auto agents = get("/v1/agents");
+  REQUIRE(std::holds_alternative<api_request>(agents));
+  CHECK(std::get<api_request>(agents).target.what == api_target::kind::agents);
+  CHECK(std::get<api_request>(agents).target.call_sid.empty());
+}
+
 TEST_CASE("route: malformed API paths are not the API's", "[routing]") {
   for (const auto path : {"/v1/calls/", "/v1/callsX", "/v1/calls/CA1/", "/v1/calls/../etc/events", "/v1/calls/CA 1",
-                          "/v1/calls//events", "/v1/events/"}) {
+                          "/v1/calls//events", "/v1/events/", "/v1/calls/CA1/hangup/",
+                          "/v1/calls/CA1/hangup/events", "/v1/calls/CA 1/messages", "/v1/agents/"}) {
     INFO(path);
     CHECK_FALSE(parse_api_target(path));
     CHECK(std::holds_alternative<plain_http>(get(path)));
