@@ -531,7 +531,10 @@ TEST_CASE("call_state: DTMF is rate-limited per call; the excess and non-keys ar
   CHECK(key("3", t0 + 100) == strings{"dtmf 3"});  // 10 per second: one per 100 ms
   // A flood: 5,000 keys in 5 s yield the 50 the rate allows.
   int published = 0;
-  for (int i = 0; i < 5000; ++i) published += key("9", t0 + 100 + i + 1) == strings{"dtmf 9"} ? 1 : 0;
+  for (int i = 0; i < 5000; ++i) {
+    const auto step = key("9", t0 + 100 + i + 1);  // every 32nd key also hands a digit string over
+    published += !step.empty() && step.front() == "dtmf 9" ? 1 : 0;
+  }
   CHECK(published == 50);
   CHECK(h.call.stats().dtmf_dropped == 2 + 5000 - 50);
   // Not a key (Twilio sends one of 0-9 * # A-D): dropped, even with tokens to spare.
