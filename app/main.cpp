@@ -26,6 +26,7 @@
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
 #include "store/call_store.hpp"
+#include "telephony/twilio_client.hpp"
 #include "simulator/upstream_simulator.hpp"
 
 extern char** environ;
@@ -164,6 +165,17 @@ int main(int argc, char** argv) {
   bridge.registry = &registry;
   bridge.events = &listeners;
   bridge.tls = std::move(tls);
+  // Declared after the bridge context that points to it and before the workers: it outlives every call.
+  const telephony::twilio_client twilio_rest(server::twilio_client_options_from(settings), bridge.tls);
+  bridge.twilio_rest = &twilio_rest;
+  if (twilio_rest.configured())
+    spdlog::info("Twilio REST call control: available (account {}, {}) at {}", settings.twilio_account_sid,
+                 settings.twilio_api_key_sid.empty() ? "auth token" : "API key " + settings.twilio_api_key_sid,
+                 settings.twilio_api_base_url);
+  else
+    spdlog::info("Twilio REST call control: unavailable ({}); hang-up closes the stream "
+                 "instead, and transfers and outbound calls cannot be made",
+                 twilio_rest.unavailable_reason().value_or(""));
 
   // Keyed by the auth token so that every instance behind a balancer accepts the others' tokens.
   server::stream_tokens tokens(settings.twilio_auth_token.empty() ? server::random_key()

@@ -13,6 +13,9 @@
 
 #include <boost/url/parse.hpp>
 
+#include "protocol/local_access.hpp"
+#include "protocol/twilio_rest.hpp"
+
 namespace mb::config {
 namespace {
 
@@ -234,6 +237,32 @@ problem check_no_userinfo(const std::string& value) {
   const auto parsed = boost::urls::parse_uri(value);
   if (parsed && parsed->has_userinfo()) return std::string("must not carry credentials (user:password@)");
   return std::nullopt;
+}
+
+// Paths are appended to it, so no query or fragment; credentials go in the Authorization header, never in
+// the URL; plain http only to a loopback host (the REST simulator), since requests carry Basic auth.
+problem check_twilio_api_base_url(const std::string& value) {
+  const auto parsed = boost::urls::parse_uri(value);
+  if (!parsed) return quote(value) + " is not an absolute URL";
+  const auto id = parsed->scheme_id();
+  if (id != boost::urls::scheme::http && id != boost::urls::scheme::https)
+    return quote(value) + " must use https (or http to a loopback host)";
+  if (parsed->encoded_host().empty()) return quote(value) + " has no host";
+  if (id == boost::urls::scheme::http && !protocol::is_loopback_host(parsed->encoded_host_and_port()))
+    return quote(value) + " must use https unless its host is a loopback address";
+  if (parsed->has_query() || parsed->has_fragment()) return quote(value) + " must not have a query or fragment";
+  return check_no_userinfo(value);
+}
+
+// Both go into request paths and auth headers: anything but two letters and 32 hex digits is a typo.
+problem check_account_sid(const std::string& value) {
+  if (value.empty() || protocol::valid_account_sid(value)) return std::nullopt;
+  return std::string("must be AC followed by 32 lowercase hex digits");
+}
+
+problem check_api_key_sid(const std::string& value) {
+  if (value.empty() || protocol::valid_api_key_sid(value)) return std::nullopt;
+  return std::string("must be SK followed by 32 lowercase hex digits");
 }
 
 // The resource's base URL: each call appends a path, so it takes no query; the ws form of its scheme
@@ -646,16 +675,17 @@ const std::vector<spec>& specs() {
         [](auto& s) -> auto& { return s.dtmf_mask; }));
     t.push_back(text(
         "TWILIO_ACCOUNT_SID", "Twilio account (AC...) for the REST API: hang-up, transfer, outbound calls. Empty: none.",
-        [](auto& s) -> auto& { return s.twilio_account_sid; }));
+        [](auto& s) -> auto& { return s.twilio_account_sid; }, check_account_sid));
     t.push_back(text(
         "TWILIO_API_KEY_SID",
         "Twilio API key (SK...) for the REST API. Empty: the account SID and TWILIO_AUTH_TOKEN authenticate.",
-        [](auto& s) -> auto& { return s.twilio_api_key_sid; }));
+        [](auto& s) -> auto& { return s.twilio_api_key_sid; }, check_api_key_sid));
     t.push_back(secret_spec("TWILIO_API_KEY_SECRET", "The API key's secret. Never printed.",
                             &settings::twilio_api_key_secret));
     t.push_back(text(
-        "TWILIO_API_BASE_URL", "Base URL of Twilio's REST API (tests point it at the simulator).",
-        [](auto& s) -> auto& { return s.twilio_api_base_url; }, check_not_empty));
+        "TWILIO_API_BASE_URL",
+        "Base URL of Twilio's REST API: https, or http to a loopback host (tests point it at the simulator).",
+        [](auto& s) -> auto& { return s.twilio_api_base_url; }, check_twilio_api_base_url));
     t.push_back(integer(
         "TWILIO_REST_TIMEOUT_MS", "Each REST request to Twilio must complete this soon.",
         [](auto& s) -> auto& { return s.twilio_rest_timeout_ms; }, 500, 60000));

@@ -30,6 +30,7 @@ constexpr std::size_t max_response_body_bytes = 1 << 20;
 
 template <class Stream>
 awaitable<void> exchange(Stream& stream, http::request<http::string_body>& request, http_response& out) {
+  out.request_sent = true;
   auto [wec, written] = co_await http::async_write(stream, request, as_tuple_awaitable);
   if (wec) {
     out.failure = "write request: " + wec.message();

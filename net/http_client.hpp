@@ -18,6 +18,9 @@ struct http_response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // in wire order, names as sent
   std::string failure;  // empty on success; otherwise the stage and reason (safe to log: no headers)
+  // Writing the request began: a failure after this point (write, read, timeout) may come after the
+  // server acted on it. False: it failed before (URL, resolve, connect, TLS) and the server saw nothing.
+  bool request_sent = false;
 };
 
 // Sends `method` `url` (http:// or https://) with the given extra headers and body and reads the whole

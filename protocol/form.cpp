@@ -24,6 +24,38 @@ std::optional<form_fields> parse_form(std::string_view body) {
   return fields;
 }
 
+namespace {
+
+void append_form_encoded(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '*' || c == '-' ||
+        c == '.' || c == '_') {
+      out += c;
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 0xF];
+    }
+  }
+}
+
+}  // namespace
+
+std::string encode_form(const form_fields& fields) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    if (!body.empty()) body += '&';
+    append_form_encoded(body, name);
+    body += '=';
+    append_form_encoded(body, value);
+  }
+  return body;
+}
+
 std::string_view form_value(const form_fields& fields, std::string_view name) noexcept {
   const auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& field) { return field.first == name; });
   return it == fields.end() ? std::string_view{} : std::string_view{it->second};

@@ -23,6 +23,10 @@ using form_fields = std::vector<std::pair<std::string, std::string>>;
 // Decoded bytes are returned as they are; nothing checks that they are UTF-8.
 [[nodiscard]] std::optional<form_fields> parse_form(std::string_view body);
 
+// "a=1&b=x+y": the fields as browsers and Twilio write a form (WHATWG URL Standard): space as '+',
+// ALPHA DIGIT * - . _ as they are, every other byte as %XX. parse_form() reads it back.
+[[nodiscard]] std::string encode_form(const form_fields& fields);
+
 // The value of the first field called `name`, or an empty view when there is none.
 // The view points into `fields`.
 [[nodiscard]] std::string_view form_value(const form_fields& fields, std::string_view name) noexcept;

@@ -19,6 +19,18 @@ call::supervisor_options supervisor_options_from(const config::settings& setting
   return o;
 }
 
+telephony::twilio_client_options twilio_client_options_from(const config::settings& settings) {
+  telephony::twilio_client_options o;
+  o.base_url = settings.twilio_api_base_url;
+  o.credentials.account_sid = settings.twilio_account_sid;
+  const bool api_key = !settings.twilio_api_key_sid.empty();
+  o.credentials.username = api_key ? settings.twilio_api_key_sid : settings.twilio_account_sid;
+  o.credentials.password = api_key ? settings.twilio_api_key_secret.reveal() : settings.twilio_auth_token.reveal();
+  o.timeout_ms = settings.twilio_rest_timeout_ms;
+  o.retries = settings.twilio_rest_retries;
+  return o;
+}
+
 bridge::bridge_context bridge_context_from(const config::settings& settings,
                                            const agents::provider_endpoints& endpoints) {
   bridge::bridge_context ctx;

@@ -12,6 +12,10 @@ namespace mb::server {
 // Each call's deadlines, upstream reconnects and rollover, for the Realtime API.
 [[nodiscard]] call::supervisor_options supervisor_options_from(const config::settings& settings);
 
+// Twilio's REST API client options: TWILIO_ACCOUNT_SID with TWILIO_API_KEY_SID/SECRET when a key is set,
+// else with TWILIO_AUTH_TOKEN; base URL, per-attempt timeout and retries.
+[[nodiscard]] telephony::twilio_client_options twilio_client_options_from(const config::settings& settings);
+
 // What every call takes from the settings: the default profile's session and greeting, its provider,
 // upstream URL and credential header at `endpoints` (the settings' own, or for simulated providers the
 // simulator's: agents/demo_mode.hpp), per-call options, socket limits and the lifecycle. The process

@@ -9,6 +9,7 @@
 // coroutine's executor.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "net/asio.hpp"
@@ -32,7 +33,8 @@ struct twilio_client_options {
   std::string base_url = "https://api.twilio.com";
   protocol::twilio_rest_credentials credentials;
   int timeout_ms = 10000;  // per attempt
-  int retries = 2;
+  int retries = 2;         // at most this many more attempts, only where protocol::decide_retry allows
+  int base_backoff_ms = 200;
 };
 
 class twilio_client {
@@ -40,14 +42,19 @@ class twilio_client {
   twilio_client(twilio_client_options options, std::shared_ptr<net::tls_client_context> tls);
 
   // Credentials are set: requests can be made. Otherwise every request fails at once with a detail
-  // that names the missing settings.
+  // that names the missing settings (unavailable_reason()).
   [[nodiscard]] bool configured() const noexcept;
+  [[nodiscard]] const std::optional<std::string>& unavailable_reason() const noexcept { return unavailable_; }
 
   [[nodiscard]] net::awaitable<rest_result> update_call(protocol::call_update_request request) const;
+  // On success, rest_result::body holds the call resource (protocol::parse_call_resource reads its SID).
   [[nodiscard]] net::awaitable<rest_result> create_call(protocol::outbound_call_request request) const;
 
  private:
+  [[nodiscard]] net::awaitable<rest_result> post(std::string path, protocol::form_fields fields, bool idempotent) const;
+
   twilio_client_options options_;
+  std::optional<std::string> unavailable_;
   std::shared_ptr<net::tls_client_context> tls_;
 };
 

@@ -38,36 +38,6 @@ std::string random_sid(std::string_view prefix) {
   return sid;
 }
 
-// application/x-www-form-urlencoded as browsers and Twilio write it (WHATWG URL Standard): space as
-// '+', ALPHA DIGIT * - . _ as they are, every other byte as %XX.
-void append_form_encoded(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '*' || c == '-' ||
-        c == '.' || c == '_') {
-      out += c;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[u >> 4];
-      out += hex[u & 0xF];
-    }
-  }
-}
-
-std::string form_encode(const protocol::form_fields& fields) {
-  std::string body;
-  for (const auto& [name, value] : fields) {
-    if (!body.empty()) body += '&';
-    append_form_encoded(body, name);
-    body += '=';
-    append_form_encoded(body, value);
-  }
-  return body;
-}
-
 void record(call_report& report, call_event_kind kind, std::string detail = {}) {
   report.events.push_back({clock::now(), kind, std::move(detail)});
 }
@@ -380,7 +350,7 @@ net::awaitable<call_report> run_call(call_options options) {
   std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/x-www-form-urlencoded"}};
   if (!options.auth_token.empty())
     headers.emplace_back("X-Twilio-Signature", protocol::twilio_signature(options.auth_token, options.webhook_url, fields));
-  auto response = co_await net::http_request("POST", options.webhook_url, std::move(headers), form_encode(fields),
+  auto response = co_await net::http_request("POST", options.webhook_url, std::move(headers), protocol::encode_form(fields),
                                              options.tls, std::min(options.webhook_timeout_ms, ms_until(deadline)));
   report.webhook_status = response.status;
   if (!response.failure.empty()) {
