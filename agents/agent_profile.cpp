@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "call/call_control.hpp"
 #include "config/settings.hpp"
 
 namespace mb::agents {
@@ -14,6 +15,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t max_name_chars = 64;
+constexpr std::size_t max_announcement_chars = 1000;
 
 // Fills one profile from its JSON object; each reader returns a problem text or an empty string.
 class profile_reader {
@@ -125,6 +127,35 @@ class profile_reader {
     }
   }
 
+  // {"<name>": "<target>" | {"target": "...", "announcement": "..."}, ...}: replaces the inherited list.
+  void transfers(std::string_view key, std::vector<call::transfer_destination>& out) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_object()) return fail(key, "expected an object of destinations");
+    std::vector<call::transfer_destination> list;
+    for (const auto& [name, value] : v->get_object()) {
+      const auto field = std::string(key) + "." + std::string(name);
+      if (auto problem = config::transfer_name_problem(name)) return fail(field, *problem);
+      call::transfer_destination d{std::string(name), {}, {}};
+      if (value.is_string()) {
+        d.target = std::string(value.get_string());
+      } else if (value.is_object()) {
+        profile_reader nested(value.get_object(), path_ + "." + field);
+        nested.check_known_keys({"target", "announcement"});
+        nested.text("target", d.target, false);
+        nested.text("announcement", d.announcement);
+        if (!nested.error().empty()) return fail_with(nested.error());
+        if (d.announcement.size() > max_announcement_chars)
+          return fail(field + ".announcement", "at most " + std::to_string(max_announcement_chars) + " bytes");
+      } else {
+        return fail(field, "expected a target string or {\"target\", \"announcement\"}");
+      }
+      if (auto problem = config::transfer_target_problem(d.target)) return fail(field, *problem);
+      list.push_back(std::move(d));
+    }
+    out = std::move(list);
+  }
+
   // A nested object, read by `fill` with its own path.
   void object(std::string_view key, const std::function<void(profile_reader&)>& fill) {
     const auto* v = obj_.if_contains(key);
@@ -132,10 +163,13 @@ class profile_reader {
     if (!v->is_object()) return fail(key, "expected an object");
     profile_reader nested(v->get_object(), path_ + "." + std::string(key));
     fill(nested);
-    if (error_.empty()) error_ = nested.error();
+    fail_with(nested.error());
   }
 
  private:
+  void fail_with(const std::string& error) {
+    if (error_.empty()) error_ = error;
+  }
   void fail(std::string_view key, const std::string& problem) {
     if (error_.empty()) error_ = path_ + "." + std::string(key) + ": " + problem;
   }
@@ -163,6 +197,14 @@ void read_vad(profile_reader& r, protocol::session_config& s) {
   r.flag("interrupt_response", s.vad_interrupt_response);
 }
 
+void read_dtmf(profile_reader& r, call::dtmf_options& d) {
+  r.check_known_keys({"gap_ms", "max_digits", "mask", "respond"});
+  r.whole("gap_ms", d.gap_ms, 200, 30000);
+  r.whole("max_digits", d.max_digits, 1, 64);
+  r.flag("mask", d.mask);
+  r.flag("respond", d.respond);
+}
+
 std::optional<agent_profile> read_profile(std::string_view name, const json::value& value, const agent_profile& base,
                                           std::string& error) {
   const std::string path = "agents." + std::string(name);
@@ -180,7 +222,8 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   p.defaults.clear();
   profile_reader r(value.get_object(), path);
   r.check_known_keys({"instructions", "greeting", "provider", "voice", "model", "transcription_model",
-                      "transcription_language", "transcription_prompt", "vad", "numbers", "variables"});
+                      "transcription_language", "transcription_prompt", "vad", "numbers", "variables", "end_call", "end_call_grace_ms",
+                      "transfers", "transfer_caller_id", "dtmf"});
   r.text("instructions", p.session.instructions);
   r.text("greeting", p.greeting);
   r.provider("provider", p.provider);
@@ -195,10 +238,16 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   r.object("vad", [&](profile_reader& nested) { read_vad(nested, p.session); });
   r.strings("numbers", p.numbers);
   r.string_map("variables", p.defaults);
+  r.flag("end_call", p.tools.end_call);
+  r.whole("end_call_grace_ms", p.tools.end_call_grace_ms, 0, 60000);
+  r.transfers("transfers", p.tools.transfers);
+  r.checked_text("transfer_caller_id", p.tools.transfer_caller_id, config::caller_id_problem);
+  r.object("dtmf", [&](profile_reader& nested) { read_dtmf(nested, p.tools.dtmf); });
   if (!r.error().empty()) {
     error = r.error();
     return std::nullopt;
   }
+  call::declare_builtin_tools(p.session, p.tools);
   return p;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "call/call_control.hpp"
+
 namespace mb::agents {
 
 protocol::session_config session_from(const config::settings& s) {
@@ -32,6 +34,13 @@ agent_profile profile_from(const config::settings& settings) {
   p.session = session_from(settings);
   p.greeting = settings.greeting;
   p.provider = settings.provider;
+  std::string problem;  // none: the settings checked TRANSFER_DESTINATIONS
+  for (auto& [name, target] : config::parse_transfer_destinations(settings.transfer_destinations, problem))
+    p.tools.transfers.push_back({std::move(name), std::move(target), {}});
+  p.tools.transfer_caller_id = settings.transfer_caller_id;
+  p.tools.dtmf.gap_ms = settings.dtmf_gap_ms;
+  p.tools.dtmf.mask = settings.dtmf_mask;
+  call::declare_builtin_tools(p.session, p.tools);
   return p;
 }
 

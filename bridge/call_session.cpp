@@ -19,6 +19,8 @@
 #include "bridge/stream_admission.hpp"
 #include "bridge/upstream_socket.hpp"
 #include "call/call_supervisor.hpp"
+#include "call/wire_tap.hpp"
+#include "telephony/twilio_client.hpp"
 
 namespace mb::bridge {
 namespace {
@@ -49,6 +51,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         twilio_(std::move(twilio)),
         twilio_out_(*twilio_, ctx.writer_queue_messages),
         state_(ctx.session, ctx.call, upstream::make_adapter(ctx.provider)),
+        wire_(ctx.wire_events),
         supervisor_(ctx.lifecycle, jitter_seed(this)),
         timer_(twilio_->get_executor()),
         upstream_wake_(twilio_->get_executor()),
@@ -103,7 +106,10 @@ class call_session : public std::enable_shared_from_this<call_session> {
           bad_input("Twilio", err->what);
           continue;
         }
-        if (twilio_msg_.event == protocol::twilio_event::media) supervisor_.on_caller_media(step_at_);
+        if (twilio_msg_.event == protocol::twilio_event::media)
+          supervisor_.on_caller_media(step_at_);
+        else
+          tap("twilio_in", twilio_msg_.event_name, twilio_buf_.size());
         state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
         execute();
         if (twilio_msg_.event == protocol::twilio_event::mark) call_metrics_.on_mark_echo(step_at_);
@@ -165,6 +171,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
           bad_input("upstream", err->what);
           continue;
         }
+        tap_upstream_in();
         for (const auto& ev : upstream_events_) on_upstream_event(ev);
         continue;
       }
@@ -258,10 +265,16 @@ class call_session : public std::enable_shared_from_this<call_session> {
     to_twilio([&](std::string& s) { protocol::build_twilio_media(s, identity_.stream_sid, a.payload_b64); }, step_at_);
   }
   void perform(const call::send_twilio_mark& a) {
-    to_twilio([&](std::string& s) { protocol::build_twilio_mark(s, identity_.stream_sid, a.name); });
+    to_twilio([&](std::string& s) {
+      protocol::build_twilio_mark(s, identity_.stream_sid, a.name);
+      tap("twilio_out", "mark", s.size());
+    });
   }
   void perform(const call::send_twilio_clear&) {
-    to_twilio([&](std::string& s) { protocol::build_twilio_clear(s, identity_.stream_sid); });
+    to_twilio([&](std::string& s) {
+      protocol::build_twilio_clear(s, identity_.stream_sid);
+      tap("twilio_out", "clear", s.size());
+    });
   }
   void perform(const call::send_upstream_audio& a) {
     to_upstream(
@@ -273,6 +286,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
   void perform(const call::send_upstream_event& a) {
     to_upstream([&](std::string& s) { s.assign(a.json); });
+    tap("upstream_out", call::wire_type_of(a.json), a.json.size());
   }
   void perform(const call::open_upstream&) { supervisor_.on_stream_started(step_at_, supervisor_actions_); }
   void perform(const call::publish& a) {
@@ -287,9 +301,58 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::renew_upstream& a) {
     supervisor_.on_renewal_requested(a.reason, step_at_, supervisor_actions_);
   }
-  // SKELETON: the call-core task posts the webhook (signed) and Twilio's REST update, and reports back.
+  // SKELETON: the call-core task posts the webhook (signed) and reports back.
   void perform(const call::invoke_tool&) {}
-  void perform(const call::update_twilio_call&) {}
+
+  // Through Twilio's REST API on this call's executor; the outcome comes back only while the call
+  // runs. Without REST credentials call_state hears of the failure (a hang-up then closes the stream).
+  void perform(const call::update_twilio_call& a) {
+    const auto* rest = ctx_.twilio_rest;
+    std::weak_ptr<call_session> weak = weak_from_this();
+    if (!rest || !rest->configured()) {
+      spdlog::warn("call {}: {} not possible through Twilio's REST API: it is not configured "
+                   "(TWILIO_ACCOUNT_SID and the auth token or an API key)",
+                   label_, a.what == call::update_twilio_call::kind::hang_up ? "hang-up" : "transfer");
+      asio::post(twilio_->get_executor(), [weak, id = a.request_id] {
+        if (auto self = weak.lock())
+          self->on_call_update_done(id, {false, "TWILIO_ACCOUNT_SID/credentials not set"});
+      });
+      return;
+    }
+    protocol::call_update_request request{
+        identity_.call_sid,
+        a.what == call::update_twilio_call::kind::hang_up ? protocol::call_update_request::kind::hang_up
+                                                           : protocol::call_update_request::kind::redirect,
+        a.twiml};
+    asio::co_spawn(twilio_->get_executor(), update_call(*rest, std::move(request), a.request_id, std::move(weak)),
+                   asio::detached);
+  }
+  // Static: the session may be gone when Twilio answers.
+  static net::awaitable<void> update_call(const telephony::twilio_client& rest, protocol::call_update_request request,
+                                          std::uint64_t request_id, std::weak_ptr<call_session> weak) {
+    const auto result = co_await rest.update_call(std::move(request));
+    if (auto self = weak.lock()) self->on_call_update_done(request_id, {result.ok, result.detail});
+  }
+  void on_call_update_done(std::uint64_t request_id, const call::call_update_outcome& outcome) {
+    if (supervisor_.ending()) return;
+    step_at_ = steady::now();
+    state_.on_call_update_done(request_id, outcome, ms_of(step_at_), actions_);
+    execute();
+  }
+
+  // WIRE_EVENTS: a message's type and size, never its payload, within the tap's rate.
+  void tap(std::string_view direction, std::string_view type, std::size_t bytes) {
+    if (!wire_.enabled() || !ctx_.events) return;
+    if (auto event = wire_.on_message(direction, type, bytes, ms_of(step_at_)))
+      ctx_.events->publish(identity_, std::move(*event));
+  }
+  // One provider message: its audio deltas are media, left out like Twilio's.
+  void tap_upstream_in() {
+    if (!wire_.enabled() || upstream_events_.empty()) return;
+    const auto& first = upstream_events_.front();
+    if (first.kind == upstream::event_kind::assistant_audio) return;
+    tap("upstream_in", first.type_name, upstream_buf_.size());
+  }
 
   // The supervisor's actions. Its log lines are the bridge's own decisions (a loss, a reconnect, a
   // rollover), a few per upstream session whatever the peers send: no peer budget silences them.
@@ -437,6 +500,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   net::ws_writer twilio_out_;
   upstream_socket upstream_;
   call::call_state state_;
+  call::wire_tap wire_;
   protocol::twilio_parser twilio_parser_;
   protocol::twilio_message twilio_msg_;
   std::vector<upstream::event> upstream_events_;  // one provider message, translated

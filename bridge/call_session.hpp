@@ -62,6 +62,8 @@ struct bridge_context {
   event_sink* events = nullptr;      // may be null
   // Hang-up and transfer through Twilio's REST API; null or not configured: the call can only close its stream.
   const telephony::twilio_client* twilio_rest = nullptr;
+  // WIRE_EVENTS: each call publishes its non-media wire messages' types and sizes (call/wire_tap.hpp).
+  bool wire_events = false;
   metrics::bridge_metrics* metrics = nullptr;  // may be null: nothing is exported
   // The process-wide budget for log lines peers cause, shared with the HTTP server; null: each
   // connection's own budget only.

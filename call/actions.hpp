@@ -15,6 +15,7 @@ namespace mb::call {
 
 enum class end_reason {
   caller_hung_up,      // Twilio stop
+  hung_up,             // the model or an operator hung up, and Twilio's REST API could not: the stream closes
   twilio_closed,       // Twilio socket closed or failed without stop
   upstream_closed,     // the provider closed the session or its socket
   upstream_error,      // fatal upstream error event or I/O failure

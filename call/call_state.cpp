@@ -25,6 +25,7 @@ std::string peer_text(std::string_view text, std::size_t max_bytes = log::name_b
 const char* to_string(end_reason r) {
   switch (r) {
     case end_reason::caller_hung_up: return "caller_hung_up";
+    case end_reason::hung_up: return "hung_up";
     case end_reason::twilio_closed: return "twilio_closed";
     case end_reason::upstream_closed: return "upstream_closed";
     case end_reason::upstream_error: return "upstream_error";
@@ -67,14 +68,78 @@ void call_state::warn_once(bool& flag, std::string text, std::vector<action>& ou
 // ---------------------------------------------------------------------------------------------
 // Twilio side
 
-void call_state::set_tools(call_tools_config tools) { tools_ = std::move(tools); }
+void call_state::set_tools(call_tools_config tools) {
+  tools_ = std::move(tools);
+  control_.configure(tools_);
+  dtmf_ = dtmf_collector(tools_.dtmf);
+}
 
-// SKELETON: the call-core task implements the tool calls, call control and operator commands.
+// SKELETON: the call-core task implements the tool calls.
 void call_state::on_tool_response(std::uint64_t /*request_id*/, const webhook_response& /*response*/,
                                   std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
-void call_state::on_call_update_done(std::uint64_t /*request_id*/, const call_update_outcome& /*outcome*/,
-                                     std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
-void call_state::on_operator(const operator_command& /*command*/, std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
+
+void call_state::on_call_update_done(std::uint64_t request_id, const call_update_outcome& outcome,
+                                     std::int64_t /*now_ms*/, std::vector<action>& out) {
+  if (ended_) return;
+  control_.on_update_done(request_id, outcome, out, notes_);
+  if (!out.empty() && std::holds_alternative<end_call>(out.back())) ended_ = true;
+  tell_model(out);
+}
+
+void call_state::on_operator(const operator_command& command, std::int64_t now_ms, std::vector<action>& out) {
+  if (ended_) return;
+  control_.on_operator(command, now_ms, out, notes_);
+  tell_model(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call control and DTMF
+
+playback_state call_state::playback() const noexcept {
+  return {!active_response_ && !ledger_.has_unplayed() && queue_.empty(), spoke_this_turn_};
+}
+
+void call_state::settle_control(std::int64_t now_ms, std::vector<action>& out) {
+  if (!ended_) control_.on_playback(playback(), now_ms, out);
+}
+
+void call_state::tell_model(std::vector<action>& out) {
+  for (auto& note : notes_) {
+    if (note.what == model_note::kind::context_text) {
+      add_context(std::move(note.text), note.respond, out);
+      continue;
+    }
+    // A result for a session that is gone: the new one never saw the call.
+    if (!ready_) continue;
+    adapter_->send_tool_result(note.tool_call_id, note.tool_name, note.text, note.respond, commands_);
+    send_upstream(commands_, out);
+  }
+  notes_.clear();
+}
+
+void call_state::add_context(std::string text, bool respond, std::vector<action>& out) {
+  if (ready_) {
+    adapter_->add_context_text(text, respond, commands_);
+    send_upstream(commands_, out);
+    return;
+  }
+  // Until the session is ready (or back): a few are kept, the oldest dropped.
+  constexpr std::size_t max_pending_context = 8;
+  if (pending_context_.size() == max_pending_context) {
+    pending_context_.erase(pending_context_.begin());
+    warn_once(warned_context_dropped_, "upstream not ready: dropping the oldest context text waiting for it", out);
+  }
+  pending_context_.push_back({std::move(text), respond});
+}
+
+void call_state::hand_over_digits(const std::string& digits, std::vector<action>& out) {
+  const bool mask = tools_.dtmf.mask;
+  // The log never shows keys, masked or not: a PIN typed before masking was configured stays private.
+  out.push_back(log_line{log_level::info, "the caller entered " + std::to_string(digits.size()) + " keys"});
+  out.push_back(publish{dtmf_input{mask ? masked_digits(digits.size()) : digits, mask}});
+  // The model gets the real keys even when masked: it is what needs them.
+  add_context(dtmf_context_text(digits), tools_.dtmf.respond, out);
+}
 
 void call_state::on_twilio(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out) {
   if (ended_) return;
@@ -173,6 +238,7 @@ void call_state::on_mark(std::string_view name, std::int64_t now_ms, std::vector
   if (result == playback_ledger::mark_result::unknown)
     warn_once(warned_unknown_mark_, "ignoring mark echo with unknown name '" + peer_text(name) + "'", out);
   if (result == playback_ledger::mark_result::played) finalize_turns(out);
+  settle_control(now_ms, out);
 }
 
 void call_state::on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out) {
@@ -187,7 +253,9 @@ void call_state::on_dtmf(std::string_view digit, std::int64_t now_ms, std::vecto
               out);
     return;
   }
-  out.push_back(publish{dtmf{std::string(digit)}});
+  const bool mask = tools_.dtmf.mask;
+  out.push_back(publish{dtmf{mask ? std::string() : std::string(digit), mask}});
+  if (auto digits = dtmf_.on_key(digit[0], now_ms)) hand_over_digits(*digits, out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,6 +304,11 @@ void call_state::publish_final(transcript_final final, std::vector<action>& out)
 void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out) {
   // A session being closed (rollover, restart) may still deliver events; they are no longer this call's.
   if (ended_ || session_lost_) return;
+  on_upstream_event(ev, now_ms, out);
+  settle_control(now_ms, out);
+}
+
+void call_state::on_upstream_event(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out) {
   switch (ev.kind) {
     case event_kind::assistant_audio:
       on_audio_delta(ev, now_ms, out);
@@ -253,6 +326,7 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
       publish_final(transcript_final{role::caller, std::string(ev.turn_id), std::string(ev.text)}, out);
       return;
     case event_kind::caller_speech_started:
+      spoke_this_turn_ = false;
       on_speech_started(now_ms, out);
       return;
     case event_kind::assistant_audio_done:
@@ -271,6 +345,7 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
     case event_kind::response_started:
       active_response_ = std::string(ev.response_id);
       answer_due_since_ms_.reset();
+      control_.on_response_started();
       return;
     case event_kind::response_done:
       if (active_response_ == ev.response_id) active_response_.reset();
@@ -303,7 +378,13 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
     case event_kind::caller_speech_stopped:
       answer_due_since_ms_ = now_ms;
       return;
-    case event_kind::tool_call:  // SKELETON: the call-core task runs tools
+    case event_kind::tool_call:
+      // The built-in tools come first: a webhook tool cannot take their names.
+      if (control_.handles(ev.tool_name)) {
+        control_.on_tool_call(ev.tool_call_id, ev.tool_name, ev.tool_arguments, playback(), now_ms, out, notes_);
+        tell_model(out);
+      }
+      return;  // SKELETON: the call-core task runs webhook tools
     case event_kind::tool_call_cancelled:
     case event_kind::ignored:
       return;
@@ -331,6 +412,11 @@ void call_state::on_session_ready(const upstream::event& ev, std::vector<action>
   }
   // pre_connect_ must outlive this step's actions (they point into it); it is released on the next frame.
   pre_connect_bytes_ = 0;
+  for (auto& note : pending_context_) {
+    adapter_->add_context_text(note.text, note.respond, commands_);
+    send_upstream(commands_, out);
+  }
+  pending_context_.clear();
   if (!options_.greeting.empty() && !greeted_) {
     adapter_->greet(options_.greeting, commands_);
     send_upstream(commands_, out);
@@ -396,6 +482,7 @@ void call_state::on_audio_delta(const upstream::event& ev, std::int64_t now_ms, 
     return;
   }
   const auto total = protocol::base64_decoded_size(ev.audio_b64);
+  spoke_this_turn_ = true;
   turn_for(ev.turn_id, ev.response_id).audio_bytes += total;
   const auto serial = ledger_.on_audio_received(ev.turn_id, ev.response_id, ev.content_index, total);
   const auto chunk_chars = options_.max_chunk_bytes / 3 * b64_chars_per_3_bytes;
@@ -556,6 +643,8 @@ int call_state::pacing_lead_ms() const noexcept {
 void call_state::on_tick(std::int64_t now_ms, std::vector<action>& out) {
   if (ended_) return;
   release_paced_audio(now_ms, out);
+  if (auto digits = dtmf_.on_tick(now_ms)) hand_over_digits(*digits, out);
+  settle_control(now_ms, out);
   if (const auto wake = adapter_->next_wakeup(); !wake || *wake > now_ms) return;
   // What the adapter infers from time (a turn that stopped); its views live until its next step, so
   // each event's actions are carried out before the next one is handled.
@@ -566,10 +655,11 @@ void call_state::on_tick(std::int64_t now_ms, std::vector<action>& out) {
 
 std::optional<std::int64_t> call_state::next_wakeup() const {
   if (ended_) return std::nullopt;
-  const auto pacing = next_pacing_wakeup();
-  const auto adapter = session_lost_ ? std::nullopt : adapter_->next_wakeup();
-  if (pacing && adapter) return std::min(*pacing, *adapter);
-  return pacing ? pacing : adapter;
+  std::optional<std::int64_t> earliest;
+  for (const auto wake : {next_pacing_wakeup(), session_lost_ ? std::nullopt : adapter_->next_wakeup(),
+                          dtmf_.next_wakeup(), control_.next_wakeup()})
+    if (wake && (!earliest || *wake < *earliest)) earliest = wake;
+  return earliest;
 }
 
 std::optional<std::int64_t> call_state::next_pacing_wakeup() const {

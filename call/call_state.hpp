@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "call/actions.hpp"
+#include "call/call_control.hpp"
 #include "call/call_tools.hpp"
 #include "call/control.hpp"
+#include "call/dtmf_collector.hpp"
 #include "call/playback_ledger.hpp"
 #include "containers/ring.hpp"
 #include "limits/token_bucket.hpp"
@@ -136,6 +138,7 @@ class call_state {
   void on_caller_media(const protocol::twilio_message& msg, std::int64_t now_ms, std::vector<action>& out);
   void on_mark(std::string_view name, std::int64_t now_ms, std::vector<action>& out);
   void on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out);
+  void on_upstream_event(const upstream::event& ev, std::int64_t now_ms, std::vector<action>& out);
   void on_session_ready(const upstream::event& ev, std::vector<action>& out);
   void on_error(const upstream::event& ev, std::vector<action>& out);
   void on_session_ended(const upstream::event& ev, std::vector<action>& out);
@@ -162,6 +165,12 @@ class call_state {
   [[nodiscard]] assistant_turn* find_turn(std::string_view item_id);
   [[nodiscard]] std::int64_t twilio_clock(std::int64_t now_ms) const noexcept { return now_ms + clock_offset_ms_; }
   void warn_once(bool& flag, std::string text, std::vector<action>& out);
+  // Call control and DTMF (call_control.hpp, dtmf_collector.hpp).
+  [[nodiscard]] playback_state playback() const noexcept;
+  void settle_control(std::int64_t now_ms, std::vector<action>& out);
+  void tell_model(std::vector<action>& out);
+  void add_context(std::string text, bool respond, std::vector<action>& out);
+  void hand_over_digits(const std::string& digits, std::vector<action>& out);
 
   protocol::session_config session_;
   call_options options_;
@@ -203,6 +212,15 @@ class call_state {
   bool greeted_ = false;
 
   limits::token_bucket dtmf_budget_;
+  dtmf_collector dtmf_;
+  call_controller control_;
+  std::vector<model_note> notes_;  // what call_controller has for the model, reused
+  struct context_note {
+    std::string text;
+    bool respond = false;
+  };
+  std::vector<context_note> pending_context_;  // context text waiting for the session to be ready
+  bool spoke_this_turn_ = false;  // assistant audio since the caller last started speaking
 
   call_stats stats_;
   bool warned_media_before_start_ = false;
@@ -213,6 +231,7 @@ class call_state {
   bool warned_invalid_delta_ = false;
   bool warned_unknown_item_ = false;
   bool warned_dtmf_dropped_ = false;
+  bool warned_context_dropped_ = false;
 };
 
 }  // namespace mb::call

@@ -32,6 +32,7 @@ std::uint16_t close_code_for(end_reason reason) noexcept {
     case end_reason::slow_peer:
     case end_reason::timeout: return 1011;  // internal error
     case end_reason::caller_hung_up:
+    case end_reason::hung_up:
     case end_reason::twilio_closed:
     case end_reason::upstream_closed: return 1000;
   }

@@ -13,7 +13,7 @@ inline constexpr end_reason all_end_reasons[] = {
     end_reason::caller_hung_up,   end_reason::twilio_closed, end_reason::upstream_closed,
     end_reason::upstream_error,   end_reason::upstream_connect_failed, end_reason::format_mismatch,
     end_reason::bad_media_format, end_reason::bad_input,     end_reason::slow_peer,
-    end_reason::timeout,          end_reason::shutdown,
+    end_reason::timeout,          end_reason::shutdown,      end_reason::hung_up,
 };
 
 // to_string() of each, in that order.

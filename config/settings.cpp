@@ -331,6 +331,13 @@ spec provider_spec() {
 
 problem check_transcription_language(const std::string& value) { return transcription_language_problem(value); }
 problem check_transcription_prompt(const std::string& value) { return transcription_prompt_problem(value); }
+problem check_transfer_destinations(const std::string& value) {
+  std::string problem_text;
+  (void)parse_transfer_destinations(value, problem_text);
+  if (problem_text.empty()) return std::nullopt;
+  return problem_text;
+}
+problem check_caller_id(const std::string& value) { return caller_id_problem(value); }
 
 // Characters of UTF-8 `text`, or nullopt when its bytes are not UTF-8 (lead and continuation bytes).
 std::optional<std::size_t> utf8_chars(std::string_view text) {
@@ -656,10 +663,10 @@ const std::vector<spec>& specs() {
         "TRANSFER_DESTINATIONS",
         "The default profile's transfer allowlist: name=number or name=sip:URI, comma-separated "
         "(\"sales=+15551230000,desk=sip:desk@pbx.example.com\"). Empty: no transfers.",
-        [](auto& s) -> auto& { return s.transfer_destinations; }));
+        [](auto& s) -> auto& { return s.transfer_destinations; }, check_transfer_destinations));
     t.push_back(text(
         "TRANSFER_CALLER_ID", "Caller ID shown to the transfer's destination (a Twilio number). Empty: the caller's.",
-        [](auto& s) -> auto& { return s.transfer_caller_id; }));
+        [](auto& s) -> auto& { return s.transfer_caller_id; }, check_caller_id));
     t.push_back(integer(
         "DTMF_GAP_MS", "The default profile's pause that ends a digit string ('#' ends it at once).",
         [](auto& s) -> auto& { return s.dtmf_gap_ms; }, 200, 30000));
@@ -882,6 +889,66 @@ std::optional<std::string> model_name_problem(std::string_view model) {
   if (!model.empty() && model.size() <= max_model_name_chars && name_chars) return std::nullopt;
   return quote(model) + " is not a model or deployment name (1-" + std::to_string(max_model_name_chars) +
          " letters, digits, '.', '_', ':', '/' or '-')";
+}
+
+namespace {
+constexpr std::size_t max_transfer_name_chars = 64;
+constexpr std::size_t max_sip_uri_chars = 256;
+
+bool e164(std::string_view number) {
+  if (number.size() < 9 || number.size() > 16 || number[0] != '+') return false;
+  return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+std::optional<std::string> transfer_name_problem(std::string_view name) {
+  const bool name_chars = std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+  if (!name.empty() && name.size() <= max_transfer_name_chars && name_chars) return std::nullopt;
+  return quote(name) + " is not a destination name (1-64 letters, digits, '_' or '-')";
+}
+
+std::optional<std::string> transfer_target_problem(std::string_view target) {
+  if (e164(target)) return std::nullopt;
+  const bool sip = target.starts_with("sip:") || target.starts_with("sips:");
+  const auto rest = target.substr(target.find(':') + 1);
+  const bool clean = std::none_of(target.begin(), target.end(), [](unsigned char c) {
+    return c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>';
+  });
+  if (sip && !rest.empty() && clean && target.size() <= max_sip_uri_chars) return std::nullopt;
+  return quote(target) + " is not a +E.164 number (+ and 8-15 digits) or a sip: URI";
+}
+
+std::optional<std::string> caller_id_problem(std::string_view caller_id) {
+  if (caller_id.empty() || e164(caller_id)) return std::nullopt;
+  return quote(caller_id) + " is not a +E.164 number (+ and 8-15 digits)";
+}
+
+std::vector<transfer_pair> parse_transfer_destinations(std::string_view text, std::string& problem) {
+  std::vector<transfer_pair> pairs;
+  problem.clear();
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto entry = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto equals = entry.find('=');
+    if (equals == std::string_view::npos) {
+      problem = quote(entry) + " is not name=target";
+      return {};
+    }
+    transfer_pair pair{std::string(entry.substr(0, equals)), std::string(entry.substr(equals + 1))};
+    auto bad = transfer_name_problem(pair.name);
+    if (!bad) bad = transfer_target_problem(pair.target);
+    if (!bad && std::any_of(pairs.begin(), pairs.end(), [&](const auto& p) { return p.name == pair.name; }))
+      bad = quote(pair.name) + " is named twice";
+    if (bad) {
+      problem = std::move(*bad);
+      return {};
+    }
+    pairs.push_back(std::move(pair));
+  }
+  return pairs;
 }
 
 std::optional<std::string> transcription_language_problem(std::string_view language) {

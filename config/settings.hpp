@@ -165,6 +165,21 @@ inline constexpr std::size_t max_transcription_prompt_chars = 1000;
 inline constexpr std::size_t max_model_name_chars = 64;
 [[nodiscard]] std::optional<std::string> model_name_problem(std::string_view model);
 
+// Transfer destinations (TRANSFER_DESTINATIONS, and agent profiles' "transfers"; docs/tools.md): a
+// name of 1-64 [A-Za-z0-9_-], and a target that is a +E.164 number (+ and 8-15 digits) or a sip: URI
+// (sip: or sips:, no spaces, quotes, angle brackets or control characters, at most 256 characters).
+[[nodiscard]] std::optional<std::string> transfer_name_problem(std::string_view name);
+[[nodiscard]] std::optional<std::string> transfer_target_problem(std::string_view target);
+// A caller ID for transfers: empty, or a +E.164 number.
+[[nodiscard]] std::optional<std::string> caller_id_problem(std::string_view caller_id);
+// "name=target,name=target": the pairs in order, or the problem with the first bad entry (names
+// once each). Empty text: no pairs.
+struct transfer_pair {
+  std::string name;
+  std::string target;
+};
+[[nodiscard]] std::vector<transfer_pair> parse_transfer_destinations(std::string_view text, std::string& problem);
+
 std::string help_text();          // what `mediabridge --help` prints
 std::string markdown_table();     // the table in docs/configuration.md
 

@@ -70,6 +70,14 @@ json::object detail_json(const store::call_detail& d) {
     barge_ins.push_back(
         json::object{{"time", call::format_utc(b.at_ms)}, {"item_id", b.item_id}, {"audio_end_ms", b.audio_end_ms}});
   o["barge_ins"] = std::move(barge_ins);
+  // Call control and digit strings, as listeners got them (docs/events.md).
+  json::array events;
+  for (const auto& e : d.events) {
+    boost::system::error_code ec;
+    auto stored = json::parse(e.json, ec);
+    if (!ec) events.push_back(std::move(stored));
+  }
+  o["events"] = std::move(events);
   return o;
 }
 

@@ -127,4 +127,20 @@ std::string render_fallback(const fallback& call) {
   return out;
 }
 
+std::string render_transfer(const transfer& call) {
+  std::string out{xml_declaration};
+  out += "<Response>";
+  append_text_element(out, "Say", call.say);
+  out += "<Dial";
+  if (!call.caller_id.empty()) append_attribute(out, "callerId", call.caller_id);
+  out += '>';
+  if (call.target.starts_with("sip:")) {
+    append_text_element(out, "Sip", call.target);
+  } else {
+    append_xml_escaped(out, call.target);
+  }
+  out += "</Dial></Response>";
+  return out;
+}
+
 }  // namespace mb::twiml

@@ -40,12 +40,23 @@ struct fallback {
   std::string dial_number;  // non-empty: <Dial>number</Dial> instead of <Hangup/>
 };
 
+// A cold transfer (docs/tools.md, "Transfer"): the call leaves the Media Stream for this document.
+struct transfer {
+  std::string say;        // optional announcement before dialling; empty: none
+  std::string target;     // +E.164 number, or a sip: URI (dialled as <Sip>)
+  std::string caller_id;  // <Dial callerId="…">; empty: Twilio keeps the caller's number
+};
+
 // <?xml version="1.0" encoding="UTF-8"?><Response>[<Say>…</Say>]<Connect><Stream url="…">
 // <Parameter name="…" value="…"/>…</Stream></Connect></Response>, without whitespace between elements.
 [[nodiscard]] std::string render_connect(const connect_stream& stream);
 
 // <?xml version="1.0" encoding="UTF-8"?><Response>[<Say>…</Say>](<Hangup/>|<Dial>…</Dial>)</Response>
 [[nodiscard]] std::string render_fallback(const fallback& call);
+
+// <?xml version="1.0" encoding="UTF-8"?><Response>[<Say>…</Say>]<Dial[ callerId="…"]>(number|<Sip>uri</Sip>)
+// </Dial></Response>. The target is checked by configuration (E.164 or sip:), not here.
+[[nodiscard]] std::string render_transfer(const transfer& call);
 
 // Appends `text` with the sanitising escape described above, as used for every text node and
 // attribute value.

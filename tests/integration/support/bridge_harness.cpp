@@ -38,12 +38,19 @@ bool recording_sink::wait_ended(std::size_t calls, std::chrono::milliseconds tim
 }
 
 bool recording_sink::wait_for_final(call::role speaker, std::chrono::milliseconds timeout) const {
+  return wait_for_event(
+      [&](const call::call_event& event) {
+        const auto* f = std::get_if<call::transcript_final>(&event);
+        return f != nullptr && f->speaker == speaker;
+      },
+      timeout);
+}
+
+bool recording_sink::wait_for_event(const std::function<bool(const call::call_event&)>& wanted,
+                                    std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mutex_);
   return changed_.wait_for(lock, timeout, [&] {
-    return std::any_of(events_.begin(), events_.end(), [&](const entry& e) {
-      const auto* f = std::get_if<call::transcript_final>(&e.event);
-      return f != nullptr && f->speaker == speaker;
-    });
+    return std::any_of(events_.begin(), events_.end(), [&](const entry& e) { return wanted(e.event); });
   });
 }
 

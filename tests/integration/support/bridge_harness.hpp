@@ -43,6 +43,9 @@ class recording_sink final : public bridge::event_sink {
   bool wait_ended(std::size_t calls, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   // Blocks until a final transcript of `speaker` has been published, or the timeout.
   bool wait_for_final(call::role speaker, std::chrono::milliseconds timeout) const;
+  // Blocks until an event for which `wanted` holds has been published, or the timeout.
+  bool wait_for_event(const std::function<bool(const call::call_event&)>& wanted,
+                      std::chrono::milliseconds timeout) const;
 
  private:
   mutable std::mutex mutex_;

@@ -167,3 +167,50 @@ TEST_CASE("profile names are what URLs and logs can carry", "[agents]") {
   CHECK_FALSE(valid_profile_name("a/b"));
   CHECK_FALSE(valid_profile_name(std::string(65, 'a')));
 }
+
+TEST_CASE("a profile's call control: hang-up, transfers, caller ID and DTMF, with the built-in tools declared",
+          "[agents][control]") {
+  const auto profiles = parse_ok(R"({"agents": {
+    "desk": {"end_call": true, "end_call_grace_ms": 4000,
+             "transfers": {"sales": {"target": "+15551230000", "announcement": "Connecting you to sales."},
+                           "pbx": "sip:desk@pbx.example.com"},
+             "transfer_caller_id": "+15559870000",
+             "dtmf": {"gap_ms": 1500, "max_digits": 16, "mask": true, "respond": false}},
+    "quiet": {"end_call": false}}})");
+  REQUIRE(profiles.size() == 3);
+  const auto& desk = profiles[1].tools;
+  CHECK(desk.end_call_grace_ms == 4000);
+  REQUIRE(desk.transfers.size() == 2);
+  CHECK(desk.transfers[0].name == "sales");
+  CHECK(desk.transfers[0].target == "+15551230000");
+  CHECK(desk.transfers[0].announcement == "Connecting you to sales.");
+  CHECK(desk.transfers[1].target == "sip:desk@pbx.example.com");
+  CHECK(desk.transfer_caller_id == "+15559870000");
+  CHECK(desk.dtmf.gap_ms == 1500);
+  CHECK(desk.dtmf.max_digits == 16);
+  CHECK(desk.dtmf.mask);
+  CHECK_FALSE(desk.dtmf.respond);
+  strings declared;
+  for (const auto& t : profiles[1].session.tools) declared.push_back(t.name);
+  CHECK(declared == strings{"end_call", "transfer_call"});
+  CHECK(profiles[2].session.tools.empty());
+}
+
+TEST_CASE("invalid call control fields are refused with the field named", "[agents][control]") {
+  CHECK(parse_error(R"({"agents": {"a": {"transfers": {"sales": "5551230000"}}}})") ==
+        R"(agents.a.transfers.sales: "5551230000" is not a +E.164 number (+ and 8-15 digits) or a sip: URI)");
+  CHECK(parse_error(R"({"agents": {"a": {"transfers": {"sa les": "+15551230000"}}}})") ==
+        R"(agents.a.transfers.sa les: "sa les" is not a destination name (1-64 letters, digits, '_' or '-'))");
+  CHECK(parse_error(R"({"agents": {"a": {"transfers": {"x": {"target": "sip:a b"}}}}})").starts_with(
+      "agents.a.transfers.x: "));
+  CHECK(parse_error(R"({"agents": {"a": {"transfers": {"x": {"number": "+15551230000"}}}}})") ==
+        "agents.a.transfers.x.number: unknown field");
+  CHECK(parse_error(R"({"agents": {"a": {"transfers": ["+15551230000"]}}})") ==
+        "agents.a.transfers: expected an object of destinations");
+  CHECK(parse_error(R"({"agents": {"a": {"transfer_caller_id": "me"}}})") ==
+        R"(agents.a.transfer_caller_id: "me" is not a +E.164 number (+ and 8-15 digits))");
+  CHECK(parse_error(R"({"agents": {"a": {"dtmf": {"gap_ms": 10}}}})") ==
+        "agents.a.dtmf.gap_ms: expected a whole number in 200..30000");
+  CHECK(parse_error(R"({"agents": {"a": {"dtmf": {"digits": 4}}}})") == "agents.a.dtmf.digits: unknown field");
+  CHECK(parse_error(R"({"agents": {"a": {"end_call": "yes"}}})") == "agents.a.end_call: expected true or false");
+}

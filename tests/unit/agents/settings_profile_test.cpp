@@ -88,6 +88,27 @@ TEST_CASE("the settings' profile is 'default', on PROVIDER, with each provider's
   CHECK(e.live_model == "gpt-live-1-mini");
 }
 
+TEST_CASE("the settings' profile carries the transfer allowlist, caller ID and DTMF settings", "[agents][control]") {
+  const auto profile = profile_from(loaded({{"TRANSFER_DESTINATIONS", "sales=+15551230000,desk=sip:desk@pbx.example.com"},
+                                            {"TRANSFER_CALLER_ID", "+15559870000"},
+                                            {"DTMF_GAP_MS", "1200"},
+                                            {"DTMF_MASK", "true"}}));
+  REQUIRE(profile.tools.transfers.size() == 2);
+  CHECK(profile.tools.transfers[0].name == "sales");
+  CHECK(profile.tools.transfers[0].target == "+15551230000");
+  CHECK(profile.tools.transfers[1].target == "sip:desk@pbx.example.com");
+  CHECK(profile.tools.transfer_caller_id == "+15559870000");
+  CHECK(profile.tools.dtmf.gap_ms == 1200);
+  CHECK(profile.tools.dtmf.mask);
+  REQUIRE(profile.session.tools.size() == 2);
+  CHECK(profile.session.tools[0].name == "end_call");
+  CHECK(profile.session.tools[1].name == "transfer_call");
+  // Without an allowlist only end_call is declared.
+  const auto plain = profile_from(loaded({}));
+  REQUIRE(plain.session.tools.size() == 1);
+  CHECK(plain.session.tools[0].name == "end_call");
+}
+
 TEST_CASE("a call's upstream: the Realtime API's model in its URL, GPT-Live's in the session", "[agents]") {
   SECTION("Realtime API, the settings' model") {
     const auto t = upstream_for(with_provider(provider_kind::openai_realtime), endpoints);

@@ -112,10 +112,11 @@ call_options no_pacing() {
   return o;
 }
 
-// The Realtime API's adapter, counting how often the core tells it that playback was cleared.
-class clear_counting_adapter final : public mb::upstream::adapter {
+// The Realtime API's adapter, counting how often the core tells it that playback was cleared and
+// recording what the model is told besides audio (tool results, context text).
+class observing_adapter final : public mb::upstream::adapter {
  public:
-  explicit clear_counting_adapter(int& cleared) : cleared_(cleared) {}
+  explicit observing_adapter(int& cleared, strings* told = nullptr) : cleared_(cleared), told_(told) {}
   const mb::upstream::capabilities& caps() const noexcept override { return inner_.caps(); }
   void open_session(const proto::session_config& c, std::span<const mb::upstream::context_turn> h,
                     std::vector<std::string>& out) override {
@@ -129,9 +130,11 @@ class clear_counting_adapter final : public mb::upstream::adapter {
   void cancel_response(std::vector<std::string>& out) override { inner_.cancel_response(out); }
   void send_tool_result(std::string_view id, std::string_view name, std::string_view output, bool respond,
                         std::vector<std::string>& out) override {
+    if (told_) told_->push_back("result " + std::string(id) + " " + std::string(output) + (respond ? " respond" : ""));
     inner_.send_tool_result(id, name, output, respond, out);
   }
   void add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) override {
+    if (told_) told_->push_back("context " + std::string(text) + (respond ? " respond" : ""));
     inner_.add_context_text(text, respond, out);
   }
   void close_session(std::vector<std::string>& out) override { inner_.close_session(out); }
@@ -144,6 +147,7 @@ class clear_counting_adapter final : public mb::upstream::adapter {
  private:
   mb::upstream::realtime_adapter inner_;
   int& cleared_;
+  strings* told_;
 };
 
 // Drives one call_state. Inputs are kept alive in `keep` because parsed messages only hold views.
@@ -531,7 +535,10 @@ TEST_CASE("call_state: DTMF is rate-limited per call; the excess and non-keys ar
   CHECK(key("3", t0 + 100) == strings{"dtmf 3"});  // 10 per second: one per 100 ms
   // A flood: 5,000 keys in 5 s yield the 50 the rate allows.
   int published = 0;
-  for (int i = 0; i < 5000; ++i) published += key("9", t0 + 100 + i + 1) == strings{"dtmf 9"} ? 1 : 0;
+  for (int i = 0; i < 5000; ++i) {
+    const auto step = key("9", t0 + 100 + i + 1);  // every 32nd key also hands a digit string over
+    published += !step.empty() && step.front() == "dtmf 9" ? 1 : 0;
+  }
   CHECK(published == 50);
   CHECK(h.call.stats().dtmf_dropped == 2 + 5000 - 50);
   // Not a key (Twilio sends one of 0-9 * # A-D): dropped, even with tokens to spare.
@@ -853,7 +860,7 @@ TEST_CASE("barge-in: mid-item", "[call]") {
 
 TEST_CASE("barge-in: the adapter is told that playback was cleared, and only when it was", "[call]") {
   int cleared = 0;
-  harness h(no_pacing(), {}, std::make_unique<clear_counting_adapter>(cleared));
+  harness h(no_pacing(), {}, std::make_unique<observing_adapter>(cleared));
   h.ready();
   h.created("r1", t0);
   CHECK(h.speech(t0 + 5) == strings{});  // nothing playing: nothing to clear
@@ -1366,4 +1373,114 @@ TEST_CASE("replay: a turn the lost session never finished is closed with what ar
   h.audio_done("r2", "b", t0 + 1500);
   h.said_all("r2", "b", "Sorry, where was I?", t0 + 1500);
   CHECK(h.mark(sent[1].substr(5), t0 + 1600) == strings{"final assistant b 'Sorry, where was I?' interrupted=0 heard=-1"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call control and DTMF (call_control.hpp, dtmf_collector.hpp)
+
+namespace {
+
+struct control_harness : harness {
+  explicit control_harness(call_tools_config tools)
+      : harness(no_pacing(), {}, std::make_unique<observing_adapter>(cleared, &told)) {
+    call.set_tools(std::move(tools));
+  }
+  int cleared = 0;
+  strings told;  // what the model was told besides audio
+
+  strings tool_call(std::string id, std::string name, std::string arguments, std::int64_t now) {
+    mb::upstream::event ev;
+    ev.kind = mb::upstream::event_kind::tool_call;
+    ev.tool_call_id = hold(std::move(id));
+    ev.tool_name = hold(std::move(name));
+    ev.tool_arguments = hold(std::move(arguments));
+    return run([&](auto& out) { call.on_upstream(ev, now, out); });
+  }
+  strings key(std::string digit, std::int64_t now) {
+    proto::twilio_message d;
+    d.event = proto::twilio_event::dtmf;
+    d.dtmf_digit = hold(std::move(digit));
+    return twilio(d, now);
+  }
+  strings update_done(bool ok, std::int64_t now) {
+    const auto id = std::get<update_twilio_call>(last.back()).request_id;
+    return run([&](auto& out) { call.on_call_update_done(id, {ok, ok ? "" : "Twilio answered 503"}, now, out); });
+  }
+};
+
+call_tools_config dtmf_tools(bool mask) {
+  call_tools_config tools;
+  tools.dtmf.gap_ms = 1000;
+  tools.dtmf.mask = mask;
+  return tools;
+}
+
+}  // namespace
+
+TEST_CASE("call_state: end_call hangs up after the goodbye's mark echo, not before", "[call][control]") {
+  call_tools_config tools;
+  tools.end_call_grace_ms = 5000;
+  control_harness h(tools);
+  h.ready();
+  h.created("r1", t0 + 10);
+  CHECK(h.delta("r1", "a", audio_ms(100, 'A'), t0 + 10) == strings{"media 800A", "mark 1.1"});
+  CHECK(h.tool_call("call1", "end_call", R"({"reason":"done"})", t0 + 20) == strings{"control hang_up requested"});
+  CHECK(h.told == strings{R"(result call1 {"ok":true,"status":"the call ends once your last words have played"})"});
+  CHECK(h.response_done("r1", t0 + 30) == strings{});  // the goodbye is still playing
+  CHECK(h.call.next_wakeup() == t0 + 20 + 5000);
+  CHECK(h.mark("1.1", t0 + 110) == strings{"hang_up"});
+  CHECK(h.update_done(true, t0 + 300) == strings{"control hang_up done"});
+}
+
+TEST_CASE("call_state: a failed hang-up ends the stream", "[call][control]") {
+  control_harness h({});
+  h.ready();
+  CHECK(h.run([&](auto& out) { h.call.on_operator(hang_up_command{}, t0 + 10, out); }) ==
+        strings{"control hang_up requested", "hang_up"});
+  CHECK(h.update_done(false, t0 + 20) == strings{"control hang_up failed", "log warn", "end hung_up"});
+  CHECK(h.key("1", t0 + 30) == strings{});  // ended
+}
+
+TEST_CASE("call_state: an operator's message reaches the model as context to answer", "[call][control]") {
+  control_harness h({});
+  h.start(t0);
+  // Before the session is ready it waits; it goes with the session.
+  CHECK(h.run([&](auto& out) { h.call.on_operator(message_command{"Hello"}, t0 + 1, out); }) ==
+        strings{"control message done"});
+  CHECK(h.told.empty());
+  h.connected();
+  h.session_updated(t0 + 5);
+  CHECK(h.told == strings{"context A supervisor of this call sends you this message: Hello respond"});
+}
+
+TEST_CASE("call_state: DTMF keys become a digit string after the gap, measured with the call's clock",
+          "[call][dtmf]") {
+  control_harness h(dtmf_tools(false));
+  h.ready();
+  CHECK(h.key("1", t0 + 10) == strings{"dtmf 1"});
+  CHECK(h.key("2", t0 + 400) == strings{"dtmf 2"});
+  CHECK(h.call.next_wakeup() == t0 + 1400);
+  CHECK(h.tick(t0 + 1399) == strings{});
+  CHECK(h.tick(t0 + 1400) == strings{"log info", "dtmf_input 12"});
+  CHECK(h.told == strings{"context The caller pressed these keys on the phone's keypad: 12 respond"});
+  CHECK_FALSE(h.call.next_wakeup());
+  // '#' ends a string at once.
+  h.key("9", t0 + 2000);
+  CHECK(h.key("#", t0 + 2100) == strings{"dtmf #", "log info", "dtmf_input 9"});
+}
+
+TEST_CASE("call_state: masked DTMF hides the keys from events and logs, not from the model", "[call][dtmf]") {
+  auto tools = dtmf_tools(true);
+  tools.dtmf.respond = false;
+  control_harness h(tools);
+  h.ready();
+  CHECK(h.key("7", t0 + 10) == strings{"dtmf "});
+  CHECK(std::get<dtmf>(std::get<publish>(h.last[0]).event).masked);
+  CHECK(h.key("9", t0 + 20) == strings{"dtmf "});
+  CHECK(h.key("#", t0 + 30) == strings{"dtmf ", "log info", "dtmf_input \u2022\u2022"});
+  const auto& line = std::get<log_line>(h.last[1]).text;
+  CHECK(line.find('7') == std::string::npos);
+  CHECK(line.find('9') == std::string::npos);
+  CHECK(std::get<dtmf_input>(std::get<publish>(h.last[2]).event).masked);
+  CHECK(h.told == strings{"context The caller pressed these keys on the phone's keypad: 79"});
 }

@@ -558,3 +558,26 @@ TEST_CASE("docs/configuration.md matches the settings table", "[config]") {
       "`mediabridge --print-config-markdown`.");
   CHECK(embedded == cfg::markdown_table());
 }
+
+TEST_CASE("TRANSFER_DESTINATIONS and TRANSFER_CALLER_ID are checked; the error names the bad entry", "[config]") {
+  const auto s = loaded({}, {{"TRANSFER_DESTINATIONS", "sales=+15551230000,desk=sip:desk@pbx.example.com"},
+                             {"TRANSFER_CALLER_ID", "+15559870000"}});
+  std::string problem;
+  const auto pairs = cfg::parse_transfer_destinations(s.transfer_destinations, problem);
+  CHECK(problem.empty());
+  REQUIRE(pairs.size() == 2);
+  CHECK(pairs[1].name == "desk");
+  CHECK(pairs[1].target == "sip:desk@pbx.example.com");
+
+  auto e = failed({}, {{"TRANSFER_DESTINATIONS", "sales=+15551230000,desk=0800 123"}});
+  CHECK(e.variable == "TRANSFER_DESTINATIONS");
+  CHECK(e.problem == R"("0800 123" is not a +E.164 number (+ and 8-15 digits) or a sip: URI)");
+  CHECK(failed({}, {{"TRANSFER_DESTINATIONS", "sales"}}).problem == R"("sales" is not name=target)");
+  CHECK(failed({}, {{"TRANSFER_DESTINATIONS", "a/b=+15551230000"}}).problem ==
+        R"("a/b" is not a destination name (1-64 letters, digits, '_' or '-'))");
+  CHECK(failed({}, {{"TRANSFER_DESTINATIONS", "a=+15551230000,a=+15551230001"}}).problem == R"("a" is named twice)");
+  CHECK(failed({}, {{"TRANSFER_DESTINATIONS", "a=sip:<x>"}}).variable == "TRANSFER_DESTINATIONS");
+  e = failed({}, {{"TRANSFER_CALLER_ID", "+1"}});
+  CHECK(e.variable == "TRANSFER_CALLER_ID");
+  CHECK(e.problem == R"("+1" is not a +E.164 number (+ and 8-15 digits))");
+}

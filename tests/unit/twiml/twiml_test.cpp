@@ -186,3 +186,27 @@ TEST_CASE("twiml: fallback output parses as XML and round-trips the values", "[t
   CHECK(hangup.get_child("Response").count("Hangup") == 1);
   CHECK_FALSE(hangup.get_child("Response").count("Dial"));
 }
+
+TEST_CASE("twiml: a transfer dials a number, with an announcement and caller ID when given", "[twiml]") {
+  CHECK(render_transfer({"", "+15551230000", ""}) ==
+        R"(<?xml version="1.0" encoding="UTF-8"?><Response><Dial>+15551230000</Dial></Response>)");
+  CHECK(render_transfer({"Connecting you to sales.", "+15551230000", "+15559870000"}) ==
+        R"(<?xml version="1.0" encoding="UTF-8"?><Response><Say>Connecting you to sales.</Say>)"
+        R"(<Dial callerId="+15559870000">+15551230000</Dial></Response>)");
+}
+
+TEST_CASE("twiml: a transfer to a SIP URI dials it as <Sip>", "[twiml]") {
+  CHECK(render_transfer({"", "sip:desk@pbx.example.com;transport=tls", ""}) ==
+        R"(<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Sip>sip:desk@pbx.example.com;transport=tls</Sip>)"
+        R"(</Dial></Response>)");
+}
+
+TEST_CASE("twiml: every value of a transfer is escaped", "[twiml]") {
+  const std::string xml = render_transfer({"Tom & <Jerry>\x01", "sip:a@b.example?x=<y>&z", "\"+1555\""});
+  CHECK(xml.find("<Say>Tom &amp; &lt;Jerry&gt;</Say>") != std::string::npos);
+  CHECK(xml.find(R"(callerId="&quot;+1555&quot;")") != std::string::npos);
+  CHECK(xml.find("<Sip>sip:a@b.example?x=&lt;y&gt;&amp;z</Sip>") != std::string::npos);
+  CHECK(lexically_clean(xml));
+  const auto tree = parse_xml(xml);
+  CHECK(tree.get<std::string>("Response.Dial.Sip") == "sip:a@b.example?x=<y>&z");
+}
