@@ -67,11 +67,18 @@ void call_state::warn_once(bool& flag, std::string text, std::vector<action>& ou
 // ---------------------------------------------------------------------------------------------
 // Twilio side
 
-void call_state::set_tools(call_tools_config tools) { tools_ = std::move(tools); }
+void call_state::set_tools(call_tools_config tools) {
+  tools_ = std::move(tools);
+  tool_calls_.configure(tools_);
+}
 
-// SKELETON: the call-core task implements the tool calls, call control and operator commands.
-void call_state::on_tool_response(std::uint64_t /*request_id*/, const webhook_response& /*response*/,
-                                  std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
+void call_state::on_tool_response(std::uint64_t request_id, const webhook_response& response, std::int64_t now_ms,
+                                  std::vector<action>& out) {
+  if (ended_) return;
+  tool_calls_.on_response(request_id, response, active_response_.has_value(), now_ms, *adapter_, out);
+}
+
+// SKELETON: the call-core task implements call control and operator commands.
 void call_state::on_call_update_done(std::uint64_t /*request_id*/, const call_update_outcome& /*outcome*/,
                                      std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
 void call_state::on_operator(const operator_command& /*command*/, std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
@@ -303,8 +310,14 @@ void call_state::on_upstream(const upstream::event& ev, std::int64_t now_ms, std
     case event_kind::caller_speech_stopped:
       answer_due_since_ms_ = now_ms;
       return;
-    case event_kind::tool_call:  // SKELETON: the call-core task runs tools
+    case event_kind::tool_call:
+      tool_calls_.on_call(ev, {start_ ? std::string_view(start_->call_sid) : std::string_view(), agent_,
+                               start_ ? &start_->custom_parameters : nullptr},
+                          now_ms, *adapter_, out);
+      return;
     case event_kind::tool_call_cancelled:
+      tool_calls_.on_cancelled(ev.tool_call_id, out);
+      return;
     case event_kind::ignored:
       return;
   }
@@ -439,6 +452,7 @@ void call_state::on_upstream_lost(std::int64_t now_ms, std::vector<action>& out)
   if (ended_) return;
   ready_ = false;
   session_lost_ = true;
+  tool_calls_.on_session_lost();
   // Transcripts the lost session never finished end with what arrived: waiting for them would hold
   // back every later final, and leave the turn out of the replay.
   for (auto& t : turns_) t.transcript_done = true;
