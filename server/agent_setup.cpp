@@ -65,6 +65,7 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
   setup.session.instructions = fill("instructions", profile->session.instructions, start, *profile);
   setup.greeting = fill("greeting", profile->greeting, start, *profile);
   setup.agent = profile->name;
+  setup.tools = profile->tools;
   auto target = agents::upstream_for(*profile, endpoints);
   setup.provider = target.provider;
   setup.upstream_url = std::move(target.url);

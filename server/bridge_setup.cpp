@@ -30,6 +30,8 @@ bridge::bridge_context bridge_context_from(const config::settings& settings,
   ctx.provider = target.provider;
   ctx.upstream_url = std::move(target.url);
   ctx.upstream_headers = std::move(target.headers);
+  ctx.tools = profile.tools;
+  ctx.tool_webhook_secret = settings.tool_webhook_secret.reveal();
   ctx.call.pacing_lead_ms = settings.pacing_lead_ms;
   ctx.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
   ctx.call.greeting = profile.greeting;
