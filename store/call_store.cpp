@@ -69,6 +69,17 @@ CREATE INDEX barge_ins_by_call ON barge_ins (call_sid, id);
 ALTER TABLE transcript_lines ADD COLUMN heard_text TEXT;
 ALTER TABLE transcript_lines ADD COLUMN heard_text_estimated INTEGER;
 )sql",
+    // Other events the history keeps (tool.call, tool.result), each as its listener JSON.
+    R"sql(
+CREATE TABLE call_events (
+  id       INTEGER PRIMARY KEY,  -- insertion order is the call's order
+  call_sid TEXT NOT NULL,
+  at       INTEGER NOT NULL,
+  type     TEXT NOT NULL,
+  json     TEXT NOT NULL
+);
+CREATE INDEX call_events_by_call ON call_events (call_sid, id);
+)sql",
 };
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
@@ -88,6 +99,10 @@ struct barge_in_record {
   std::string call_sid;
   barge_in_row barge;
 };
+struct event_record {
+  std::string call_sid;
+  event_row event;
+};
 struct ended_record {
   std::string call_sid;
   std::int64_t at_ms = 0;
@@ -95,7 +110,7 @@ struct ended_record {
   std::int64_t duration_ms = 0;
   protocol::token_usage usage;
 };
-using pending_record = std::variant<started_record, line_record, barge_in_record, ended_record>;
+using pending_record = std::variant<started_record, line_record, barge_in_record, event_record, ended_record>;
 
 class statement {
  public:
@@ -274,8 +289,8 @@ struct call_store::database {
   }
 
   struct prepared {
-    statement insert_call, end_call, insert_line, insert_barge_in;
-    statement list, find, find_lines, find_barge_ins, erase_call, erase_lines, erase_barge_ins;
+    statement insert_call, end_call, insert_line, insert_barge_in, insert_event;
+    statement list, find, find_lines, find_barge_ins, find_events, erase_call, erase_lines, erase_barge_ins, erase_events;
     explicit prepared(sqlite3* db)
         : insert_call(db,
                       "INSERT OR IGNORE INTO calls (call_sid, stream_sid, from_number, to_number, agent, parameters, "
@@ -287,6 +302,7 @@ struct call_store::database {
                       "INSERT INTO transcript_lines (call_sid, at, role, item_id, text, interrupted, heard_ms, "
                       "heard_text, heard_text_estimated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
           insert_barge_in(db, "INSERT INTO barge_ins (call_sid, at, item_id, audio_end_ms) VALUES (?1, ?2, ?3, ?4)"),
+          insert_event(db, "INSERT INTO call_events (call_sid, at, type, json) VALUES (?1, ?2, ?3, ?4)"),
           list(db, std::string("SELECT ") + call_columns +
                        " FROM calls WHERE (?1 IS NULL OR started_at >= ?1) AND (?2 IS NULL OR started_at < ?2)"
                        " AND (?3 IS NULL OR from_number = ?3 OR to_number = ?3)"
@@ -297,9 +313,11 @@ struct call_store::database {
                      "SELECT at, role, item_id, text, interrupted, heard_ms, heard_text, heard_text_estimated "
                      "FROM transcript_lines WHERE call_sid = ?1 ORDER BY id"),
           find_barge_ins(db, "SELECT at, item_id, audio_end_ms FROM barge_ins WHERE call_sid = ?1 ORDER BY id"),
+          find_events(db, "SELECT at, type, json FROM call_events WHERE call_sid = ?1 ORDER BY id"),
           erase_call(db, "DELETE FROM calls WHERE call_sid = ?1"),
           erase_lines(db, "DELETE FROM transcript_lines WHERE call_sid = ?1"),
-          erase_barge_ins(db, "DELETE FROM barge_ins WHERE call_sid = ?1") {}
+          erase_barge_ins(db, "DELETE FROM barge_ins WHERE call_sid = ?1"),
+          erase_events(db, "DELETE FROM call_events WHERE call_sid = ?1") {}
   };
   std::optional<prepared> statements;
 
@@ -338,6 +356,12 @@ struct call_store::database {
         .bind(2, r.barge.at_ms)
         .bind(3, r.barge.item_id)
         .bind(4, r.barge.audio_end_ms));
+  }
+  bool write(const event_record& r) {
+    return step(statements->insert_event.bind(1, r.call_sid)
+        .bind(2, r.event.at_ms)
+        .bind(3, r.event.type)
+        .bind(4, r.event.json));
   }
   bool write(const ended_record& r) {
     return step(statements->end_call.bind(1, r.call_sid)
@@ -418,7 +442,9 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
   }
   if (const auto* e = std::get_if<call::barge_in>(&event))
     return enqueue(barge_in_record{std::string(c.call_sid), barge_in_row{c.unix_ms, e->item_id, e->audio_end_ms}});
-  return true;  // deltas and DTMF are for live listeners only
+  if (std::holds_alternative<call::tool_call>(event) || std::holds_alternative<call::tool_result>(event))
+    return enqueue(event_record{std::string(c.call_sid), event_row{c.unix_ms, call::event_type(event), call::event_json(c, event)}});
+  return true;  // deltas and DTMF keys are for live listeners only
 }
 
 bool call_store::record(const call::event_context& c, const call::call_end& end) {
@@ -556,6 +582,12 @@ net::awaitable<std::optional<call_detail>> call_store::find_call(std::string cal
       detail.barge_ins.push_back({s.integer(0), s.text(1), s.integer(2)});
     }
     st.find_barge_ins.done();
+    st.find_events.bind(1, call_sid);
+    while (st.find_events.next_row()) {
+      const auto& s = st.find_events;
+      detail.events.push_back({s.integer(0), s.text(1), s.text(2)});
+    }
+    st.find_events.done();
     return detail;
   });
 }
@@ -566,7 +598,7 @@ net::awaitable<bool> call_store::erase_call(std::string call_sid) {
     auto& st = *d.statements;
     int erased = 0;
     d.transaction([&] {
-      for (auto* s : {&st.erase_lines, &st.erase_barge_ins, &st.erase_call}) {
+      for (auto* s : {&st.erase_lines, &st.erase_barge_ins, &st.erase_events, &st.erase_call}) {
         if (!d.step(s->bind(1, call_sid))) throw std::runtime_error(d.last_error);
         erased += sqlite3_changes(d.db);
       }

@@ -3,7 +3,8 @@
 // and never wait for the disk; the thread commits whatever has queued up in one transaction. REST
 // queries run on the same thread, their results handed back to the awaiting coroutine's executor.
 //
-// Schema (versioned with PRAGMA user_version, migrated at open): calls, transcript_lines, barge_ins;
+// Schema (versioned with PRAGMA user_version, migrated at open): calls, transcript_lines, barge_ins,
+// call_events (tool calls and results, as their event JSON);
 // times are ms since the epoch (UTC), transcript text is plain UTF-8.
 //
 // @par Thread Safety
@@ -71,10 +72,18 @@ struct barge_in_row {
   std::int64_t audio_end_ms = 0;
 };
 
+// An event kept whole (tool.call, tool.result): its listener JSON (docs/events.md).
+struct event_row {
+  std::int64_t at_ms = 0;
+  std::string type;
+  std::string json;
+};
+
 struct call_detail {
   call_row call;
   std::vector<transcript_row> transcript;  // in the order the call published it
   std::vector<barge_in_row> barge_ins;
+  std::vector<event_row> events;           // likewise
 };
 
 struct call_query {
@@ -100,7 +109,8 @@ class call_store {
   call_store(const call_store&) = delete;
   call_store& operator=(const call_store&) = delete;
 
-  // Queues what the history keeps (call.started, transcript.final, barge_in; not deltas or DTMF).
+  // Queues what the history keeps (call.started, transcript.final, barge_in, tool.call, tool.result; not
+  // deltas or DTMF keys).
   // Never blocks on the disk. False when the queue is full: the record is dropped, counted and logged.
   bool record(const call::event_context& context, const call::call_event& event);
   bool record(const call::event_context& context, const call::call_end& end);
