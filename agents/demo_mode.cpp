@@ -93,6 +93,25 @@ provider_endpoints simulated_endpoints(provider_endpoints endpoints, const demo_
   return endpoints;
 }
 
+std::vector<agent_profile> with_demo_tool(std::vector<agent_profile> profiles, const demo_plan& plan,
+                                         const simulator_urls& simulator) {
+  for (auto& profile : profiles) {
+    if (!plan.simulated(profile.provider)) continue;
+    auto& tools = profile.tools.tools;
+    if (std::any_of(tools.begin(), tools.end(),
+                    [](const call::webhook_tool& t) { return t.declaration.name == demo_tool_name; }))
+      continue;
+    call::webhook_tool tool;
+    tool.declaration = {.name = std::string(demo_tool_name),
+                        .description = "Looks up an order by its id (demo: the simulator echoes the request).",
+                        .parameters_json = R"({"type":"object","properties":{"order_id":{"type":"string",)"
+                                           R"("description":"The order's id"}},"required":["order_id"]})"};
+    tool.url = simulator.tools + "/" + std::string(demo_tool_name);
+    tools.push_back(std::move(tool));
+  }
+  return profiles;
+}
+
 std::vector<std::string> describe(const demo_plan& plan, const provider_endpoints& endpoints) {
   std::vector<std::string> lines;
   for (const auto& mode : plan.providers) {

@@ -50,7 +50,18 @@ struct simulator_urls {
   std::string live;      // GPT-Live's URL
   std::string azure;     // the simulator's base URL, http://HOST:PORT: it serves Azure's paths
   std::string gemini;    // Gemini Live's URL
+  std::string tools;     // http://HOST:PORT/tools: the simulator's tool webhooks, <tools>/<name>
 };
+
+// The tool demo mode shows: the built-in simulator calls it on the caller's second turn (with
+// demo_tool_arguments) and answers its webhook by echoing the call.
+inline constexpr std::string_view demo_tool_name = "lookup_order";
+inline constexpr std::string_view demo_tool_arguments = R"({"order_id":"A-17"})";
+
+// `profiles` with the demo tool declared, its webhook the simulator's, in each profile a simulated
+// provider serves (unless it already has a tool of that name).
+[[nodiscard]] std::vector<agent_profile> with_demo_tool(std::vector<agent_profile> profiles, const demo_plan& plan,
+                                                        const simulator_urls& simulator);
 
 // `endpoints` with every simulated provider's URL and credential replaced by the simulator's, which
 // accepts any credential ("demo"). An Azure deployment left empty becomes "demo".

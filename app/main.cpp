@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string agents_error;
-  const auto agents = server::load_agents(settings, agents::profile_from(settings), agents_error);
+  auto agents = server::load_agents(settings, agents::profile_from(settings), agents_error);
   if (!agents) {
     std::fprintf(stderr, "mediabridge: agent profiles: %s\n", agents_error.c_str());
     return 2;
@@ -155,9 +155,17 @@ int main(int argc, char** argv) {
   for (const auto& line : agents::describe(*demo, endpoints)) spdlog::info("{}", line);
   std::unique_ptr<mb::simulator::upstream_simulator> simulator;
   if (demo->needs_simulator()) {
-    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::simulator_options{});
+    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::demo_options());
     const auto sim_port = simulator->listen("127.0.0.1", 0);
-    endpoints = agents::simulated_endpoints(std::move(endpoints), *demo, simulator->demo_urls());
+    const auto sim_urls = simulator->demo_urls();
+    endpoints = agents::simulated_endpoints(std::move(endpoints), *demo, sim_urls);
+    // The simulated profiles show a tool call: a tool whose webhook is the simulator's.
+    agents = agents::agent_catalog::create(agents::with_demo_tool(agents->profiles(), *demo, sim_urls),
+                                           agents->default_profile().name, agents_error);
+    if (!agents) {
+      std::fprintf(stderr, "mediabridge: agent profiles: %s\n", agents_error.c_str());
+      return 2;
+    }
     print_demo_banner(*demo, sim_port);
   }
   auto bridge = server::bridge_context_from(settings, endpoints);

@@ -226,21 +226,57 @@ std::string upgrade_request::header(std::string_view name) const {
   return {};
 }
 
-awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limits, upgrade_check check) {
+namespace {
+
+// Writes `response` and closes the connection.
+awaitable<error_code> answer_and_close(beast::tcp_stream& stream, unsigned version, const plain_http_response& response,
+                                       int timeout_ms) {
+  http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+  res.set(http::field::server, "mediabridge");
+  if (!response.body.empty()) res.set(http::field::content_type, response.content_type);
+  res.body() = response.body;
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  auto [ec, written] = co_await http::async_write(stream, res, as_tuple_awaitable);
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  co_return ec;
+}
+
+}  // namespace
+
+awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limits, upgrade_check check,
+                                          plain_http_handler plain) {
   accept_result result;
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::milliseconds(limits.handshake_timeout_ms));
   beast::flat_buffer buffer;
-  http::request<http::string_body> req;
-  auto [rec, n] = co_await http::async_read(stream, buffer, req, as_tuple_awaitable);
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(max_plain_body_bytes);
+  auto [rec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+  if (rec == http::error::body_limit && plain) {
+    result.ec = co_await answer_and_close(stream, parser.get().version(), {.status = 413, .body = {}},
+                                          limits.handshake_timeout_ms);
+    if (!result.ec) result.ec = http::error::body_limit;
+    co_return result;
+  }
   if (rec) {
     result.ec = rec;
     co_return result;
   }
+  http::request<http::string_body> req = parser.release();
   result.request.target = std::string(req.target());
   for (const auto& field : req) result.request.headers.emplace_back(field.name_string(), field.value());
   if (!websocket::is_upgrade(req)) {
-    result.ec = websocket::error::no_connection_upgrade;
+    if (!plain) {
+      result.ec = websocket::error::no_connection_upgrade;
+      co_return result;
+    }
+    plain_http_request request{std::string(req.method_string()), result.request, std::move(req.body())};
+    const plain_http_response response = co_await plain(std::move(request));
+    result.ec = co_await answer_and_close(stream, req.version(), response, limits.handshake_timeout_ms);
+    if (!result.ec) result.ec = websocket::error::no_connection_upgrade;
     co_return result;
   }
   if (const unsigned status = check ? check(result.request) : 0; status != 0) {

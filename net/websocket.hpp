@@ -66,9 +66,30 @@ struct accept_result {
 // with (e.g. 401 for missing credentials).
 using upgrade_check = std::function<unsigned(const upgrade_request&)>;
 
+// A request on the same listener that is not a WebSocket upgrade (e.g. the simulator's tool webhooks).
+struct plain_http_request {
+  std::string method;
+  upgrade_request head;  // target and headers
+  std::string body;
+};
+
+struct plain_http_response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// Answers a plain request; may take its time (a coroutine on the connection's executor).
+using plain_http_handler = std::function<awaitable<plain_http_response>(plain_http_request)>;
+
+// Where a plain request's body is refused with 413 (upgrade requests have none).
+inline constexpr std::size_t max_plain_body_bytes = 256 * 1024;
+
 // Reads the HTTP upgrade request from a freshly accepted TCP socket and completes the handshake,
-// unless `check` refuses it: then it answers with that status and an empty body and closes.
+// unless `check` refuses it: then it answers with that status and an empty body and closes. A
+// request that is not an upgrade goes to `plain` when given (its answer is written, then the
+// connection closes; accept_result::socket stays null), else fails with no_connection_upgrade.
 awaitable<accept_result> accept_websocket(asio::ip::tcp::socket socket, socket_limits limits,
-                                          upgrade_check check = {});
+                                          upgrade_check check = {}, plain_http_handler plain = {});
 
 }  // namespace mb::net

@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace mb::simulator {
 namespace {
@@ -27,7 +28,8 @@ std::string close_reason_text(std::string_view text) {
 
 gemini_session::gemini_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number)
     : sim_session(std::move(state), strand, number, upstream::provider_kind::gemini_live),
-      lifetime_timer_(std::move(strand)) {
+      lifetime_timer_(std::move(strand)),
+      script_(options_.tool_call_script) {
   set_chunk_audio_ms(options_.gemini_chunk_ms);
 }
 
@@ -61,7 +63,7 @@ void gemini_session::handle_message(simdjson::dom::object message) {
     return refuse(1007, "Invalid JSON payload received: a message's member must be an object.");
   if (kind == "realtimeInput") return on_realtime_input(body);
   if (kind == "clientContent") return on_client_content(body);
-  if (kind == "toolResponse") return;
+  if (kind == "toolResponse") return on_tool_response(body);
   refuse(1007, "Invalid JSON payload received: unknown message; expected setup, clientContent, realtimeInput or "
                "toolResponse.");
 }
@@ -92,6 +94,16 @@ void gemini_session::on_setup() {
   }
   if (!conversation_) return refuse(1008, "The session resumption handle is unknown or has expired.");
 
+  const json::object& setup_fields = message.get_object().at("setup").get_object();
+  if (const auto* tools = setup_fields.if_contains("tools")) declared_ = gemini_function_declarations(*tools);
+  if (const auto* instruction = setup_fields.if_contains("systemInstruction"); instruction && instruction->is_object())
+    if (const auto* parts = instruction->get_object().if_contains("parts"); parts && parts->is_array()) {
+      std::string text;
+      for (const auto& part : parts->get_array())
+        if (part.is_object() && part.get_object().contains("text") && part.at("text").is_string())
+          text.append(part.at("text").get_string()).push_back('\n');
+      if (auto script = script_in_instructions(text)) script_ = std::move(*script);
+    }
   setup_ = std::move(setup);
   phase_ = phase::active;
   vad_.configure(vad_params{});
@@ -99,6 +111,7 @@ void gemini_session::on_setup() {
     r.model = setup_.model;
     r.conversation = conversation_->id;
     r.resumed_with = setup_.resume_handle;
+    r.declared_tools = declared_;
   });
   reply_to_configuration([this] {
     if (phase_ != phase::active) return;
@@ -112,8 +125,10 @@ void gemini_session::on_setup() {
 }
 
 void gemini_session::on_realtime_input(simdjson::dom::object input) {
+  if (std::string_view text; !input["text"].get_string().get(text))
+    update_record([&](session_snapshot& r) { r.context_texts.emplace_back(text); });
   simdjson::dom::object audio;
-  if (input["audio"].get_object().get(audio)) return;  // audioStreamEnd, text, activity markers: nothing to do
+  if (input["audio"].get_object().get(audio)) return;  // audioStreamEnd, text, activity markers: nothing more to do
   std::string_view mime_type;
   std::string_view data;
   if (audio["mimeType"].get_string().get(mime_type) || audio["data"].get_string().get(data))
@@ -127,7 +142,16 @@ void gemini_session::on_realtime_input(simdjson::dom::object input) {
 }
 
 void gemini_session::on_client_content(simdjson::dom::object content) {
-  update_record([&](session_snapshot& r) { r.client_contents.emplace_back(frame_.data(), frame_.size()); });
+  std::vector<std::string> texts;
+  if (simdjson::dom::array turns; !content["turns"].get_array().get(turns))
+    for (const auto turn : turns)
+      if (simdjson::dom::array parts; !turn["parts"].get_array().get(parts))
+        for (const auto part : parts)
+          if (std::string_view text; !part["text"].get_string().get(text)) texts.emplace_back(text);
+  update_record([&](session_snapshot& r) {
+    r.client_contents.emplace_back(frame_.data(), frame_.size());
+    r.context_texts.insert(r.context_texts.end(), texts.begin(), texts.end());
+  });
   bool turn_complete = false;
   if (content["turnComplete"].get_bool().get(turn_complete) || !turn_complete) return;
   if (reply_) interrupt_reply();
@@ -162,6 +186,7 @@ void gemini_session::on_speech_started() {
   update_record([&](session_snapshot& r) { r.speech.push_back({"", at, -1}); });
   if (setup_.input_transcription) send_text(R"({"serverContent":{"inputTranscription":{"text":"Caller"}}})");
   if (reply_) interrupt_reply();
+  if (options_.gemini_cancel_tool_calls_on_barge_in) cancel_tool_calls();
 }
 
 void gemini_session::on_speech_stopped() {
@@ -177,20 +202,68 @@ void gemini_session::on_speech_stopped() {
   if (setup_.input_transcription)
     send_text(fmt::format(R"({{"serverContent":{{"inputTranscription":{{"text":" utterance {}","finished":true}}}}}})",
                           turn));
-  if (!reply_) start_reply("vad");
+  if (!reply_) answer_turn(turn);
+}
+
+void gemini_session::answer_turn(std::uint32_t turn) {
+  const scripted_tool_call* call = due_tool_call(script_, turn, declared_);
+  if (!call) return start_reply("vad");
+  if (call->tool != end_call_tool) return call_tool(*call, turn);
+  const scripted_tool_call end_call = *call;
+  start_reply("end_call", std::string(goodbye_text));
+  reply_->call_after = end_call;
+}
+
+void gemini_session::call_tool(const scripted_tool_call& call, std::uint32_t turn) {
+  const tool_call_record record{fmt::format("fc_sim{}_{}", number_, ++tool_calls_made_), call.tool,
+                                call.arguments_json, turn};
+  unanswered_calls_.push_back(record.call_id);
+  send_text(fmt::format(R"({{"toolCall":{{"functionCalls":[{{"id":"{}","name":"{}","args":{}}}]}}}})", record.call_id,
+                        call.tool, call.arguments_json));
+  update_record([&](session_snapshot& r) { r.tool_calls.push_back(record); });
+}
+
+void gemini_session::cancel_tool_calls() {
+  if (unanswered_calls_.empty()) return;
+  json::array ids;
+  for (const auto& id : unanswered_calls_) ids.emplace_back(id);
+  send_text(json::serialize(json::object{{"toolCallCancellation", {{"ids", std::move(ids)}}}}));
+  update_record([&](session_snapshot& r) {
+    r.tool_cancellations.insert(r.tool_cancellations.end(), unanswered_calls_.begin(), unanswered_calls_.end());
+  });
+  unanswered_calls_.clear();
+}
+
+void gemini_session::on_tool_response(simdjson::dom::object response) {
+  simdjson::dom::array responses;
+  if (response["functionResponses"].get_array().get(responses))
+    return refuse(1007, "Invalid JSON payload received: toolResponse.functionResponses must be an array.");
+  std::vector<tool_result_record> results;
+  for (const auto entry : responses) {
+    std::string_view id;
+    simdjson::dom::element output;
+    if (entry["id"].get_string().get(id) || entry["response"].get(output))
+      return refuse(1007, "Invalid JSON payload received: a function response needs id and response.");
+    results.push_back({std::string(id), simdjson::minify(output)});
+    std::erase(unanswered_calls_, results.back().call_id);
+  }
+  if (results.empty()) return;
+  const std::string answer = tool_answer_text(results.back().output);
+  update_record([&](session_snapshot& r) { r.tool_results.insert(r.tool_results.end(), results.begin(), results.end()); });
+  if (!reply_) start_reply("tool_response", answer);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Replies
 
-void gemini_session::start_reply(std::string_view trigger) {
+void gemini_session::start_reply(std::string_view trigger, std::string spoken) {
   reply_state reply;
   {
     std::lock_guard lock(state_->mutex);
     reply.index = conversation_->replies++;
   }
   ++responses_started_;
-  reply.transcript = canned_speech(assistant_reply_text(reply.index, 0));
+  reply.transcript = canned_speech(spoken.empty() ? assistant_reply_text(reply.index, 0) : std::move(spoken));
   update_record([&](session_snapshot& s) {
     reply.record_slot = s.responses.size();
     response_record rec;
@@ -213,7 +286,7 @@ void gemini_session::on_tick() {
   while (const auto word = r.transcript.next_due(r.chunk, chunks)) {
     if (setup_.output_transcription)
       send_text(fmt::format(R"({{"serverContent":{{"outputTranscription":{{"text":"{}"}}}}}})", *word));
-    update_record([&](session_snapshot& s) { s.responses[r.record_slot].transcript += *word; });
+    update_record([&](session_snapshot& s) { s.responses[r.record_slot].transcript += unescaped(*word); });
   }
   const std::uint64_t offset = r.chunk * chunk_samples();
   const std::uint64_t samples = std::min(chunk_samples(), reply_samples() - offset);
@@ -247,8 +320,17 @@ void gemini_session::complete_turn() {
       R"({{"usageMetadata":{{"promptTokenCount":{},"responseTokenCount":{},"totalTokenCount":{},"responseTokensDetails":[{{"modality":"AUDIO","tokenCount":{}}}]}}}})",
       prompt_tokens, response_tokens, prompt_tokens + response_tokens, response_tokens));
   update_record([&](session_snapshot& s) { s.responses[r.record_slot].status = "completed"; });
+  const std::optional<scripted_tool_call> call_after = r.call_after;
   reply_.reset();
   send_resumption_update();
+  if (call_after) {
+    std::uint32_t turn = 0;
+    {
+      std::lock_guard lock(state_->mutex);
+      turn = conversation_->user_turns;
+    }
+    call_tool(*call_after, turn);
+  }
 }
 
 void gemini_session::interrupt_reply() {

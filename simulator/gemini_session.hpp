@@ -13,7 +13,8 @@
 //                      activityStart/End are accepted and change nothing.
 //   clientContent      recorded; turnComplete true asks for an answer (one playing is interrupted
 //                      first, as 3.8 models do).
-//   toolResponse       accepted.
+//   toolResponse       functionResponses [{id, name, response}] recorded; a reply about the last one
+//                      follows (tool_answer_text), unless one is playing.
 // The caller's turn: inputTranscription {text "Caller"} when speech is detected, {text " utterance N",
 // finished true} when it ends (only with inputAudioTranscription), then a reply:
 //   serverContent.modelTurn.parts[{inlineData {mimeType "audio/pcm;rate=24000", data}}]  gemini_chunk_ms
@@ -28,6 +29,10 @@
 // of that reply. goAway {timeLeft} goes out gemini_go_away_after_ms after setupComplete
 // (or on go_away()); when timeLeft runs out the connection closes with 1000. A reply cut by the
 // close is recorded as "cut"; the next connection of the conversation answers with the next number.
+// Scripted tool calls (tool_script.hpp) for functions declared in setup.tools: after the caller's
+// turn, toolCall {functionCalls [{id, name, args}]} instead of a reply; end_call after a goodbye reply.
+// With gemini_cancel_tool_calls_on_barge_in, caller speech while calls are unanswered sends
+// toolCallCancellation {ids}. clientContent text parts and realtimeInput.text are context texts.
 // Malformed messages, an unknown kind or bad audio close with 1007 and a reason, as the service
 // does; an injected error closes with 1011.
 //
@@ -40,11 +45,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "simulator/canned_speech.hpp"
 #include "simulator/energy_vad.hpp"
 #include "simulator/gemini_config.hpp"
 #include "simulator/sim_session.hpp"
+#include "simulator/tool_script.hpp"
 
 namespace mb::simulator {
 
@@ -67,6 +74,7 @@ class gemini_session final : public sim_session {
     // have played it (docs/protocols.md F4): until then the caller can still interrupt it.
     clock::time_point played_at{};  // when the first chunk went out, plus the reply's length
     bool generated = false;         // every chunk sent, generationComplete too
+    std::optional<scripted_tool_call> call_after;  // end_call: called once the goodbye is complete
   };
 
   void open(session_snapshot& record) override;
@@ -87,7 +95,12 @@ class gemini_session final : public sim_session {
   void on_speech_started();
   void on_speech_stopped();
 
-  void start_reply(std::string_view trigger);  // "vad" or "client_content"
+  // trigger "vad", "client_content", "tool_response" or "end_call"; `spoken` replaces the numbered reply.
+  void start_reply(std::string_view trigger, std::string spoken = {});
+  void on_tool_response(simdjson::dom::object response);
+  void answer_turn(std::uint32_t turn);
+  void call_tool(const scripted_tool_call& call, std::uint32_t turn);
+  void cancel_tool_calls();
   void interrupt_reply();
   void finish_generation();
   void complete_turn();
@@ -107,6 +120,10 @@ class gemini_session final : public sim_session {
   std::optional<reply_state> reply_;
   phase phase_ = phase::awaiting_setup;
   bool go_away_sent_ = false;
+  std::vector<scripted_tool_call> script_;
+  std::vector<declared_tool> declared_;
+  std::vector<std::string> unanswered_calls_;  // ids of toolCall functionCalls without a response
+  std::uint32_t tool_calls_made_ = 0;
 };
 
 }  // namespace mb::simulator

@@ -54,7 +54,7 @@ bool is_g711(std::string_view format) { return format == "audio/pcmu" || format 
 
 live_session::live_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number,
                    upstream::provider_kind provider)
-    : sim_session(std::move(state), std::move(strand), number, provider) {}
+    : sim_session(std::move(state), std::move(strand), number, provider), script_(options_.tool_call_script) {}
 
 void live_session::end(std::string reason) {
   asio::post(strand(), [self = std::static_pointer_cast<live_session>(shared_from_this()),
@@ -115,7 +115,7 @@ void live_session::handle_event(std::string_view type, simdjson::dom::object eve
   } else if (type == "session.close") {
     on_close_requested();
   } else {
-    on_response_command(type);
+    on_response_command(type, event);
   }
 }
 
@@ -136,6 +136,9 @@ void live_session::on_start() {
   if (!options_.force_output_format.empty()) config_->force_format(options_.force_output_format);
   phase_ = phase::active;
   vad_.configure(vad_params{});
+  refresh_tools();
+  if (const auto& instructions = config_->json().at("instructions"); instructions.is_string())
+    if (auto script = script_in_instructions(instructions.get_string())) script_ = std::move(*script);
   reply_to_configuration([this] { send_started(); });
 }
 
@@ -161,6 +164,7 @@ void live_session::on_update() {
   const json::value* session = event->if_contains("session");
   if (!session) return send_config_error(missing("session"));
   if (auto error = config_->update(*session)) return send_config_error(*error);
+  refresh_tools();
   update_record([&](session_snapshot& r) { r.effective_session = json::serialize(config_->json()); });
   emit_json("session.updated", {{"session", config_->json()}});
 }
@@ -197,7 +201,10 @@ void live_session::on_text_append(std::string_view kind, simdjson::dom::object e
     append.delegation_id.emplace(id);
   }
   append.content.assign(content);
-  update_record([&](session_snapshot& r) { r.appends.push_back(append); });
+  update_record([&](session_snapshot& r) {
+    r.appends.push_back(append);
+    r.context_texts.push_back(append.content);
+  });
   const std::int64_t now_ms = vad_.elapsed_ms();
   const json::value client_event_id = client_event_id_.empty() ? json::value(nullptr) : json::value(client_event_id_);
   emit_json(fmt::format("session.{}.appended", kind),
@@ -211,11 +218,65 @@ void live_session::on_mute(bool muted) {
   emit(muted ? "session.input_audio.muted" : "session.input_audio.unmuted", "");
 }
 
-void live_session::on_response_command(std::string_view type) {
-  // Responses delegation is not simulated: with it these are accepted and change nothing.
+void live_session::on_response_command(std::string_view type, simdjson::dom::object event) {
   if (config_->json().at("delegation").at("type").as_string() != "responses")
-    send_error("invalid_request_error", "invalid_event",
-               fmt::format("'{}' needs Responses delegation; this session delegates to the client.", type), "type");
+    return send_error("invalid_request_error", "invalid_event",
+                      fmt::format("'{}' needs Responses delegation; this session delegates to the client.", type),
+                      "type");
+  if (type == "response.create") {
+    // The delegated response resumes with the results it was given; anything else it is not simulated.
+    if (!answer_text_.empty() && !turn_) start_turn("tool", {}, std::exchange(answer_text_, {}));
+    return;
+  }
+  simdjson::dom::object item;
+  if (event["item"].get_object().get(item)) return send_config_error(missing("item"));
+  std::string_view item_type;
+  if (item["type"].get_string().get(item_type) || item_type != "function_call_output") return;
+  std::string_view call_id;
+  std::string_view output;
+  if (item["call_id"].get_string().get(call_id)) return send_config_error(missing("item.call_id"));
+  if (item["output"].get_string().get(output)) return send_config_error(missing("item.output"));
+  answer_text_ = tool_answer_text(output);
+  update_record([&](session_snapshot& r) { r.tool_results.push_back({std::string(call_id), std::string(output)}); });
+}
+
+void live_session::refresh_tools() {
+  const auto& delegation = config_->json().at("delegation").as_object();
+  const auto* responses = delegation.if_contains("responses");
+  const auto* tools = responses && responses->is_object() ? responses->get_object().if_contains("tools") : nullptr;
+  declared_ = tools ? function_tools(*tools) : std::vector<declared_tool>{};
+  update_record([&](session_snapshot& r) { r.declared_tools = declared_; });
+}
+
+void live_session::answer_turn() {
+  const scripted_tool_call* call = due_tool_call(script_, user_turns_, declared_);
+  if (!call) return start_turn("vad", {});
+  if (call->tool != end_call_tool) return delegate_tool_call(*call);
+  const scripted_tool_call end_call = *call;
+  start_turn("end_call", {}, std::string(goodbye_text));
+  turn_->call_after = end_call;
+}
+
+// A Responses delegation whose response calls the tool (providers.md 1.7): the function_call item
+// arrives whole in the wrapped response.output_item.done.
+void live_session::delegate_tool_call(const scripted_tool_call& call) {
+  const std::uint32_t n = ++tool_calls_made_;
+  const tool_call_record record{fmt::format("call_sim{}_{}", number_, n), call.tool, call.arguments_json, user_turns_};
+  const std::string delegation_id = fmt::format("del_sim{}_{}", number_, n);
+  const std::string response_id = fmt::format("resp_sim{}_{}", number_, n);
+  emit_json("session.delegation.created",
+            {{"offset_ms", vad_.elapsed_ms()},
+             {"delegation", {{"id", delegation_id}, {"type", "delegation"}, {"target", "responses"}, {"response_id", response_id}}}});
+  json::object item{{"id", fmt::format("fc_sim{}_{}", number_, n)},
+                    {"type", "function_call"},
+                    {"status", "completed"},
+                    {"call_id", record.call_id},
+                    {"name", call.tool},
+                    {"arguments", call.arguments_json}};
+  emit_json("response.event",
+            {{"delegation_id", delegation_id},
+             {"event", {{"type", "response.output_item.done"}, {"output_index", 0}, {"sequence_number", 1}, {"item", std::move(item)}}}});
+  update_record([&](session_snapshot& r) { r.tool_calls.push_back(record); });
 }
 
 void live_session::on_close_requested() {
@@ -248,17 +309,17 @@ void live_session::on_speech_stopped(std::int64_t end_ms) {
   const std::int64_t speech_end_ms = std::max(speech_heard_ms_, end_ms - vad_params{}.silence_duration_ms);
   emit("session.input_transcript.delta", R"(,"delta":" utterance {}","start_ms":{},"end_ms":{})", user_turns_,
        speech_heard_ms_, speech_end_ms);
-  if (!turn_) start_turn("vad", {});
+  if (!turn_) answer_turn();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Model turns
 
-void live_session::start_turn(std::string_view trigger, std::string content) {
+void live_session::start_turn(std::string_view trigger, std::string content, std::string spoken) {
   turn_state t;
   t.index = responses_started_++;
   t.start_ms = std::max(vad_.elapsed_ms(), output_end_ms_);
-  t.transcript = canned_speech(assistant_reply_text(t.index, 0));
+  t.transcript = canned_speech(spoken.empty() ? assistant_reply_text(t.index, 0) : std::move(spoken));
   update_record([&](session_snapshot& s) {
     t.record_slot = s.responses.size();
     response_record rec;
@@ -294,6 +355,7 @@ void live_session::send_words_due() {
     emit("session.output_transcript.delta", R"(,"delta":"{}","start_ms":{},"end_ms":{})", *text,
          t.start_ms + chunk_start_ms(canned_speech::due_chunk(word, words, chunks)),
          t.start_ms + chunk_start_ms(canned_speech::due_chunk(word + 1, words, chunks)));
+    update_record([&](session_snapshot& s) { s.responses[t.record_slot].transcript += unescaped(*text); });
   }
 }
 
@@ -323,8 +385,10 @@ void live_session::finish_turn(std::string_view status) {
   const turn_state& t = *turn_;
   output_end_ms_ = t.start_ms + static_cast<std::int64_t>(t.bytes / 8);
   update_record([&](session_snapshot& s) { s.responses[t.record_slot].status = status; });
+  const std::optional<scripted_tool_call> call_after = status == "completed" ? t.call_after : std::nullopt;
   turn_.reset();
-  if (phase_ == phase::closing) send_closed("close_requested");
+  if (phase_ == phase::closing) return send_closed("close_requested");
+  if (call_after) delegate_tool_call(*call_after);
 }
 
 std::uint64_t live_session::chunks_per_turn() const {

@@ -16,6 +16,11 @@
 // ms of the session's input clock, the caller audio received so far; a model turn starts at that
 // clock (or where the previous turn's audio ended, if later) and its words lie on its audio played in
 // real time. Every client event is checked for unknown fields as the session config is.
+// Scripted tool calls (tool_script.hpp) need Responses delegation with the tool among
+// delegation.responses.tools: after the caller's turn, session.delegation.created {target "responses"}
+// and a response.event wrapping response.output_item.done with the function_call item (providers.md
+// 1.7); response.item.create {function_call_output} records the result and the following
+// response.create speaks about it. end_call is said goodbye to first, then delegated.
 // upstream_simulator.hpp lists the choices made where the service documents nothing.
 //
 // @par Thread Safety
@@ -25,11 +30,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "simulator/canned_speech.hpp"
 #include "simulator/energy_vad.hpp"
 #include "simulator/live_config.hpp"
 #include "simulator/sim_session.hpp"
+#include "simulator/tool_script.hpp"
 
 namespace mb::simulator {
 
@@ -52,6 +59,7 @@ class live_session final : public sim_session {
     std::int64_t start_ms = 0;    // where the turn's audio starts on the session's clock
     canned_speech transcript;
     std::optional<std::uint32_t> deltas_before_stop;  // set once the caller talked over the turn
+    std::optional<scripted_tool_call> call_after;     // end_call: delegated once the goodbye is said
   };
 
   void open(session_snapshot& record) override;
@@ -68,13 +76,17 @@ class live_session final : public sim_session {
   void on_append(simdjson::dom::object event);
   void on_text_append(std::string_view kind, simdjson::dom::object event);
   void on_mute(bool muted);
-  void on_response_command(std::string_view type);
+  void on_response_command(std::string_view type, simdjson::dom::object event);
+  void refresh_tools();
+  void answer_turn();
+  void delegate_tool_call(const scripted_tool_call& call);
   void on_close_requested();
 
   void on_speech_started(std::int64_t window_start_ms);
   void on_speech_stopped(std::int64_t end_ms);
 
-  void start_turn(std::string_view trigger, std::string content);
+  // `spoken`: what the turn says instead of the numbered reply ("" for that).
+  void start_turn(std::string_view trigger, std::string content, std::string spoken = {});
   void send_words_due();
   void send_delta();
   void finish_turn(std::string_view status);
@@ -95,6 +107,10 @@ class live_session final : public sim_session {
   std::uint32_t user_turns_ = 0;
   std::int64_t speech_heard_ms_ = 0;  // end of the window in which the caller's speech was detected
   std::int64_t output_end_ms_ = 0;    // where the last turn's audio ended
+  std::vector<scripted_tool_call> script_;
+  std::vector<declared_tool> declared_;
+  std::uint32_t tool_calls_made_ = 0;
+  std::string answer_text_;  // what the next response.create's turn says: about the last tool result
 };
 
 }  // namespace mb::simulator

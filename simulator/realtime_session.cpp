@@ -32,11 +32,18 @@ std::string query_param(std::string_view target, std::string_view name) {
   return it == params.end() ? std::string() : std::string((*it).value);
 }
 
+// The halves of a string split near its middle on a UTF-8 boundary (arguments go out in two deltas).
+std::pair<std::string_view, std::string_view> halves(std::string_view text) {
+  std::size_t cut = text.size() / 2;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return {text.substr(0, cut), text.substr(cut)};
+}
+
 }  // namespace
 
 realtime_session::realtime_session(state_ptr state, asio::any_io_executor strand, std::uint64_t number,
                    upstream::provider_kind provider)
-    : sim_session(std::move(state), std::move(strand), number, provider) {}
+    : sim_session(std::move(state), std::move(strand), number, provider), script_(options_.tool_call_script) {}
 
 void realtime_session::open(session_snapshot& record) {
   record.session_id = fmt::format("sess_sim{:06}", number_);
@@ -124,6 +131,12 @@ void realtime_session::on_session_update() {
   if (!session) return send_config_error(missing("session"));
   if (auto error = config_->apply(*session)) return send_config_error(*error);
   if (!options_.force_output_format.empty()) config_->force_output_format(options_.force_output_format);
+  if (session->get_object().contains("tools")) {
+    declared_ = function_tools(config_->json().at("tools"));
+    update_record([&](session_snapshot& r) { r.declared_tools = declared_; });
+  }
+  if (const auto* instructions = session->get_object().if_contains("instructions"))
+    if (auto script = script_in_instructions(instructions->get_string())) script_ = std::move(*script);
   vad_.configure(config_->vad());
   reply_to_configuration([this] { send_session_updated(); });
 }
@@ -135,7 +148,8 @@ void realtime_session::on_response_create(std::string instructions) {
                                   "response is finished before creating a new one.",
                                   active_->id),
                       "");
-  start_response("client", std::move(instructions));
+  start_response("client", std::move(instructions), std::exchange(answer_text_, {}));
+  start_item();
 }
 
 void realtime_session::on_response_cancel(std::optional<std::string_view> response_id) {
@@ -219,6 +233,22 @@ void realtime_session::on_item_create() {
     else
       previous = *p;
   }
+  const std::string_view item_type = item.contains("type") && item.at("type").is_string() ? std::string_view(item.at("type").get_string()) : std::string_view();
+  if (item_type == "function_call_output") {
+    tool_result_record result;
+    if (const auto* v = item.if_contains("call_id"); v && v->is_string()) result.call_id = v->get_string();
+    if (const auto* v = item.if_contains("output"); v && v->is_string()) result.output = v->get_string();
+    answer_text_ = tool_answer_text(result.output);
+    update_record([&](session_snapshot& r) { r.tool_results.push_back(std::move(result)); });
+  } else if (item_type == "message") {
+    std::vector<std::string> texts;
+    if (const auto* content = item.if_contains("content"); content && content->is_array())
+      for (const auto& part : content->get_array())
+        if (part.is_object() && part.get_object().contains("text") && part.at("text").is_string())
+          texts.emplace_back(part.at("text").get_string());
+    if (!texts.empty())
+      update_record([&](session_snapshot& r) { r.context_texts.insert(r.context_texts.end(), texts.begin(), texts.end()); });
+  }
   item["id"] = id;
   item["object"] = "realtime.item";
   if (!item.contains("status")) item["status"] = "completed";
@@ -269,7 +299,7 @@ void realtime_session::on_speech_stopped(std::int64_t end_ms) {
   });
   commit_user_audio(speech_item_id_);
   // With a response still playing and interrupt_response off, the new turn gets no automatic answer.
-  if (config_->vad()->create_response && !active_) start_response("vad", {});
+  if (config_->vad()->create_response && !active_) answer_turn();
 }
 
 void realtime_session::commit_user_audio(const std::string& item_id) {
@@ -297,8 +327,60 @@ void realtime_session::commit_user_audio(const std::string& item_id) {
 // ---------------------------------------------------------------------------------------------
 // Responses
 
-void realtime_session::start_response(std::string_view trigger, std::string instructions) {
+void realtime_session::answer_turn() {
+  const scripted_tool_call* call = due_tool_call(script_, user_turns_, declared_);
+  if (!call) {
+    start_response("vad", {});
+    return start_item();
+  }
+  if (call->tool != end_call_tool) {
+    start_response("tool_call", {});
+    call_tool(*call);
+    return finish_response("completed", "");
+  }
+  // The goodbye is said in the same response, before the call.
+  const scripted_tool_call end_call = *call;
+  start_response("end_call", {}, std::string(goodbye_text));
+  active_->call_after_audio = end_call;
+  start_item();
+}
+
+// A function_call output item, whole, at the active response's next output index (protocols.md A6).
+void realtime_session::call_tool(const scripted_tool_call& call) {
+  response_state& r = *active_;
+  const tool_call_record record{fmt::format("call_sim{}_{}", number_, ++tool_calls_made_), call.tool,
+                                call.arguments_json, user_turns_};
+  const std::string item_id = next_item_id();
+  const json::value previous = items_.empty() ? json::value(nullptr) : json::value(items_.back().id);
+  items_.emplace_back(item_id, false);
+  json::object item{{"id", item_id},         {"object", "realtime.item"}, {"type", "function_call"},
+                    {"status", "in_progress"}, {"name", call.tool},         {"call_id", record.call_id},
+                    {"arguments", ""}};
+  emit_json("response.output_item.added", {{"response_id", r.id}, {"output_index", r.item}, {"item", item}});
+  emit_json("conversation.item.added", {{"previous_item_id", previous}, {"item", item}});
+  const json::object where{{"response_id", r.id}, {"item_id", item_id}, {"output_index", r.item}, {"call_id", record.call_id}};
+  const auto [first, second] = halves(call.arguments_json);
+  for (const std::string_view delta : {first, second}) {
+    json::object fields = where;
+    fields["delta"] = delta;
+    emit_json("response.function_call_arguments.delta", std::move(fields));
+  }
+  json::object done = where;
+  done["name"] = call.tool;
+  done["arguments"] = call.arguments_json;
+  emit_json("response.function_call_arguments.done", std::move(done));
+  item["status"] = "completed";
+  item["arguments"] = call.arguments_json;
+  emit_json("response.output_item.done", {{"response_id", r.id}, {"output_index", r.item}, {"item", item}});
+  emit_json("conversation.item.done", {{"previous_item_id", previous}, {"item", item}});
+  r.output.push_back(std::move(item));
+  ++r.item;
+  update_record([&](session_snapshot& s) { s.tool_calls.push_back(record); });
+}
+
+void realtime_session::start_response(std::string_view trigger, std::string instructions, std::string first_text) {
   response_state r;
+  r.first_text = std::move(first_text);
   r.index = responses_started_++;
   r.id = fmt::format("resp_{}_{}", number_, r.index + 1);
   update_record([&](session_snapshot& s) {
@@ -312,7 +394,6 @@ void realtime_session::start_response(std::string_view trigger, std::string inst
   });
   active_ = std::move(r);
   emit_json("response.created", {{"response", response_object("in_progress", "")}});
-  start_item();
 }
 
 void realtime_session::start_item() {
@@ -320,7 +401,7 @@ void realtime_session::start_item() {
   r.item_id = next_item_id();
   r.chunk = 0;
   r.item_bytes = 0;
-  r.transcript = canned_speech(assistant_reply_text(r.index, r.item));
+  r.transcript = canned_speech(r.item == 0 && !r.first_text.empty() ? r.first_text : assistant_reply_text(r.index, r.item));
   const std::string previous = previous_item_json();
   items_.emplace_back(r.item_id, true);
   items_.back().response = r.index;
@@ -347,6 +428,11 @@ void realtime_session::on_tick() {
   response_state& r = *active_;
   if (r.chunk < state_->deltas.chunks_per_item()) return schedule_next_chunk();
   finish_item("completed");
+  if (r.call_after_audio) {
+    ++r.item;
+    call_tool(*std::exchange(r.call_after_audio, std::nullopt));
+    return finish_response("completed", "");
+  }
   if (++r.item < options_.audio_items_per_response)
     start_item();
   else
@@ -393,7 +479,13 @@ void realtime_session::finish_item(std::string_view status) {
   emit("response.output_item.done", R"(,"response_id":"{}","output_index":{},"item":{})", r.id, r.item, item);
   emit("conversation.item.done", R"(,"previous_item_id":{},"item":{})", previous, item);
   r.words_total += r.transcript.released();
-  r.finished.push_back({r.item_id, std::string(status), std::string(transcript)});
+  r.output.push_back({{"id", r.item_id},
+                      {"object", "realtime.item"},
+                      {"type", "message"},
+                      {"status", status},
+                      {"role", "assistant"},
+                      {"content", json::array{json::object{{"type", "output_audio"}, {"transcript", unescaped(transcript)}}}}});
+  update_record([&](session_snapshot& s) { s.responses[r.record_slot].transcript += unescaped(transcript); });
 }
 
 void realtime_session::finish_response(std::string_view status, std::string_view reason) {
@@ -418,14 +510,6 @@ void realtime_session::cancel_response(std::string_view reason) {
 
 json::object realtime_session::response_object(std::string_view status, std::string_view reason) const {
   const response_state& r = *active_;
-  json::array output;
-  for (const auto& f : r.finished)
-    output.push_back({{"id", f.id},
-                      {"object", "realtime.item"},
-                      {"type", "message"},
-                      {"status", f.status},
-                      {"role", "assistant"},
-                      {"content", json::array{json::object{{"type", "output_audio"}, {"transcript", f.transcript}}}}});
   const auto& audio_output = config_->json().at("audio").at("output").as_object();
   json::value details = nullptr;
   if (!reason.empty()) details = json::object{{"type", status}, {"reason", reason}};
@@ -446,7 +530,7 @@ json::object realtime_session::response_object(std::string_view status, std::str
           {"id", r.id},
           {"status", status},
           {"status_details", std::move(details)},
-          {"output", std::move(output)},
+          {"output", r.output},
           {"conversation_id", fmt::format("conv_{}", number_)},
           {"output_modalities", json::array{"audio"}},
           {"max_output_tokens", "inf"},

@@ -1,7 +1,8 @@
 #pragma once
 // The OpenAI Realtime API (GA subset, protocols.md A) on one simulated session: session.update,
 // input audio with server VAD, responses made of audio items, cancel, truncate and conversation
-// items. upstream_simulator.hpp lists its behaviour where the service's is not documented.
+// items, and scripted tool calls (tool_script.hpp) as function_call output items (protocols.md A6).
+// upstream_simulator.hpp lists its behaviour where the service's is not documented.
 //
 // @par Thread Safety
 // As sim_session: everything runs on the session's strand.
@@ -17,6 +18,7 @@
 #include "simulator/energy_vad.hpp"
 #include "simulator/realtime_config.hpp"
 #include "simulator/sim_session.hpp"
+#include "simulator/tool_script.hpp"
 
 namespace mb::simulator {
 
@@ -36,11 +38,6 @@ class realtime_session final : public sim_session {
     std::optional<std::int64_t> truncated_ms;
   };
 
-  struct finished_item {
-    std::string id;
-    std::string status;
-    std::string transcript;
-  };
 
   struct response_state {
     std::string id;
@@ -54,7 +51,9 @@ class realtime_session final : public sim_session {
     std::uint64_t total_bytes = 0; // sent for the whole response
     std::uint64_t words_total = 0; // transcript words of finished items
     canned_speech transcript;      // the current item's
-    std::vector<finished_item> finished;
+    std::string first_text;        // what the first item says, instead of the numbered reply ("" for that)
+    std::optional<scripted_tool_call> call_after_audio;  // end_call: called once the goodbye is said
+    boost::json::array output;     // finished output items, as response.done lists them
   };
 
   void open(session_snapshot& record) override;
@@ -78,7 +77,10 @@ class realtime_session final : public sim_session {
   void on_speech_stopped(std::int64_t end_ms);
   void commit_user_audio(const std::string& item_id);
 
-  void start_response(std::string_view trigger, std::string instructions);
+  void start_response(std::string_view trigger, std::string instructions, std::string first_text = {});
+  // After caller turn N: the scripted call, or the usual answer.
+  void answer_turn();
+  void call_tool(const scripted_tool_call& call);
   void start_item();
   void send_words_due();
   void send_delta();
@@ -100,6 +102,10 @@ class realtime_session final : public sim_session {
   std::uint64_t uncommitted_bytes_ = 0;
   std::uint64_t item_seq_ = 0;
   std::uint32_t user_turns_ = 0;
+  std::vector<scripted_tool_call> script_;
+  std::vector<declared_tool> declared_;
+  std::uint32_t tool_calls_made_ = 0;
+  std::string answer_text_;  // what the next client-asked response says: about the last tool result
 };
 
 }  // namespace mb::simulator

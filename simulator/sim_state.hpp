@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,7 @@ struct upstream_simulator::state {
     limits.max_message_bytes = options.max_message_bytes;
     limits.handshake_timeout_ms = options.handshake_timeout_ms;
     limits.idle_timeout_ms = options.idle_timeout_ms;
+    tool_replies = options.tool_replies;
   }
 
   // Runs f(record) under the lock, then wakes wait_until().
@@ -66,6 +68,9 @@ struct upstream_simulator::state {
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors;
   bool stopping = false;
   std::string url_authority;  // HOST:PORT of the first listen(), for url_for()
+  std::vector<tool_request_record> tool_requests;
+  std::map<std::string, tool_reply, std::less<>> tool_replies;
+  std::vector<std::weak_ptr<asio::steady_timer>> tool_delays;  // cancelled by stop()
   // Gemini Live: resumption handle -> conversation (one live handle per conversation).
   std::unordered_map<std::string, std::shared_ptr<gemini_conversation>> resumption_handles;
 

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
+#include <fmt/format.h>
 
 #include "simulator/gemini_session.hpp"
 #include "simulator/live_session.hpp"
@@ -31,6 +32,58 @@ constexpr std::string_view gemini_path = "/ws/google.ai.generativelanguage.v1bet
 
 bool is_live(provider_kind p) { return p == provider_kind::openai_live || p == provider_kind::azure_live; }
 
+net::plain_http_response error_response(unsigned status, std::string_view error) {
+  return {.status = status, .content_type = "application/json", .body = fmt::format(R"({{"error":"{}"}})", error)};
+}
+
+// Waits out a scripted delay; stop() cuts it short.
+net::awaitable<void> delay_reply(const state_ptr& state, std::chrono::milliseconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, delay);
+  {
+    std::lock_guard lock(state->mutex);
+    if (state->stopping) co_return;
+    std::erase_if(state->tool_delays, [](const auto& weak) { return weak.expired(); });
+    state->tool_delays.push_back(timer);
+  }
+  co_await timer->async_wait(net::as_tuple_awaitable);
+}
+
+// A plain HTTP request on the simulator's port: the tool webhook endpoint, POST /tools/<name>.
+net::awaitable<net::plain_http_response> answer_plain(state_ptr state, net::plain_http_request request) {
+  const auto tool = tool_name_of(request.head.target);
+  if (!tool) co_return error_response(404, "not found");
+  if (request.method != "POST") co_return error_response(405, "method not allowed");
+  tool_request_record record{.tool = *tool,
+                             .body = std::move(request.body),
+                             .signature = request.head.header(protocol::webhook_signature_header),
+                             .signature_check = std::nullopt,
+                             .status = 0,
+                             .arrived = std::chrono::system_clock::now()};
+  if (!state->options.tool_webhook_secret.empty()) {
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(record.arrived.time_since_epoch()).count();
+    record.signature_check = protocol::check_webhook_signature(state->options.tool_webhook_secret, record.signature,
+                                                               record.body, now_s);
+  }
+  const bool refused = record.signature_check && *record.signature_check != protocol::webhook_check::valid;
+  tool_reply reply;
+  {
+    std::lock_guard lock(state->mutex);
+    if (const auto it = state->tool_replies.find(*tool); it != state->tool_replies.end()) reply = it->second;
+  }
+  net::plain_http_response response = refused ? error_response(401, to_string(*record.signature_check))
+                                              : net::plain_http_response{.status = reply.status,
+                                                                         .content_type = "application/json",
+                                                                         .body = tool_reply_body(reply, *tool, record.body)};
+  record.status = response.status;
+  {
+    std::lock_guard lock(state->mutex);
+    if (state->tool_requests.size() < max_tool_requests) state->tool_requests.push_back(std::move(record));
+  }
+  state->changed.notify_all();
+  if (!refused && reply.delay.count() > 0) co_await delay_reply(state, reply.delay);
+  co_return response;
+}
+
 // Upgrades the socket, unless its path's provider wants credentials it lacks, and serves it with
 // the protocol its path asks for.
 net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t number) {
@@ -38,7 +91,8 @@ net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t nu
     return upgrade_refusal(provider_for_target(request.target), request.header("api-key"),
                            request.header("Authorization"), request.header("x-goog-api-key"));
   };
-  auto accepted = co_await net::accept_websocket(std::move(socket), state->limits, check);
+  const auto plain = [state](net::plain_http_request request) { return answer_plain(state, std::move(request)); };
+  auto accepted = co_await net::accept_websocket(std::move(socket), state->limits, check, plain);
   if (accepted.refused_status != 0) state->refused_upgrades.fetch_add(1, std::memory_order_relaxed);
   if (!accepted.socket) co_return;
   auto strand = co_await asio::this_coro::executor;
@@ -184,7 +238,8 @@ agents::simulator_urls upstream_simulator::demo_urls() const {
   return {.realtime = url_for(provider_kind::openai_realtime),
           .live = url_for(provider_kind::openai_live),
           .azure = endpoint(),
-          .gemini = url_for(provider_kind::gemini_live)};
+          .gemini = url_for(provider_kind::gemini_live),
+          .tools = endpoint() + "/tools"};
 }
 
 std::string upstream_simulator::endpoint() const {
@@ -199,6 +254,11 @@ void upstream_simulator::stop() {
     std::lock_guard lock(state_->mutex);
     state_->stopping = true;
     acceptors.swap(state_->acceptors);
+    for (const auto& weak : state_->tool_delays)
+      if (auto timer = weak.lock()) {
+        auto executor = timer->get_executor();
+        asio::post(std::move(executor), [timer] { timer->cancel(); });
+      }
   }
   for (auto& acceptor : acceptors) {
     auto executor = acceptor->get_executor();
@@ -246,6 +306,31 @@ bool upstream_simulator::wait_until(const std::function<bool(const std::vector<s
                                     std::chrono::milliseconds timeout) const {
   std::unique_lock lock(state_->mutex);
   return state_->changed.wait_for(lock, timeout, [&] { return pred(state_->records); });
+}
+
+std::vector<tool_request_record> upstream_simulator::tool_requests() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->tool_requests;
+}
+
+bool upstream_simulator::wait_for_tool_requests(
+    const std::function<bool(const std::vector<tool_request_record>&)>& pred, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_->mutex);
+  return state_->changed.wait_for(lock, timeout, [&] { return pred(state_->tool_requests); });
+}
+
+void upstream_simulator::set_tool_reply(std::string tool, tool_reply reply) {
+  std::lock_guard lock(state_->mutex);
+  state_->tool_replies.insert_or_assign(std::move(tool), std::move(reply));
+}
+
+std::string upstream_simulator::tool_url(std::string_view tool) const { return endpoint() + "/tools/" + std::string(tool); }
+
+simulator_options demo_options() {
+  simulator_options options;
+  options.tool_call_script.push_back(
+      {2, std::string(agents::demo_tool_name), std::string(agents::demo_tool_arguments)});
+  return options;
 }
 
 simulator_stats upstream_simulator::stats() const {

@@ -54,7 +54,8 @@
 //   most late_deltas_after_cancel more audio deltas, then nothing: no event says so.
 // - session.instructions.append and session.commentary.append are acknowledged with
 //   session.*.appended and then spoken (a new turn, unless one is playing); session.thinking.append
-//   is acknowledged only. Delegations are not simulated: any delegation_id is accepted.
+//   is acknowledged only. Only scripted tool calls delegate (tool_script.hpp); any delegation_id is
+//   accepted on appends.
 // - session.close: the playing turn finishes, then session.closed {reason "close_requested"} and a
 //   1000 close.
 // - Output audio is the μ-law pattern for audio/pcmu and audio/pcma (A-law clients get μ-law bytes),
@@ -64,9 +65,8 @@
 //
 #include <chrono>
 #include <cstdint>
-
-#include "agents/demo_mode.hpp"
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -74,7 +74,11 @@
 #include <string_view>
 #include <vector>
 
+#include "agents/demo_mode.hpp"
 #include "net/asio.hpp"
+#include "protocol/webhook_signature.hpp"
+#include "simulator/tool_script.hpp"
+#include "simulator/tool_webhook.hpp"
 #include "upstream/provider.hpp"
 
 namespace mb::simulator {
@@ -157,6 +161,18 @@ struct simulator_options {
   std::uint32_t gemini_handle_lifetime_ms = 2 * 3600 * 1000;  // a resumption handle is refused after this
   bool gemini_refuse_resumption = false;         // every setup with a handle is refused (a lost session)
 
+  // Tool webhooks (POST /tools/<name>, plain HTTP on the same port; tool_webhook.hpp). With a secret,
+  // X-Mediabridge-Signature is checked and a request that fails gets 401; without, nothing is checked.
+  std::string tool_webhook_secret;
+  std::map<std::string, tool_reply, std::less<>> tool_replies;  // by tool name; absent: echo
+
+  // Scripted tool calls (tool_script.hpp): after caller turn N the model calls the tool instead of
+  // answering (Realtime: a function_call item; GPT-Live: a Responses delegation; Gemini: toolCall),
+  // then, given the result and asked to go on, speaks tool_answer_text(result). end_call is said
+  // goodbye to first. A session's instructions may carry its own script.
+  std::vector<scripted_tool_call> tool_call_script;
+  bool gemini_cancel_tool_calls_on_barge_in = false;  // toolCallCancellation for calls still unanswered
+
   bool log_sessions = false;  // one spdlog info line per session start and end
   std::shared_ptr<simulator_probe> probe;  // null: none
 };
@@ -168,7 +184,9 @@ struct response_record {
   std::uint32_t index = 0;  // 0-based per session (Gemini: per conversation, across resumptions); the
                             // audio_pattern response index
   std::string trigger;      // "client" (response.create) or "vad" (after speech); GPT-Live: "vad",
-                            // "instructions" or "commentary" (after session.*.append)
+                            // "instructions" or "commentary" (after session.*.append); a scripted
+                            // call: "tool_call" (Realtime), "end_call" (the goodbye); after a result:
+                            // "tool" (GPT-Live), "tool_response" (Gemini)
   std::string instructions; // response.instructions, or the appended content
   std::vector<std::string> item_ids;      // assistant audio items, in output order (GPT-Live: none)
   std::vector<std::uint64_t> item_bytes;  // μ-law bytes sent per item, late deltas included (GPT-Live:
@@ -176,7 +194,7 @@ struct response_record {
   std::string status = "in_progress";    // then "completed" or "cancelled" (GPT-Live, Gemini: "interrupted";
                                           // Gemini: "cut" when the connection ended mid-reply)
   std::string cancel_reason;              // "client_cancelled" or "turn_detected"
-  std::string transcript;                 // Gemini: the words sent in outputTranscription
+  std::string transcript;                 // the words sent in the transcript events so far (unescaped)
 };
 
 // A GPT-Live session.instructions.append, .thinking.append or .commentary.append that was accepted.
@@ -242,6 +260,15 @@ struct session_snapshot {
   bool go_away_sent = false;
   std::vector<std::string> client_contents;  // raw text of every clientContent received
 
+  // Tools (tool_script.hpp). Context texts: Realtime conversation.item.create user input_text,
+  // GPT-Live session.instructions/thinking/commentary.append content, Gemini clientContent text
+  // parts and realtimeInput.text, in arrival order.
+  std::vector<declared_tool> declared_tools;        // of the latest configuration that declared any
+  std::vector<tool_call_record> tool_calls;         // the calls the model made
+  std::vector<tool_result_record> tool_results;     // the results the client sent
+  std::vector<std::string> tool_cancellations;      // Gemini: ids sent in toolCallCancellation
+  std::vector<std::string> context_texts;
+
   std::uint64_t messages_received = 0;
   std::vector<std::string> received_types;  // client event types in order ("" when unparsable)
   std::uint64_t input_audio_bytes = 0;      // decoded bytes appended
@@ -263,6 +290,18 @@ struct session_snapshot {
   std::string simulator_close_reason;
 };
 
+// A request to the tool webhook endpoint. Kept for the first max_tool_requests requests.
+struct tool_request_record {
+  std::string tool;       // from the path
+  std::string body;       // as received
+  std::string signature;  // the X-Mediabridge-Signature header ("" when absent)
+  std::optional<protocol::webhook_check> signature_check;  // nullopt when no secret was given
+  unsigned status = 0;    // the status it was (or, after a delay, will be) answered with
+  std::chrono::system_clock::time_point arrived;
+};
+
+inline constexpr std::size_t max_tool_requests = 4096;
+
 // Cheap totals for load tests (no lock).
 struct simulator_stats {
   std::uint64_t sessions_accepted = 0;
@@ -276,6 +315,10 @@ struct simulator_stats {
   std::uint64_t gemini_sessions = 0;  // handshakes completed on the Gemini Live path
   std::uint64_t refused_upgrades = 0; // upgrades refused for missing credentials
 };
+
+// Demo mode's options: the defaults, and a call of agents::demo_tool_name after the caller's
+// second turn (agents::with_demo_tool declares it).
+[[nodiscard]] simulator_options demo_options();
 
 class upstream_simulator {
  public:
@@ -323,6 +366,15 @@ class upstream_simulator {
   // lock after every state change, so it must be quick and must not call back into the simulator.
   bool wait_until(const std::function<bool(const std::vector<session_snapshot>&)>& pred,
                   std::chrono::milliseconds timeout) const;
+  // Tool webhook requests, in arrival order, recorded when they arrive (before a scripted delay).
+  [[nodiscard]] std::vector<tool_request_record> tool_requests() const;
+  // Blocks until pred(requests) is true or the timeout passes (same rules as wait_until).
+  bool wait_for_tool_requests(const std::function<bool(const std::vector<tool_request_record>&)>& pred,
+                              std::chrono::milliseconds timeout) const;
+  // Replaces the scripted reply of `tool` for requests that arrive from now on.
+  void set_tool_reply(std::string tool, tool_reply reply);
+  // http://HOST:PORT/tools/<tool>. Throws std::logic_error before listen().
+  [[nodiscard]] std::string tool_url(std::string_view tool) const;
   [[nodiscard]] simulator_stats stats() const;
   [[nodiscard]] const simulator_options& options() const noexcept;
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "protocol/base64.hpp"
@@ -369,4 +370,99 @@ TEST_CASE("gemini sim: a simulator told to lose sessions refuses every handle; a
   REQUIRE(s[0].errors.size() == 1);
   CHECK(s[0].errors[0].code == "1011");
   CHECK(s[1].resumed_with.empty());
+}
+
+namespace {
+
+constexpr std::string_view tools_setup = R"({"setup":{"model":"models/gemini-3.8-live",
+  "generationConfig":{"responseModalities":["AUDIO"]},
+  "systemInstruction":{"parts":[{"text":"Be brief."}]},
+  "tools":[{"functionDeclarations":[
+    {"name":"lookup_order","description":"Finds an order.","parameters":{"type":"OBJECT","properties":{"order_id":{"type":"STRING"}}}},
+    {"name":"end_call","description":"Hangs up."}]}],
+  "inputAudioTranscription":{},"outputAudioTranscription":{}}})";
+
+std::string caller_turn() { return pcm16k(300, true) + pcm16k(600, false); }
+
+}  // namespace
+
+TEST_CASE("gemini sim: a scripted toolCall is answered by toolResponse, then spoken about; context texts recorded",
+          "[integration][sim][gemini_sim][tools]") {
+  sim::simulator_options options;
+  options.response_ms = 300;
+  options.speed = 20;
+  options.tool_call_script = {{1, "lookup_order", R"({"order_id":"A-17"})"}};
+  test::running_simulator rs(options);
+  std::string call_id;
+  std::string answer;
+  test::run_client([&]() -> awaitable<void> {
+    auto c = co_await set_up(rs, tools_setup);
+    co_await c.send_text(
+        R"({"clientContent":{"turns":[{"role":"user","parts":[{"text":"Caller pressed 7"}]}],"turnComplete":false}})");
+    co_await c.send_text(R"({"realtimeInput":{"text":"Operator: be polite"}})");
+    const std::string turn = caller_turn();
+    co_await speak(c, turn);
+    const auto call = co_await until(c, "toolCall");
+    const auto& calls = call.at("toolCall").at("functionCalls").as_array();
+    REQUIRE(calls.size() == 1);
+    CHECK(calls.at(0).at("name").as_string() == "lookup_order");
+    CHECK(calls.at(0).at("args").at("order_id").as_string() == "A-17");
+    call_id = calls.at(0).at("id").as_string();
+    const std::string response =
+        R"({"toolResponse":{"functionResponses":[{"id":")" + call_id +
+        R"(","name":"lookup_order","response":{"output":{"status":"shipped"}}}]}})";
+    co_await c.send_text(response);
+    answer = (co_await read_reply(c)).transcript;
+  });
+  const std::string expected = R"(The tool answered: {"output":{"status":"shipped"}})";
+  CHECK(answer == expected);
+  REQUIRE(rs.simulator.wait_until(
+      [](const auto& s) { return !s.empty() && !s[0].responses.empty() && s[0].responses[0].status == "completed"; }, 3s));
+  const auto s = rs.simulator.sessions().at(0);
+  REQUIRE(s.declared_tools.size() == 2);
+  CHECK(s.declared_tools[0].name == "lookup_order");
+  CHECK(s.declared_tools[1].name == "end_call");
+  CHECK(s.declared_tools[1].parameters_json.empty());
+  REQUIRE(s.tool_calls.size() == 1);
+  CHECK(s.tool_calls[0].call_id == call_id);
+  REQUIRE(s.tool_results.size() == 1);
+  CHECK(s.tool_results[0].call_id == call_id);
+  CHECK(json::parse(s.tool_results[0].output) == json::parse(R"({"output":{"status":"shipped"}})"));
+  CHECK(s.context_texts == std::vector<std::string>{"Caller pressed 7", "Operator: be polite"});
+  REQUIRE(s.responses.size() == 1);
+  CHECK(s.responses[0].trigger == "tool_response");
+  CHECK(s.responses[0].transcript == expected);
+}
+
+TEST_CASE("gemini sim: caller speech cancels an unanswered call when asked to; end_call follows a goodbye",
+          "[integration][sim][gemini_sim][tools]") {
+  sim::simulator_options options;
+  options.response_ms = 300;
+  options.speed = 20;
+  options.gemini_cancel_tool_calls_on_barge_in = true;
+  options.tool_call_script = {{1, "lookup_order", "{}"}, {2, "end_call", "{}"}};
+  test::running_simulator rs(options);
+  std::string call_id;
+  std::string goodbye;
+  test::run_client([&]() -> awaitable<void> {
+    auto c = co_await set_up(rs, tools_setup);
+    const std::string turn = caller_turn();
+    co_await speak(c, turn);
+    call_id = (co_await until(c, "toolCall")).at("toolCall").at("functionCalls").at(0).at("id").as_string();
+    co_await speak(c, turn);
+    const auto cancellation = co_await until(c, "toolCallCancellation");
+    const auto& ids = cancellation.at("toolCallCancellation").at("ids").as_array();
+    REQUIRE(ids.size() == 1);
+    CHECK(ids.at(0).as_string() == call_id);
+    goodbye = (co_await read_reply(c)).transcript;
+    const auto end = co_await until(c, "toolCall");
+    CHECK(end.at("toolCall").at("functionCalls").at(0).at("name").as_string() == "end_call");
+  });
+  CHECK(goodbye == sim::goodbye_text);
+  const auto s = rs.simulator.sessions().at(0);
+  CHECK(s.tool_cancellations == std::vector<std::string>{call_id});
+  REQUIRE(s.tool_calls.size() == 2);
+  CHECK(s.tool_calls[1].name == "end_call");
+  CHECK(s.tool_calls[1].turn == 2);
+  CHECK(s.tool_results.empty());
 }

@@ -394,3 +394,113 @@ TEST_CASE("live sim: injected errors, a wrong confirmed format and a dropped con
   CHECK_FALSE(s.clean_close);
   CHECK(s.closed_reason.empty());
 }
+
+namespace {
+
+constexpr std::string_view responses_start = R"({"type":"session.start","session":{
+  "model":"gpt-live-1","instructions":"Be brief.",
+  "audio":{"format":{"type":"audio/pcmu","rate":8000},"output":{"voice":"marin"}},
+  "delegation":{"type":"responses","responses":{"tools":[
+    {"type":"function","name":"lookup_order","description":"Finds an order.","parameters":{"type":"object","properties":{"order_id":{"type":"string"}}}},
+    {"type":"function","name":"end_call","description":"Hangs up.","parameters":{"type":"object","properties":{"reason":{"type":"string"}}}}]}}}})";
+
+// Reads a delegated function call: session.delegation.created, then its response.event.
+awaitable<json::object> delegated_call(sim_client& c) {
+  const auto created = co_await c.until("session.delegation.created");
+  const auto& delegation = created.at("delegation").as_object();
+  CHECK(delegation.at("type").as_string() == "delegation");
+  CHECK(delegation.at("target").as_string() == "responses");
+  CHECK(delegation.at("response_id").is_string());
+  const auto wrapped = co_await c.until("response.event");
+  CHECK(wrapped.at("delegation_id") == delegation.at("id"));
+  const auto& event = wrapped.at("event").as_object();
+  CHECK(event.at("type").as_string() == "response.output_item.done");
+  const auto& item = event.at("item").as_object();
+  CHECK(item.at("type").as_string() == "function_call");
+  co_return item;
+}
+
+// The transcript of the next model turn, read until it is as long as `expected`.
+awaitable<std::string> spoken(sim_client& c, std::string_view expected) {
+  std::string text;
+  while (text.size() < expected.size()) text += (co_await c.until("session.output_transcript.delta")).at("delta").as_string();
+  co_return text;
+}
+
+}  // namespace
+
+TEST_CASE("live sim: with Responses delegation a scripted call is delegated, its result spoken about, and end_call "
+          "follows a goodbye",
+          "[integration][sim][live_sim][tools]") {
+  sim::simulator_options options;
+  options.response_ms = 300;
+  options.speed = 20;
+  options.tool_call_script = {{1, "lookup_order", R"({"order_id":"A-17"})"}, {2, "end_call", R"({"reason":"done"})"}};
+  running_simulator rs(options);
+  const std::string turn = ulaw(300, true) + ulaw(600, false);
+  const std::string expected_answer = R"(The tool answered: {"status":"shipped"})";
+  std::string call_id;
+  std::string answer;
+  std::string goodbye;
+  run_client([&]() -> awaitable<void> {
+    auto c = co_await mb::test::open_client(rs.live_url());
+    co_await c.send_text(responses_start);
+    CHECK((co_await c.next()).at("type").as_string() == "session.started");
+    co_await c.send_text(R"({"type":"session.thinking.append","content":"Caller pressed 42#","delegation_id":null})");
+    co_await c.until("session.thinking.appended");
+
+    co_await speak(c, turn);
+    const auto item = co_await delegated_call(c);
+    CHECK(item.at("name").as_string() == "lookup_order");
+    CHECK(json::parse(item.at("arguments").as_string()) == json::parse(R"({"order_id":"A-17"})"));
+    call_id = item.at("call_id").as_string();
+    const std::string result = R"({"type":"response.item.create","item":{"type":"function_call_output","call_id":")" +
+                               call_id + R"(","output":"{\"status\":\"shipped\"}"}})";
+    co_await c.send_text(result);
+    co_await c.send_text(R"({"type":"response.create"})");
+    answer = co_await spoken(c, expected_answer);
+
+    co_await speak(c, turn);
+    goodbye = co_await spoken(c, sim::goodbye_text);
+    const auto end = co_await delegated_call(c);
+    CHECK(end.at("name").as_string() == "end_call");
+  });
+  CHECK(answer == expected_answer);
+  CHECK(goodbye == sim::goodbye_text);
+  const auto s = rs.simulator.sessions().at(0);
+  REQUIRE(s.declared_tools.size() == 2);
+  CHECK(s.declared_tools[0].name == "lookup_order");
+  CHECK(json::parse(s.declared_tools[0].parameters_json).at("type").as_string() == "object");
+  REQUIRE(s.tool_calls.size() == 2);
+  CHECK(s.tool_calls[0].call_id == call_id);
+  CHECK(s.tool_calls[0].turn == 1);
+  CHECK(s.tool_calls[1].name == "end_call");
+  CHECK(s.tool_calls[1].turn == 2);
+  REQUIRE(s.tool_results.size() == 1);
+  CHECK(s.tool_results[0].call_id == call_id);
+  CHECK(s.tool_results[0].output == R"({"status":"shipped"})");
+  CHECK(s.context_texts == std::vector<std::string>{"Caller pressed 42#"});
+  REQUIRE(s.responses.size() == 2);
+  CHECK(s.responses[0].trigger == "tool");
+  CHECK(s.responses[0].transcript == expected_answer);
+  CHECK(s.responses[1].trigger == "end_call");
+}
+
+TEST_CASE("live sim: with client delegation no call is made", "[integration][sim][live_sim][tools]") {
+  sim::simulator_options options;
+  options.response_ms = 300;
+  options.speed = 20;
+  options.tool_call_script = {{1, "lookup_order", "{}"}};
+  running_simulator rs(options);
+  run_client([&]() -> awaitable<void> {
+    auto c = co_await started(rs);
+    co_await speak(c, ulaw(300, true) + ulaw(600, false));
+    co_await c.until("session.output_audio.delta");
+    CHECK(c.count("session.delegation.created") == 0);
+  });
+  const auto s = rs.simulator.sessions().at(0);
+  CHECK(s.declared_tools.empty());
+  CHECK(s.tool_calls.empty());
+  REQUIRE(s.responses.size() == 1);
+  CHECK(s.responses[0].trigger == "vad");
+}

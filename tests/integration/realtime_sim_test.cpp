@@ -8,6 +8,8 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "simulator/upstream_simulator.hpp"
 #include "tests/integration/support/sim_client.hpp"
@@ -438,4 +440,157 @@ TEST_CASE("realtime sim: fault hooks inject, close and drop", "[integration][sim
   CHECK(s[2].closed_by_simulator);
   CHECK_FALSE(s[2].clean_close);
   CHECK(rs.simulator.stats().sessions_accepted == 3);
+}
+
+namespace {
+
+constexpr std::string_view lookup_parameters =
+    R"({"type":"object","properties":{"order_id":{"type":"string"}},"required":["order_id"]})";
+
+json::object function_tool(std::string_view name) {
+  return {{"type", "function"}, {"name", name}, {"description", "A test tool."}, {"parameters", json::parse(lookup_parameters)}};
+}
+
+// A pcmu session.update with server VAD that declares these tools and has these instructions.
+json::object update_with_tools(std::vector<std::string_view> tools, std::string_view instructions = "Be brief.") {
+  json::object update = pcmu_update(server_vad());
+  json::array declared;
+  for (const auto name : tools) declared.push_back(function_tool(name));
+  update["session"].as_object()["tools"] = std::move(declared);
+  update["session"].as_object()["instructions"] = instructions;
+  return update;
+}
+
+std::string function_call_output(std::string_view call_id, std::string_view output) {
+  return json::serialize(json::object{
+      {"type", "conversation.item.create"},
+      {"item", {{"type", "function_call_output"}, {"call_id", call_id}, {"output", output}}}});
+}
+
+}  // namespace
+
+TEST_CASE("realtime sim: a scripted tool call is a function_call item on its turn; its output is spoken about",
+          "[integration][sim][realtime_sim][tools]") {
+  sim::simulator_options options;
+  options.response_ms = 300;
+  options.speed = 20;
+  options.tool_call_script = {{1, "not_declared", "{}"}, {2, "lookup_order", R"({"order_id":"A-17"})"}};
+  running_simulator rs(options);
+  const std::string turn = ulaw(300, true) + ulaw(600, false);
+  constexpr std::string_view output = R"({"status":"shipped"})";
+  std::string call_id;
+  std::string answer;
+  run_client([&]() -> awaitable<void> {
+    auto c = co_await connect(rs.realtime_url());
+    const json::object update = update_with_tools({"lookup_order"});
+    co_await c.send(update);
+    co_await c.until("session.updated");
+    // Turn 1: the scripted tool was not declared, so the model just answers.
+    co_await c.append_audio("input_audio_buffer.append", turn);
+    const auto first = co_await c.until("response.done");
+    CHECK(first.at("response").at("output").at(0).at("type").as_string() == "message");
+
+    co_await c.append_audio("input_audio_buffer.append", turn);
+    const auto created = co_await c.until("response.created");
+    const auto response_id = created.at("response").at("id").as_string();
+    const auto added = co_await c.until("response.output_item.added");
+    const auto& item = added.at("item").as_object();
+    CHECK(item.at("type").as_string() == "function_call");
+    CHECK(item.at("status").as_string() == "in_progress");
+    CHECK(item.at("name").as_string() == "lookup_order");
+    call_id = item.at("call_id").as_string();
+    std::string arguments;
+    for (;;) {
+      const auto e = co_await c.next();
+      const auto type = e.at("type").as_string();
+      if (type == "response.function_call_arguments.delta") {
+        CHECK(e.at("call_id").as_string() == call_id);
+        CHECK(e.at("item_id").as_string() == item.at("id").as_string());
+        arguments += e.at("delta").as_string();
+      } else if (type == "response.function_call_arguments.done") {
+        CHECK(e.at("name").as_string() == "lookup_order");
+        CHECK(e.at("arguments").as_string() == arguments);
+        break;
+      }
+      CHECK(type != "response.output_audio.delta");
+    }
+    CHECK(json::parse(arguments) == json::parse(R"({"order_id":"A-17"})"));
+    const auto item_done = co_await c.until("response.output_item.done");
+    CHECK(item_done.at("item").at("status").as_string() == "completed");
+    CHECK(item_done.at("item").at("arguments").as_string() == arguments);
+    const auto done = co_await c.until("response.done");
+    CHECK(done.at("response").at("id").as_string() == response_id);
+    CHECK(done.at("response").at("status").as_string() == "completed");
+    REQUIRE(done.at("response").at("output").as_array().size() == 1);
+    CHECK(done.at("response").at("output").at(0).at("call_id").as_string() == call_id);
+
+    const std::string result = function_call_output(call_id, output);
+    co_await c.send_text(result);
+    co_await c.until("conversation.item.done");
+    co_await c.send_text(R"({"type":"response.create"})");
+    for (;;) {
+      const auto e = co_await c.next();
+      const auto type = e.at("type").as_string();
+      if (type == "response.output_audio_transcript.delta") answer += e.at("delta").as_string();
+      if (type == "response.done") break;
+    }
+  });
+  CHECK(answer == R"(The tool answered: {"status":"shipped"})");
+  const auto s = rs.simulator.sessions().at(0);
+  REQUIRE(s.declared_tools.size() == 1);
+  CHECK(s.declared_tools[0].name == "lookup_order");
+  CHECK(json::parse(s.declared_tools[0].parameters_json) == json::parse(lookup_parameters));
+  REQUIRE(s.tool_calls.size() == 1);
+  CHECK(s.tool_calls[0].call_id == call_id);
+  CHECK(s.tool_calls[0].name == "lookup_order");
+  CHECK(s.tool_calls[0].turn == 2);
+  REQUIRE(s.tool_results.size() == 1);
+  CHECK(s.tool_results[0].call_id == call_id);
+  CHECK(s.tool_results[0].output == output);
+  REQUIRE(s.responses.size() == 3);
+  CHECK(s.responses[1].trigger == "tool_call");
+  CHECK(s.responses[2].trigger == "client");
+  CHECK(s.responses[2].transcript == answer);
+}
+
+TEST_CASE("realtime sim: end_call scripted in the instructions is said goodbye to, then called in the same response",
+          "[integration][sim][realtime_sim][tools]") {
+  sim::simulator_options options;
+  options.response_ms = 300;
+  options.speed = 20;
+  options.tool_call_script = {{1, "lookup_order", "{}"}};  // replaced by the session's own script
+  running_simulator rs(options);
+  std::string goodbye;
+  run_client([&]() -> awaitable<void> {
+    auto c = co_await connect(rs.realtime_url());
+    const json::object update =
+        update_with_tools({"lookup_order", "end_call"}, "Be brief.\n  sim-tool-call: 1:end_call:{\"reason\":\"done\"}\n");
+    co_await c.send(update);
+    co_await c.until("session.updated");
+    co_await c.send_text(
+        R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"The caller pressed 1234#"}]}})");
+    co_await c.until("conversation.item.done");
+    co_await c.append_audio("input_audio_buffer.append", ulaw(300, true) + ulaw(600, false));
+    for (;;) {
+      const auto e = co_await c.next();
+      const auto type = e.at("type").as_string();
+      if (type == "response.output_audio_transcript.delta") goodbye += e.at("delta").as_string();
+      if (type == "response.function_call_arguments.done") CHECK(c.index_of("response.output_audio.done") >= 0);
+      if (type != "response.done") continue;
+      const auto& output = e.at("response").at("output").as_array();
+      REQUIRE(output.size() == 2);
+      CHECK(output.at(0).at("type").as_string() == "message");
+      CHECK(output.at(1).at("type").as_string() == "function_call");
+      CHECK(output.at(1).at("name").as_string() == "end_call");
+      CHECK(json::parse(output.at(1).at("arguments").as_string()) == json::parse(R"({"reason":"done"})"));
+      break;
+    }
+  });
+  CHECK(goodbye == sim::goodbye_text);
+  const auto s = rs.simulator.sessions().at(0);
+  REQUIRE(s.tool_calls.size() == 1);
+  CHECK(s.tool_calls[0].name == "end_call");
+  CHECK(s.context_texts == std::vector<std::string>{"The caller pressed 1234#"});
+  REQUIRE(s.responses.size() == 1);
+  CHECK(s.responses[0].trigger == "end_call");
 }

@@ -3,12 +3,13 @@
 // (the Realtime API), ws://127.0.0.1:<port>/v1/live/sessions (GPT-Live), http://127.0.0.1:<port> as
 // the Azure OpenAI endpoint (/openai/v1/realtime, /openai/v1/live), or
 // ws://127.0.0.1:<port>/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent
-// (Gemini Live).
+// (Gemini Live). Tool webhooks: POST http://127.0.0.1:<port>/tools/<name> (--tool-reply, --tool-call).
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -70,6 +71,33 @@ int main(int argc, char** argv) {
                       options.gemini_go_away_time_left_ms),
           cli::number("--gemini-handle-lifetime-ms", "N", "Gemini: how long a resumption handle resumes",
                       options.gemini_handle_lifetime_ms),
+          cli::custom("--tool-call", "TURN:TOOL[:JSON]",
+                      "after caller turn TURN the model calls TOOL (when the session declared it) with these "
+                      "arguments, then speaks about the result; end_call is said goodbye to first (repeatable)",
+                      "", [&options](std::string_view spec) -> cli::problem {
+                        auto call = sim::parse_tool_call(spec);
+                        if (!call) return "--tool-call: expected TURN:TOOL[:JSON object], not '" + std::string(spec) + "'";
+                        options.tool_call_script.push_back(std::move(*call));
+                        return std::nullopt;
+                      }),
+          cli::enable("--gemini-cancel-tool-calls", "Gemini: caller speech cancels unanswered tool calls (toolCallCancellation)",
+                      options.gemini_cancel_tool_calls_on_barge_in),
+          cli::custom("--tool-reply", "TOOL=REPLY",
+                      "how POST /tools/TOOL answers: echo, json:<JSON>, status:<code>, delay:<ms>, invalid or "
+                      "oversize (repeatable)",
+                      "echo", [&options](std::string_view spec) -> cli::problem {
+                        const auto equals = spec.find('=');
+                        const auto reply = equals == std::string_view::npos ? std::nullopt
+                                                                            : sim::parse_tool_reply(spec.substr(equals + 1));
+                        if (!reply || !sim::tool_name_of("/tools/" + std::string(spec.substr(0, equals))))
+                          return "--tool-reply: expected TOOL=echo|json:<JSON>|status:<code>|delay:<ms>|invalid|oversize, not '" +
+                                 std::string(spec) + "'";
+                        options.tool_replies.insert_or_assign(std::string(spec.substr(0, equals)), *reply);
+                        return std::nullopt;
+                      }),
+          cli::secret("--tool-webhook-secret", "SECRET",
+                      "check X-Mediabridge-Signature on POST /tools/<name> with this secret (401 when it fails)",
+                      options.tool_webhook_secret, "none: not checked"),
           cli::enable("--record", "keep per-session audio and event records (memory grows per call)", record),
       });
   flags.apply_or_exit(argc, argv);
@@ -84,6 +112,7 @@ int main(int argc, char** argv) {
       spdlog::info("realtime-sim: {} on {}", mb::upstream::to_string(provider), simulator.url_for(provider));
     spdlog::info("realtime-sim: Azure endpoint {} (speed {}x, {} ms per item)", simulator.endpoint(), options.speed,
                  options.response_ms);
+    spdlog::info("realtime-sim: tool webhooks on {}", simulator.tool_url("<name>"));
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const mb::error_code& ec, int) {

@@ -111,7 +111,8 @@ TEST_CASE("demo mode: simulated providers connect to the simulator with a placeh
   const simulator_urls sim{.realtime = "ws://127.0.0.1:7/v1/realtime",
                            .live = "ws://127.0.0.1:7/v1/live/sessions",
                            .azure = "http://127.0.0.1:7",
-                           .gemini = "ws://127.0.0.1:7/gemini"};
+                           .gemini = "ws://127.0.0.1:7/gemini",
+                           .tools = "http://127.0.0.1:7/tools"};
   const std::vector<agent_profile> all{profile("default", provider_kind::openai_realtime),
                                        profile("azure", provider_kind::azure_realtime),
                                        profile("gemini", provider_kind::gemini_live)};
@@ -167,4 +168,29 @@ TEST_CASE("demo mode: one startup line per provider in use, naming credentials b
                       "service)"});
   CHECK(credentials_for(provider_kind::azure_live) ==
         "AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN");
+}
+
+TEST_CASE("demo mode: profiles the simulator serves declare the demo tool, its webhook the simulator's",
+          "[agents][demo]") {
+  auto env = azure_env;
+  const auto s = loaded(env);
+  auto own = profile("gemini-own", provider_kind::gemini_live);
+  own.tools.tools.push_back({.declaration = {.name = std::string(demo_tool_name), .description = "mine", .parameters_json = "{}"},
+                             .url = "https://example.com/orders"});
+  const std::vector<agent_profile> all{profile("default", provider_kind::openai_realtime),
+                                       profile("azure", provider_kind::azure_realtime), own};
+  const simulator_urls sim{.realtime = "", .live = "", .azure = "", .gemini = "", .tools = "http://127.0.0.1:7/tools"};
+  const auto profiles = with_demo_tool(all, planned(s, all), sim);
+  REQUIRE(profiles.size() == 3);
+  // Simulated: the tool is added.
+  REQUIRE(profiles[0].tools.tools.size() == 1);
+  const auto& tool = profiles[0].tools.tools[0];
+  CHECK(tool.declaration.name == "lookup_order");
+  CHECK(tool.url == "http://127.0.0.1:7/tools/lookup_order");
+  CHECK(tool.declaration.parameters_json.find("order_id") != std::string::npos);
+  // A real provider's profile is left alone.
+  CHECK(profiles[1].tools.tools.empty());
+  // A profile with its own tool of that name keeps it.
+  REQUIRE(profiles[2].tools.tools.size() == 1);
+  CHECK(profiles[2].tools.tools[0].url == "https://example.com/orders");
 }
