@@ -107,7 +107,7 @@ std::optional<parse_error> parse_error_object(element value, gemini_message& out
   return std::nullopt;
 }
 
-// The value of a field the bridge only recognises (toolCall, …): it must still be an object.
+// The value of a field the bridge only recognises (setupComplete): it must still be an object.
 std::optional<parse_error> recognise(element value, std::string_view name, bool& flag) {
   object ignored;
   if (auto e = as_object(value, name, ignored)) return e;
@@ -115,16 +115,86 @@ std::optional<parse_error> recognise(element value, std::string_view name, bool&
   return std::nullopt;
 }
 
+// The array at `key` of a tool message; `present` false when there is none.
+std::optional<parse_error> tool_array(object& message, const char* key, std::string_view path,
+                                      simdjson::dom::array& out, bool& present) {
+  auto value = message[key];
+  present = value.error() != simdjson::NO_SUCH_FIELD;
+  if (present && value.get_array().get(out)) return parse_error{std::string(path) + " is not an array"};
+  return std::nullopt;
+}
+
+// toolCall.functionCalls[] (I3): each needs a string id and name; its args object is serialised into
+// `arguments`, one buffer per kept call.
+std::optional<parse_error> parse_tool_call(element value, gemini_message& out, std::span<std::string> arguments) {
+  object tool_call;
+  if (auto e = as_object(value, "toolCall", tool_call)) return e;
+  simdjson::dom::array calls;
+  bool present = false;
+  if (auto e = tool_array(tool_call, "functionCalls", "toolCall.functionCalls", calls, present)) return e;
+  if (!present) return std::nullopt;
+  for (element call_value : calls) {
+    if (out.function_call_count == out.function_calls.size()) {
+      ++out.tool_entries_dropped;
+      continue;
+    }
+    object call;
+    if (auto e = as_object(call_value, "toolCall.functionCalls[]", call)) return e;
+    auto& fc = out.function_calls[out.function_call_count];
+    if (auto e = required_string(call, "id", "toolCall.functionCalls[].id", fc.id)) return e;
+    if (auto e = required_string(call, "name", "toolCall.functionCalls[].name", fc.name)) return e;
+    auto& text = arguments[out.function_call_count];
+    auto args = call["args"];
+    if (args.error() == simdjson::NO_SUCH_FIELD) {
+      text.assign("{}");
+    } else {
+      object args_object;
+      if (auto e = as_object(args.value_unsafe(), "toolCall.functionCalls[].args", args_object)) return e;
+      text = simdjson::minify(args_object);
+    }
+    fc.arguments_bytes = text.size();
+    if (text.size() > max_tool_arguments_bytes) {
+      // Not kept: the call will be dropped, and the buffer should not stay that large.
+      text.clear();
+      text.shrink_to_fit();
+    }
+    fc.arguments = text;
+    ++out.function_call_count;
+  }
+  return std::nullopt;
+}
+
+// toolCallCancellation.ids[] (I3).
+std::optional<parse_error> parse_tool_call_cancellation(element value, gemini_message& out) {
+  object cancellation;
+  if (auto e = as_object(value, "toolCallCancellation", cancellation)) return e;
+  simdjson::dom::array ids;
+  bool present = false;
+  if (auto e = tool_array(cancellation, "ids", "toolCallCancellation.ids", ids, present)) return e;
+  if (!present) return std::nullopt;
+  for (element id : ids) {
+    if (out.cancelled_id_count == out.cancelled_ids.size()) {
+      ++out.tool_entries_dropped;
+      continue;
+    }
+    if (id.get_string().get(out.cancelled_ids[out.cancelled_id_count]))
+      return parse_error{"toolCallCancellation.ids[] is not a string"};
+    ++out.cancelled_id_count;
+  }
+  return std::nullopt;
+}
+
 // One top-level field; false when the bridge does not know it.
-std::optional<parse_error> parse_field(std::string_view key, element value, gemini_message& out, bool& known) {
+std::optional<parse_error> parse_field(std::string_view key, element value, gemini_message& out,
+                                       std::span<std::string> arguments, bool& known) {
   known = true;
   if (key == "serverContent") return parse_server_content(value, out);
   if (key == "usageMetadata") return parse_usage(value, out);
   if (key == "setupComplete") return recognise(value, key, out.setup_complete);
   if (key == "sessionResumptionUpdate") return parse_resumption_update(value, out);
   if (key == "goAway") return parse_go_away(value, out);
-  if (key == "toolCall") return recognise(value, key, out.tool_call);
-  if (key == "toolCallCancellation") return recognise(value, key, out.tool_call_cancellation);
+  if (key == "toolCall") return parse_tool_call(value, out, arguments);
+  if (key == "toolCallCancellation") return parse_tool_call_cancellation(value, out);
   if (key == "error") return parse_error_object(value, out);
   known = false;
   return std::nullopt;
@@ -159,7 +229,7 @@ std::optional<parse_error> gemini_parser::parse(std::string_view json, std::size
   for (const auto field : root) {
     if (first_key.empty()) first_key = field.key;
     bool known = false;
-    if (auto e = parse_field(field.key, field.value, out, known)) return e;
+    if (auto e = parse_field(field.key, field.value, out, arguments_, known)) return e;
     if (known && !out.known) {
       out.known = true;
       out.type_name = field.key;
@@ -229,6 +299,14 @@ std::string build_gemini_setup(const session_config& config, std::string_view re
   // The caller's language and vocabulary go into the instructions, as on GPT-Live (F2).
   if (auto instructions = live_instructions(config); !instructions.empty())
     setup["systemInstruction"] = text_content({}, instructions);
+  // No `behavior`: the model's default applies (NON_BLOCKING on the 3.8 models, I3).
+  json::array declarations;
+  for (const auto& tool : config.tools) {
+    json::object declaration;
+    if (add_function_fields(tool, declaration)) declarations.push_back(std::move(declaration));
+  }
+  if (!declarations.empty())
+    setup["tools"] = json::array{json::object{{"functionDeclarations", std::move(declarations)}}};
   return json::serialize(json::object{{"setup", std::move(setup)}});
 }
 
@@ -256,10 +334,22 @@ std::optional<std::string> build_gemini_history(std::span<const gemini_history_t
   return json::serialize(json::object{{"clientContent", {{"turns", std::move(turns)}, {"turnComplete", false}}}});
 }
 
-std::string build_gemini_greeting(std::string_view instructions) {
+std::string build_gemini_user_text(std::string_view text, bool turn_complete) {
   namespace json = boost::json;
   return json::serialize(json::object{
-      {"clientContent", {{"turns", json::array{text_content("user", instructions)}}, {"turnComplete", true}}}});
+      {"clientContent", {{"turns", json::array{text_content("user", text)}}, {"turnComplete", turn_complete}}}});
+}
+
+std::string build_gemini_tool_response(std::string_view id, std::string_view name, std::string_view output_json) {
+  namespace json = boost::json;
+  json::parse_options options;
+  options.max_depth = max_json_depth;
+  boost::system::error_code ec;
+  auto output = json::parse(output_json, ec, {}, options);
+  if (ec) output = json::string(output_json);
+  json::object response{{"id", id}, {"name", name}, {"response", {{"output", std::move(output)}}}};
+  return json::serialize(
+      json::object{{"toolResponse", {{"functionResponses", json::array{std::move(response)}}}}});
 }
 
 }  // namespace mb::protocol

@@ -19,6 +19,7 @@
 
 #include "protocol/parse_error.hpp"
 #include "protocol/session_config.hpp"
+#include "protocol/tool_calls.hpp"
 
 namespace mb::protocol {
 
@@ -48,6 +49,15 @@ struct gemini_transcription {
   bool present = false;
   std::string_view text;
   bool finished = false;
+};
+
+// toolCall.functionCalls[] (docs/protocols.md I3): `arguments` is `args` serialised (an object; "{}"
+// when absent), or empty when it is over max_tool_arguments_bytes (its size still in arguments_bytes).
+struct gemini_function_call {
+  std::string_view id;
+  std::string_view name;
+  std::string_view arguments;
+  std::size_t arguments_bytes = 0;
 };
 
 // usageMetadata: token counts of the model's response (F4).
@@ -96,8 +106,14 @@ struct gemini_message {
   std::string_view new_handle;
 
   gemini_usage usage;
-  bool tool_call = false;               // recognised; the bridge declares no tools
-  bool tool_call_cancellation = false;
+
+  // toolCall and toolCallCancellation (I3): at most max_tool_calls_per_message of each are kept.
+  std::array<gemini_function_call, max_tool_calls_per_message> function_calls{};
+  std::size_t function_call_count = 0;
+  std::array<std::string_view, max_tool_calls_per_message> cancelled_ids{};
+  std::size_t cancelled_id_count = 0;
+  std::size_t tool_entries_dropped = 0;  // calls and ids beyond the bound
+
   gemini_error error;
 };
 
@@ -109,6 +125,8 @@ class gemini_parser {
 
  private:
   simdjson::dom::parser parser_{64u << 20};
+  // The serialised args of each function call (gemini_function_call::arguments points here).
+  std::array<std::string, max_tool_calls_per_message> arguments_;
 };
 
 // A protobuf JSON Duration ("59s", "1.5s", "0.250000000s") in whole ms, at most
@@ -120,7 +138,7 @@ class gemini_parser {
 [[nodiscard]] std::string gemini_model_name(std::string_view model);
 
 // The setup message, the first of every connection (F2). `resume_handle`: the session to resume;
-// empty: a new session.
+// empty: a new session. The tools as functionDeclarations when there are any (I3).
 [[nodiscard]] std::string build_gemini_setup(const session_config& config, std::string_view resume_handle);
 
 // Hot path: appends realtimeInput.audio to `out`; `pcm16_b64` is base64 we encoded, so no escaping.
@@ -137,7 +155,13 @@ struct gemini_history_turn {
 // yet: the newest max_gemini_history_turns non-empty turns. nullopt when none is left.
 [[nodiscard]] std::optional<std::string> build_gemini_history(std::span<const gemini_history_turn> history);
 
-// The greeting: a user turn with turnComplete true, so the model speaks first (F2).
-[[nodiscard]] std::string build_gemini_greeting(std::string_view instructions);
+// clientContent of one user turn of text: the greeting (F2) and context text (I4). `turn_complete`:
+// the model answers it now.
+[[nodiscard]] std::string build_gemini_user_text(std::string_view text, bool turn_complete);
+
+// toolResponse with one functionResponse {id, name, response: {output}}; `output_json` is embedded as
+// JSON, or as a string when it is not JSON (I3).
+[[nodiscard]] std::string build_gemini_tool_response(std::string_view id, std::string_view name,
+                                                     std::string_view output_json);
 
 }  // namespace mb::protocol

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "protocol/simdjson_parse.hpp"
+#include "protocol/tool_calls.hpp"
 
 namespace mb::protocol {
 namespace {
@@ -26,7 +27,7 @@ constexpr type_entry type_names[] = {
     {"session.closed", type::session_closed},
     {"error", type::error},
     {"session.delegation.created", type::ignored},
-    {"response.event", type::ignored},
+    {"response.event", type::function_call},  // unless it wraps a completed function call: ignored
     {"info", type::ignored},
     {"session.instructions.appended", type::ignored},
     {"session.thinking.appended", type::ignored},
@@ -64,6 +65,26 @@ std::optional<parse_error> parse_session(object& root, live_event& out) {
   return std::nullopt;
 }
 
+// The Responses delegation's events come wrapped in response.event; a function call is taken from the
+// nested response.output_item.done, once per call (I2). Anything else it wraps, or a call cut short, is
+// ignored.
+std::optional<parse_error> parse_response_event(object& root, live_event& out) {
+  object inner, item;
+  std::string_view inner_type, item_type, status;
+  if (child_object(root, "event", inner)) optional_string(inner, "type", inner_type);
+  if (inner_type == "response.output_item.done" && child_object(inner, "item", item)) {
+    optional_string(item, "type", item_type);
+    optional_string(item, "status", status);
+  }
+  if (item_type != "function_call" || (!status.empty() && status != "completed")) {
+    out.type = type::ignored;
+    return std::nullopt;
+  }
+  if (auto e = required_string(item, "call_id", "event.item.call_id", out.call_id)) return e;
+  if (auto e = required_string(item, "name", "event.item.name", out.tool_name)) return e;
+  return required_string(item, "arguments", "event.item.arguments", out.arguments);
+}
+
 std::optional<parse_error> parse_fields(object& root, live_event& out) {
   if (auto e = required_string(root, "type", out.type_name)) return e;
   out.type = type_from_name(out.type_name);
@@ -88,6 +109,8 @@ std::optional<parse_error> parse_fields(object& root, live_event& out) {
       return std::nullopt;
     case type::error:
       return read_upstream_error(root, "client_event_id", out.error);
+    case type::function_call:
+      return parse_response_event(root, out);
     case type::ignored:
     case type::unknown:
       return std::nullopt;
@@ -134,8 +157,19 @@ std::string build_session_start(const session_config& config, std::span<const li
   json::object audio{{"format", {{"type", "audio/pcmu"}, {"rate", 8000}}}};
   if (!config.voice.empty()) audio["output"] = {{"voice", config.voice}};
 
-  // No delegation field: omitting it selects client delegation, and the bridge answers none (D2).
   json::object session{{"model", config.model}, {"audio", std::move(audio)}};
+  // Without tools no delegation field: omitting it selects client delegation, and the bridge answers
+  // none (D2). With tools, the Responses backend calls them, and only `tools` is set (I2).
+  json::array tools;
+  for (const auto& tool : config.tools) {
+    // Responses function tools are strict unless told otherwise, and a strict schema must list every
+    // property as required: a profile's schema need not (I2).
+    json::object function{{"type", "function"}};
+    if (!add_function_fields(tool, function)) continue;
+    function["strict"] = false;
+    tools.push_back(std::move(function));
+  }
+  if (!tools.empty()) session["delegation"] = {{"type", "responses"}, {"responses", {{"tools", std::move(tools)}}}};
   if (auto instructions = live_instructions(config); !instructions.empty())
     session["instructions"] = std::move(instructions);
 
@@ -162,6 +196,17 @@ std::string build_instructions_append(std::string_view content) {
                                                     {"event_id", instructions_append_event_id},
                                                     {"content", content},
                                                     {"delegation_id", nullptr}});
+}
+
+std::string build_live_function_call_output(std::string_view call_id, std::string_view output_json) {
+  return boost::json::serialize(boost::json::object{
+      {"type", "response.item.create"},
+      {"event_id", tool_result_event_id},
+      {"item", {{"type", "function_call_output"}, {"call_id", call_id}, {"output", output_json}}}});
+}
+
+std::string build_live_response_create() {
+  return boost::json::serialize(boost::json::object{{"type", "response.create"}, {"event_id", tool_result_event_id}});
 }
 
 std::string build_session_close() {

@@ -27,6 +27,7 @@ enum class live_event_type {
   session_closed,
   error,
   usage_updated,
+  function_call,  // response.event wrapping response.output_item.done with a completed function_call (I2)
   ignored,  // a known event the bridge has no use for (delegation, acknowledgements, info, …)
   unknown,
 };
@@ -46,6 +47,9 @@ struct live_event {
   std::string_view reason;        // session.closed (D7)
   std::int64_t usage_seconds = 0; // session.usage.updated, session.closed: cumulative audio seconds
   upstream_error error;  // its event_id is the message's client_event_id
+  std::string_view call_id;    // function_call: the item's call_id, name and arguments (JSON text)
+  std::string_view tool_name;
+  std::string_view arguments;
 };
 
 class live_parser {
@@ -62,6 +66,7 @@ class live_parser {
 inline constexpr std::string_view session_start_event_id = "mb_session_start";
 inline constexpr std::string_view instructions_append_event_id = "mb_instructions_append";
 inline constexpr std::string_view session_close_event_id = "mb_session_close";
+inline constexpr std::string_view tool_result_event_id = "mb_tool_result";
 
 // session.input accepts at most this many history messages (D2); older ones are left out.
 inline constexpr std::size_t max_live_history_messages = 128;
@@ -78,7 +83,8 @@ struct live_history_message {
 std::string live_instructions(const session_config& config);
 
 // session.start: model, instructions, μ-law at 8 kHz both ways, the voice, and the newest
-// max_live_history_messages of `history` (empty texts left out) as session.input (D2).
+// max_live_history_messages of `history` (empty texts left out) as session.input (D2); with tools, a
+// Responses delegation that declares them (I2), else no delegation field (client delegation).
 std::string build_session_start(const session_config& config, std::span<const live_history_message> history);
 
 // Hot path: appends to `out`; payload must be valid base64 (checked by the caller), so no escaping.
@@ -86,6 +92,11 @@ void build_live_input_audio_append(std::string& out, std::string_view payload_b6
 
 // session.instructions.append as general session context (delegation_id null, D3).
 std::string build_instructions_append(std::string_view content);
+
+// response.item.create of a function_call_output, `output_json` as its string `output` (I2).
+std::string build_live_function_call_output(std::string_view call_id, std::string_view output_json);
+// response.create: the Responses delegation goes on after its function calls' results (I2).
+std::string build_live_response_create();
 
 std::string build_session_close();
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "protocol/simdjson_parse.hpp"
+#include "protocol/tool_calls.hpp"
 
 namespace mb::protocol {
 namespace {
@@ -42,13 +43,13 @@ constexpr type_entry type_names[] = {
     {"input_audio_buffer.cleared", type::ignored},
     {"input_audio_buffer.timeout_triggered", type::ignored},
     {"response.output_item.added", type::ignored},
-    {"response.output_item.done", type::ignored},
+    {"response.output_item.done", type::function_call_done},  // unless it is a completed function call: ignored
     {"response.content_part.added", type::ignored},
     {"response.content_part.done", type::ignored},
     {"response.output_text.delta", type::ignored},
     {"response.output_text.done", type::ignored},
     {"response.function_call_arguments.delta", type::ignored},
-    {"response.function_call_arguments.done", type::ignored},
+    {"response.function_call_arguments.done", type::ignored},  // the call is taken from output_item.done (I1)
     {"rate_limits.updated", type::ignored},
 };
 
@@ -78,6 +79,26 @@ void parse_usage(object& response, token_usage& usage) {
   optional_int(u, "total_tokens", usage.total_tokens);
   optional_int(u, "input_tokens", usage.input_tokens);
   optional_int(u, "output_tokens", usage.output_tokens);
+}
+
+// A function call is taken from its item's output_item.done, which names it, once per call (I1). An
+// item that is not a function call, or whose call was cut short (status "incomplete"), is ignored.
+std::optional<parse_error> parse_output_item_done(object& root, realtime_event& out) {
+  object item;
+  std::string_view item_type, status;
+  if (child_object(root, "item", item)) {
+    optional_string(item, "type", item_type);
+    optional_string(item, "status", status);
+  }
+  if (item_type != "function_call" || (!status.empty() && status != "completed")) {
+    out.type = type::ignored;
+    return std::nullopt;
+  }
+  optional_string(root, "response_id", out.response_id);
+  optional_string(item, "id", out.item_id);
+  if (auto e = required_string(item, "call_id", "item.call_id", out.call_id)) return e;
+  if (auto e = required_string(item, "name", "item.name", out.tool_name)) return e;
+  return required_string(item, "arguments", "item.arguments", out.arguments);
 }
 
 std::optional<parse_error> parse_fields(object& root, realtime_event& out) {
@@ -138,6 +159,8 @@ std::optional<parse_error> parse_fields(object& root, realtime_event& out) {
     case type::session_created:
     case type::session_updated:
       return parse_session(root, out);
+    case type::function_call_done:
+      return parse_output_item_done(root, out);
     case type::error:
       return read_upstream_error(root, "event_id", out.error);
     case type::ignored:
@@ -194,6 +217,15 @@ std::string build_session_update(const session_config& config) {
                        {"output_modalities", json::array{"audio"}},
                        {"audio", {{"input", std::move(input)}, {"output", std::move(output)}}}};
   if (!config.instructions.empty()) session["instructions"] = config.instructions;
+  json::array tools;
+  for (const auto& tool : config.tools) {
+    json::object function{{"type", "function"}};
+    if (add_function_fields(tool, function)) tools.push_back(std::move(function));
+  }
+  if (!tools.empty()) {
+    session["tools"] = std::move(tools);
+    session["tool_choice"] = "auto";
+  }
   return json::serialize(json::object{
       {"type", "session.update"}, {"event_id", session_update_event_id}, {"session", std::move(session)}});
 }
@@ -224,6 +256,12 @@ std::string build_text_item(std::string_view role, std::string_view text) {
       {"type", "conversation.item.create"},
       {"item",
        {{"type", "message"}, {"role", role}, {"content", boost::json::array{{{"type", content_type}, {"text", text}}}}}}});
+}
+
+std::string build_function_call_output(std::string_view call_id, std::string_view output_json) {
+  return boost::json::serialize(boost::json::object{
+      {"type", "conversation.item.create"},
+      {"item", {{"type", "function_call_output"}, {"call_id", call_id}, {"output", output_json}}}});
 }
 
 }  // namespace mb::protocol

@@ -33,6 +33,7 @@ enum class realtime_event_type {
   output_audio_transcript_done,
   response_done,
   item_truncated,
+  function_call_done,  // response.output_item.done with a completed function_call item (docs/protocols.md I1)
   ignored,  // a known event the bridge has no use for (rate_limits.updated, conversation.item.added, …)
   unknown,
 };
@@ -59,6 +60,9 @@ struct realtime_event {
   std::string_view output_format;  // session.*: audio.output.format.type
   std::string_view status;         // response.done: completed|cancelled|failed|incomplete
   token_usage usage;               // response.done
+  std::string_view call_id;        // function_call_done: the item's call_id, name and arguments (JSON text)
+  std::string_view tool_name;
+  std::string_view arguments;
   realtime_error error;
 };
 
@@ -78,7 +82,7 @@ inline constexpr std::string_view session_update_event_id = "mb_session_update";
 inline constexpr std::string_view truncate_event_id = "mb_truncate";
 
 // GA shape: session.type "realtime", audio/pcmu both ways; the transcription's language and prompt
-// only when they are set (protocols.md A2).
+// only when they are set (protocols.md A2); the tools with tool_choice "auto" when there are any (I1).
 std::string build_session_update(const session_config& config);
 
 // Hot path: appends to `out`; payload must be valid base64 (checked by the caller), so no escaping.
@@ -89,5 +93,7 @@ std::string build_response_create(std::string_view instructions);  // empty: ser
 std::string build_response_cancel();
 // conversation.item.create of a text message; role "user" (input_text) or "assistant" (output_text).
 std::string build_text_item(std::string_view role, std::string_view text);
+// conversation.item.create of a function_call_output: `output_json` goes as the item's string `output` (I1).
+std::string build_function_call_output(std::string_view call_id, std::string_view output_json);
 
 }  // namespace mb::protocol

@@ -5,6 +5,7 @@
 #include <span>
 
 #include "protocol/base64.hpp"
+#include "upstream/tool_call_event.hpp"
 
 namespace mb::upstream {
 namespace {
@@ -103,7 +104,7 @@ void gemini_adapter::open_session(const protocol::session_config& config, std::s
 }
 
 void gemini_adapter::greet(std::string_view instructions, std::vector<std::string>& out) {
-  out.push_back(protocol::build_gemini_greeting(instructions));
+  out.push_back(protocol::build_gemini_user_text(instructions, true));
 }
 
 void gemini_adapter::append_caller_audio(std::string& out, std::string_view payload_b64) {
@@ -120,12 +121,18 @@ void gemini_adapter::report_heard(std::string_view /*turn_id*/, std::int64_t /*c
 
 void gemini_adapter::cancel_response(std::vector<std::string>& /*out*/) {}
 
-// No close message: closing the socket ends the connection, and the session can still be resumed.
-// SKELETON: the adapters task implements these (docs/protocols.md, tools).
-void gemini_adapter::send_tool_result(std::string_view /*tool_call_id*/, std::string_view /*tool_name*/,
-                                 std::string_view /*output_json*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
-void gemini_adapter::add_context_text(std::string_view /*text*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+// The model goes on by itself once it has the result: `respond` asks nothing more (docs/protocols.md I3).
+void gemini_adapter::send_tool_result(std::string_view tool_call_id, std::string_view tool_name,
+                                      std::string_view output_json, bool /*respond*/, std::vector<std::string>& out) {
+  out.push_back(protocol::build_gemini_tool_response(tool_call_id, tool_name, output_json));
+}
 
+// A user turn of text; complete when the model should answer it now (docs/protocols.md I4).
+void gemini_adapter::add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) {
+  out.push_back(protocol::build_gemini_user_text(text, respond));
+}
+
+// No close message: closing the socket ends the connection, and the session can still be resumed.
 void gemini_adapter::close_session(std::vector<std::string>& /*out*/) {}
 
 void gemini_adapter::playback_cleared() { model_codec_.reset(); }
@@ -159,8 +166,31 @@ std::optional<protocol::parse_error> gemini_adapter::translate(std::string_view 
       m.new_handle.size() <= protocol::max_gemini_handle_bytes)
     resume_handle_.assign(m.new_handle);
   if (m.go_away) emit(event_kind::session_renewal_due).time_left_ms = m.time_left_ms;
+  on_tool_messages(m, out);
   if (out.size() == produced) emit(m.known ? event_kind::ignored : event_kind::unknown);
   return std::nullopt;
+}
+
+// One event per call and per cancelled id (docs/protocols.md I3, I5).
+void gemini_adapter::on_tool_messages(const protocol::gemini_message& m, std::vector<event>& out) {
+  for (std::size_t i = 0; i < m.function_call_count; ++i) {
+    const auto& call = m.function_calls[i];
+    out.push_back(tool_call_event(m.type_name, call.id, call.name, call.arguments, call.arguments_bytes));
+  }
+  for (std::size_t i = 0; i < m.cancelled_id_count; ++i) {
+    const auto id = m.cancelled_ids[i];
+    // An id no call could have had names nothing the call core dispatched.
+    if (id.empty() || id.size() > protocol::max_tool_call_id_bytes) continue;
+    auto ev = synthesized(event_kind::tool_call_cancelled, m.type_name);
+    ev.tool_call_id = id;
+    out.push_back(ev);
+  }
+  if (m.tool_entries_dropped > 0) {
+    auto ev = synthesized(event_kind::error, m.type_name);
+    const auto& problem = protocol::too_many_tool_calls;
+    ev.error = provider_error{error_scope::command, "invalid_tool_call", problem.code, problem.message, {}};
+    out.push_back(ev);
+  }
 }
 
 void gemini_adapter::on_error(const protocol::gemini_error& e, event& ev) {

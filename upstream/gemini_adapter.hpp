@@ -124,6 +124,7 @@ class gemini_adapter final : public adapter {
   [[nodiscard]] std::int64_t caller_deadline() const noexcept;
   // An error of command scope, once per session; `mime_type` is quoted (truncated) when given.
   void report_unusable_audio(std::string_view what, std::string_view mime_type, std::vector<event>& out);
+  void on_tool_messages(const protocol::gemini_message& m, std::vector<event>& out);
   void on_error(const protocol::gemini_error& e, event& ev);
 
   capabilities caps_;

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "protocol/base64.hpp"
+#include "upstream/tool_call_event.hpp"
 
 namespace mb::upstream {
 namespace {
@@ -118,10 +119,18 @@ void live_adapter::report_heard(std::string_view /*turn_id*/, std::int64_t /*con
 
 void live_adapter::cancel_response(std::vector<std::string>& /*out*/) {}
 
-// SKELETON: the adapters task implements these (docs/protocols.md, tools).
-void live_adapter::send_tool_result(std::string_view /*tool_call_id*/, std::string_view /*tool_name*/,
-                                 std::string_view /*output_json*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
-void live_adapter::add_context_text(std::string_view /*text*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+// Every call gets its result, and the Responses delegation goes on only when asked (docs/protocols.md I2).
+void live_adapter::send_tool_result(std::string_view tool_call_id, std::string_view /*tool_name*/,
+                                    std::string_view output_json, bool respond, std::vector<std::string>& out) {
+  out.push_back(protocol::build_live_function_call_output(tool_call_id, output_json));
+  if (respond) out.push_back(protocol::build_live_response_create());
+}
+
+// General session context, as the greeting is; the model decides itself whether and when to answer,
+// so `respond` asks nothing more (docs/protocols.md I4).
+void live_adapter::add_context_text(std::string_view text, bool /*respond*/, std::vector<std::string>& out) {
+  out.push_back(protocol::build_instructions_append(text));
+}
 
 void live_adapter::close_session(std::vector<std::string>& out) { out.push_back(protocol::build_session_close()); }
 
@@ -138,6 +147,10 @@ std::optional<protocol::parse_error> live_adapter::translate(std::string_view js
       return std::nullopt;
     case lt::input_transcript_delta:
       on_caller_delta(p, now_ms, out);
+      return std::nullopt;
+    case lt::function_call:
+      // The turns are left as they are: the model may go on talking while the tool runs (I2).
+      out.push_back(tool_call_event(p.type_name, p.call_id, p.tool_name, p.arguments, p.arguments.size()));
       return std::nullopt;
     default: break;
   }

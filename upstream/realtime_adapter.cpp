@@ -1,5 +1,7 @@
 #include "upstream/realtime_adapter.hpp"
 
+#include "upstream/tool_call_event.hpp"
+
 namespace mb::upstream {
 namespace {
 
@@ -20,6 +22,7 @@ event_kind kind_of(rt type) noexcept {
     case rt::input_transcription_failed: return event_kind::caller_transcript_failed;
     case rt::item_truncated: return event_kind::heard_report_accepted;
     case rt::session_updated: return event_kind::session_ready;
+    case rt::function_call_done: return event_kind::tool_call;
     case rt::error: return event_kind::error;
     case rt::unknown: return event_kind::unknown;
     case rt::session_created:
@@ -72,18 +75,30 @@ void realtime_adapter::report_heard(std::string_view turn_id, std::int64_t conte
 
 void realtime_adapter::cancel_response(std::vector<std::string>& out) { out.push_back(protocol::build_response_cancel()); }
 
-// The Realtime API has no close message: closing the socket ends the session.
-// SKELETON: the adapters task implements these (docs/protocols.md, tools).
-void realtime_adapter::send_tool_result(std::string_view /*tool_call_id*/, std::string_view /*tool_name*/,
-                                 std::string_view /*output_json*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
-void realtime_adapter::add_context_text(std::string_view /*text*/, bool /*respond*/, std::vector<std::string>& /*out*/) {}
+// The result is an item of the conversation; the model goes on only when asked (docs/protocols.md I1).
+void realtime_adapter::send_tool_result(std::string_view tool_call_id, std::string_view /*tool_name*/,
+                                        std::string_view output_json, bool respond, std::vector<std::string>& out) {
+  out.push_back(protocol::build_function_call_output(tool_call_id, output_json));
+  if (respond) out.push_back(protocol::build_response_create({}));
+}
 
+// A user message of text, as the replayed conversation is (docs/protocols.md I4).
+void realtime_adapter::add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) {
+  out.push_back(protocol::build_text_item("user", text));
+  if (respond) out.push_back(protocol::build_response_create({}));
+}
+
+// The Realtime API has no close message: closing the socket ends the session.
 void realtime_adapter::close_session(std::vector<std::string>& /*out*/) {}
 
 std::optional<protocol::parse_error> realtime_adapter::translate(std::string_view json, std::size_t capacity,
                                                                  std::int64_t /*now_ms*/, std::vector<event>& out) {
   if (auto error = parser_.parse(json, capacity, parsed_)) return error;
   const auto& p = parsed_;
+  if (p.type == rt::function_call_done) {
+    out.push_back(tool_call_event(p.type_name, p.call_id, p.tool_name, p.arguments, p.arguments.size()));
+    return std::nullopt;
+  }
   event ev;
   ev.kind = kind_of(p.type);
   ev.type_name = p.type_name;

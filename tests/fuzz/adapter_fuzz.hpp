@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/tool_calls.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 #include "upstream/event.hpp"
 
@@ -67,8 +68,19 @@ inline void check_views(const upstream::event& e) {
   const std::string copies = std::string(e.type_name) + std::string(e.turn_id) + std::string(e.response_id) +
                              std::string(e.audio_b64) + std::string(e.text) + std::string(e.input_format) +
                              std::string(e.output_format) + std::string(e.error.type) + std::string(e.error.code) +
-                             std::string(e.error.message) + std::string(e.error.client_event_id);
+                             std::string(e.error.message) + std::string(e.error.client_event_id) +
+                             std::string(e.tool_call_id) + std::string(e.tool_name) + std::string(e.tool_arguments);
   MB_FUZZ_CHECK(copies.size() < (std::size_t{64} << 20));
+}
+
+// A tool call the core gets is within every bound (docs/protocols.md I5).
+inline void check_tool_call(const upstream::event& e) {
+  MB_FUZZ_CHECK(!protocol::check_tool_call(e.tool_call_id, e.tool_name, e.tool_arguments.size()));
+}
+
+// A cancellation names an id a call could have had.
+inline void check_tool_call_cancelled(const upstream::event& e) {
+  MB_FUZZ_CHECK(!e.tool_call_id.empty() && e.tool_call_id.size() <= protocol::max_tool_call_id_bytes);
 }
 
 // Replays the input's lines: each first advances the clock by one frame (`frame_ms`), a "w<digits>"

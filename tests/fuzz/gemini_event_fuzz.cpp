@@ -2,8 +2,9 @@
 // checking after every step the promises the call core relies on (docs/protocols.md F3–F6): turns
 // bracketed by response_started/response_done with one assistant_audio_done each, model audio only in
 // whole 20 ms μ-law frames, turn ids never reused, finals made of the turn's chunks, caller audio sent
-// as valid realtimeInput, a setup that resumes exactly when it replays nothing, and a wakeup that is
-// always in the future after a tick.
+// as valid realtimeInput, a setup that resumes exactly when it replays nothing, a wakeup that is
+// always in the future after a tick, and tool calls and cancellations within their bounds, the calls'
+// results going back under their ids (docs/protocols.md I3, I5).
 //
 // Input: lines separated by '\n', each one step, by its first byte:
 //   'w' + digits  the clock jumps that many ms      'o'   a new session (open_session)
@@ -41,6 +42,16 @@ mb::protocol::session_config gemini_config() {
   config.instructions = "Be brief.";
   config.voice = "Kore";
   return config;
+}
+
+// JSON as deep as simdjson accepts it (args may nest deeper than Boost.JSON's default of 32).
+boost::json::value deep_json(std::string_view text) {
+  boost::json::parse_options options;
+  options.max_depth = mb::protocol::max_json_depth + 16;  // and the toolResponse around them
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec, {}, options);
+  MB_FUZZ_CHECK(!ec);
+  return value;
 }
 
 class driver {
@@ -87,6 +98,20 @@ class driver {
     MB_FUZZ_CHECK(audio.at("mimeType").as_string() == mb::protocol::gemini_input_mime);
     const auto pcm = mb::protocol::base64_decode(audio.at("data").as_string());
     MB_FUZZ_CHECK(pcm && pcm->size() % 2 == 0);
+  }
+
+  // A call's arguments are an object (I3), and its result goes back under its id and name; the
+  // arguments stand in for a result.
+  void check_tool_result(const event& e) {
+    MB_FUZZ_CHECK(deep_json(e.tool_arguments).is_object());
+    std::vector<std::string> commands;
+    adapter_.send_tool_result(e.tool_call_id, e.tool_name, e.tool_arguments, true, commands);
+    MB_FUZZ_CHECK(commands.size() == 1);
+    const auto message = deep_json(commands.front());
+    const auto& response = message.at("toolResponse").at("functionResponses").at(0);
+    MB_FUZZ_CHECK(response.at("id").as_string() == e.tool_call_id);
+    MB_FUZZ_CHECK(response.at("name").as_string() == e.tool_name);
+    MB_FUZZ_CHECK(response.at("response").at("output").is_object());
   }
 
   void check(const std::vector<event>& out) {
@@ -145,6 +170,13 @@ class driver {
         case event_kind::error:
           MB_FUZZ_CHECK(e.error.message.size() <= 256 || e.error.type.empty());  // ours are short
           break;
+        case event_kind::tool_call:
+          mb::fuzz::check_tool_call(e);
+          check_tool_result(e);
+          break;
+        case event_kind::tool_call_cancelled:
+          mb::fuzz::check_tool_call_cancelled(e);
+          break;
         case event_kind::caller_speech_started:
         case event_kind::ignored:
         case event_kind::unknown:
@@ -153,8 +185,6 @@ class driver {
         case event_kind::caller_speech_stopped:
         case event_kind::heard_report_accepted:
         case event_kind::session_ended:
-        case event_kind::tool_call:  // SKELETON: the adapters task translates tool calls
-        case event_kind::tool_call_cancelled:
           MB_FUZZ_CHECK(false);  // Gemini has nothing that means these
           break;
       }

@@ -2,7 +2,8 @@
 // every step the promises the call core relies on (docs/protocols.md D5/D6): turns bracketed by
 // response_started/response_done, caller_speech_started only right before an assistant turn's close,
 // turn ids never reused, finals made of the turn's deltas, no turn left open after session.closed,
-// and a wakeup that is always in the future after a tick.
+// a wakeup that is always in the future after a tick, and tool calls within their bounds whose results
+// go back under their ids (I2, I5).
 //
 // Input: lines separated by '\n', each one step, by its first byte:
 //   'w' + digits  the clock jumps that many ms      'o'   a new session (open_session)
@@ -69,6 +70,16 @@ class driver {
     MB_FUZZ_CHECK(value.as_object().at("type").as_string() == type);
   }
 
+  // The call's result goes back under the call's id, whatever the id holds (I2).
+  void check_tool_result(const event& e) {
+    std::vector<std::string> commands;
+    adapter_.send_tool_result(e.tool_call_id, e.tool_name, e.tool_arguments, true, commands);
+    MB_FUZZ_CHECK(commands.size() == 2);
+    check_json(commands[0], "response.item.create");
+    MB_FUZZ_CHECK(mb::fuzz::json_object(commands[0]).at("item").at("call_id").as_string() == e.tool_call_id);
+    check_json(commands[1], "response.create");
+  }
+
   void check(const std::vector<event>& out) {
     for (std::size_t i = 0; i < out.size(); ++i) {
       const auto& e = out[i];
@@ -128,11 +139,16 @@ class driver {
         case event_kind::unknown:
           MB_FUZZ_CHECK(out.size() == 1 || i + 1 == out.size());  // after any closes, the message's own
           break;
+        case event_kind::tool_call:
+          // Its message's only event, after any closes; the turns are left as they were (I2).
+          MB_FUZZ_CHECK(i + 1 == out.size());
+          mb::fuzz::check_tool_call(e);
+          check_tool_result(e);
+          break;
         case event_kind::caller_transcript_failed:
         case event_kind::caller_speech_stopped:
         case event_kind::heard_report_accepted:
         case event_kind::session_renewal_due:
-        case event_kind::tool_call:  // SKELETON: the adapters task translates tool calls
         case event_kind::tool_call_cancelled:
           MB_FUZZ_CHECK(false);  // GPT-Live has nothing that means these
           break;

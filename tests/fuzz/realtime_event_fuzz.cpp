@@ -21,6 +21,7 @@ struct parse_snapshot {
   std::optional<std::string> error;
   proto::realtime_event_type type = proto::realtime_event_type::unknown;
   std::string type_name, response_id, item_id, delta, transcript, input_format, output_format, status;
+  std::string call_id, tool_name, arguments;
   std::string error_type, error_code, error_message, error_param, error_event_id;
   std::int64_t content_index = 0, audio_start_ms = 0, audio_end_ms = 0;
   std::int64_t input_tokens = 0, output_tokens = 0, total_tokens = 0;
@@ -43,6 +44,9 @@ parse_snapshot snapshot(const std::optional<proto::parse_error>& error, const pr
   s.input_format = e.input_format;
   s.output_format = e.output_format;
   s.status = e.status;
+  s.call_id = e.call_id;
+  s.tool_name = e.tool_name;
+  s.arguments = e.arguments;
   s.error_type = e.error.type;
   s.error_code = e.error.code;
   s.error_message = e.error.message;
@@ -70,6 +74,12 @@ void check_builders(const parse_snapshot& s) {
   const auto* response = create.if_contains("response");
   MB_FUZZ_CHECK((response != nullptr) == !s.transcript.empty());
   if (response != nullptr) MB_FUZZ_CHECK(response->at("instructions").as_string() == s.transcript);
+
+  // A function call's result goes back under its id; any text survives as the output string (I1).
+  if (s.type != proto::realtime_event_type::function_call_done) return;
+  const auto output = mb::fuzz::json_object(proto::build_function_call_output(s.call_id, s.arguments));
+  MB_FUZZ_CHECK(output.at("item").at("call_id").as_string() == s.call_id);
+  MB_FUZZ_CHECK(output.at("item").at("output").as_string() == s.arguments);
 }
 
 }  // namespace

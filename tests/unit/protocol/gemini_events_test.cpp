@@ -166,16 +166,86 @@ TEST_CASE("gemini_parser: sessionResumptionUpdate", "[gemini]") {
   CHECK(p.ev.new_handle.empty());
 }
 
-TEST_CASE("gemini_parser: tool calls are recognised; unknown messages named by their first field", "[gemini]") {
-  parsed p(R"({"toolCall":{"functionCalls":[{"id":"fc1","name":"f","args":{}}]}})");
+TEST_CASE("gemini_parser: function calls, their args serialised, and cancelled ids (docs/protocols.md I3)",
+          "[gemini]") {
+  parsed p(R"({"toolCall":{"functionCalls":[{"id":"fc1","name":"lookup_order","args":{"order":"4\"2","n":[1,2]}},)"
+           R"({"id":"fc2","name":"end_call"}]}})");
   REQUIRE_FALSE(p.error);
   CHECK(p.ev.known);
-  CHECK(p.ev.tool_call);
-  p.parse(R"({"toolCallCancellation":{"ids":["fc1"]}})");
-  REQUIRE_FALSE(p.error);
-  CHECK(p.ev.tool_call_cancellation);
+  CHECK(p.ev.type_name == "toolCall");
+  REQUIRE(p.ev.function_call_count == 2);
+  CHECK(p.ev.function_calls[0].id == "fc1");
+  CHECK(p.ev.function_calls[0].name == "lookup_order");
+  CHECK(json::parse(p.ev.function_calls[0].arguments) == json::parse(R"({"order":"4\"2","n":[1,2]})"));
+  CHECK(p.ev.function_calls[0].arguments_bytes == p.ev.function_calls[0].arguments.size());
+  CHECK(p.ev.function_calls[1].arguments == "{}");  // no args: an empty object
+  CHECK(p.ev.tool_entries_dropped == 0);
 
-  p.parse(R"({"voiceActivity":{"voiceActivityType":"ACTIVITY_START"}})");
+  p.parse(R"({"toolCallCancellation":{"ids":["fc1","fc2"]}})");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.known);
+  REQUIRE(p.ev.cancelled_id_count == 2);
+  CHECK(p.ev.cancelled_ids[0] == "fc1");
+  CHECK(p.ev.cancelled_ids[1] == "fc2");
+  CHECK(p.ev.function_call_count == 0);  // nothing left of the previous message
+
+  p.parse(R"({"toolCall":{}})");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.known);
+  CHECK(p.ev.function_call_count == 0);
+  p.parse(R"({"toolCallCancellation":{}})");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.known);
+  CHECK(p.ev.cancelled_id_count == 0);
+}
+
+TEST_CASE("gemini_parser: malformed tool messages are rejected, oversize ones bounded", "[gemini]") {
+  parsed p(R"({"toolCall":[]})");
+  CHECK(p.error);
+  for (const auto* message : {
+           R"({"toolCall":{"functionCalls":{}}})",
+           R"({"toolCall":{"functionCalls":["fc1"]}})",
+           R"({"toolCall":{"functionCalls":[{"name":"f","args":{}}]}})",
+           R"({"toolCall":{"functionCalls":[{"id":7,"name":"f"}]}})",
+           R"({"toolCall":{"functionCalls":[{"id":"fc1","args":{}}]}})",
+           R"({"toolCall":{"functionCalls":[{"id":"fc1","name":"f","args":"{}"}]}})",
+           R"({"toolCallCancellation":{"ids":"fc1"}})",
+           R"({"toolCallCancellation":{"ids":[1]}})",
+           R"({"toolCallCancellation":7})",
+       }) {
+    p.parse(message);
+    CHECK(p.error);
+  }
+
+  // More calls or ids than the bound: the first ones are kept and the rest counted.
+  std::string calls = R"({"toolCall":{"functionCalls":[)";
+  std::string ids = R"({"toolCallCancellation":{"ids":[)";
+  for (std::size_t i = 0; i < max_tool_calls_per_message + 3; ++i) {
+    if (i > 0) calls += ',', ids += ',';
+    calls += R"({"id":"c)" + std::to_string(i) + R"(","name":"f","args":{}})";
+    ids += "\"c" + std::to_string(i) + "\"";
+  }
+  p.parse(calls + "]}}");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.function_call_count == max_tool_calls_per_message);
+  CHECK(p.ev.function_calls[max_tool_calls_per_message - 1].id == "c" + std::to_string(max_tool_calls_per_message - 1));
+  CHECK(p.ev.tool_entries_dropped == 3);
+  p.parse(ids + "]}}");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.cancelled_id_count == max_tool_calls_per_message);
+  CHECK(p.ev.tool_entries_dropped == 3);
+
+  // Args over the bound are not kept, but their size is.
+  const std::string big(max_tool_arguments_bytes, 'x');
+  p.parse(R"({"toolCall":{"functionCalls":[{"id":"fc1","name":"f","args":{"a":")" + big + R"("}}]}})");
+  REQUIRE_FALSE(p.error);
+  REQUIRE(p.ev.function_call_count == 1);
+  CHECK(p.ev.function_calls[0].arguments.empty());
+  CHECK(p.ev.function_calls[0].arguments_bytes == big.size() + 8);
+}
+
+TEST_CASE("gemini_parser: unknown messages are named by their first field", "[gemini]") {
+  parsed p(R"({"voiceActivity":{"voiceActivityType":"ACTIVITY_START"}})");
   REQUIRE_FALSE(p.error);
   CHECK_FALSE(p.ev.known);
   CHECK(p.ev.type_name == "voiceActivity");
@@ -243,6 +313,7 @@ TEST_CASE("build_gemini_setup: the fields of F2", "[gemini]") {
   CHECK(input.at("automaticActivityDetection") ==
         json::object{{"prefixPaddingMs", 200}, {"silenceDurationMs", 700}});
   CHECK_FALSE(input.contains("activityHandling"));  // the default: the caller's speech interrupts
+  CHECK_FALSE(setup.contains("tools"));  // no tools declared: none sent
 }
 
 TEST_CASE("build_gemini_setup: a resumption handle; VAD settings that map", "[gemini]") {
@@ -297,10 +368,53 @@ TEST_CASE("build_gemini_history: only the newest turns", "[gemini]") {
   CHECK(replayed.back().at("parts").at(0).at("text").as_string() == "t" + std::to_string(max_gemini_history_turns + 4));
 }
 
-TEST_CASE("build_gemini_greeting: a user turn that completes", "[gemini]") {
-  const auto content = parse_object(build_gemini_greeting("Greet the \"caller\".")).at("clientContent").as_object();
+TEST_CASE("build_gemini_user_text: the greeting is a user turn that completes", "[gemini]") {
+  const auto content = parse_object(build_gemini_user_text("Greet the \"caller\".", true)).at("clientContent").as_object();
   CHECK(content.at("turnComplete") == true);
   CHECK(content.at("turns") ==
         json::array{json::object{{"parts", json::array{json::object{{"text", "Greet the \"caller\"."}}}},
                                  {"role", "user"}}});
+}
+
+TEST_CASE("build_gemini_setup: tools as functionDeclarations, the schema embedded as JSON (docs/protocols.md I3)",
+          "[gemini]") {
+  session_config config;
+  config.tools = {
+      {"lookup_order", "Find an order \"now\"", R"({"type":"object","properties":{"id":{"type":"string"}}})"},
+      {"broken", "parameters that are not an object", R"(["x"])"},
+      {"end_call", "Hang up", ""},
+  };
+  const auto setup = parse_object(build_gemini_setup(config, "")).at("setup").as_object();
+  CHECK(setup.at("tools") ==
+        json::array{json::object{
+            {"functionDeclarations",
+             json::array{json::object{{"name", "lookup_order"},
+                                      {"description", "Find an order \"now\""},
+                                      {"parameters", json::parse(R"({"type":"object","properties":{"id":{"type":"string"}}})")}},
+                         json::object{{"name", "end_call"},
+                                      {"description", "Hang up"},
+                                      {"parameters", {{"type", "object"}, {"properties", json::object{}}}}}}}}});
+
+  config.tools = {{"broken", "", "not json"}};
+  CHECK_FALSE(parse_object(build_gemini_setup(config, "")).at("setup").as_object().contains("tools"));
+}
+
+TEST_CASE("build_gemini_user_text: context text that waits for the caller", "[gemini]") {
+  const auto content = parse_object(build_gemini_user_text("Keys: 1 2 \"#\"\n", false)).at("clientContent").as_object();
+  CHECK(content.at("turnComplete") == false);
+  CHECK(content.at("turns").at(0).at("parts").at(0).at("text") == "Keys: 1 2 \"#\"\n");
+}
+
+TEST_CASE("build_gemini_tool_response: the result by id, embedded as JSON (docs/protocols.md I3)", "[gemini]") {
+  CHECK(parse_object(build_gemini_tool_response("fc\"1", "lookup_order", R"({"status":"shipped","n":[1]})")) ==
+        json::object{{"toolResponse",
+                      {{"functionResponses",
+                        json::array{json::object{{"id", "fc\"1"},
+                                                 {"name", "lookup_order"},
+                                                 {"response", {{"output", json::parse(R"({"status":"shipped","n":[1]})")}}}}}}}}});
+  // A scalar result is still a value; text that is not JSON goes as a string rather than breaking the message.
+  CHECK(parse_object(build_gemini_tool_response("a", "f", "42")).at("toolResponse").at("functionResponses").at(0).at(
+            "response") == json::object{{"output", 42}});
+  CHECK(parse_object(build_gemini_tool_response("a", "f", "not {json")).at("toolResponse").at("functionResponses").at(
+            0).at("response") == json::object{{"output", "not {json"}});
 }

@@ -247,3 +247,73 @@ TEST_CASE("build_instructions_append and build_session_close", "[live]") {
   CHECK(close.at("event_id").as_string() == session_close_event_id);
   CHECK(close.size() == 2);
 }
+
+TEST_CASE("live_parser: a function call wrapped in response.event (docs/protocols.md I2)", "[live]") {
+  parsed p(R"({"type":"response.event","event_id":"e","delegation_id":"del_1","event":{"type":"response.output_item.done",)"
+           R"("output_index":0,"item":{"type":"function_call","id":"fc_1","status":"completed","call_id":"call_9",)"
+           R"("name":"lookup_order","arguments":"{\"order\":\"42\"}"}}})");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.type == live_event_type::function_call);
+  CHECK(p.ev.type_name == "response.event");
+  CHECK(p.ev.call_id == "call_9");
+  CHECK(p.ev.tool_name == "lookup_order");
+  CHECK(p.ev.arguments == R"({"order":"42"})");
+
+  // Everything else the delegation reports is ignored, as is a call cut short.
+  for (const auto* text : {
+           R"({"type":"response.event","event":{"type":"response.created","response":{"id":"resp_1"}}})",
+           R"({"type":"response.event","event":{"type":"response.function_call_arguments.done","call_id":"c","arguments":"{}"}})",
+           R"({"type":"response.event","event":{"type":"response.output_item.done","item":{"type":"message"}}})",
+           R"({"type":"response.event","event":{"type":"response.output_item.done","item":{"type":"function_call","status":"incomplete","call_id":"c","name":"f","arguments":"{"}}})",
+           R"({"type":"response.event","event":"x"})",
+       }) {
+    INFO(text);
+    p.parse(text);
+    REQUIRE_FALSE(p.error);
+    CHECK(p.ev.type == live_event_type::ignored);
+  }
+
+  p.parse(R"({"type":"response.event","event":{"type":"response.output_item.done","item":{"type":"function_call","name":"f","arguments":"{}"}}})");
+  REQUIRE(p.error);
+  CHECK(p.error->what == "event.item.call_id is missing");
+  p.parse(R"({"type":"response.event","event":{"type":"response.output_item.done","item":{"type":"function_call","call_id":"c","name":"f"}}})");
+  REQUIRE(p.error);
+  CHECK(p.error->what == "event.item.arguments is missing");
+}
+
+TEST_CASE("build_session_start: tools go into a Responses delegation (docs/protocols.md I2)", "[live]") {
+  auto config = config_with("Be brief.", "marin");
+  config.tools = {{"lookup_order", "Find an order", R"({"type":"object","properties":{"id":{"type":"string"}}})"},
+                  {"bad", "", "7"},
+                  {"end_call", "Hang up", ""}};
+  const auto session = parse_object(build_session_start(config, {})).at("session").as_object();
+  CHECK(session.at("delegation") ==
+        json::object{{"type", "responses"},
+                     {"responses",
+                      {{"tools",
+                        json::array{json::object{{"type", "function"},
+                                                 {"name", "lookup_order"},
+                                                 {"description", "Find an order"},
+                                                 {"parameters", json::parse(R"({"type":"object","properties":{"id":{"type":"string"}}})")},
+                                                 {"strict", false}},
+                                    json::object{{"type", "function"},
+                                                 {"name", "end_call"},
+                                                 {"description", "Hang up"},
+                                                 {"parameters", {{"type", "object"}, {"properties", json::object{}}}},
+                                                 {"strict", false}}}}}}});
+  CHECK(session.size() == 4);  // model, audio, instructions, delegation
+
+  config.tools = {{"bad", "", ""}};
+  config.tools.front().parameters_json = "[1]";
+  CHECK_FALSE(parse_object(build_session_start(config, {})).at("session").as_object().contains("delegation"));
+}
+
+TEST_CASE("build_live_function_call_output and build_live_response_create (docs/protocols.md I2)", "[live]") {
+  const auto item = parse_object(build_live_function_call_output("call_\"9", R"({"error":"timeout"})"));
+  CHECK(item == json::object{{"type", "response.item.create"},
+                             {"event_id", tool_result_event_id},
+                             {"item",
+                              {{"type", "function_call_output"}, {"call_id", "call_\"9"}, {"output", R"({"error":"timeout"})"}}}});
+  const auto create = parse_object(build_live_response_create());
+  CHECK(create == json::object{{"type", "response.create"}, {"event_id", tool_result_event_id}});
+}

@@ -462,3 +462,81 @@ TEST_CASE("build_response_create and build_response_cancel", "[protocol]") {
   CHECK(cancel.size() == 1);
   CHECK(cancel.at("type") == "response.cancel");
 }
+
+TEST_CASE("realtime_parser: a completed function_call item is a call; other items are ignored (docs/protocols.md I1)",
+          "[protocol]") {
+  parsed p(R"({"type":"response.output_item.done","event_id":"e","response_id":"resp_1","output_index":0,)"
+           R"("item":{"id":"item_7","type":"function_call","status":"completed","name":"lookup_order",)"
+           R"("call_id":"call_1","arguments":"{\"order\":\"42\"}"}})");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.type == realtime_event_type::function_call_done);
+  CHECK(p.ev.call_id == "call_1");
+  CHECK(p.ev.tool_name == "lookup_order");
+  CHECK(p.ev.arguments == R"({"order":"42"})");
+  CHECK(p.ev.item_id == "item_7");
+  CHECK(p.ev.response_id == "resp_1");
+
+  // Without a status it counts as complete; a call cut short, a message item, or no item is ignored.
+  p.parse(R"({"type":"response.output_item.done","item":{"type":"function_call","name":"f","call_id":"c","arguments":"{}"}})");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.type == realtime_event_type::function_call_done);
+  for (const auto* text : {
+           R"({"type":"response.output_item.done","item":{"type":"function_call","status":"incomplete","name":"f","call_id":"c","arguments":"{\"a"}})",
+           R"({"type":"response.output_item.done","item":{"type":"message","status":"completed","role":"assistant"}})",
+           R"({"type":"response.output_item.done","item":7})",
+           R"({"type":"response.output_item.done"})",
+       }) {
+    INFO(text);
+    p.parse(text);
+    REQUIRE_FALSE(p.error);
+    CHECK(p.ev.type == realtime_event_type::ignored);
+  }
+
+  // A function call without what it needs is malformed.
+  p.parse(R"({"type":"response.output_item.done","item":{"type":"function_call","name":"f","arguments":"{}"}})");
+  REQUIRE(p.error);
+  CHECK(p.error->what == "item.call_id is missing");
+  p.parse(R"({"type":"response.output_item.done","item":{"type":"function_call","call_id":"c","arguments":"{}"}})");
+  REQUIRE(p.error);
+  CHECK(p.error->what == "item.name is missing");
+  p.parse(R"({"type":"response.output_item.done","item":{"type":"function_call","call_id":"c","name":"f","arguments":{}}})");
+  REQUIRE(p.error);
+  CHECK(p.error->what == "item.arguments is not a string");
+}
+
+TEST_CASE("build_session_update: tools with the schema as JSON, and tool_choice auto (docs/protocols.md I1)",
+          "[protocol]") {
+  session_config cfg;
+  auto session = parse_object(build_session_update(cfg)).at("session").as_object();
+  CHECK_FALSE(session.contains("tools"));  // no tools: the message as before
+  CHECK_FALSE(session.contains("tool_choice"));
+
+  cfg.tools = {{"lookup_order", "Find an order by its \"id\"",
+                R"({"type":"object","properties":{"id":{"type":"string"}},"required":["id"]})"},
+               {"bad", "", "{not json"},
+               {"end_call", "Hang up", R"({"type":"object","properties":{"reason":{"type":"string"}}})"}};
+  session = parse_object(build_session_update(cfg)).at("session").as_object();
+  CHECK(session.at("tool_choice") == "auto");
+  CHECK(session.at("tools") ==
+        json::array{json::object{{"type", "function"},
+                                 {"name", "lookup_order"},
+                                 {"description", "Find an order by its \"id\""},
+                                 {"parameters", json::parse(R"({"type":"object","properties":{"id":{"type":"string"}},"required":["id"]})")}},
+                    json::object{{"type", "function"},
+                                 {"name", "end_call"},
+                                 {"description", "Hang up"},
+                                 {"parameters", json::parse(R"({"type":"object","properties":{"reason":{"type":"string"}}})")}}});
+
+  // Only undeclarable tools: none sent, rather than an empty list.
+  cfg.tools = {{"bad", "", "[]"}};
+  CHECK_FALSE(parse_object(build_session_update(cfg)).at("session").as_object().contains("tools"));
+}
+
+TEST_CASE("build_function_call_output: the result as the item's string output (docs/protocols.md I1)", "[protocol]") {
+  const auto create = parse_object(build_function_call_output("call_\"1", R"({"status":"shipped","note":"a\nb"})"));
+  CHECK(create == json::object{{"type", "conversation.item.create"},
+                               {"item",
+                                {{"type", "function_call_output"},
+                                 {"call_id", "call_\"1"},
+                                 {"output", R"({"status":"shipped","note":"a\nb"})"}}}});
+}

@@ -12,6 +12,7 @@
 
 #include "codec/g711.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/tool_calls.hpp"
 #include "tests/unit/support/adapter_steps.hpp"
 #include "upstream/provider.hpp"
 
@@ -490,10 +491,9 @@ TEST_CASE("gemini_adapter: turn ids are never reused; a new session forgets the 
   CHECK_FALSE(h.adapter.next_wakeup());  // the forgotten turn waits for nothing
 }
 
-TEST_CASE("gemini_adapter: other messages: tool calls ignored, unknown ones named", "[gemini_adapter]") {
+TEST_CASE("gemini_adapter: other messages: unknown ones named", "[gemini_adapter]") {
   auto h = ready_harness();
-  CHECK(h.step(R"({"toolCall":{"functionCalls":[{"id":"f1","name":"x","args":{}}]}})", 0) == lines{"ignored"});
-  CHECK(h.step(R"({"toolCallCancellation":{"ids":["f1"]}})", 0) == lines{"ignored"});
+  CHECK(h.step(R"({"toolCall":{}})", 0) == lines{"ignored"});
   CHECK(h.step(R"({"voiceActivity":{"voiceActivityType":"ACTIVITY_START"}})", 0) == lines{"unknown"});
   CHECK(h.out[0].type_name == "voiceActivity");
   CHECK(h.step(R"({"serverContent":{"modelTurn":{"parts":[{"text":"x"}]}}})", 0) == lines{"ignored"});
@@ -514,4 +514,69 @@ TEST_CASE("gemini_adapter: model audio it cannot play is dropped, said once per 
   CHECK(h.step(R"({"serverContent":{"modelTurn":{"parts":[{"inlineData":{"data":"@@@@"}}]}}})", 500) ==
         lines{"error"});
   CHECK(h.out[0].error.message == "dropping model audio: data that is not base64");
+}
+
+TEST_CASE("gemini_adapter: one tool_call per function call, one tool_call_cancelled per id (docs/protocols.md I3)",
+          "[gemini_adapter]") {
+  auto h = ready_harness();
+  CHECK(h.step(R"({"toolCall":{"functionCalls":[{"id":"fc1","name":"lookup_order","args":{"order":"42"}},)"
+               R"({"id":"fc2","name":"end_call"}]}})",
+               100) == lines{"tool_call", "tool_call"});
+  CHECK(h.out[0].tool_call_id == "fc1");
+  CHECK(h.out[0].tool_name == "lookup_order");
+  CHECK(h.out[0].tool_arguments == R"({"order":"42"})");
+  CHECK(h.out[0].type_name == "toolCall");
+  CHECK(h.out[1].tool_call_id == "fc2");
+  CHECK(h.out[1].tool_arguments == "{}");
+
+  // An id no call could have had is skipped.
+  CHECK(h.step(R"({"toolCallCancellation":{"ids":["fc1","","fc2"]}})", 200) ==
+        lines{"tool_call_cancelled", "tool_call_cancelled"});
+  CHECK(h.out[0].tool_call_id == "fc1");
+  CHECK(h.out[1].tool_call_id == "fc2");
+  CHECK(h.out[1].type_name == "toolCallCancellation");
+}
+
+TEST_CASE("gemini_adapter: tool calls beyond a bound are errors, the rest still calls (docs/protocols.md I5)",
+          "[gemini_adapter]") {
+  auto h = ready_harness();
+  const std::string big(mb::protocol::max_tool_arguments_bytes, 'x');
+  CHECK(h.step(R"({"toolCall":{"functionCalls":[{"id":"fc1","name":"f","args":{"a":")" + big + R"("}},)"
+               R"({"id":"fc2","name":"bad name"},{"id":"fc3","name":"f"}]}})",
+               100) == lines{"error", "error", "tool_call"});
+  CHECK(h.out[0].error.code == "tool_arguments_too_large");
+  CHECK(h.out[1].error.code == "invalid_tool_name");
+  CHECK(h.out[0].error.scope == error_scope::command);
+  CHECK(h.out[2].tool_call_id == "fc3");
+
+  std::string calls;
+  for (std::size_t i = 0; i < mb::protocol::max_tool_calls_per_message + 1; ++i)
+    calls += (i ? "," : "") + std::string(R"({"id":"c)") + std::to_string(i) + R"(","name":"f"})";
+  const auto events = h.step(R"({"toolCall":{"functionCalls":[)" + calls + "]}}", 200);
+  REQUIRE(events.size() == mb::protocol::max_tool_calls_per_message + 1);
+  CHECK(events.back() == "error");
+  CHECK(h.out.back().error.code == "too_many_tool_calls");
+  CHECK(h.out[mb::protocol::max_tool_calls_per_message - 1].kind == event_kind::tool_call);
+}
+
+TEST_CASE("gemini_adapter: tool results by id; context text as a user turn (docs/protocols.md I3, I4)",
+          "[gemini_adapter]") {
+  gemini_adapter a;
+  std::vector<std::string> out;
+  for (const bool respond : {false, true}) {
+    out.clear();
+    a.send_tool_result("fc1", "lookup_order", R"({"status":"shipped"})", respond, out);
+    REQUIRE(out.size() == 1);  // the model goes on by itself
+    CHECK(json::parse(out[0]) == json::parse(R"({"toolResponse":{"functionResponses":[{"id":"fc1","name":"lookup_order",)"
+                                             R"("response":{"output":{"status":"shipped"}}}]}})"));
+  }
+  for (const bool respond : {false, true}) {
+    out.clear();
+    a.add_context_text("Keys: \"1#\"", respond, out);
+    REQUIRE(out.size() == 1);
+    const auto content = json::parse(out[0]).at("clientContent");
+    CHECK(content.at("turnComplete") == respond);
+    CHECK(content.at("turns") ==
+          json::array{json::object{{"parts", json::array{json::object{{"text", "Keys: \"1#\""}}}}, {"role", "user"}}});
+  }
 }

@@ -15,6 +15,7 @@
 
 #include "codec/g711.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/tool_calls.hpp"
 #include "tests/unit/support/padded.hpp"
 #include "tests/unit/support/adapter_steps.hpp"
 #include "upstream/provider.hpp"
@@ -584,5 +585,72 @@ TEST_CASE("live_adapter: transcoding: playback_cleared drops what is held; a cut
     h.step(started(), 0);
     h.step(audio("AAAA"), 0);
     CHECK(h.tick(600) == turn_end("live_a1", ""));
+  }
+}
+
+namespace {
+
+std::string delegated_call(std::string_view call_id, std::string_view name, std::string_view arguments_json) {
+  return json::serialize(json::object{
+      {"type", "response.event"},
+      {"delegation_id", "del_1"},
+      {"event",
+       {{"type", "response.output_item.done"},
+        {"item",
+         {{"type", "function_call"}, {"status", "completed"}, {"call_id", call_id}, {"name", name},
+          {"arguments", arguments_json}}}}}});
+}
+
+}  // namespace
+
+TEST_CASE("live_adapter: a delegated function call is one tool_call; the turns go on (docs/protocols.md I2)",
+          "[live_adapter]") {
+  harness h;
+  h.step(started(), 0);
+  CHECK(h.step(said("Let me check."), 100) == lines{"response_started response=live_a1",
+                                                     "assistant_transcript_delta turn=live_a1 text=Let me check."});
+  CHECK(h.step(delegated_call("call_7", "lookup_order", R"({"order":"42"})"), 200) == lines{"tool_call"});
+  const auto& call = h.only();
+  CHECK(call.tool_call_id == "call_7");
+  CHECK(call.tool_name == "lookup_order");
+  CHECK(call.tool_arguments == R"({"order":"42"})");
+  CHECK(call.type_name == "response.event");
+  // The assistant's turn is still open, and closes after its gap as before.
+  CHECK(h.tick(700) == turn_end("live_a1", "Let me check."));
+
+  // Other delegation events are ignored; an oversize call is an error, not a call (I5).
+  CHECK(h.step(R"({"type":"response.event","event":{"type":"response.created","response":{"id":"r"}}})", 800) ==
+        lines{"ignored"});
+  CHECK(h.step(delegated_call("call_8", "f", std::string(mb::protocol::max_tool_arguments_bytes + 1, ' ')), 900) ==
+        lines{"error"});
+  CHECK(h.only().error.code == "tool_arguments_too_large");
+  CHECK(h.only().error.scope == error_scope::command);
+}
+
+TEST_CASE("live_adapter: tool results, and context text as a session instruction (docs/protocols.md I2, I4)",
+          "[live_adapter]") {
+  live_adapter a;
+  std::vector<std::string> out;
+  a.send_tool_result("call_7", "lookup_order", R"({"status":"shipped"})", false, out);
+  REQUIRE(out.size() == 1);
+  CHECK(parse_object(out[0]) == json::object{{"type", "response.item.create"},
+                                             {"event_id", "mb_tool_result"},
+                                             {"item",
+                                              {{"type", "function_call_output"},
+                                               {"call_id", "call_7"},
+                                               {"output", R"({"status":"shipped"})"}}}});
+  out.clear();
+  a.send_tool_result("call_8", "f", "{}", true, out);
+  REQUIRE(out.size() == 2);
+  CHECK(parse_object(out[1]).at("type") == "response.create");
+
+  for (const bool respond : {false, true}) {
+    out.clear();
+    a.add_context_text("The caller pressed \"4 2 #\".", respond, out);
+    REQUIRE(out.size() == 1);  // the model takes its turns itself: nothing asks it to answer
+    const auto append = parse_object(out[0]);
+    CHECK(append.at("type") == "session.instructions.append");
+    CHECK(append.at("content") == "The caller pressed \"4 2 #\".");
+    CHECK(append.at("delegation_id").is_null());
   }
 }

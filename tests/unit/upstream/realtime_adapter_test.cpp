@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/tool_calls.hpp"
 #include "tests/unit/support/padded.hpp"
 #include "upstream/provider.hpp"
 
@@ -211,4 +212,93 @@ TEST_CASE("realtime_adapter: commands: session.update then history, greeting, tr
   std::string frame;
   a.append_caller_audio(frame, "//79");
   CHECK(frame == R"({"type":"input_audio_buffer.append","audio":"//79"})");
+}
+
+namespace {
+
+std::string function_call_done(std::string_view call_id, std::string_view name, std::string_view arguments_json) {
+  return json::serialize(json::object{
+      {"type", "response.output_item.done"},
+      {"response_id", "resp_1"},
+      {"item",
+       {{"id", "item_5"}, {"type", "function_call"}, {"status", "completed"}, {"call_id", call_id}, {"name", name},
+        {"arguments", arguments_json}}}});
+}
+
+}  // namespace
+
+TEST_CASE("realtime_adapter: a function call is one tool_call event (docs/protocols.md I1)", "[realtime_adapter]") {
+  harness h;
+  h.configure();
+  const auto& call = h.step(function_call_done("call_1", "lookup_order", R"({"order":"42"})"));
+  CHECK(call.kind == event_kind::tool_call);
+  CHECK(call.type_name == "response.output_item.done");
+  CHECK(call.tool_call_id == "call_1");
+  CHECK(call.tool_name == "lookup_order");
+  CHECK(call.tool_arguments == R"({"order":"42"})");
+  // The arguments' own done event does not count a second time.
+  CHECK(h.step(R"({"type":"response.function_call_arguments.done","response_id":"resp_1","item_id":"item_5",)"
+               R"("call_id":"call_1","name":"lookup_order","arguments":"{}"})")
+            .kind == event_kind::ignored);
+}
+
+TEST_CASE("realtime_adapter: a tool call beyond a bound is an error of the command, not a call (docs/protocols.md I5)",
+          "[realtime_adapter]") {
+  harness h;
+  h.configure();
+  const std::string at_bound = R"({"a":")" + std::string(mb::protocol::max_tool_arguments_bytes - 8, 'x') + R"("})";
+  REQUIRE(at_bound.size() == mb::protocol::max_tool_arguments_bytes);
+  CHECK(h.step(function_call_done("c", "f", at_bound)).kind == event_kind::tool_call);
+
+  struct rejected {
+    std::string call_id, name, arguments;
+    std::string_view code;
+  };
+  const rejected cases[] = {
+      {"c", "f", at_bound + " ", "tool_arguments_too_large"},
+      {"", "f", "{}", "invalid_tool_call_id"},
+      {std::string(mb::protocol::max_tool_call_id_bytes + 1, 'c'), "f", "{}", "invalid_tool_call_id"},
+      {"c", "", "{}", "invalid_tool_name"},
+      {"c", std::string(mb::protocol::max_tool_name_bytes + 1, 'f'), "{}", "invalid_tool_name"},
+      {"c", "drop table", "{}", "invalid_tool_name"},
+      {"c", "na\nme", "{}", "invalid_tool_name"},
+  };
+  for (const auto& r : cases) {
+    INFO(r.code);
+    const auto& ev = h.step(function_call_done(r.call_id, r.name, r.arguments));
+    CHECK(ev.kind == event_kind::error);
+    CHECK(ev.error.scope == error_scope::command);
+    CHECK(ev.error.type == "invalid_tool_call");
+    CHECK(ev.error.code == r.code);
+    CHECK(ev.tool_call_id.empty());
+  }
+  CHECK(h.step(function_call_done("c", std::string(mb::protocol::max_tool_name_bytes, 'f'), "{}")).kind ==
+        event_kind::tool_call);
+}
+
+TEST_CASE("realtime_adapter: tool results and context text (docs/protocols.md I1, I4)", "[realtime_adapter]") {
+  realtime_adapter a;
+  std::vector<std::string> out;
+  a.send_tool_result("call_1", "lookup_order", R"({"status":"shipped"})", false, out);
+  REQUIRE(out.size() == 1);
+  CHECK(json::parse(out[0]) == json::parse(R"({"type":"conversation.item.create","item":{"type":"function_call_output",)"
+                                           R"("call_id":"call_1","output":"{\"status\":\"shipped\"}"}})"));
+  out.clear();
+  a.send_tool_result("call_2", "lookup_order", R"({"error":"timeout"})", true, out);
+  REQUIRE(out.size() == 2);
+  CHECK(json::parse(out[0]).at("item").at("call_id") == "call_2");
+  CHECK(json::parse(out[1]) == json::parse(R"({"type":"response.create"})"));
+
+  out.clear();
+  a.add_context_text("The caller pressed 1 2 \"#\".", false, out);
+  REQUIRE(out.size() == 1);
+  const auto item = json::parse(out[0]).at("item");
+  CHECK(item.at("type") == "message");
+  CHECK(item.at("role") == "user");
+  CHECK(item.at("content") ==
+        json::array{json::object{{"type", "input_text"}, {"text", "The caller pressed 1 2 \"#\"."}}});
+  out.clear();
+  a.add_context_text("An operator says: hold on.", true, out);
+  REQUIRE(out.size() == 2);
+  CHECK(json::parse(out[1]).at("type") == "response.create");
 }
