@@ -11,10 +11,11 @@ namespace {
 
 namespace json = boost::json;
 
-// At most `max_bytes`, cut before a UTF-8 continuation byte so the text stays valid.
-std::string cut_text(std::string_view text, std::size_t max_bytes = max_tool_event_text_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  std::size_t end = max_bytes;
+// What an event keeps of a JSON text: at most max_tool_event_text_bytes, cut before a UTF-8
+// continuation byte so the text stays valid.
+std::string cut_text(std::string_view text) {
+  if (text.size() <= max_tool_event_text_bytes) return std::string(text);
+  std::size_t end = max_tool_event_text_bytes;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return std::string(text.substr(0, end));
 }
@@ -75,8 +76,9 @@ void tool_calls::refuse(std::string_view tool_call_id, std::string_view name, st
 
 void tool_calls::on_call(const upstream::event& ev, const call_identity& who, std::int64_t now_ms,
                          upstream::adapter& adapter, std::vector<action>& out) {
-  const std::string name = cut_text(ev.tool_name, log::name_bytes);
-  const std::string id = cut_text(ev.tool_call_id, log::name_bytes);
+  // Both bounded by the adapters (protocol/tool_calls.hpp); the result must carry the id as it came.
+  const std::string name(ev.tool_name);
+  const std::string id(ev.tool_call_id);
   out.push_back(publish{tool_call{id, name, cut_text(ev.tool_arguments)}});
 
   const auto tool = std::find_if(tools_.begin(), tools_.end(),
@@ -137,25 +139,20 @@ void tool_calls::on_response(std::uint64_t request_id, const webhook_response& r
   auto [output, error] = check_response(response);
   tool_result result{call.tool_call_id, name, error.empty(), cut_text(output), {}, now_ms - call.started_ms};
 
-  switch (call.outcome) {
-    case fate::cancelled:
-      result.ok = false;
-      result.output.clear();
-      result.error = "cancelled by the model; the result was not sent";
-      out.push_back(publish{std::move(result)});
-      return;
-    case fate::session_lost:
-      // The new session never saw the call: a result for an unknown call id would be an error there.
+  if (call.outcome != fate::deliver) {
+    // A cancelled call's result is unwanted; the new session never saw a lost session's call, and a
+    // result for an unknown call id would be an error there.
+    const bool cancelled = call.outcome == fate::cancelled;
+    if (!cancelled)
       out.push_back(log_line{log_level::info, "tool call " + log::escape_for_log(call.tool_call_id, log::name_bytes) +
                                                   " to " + name +
                                                   " answered after its upstream session was replaced: result dropped"});
-      result.ok = false;
-      result.output.clear();
-      result.error = "the upstream session was replaced; the result was not sent";
-      out.push_back(publish{std::move(result)});
-      return;
-    case fate::deliver:
-      break;
+    result.ok = false;
+    result.output.clear();
+    result.error = cancelled ? "cancelled by the model; the result was not sent"
+                             : "the upstream session was replaced; the result was not sent";
+    out.push_back(publish{std::move(result)});
+    return;
   }
   if (!error.empty()) {
     out.push_back(log_line{log_level::warn, "tool call " + log::escape_for_log(call.tool_call_id, log::name_bytes) +
