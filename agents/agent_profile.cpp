@@ -250,7 +250,7 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   r.strings("numbers", p.numbers);
   r.string_map("variables", p.defaults);
   if (value.get_object().if_contains("tools")) {
-    // The profile's own tools replace the base's; their declarations go to the provider with the session.
+    // The profile's own tools replace the base's (declared to the provider per call: declare_webhook_tools).
     std::vector<call::webhook_tool> tools;
     r.objects("tools", max_webhook_tools, [&](profile_reader& nested) {
       call::webhook_tool tool;
@@ -258,11 +258,6 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
       if (nested.error().empty()) tools.push_back(std::move(tool));
     });
     p.tools.tools = std::move(tools);
-    std::erase_if(p.session.tools, [&](const protocol::tool_declaration& d) {
-      return std::none_of(std::begin(built_in_tool_names), std::end(built_in_tool_names),
-                          [&](std::string_view b) { return d.name == b; });
-    });
-    for (const auto& t : p.tools.tools) p.session.tools.push_back(t.declaration);
   }
   if (!r.error().empty()) {
     error = r.error();

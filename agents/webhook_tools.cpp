@@ -1,5 +1,7 @@
 #include "agents/webhook_tools.hpp"
 
+#include <algorithm>
+
 #include <boost/url/parse.hpp>
 
 #include "agents/agent_profile.hpp"
@@ -22,6 +24,15 @@ std::optional<std::string> tool_url_problem(std::string_view url) {
   if (parsed->scheme() == "https") return std::nullopt;
   if (parsed->scheme() == "http" && protocol::is_loopback_host(parsed->encoded_authority())) return std::nullopt;
   return "expected https://, or http:// to a loopback host (127.0.0.1, [::1], localhost)";
+}
+
+void declare_webhook_tools(protocol::session_config& session, const std::vector<call::webhook_tool>& tools) {
+  for (const auto& tool : tools) {
+    const bool declared = std::any_of(session.tools.begin(), session.tools.end(), [&](const protocol::tool_declaration& d) {
+      return d.name == tool.declaration.name;
+    });
+    if (!declared) session.tools.push_back(tool.declaration);
+  }
 }
 
 }  // namespace mb::agents

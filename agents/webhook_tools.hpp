@@ -8,6 +8,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "call/call_tools.hpp"
+#include "protocol/session_config.hpp"
 
 namespace mb::agents {
 
@@ -27,5 +31,9 @@ inline constexpr std::string_view built_in_tool_names[] = {"end_call", "transfer
 // Why `url` may not be a tool's webhook, or nullopt: https://, or http:// to a loopback host (tests, the
 // demo), no credentials in it.
 [[nodiscard]] std::optional<std::string> tool_url_problem(std::string_view url);
+
+// Declares each of `tools` in `session` unless it already declares that name: the provider learns of
+// a profile's webhook tools (demo mode's included) from its session configuration.
+void declare_webhook_tools(protocol::session_config& session, const std::vector<call::webhook_tool>& tools);
 
 }  // namespace mb::agents

@@ -36,7 +36,7 @@ std::string tools_error(std::string_view tools) {
 
 }  // namespace
 
-TEST_CASE("a profile's tools become webhook tools and session declarations", "[agents][tool_calls]") {
+TEST_CASE("a profile's tools become webhook tools", "[agents][tool_calls]") {
   const auto p = sales(R"([
     {"name": "lookup_order", "description": "Finds an order.",
      "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]},
@@ -55,9 +55,19 @@ TEST_CASE("a profile's tools become webhook tools and session declarations", "[a
   CHECK(ping.timeout_ms == 5000);
   CHECK(ping.keep_talking);
   CHECK(ping.declaration.parameters_json == R"({"type":"object","properties":{}})");
-  REQUIRE(p.session.tools.size() == 2);
-  CHECK(p.session.tools[0].name == "lookup_order");
-  CHECK(p.session.tools[1].name == "ping");
+}
+
+TEST_CASE("webhook tools are declared in a session once each, after what it declares already", "[agents][tool_calls]") {
+  const auto p = sales(R"([{"name": "lookup_order", "url": "https://a.example"}, {"name": "ping", "url": "https://b.example"}])");
+  mb::protocol::session_config session;
+  session.tools.push_back({"end_call", "Hangs up.", "{}"});
+  declare_webhook_tools(session, p.tools.tools);
+  declare_webhook_tools(session, p.tools.tools);
+  REQUIRE(session.tools.size() == 3);
+  CHECK(session.tools[0].name == "end_call");
+  CHECK(session.tools[1].name == "lookup_order");
+  CHECK(session.tools[1].parameters_json == p.tools.tools[0].declaration.parameters_json);
+  CHECK(session.tools[2].name == "ping");
 }
 
 TEST_CASE("a profile without tools has none of its own", "[agents][tool_calls]") {
@@ -65,7 +75,6 @@ TEST_CASE("a profile without tools has none of its own", "[agents][tool_calls]")
   auto profiles = parse_profiles(R"({"agents": {"sales": {}}})", base_profile(), error);
   REQUIRE(profiles);
   CHECK(profiles->back().tools.tools.empty());
-  CHECK(profiles->back().session.tools.empty());
 }
 
 TEST_CASE("bad tools are refused naming the field", "[agents][tool_calls]") {
