@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "call/call_control.hpp"
+#include "agents/webhook_tools.hpp"
 #include "config/settings.hpp"
 
 namespace mb::agents {
@@ -156,6 +157,37 @@ class profile_reader {
     out = std::move(list);
   }
 
+  void required(std::initializer_list<std::string_view> keys) {
+    for (const auto key : keys)
+      if (!obj_.if_contains(key)) fail(key, "required");
+  }
+
+  // A nested JSON value kept as its compact text: it must be an object.
+  void json_object(std::string_view key, std::string& out, std::size_t max_bytes) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_object()) return fail(key, "expected an object");
+    auto text = json::serialize(*v);
+    if (text.size() > max_bytes) return fail(key, "larger than " + std::to_string(max_bytes) + " bytes");
+    out = std::move(text);
+  }
+
+  // An array of at most `max_items` objects, each read by `fill` with its own path ("key[i]").
+  void objects(std::string_view key, std::size_t max_items, const std::function<void(profile_reader&)>& fill) {
+    const auto* v = obj_.if_contains(key);
+    if (!v) return;
+    if (!v->is_array()) return fail(key, "expected an array of objects");
+    if (v->get_array().size() > max_items) return fail(key, "at most " + std::to_string(max_items) + " entries");
+    for (std::size_t i = 0; i < v->get_array().size() && error_.empty(); ++i) {
+      const auto at = std::string(key) + "[" + std::to_string(i) + "]";
+      const auto& item = v->get_array()[i];
+      if (!item.is_object()) return fail(at, "expected an object");
+      profile_reader nested(item.get_object(), path_ + "." + at);
+      fill(nested);
+      fail_with(nested.error());
+    }
+  }
+
   // A nested object, read by `fill` with its own path.
   void object(std::string_view key, const std::function<void(profile_reader&)>& fill) {
     const auto* v = obj_.if_contains(key);
@@ -166,7 +198,7 @@ class profile_reader {
     fail_with(nested.error());
   }
 
- private:
+  // The first problem found is the one reported.
   void fail_with(const std::string& error) {
     if (error_.empty()) error_ = error;
   }
@@ -174,6 +206,7 @@ class profile_reader {
     if (error_.empty()) error_ = path_ + "." + std::string(key) + ": " + problem;
   }
 
+ private:
   const json::object& obj_;
   std::string path_;
   std::string error_;
@@ -205,6 +238,26 @@ void read_dtmf(profile_reader& r, call::dtmf_options& d) {
   r.flag("respond", d.respond);
 }
 
+// One webhook tool (docs/tools.md); `declared`: the profile's tools so far, whose names it must not repeat.
+void read_tool(profile_reader& r, const std::vector<call::webhook_tool>& declared, call::webhook_tool& tool) {
+  r.check_known_keys({"name", "description", "parameters", "url", "timeout_ms", "keep_talking"});
+  r.required({"name", "url"});
+  r.checked_name("name", tool.declaration.name, webhook_tool_name_problem);
+  if (!r.error().empty()) return;
+  const bool taken = std::any_of(declared.begin(), declared.end(), [&](const call::webhook_tool& t) {
+    return t.declaration.name == tool.declaration.name;
+  });
+  if (taken) r.fail("name", "declared twice in this profile");
+  r.text("description", tool.declaration.description);
+  if (tool.declaration.description.size() > max_tool_description_chars)
+    r.fail("description", "longer than " + std::to_string(max_tool_description_chars) + " characters");
+  tool.declaration.parameters_json = R"({"type":"object","properties":{}})";
+  r.json_object("parameters", tool.declaration.parameters_json, max_tool_parameters_bytes);
+  r.checked_name("url", tool.url, tool_url_problem);
+  r.whole("timeout_ms", tool.timeout_ms, min_tool_timeout_ms, max_tool_timeout_ms);
+  r.flag("keep_talking", tool.keep_talking);
+}
+
 std::optional<agent_profile> read_profile(std::string_view name, const json::value& value, const agent_profile& base,
                                           std::string& error) {
   const std::string path = "agents." + std::string(name);
@@ -223,7 +276,7 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   profile_reader r(value.get_object(), path);
   r.check_known_keys({"instructions", "greeting", "provider", "voice", "model", "transcription_model",
                       "transcription_language", "transcription_prompt", "vad", "numbers", "variables", "end_call", "end_call_grace_ms",
-                      "transfers", "transfer_caller_id", "dtmf"});
+                      "transfers", "transfer_caller_id", "dtmf", "tools"});
   r.text("instructions", p.session.instructions);
   r.text("greeting", p.greeting);
   r.provider("provider", p.provider);
@@ -243,6 +296,16 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   r.transfers("transfers", p.tools.transfers);
   r.checked_text("transfer_caller_id", p.tools.transfer_caller_id, config::caller_id_problem);
   r.object("dtmf", [&](profile_reader& nested) { read_dtmf(nested, p.tools.dtmf); });
+  if (value.get_object().if_contains("tools")) {
+    // The profile's own tools replace the base's (declared to the provider per call: declare_webhook_tools).
+    std::vector<call::webhook_tool> tools;
+    r.objects("tools", max_webhook_tools, [&](profile_reader& nested) {
+      call::webhook_tool tool;
+      read_tool(nested, tools, tool);
+      if (nested.error().empty()) tools.push_back(std::move(tool));
+    });
+    p.tools.tools = std::move(tools);
+  }
   if (!r.error().empty()) {
     error = r.error();
     return std::nullopt;

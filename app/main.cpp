@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -143,6 +144,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mediabridge: agent profiles: %s\n", agents_error.c_str());
     return 2;
   }
+  if (settings.tool_webhook_secret.empty() &&
+      std::any_of(agents->profiles().begin(), agents->profiles().end(), [](const auto& p) { return !p.tools.tools.empty(); }))
+    spdlog::warn("TOOL_WEBHOOK_SECRET is not set: tool webhooks are sent unsigned (docs/tools.md)");
   std::string demo_error;
   const auto demo = agents::plan_demo(settings, agents->profiles(), demo_error);
   if (!demo) {

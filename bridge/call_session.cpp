@@ -21,6 +21,9 @@
 #include "call/call_supervisor.hpp"
 #include "call/wire_tap.hpp"
 #include "telephony/twilio_client.hpp"
+#include "call/tool_calls.hpp"
+#include "net/http_client.hpp"
+#include "protocol/webhook_signature.hpp"
 
 namespace mb::bridge {
 namespace {
@@ -54,6 +57,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
         wire_(ctx.wire_events),
         supervisor_(ctx.lifecycle, jitter_seed(this)),
         timer_(twilio_->get_executor()),
+        tools_running_(std::make_shared<asio::steady_timer>(twilio_->get_executor(), steady::time_point::max())),
         upstream_wake_(twilio_->get_executor()),
         label_("[" + remote + "]"),
         log_lines_(ctx.peer_lines),
@@ -301,8 +305,19 @@ class call_session : public std::enable_shared_from_this<call_session> {
   void perform(const call::renew_upstream& a) {
     supervisor_.on_renewal_requested(a.reason, step_at_, supervisor_actions_);
   }
-  // SKELETON: the call-core task posts the webhook (signed) and reports back.
-  void perform(const call::invoke_tool&) {}
+  // Posts the webhook beside the call, which goes on meanwhile; the answer is a step of its own, if the
+  // call still runs. A webhook never ends the call: at the call's end its request is abandoned.
+  void perform(const call::invoke_tool& a) {
+    const auto& tool = state_.tools().tools.at(a.tool_index);
+    std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
+    if (!ctx_.tool_webhook_secret.empty())
+      headers.emplace_back(protocol::webhook_signature_header,
+                           protocol::sign_webhook(ctx_.tool_webhook_secret, unix_now_s(), a.body));
+    asio::co_spawn(twilio_->get_executor(),
+                   post_webhook(weak_from_this(), tools_running_, a.request_id, tool.url, std::move(headers), a.body,
+                                ctx_.tls, tool.timeout_ms),
+                   asio::detached);
+  }
 
   // Through Twilio's REST API on this call's executor; the outcome comes back only while the call
   // runs. Without REST credentials call_state hears of the failure (a hang-up then closes the stream).
@@ -475,6 +490,40 @@ class call_session : public std::enable_shared_from_this<call_session> {
     execute();
   }
 
+  // Owns its arguments: it may outlive the call, which it then leaves alone.
+  static net::awaitable<void> post_webhook(std::weak_ptr<call_session> weak, std::shared_ptr<asio::steady_timer> running,
+                                           std::uint64_t request_id, std::string url,
+                                           std::vector<std::pair<std::string, std::string>> headers, std::string body,
+                                           std::shared_ptr<net::tls_client_context> tls, int timeout_ms) {
+    asio::steady_timer deadline(co_await asio::this_coro::executor, std::chrono::milliseconds(timeout_ms));
+    // http_request's own deadline leaves out name resolution: this one bounds the whole exchange.
+    auto outcome = co_await (net::http_request("POST", std::move(url), std::move(headers), std::move(body), std::move(tls),
+                                               timeout_ms, call::max_tool_response_bytes) ||
+                             deadline.async_wait(net::as_tuple_awaitable) ||
+                             running->async_wait(net::as_tuple_awaitable));
+    auto self = weak.lock();
+    if (!self || outcome.index() == 2) co_return;
+    call::webhook_response response;
+    if (auto* r = std::get_if<0>(&outcome)) {
+      response = {r->status, std::move(r->body), std::move(r->failure)};
+    } else {
+      response.failure = "timed out after " + std::to_string(timeout_ms) + " ms";
+    }
+    self->on_tool_response(request_id, response);
+  }
+
+  void on_tool_response(std::uint64_t request_id, const call::webhook_response& response) {
+    if (supervisor_.ending()) return;
+    step_at_ = steady::now();
+    state_.on_tool_response(request_id, response, ms_of(step_at_), actions_);
+    execute();
+  }
+
+  static std::int64_t unix_now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
   // The same, outside any step.
   void end_now(end_reason reason, std::string detail) {
     step_at_ = steady::now();
@@ -485,6 +534,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
   // A stream that never became a call gets no summary, event or metric but its refusal's (already
   // counted and logged).
   void finish() {
+    tools_running_->cancel();  // webhooks still running are abandoned
     if (admission_.admitted())
       report_call_end(state_, identity_, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, ctx_.events,
                       m_);
@@ -511,6 +561,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::vector<call::supervisor_action> supervisor_actions_;
 
   asio::steady_timer timer_;  // timers(): the supervisor's deadlines and pacing
+  // Never expires: cancelled at the call's end, which ends the webhook requests waiting on it.
+  std::shared_ptr<asio::steady_timer> tools_running_;
   steady::time_point armed_at_;
   steady::time_point supervisor_wakeup_ = steady::time_point::max();  // its last arm_timer
   asio::steady_timer upstream_wake_;  // cancelled when a connect is wanted or the call ends

@@ -44,6 +44,8 @@ struct bridge_context {
   std::string upstream_url;  // the provider's URL (the Realtime API's including ?model=)
   std::vector<std::pair<std::string, std::string>> upstream_headers;  // its credential: never logged
   call::call_tools_config tools;  // likewise
+  // Signs tool webhook bodies (X-Mediabridge-Signature, docs/tools.md); empty: unsigned. Never logged.
+  std::string tool_webhook_secret;
   std::shared_ptr<net::tls_client_context> tls;
   net::socket_limits twilio_limits;
   net::socket_limits upstream_limits;

@@ -72,11 +72,14 @@ void call_state::set_tools(call_tools_config tools) {
   tools_ = std::move(tools);
   control_.configure(tools_);
   dtmf_ = dtmf_collector(tools_.dtmf);
+  tool_calls_.configure(tools_);
 }
 
-// SKELETON: the call-core task implements the tool calls.
-void call_state::on_tool_response(std::uint64_t /*request_id*/, const webhook_response& /*response*/,
-                                  std::int64_t /*now_ms*/, std::vector<action>& /*out*/) {}
+void call_state::on_tool_response(std::uint64_t request_id, const webhook_response& response, std::int64_t now_ms,
+                                  std::vector<action>& out) {
+  if (ended_) return;
+  tool_calls_.on_response(request_id, response, active_response_.has_value(), now_ms, *adapter_, out);
+}
 
 void call_state::on_call_update_done(std::uint64_t request_id, const call_update_outcome& outcome,
                                      std::int64_t /*now_ms*/, std::vector<action>& out) {
@@ -383,9 +386,15 @@ void call_state::on_upstream_event(const upstream::event& ev, std::int64_t now_m
       if (control_.handles(ev.tool_name)) {
         control_.on_tool_call(ev.tool_call_id, ev.tool_name, ev.tool_arguments, playback(), now_ms, out, notes_);
         tell_model(out);
+        return;
       }
-      return;  // SKELETON: the call-core task runs webhook tools
+      tool_calls_.on_call(ev, {start_ ? std::string_view(start_->call_sid) : std::string_view(), agent_,
+                               start_ ? &start_->custom_parameters : nullptr},
+                          now_ms, *adapter_, out);
+      return;
     case event_kind::tool_call_cancelled:
+      tool_calls_.on_cancelled(ev.tool_call_id, out);
+      return;
     case event_kind::ignored:
       return;
   }
@@ -526,6 +535,7 @@ void call_state::on_upstream_lost(std::int64_t now_ms, std::vector<action>& out)
   if (ended_) return;
   ready_ = false;
   session_lost_ = true;
+  tool_calls_.on_session_lost();
   // Transcripts the lost session never finished end with what arrived: waiting for them would hold
   // back every later final, and leave the turn out of the replay.
   for (auto& t : turns_) t.transcript_done = true;

@@ -24,6 +24,7 @@
 #include "call/control.hpp"
 #include "call/dtmf_collector.hpp"
 #include "call/playback_ledger.hpp"
+#include "call/tool_calls.hpp"
 #include "containers/ring.hpp"
 #include "limits/token_bucket.hpp"
 #include "protocol/realtime_events.hpp"
@@ -111,6 +112,7 @@ class call_state {
   [[nodiscard]] bool upstream_ready() const noexcept { return ready_; }
   [[nodiscard]] const protocol::twilio_start* start_info() const { return start_ ? &*start_ : nullptr; }
   [[nodiscard]] const call_stats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const call_tools_config& tools() const noexcept { return tools_; }
   [[nodiscard]] const playback_ledger& ledger() const noexcept { return ledger_; }
   [[nodiscard]] std::size_t queued_chunks() const noexcept { return queue_.size(); }
   // The provider's protocol: the shell translates the provider's messages and builds caller audio
@@ -175,6 +177,7 @@ class call_state {
   protocol::session_config session_;
   call_options options_;
   call_tools_config tools_;
+  tool_calls tool_calls_;
   std::unique_ptr<upstream::adapter> adapter_;
   std::vector<std::string> commands_;        // the adapter's messages for one command, reused
   std::vector<upstream::event> tick_events_;  // what the adapter infers on a tick, reused

@@ -26,10 +26,9 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-constexpr std::size_t max_response_body_bytes = 1 << 20;
-
 template <class Stream>
-awaitable<void> exchange(Stream& stream, http::request<http::string_body>& request, http_response& out) {
+awaitable<void> exchange(Stream& stream, http::request<http::string_body>& request, std::size_t max_body_bytes,
+                         http_response& out) {
   out.request_sent = true;
   auto [wec, written] = co_await http::async_write(stream, request, as_tuple_awaitable);
   if (wec) {
@@ -38,7 +37,7 @@ awaitable<void> exchange(Stream& stream, http::request<http::string_body>& reque
   }
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(max_response_body_bytes);
+  parser.body_limit(max_body_bytes);
   auto [rec, read] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
   if (rec) {
     out.failure = "read response: " + rec.message();
@@ -54,7 +53,8 @@ awaitable<void> exchange(Stream& stream, http::request<http::string_body>& reque
 
 awaitable<http_response> http_request(std::string method, std::string url,
                                       std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                                      std::shared_ptr<tls_client_context> tls, int timeout_ms) {
+                                      std::shared_ptr<tls_client_context> tls, int timeout_ms,
+                                      std::size_t max_body_bytes) {
   http_response out;
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty()) {
@@ -105,7 +105,7 @@ awaitable<http_response> http_request(std::string method, std::string url,
   tcp_stream.socket().set_option(tcp::no_delay(true));
 
   if (!secure) {
-    co_await exchange(tcp_stream, request, out);
+    co_await exchange(tcp_stream, request, max_body_bytes, out);
     error_code ignored;
     tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     co_return out;
@@ -123,7 +123,7 @@ awaitable<http_response> http_request(std::string method, std::string url,
     out.failure = "TLS handshake with " + host + ":" + port + ": " + hec.message();
     co_return out;
   }
-  co_await exchange(tls_stream, request, out);
+  co_await exchange(tls_stream, request, max_body_bytes, out);
   // Servers commonly close without close_notify after "Connection: close" (stream_truncated): benign
   // here, since the response was framed by Content-Length or chunking. Bounded by the deadline.
   co_await tls_stream.async_shutdown(as_tuple_awaitable);

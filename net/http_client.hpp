@@ -24,11 +24,12 @@ struct http_response {
 };
 
 // Sends `method` `url` (http:// or https://) with the given extra headers and body and reads the whole
-// response (body limited to 1 MiB). Runs on the calling coroutine's executor. https verifies the peer
+// response (a body over `max_body_bytes` is a failure). Runs on the calling coroutine's executor. https verifies the peer
 // against `tls` (required for https) with SNI and host-name checks. `timeout_ms` bounds connect, TLS,
 // write and read together; name resolution is bounded only by the system resolver.
 awaitable<http_response> http_request(std::string method, std::string url,
                                       std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                                      std::shared_ptr<tls_client_context> tls, int timeout_ms);
+                                      std::shared_ptr<tls_client_context> tls, int timeout_ms,
+                                      std::size_t max_body_bytes = std::size_t{1} << 20);
 
 }  // namespace mb::net

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agents/webhook_tools.hpp"
 #include "log/escape.hpp"
 
 namespace mb::server {
@@ -66,6 +67,7 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
   setup.greeting = fill("greeting", profile->greeting, start, *profile);
   setup.agent = profile->name;
   setup.tools = profile->tools;
+  agents::declare_webhook_tools(setup.session, setup.tools.tools);
   auto target = agents::upstream_for(*profile, endpoints);
   setup.provider = target.provider;
   setup.upstream_url = std::move(target.url);

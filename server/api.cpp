@@ -70,12 +70,16 @@ json::object detail_json(const store::call_detail& d) {
     barge_ins.push_back(
         json::object{{"time", call::format_utc(b.at_ms)}, {"item_id", b.item_id}, {"audio_end_ms", b.audio_end_ms}});
   o["barge_ins"] = std::move(barge_ins);
-  // Call control and digit strings, as listeners got them (docs/events.md).
+  // Tool calls, call control and digit strings, as listeners got them (docs/events.md).
   json::array events;
   for (const auto& e : d.events) {
-    boost::system::error_code ec;
-    auto stored = json::parse(e.json, ec);
-    if (!ec) events.push_back(std::move(stored));
+    json::error_code ec;
+    auto event = json::parse(e.json, ec);
+    // Stored by this program from its own JSON: only a damaged file could fail here, and one bad row
+    // should not hide the rest of the call.
+    if (ec || !event.is_object()) continue;
+    event.as_object().erase("call_sid");
+    events.push_back(std::move(event));
   }
   o["events"] = std::move(events);
   return o;

@@ -1,5 +1,7 @@
 #include "server/bridge_setup.hpp"
 
+#include "agents/webhook_tools.hpp"
+
 namespace mb::server {
 
 call::supervisor_options supervisor_options_from(const config::settings& settings) {
@@ -44,6 +46,8 @@ bridge::bridge_context bridge_context_from(const config::settings& settings,
   ctx.upstream_headers = std::move(target.headers);
   ctx.tools = profile.tools;
   ctx.wire_events = settings.wire_events;
+  agents::declare_webhook_tools(ctx.session, ctx.tools.tools);
+  ctx.tool_webhook_secret = settings.tool_webhook_secret.reveal();
   ctx.call.pacing_lead_ms = settings.pacing_lead_ms;
   ctx.call.pre_connect_buffer_ms = settings.pre_connect_buffer_ms;
   ctx.call.greeting = profile.greeting;

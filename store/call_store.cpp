@@ -69,11 +69,11 @@ CREATE INDEX barge_ins_by_call ON barge_ins (call_sid, id);
 ALTER TABLE transcript_lines ADD COLUMN heard_text TEXT;
 ALTER TABLE transcript_lines ADD COLUMN heard_text_estimated INTEGER;
 )sql",
-    // Call events the history keeps besides the transcript (call.control, dtmf.input): each as the
-    // JSON listeners got, masked digits masked.
+    // Call events the history keeps besides the transcript (tool.call, tool.result, call.control,
+    // dtmf.input): each as the JSON listeners got, masked digits masked.
     R"sql(
 CREATE TABLE call_events (
-  id       INTEGER PRIMARY KEY,
+  id       INTEGER PRIMARY KEY,  -- insertion order is the call's order
   call_sid TEXT NOT NULL,
   at       INTEGER NOT NULL,
   type     TEXT NOT NULL,
@@ -444,7 +444,8 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
   }
   if (const auto* e = std::get_if<call::barge_in>(&event))
     return enqueue(barge_in_record{std::string(c.call_sid), barge_in_row{c.unix_ms, e->item_id, e->audio_end_ms}});
-  if (std::holds_alternative<call::call_control>(event) || std::holds_alternative<call::dtmf_input>(event))
+  if (std::holds_alternative<call::tool_call>(event) || std::holds_alternative<call::tool_result>(event) ||
+      std::holds_alternative<call::call_control>(event) || std::holds_alternative<call::dtmf_input>(event))
     return enqueue(event_record{std::string(c.call_sid),
                                 event_row{c.unix_ms, call::event_type(event), call::event_json(c, event)}});
   return true;  // deltas, single DTMF keys and wire messages are for live listeners only
