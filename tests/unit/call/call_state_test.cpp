@@ -1424,7 +1424,9 @@ TEST_CASE("call_state: end_call hangs up after the goodbye's mark echo, not befo
   h.ready();
   h.created("r1", t0 + 10);
   CHECK(h.delta("r1", "a", audio_ms(100, 'A'), t0 + 10) == strings{"media 800A", "mark 1.1"});
-  CHECK(h.tool_call("call1", "end_call", R"({"reason":"done"})", t0 + 20) == strings{"control hang_up requested"});
+  // The result goes upstream at once, without asking for another answer: the goodbye is playing.
+  CHECK(h.tool_call("call1", "end_call", R"({"reason":"done"})", t0 + 20) ==
+        strings{"control hang_up requested", "conversation.item.create"});
   CHECK(h.told == strings{R"(result call1 {"ok":true,"status":"the call ends once your last words have played"})"});
   CHECK(h.response_done("r1", t0 + 30) == strings{});  // the goodbye is still playing
   CHECK(h.call.next_wakeup() == t0 + 20 + 5000);
@@ -1461,12 +1463,13 @@ TEST_CASE("call_state: DTMF keys become a digit string after the gap, measured w
   CHECK(h.key("2", t0 + 400) == strings{"dtmf 2"});
   CHECK(h.call.next_wakeup() == t0 + 1400);
   CHECK(h.tick(t0 + 1399) == strings{});
-  CHECK(h.tick(t0 + 1400) == strings{"log info", "dtmf_input 12"});
+  CHECK(h.tick(t0 + 1400) == strings{"log info", "dtmf_input 12", "conversation.item.create", "response.create"});
   CHECK(h.told == strings{"context The caller pressed these keys on the phone's keypad: 12 respond"});
   CHECK_FALSE(h.call.next_wakeup());
   // '#' ends a string at once.
   h.key("9", t0 + 2000);
-  CHECK(h.key("#", t0 + 2100) == strings{"dtmf #", "log info", "dtmf_input 9"});
+  CHECK(h.key("#", t0 + 2100) ==
+        strings{"dtmf #", "log info", "dtmf_input 9", "conversation.item.create", "response.create"});
 }
 
 TEST_CASE("call_state: masked DTMF hides the keys from events and logs, not from the model", "[call][dtmf]") {
@@ -1477,7 +1480,7 @@ TEST_CASE("call_state: masked DTMF hides the keys from events and logs, not from
   CHECK(h.key("7", t0 + 10) == strings{"dtmf "});
   CHECK(std::get<dtmf>(std::get<publish>(h.last[0]).event).masked);
   CHECK(h.key("9", t0 + 20) == strings{"dtmf "});
-  CHECK(h.key("#", t0 + 30) == strings{"dtmf ", "log info", "dtmf_input \u2022\u2022"});
+  CHECK(h.key("#", t0 + 30) == strings{"dtmf ", "log info", "dtmf_input \u2022\u2022", "conversation.item.create"});
   const auto& line = std::get<log_line>(h.last[1]).text;
   CHECK(line.find('7') == std::string::npos);
   CHECK(line.find('9') == std::string::npos);
