@@ -6,10 +6,9 @@
 //   MB_BINARY=build/app/mediabridge MB_ARTIFACTS=tests/artifacts node --test operator.test.mjs
 //
 // The event feed goes through the test (page.routeWebSocket): every event the server sends reaches the
-// page unchanged, and the test records them. Events this server does not produce (call.control, wire,
-// tool and keypad events come from the call-control and tool code, and from a model that calls tools)
-// are sent to the page by the test in the exact shapes of call/event_json.cpp — only when the server
-// sent none of that type — and the log says which were injected.
+// page unchanged, and the test records them, so that it can require the server's own call.control and
+// wire events. To check how the page renders peer-controlled text (tool results, keypad strings) the
+// test also composes a few events of its own in call/event_json.cpp's shapes, hostile markup included.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -41,18 +40,14 @@ function serverSent(type, predicate = () => true) {
   return fromServer.some((e) => e.type === type && predicate(e));
 }
 
-// An event in call/event_json.cpp's shape, sent to the page as if the server had sent it.
+// An event in call/event_json.cpp's shape, composed by the test and sent to the page.
 function inject(event) {
   feed.send(JSON.stringify({ time: new Date().toISOString(), ...event }));
 }
 
-// Waits for the server's own event of `type` for a short while; without one, the test sends `fallback`.
-async function expectFromServerOrInject(type, predicate, fallback) {
-  const real = await waitFor(`a ${type} event from the server`, () => serverSent(type, predicate), 3000).catch(() => false);
-  if (real) return 'server';
-  console.log(`injected a ${type} event: this server publishes none (call-control code not merged)`);
-  inject(fallback);
-  return 'injected';
+// The server's own event of `type` (matching `predicate`) must arrive.
+async function expectFromServer(type, predicate) {
+  await waitFor(`a ${type} event from the server`, () => serverSent(type, predicate), 5000);
 }
 
 describe('operator controls, timeline events and raw events in Chromium', { timeout: 150000 }, () => {
@@ -92,18 +87,6 @@ describe('operator controls, timeline events and raw events in Chromium', { time
         ws.send(message);
       });
     });
-    // The transfer allowlist of the call's agent, as GET /v1/agents lists it. TRANSFER_DESTINATIONS
-    // fills it once the call-control code reads that setting; until then the test adds the names.
-    await page.route('**/v1/agents', async (route) => {
-      const response = await route.fetch();
-      const body = await response.json();
-      const agent = body.agents.find((a) => a.default);
-      if (agent && agent.transfers.length === 0) {
-        console.log('added transfer names to GET /v1/agents: this server does not read TRANSFER_DESTINATIONS yet');
-        agent.transfers = DESTINATIONS;
-      }
-      await route.fulfill({ response, json: body });
-    });
   });
 
   after(async () => {
@@ -142,8 +125,7 @@ describe('operator controls, timeline events and raw events in Chromium', { time
       { method: 'POST', path: `/v1/calls/${callSid}/messages`, body: { text }, status: 202 });
     await waitFor('the input to clear', async () => (await panel.locator('input.op-text').inputValue()) === '', 5000);
     assert.match(await panel.locator('.op-status').textContent(), /Message requested/);
-    await expectFromServerOrInject('call.control', (e) => e.action === 'message',
-      { type: 'call.control', call_sid: callSid, action: 'message', by: 'operator', status: 'done' });
+    await expectFromServer('call.control', (e) => e.action === 'message' && e.by === 'operator' && e.status === 'done');
     const marker = page.locator('#live-detail .marker.control').filter({ hasText: 'Message' });
     await marker.first().waitFor({ timeout: 5000 });
     assert.match(await marker.first().textContent(), /Operator: Message/);
@@ -157,37 +139,33 @@ describe('operator controls, timeline events and raw events in Chromium', { time
     const request = commands.find((c) => c.path.endsWith('/transfer'));
     assert.deepEqual(JSON.parse(request.body), { destination: 'support' });
     assert.equal(request.status, 202);
-    await expectFromServerOrInject('call.control', (e) => e.action === 'transfer',
-      { type: 'call.control', call_sid: callSid, action: 'transfer', by: 'operator', status: 'failed', target: 'support',
-        detail: 'Twilio REST API is not configured (TWILIO_ACCOUNT_SID)' });
+    // No Twilio REST credentials here: the transfer is asked for, then fails, and the call goes on.
+    await expectFromServer('call.control', (e) => e.action === 'transfer' && e.target === 'support' && e.status === 'failed');
     const marker = page.locator('#live-detail .marker.control').filter({ hasText: 'Operator: Transfer → support' });
     await marker.first().waitFor({ timeout: 5000 });
   });
 
   test('tool calls, their results and keypad strings read as text in the timeline', async () => {
+    // Composed by the test: peer-controlled text (a webhook's error, keypad strings) with markup in it.
     const hostile = '<img src=x id=injected onerror="window.mbInjected=1">';
-    for (const [type, event] of [
-      ['dtmf.input', { type: 'dtmf.input', call_sid: callSid, digits: '4242#', masked: false }],
-      ['dtmf.input', { type: 'dtmf.input', call_sid: callSid, digits: '••••', masked: true }],
-      ['tool.call', { type: 'tool.call', call_sid: callSid, tool_call_id: 'call_1', name: 'lookup_order', arguments: '{"order":"A-17"}' }],
-      ['tool.result', { type: 'tool.result', call_sid: callSid, tool_call_id: 'call_1', name: 'lookup_order', ok: true, output: '{"status":"shipped"}', latency_ms: 184 }],
-      ['tool.call', { type: 'tool.call', call_sid: callSid, tool_call_id: 'call_2', name: 'refund', arguments: '{}' }],
-      ['tool.result', { type: 'tool.result', call_sid: callSid, tool_call_id: 'call_2', name: 'refund', ok: false, output: '', error: `webhook answered 502 ${hostile}`, latency_ms: 2003 }],
-    ]) {
-      if (!serverSent(type)) inject(event);
-    }
+    for (const event of [
+      { type: 'dtmf.input', call_sid: callSid, digits: '4242#', masked: false },
+      { type: 'dtmf.input', call_sid: callSid, digits: '••••', masked: true },
+      { type: 'tool.call', call_sid: callSid, tool_call_id: 'call_1', name: 'lookup_order', arguments: '{"order":"A-17"}' },
+      { type: 'tool.result', call_sid: callSid, tool_call_id: 'call_1', name: 'lookup_order', ok: true, output: '{"status":"shipped"}', latency_ms: 184 },
+      { type: 'tool.call', call_sid: callSid, tool_call_id: 'call_2', name: 'refund', arguments: '{}' },
+      { type: 'tool.result', call_sid: callSid, tool_call_id: 'call_2', name: 'refund', ok: false, output: '', error: `webhook answered 502 ${hostile}`, latency_ms: 2003 },
+    ]) inject(event);
     const ok = page.locator('#live-detail .marker.tool.ok');
     await ok.first().waitFor({ timeout: 5000 });
     assert.match(await ok.first().textContent(), /lookup_order.*ok.*\d+ ms/);
     const failed = page.locator('#live-detail .marker.tool.error').first();
     await failed.waitFor({ timeout: 5000 });
-    if (!serverSent('tool.result')) {
-      assert.match(await failed.textContent(), /refund\s*· error: webhook answered 502 <img src=x/);
-      assert.equal(await page.locator('#injected').count(), 0, 'peer text is never parsed as HTML');
-      assert.equal(await page.evaluate(() => window.mbInjected), undefined);
-      assert.match(await page.locator('#live-detail .marker.dtmf-input code.digits').first().textContent(), /^4242#$/);
-      assert.match(await page.locator('#live-detail .marker.dtmf-input code.masked').first().textContent(), /^•+$/);
-    }
+    assert.match(await failed.textContent(), /refund\s*· error: webhook answered 502 <img src=x/);
+    assert.equal(await page.locator('#injected').count(), 0, 'peer text is never parsed as HTML');
+    assert.equal(await page.evaluate(() => window.mbInjected), undefined);
+    assert.match(await page.locator('#live-detail .marker.dtmf-input code.digits').first().textContent(), /^4242#$/);
+    assert.match(await page.locator('#live-detail .marker.dtmf-input code.masked').first().textContent(), /^•+$/);
     await page.locator('#live-detail .marker.tool').last().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, '10-operator-controls.png') });
     // The controls fit a small laptop screen without horizontal scrolling.
@@ -198,13 +176,9 @@ describe('operator controls, timeline events and raw events in Chromium', { time
   });
 
   test('the raw event panel appears with the first wire event: direction, type and size only', async () => {
-    assert.equal(await page.locator('#live-detail .wire-panel').count(), serverSent('wire') ? 1 : 0);
-    if (!serverSent('wire')) {
-      console.log('injected wire events: this server publishes none (call-control code not merged)');
-      for (const [direction, type, bytes] of [['twilio_in', 'media', 212], ['upstream_out', 'input_audio_buffer.append', 260],
-        ['upstream_in', 'response.output_audio.delta', 3400], ['twilio_out', 'mark', 92]])
-        inject({ type: 'wire', call_sid: callSid, direction, message_type: type, bytes });
-    }
+    // WIRE_EVENTS=1: the server publishes the call's wire messages.
+    await expectFromServer('wire', (e) => e.call_sid === callSid);
+    await page.locator('#live-detail .wire-panel').waitFor({ timeout: 5000 });
     const rows = page.locator('#live-detail .wire-panel .wire-row');
     await waitFor('wire rows', async () => (await rows.count()) >= 4, 5000);
     assert.match(await page.locator('#live-detail .wire-panel summary').textContent(), /Raw events · \d+/);
@@ -224,12 +198,10 @@ describe('operator controls, timeline events and raw events in Chromium', { time
     assert.equal(hangups.length, 1);
     assert.deepEqual([hangups[0].method, hangups[0].status], ['POST', 202]);
     assert.match(server.log, new RegExp(`api: operator hang-up requested for call ${callSid}`));
-    await expectFromServerOrInject('call.control', (e) => e.action === 'hang_up',
-      { type: 'call.control', call_sid: callSid, action: 'hang_up', by: 'operator', status: 'requested' });
+    await expectFromServer('call.control', (e) => e.action === 'hang_up' && e.by === 'operator');
     await page.locator('#live-detail .marker.control').filter({ hasText: 'Hang-up' }).first().waitFor({ timeout: 5000 });
-    // The call ends: by the operator's hang-up once the call-control code is merged, else by the softphone's.
-    const ended = await waitFor('call.ended from the hang-up', () => serverSent('call.ended'), 3000).catch(() => false);
-    if (!ended) await page.locator('#sp-hangup').click({ timeout: 2000 }).catch(() => {});
+    // Without Twilio REST credentials the hang-up closes the stream: the server ends the call itself.
+    await expectFromServer('call.ended', (e) => e.call_sid === callSid);
     const item = page.locator(`#call-list .call-item[data-sid="${callSid}"]`);
     await waitFor('call.ended', async () => (await item.getAttribute('class')).includes('ended'), 15000);
     assert.equal(await page.locator('#live-detail .operator').count(), 0, 'no controls on an ended call');

@@ -8,11 +8,10 @@
 
 #include <boost/json.hpp>
 
-#include "telephony/twilio_client.hpp"
-#include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/call_results.hpp"
 #include "tests/integration/support/listener_client.hpp"
+#include "tests/integration/support/simulated_twilio_rest.hpp"
 #include "tests/integration/support/transcript_lines.hpp"
-#include "tools/twilio_rest_sim/rest_simulator.hpp"
 
 using namespace mb;
 using namespace std::chrono_literals;
@@ -20,8 +19,6 @@ using tools::twilio::audio_kind;
 
 namespace {
 
-const std::string account_sid = "AC0123456789abcdef0123456789abcdef";
-const std::string auth_token = "rest-test-token";
 
 bool wait_for_event(test::bridge_harness& h, const std::function<bool(const call::call_event&)>& wanted) {
   return h.events().wait_for_event(wanted, 5s);
@@ -40,13 +37,6 @@ std::future<std::vector<tools::twilio::call_report>> start_live_call(test::bridg
   return running;
 }
 
-std::vector<call::call_control> controls(test::bridge_harness& h) {
-  std::vector<call::call_control> out;
-  for (const auto& e : h.events().events())
-    if (const auto* c = std::get_if<call::call_control>(&e.event)) out.push_back(*c);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("DTMF keys become a masked digit string in events and the history", "[integration][dtmf]") {
@@ -59,7 +49,8 @@ TEST_CASE("DTMF keys become a masked digit string in events and the history", "[
   const auto sid = test::test_call_sid(1);
   auto options = h.call({{audio_kind::silence, 2500}});
   options.call_sid = sid;
-  options.dtmf = {{200, '4'}, {300, '2'}, {400, '#'}, {600, '7'}};  // "42", then "7" after the gap
+  // "4*2*", then "7" after the gap: '*' between digits, so that no number in a log line looks like them.
+  options.dtmf = {{200, '4'}, {250, '*'}, {300, '2'}, {350, '*'}, {400, '#'}, {600, '7'}};
   const auto reports = h.run({options});
   REQUIRE(reports.size() == 1);
   REQUIRE(h.events().wait_ended(1));
@@ -74,13 +65,13 @@ TEST_CASE("DTMF keys become a masked digit string in events and the history", "[
     }
     if (const auto* d = std::get_if<call::dtmf_input>(&e.event)) inputs.push_back(*d);
   }
-  CHECK(keys == 4);
+  CHECK(keys == 6);
   REQUIRE(inputs.size() == 2);
-  CHECK(inputs[0].digits == "\u2022\u2022");
+  CHECK(inputs[0].digits == "\u2022\u2022\u2022\u2022");
   CHECK(inputs[0].masked);
   CHECK(inputs[1].digits == "\u2022");
   for (const auto& line : h.logs().lines()) {
-    CHECK(line.find("42") == std::string::npos);
+    CHECK(line.find("4*2*") == std::string::npos);
   }
 
   h.history()->flush();
@@ -89,22 +80,16 @@ TEST_CASE("DTMF keys become a masked digit string in events and the history", "[
   const auto stored = boost::json::parse(detail.body).at("events").as_array();
   REQUIRE(stored.size() == 2);
   CHECK(stored[0].at("type").as_string() == "dtmf.input");
-  CHECK(stored[0].at("digits").as_string() == "\u2022\u2022");
+  CHECK(stored[0].at("digits").as_string() == "\u2022\u2022\u2022\u2022");
   CHECK(stored[0].at("masked").as_bool());
 }
 
 TEST_CASE("an operator's transfer dials only allowlisted names, with the right TwiML; hang-up completes the call",
           "[integration][control]") {
-  tools::twilio_rest::rest_simulator rest({.account_sid = account_sid, .auth_token = auth_token});
-  rest.start();
-  std::unique_ptr<telephony::twilio_client> client;
+  test::simulated_twilio_rest twilio;
+  auto& rest = twilio.sim;
   test::bridge_harness h({.tweak = [&](config::settings&, bridge::bridge_context& b) {
-    telephony::twilio_client_options o;
-    o.base_url = rest.base_url();
-    o.credentials = {account_sid, account_sid, auth_token};
-    o.timeout_ms = 2000;
-    client = std::make_unique<telephony::twilio_client>(o, b.tls);
-    b.twilio_rest = client.get();
+    twilio.attach(b);
     b.tools.transfers = {{"sales", "+15551230000", "Connecting you to sales."}};
     b.tools.transfer_caller_id = "+15559870000";
   }});
@@ -140,7 +125,7 @@ TEST_CASE("an operator's transfer dials only allowlisted names, with the right T
   CHECK(rest.call(sid)->status == "completed");
   running.get();
 
-  const auto all = controls(h);
+  const auto all = test::published<call::call_control>(h);
   REQUIRE(all.size() == 5);  // refused, requested + done twice
   CHECK(all[0].by == "operator");
   CHECK(all[0].target == "+15550001111");
@@ -156,7 +141,7 @@ TEST_CASE("without REST credentials an operator's hang-up closes the stream", "[
   REQUIRE(ended.size() == 1);
   CHECK(ended[0].second.reason == call::end_reason::hung_up);
   CHECK(h.logs().contains("Twilio's REST API"));
-  const auto all = controls(h);
+  const auto all = test::published<call::call_control>(h);
   REQUIRE(all.size() == 2);
   CHECK(all[1].status == "failed");
   CHECK(all[1].detail == "TWILIO_ACCOUNT_SID/credentials not set");

@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 
 #include "protocol/webhook_signature.hpp"
-#include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/call_results.hpp"
 #include "tests/integration/support/sim_client.hpp"
 #include "tests/integration/support/temp_dir.hpp"
 
@@ -47,14 +47,6 @@ std::string profiles(const test::running_simulator& hooks) {
   };
   return R"({"agents":{"default":{"tools":[)" + tool("lookup_order", 5000) + "," + tool("slow_lookup", 300) + "," +
          tool("broken_lookup", 5000) + "]}}}";
-}
-
-template <class Event>
-std::vector<Event> published(test::bridge_harness& h) {
-  std::vector<Event> out;
-  for (const auto& e : h.events().events())
-    if (const auto* ev = std::get_if<Event>(&e.event)) out.push_back(*ev);
-  return out;
 }
 
 }  // namespace
@@ -108,11 +100,11 @@ TEST_CASE("tool calls round trip through a signed webhook; a timeout and an erro
   CHECK(json::parse(session.tool_results[2].output) == json::parse(R"({"error":"the webhook answered HTTP 500"})"));
 
   // Calls and results are events, with latency; the failures are logged with the call SID.
-  const auto calls = published<call::tool_call>(h);
+  const auto calls = test::published<call::tool_call>(h);
   REQUIRE(calls.size() == 3);
   CHECK(calls[0].name == "lookup_order");
   CHECK(json::parse(calls[0].arguments) == json::parse(R"({"order_id":"42"})"));
-  const auto results = published<call::tool_result>(h);
+  const auto results = test::published<call::tool_result>(h);
   REQUIRE(results.size() == 3);
   CHECK(results[0].ok);
   CHECK(results[0].tool_call_id == session.tool_calls[0].call_id);

@@ -12,6 +12,15 @@
 
 namespace mb::test {
 
+// Every event of type Event the harness's calls published, in order.
+template <class Event>
+std::vector<Event> published(bridge_harness& h) {
+  std::vector<Event> out;
+  for (const auto& e : h.events().events())
+    if (const auto* ev = std::get_if<Event>(&e.event)) out.push_back(*ev);
+  return out;
+}
+
 // Every transcript final the harness's calls published, in order.
 inline std::vector<call::transcript_final> transcript_finals(bridge_harness& h) {
   std::vector<call::transcript_final> out;
