@@ -38,6 +38,7 @@ export async function waitFor(what, predicate, timeoutMs, intervalMs = 100) {
 // The built server, in demo mode (no OPENAI_API_KEY: the built-in Realtime simulator answers), on
 // loopback, with its whole log (stdout and stderr) kept for the test to read.
 // `env`: more settings, e.g. { PROVIDER: 'openai-live' }.
+// `env`: extra variables, or a function of the server's port returning them (e.g. for PUBLIC_URL).
 export async function startServer({ binary, apiToken, dir, env: extra = {} }) {
   const port = await freePort();
   const env = { ...process.env };
@@ -50,7 +51,7 @@ export async function startServer({ binary, apiToken, dir, env: extra = {} }) {
     DATABASE_PATH: join(dir, 'calls.db'),
     LOG_LEVEL: 'debug', // the token must not appear even in debug lines
     WORKER_THREADS: '2',
-  }, extra);
+  }, typeof extra === 'function' ? extra(port) : extra);
   const child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = { child, port, url: `http://127.0.0.1:${port}`, log: '', exited: false };
   child.stdout.on('data', (d) => { server.log += d; });

@@ -213,9 +213,8 @@ describe('operator controls, timeline events and raw events in Chromium', { time
   });
 });
 
-// mediabridge-twilio-rest-sim on a free loopback port: it accepts the account's Basic auth and creates
-// calls (its status callbacks were not seen to reach the server here: the test stops at the first
-// status a row gets).
+// mediabridge-twilio-rest-sim on a free loopback port: it accepts the account's Basic auth, creates
+// calls and reports their progress to the server's status callback, signed.
 async function startRestSim({ accountSid, authToken }) {
   const child = spawn(REST_SIM, ['--port', '0', '--ringing-after-ms', '400', '--answer-after-ms', '600', '--complete-after-ms', '1500'],
     { env: { ...process.env, TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -255,8 +254,9 @@ describe('the Campaigns page against the Twilio REST simulator', { timeout: 9000
       binary: BINARY,
       apiToken: TOKEN,
       dir: campaignDir,
-      env: { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_API_BASE_URL: restSim.url,
-        OUTBOUND_FROM_NUMBER: '+15005550006' },
+      // PUBLIC_URL: the simulator posts its status callbacks over plain http to this server.
+      env: (port) => ({ TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_API_BASE_URL: restSim.url,
+        OUTBOUND_FROM_NUMBER: '+15005550006', PUBLIC_URL: `http://127.0.0.1:${port}` }),
     });
     const wav = join(campaignDir, 'microphone.wav');
     writeMicrophoneWav(wav);
@@ -304,6 +304,12 @@ describe('the Campaigns page against the Twilio REST simulator', { timeout: 9000
     await waitFor("the dialled row's call SID", async () =>
       (await tab.locator('#campaign-detail td.sid').allTextContents()).some((sid) => /^CA[0-9a-f]{32}$/i.test(sid)), 5000);
     assert.match(await tab.locator('#campaign-list').textContent(), /running/);
+    // The simulator's signed status callbacks move every dialled row to its final status.
+    await waitFor('every dialled row completed', async () => {
+      const statuses = await tab.locator('#campaign-detail td .pill').allTextContents();
+      return statuses.length === 3 && statuses.every((t) => t === 'completed');
+    }, 20000);
+    await waitFor('the campaign done', async () => (await tab.locator('#campaign-detail .detail-title .pill').textContent()) === 'done', 5000);
     await tab.screenshot({ path: join(ARTIFACTS, '11-campaign.png') });
   });
 

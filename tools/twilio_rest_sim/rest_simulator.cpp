@@ -404,6 +404,9 @@ struct rest_simulator::impl {
       if (event == "completed") fields.emplace_back("CallDuration", "0");
     }
     auto response = co_await post_signed(url, fields);
+    spdlog::info("twilio-rest-sim: status callback {} {} to {} -> {}{}", sid, call_status,
+                 log::escape_for_log(url, log::name_bytes), response.status,
+                 response.failure.empty() ? "" : " (" + response.failure + ")");
     std::lock_guard lock(mutex);
     if (auto* call = find_call(sid))
       call->callbacks.push_back({sim_clock::now(), call_status, response.status, std::move(response.failure)});
