@@ -96,6 +96,7 @@ function displayNumber(value) {
 
 const REASONS = {
   caller_hung_up: 'Caller hung up',
+  hung_up: 'Hung up (agent or operator)',
   twilio_closed: 'Caller left',
   upstream_closed: 'Agent hung up',
   upstream_error: 'Agent error',
