@@ -132,3 +132,19 @@ TEST_CASE("a tool's webhook is https, or http to a loopback host", "[agents][too
   CHECK(tools_error(R"([{"name": "a", "url": "http://tools.example.com/"}])") ==
         "agents.sales.tools[0].url: " + not_https);
 }
+
+TEST_CASE("a profile may bound its webhook calls in flight, within 1..16", "[agents][tool_calls]") {
+  std::string error;
+  auto profiles = parse_profiles(R"({"agents": {"sales": {"max_tool_calls_in_flight": 2}, "plain": {}}})",
+                                 base_profile(), error);
+  INFO(error);
+  REQUIRE(profiles);
+  REQUIRE(profiles->size() == 3);
+  CHECK((*profiles)[1].tools.max_tool_calls_in_flight == 2);
+  CHECK((*profiles)[2].tools.max_tool_calls_in_flight == 4);
+  for (const auto* bad : {R"({"agents": {"sales": {"max_tool_calls_in_flight": 0}}})",
+                          R"({"agents": {"sales": {"max_tool_calls_in_flight": 17}}})"}) {
+    CHECK_FALSE(parse_profiles(bad, base_profile(), error));
+    CHECK(error == "agents.sales.max_tool_calls_in_flight: expected a whole number in 1..16");
+  }
+}
