@@ -45,6 +45,7 @@ struct campaign_entry {
   std::vector<campaign::campaign_row> rows;
   std::vector<std::string> call_sids;  // per row; empty until placed
   std::vector<std::string> errors;     // per row; why placing it failed
+  json::array rejected;                // the CSV's bad rows, never dialled: {line, error}
   campaign::pacer pacer;
   asio::steady_timer timer;
   campaign::clock::time_point armed = campaign::clock::time_point::max();
@@ -279,7 +280,11 @@ struct outbound_service::state : std::enable_shared_from_this<outbound_service::
       if (!c.errors[i].empty()) row["error"] = c.errors[i];
       rows.push_back(std::move(row));
     }
-    return {{"id", c.id}, {"agent", c.agent}, {"state", state_name(c.pacer.state())}, {"rows", std::move(rows)}};
+    return {{"id", c.id},
+            {"agent", c.agent},
+            {"state", state_name(c.pacer.state())},
+            {"rows", std::move(rows)},
+            {"rejected", c.rejected}};
   }
 
   net::awaitable<http_reply> create_campaign(const http_request_view& req) {
@@ -325,6 +330,7 @@ struct outbound_service::state : std::enable_shared_from_this<outbound_service::
       c->from = t.from;
       c->base_url = *base;
       c->rows = std::move(csv_rows.rows);
+      c->rejected = rejected;
       campaigns.push_back(c);
       spdlog::info("campaign {}: {} rows ({} rejected), agent '{}', {} calls/s, at most {} at once", c->id, row_count,
                    rejected.size(), c->agent, options.calls_per_second, options.max_active);

@@ -267,6 +267,7 @@ TEST_CASE("outbound: a 20-row campaign is paced, holds max_active, reports bad r
   // Every dialable row shows its call and final status; the bad ones were never dialled.
   const auto detail = json_of(request("GET", f.base() + "/v1/campaigns/" + id, {}));
   CHECK(detail.at("agent").as_string() == "sales");
+  CHECK(detail.at("rejected") == created.at("rejected"));
   const auto& rows = detail.at("rows").as_array();
   REQUIRE(rows.size() == expected.size());
   for (const auto& v : rows) {
