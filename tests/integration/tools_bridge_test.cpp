@@ -50,59 +50,82 @@ bool declared(const simulator::session_snapshot& s, std::string_view tool) {
 
 }  // namespace
 
-TEST_CASE("every provider declares the agent's tool, calls it, gets the signed webhook's answer and speaks it",
+TEST_CASE("every provider declares the agent's tools, calls them, and gets the signed webhook's answer, a timeout's "
+          "or an error status's error result",
           "[integration][tools_bridge]") {
   const auto provider = GENERATE(provider_kind::openai_realtime, provider_kind::openai_live,
                                  provider_kind::azure_realtime, provider_kind::azure_live, provider_kind::gemini_live);
   INFO(upstream::to_string(provider));
   simulator::simulator_options webhook_options;
   webhook_options.tool_webhook_secret = secret;
+  webhook_options.tool_replies["slow_lookup"] = {.kind = simulator::tool_reply_kind::echo, .delay = 3000ms};
+  webhook_options.tool_replies["broken_lookup"] = {.kind = simulator::tool_reply_kind::fixed, .body = "{}", .status = 500};
   test::running_simulator hooks(webhook_options);
+  auto tool = [&](std::string_view name, int timeout_ms) {
+    return R"({"name":")" + std::string(name) + R"(","description":"Finds an order.",)" +
+           R"("parameters":{"type":"object","properties":{"order_id":{"type":"string"}}},"url":")" +
+           hooks.simulator.tool_url(name) + R"(","timeout_ms":)" + std::to_string(timeout_ms) + "}";
+  };
   const test::temp_dir dir;
-  const auto agents_file = dir.write(
-      "agents.json", R"({"agents":{"default":{"tools":[{"name":"lookup_order","description":"Finds an order.",)"
-                     R"("parameters":{"type":"object","properties":{"order_id":{"type":"string"}}},"url":")" +
-                         hooks.simulator.tool_url("lookup_order") + R"("}]}}})");
-  test::bridge_harness h({.simulator = model_calling({{1, "lookup_order", R"({"order_id":"A-17"})"}}),
+  const auto agents_file = dir.write("agents.json", R"({"agents":{"default":{"tools":[)" + tool("lookup_order", 5000) +
+                                                        "," + tool("slow_lookup", 300) + "," +
+                                                        tool("broken_lookup", 5000) + "]}}}");
+  test::bridge_harness h({.simulator = model_calling({{1, "lookup_order", R"({"order_id":"A-17"})"},
+                                                      {2, "slow_lookup", R"({"order_id":"A-18"})"},
+                                                      {3, "broken_lookup", R"({"order_id":"A-19"})"}}),
                           .provider = provider,
                           .tweak = [&](config::settings& s, bridge::bridge_context& b) {
                             s.agents_file = agents_file;
                             b.tool_webhook_secret = secret;
                           }});
 
-  const auto report = h.run({h.call({{audio_kind::speech, 400}, {audio_kind::silence, 4000}})}).at(0);
+  const auto report = h.run({h.call({{audio_kind::speech, 400}, {audio_kind::silence, 3000}, {audio_kind::speech, 400},
+                                     {audio_kind::silence, 3000}, {audio_kind::speech, 400},
+                                     {audio_kind::silence, 3000}})})
+                          .at(0);
   INFO(report.failure);
-  REQUIRE(report.ok());
+  REQUIRE(report.ok());  // no tool ends the call
   REQUIRE(h.events().wait_ended(1));
 
-  // The provider was told of the tool (and of the built-in end_call), in its own session shape.
+  // The provider was told of the tools (and of the built-in end_call), in its own session shape.
   const auto sessions = h.simulator().sessions();
   REQUIRE(sessions.size() == 1);
   const auto& session = sessions[0];
+  REQUIRE(session.provider == provider);
   CHECK(declared(session, "lookup_order"));
+  CHECK(declared(session, "slow_lookup"));
   CHECK(declared(session, "end_call"));
 
-  // One signed webhook request with the model's arguments.
-  REQUIRE(hooks.simulator.wait_for_tool_requests([](const auto& r) { return !r.empty(); }, 5s));
+  // One signed webhook request per call, with the model's arguments.
+  REQUIRE(hooks.simulator.wait_for_tool_requests([](const auto& r) { return r.size() == 3; }, 5s));
   const auto requests = hooks.simulator.tool_requests();
-  REQUIRE(requests.size() == 1);
-  REQUIRE(requests[0].signature_check);
-  CHECK(*requests[0].signature_check == protocol::webhook_check::valid);
+  REQUIRE(requests.size() == 3);
+  for (const auto& r : requests) {
+    REQUIRE(r.signature_check);
+    CHECK(*r.signature_check == protocol::webhook_check::valid);
+  }
   CHECK(json::parse(requests[0].body).at("arguments") == json::parse(R"({"order_id":"A-17"})"));
 
-  // The answer went back under the model's call id, the model spoke it, and both ends are call events.
-  REQUIRE(session.tool_calls.size() == 1);
-  REQUIRE(session.tool_results.size() == 1);
-  CHECK(session.tool_results[0].call_id == session.tool_calls[0].call_id);
-  CHECK(json::parse(session.tool_results[0].output) ==
-        json::parse(R"({"ok":true,"tool":"lookup_order","arguments":{"order_id":"A-17"}})"));
+  // Each answer went back under the model's call id: the echo, then two error results; the model spoke
+  // the first, and every call and result is a call event.
+  REQUIRE(session.tool_calls.size() == 3);
+  REQUIRE(session.tool_results.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(session.tool_results[i].call_id == session.tool_calls[i].call_id);
+  // Gemini carries a result as the response's `output` (docs/protocols.md I3).
+  auto answer = json::parse(R"({"ok":true,"tool":"lookup_order","arguments":{"order_id":"A-17"}})");
+  if (provider == provider_kind::gemini_live) answer = json::object{{"output", answer}};
+  CHECK(json::parse(session.tool_results[0].output) == answer);
+  CHECK(session.tool_results[1].output.find("timed out after 300 ms") != std::string::npos);
+  CHECK(session.tool_results[2].output.find("the webhook answered HTTP 500") != std::string::npos);
   CHECK(any_assistant_final_contains(h, "A-17"));
   const auto calls = test::published<call::tool_call>(h);
   const auto results = test::published<call::tool_result>(h);
-  REQUIRE(calls.size() == 1);
-  REQUIRE(results.size() == 1);
+  REQUIRE(calls.size() == 3);
+  REQUIRE(results.size() == 3);
   CHECK(calls[0].tool_call_id == session.tool_calls[0].call_id);
   CHECK(results[0].ok);
+  CHECK_FALSE(results[1].ok);
+  CHECK_FALSE(results[2].ok);
 }
 
 TEST_CASE("the model's end_call hangs up through Twilio's REST API only once its goodbye has played",

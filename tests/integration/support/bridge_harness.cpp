@@ -136,13 +136,14 @@ bridge_harness::bridge_harness(harness_options options) {
   upstream_base_ = simulator_->url_for(upstream::provider_kind::openai_realtime);
   bridge_.upstream_url = agents::realtime_url(upstream_base_, "gpt-realtime");
   bridge_.upstream_headers = {{"Authorization", "Bearer test-key"}};
+  // Every provider's URL and credential header as demo mode builds them, from the default settings.
+  agents::demo_plan every_provider_simulated;
+  for (const auto p : upstream::all_providers)
+    every_provider_simulated.providers.push_back({.provider = p, .in_use = true, .simulated = true});
+  const auto simulated = agents::simulated_endpoints(agents::endpoints_from(settings_), every_provider_simulated,
+                                                     simulator_->demo_urls());
   if (options.provider != upstream::provider_kind::openai_realtime) {
-    // The provider's URL and credential header as demo mode builds them, from the default settings.
-    agents::demo_plan every_provider_simulated;
-    for (const auto p : upstream::all_providers)
-      every_provider_simulated.providers.push_back({.provider = p, .in_use = true, .simulated = true});
-    const auto endpoints = agents::simulated_endpoints(agents::endpoints_from(settings_), every_provider_simulated,
-                                                       simulator_->demo_urls());
+    const auto& endpoints = simulated;
     agents::agent_profile profile;
     profile.provider = options.provider;
     auto target = agents::upstream_for(profile, endpoints);
@@ -178,13 +179,15 @@ bridge_harness::bridge_harness(harness_options options) {
     bridge_.events = &tee_;
   }
   if (!settings_.agents_file.empty()) {
+    // The profiles inherit the harness's provider; each reaches the simulator's path for its own.
     agents::agent_profile base;
     base.session = bridge_.session;
     base.greeting = bridge_.call.greeting;
-    base.model = "gpt-realtime";
+    base.provider = bridge_.provider;
+    if (base.provider == upstream::provider_kind::openai_realtime) base.model = "gpt-realtime";
     agents_ = server::load_agents(settings_, std::move(base), error);
     if (!agents_) throw std::runtime_error("agent profiles: " + error);
-    auto endpoints = agents::endpoints_from(settings_);
+    auto endpoints = simulated;
     endpoints.realtime_url = upstream_base_;
     endpoints.openai_api_key = config::secret("test-key");
     bridge_.resolve = [this, endpoints](const protocol::twilio_start& start) {
