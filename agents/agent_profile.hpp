@@ -17,6 +17,12 @@
 
 namespace mb::agents {
 
+// How a profile's calls reach the model (docs/sip.md).
+enum class call_mode {
+  media_stream,  // Twilio streams the call's audio through this server (<Connect><Stream>)
+  sip,           // Twilio dials OpenAI's SIP endpoint (<Dial><Sip>); this server accepts and watches the call
+};
+
 struct agent_profile {
   std::string name;                  // [A-Za-z0-9_-], 1-64 characters
   protocol::session_config session;  // session.instructions may hold {{variables}}
@@ -26,6 +32,7 @@ struct agent_profile {
   std::vector<std::string> numbers;  // called numbers (Twilio's To) that select this profile
   variables defaults;                // values for {{variables}} a call does not supply
   call::call_tools_config tools;     // webhook tools, call control and DTMF (docs/tools.md)
+  call_mode mode = call_mode::media_stream;  // sip: only with provider openai-realtime or openai-live
 
   // The {{variables}} of its instructions and greeting, once each.
   [[nodiscard]] std::vector<std::string> variables_used() const;

@@ -19,6 +19,7 @@
 #include "net/message_socket.hpp"
 #include "net/ws_writer.hpp"
 #include "net/websocket.hpp"
+#include "telephony/openai_calls.hpp"
 #include "telephony/twilio_client.hpp"
 #include "upstream/provider.hpp"
 
@@ -64,6 +65,8 @@ struct bridge_context {
   event_sink* events = nullptr;      // may be null
   // Hang-up and transfer through Twilio's REST API; null or not configured: the call can only close its stream.
   const telephony::twilio_client* twilio_rest = nullptr;
+  // OpenAI's SIP control plane (accept, refer, hang up) for SIP-mode calls (bridge/sip_session.hpp).
+  const telephony::openai_calls* openai_calls = nullptr;
   // WIRE_EVENTS: each call publishes its non-media wire messages' types and sizes (call/wire_tap.hpp).
   bool wire_events = false;
   metrics::bridge_metrics* metrics = nullptr;  // may be null: nothing is exported

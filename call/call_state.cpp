@@ -395,6 +395,7 @@ void call_state::on_upstream_event(const upstream::event& ev, std::int64_t now_m
     case event_kind::tool_call_cancelled:
       tool_calls_.on_cancelled(ev.tool_call_id, out);
       return;
+    case event_kind::caller_dtmf:  // a Media Streams call's keys come from Twilio (on_dtmf)
     case event_kind::ignored:
       return;
   }

@@ -15,6 +15,9 @@ struct call_started {
   std::string stream_sid;
   std::vector<std::pair<std::string, std::string>> parameters;  // Twilio customParameters
   std::string agent;  // the agent profile answering the call; empty when none is configured
+  // How the call's audio travels: "media-stream" (through this server) or "sip" (OpenAI takes the call
+  // itself; this server watches it over a sideband, docs/sip.md).
+  std::string transport = "media-stream";
 };
 
 struct transcript_delta {

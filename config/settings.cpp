@@ -254,6 +254,17 @@ problem check_twilio_api_base_url(const std::string& value) {
   return check_no_userinfo(value);
 }
 
+// It goes into TwiML as a <Sip> noun's URI, followed by the call's own headers as a query: a sip: URI
+// without a query of its own and without characters XML or a query would change.
+problem check_sip_uri(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  if (!value.starts_with("sip:") && !value.starts_with("sips:")) return quote(value) + " must start with sip:";
+  if (value.find_first_of("?<>&\"' ") != std::string::npos)
+    return quote(value) + " must not contain a query, spaces or any of < > & \" '";
+  if (value.find('@') == std::string::npos) return quote(value) + " has no user part (sip:<project id>@host)";
+  return std::nullopt;
+}
+
 // Both go into request paths and auth headers: anything but two letters and 32 hex digits is a typo.
 problem check_account_sid(const std::string& value) {
   if (value.empty() || protocol::valid_account_sid(value)) return std::nullopt;
@@ -692,6 +703,28 @@ const std::vector<spec>& specs() {
     t.push_back(integer(
         "TWILIO_REST_RETRIES", "Retries of a REST request that failed without acting (docs/tools.md).",
         [](auto& s) -> auto& { return s.twilio_rest_retries; }, 0, 5));
+    // OpenAI SIP mode (docs/sip.md)
+    t.push_back(choice(
+        "CALL_MODE",
+        "How the default profile's calls reach the model: media-stream (through this server) or sip (Twilio dials "
+        "OpenAI's SIP endpoint; this server accepts and watches the call; docs/sip.md).",
+        [](auto& s) -> auto& { return s.call_mode; }, words({"media-stream", "sip"})));
+    t.push_back(text(
+        "OPENAI_SIP_URI",
+        "OpenAI's SIP address for SIP-mode profiles: sip:<project id>@sip.api.openai.com;transport=tls. "
+        "Empty: no profile may use SIP mode.",
+        [](auto& s) -> auto& { return s.openai_sip_uri; }, check_sip_uri));
+    t.push_back(secret_spec("OPENAI_WEBHOOK_SECRET",
+                            "The project webhook's signing secret (whsec_...): verifies OpenAI's incoming-call "
+                            "webhooks on POST /openai/webhook. Empty: that endpoint answers 503. Never printed.",
+                            &settings::openai_webhook_secret));
+    t.push_back(integer(
+        "SIP_ACCEPT_TIMEOUT_MS", "Each attempt to accept a SIP call at OpenAI must complete this soon.",
+        [](auto& s) -> auto& { return s.sip_accept_timeout_ms; }, 500, 60000));
+    t.push_back(integer(
+        "SIP_ACCEPT_RETRIES",
+        "More attempts of an accept that failed without taking the call (call_id_not_found, 5xx, timeout).",
+        [](auto& s) -> auto& { return s.sip_accept_retries; }, 0, 5));
     t.push_back(text(
         "OUTBOUND_FROM_NUMBER",
         "Caller ID (a Twilio number, E.164) of outbound calls and campaigns; a request's from overrides it.",

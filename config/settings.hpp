@@ -106,6 +106,12 @@ struct settings {
   int campaign_calls_per_second = 1;       // default pacing of a campaign
   int campaign_max_active = 5;             // default: a campaign's calls at once (also within MAX_CONCURRENT_CALLS)
   int campaign_max_rows = 10000;
+  // OpenAI SIP mode (docs/sip.md)
+  std::string call_mode = "media-stream";  // the default profile's: "media-stream" (Twilio Media Streams) or "sip"
+  std::string openai_sip_uri;              // sip:<project>@sip.api.openai.com;transport=tls; empty: no SIP mode
+  secret openai_webhook_secret;            // whsec_…: verifies OpenAI's webhooks; empty: /openai/webhook answers 503
+  int sip_accept_timeout_ms = 10000;       // per accept attempt
+  int sip_accept_retries = 3;              // more attempts of an accept that failed (call_id_not_found, 5xx, timeout)
   // Debugging
   bool wire_events = false;                // publish each call's wire messages (type and size, no payload) to listeners
 

@@ -8,6 +8,7 @@
 // Immutable after construction: one client serves every call; each request runs on the calling
 // coroutine's executor.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ struct rest_result {
   std::string body;    // the last response's body (bounded)
   std::string detail;  // why it failed, safe to log and publish: no credentials
   int attempts = 0;
+  std::int64_t elapsed_ms = 0;  // from the first attempt to the outcome, backoff included
 };
 
 struct twilio_client_options {

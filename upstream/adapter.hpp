@@ -43,6 +43,10 @@ class adapter {
   // A new session: its configuration, then the conversation so far as context.
   virtual void open_session(const protocol::session_config& config, std::span<const context_turn> history,
                             std::vector<std::string>& out) = 0;
+  // A SIP call's sideband (docs/protocols.md J3): the session was configured when the call was
+  // accepted, so nothing is sent; the adapter forgets any earlier connection's state and treats the
+  // session as configured.
+  virtual void attach_sideband() {}
   // The session is ready and the assistant should speak first, following `instructions`.
   virtual void greet(std::string_view instructions, std::vector<std::string>& out) = 0;
   // Hot path, once per caller frame: appends one message to `out` (cleared by the caller), or nothing

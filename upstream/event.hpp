@@ -32,6 +32,8 @@ enum class event_kind {
                                // goAway); the call should move to a new session at the next pause
   tool_call,                   // tool_call_id, tool_name, tool_arguments (JSON text): the model calls a tool
   tool_call_cancelled,         // tool_call_id: the model no longer wants that call's result (Gemini)
+  caller_dtmf,                 // text: one key the caller pressed, as a SIP call's sideband reports it
+                               // (docs/protocols.md J4); Media Streams calls get keys from Twilio instead
   ignored,                     // a known message the bridge has no use for
   unknown,                     // a message it does not know: type_name
 };
@@ -57,6 +59,7 @@ constexpr std::string_view to_string(event_kind k) noexcept {
     case event_kind::session_renewal_due: return "session_renewal_due";
     case event_kind::tool_call: return "tool_call";
     case event_kind::tool_call_cancelled: return "tool_call_cancelled";
+    case event_kind::caller_dtmf: return "caller_dtmf";
     case event_kind::ignored: return "ignored";
     case event_kind::unknown: return "unknown";
   }

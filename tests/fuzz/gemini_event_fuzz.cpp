@@ -182,6 +182,7 @@ class driver {
         case event_kind::unknown:
           break;
         case event_kind::caller_transcript_failed:
+        case event_kind::caller_dtmf:
         case event_kind::caller_speech_stopped:
         case event_kind::heard_report_accepted:
         case event_kind::session_ended:

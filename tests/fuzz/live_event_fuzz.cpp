@@ -150,6 +150,7 @@ class driver {
         case event_kind::heard_report_accepted:
         case event_kind::session_renewal_due:
         case event_kind::tool_call_cancelled:
+        case event_kind::caller_dtmf:
           MB_FUZZ_CHECK(false);  // GPT-Live has nothing that means these
           break;
       }

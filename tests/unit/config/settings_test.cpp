@@ -473,7 +473,7 @@ TEST_CASE("only the credentials are marked secret", "[config]") {
     CHECK(info.secret == (info.env == "OPENAI_API_KEY" || info.env == "TWILIO_AUTH_TOKEN" || info.env == "API_TOKEN" ||
                           info.env == "AZURE_OPENAI_API_KEY" || info.env == "AZURE_OPENAI_AD_TOKEN" ||
                           info.env == "GEMINI_API_KEY" || info.env == "TOOL_WEBHOOK_SECRET" ||
-                          info.env == "TWILIO_API_KEY_SECRET"));
+                          info.env == "TWILIO_API_KEY_SECRET" || info.env == "OPENAI_WEBHOOK_SECRET"));
     if (info.secret) CHECK(info.default_text == "(empty)");
   }
 }

@@ -1,0 +1,1 @@
+#include "sip/sideband_state.hpp"
