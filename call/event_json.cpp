@@ -25,6 +25,7 @@ void add_fields(json::object& o, const event_context& context, const call_starte
   o["from"] = context.from;
   o["to"] = context.to;
   o["agent"] = e.agent;
+  o["transport"] = e.transport;
   json::object parameters;
   for (const auto& [name, value] : e.parameters) parameters[name] = value;
   o["parameters"] = std::move(parameters);

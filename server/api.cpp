@@ -34,7 +34,8 @@ json::object usage_json(const protocol::token_usage& u) {
 json::object call_json(const store::call_row& c) {
   json::object o{{"call_sid", c.call_sid},   {"stream_sid", c.stream_sid},
                  {"from", c.from},           {"to", c.to},
-                 {"agent", c.agent},         {"started_at", call::format_utc(c.started_ms)},
+                 {"agent", c.agent},         {"transport", c.transport},
+                 {"started_at", call::format_utc(c.started_ms)},
                  {"ended_at", nullptr},      {"end_reason", nullptr},
                  {"duration_ms", nullptr},   {"usage", nullptr}};
   if (c.ended_ms) {

@@ -81,16 +81,22 @@ CREATE TABLE call_events (
 );
 CREATE INDEX call_events_by_call ON call_events (call_sid, id);
 )sql",
+    // How the call's audio travelled (call.started's transport); calls stored before it was kept went
+    // through this server.
+    R"sql(
+ALTER TABLE calls ADD COLUMN transport TEXT NOT NULL DEFAULT 'media-stream';
+)sql",
 };
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
 constexpr const char* call_columns =
     "call_sid, stream_sid, from_number, to_number, agent, parameters, started_at, ended_at, end_reason, end_detail, "
-    "duration_ms, input_tokens, output_tokens, total_tokens";
+    "duration_ms, input_tokens, output_tokens, total_tokens, transport";
 
 struct started_record {
   std::string call_sid, stream_sid, from, to, agent, parameters_json;
   std::int64_t at_ms = 0;
+  std::string transport;
 };
 struct line_record {
   std::string call_sid;
@@ -207,6 +213,7 @@ call_row read_call(const statement& s) {
   c.end_detail = s.text(9);
   c.duration_ms = s.integer(10);
   c.usage = {s.integer(11), s.integer(12), s.integer(13)};
+  c.transport = s.text(14);
   return c;
 }
 
@@ -296,7 +303,7 @@ struct call_store::database {
     explicit prepared(sqlite3* db)
         : insert_call(db,
                       "INSERT OR IGNORE INTO calls (call_sid, stream_sid, from_number, to_number, agent, parameters, "
-                      "started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                      "started_at, transport) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
           end_call(db,
                    "UPDATE calls SET ended_at = ?2, end_reason = ?3, end_detail = ?4, duration_ms = ?5, "
                    "input_tokens = ?6, output_tokens = ?7, total_tokens = ?8 WHERE call_sid = ?1"),
@@ -337,7 +344,8 @@ struct call_store::database {
         .bind(4, r.to)
         .bind(5, r.agent)
         .bind(6, r.parameters_json)
-        .bind(7, r.at_ms));
+        .bind(7, r.at_ms)
+        .bind(8, r.transport));
   }
   bool write(const line_record& r) {
     auto& s = statements->insert_line;
@@ -431,7 +439,8 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
     json::object parameters;
     for (const auto& [k, v] : e->parameters) parameters[k] = v;
     return enqueue(started_record{std::string(c.call_sid), std::string(c.stream_sid), std::string(c.from),
-                                  std::string(c.to), e->agent, json::serialize(parameters), c.unix_ms});
+                                  std::string(c.to), e->agent, json::serialize(parameters), c.unix_ms,
+                                  e->transport});
   }
   if (const auto* e = std::get_if<call::transcript_final>(&event)) {
     transcript_row line{c.unix_ms, call::to_string(e->speaker), e->item_id, e->text, e->interrupted};

@@ -3,8 +3,9 @@
 // and never wait for the disk; the thread commits whatever has queued up in one transaction. REST
 // queries run on the same thread, their results handed back to the awaiting coroutine's executor.
 //
-// Schema (versioned with PRAGMA user_version, migrated at open): calls, transcript_lines, barge_ins,
-// call_events (tool calls and results, call control, DTMF strings: as their event JSON);
+// Schema (versioned with PRAGMA user_version, migrated at open): calls (with call.started's transport),
+// transcript_lines, barge_ins, call_events (tool calls and results, call control, DTMF strings: as
+// their event JSON);
 // times are ms since the epoch (UTC), transcript text is plain UTF-8.
 //
 // @par Thread Safety
@@ -53,6 +54,7 @@ struct call_row {
   std::string end_detail;
   std::int64_t duration_ms = 0;
   protocol::token_usage usage;
+  std::string transport = "media-stream";  // call.started's: "media-stream" or "sip"
 };
 
 struct transcript_row {

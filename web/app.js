@@ -70,6 +70,24 @@ function pill(text, kind) {
   return el('span', `pill pill-${kind}`, text);
 }
 
+// A call that OpenAI took over SIP (call.started's transport): its audio never passed through this
+// server, so the page has no audio facts for it. Null for a Media Streams call.
+function transportPill(transport) {
+  if (transport !== 'sip') return null;
+  const badge = pill('SIP', 'sip');
+  badge.title = 'OpenAI answered this call over SIP; this server watched it without its audio';
+  return badge;
+}
+
+// The status pill, and the SIP badge when the call is one, side by side.
+function callPills(status, transport) {
+  const pills = el('span', 'call-pills');
+  pills.append(status);
+  const sip = transportPill(transport);
+  if (sip) pills.append(sip);
+  return pills;
+}
+
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -322,6 +340,7 @@ function newCall(sid) {
     from: '',
     to: '',
     agent: '',
+    transport: 'media-stream',
     startedAt: null,
     endedAt: null,
     reason: '',
@@ -397,6 +416,7 @@ function onEvent(event) {
       call.from = event.from || '';
       call.to = event.to || '';
       call.agent = event.agent || '';
+      call.transport = event.transport || 'media-stream';
       call.startedAt = at;
       if (!state.agents.some((a) => a.name === (call.agent || 'default'))) loadAgentsSoon();
       if (state.follow === call.sid || (!state.selected && state.view === 'live')) state.selected = call.sid;
@@ -528,7 +548,7 @@ function renderCallList() {
     item.dataset.sid = call.sid;
     const top = el('div', 'call-item-top');
     top.append(el('span', 'call-number', displayNumber(call.from)));
-    top.append(call.endedAt ? pill(reasonText(call.reason), 'muted') : pill('Live', 'live'));
+    top.append(callPills(call.endedAt ? pill(reasonText(call.reason), 'muted') : pill('Live', 'live'), call.transport));
     const bottom = el('div', 'call-item-bottom');
     bottom.append(el('span', '', `to ${displayNumber(call.to)}${call.agent ? ` · ${call.agent}` : ''}`));
     bottom.append(el('span', 'call-duration', formatDuration(call.endedAt ? call.durationMs : Date.now() - call.startedAt)));
@@ -557,6 +577,8 @@ function detailHeader(call, { live }) {
   title.append(heading);
   if (live && !call.endedAt) title.append(pill('Live', 'live'));
   else title.append(pill(reasonText(call.reason), 'muted'));
+  const sip = transportPill(call.transport);
+  if (sip) title.append(sip);
   header.append(title);
 
   const facts = el('dl', 'facts');
@@ -1012,7 +1034,7 @@ function renderHistoryList(problem) {
     const started = Date.parse(row.started_at);
     const top = el('div', 'call-item-top');
     top.append(el('span', 'call-number', displayNumber(row.from)));
-    top.append(row.ended_at ? pill(reasonText(row.end_reason), 'muted') : pill('Running', 'live'));
+    top.append(callPills(row.ended_at ? pill(reasonText(row.end_reason), 'muted') : pill('Running', 'live'), row.transport));
     const bottom = el('div', 'call-item-bottom');
     bottom.append(el('span', '', dateTimeFormat.format(new Date(started))));
     bottom.append(el('span', 'call-duration', row.ended_at ? formatDuration(row.duration_ms) : '–'));
@@ -1086,6 +1108,7 @@ async function selectHistory(sid) {
     from: detail.from,
     to: detail.to,
     agent: detail.agent,
+    transport: detail.transport,
     startedAt: started,
     endedAt: detail.ended_at ? Date.parse(detail.ended_at) : null,
     durationMs: detail.duration_ms,

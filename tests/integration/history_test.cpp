@@ -79,6 +79,7 @@ TEST_CASE("GET /v1/calls lists calls newest first, by page and filtered; one cal
 
   const auto listed = first.at("calls").at(1).as_object();
   CHECK(listed.at("from").as_string() == "+15550000002");
+  CHECK(listed.at("transport").as_string() == "media-stream");
   CHECK(listed.at("end_reason").as_string() == "caller_hung_up");
   CHECK(listed.at("ended_at").is_string());
   CHECK(listed.at("usage").at("total_tokens").is_int64());
@@ -88,6 +89,10 @@ TEST_CASE("GET /v1/calls lists calls newest first, by page and filtered; one cal
   CHECK_FALSE(test::stored_lines(detail).empty());
   CHECK(detail.at("parameters").at("From").as_string() == "+15550000002");
   CHECK(detail.at("duration_ms").as_int64() > 0);
+  CHECK(detail.at("transport").as_string() == "media-stream");
+  const auto started = test::of_type(listener.events(), "call.started", sids[1]);
+  REQUIRE(started.size() == 1);
+  CHECK(started[0].at("transport").as_string() == "media-stream");
 
   CHECK(test::http("DELETE", base + "/v1/calls/" + sids[1], auth).status == 204);
   CHECK(test::http("GET", base + "/v1/calls/" + sids[1], auth).status == 404);
@@ -169,6 +174,8 @@ PRAGMA user_version = 1;
                           .listeners = true});
   const auto base = "http://127.0.0.1:" + std::to_string(h.port());
   const auto detail = json_of(test::http("GET", base + "/v1/calls/" + sid));
+  // Calls stored before the transport was kept all went through this server.
+  CHECK(detail.at("transport").as_string() == "media-stream");
   const auto& line = detail.at("transcript").at(0).as_object();
   CHECK(line.at("text").as_string() == "Hello there, how can I help?");
   CHECK(line.at("interrupted").as_bool());
@@ -181,7 +188,30 @@ PRAGMA user_version = 1;
   sqlite3_stmt* s = nullptr;
   REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(s, 0) == 3);  // every migration ran
+  CHECK(sqlite3_column_int(s, 0) == 4);  // every migration ran
   sqlite3_finalize(s);
   sqlite3_close(db);
+}
+
+TEST_CASE("a call OpenAI took over SIP reaches listeners and the history as one", "[integration][history]") {
+  test::bridge_harness h({.simulator = fast_simulator(), .listeners = true});
+  test::listener_client listener({.port = h.port(), .target = "/v1/events"});
+  REQUIRE(listener.wait_connected());
+  const std::string openai_call_id = "rtc_" + std::string(32, 'a');
+  const bridge::call_identity sip_call{openai_call_id, openai_call_id, "+15550000007", "+15005550001"};
+  h.listeners().publish(sip_call, call::call_started{openai_call_id, {}, "concierge", "sip"});
+  h.listeners().call_ended(sip_call, {call::end_reason::caller_hung_up, "OpenAI ended the call", std::chrono::seconds(5), {}});
+  REQUIRE(listener.wait_for([&](const events_t& ev) { return test::has_event(ev, "call.ended", sip_call.call_sid); }));
+  const auto started = test::of_type(listener.events(), "call.started", sip_call.call_sid);
+  REQUIRE(started.size() == 1);
+  CHECK(started[0].at("transport").as_string() == "sip");
+
+  const auto base = "http://127.0.0.1:" + std::to_string(h.port());
+  const auto page = json_of(test::http("GET", base + "/v1/calls"));
+  REQUIRE(sids_of(page) == std::vector<std::string>{sip_call.call_sid});
+  CHECK(page.at("calls").at(0).at("transport").as_string() == "sip");
+  const auto detail = json_of(test::http("GET", base + "/v1/calls/" + sip_call.call_sid));
+  CHECK(detail.at("transport").as_string() == "sip");
+  CHECK(detail.at("agent").as_string() == "concierge");
+  CHECK(detail.at("end_reason").as_string() == "caller_hung_up");
 }

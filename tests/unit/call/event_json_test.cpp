@@ -24,13 +24,19 @@ TEST_CASE("every event carries type, call_sid and time", "[call]") {
   CHECK(o.at("digit").as_string() == "5");
 }
 
-TEST_CASE("call.started names the caller, the parameters and the agent", "[call]") {
+TEST_CASE("call.started names the caller, the parameters, the agent and the transport", "[call]") {
   const auto o = parsed(call_started{"MZ0123456789abcdef0123456789abcdef", {{"From", "+15005550006"}, {"agent", "sales"}},
                                      "sales"});
   CHECK(json::serialize(o) ==
         R"({"type":"call.started","call_sid":"CA0123456789abcdef0123456789abcdef","time":"2025-01-31T12:34:56.789Z",)"
         R"("stream_sid":"MZ0123456789abcdef0123456789abcdef","from":"+15005550006","to":"+15005550001",)"
-        R"("agent":"sales","parameters":{"From":"+15005550006","agent":"sales"}})");
+        R"("agent":"sales","transport":"media-stream","parameters":{"From":"+15005550006","agent":"sales"}})");
+}
+
+TEST_CASE("call.started says whether OpenAI took the call over SIP", "[call]") {
+  const auto o = parsed(call_started{"", {}, "sales", "sip"});
+  CHECK(o.at("type").as_string() == "call.started");
+  CHECK(o.at("transport").as_string() == "sip");
 }
 
 TEST_CASE("transcript events carry role, item_id and text, escaped", "[call]") {
