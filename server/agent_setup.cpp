@@ -30,10 +30,10 @@ std::string fill(std::string_view what, std::string_view text, const agents::var
 
 std::optional<std::string> sip_uri_for(const config::settings& settings, const agents::agent_catalog& catalog,
                                        const agents::demo_plan& plan, std::string_view demo_uri, std::string& error) {
-  if (!settings.openai_sip_uri.empty()) return settings.openai_sip_uri;
   std::string uri;
   for (const auto& p : catalog.profiles()) {
     if (p.mode != agents::call_mode::sip) continue;
+    if (!settings.openai_sip_uri.empty()) return settings.openai_sip_uri;
     if (!plan.simulated(p.provider) || demo_uri.empty()) {
       error = "OPENAI_SIP_URI: required by agent profile '" + p.name + "' (SIP mode)";
       return std::nullopt;

@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 #include "bridge/peer_log.hpp"
@@ -86,25 +85,33 @@ bridge::sip_call_setup sip_setup_for(const sip::call_decision& d, const protocol
   return setup;
 }
 
+net::awaitable<void> reject_call(const telephony::openai_calls* calls, telephony::openai_call_target target,
+                                 int status) {
+  const auto result = co_await calls->reject(target, status);
+  if (result.ok)
+    spdlog::info("openai webhook: call {} rejected with SIP {}", target.call_id, status);
+  else
+    spdlog::warn("openai webhook: call {}: reject with SIP {} failed: {}", target.call_id, status,
+                 log::escape_for_log(result.detail, log::reason_bytes));
+}
+
 // After the reply: the reject's outcome is only logged (OpenAI ends an unanswered call itself).
 void reject_later(const server_context& ctx, const asio::any_io_executor& ex, telephony::openai_call_target target,
                   int status) {
-  const auto* calls = ctx.bridge.openai_calls;
-  if (!calls) {
+  if (!ctx.bridge.openai_calls) {
     spdlog::error("openai webhook: call {}: cannot reject it: no control-plane client", target.call_id);
     return;
   }
-  asio::co_spawn(
-      ex,
-      [calls, target = std::move(target), status]() -> net::awaitable<void> {
-        const auto result = co_await calls->reject(target, status);
-        if (result.ok)
-          spdlog::info("openai webhook: call {} rejected with SIP {}", target.call_id, status);
-        else
-          spdlog::warn("openai webhook: call {}: reject with SIP {} failed: {}", target.call_id, status,
-                       log::escape_for_log(result.detail, log::reason_bytes));
-      },
-      asio::detached);
+  auto call_id = target.call_id;
+  asio::co_spawn(ex, reject_call(ctx.bridge.openai_calls, std::move(target), status),
+                 [call_id = std::move(call_id)](const std::exception_ptr& e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     spdlog::error("openai webhook: call {}: reject: {}", call_id, ex.what());
+                   }
+                 });
 }
 
 sip::token_status token_of(const server_context& ctx, const protocol::incoming_sip_call& call) {

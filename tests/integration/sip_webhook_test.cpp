@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <csignal>
 
 #include <boost/json.hpp>
 
@@ -11,7 +12,9 @@
 #include "routing/route.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/raw_stream.hpp"
+#include "tests/integration/support/server_process.hpp"
 #include "tests/integration/support/temp_dir.hpp"
+#include "tests/integration/support/text_files.hpp"
 
 using namespace mb;
 
@@ -75,7 +78,7 @@ struct fixture {
   }
   [[nodiscard]] bool counted(std::string_view outcome, int n) {
     return h.metrics().render().find("mediabridge_sip_webhooks_total{outcome=\"" + std::string(outcome) + "\"} " +
-                                     std::to_string(n)) != std::string::npos;
+                                     std::to_string(n) + "\n") != std::string::npos;
   }
   // Nothing happened: no call, no reservation, no event.
   void check_untouched() {
@@ -211,4 +214,30 @@ TEST_CASE("/voice dials a SIP-mode profile's calls to OpenAI with a token the we
   const auto refused = f.post(signed_headers("wh_forged", unix_now(), forged_body), forged_body);
   CHECK(f.status_of(refused) == "rejected");
   CHECK(f.h.logs().wait_for("rtc_test6 (realtime event) from +15559990000: rejecting with SIP 403"));
+}
+
+TEST_CASE("demo mode dials a simulated SIP-mode profile to the simulator and signs its webhooks itself",
+          "[integration][sip]") {
+  test::temp_dir dir;
+  const auto port = test::free_port();
+  const auto log = dir.file("mediabridge.log");
+  test::server_process process({"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(port), "DATABASE_PATH=:memory:",
+                                "CALL_MODE=sip"},
+                               log);
+  REQUIRE(test::wait_healthy(port, std::chrono::seconds(20)));
+  const auto base = "http://127.0.0.1:" + std::to_string(port);
+  const auto voice = test::http("POST", base + "/voice", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                "CallSid=CA33333333333333333333333333333333&From=%2B15559990000&To=%2B15005550001");
+  CHECK(voice.status == 200);
+  CHECK(voice.body.find("<Dial><Sip>sip:proj_demo@127.0.0.1:") != std::string::npos);
+  CHECK(voice.body.find(";transport=tls?X-Mb-Agent=default&amp;X-Mb-Call-Sid=CA33333333333333333333333333333333"
+                        "&amp;X-Mb-Token=") != std::string::npos);
+  // The endpoint is enabled with the generated secret: an unsigned request is refused 400, not 503.
+  CHECK(test::http("POST", base + std::string(routing::openai_webhook_path), {}, "{}").status == 400);
+  process.signal(SIGTERM);
+  REQUIRE(process.wait_exit(std::chrono::seconds(20)));
+  const auto output = test::read_file(log);
+  CHECK(output.find("demo mode: OPENAI_WEBHOOK_SECRET is not set: the simulated OpenAI signs its webhooks with a "
+                    "secret generated for this run") != std::string::npos);
+  CHECK(output.find("whsec_") == std::string::npos);
 }
