@@ -219,8 +219,7 @@ class sip_sideband : public sim_session {
         finish_turn();
       });
     } else {
-      respond(scripted.assistant_text);
-      then(0, [this] { finish_turn(); });
+      respond(scripted.assistant_text, [this] { finish_turn(); });
     }
   }
 
@@ -266,24 +265,32 @@ class sip_sideband : public sim_session {
     }
   }
 
-  // An assistant response speaking `text` ("" = "This is simulated reply number N.").
-  void respond(std::string text) {
+  // An assistant response speaking `text` ("" = "This is simulated reply number N."); `done` runs
+  // with its last event, so a listener that saw that event finds the record already updated.
+  void respond(std::string text, std::function<void()> done = {}) {
     auto spoken = std::make_shared<std::string>(std::move(text));
     auto ids = std::make_shared<std::pair<std::string, std::string>>();  // response id, item id
-    then(script().word_gap_ms, [this, spoken, ids] {
+    then(script().word_gap_ms, [this, spoken, ids, done = std::move(done)]() mutable {
       std::uint32_t index = 0;
       update_call([&](sip_call_snapshot&, sip_call_state& live) { index = live.responses++; });
       if (spoken->empty()) *spoken = assistant_reply_text(index, 0);
       *ids = {fmt::format("resp_{}_{}", number_, index + 1), fmt::format("item_{}_reply{}", number_, index + 1)};
-      if (runtime_ == sip_runtime::realtime) {
+      const bool realtime = runtime_ == sip_runtime::realtime;
+      if (realtime) {
         emit_json("response.created", {{"response", response_object(ids->first, "in_progress", json::array{})}});
         emit_json("response.output_item.added",
                   {{"response_id", ids->first}, {"output_index", 0}, {"item", assistant_item(ids->second, "in_progress", "")}});
       }
-      for (auto& word : words_of(*spoken))
-        then(script().word_gap_ms, [this, word, ids] { send_reply_word(ids->first, ids->second, word); });
-      if (runtime_ == sip_runtime::realtime)
-        then(script().word_gap_ms, [this, spoken, ids] { finish_realtime_reply(ids->first, ids->second, *spoken); });
+      auto words = words_of(*spoken);
+      for (std::size_t i = 0; i < words.size(); ++i) {
+        const bool last = i + 1 == words.size();
+        then(script().word_gap_ms, [this, word = std::move(words[i]), ids, spoken, realtime, last, done] {
+          send_reply_word(ids->first, ids->second, word);
+          if (!last) return;
+          if (realtime) finish_realtime_reply(ids->first, ids->second, *spoken);
+          if (done) done();
+        });
+      }
     });
   }
 
