@@ -487,6 +487,8 @@ net::plain_http_response decide(upstream_simulator::state& state, const sip_cont
   switch (target.action) {
     case sip_action::accept: {
       if (++record->accept_attempts <= state.options.sip_accept_failures) return call_not_found(target.call_id);
+      // A repeated accept (a client retrying after a timeout) takes the same call again.
+      if (record->accepted_runtime == target.runtime) return ok_empty();
       if (record->accepted_runtime)
         return openai_error(409, "invalid_request_error", "call_already_accepted", "The call was already accepted.");
       const bool typed = target.runtime == sip_runtime::realtime

@@ -25,6 +25,7 @@
 #include "protocol/openai_sip.hpp"
 #include "protocol/standard_webhook.hpp"
 #include "simulator/upstream_simulator.hpp"
+#include "tools/twilio_sim/twilio_sim.hpp"
 #include "tests/integration/support/sim_client.hpp"
 
 namespace {
@@ -48,8 +49,8 @@ std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// A loopback HTTP server standing in for mediabridge's webhook endpoint: records each request and
-// answers 200 {"status":"accepted"}.
+// A loopback HTTP server standing in for mediabridge's endpoints (the OpenAI webhook, the voice
+// webhook): records each request and answers every one with `reply`.
 class webhook_listener {
  public:
   struct request {
@@ -63,7 +64,10 @@ class webhook_listener {
     }
   };
 
-  webhook_listener() : acceptor_(ioc_, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
+  explicit webhook_listener(mb::net::plain_http_response reply = {.status = 200,
+                                                                   .content_type = "application/json",
+                                                                   .body = R"({"status":"accepted"})"})
+      : reply_(std::move(reply)), acceptor_(ioc_, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
     asio::co_spawn(ioc_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { ioc_.run(); });
   }
@@ -74,8 +78,8 @@ class webhook_listener {
   webhook_listener(const webhook_listener&) = delete;
   webhook_listener& operator=(const webhook_listener&) = delete;
 
-  [[nodiscard]] std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/openai/webhook";
+  [[nodiscard]] std::string url(std::string_view path = "/openai/webhook") const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + std::string(path);
   }
 
   // The first `n` requests, once they arrived (empty after the timeout).
@@ -101,11 +105,14 @@ class webhook_listener {
         requests_.push_back({r.head.target, r.head.headers, r.body});
       }
       changed_.notify_all();
-      co_return mb::net::plain_http_response{.status = 200, .content_type = "application/json", .body = R"({"status":"accepted"})"};
+      co_return reply_;
     };
-    (void)co_await mb::net::accept_websocket(std::move(socket), mb::net::socket_limits{}, {}, plain);
+    const mb::net::socket_limits limits;
+    const mb::net::upgrade_check no_upgrades;
+    (void)co_await mb::net::accept_websocket(std::move(socket), limits, no_upgrades, plain);
   }
 
+  const mb::net::plain_http_response reply_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::thread thread_;
@@ -316,27 +323,38 @@ TEST_CASE("sip sim: a sideband attaches only to an accepted call of its runtime,
   const std::string realtime = accepted_call(s, sip_runtime::realtime);
   const std::string pending = s.simulator.place_sip_call({});
   const upgrade_headers key{{"Authorization", "Bearer sk-test"}};
+  const upgrade_headers none;
+  const std::string realtime_url = sideband_url(s, sip_runtime::realtime, realtime);
+  const std::string live_url = sideband_url(s, sip_runtime::live, realtime);
+  const std::string pending_url = sideband_url(s, sip_runtime::realtime, pending);
+  const std::string unknown_url = sideband_url(s, sip_runtime::realtime, "rtc_nobody");
+  std::vector<int> statuses;
   run_client([&]() -> awaitable<void> {
-    CHECK(co_await refused_status(sideband_url(s, sip_runtime::realtime, realtime), {}) == 401);
-    CHECK(co_await refused_status(sideband_url(s, sip_runtime::live, realtime), key) == 404);
-    CHECK(co_await refused_status(sideband_url(s, sip_runtime::realtime, pending), key) == 404);
-    CHECK(co_await refused_status(sideband_url(s, sip_runtime::realtime, "rtc_nobody"), key) == 404);
-    CHECK(co_await refused_status(sideband_url(s, sip_runtime::realtime, realtime), key) == 0);
+    statuses.push_back(co_await refused_status(realtime_url, none));
+    statuses.push_back(co_await refused_status(live_url, key));
+    statuses.push_back(co_await refused_status(pending_url, key));
+    statuses.push_back(co_await refused_status(unknown_url, key));
+    statuses.push_back(co_await refused_status(realtime_url, key));
   });
+  CHECK(statuses == std::vector<int>{401, 404, 404, 404, 0});
 }
 
 TEST_CASE("sip sim: the Realtime sideband plays the scripted turns with DTMF, paced", "[sim][sip]") {
   running_simulator s(quick_script({{.dtmf = "5#"}, {}}));
   const std::string id = accepted_call(s, sip_runtime::realtime);
   run_client([&]() -> awaitable<void> {
-    auto c = co_await open_client(sideband_url(s, sip_runtime::realtime, id));
+    const std::string url = sideband_url(s, sip_runtime::realtime, id);
+    auto c = co_await open_client(url);
     const auto created = co_await c.next();
     CHECK(created.at("type") == "session.created");
     CHECK(created.at("session").at("id") == id);
     // The bridge's greeting request is answered like any response.create.
     co_await c.send_text(R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"Caller is VIP"}]}})");
     co_await c.send_text(R"({"type":"response.create","response":{"instructions":"Greet."}})");
-    for (int done = 0; done < 3;) done += (co_await c.next()).at("type") == "response.done";
+    for (int done = 0; done < 3;) {
+      const auto e = co_await c.next();
+      done += e.at("type") == "response.done";
+    }
   });
   const auto calls = s.simulator.sip_calls();
   const auto& call = only_call(calls);
@@ -352,7 +370,8 @@ TEST_CASE("sip sim: Realtime sideband events come in the order a listener expect
   const std::string id = accepted_call(s, sip_runtime::realtime);
   std::vector<json::object> events;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await open_client(sideband_url(s, sip_runtime::realtime, id));
+    const std::string url = sideband_url(s, sip_runtime::realtime, id);
+    auto c = co_await open_client(url);
     (void)co_await c.until("response.done");
     events = c.events;
   });
@@ -387,16 +406,19 @@ TEST_CASE("sip sim: a scripted tool call on the Realtime sideband waits for its 
   const std::string id = accepted_call(s, sip_runtime::realtime);
   std::string answer;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await open_client(sideband_url(s, sip_runtime::realtime, id));
+    const std::string url = sideband_url(s, sip_runtime::realtime, id);
+    auto c = co_await open_client(url);
     const auto call_done = co_await c.until("response.function_call_arguments.done");
     CHECK(call_done.at("name") == "lookup_order");
     CHECK(call_done.at("arguments") == R"({"order":"A-17"})");
     (void)co_await c.until("response.done");
     const std::string call_id(call_done.at("call_id").as_string());
-    co_await c.send_text(R"({"type":"conversation.item.create","item":{"type":"function_call_output","call_id":")" +
-                         call_id + R"(","output":"{\"status\":\"shipped\"}"}})");
+    const std::string result = R"({"type":"conversation.item.create","item":{"type":"function_call_output","call_id":")" +
+                               call_id + R"(","output":"{\"status\":\"shipped\"}"}})";
+    co_await c.send_text(result);
     co_await c.send_text(R"({"type":"response.create"})");
-    answer = std::string((co_await c.until("response.output_audio_transcript.done")).at("transcript").as_string());
+    const auto spoken = co_await c.until("response.output_audio_transcript.done");
+    answer = std::string(spoken.at("transcript").as_string());
     const auto next_turn = co_await c.until("conversation.item.input_audio_transcription.completed");
     CHECK(next_turn.at("transcript") == "Caller utterance 2");
   });
@@ -412,7 +434,8 @@ TEST_CASE("sip sim: the GPT-Live sideband sends transcripts with timings, DTMF a
   const std::string id = accepted_call(s, sip_runtime::live);
   std::vector<json::object> events;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await open_client(sideband_url(s, sip_runtime::live, id));
+    const std::string url = sideband_url(s, sip_runtime::live, id);
+    auto c = co_await open_client(url);
     co_await c.send_text(R"({"type":"session.instructions.append","content":"Greet the caller.","delegation_id":null})");
     const auto appended = co_await c.until("session.instructions.appended");
     CHECK(appended.at("client_event_id").is_null());
@@ -424,7 +447,8 @@ TEST_CASE("sip sim: the GPT-Live sideband sends transcripts with timings, DTMF a
     s.simulator.end_sip_call(id);
     const auto closed = co_await c.until("session.closed");
     CHECK(closed.at("reason") == "remote_hangup");
-    CHECK(co_await c.closed_by_peer() == 1000);
+    const std::uint16_t code = co_await c.closed_by_peer();
+    CHECK(code == 1000);
     events = c.events;
   });
   std::string caller;
@@ -452,27 +476,53 @@ TEST_CASE("sip sim: a dropped sideband reconnects and the script goes on where i
   const std::string id = accepted_call(s, sip_runtime::realtime);
   std::uint32_t turns_at_drop = 0;
   run_client([&]() -> awaitable<void> {
-    auto c = co_await open_client(sideband_url(s, sip_runtime::realtime, id));
+    const std::string url = sideband_url(s, sip_runtime::realtime, id);
+    auto c = co_await open_client(url);
     (void)co_await c.until("response.done");
     s.simulator.drop_sideband(id);
-    CHECK(co_await close_code_after_events(c) == 0);  // no close frame
+    const std::uint16_t code = co_await close_code_after_events(c);
+    CHECK(code == 0);  // no close frame
   });
   REQUIRE(s.simulator.wait_for_sip([](const auto& calls) { return !calls[0].sideband_open; }, 5s));
   turns_at_drop = only_call(s.simulator.sip_calls()).turns_done;
   REQUIRE(turns_at_drop >= 1);
   REQUIRE(turns_at_drop < 3);
   run_client([&]() -> awaitable<void> {
-    auto c = co_await open_client(sideband_url(s, sip_runtime::realtime, id));
+    const std::string url = sideband_url(s, sip_runtime::realtime, id);
+    auto c = co_await open_client(url);
     const auto next = co_await c.until("conversation.item.input_audio_transcription.completed");
     CHECK(next.at("transcript") == "Caller utterance " + std::to_string(turns_at_drop + 1));
     s.simulator.end_sip_call(id);
-    CHECK(co_await close_code_after_events(c) == 1000);
+    const std::uint16_t code = co_await close_code_after_events(c);
+    CHECK(code == 1000);
   });
   const auto call = only_call(s.simulator.sip_calls());
   CHECK(call.sideband_connects == 2);
   CHECK(call.ended);
-  run_client([&]() -> awaitable<void> {
-    const upgrade_headers key{{"Authorization", "Bearer sk-test"}};
-    CHECK(co_await refused_status(sideband_url(s, sip_runtime::realtime, id), key) == 404);
-  });
+  const upgrade_headers key{{"Authorization", "Bearer sk-test"}};
+  const std::string url = sideband_url(s, sip_runtime::realtime, id);
+  int after_end = 0;
+  run_client([&]() -> awaitable<void> { after_end = co_await refused_status(url, key); });
+  CHECK(after_end == 404);
+}
+
+TEST_CASE("sip sim: the Twilio simulator rings the simulated SIP endpoint of <Dial><Sip>", "[sim][sip]") {
+  running_simulator s;
+  const std::string twiml = "<Response><Dial><Sip>" + s.simulator.sip_uri() +
+                            "?X-Mb-Agent=support&amp;X-Mb-Call-Sid=CA00000000000000000000000000000001</Sip></Dial></Response>";
+  webhook_listener voice({.status = 200, .content_type = "text/xml", .body = twiml});
+  mb::tools::twilio::call_options call;
+  call.webhook_url = voice.url("/voice");
+  call.from = "+15550001111";
+  const auto reports = mb::tools::twilio::run_calls({call}, 10000);
+  REQUIRE(reports.size() == 1);
+  const auto& report = reports[0];
+  INFO(report.failure);
+  CHECK(report.outcome == mb::tools::twilio::call_outcome::sip_dialed);
+  CHECK(report.ok());
+  const auto sip_call = only_call(s.simulator.sip_calls());
+  CHECK(report.sip_call_id == sip_call.call_id);
+  CHECK(sip_call.from == "+15550001111");
+  CHECK(mb::protocol::sip_header_value(sip_call.sip_headers, "X-Mb-Agent") == "support");
+  CHECK(mb::protocol::sip_header_value(sip_call.sip_headers, "X-Mb-Call-Sid") == "CA00000000000000000000000000000001");
 }
