@@ -6,12 +6,41 @@
 //
 // The simulator's choices where OpenAI documents nothing:
 // - Call ids are "rtc_sim<n>" for both runtimes (the same id in both events, as OpenAI does).
-// - An accept answers 200 {} (the service's body is not documented); a reject of a pending call ends
-//   it; refer and hangup are recorded and answered 200 {}; hangup ends the call (its sideband closes
-//   1000; GPT-Live first sends session.closed {reason:"hangup"}). Control requests for a call that
-//   ended answer 404 call_id_not_found.
-// - A sideband's events carry no audio (call audio goes over SIP/RTP, which is not simulated); the
-//   scripted turns are paced by sip_script::turn_gap_ms.
+// - Control requests need "Authorization: Bearer …" (401) and a known call that has not ended (404
+//   call_id_not_found); a body must be a JSON object or empty (400). Errors have OpenAI's shape
+//   {"error":{"message","type","param","code"}}.
+// - Accept: the first simulator_options::sip_accept_failures attempts of each call answer 404
+//   call_id_not_found (OpenAI does so while a call is being set up); the body must say its runtime
+//   (Realtime {"type":"realtime"}, GPT-Live {"session":{"type":"live"}}; else 400). Success is 200 {}
+//   (the service's body is not documented), after sip_accept_delay_ms. Accepting again with the same
+//   runtime answers 200 again (a retry after a timeout); with the other runtime 409.
+// - Reject of a pending call ends it: Realtime status_code defaults to 603, GPT-Live requires it
+//   (400 without); outside 300-699 is 400; after an accept 409.
+// - Refer needs an accepted call (409) and a non-blank target_uri (400); it is recorded, and the call
+//   goes on (the simulator does not transfer anything).
+// - Hangup ends the call; its sideband closes 1000 (GPT-Live without session.closed: what the service
+//   sends then is not documented). end_sip_call (the caller hangs up) closes it 1000 too, GPT-Live's
+//   after session.closed {reason:"remote_hangup"}.
+// - Sidebands: /v1/realtime?call_id=<id> and /v1/live/sessions/<id>/attach need a bearer token (401)
+//   and a call accepted by that runtime that has not ended (404). The Realtime sideband starts with
+//   session.created {session:{id:<call id>}}; GPT-Live's sends nothing until the script runs. Each also
+//   appears in upstream_simulator::sessions().
+// - Their events carry no audio (call audio goes over SIP/RTP, which is not simulated). The script
+//   (sip_script) is paced in wall time by turn_gap_ms and word_gap_ms; the GPT-Live timing fields are
+//   ms of a simulated clock on which each word lasts 250 ms, continuing across reconnects.
+// - Realtime: a caller turn is speech_started/stopped, input_audio_buffer.committed and
+//   conversation.item.input_audio_transcription.completed; a reply is response.created,
+//   response.output_item.added, response.output_audio_transcript.delta per word, .done,
+//   response.output_item.done and response.done. DTMF is input_audio_buffer.dtmf_event_received
+//   {event, received_at (unix s)}. response.create from the bridge gets a reply (about a tool's result
+//   when one came); conversation.item.create message texts are kept as context.
+// - GPT-Live: session.input_transcript.delta and session.output_transcript.delta per word with
+//   start_ms/end_ms, transport.dtmf.received {event}. session.instructions/commentary/thinking.append
+//   are acknowledged (session.*.appended) and the first two get a spoken reply; session.close ends
+//   the sideband with session.closed {reason:"close_requested"}.
+// - A scripted tool call is made as the sessions on the primary paths make it (a function_call response;
+//   GPT-Live a Responses delegation) and the script waits for the result and the bridge's
+//   response.create. A reconnected sideband goes on with the next turn not yet completed.
 //
 // @par Thread Safety
 // Pure functions and plain values.
