@@ -39,7 +39,7 @@ struct server_context {
   store::call_store* store = nullptr;             // null: no call history (/v1/calls answers 503)
   const metrics::registry* metrics = nullptr;     // null: /metrics answers 404
   outbound_service* outbound = nullptr;           // null: POST /v1/calls, campaigns and status callbacks 503
-  std::string sip_uri;                            // SIP-mode profiles' <Dial><Sip>: OPENAI_SIP_URI or demo mode's
+  std::string sip_uri{};                          // SIP-mode profiles' <Dial><Sip>: OPENAI_SIP_URI or demo mode's
   sip_webhook* openai_webhook = nullptr;          // null: no OPENAI_WEBHOOK_SECRET, POST /openai/webhook 503
 };
 

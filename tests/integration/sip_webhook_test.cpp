@@ -5,11 +5,14 @@
 
 #include <chrono>
 #include <csignal>
+#include <functional>
+#include <future>
 
 #include <boost/json.hpp>
 
 #include "protocol/standard_webhook.hpp"
 #include "routing/route.hpp"
+#include "simulator/sip_control.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/raw_stream.hpp"
 #include "tests/integration/support/server_process.hpp"
@@ -240,4 +243,100 @@ TEST_CASE("demo mode dials a simulated SIP-mode profile to the simulator and sig
   CHECK(output.find("demo mode: OPENAI_WEBHOOK_SECRET is not set: the simulated OpenAI signs its webhooks with a "
                     "secret generated for this run") != std::string::npos);
   CHECK(output.find("whsec_") == std::string::npos);
+}
+
+namespace {
+
+// One call placed on the simulated OpenAI, whose webhooks the test sends itself (signed, forged,
+// replayed, concurrent); the simulator records what the server then asks of its control plane.
+struct simulated_call {
+  fixture& f;
+  std::string id;
+  explicit simulated_call(fixture& fx, simulator::sip_call_request request = {})
+      : f(fx), id(fx.h.simulator().place_sip_call(std::move(request))) {}
+
+  [[nodiscard]] simulator::sip_call_snapshot snapshot() const {
+    for (const auto& c : f.h.simulator().sip_calls())
+      if (c.call_id == id) return c;
+    FAIL("call " << id << " not on the simulator");
+    return {};
+  }
+  [[nodiscard]] std::string body(std::string_view type) const {
+    return simulator::incoming_webhook_body(type, "evt_" + id, id, unix_now(), snapshot().sip_headers);
+  }
+  [[nodiscard]] header_list headers(const std::string& webhook_id, const std::string& body,
+                                    const std::string& with_secret = secret) const {
+    auto h = simulator::standard_webhook_headers_for(with_secret, webhook_id, unix_now(), body);
+    h.emplace_back("Content-Type", "application/json");
+    return h;
+  }
+  bool wait_for(const std::function<bool(const simulator::sip_call_snapshot&)>& pred) const {
+    return f.h.simulator().wait_for_sip(
+        [&](const std::vector<simulator::sip_call_snapshot>& calls) {
+          for (const auto& c : calls)
+            if (c.call_id == id) return pred(c);
+          return false;
+        },
+        std::chrono::seconds(5));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("openai webhook: when full, a call is rejected at OpenAI with 486; a forged delivery before it did nothing",
+          "[integration][sip]") {
+  fixture f(true, 1);
+  // The only slot is held by a Media Streams call's webhook.
+  REQUIRE(test::http("POST", f.h.webhook_url(), {{"Content-Type", "application/x-www-form-urlencoded"}},
+                     "CallSid=CA44444444444444444444444444444444&To=%2B15005550009")
+              .status == 200);
+  REQUIRE(f.h.registry().reserved() == 1);
+
+  simulated_call call(f);  // to +15005550001: the SIP-mode profile "front", straight from a trunk (no token)
+  const auto body = call.body("realtime.call.incoming");
+  CHECK(f.post(call.headers("wh_forged", body, "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="), body).status ==
+        401);
+  const auto r = f.post(call.headers("wh_real", body), body);
+  REQUIRE(r.status == 200);
+  CHECK(f.status_of(r) == "rejected");
+  REQUIRE(call.wait_for([](const auto& c) { return c.reject_status.has_value(); }));
+  const auto seen = call.snapshot();
+  CHECK(*seen.reject_status == 486);
+  REQUIRE(seen.requests.size() == 1);  // the forged delivery, handled first, asked nothing
+  CHECK(seen.requests[0].action == simulator::sip_action::reject);
+  CHECK(seen.requests[0].runtime == protocol::sip_runtime::realtime);
+  CHECK(f.h.events().events().empty());
+  CHECK(f.h.registry().active() == 0);
+}
+
+TEST_CASE("openai webhook: both events and their retries, concurrent, are acted on once", "[integration][sip]") {
+  fixture f;
+  f.h.context().draining = true;  // every acted-on event rejects 503: what is asked of OpenAI is countable
+  simulated_call call(f);
+  const auto realtime = call.body("realtime.call.incoming");
+  const auto live = call.body("live.transport.incoming");
+  std::vector<std::future<net::http_response>> replies;
+  for (int i = 0; i < 3; ++i) {
+    replies.push_back(std::async(std::launch::async, [&, i] {
+      return f.post(call.headers("wh_rt" + std::to_string(i), realtime), realtime);
+    }));
+    replies.push_back(std::async(std::launch::async, [&, i] {
+      return f.post(call.headers("wh_live" + std::to_string(i), live), live);
+    }));
+  }
+  int acted = 0;
+  for (auto& reply : replies) {
+    const auto r = reply.get();
+    REQUIRE(r.status == 200);
+    const auto status = f.status_of(r);
+    CHECK((status == "rejected" || status == "ignored"));
+    acted += status == "rejected";
+  }
+  CHECK(acted == 1);
+  REQUIRE(call.wait_for([](const auto& c) { return c.reject_status.has_value(); }));
+  CHECK(*call.snapshot().reject_status == 503);
+  CHECK(call.snapshot().requests.size() == 1);
+  CHECK(call.snapshot().requests[0].runtime == protocol::sip_runtime::realtime);  // the profile's provider's
+  CHECK(f.counted("rejected", 1));
+  CHECK(f.counted("ignored", 5));
 }
