@@ -119,8 +119,11 @@ TEST_CASE("openai webhook: a forged or stale signature is refused 401, missing h
   CHECK(f.counted("rejected", 0));
   CHECK(f.counted("accepted", 0));
   f.check_untouched();
-  CHECK(f.h.logs().wait_for("refused OpenAI webhook from 127.0.0.1: no_match"));
-  CHECK(f.h.logs().wait_for("refused OpenAI webhook from 127.0.0.1: too_old"));
+  using protocol::standard_webhook_check;
+  CHECK(f.h.logs().wait_for(std::string("refused OpenAI webhook from 127.0.0.1: ") +
+                            protocol::to_string(standard_webhook_check::no_match)));
+  CHECK(f.h.logs().wait_for(std::string("refused OpenAI webhook from 127.0.0.1: ") +
+                            protocol::to_string(standard_webhook_check::too_old)));
 
   // The forged deliveries' ids were not remembered: the genuine one with the same id is acted on.
   const auto genuine = f.post(signed_headers("wh_1", unix_now(), body), body);
