@@ -276,10 +276,12 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   profile_reader r(value.get_object(), path);
   r.check_known_keys({"instructions", "greeting", "provider", "voice", "model", "transcription_model",
                       "transcription_language", "transcription_prompt", "vad", "numbers", "variables", "end_call", "end_call_grace_ms",
-                      "transfers", "transfer_caller_id", "dtmf", "tools", "max_tool_calls_in_flight"});
+                      "transfers", "transfer_caller_id", "dtmf", "tools", "max_tool_calls_in_flight", "mode"});
   r.text("instructions", p.session.instructions);
   r.text("greeting", p.greeting);
   r.provider("provider", p.provider);
+  r.choice<call_mode>("mode", p.mode, {{"media-stream", call_mode::media_stream}, {"sip", call_mode::sip}});
+  if (auto problem = sip_mode_problem(p)) r.fail(value.get_object().if_contains("mode") ? "mode" : "provider", *problem);
   // Another protocol's model would be refused: such a profile takes its provider's model from the settings.
   if (p.provider != base.provider) p.model.clear();
   r.text("voice", p.session.voice, false);
@@ -316,6 +318,14 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
 }
 
 }  // namespace
+
+std::optional<std::string> sip_mode_problem(const agent_profile& profile) {
+  if (profile.mode != call_mode::sip) return std::nullopt;
+  if (profile.provider == upstream::provider_kind::openai_realtime ||
+      profile.provider == upstream::provider_kind::openai_live)
+    return std::nullopt;
+  return "SIP mode needs provider openai-realtime or openai-live, not " + std::string(upstream::to_string(profile.provider));
+}
 
 std::vector<std::string> agent_profile::variables_used() const {
   auto names = variables_in(session.instructions);

@@ -40,6 +40,9 @@ struct agent_profile {
 
 [[nodiscard]] bool valid_profile_name(std::string_view name);
 
+// Why `profile` cannot run in its mode (SIP mode: only OpenAI's providers take SIP calls); nullopt when it can.
+[[nodiscard]] std::optional<std::string> sip_mode_problem(const agent_profile& profile);
+
 // Reads an AGENTS_FILE: {"agents": {"<name>": {<profile>}, ...}}. Each profile inherits what it
 // leaves out from `base` (the profile the settings describe), except `numbers` and `variables`; a
 // profile that names another provider than `base` does not inherit `model` either.

@@ -20,7 +20,7 @@ namespace mb::agents {
 // The session the settings describe: INSTRUCTIONS, OPENAI_VOICE, TRANSCRIPTION_*, VAD_*.
 [[nodiscard]] protocol::session_config session_from(const config::settings& settings);
 
-// The profile "default": session_from, GREETING, PROVIDER, TRANSFER_DESTINATIONS, TRANSFER_CALLER_ID and
+// The profile "default": session_from, GREETING, PROVIDER, CALL_MODE, TRANSFER_DESTINATIONS, TRANSFER_CALLER_ID and
 // DTMF_* (with the built-in tools declared: call_control.hpp). Its model is left empty, so that each
 // provider runs the one its settings name (upstream_for).
 [[nodiscard]] agent_profile profile_from(const config::settings& settings);

@@ -24,9 +24,14 @@
 #include "server/logging.hpp"
 #include "server/memory_trimmer.hpp"
 #include "server/metrics_setup.hpp"
+#include "protocol/base64.hpp"
+#include "protocol/standard_webhook.hpp"
 #include "protocol/stream_token.hpp"
+#include "routing/route.hpp"
+#include "telephony/openai_calls.hpp"
 #include "server/outbound.hpp"
 #include "server/server_context.hpp"
+#include "server/sip_webhook.hpp"
 #include "store/call_store.hpp"
 #include "telephony/twilio_client.hpp"
 #include "simulator/upstream_simulator.hpp"
@@ -73,8 +78,26 @@ void print_demo_banner(const agents::demo_plan& plan, std::uint16_t sim_port) {
   spdlog::warn("****************************************************************************");
 }
 
-// Demo mode: the simulated providers are reached on the built-in simulator, which tells the protocols
-// apart by path (Azure's under its base URL).
+// Where the simulated OpenAI sends its webhooks: this server, on loopback when it listens on every address.
+std::string own_webhook_url(const config::settings& settings) {
+  std::string host = settings.listen_host;
+  if (host.empty() || host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(settings.port) + std::string(routing::openai_webhook_path);
+}
+
+// Demo mode answers a SIP-mode profile whose provider is simulated without OPENAI_SIP_URI: Twilio's side
+// dials the simulator, which signs its webhooks with this secret unless OPENAI_WEBHOOK_SECRET names one.
+bool demo_sip(const config::settings& settings, const agents::agent_catalog& agents, const agents::demo_plan& plan) {
+  return settings.openai_sip_uri.empty() &&
+         std::any_of(agents.profiles().begin(), agents.profiles().end(), [&](const agents::agent_profile& p) {
+           return p.mode == agents::call_mode::sip && plan.simulated(p.provider);
+         });
+}
+
+std::string generated_webhook_secret() {
+  return "whsec_" + protocol::base64_encode(server::random_key());
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,9 +179,27 @@ int main(int argc, char** argv) {
   auto endpoints = agents::endpoints_from(settings);
   for (const auto& line : agents::describe(*demo, endpoints)) spdlog::info("{}", line);
   std::unique_ptr<mb::simulator::upstream_simulator> simulator;
+  std::string webhook_secret = settings.openai_webhook_secret.reveal();
+  std::string demo_sip_uri;
   if (demo->needs_simulator()) {
-    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::demo_options());
+    auto sim_options = mb::simulator::demo_options();
+    if (demo_sip(settings, *agents, *demo)) {
+      if (settings.port == 0) {
+        std::fprintf(stderr, "mediabridge: PORT: demo mode's SIP calls need a fixed port (the simulated OpenAI's "
+                             "webhooks are sent to it), or set OPENAI_SIP_URI\n");
+        return 2;
+      }
+      if (webhook_secret.empty()) {
+        webhook_secret = generated_webhook_secret();
+        spdlog::warn("demo mode: OPENAI_WEBHOOK_SECRET is not set: the simulated OpenAI signs its webhooks with a "
+                     "secret generated for this run");
+      }
+      sim_options.sip_webhook_url = own_webhook_url(settings);
+      sim_options.sip_webhook_secret = webhook_secret;
+    }
+    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), std::move(sim_options));
     const auto sim_port = simulator->listen("127.0.0.1", 0);
+    demo_sip_uri = "sip:proj_demo@127.0.0.1:" + std::to_string(sim_port) + ";transport=tls";
     const auto sim_urls = simulator->demo_urls();
     endpoints = agents::simulated_endpoints(std::move(endpoints), *demo, sim_urls);
     // The simulated profiles show a tool call: a tool whose webhook is the simulator's.
@@ -169,6 +210,18 @@ int main(int argc, char** argv) {
       return 2;
     }
     print_demo_banner(*demo, sim_port);
+  }
+  const auto sip_uri = server::sip_uri_for(settings, *agents, *demo, demo_sip_uri, agents_error);
+  if (!sip_uri) {
+    std::fprintf(stderr, "mediabridge: %s\n", agents_error.c_str());
+    return 2;
+  }
+  if (!sip_uri->empty()) {
+    spdlog::info("SIP-mode agent profiles: Twilio dials {}; OpenAI's webhooks: POST {}", *sip_uri,
+                 routing::openai_webhook_path);
+    if (webhook_secret.empty())
+      spdlog::warn("OPENAI_WEBHOOK_SECRET is not set: POST {} answers 503 and SIP-mode calls are not accepted",
+                   routing::openai_webhook_path);
   }
   auto bridge = server::bridge_context_from(settings, endpoints);
   spdlog::info("upstream: {} at {} (voice {})", upstream::to_string(bridge.provider), bridge.upstream_url,
@@ -181,6 +234,11 @@ int main(int argc, char** argv) {
   // Declared after the bridge context that points to it and before the workers: it outlives every call.
   const telephony::twilio_client twilio_rest(server::twilio_client_options_from(settings), bridge.tls);
   bridge.twilio_rest = &twilio_rest;
+  telephony::openai_calls_options sip_control;
+  sip_control.timeout_ms = settings.sip_accept_timeout_ms;
+  sip_control.accept_retries = settings.sip_accept_retries;
+  const telephony::openai_calls openai_calls(sip_control, bridge.tls);
+  bridge.openai_calls = &openai_calls;
   if (twilio_rest.configured())
     spdlog::info("Twilio REST call control: available (account {}, {}) at {}", settings.twilio_account_sid,
                  settings.twilio_api_key_sid.empty() ? "auth token" : "API key " + settings.twilio_api_key_sid,
@@ -215,6 +273,11 @@ int main(int argc, char** argv) {
   ctx.metrics = &metric_registry;
   server::outbound_service outbound(pool.first().get_executor(), ctx);
   ctx.outbound = &outbound;
+  ctx.sip_uri = *sip_uri;
+  // The secret was checked by config::load (a generated one is well-formed).
+  std::optional<server::sip_webhook> openai_webhook;
+  if (!webhook_secret.empty())
+    ctx.openai_webhook = &openai_webhook.emplace(protocol::standard_webhook_key(webhook_secret).value_or(""), endpoints);
   server::register_server_metrics(metric_registry, ctx);
   server::http_server http(pool, ctx);
   http.register_metrics(metric_registry);

@@ -14,6 +14,7 @@
 #include <boost/url/parse.hpp>
 
 #include "protocol/local_access.hpp"
+#include "protocol/standard_webhook.hpp"
 #include "protocol/twilio_rest.hpp"
 
 namespace mb::config {
@@ -383,6 +384,12 @@ problem check_voice(const std::string& value) {
          std::string(custom_voice_prefix) + "...)";
 }
 
+// The Standard Webhooks form OpenAI's dashboard shows (docs/protocols.md J1).
+problem check_webhook_secret(const std::string& value) {
+  if (protocol::standard_webhook_key(value)) return std::nullopt;
+  return std::string("expected whsec_ followed by the base64 key OpenAI shows for the webhook (value not shown)");
+}
+
 problem check_readable(const std::string& value) {
   if (value.empty() || readable_file(value)) return std::nullopt;
   return "cannot read file " + quote(value);
@@ -390,13 +397,17 @@ problem check_readable(const std::string& value) {
 
 // Credentials go verbatim into headers or HMAC keys; a stray newline from a secrets file would fail
 // later with a confusing error. Their values are never echoed, not even a default.
-spec secret_spec(std::string env, std::string meaning, secret settings::*field) {
+// `format`: a further check of a non-empty value; its problem must not quote the value.
+spec secret_spec(std::string env, std::string meaning, secret settings::*field,
+                 problem (*format)(const std::string&) = nullptr) {
   spec sp{info_for(std::move(env), std::move(meaning)),
-          [field](settings& s, const std::string& value) -> problem {
+          [field, format](settings& s, const std::string& value) -> problem {
             const bool clean = std::none_of(value.begin(), value.end(), [](unsigned char c) {
               return std::isspace(c) || std::iscntrl(c);
             });
             if (!clean) return std::string("contains whitespace or control characters (value not shown)");
+            if (format && !value.empty())
+              if (auto p = format(value)) return p;
             s.*field = secret(value);
             return std::nullopt;
           },
@@ -717,7 +728,7 @@ const std::vector<spec>& specs() {
     t.push_back(secret_spec("OPENAI_WEBHOOK_SECRET",
                             "The project webhook's signing secret (whsec_...): verifies OpenAI's incoming-call "
                             "webhooks on POST /openai/webhook. Empty: that endpoint answers 503. Never printed.",
-                            &settings::openai_webhook_secret));
+                            &settings::openai_webhook_secret, check_webhook_secret));
     t.push_back(integer(
         "SIP_ACCEPT_TIMEOUT_MS", "Each attempt to accept a SIP call at OpenAI must complete this soon.",
         [](auto& s) -> auto& { return s.sip_accept_timeout_ms; }, 500, 60000));

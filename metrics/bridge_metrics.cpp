@@ -14,11 +14,18 @@ constexpr const char* refusal_names[stream_refusal_count] = {
     "unauthorized", "already_live", "full", "too_many_pending", "no_start", "bad_message",
 };
 
+constexpr const char* sip_webhook_outcome_names[sip_webhook_outcome_count] = {
+    "accepted", "rejected", "ignored", "duplicate", "unauthorized", "malformed",
+};
+
 constexpr std::string_view truncates_help = "conversation.item.truncate events, by what became of them.";
 
 }  // namespace
 
 const char* to_string(stream_refusal r) noexcept { return refusal_names[static_cast<std::size_t>(r)]; }
+const char* to_string(sip_webhook_outcome o) noexcept {
+  return sip_webhook_outcome_names[static_cast<std::size_t>(o)];
+}
 
 bridge_metrics::bridge_metrics(registry& r, std::span<const std::string_view> end_reasons)
     : calls_started(r.add_counter("mediabridge_calls_started_total", "Media streams admitted: authorised calls started.")),
@@ -67,6 +74,10 @@ bridge_metrics::bridge_metrics(registry& r, std::span<const std::string_view> en
     refused_[i] = &r.add_counter("mediabridge_streams_refused_total",
                                  "Media streams refused before they became calls, by reason.",
                                  {{"reason", refusal_names[i]}});
+  for (std::size_t i = 0; i < sip_webhook_outcome_count; ++i)
+    sip_webhooks_[i] = &r.add_counter("mediabridge_sip_webhooks_total",
+                                      "Requests to POST /openai/webhook (OpenAI SIP mode), by outcome.",
+                                      {{"outcome", sip_webhook_outcome_names[i]}});
 }
 
 bridge_metrics& bridge_metrics::discard() {

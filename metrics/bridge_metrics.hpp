@@ -47,6 +47,18 @@ enum class stream_refusal : std::size_t {
 inline constexpr std::size_t stream_refusal_count = 6;
 [[nodiscard]] const char* to_string(stream_refusal r) noexcept;  // the metric's reason label
 
+// What became of one request to POST /openai/webhook (docs/sip.md).
+enum class sip_webhook_outcome : std::size_t {
+  accepted,      // an incoming call this server accepts (the accept itself runs after the reply)
+  rejected,      // an incoming call refused at OpenAI: unknown number or agent, bad token, full, draining
+  ignored,       // another event type, the other runtime's event of a call, or a call already handled
+  duplicate,     // a webhook-id seen before (a redelivery or a replay)
+  unauthorized,  // a missing or wrong signature, or a timestamp out of tolerance
+  malformed,     // headers or body that are not a webhook
+};
+inline constexpr std::size_t sip_webhook_outcome_count = 6;
+[[nodiscard]] const char* to_string(sip_webhook_outcome o) noexcept;  // the metric's outcome label
+
 class bridge_metrics {
  public:
   // `end_reasons`: the reason labels of mediabridge_calls_ended_total, every way a call can end (the
@@ -75,6 +87,9 @@ class bridge_metrics {
   [[nodiscard]] histogram& relay(direction d) noexcept { return *relay_[static_cast<std::size_t>(d)]; }
   [[nodiscard]] counter& errors(error_kind k) noexcept { return *errors_[static_cast<std::size_t>(k)]; }
   [[nodiscard]] counter& streams_refused(stream_refusal r) noexcept { return *refused_[static_cast<std::size_t>(r)]; }
+  [[nodiscard]] counter& sip_webhooks(sip_webhook_outcome o) noexcept {
+    return *sip_webhooks_[static_cast<std::size_t>(o)];
+  }
 
  private:
   std::vector<std::pair<std::string, counter*>> ended_;  // by reason; looked up once per call
@@ -84,6 +99,7 @@ class bridge_metrics {
   std::array<histogram*, direction_count> relay_{};
   std::array<counter*, error_kind_count> errors_{};
   std::array<counter*, stream_refusal_count> refused_{};
+  std::array<counter*, sip_webhook_outcome_count> sip_webhooks_{};
 };
 
 }  // namespace mb::metrics

@@ -81,6 +81,7 @@ route route_request(const request_line& request, bool live_events) {
     return upgrade_required{};
   }
   if (request.websocket_upgrade) return unknown_upgrade{};
+  if (request.path == openai_webhook_path) return openai_webhook{};
   return plain_http{};
 }
 

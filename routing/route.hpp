@@ -16,6 +16,10 @@ inline constexpr std::string_view media_stream_path = "/media-stream";
 // The browser softphone's stream (server/dashboard.hpp).
 inline constexpr std::string_view softphone_stream_path = "/v1/softphone/stream";
 
+// OpenAI's signed incoming-call webhooks (SIP mode, docs/security.md): POST only; their signature is
+// their credential, so API_TOKEN does not apply.
+inline constexpr std::string_view openai_webhook_path = "/openai/webhook";
+
 // The listener and history API under /v1 (docs/events.md).
 struct api_target {
   enum class kind {
@@ -61,13 +65,14 @@ struct listener_sse {  // live events as Server-Sent Events
 // Call streams: each checks its own credential, then takes a pending-stream slot.
 struct media_stream {};      // Twilio's upgrade, signed with X-Twilio-Signature
 struct softphone_stream {};  // the browser's upgrade, with the dashboard's credential and Origin
+struct openai_webhook {};  // checks its own signature (server/sip_webhook.hpp); any method but POST: 405
 // Answered without credentials.
 struct upgrade_required {};  // a stream path without the upgrade: 426
 struct unknown_upgrade {};   // an upgrade to any other path: 404, then close
 struct plain_http {};        // everything else: server/routes.hpp, handle_request
 
 using route = std::variant<api_request, listener_websocket, listener_sse, media_stream, softphone_stream,
-                           upgrade_required, unknown_upgrade, plain_http>;
+                           openai_webhook, upgrade_required, unknown_upgrade, plain_http>;
 
 // `live_events`: listeners are enabled; without them the events endpoints answer as REST (404).
 [[nodiscard]] route route_request(const request_line& request, bool live_events);

@@ -17,20 +17,48 @@ std::string_view parameter(const protocol::twilio_start& start, std::string_view
   return {};
 }
 
-std::string fill(std::string_view what, std::string_view text, const protocol::twilio_start& start,
-                 const agents::agent_profile& profile) {
-  auto rendered = agents::render(text, start.custom_parameters, profile.defaults);
+std::string fill(std::string_view what, std::string_view text, const agents::variables& values,
+                 std::string_view call_sid, const agents::agent_profile& profile) {
+  auto rendered = agents::render(text, values, profile.defaults);
   for (const auto& name : rendered.missing)
     spdlog::warn("call {}: agent '{}': {} variable {{{{{}}}}} has no value: replaced by an empty string",
-                 log::escape_for_log(start.call_sid, log::name_bytes), profile.name, what, name);
+                 log::escape_for_log(call_sid, log::name_bytes), profile.name, what, name);
   return std::move(rendered.text);
 }
 
 }  // namespace
 
+std::optional<std::string> sip_uri_for(const config::settings& settings, const agents::agent_catalog& catalog,
+                                       const agents::demo_plan& plan, std::string_view demo_uri, std::string& error) {
+  std::string uri;
+  for (const auto& p : catalog.profiles()) {
+    if (p.mode != agents::call_mode::sip) continue;
+    if (!settings.openai_sip_uri.empty()) return settings.openai_sip_uri;
+    if (!plan.simulated(p.provider) || demo_uri.empty()) {
+      error = "OPENAI_SIP_URI: required by agent profile '" + p.name + "' (SIP mode)";
+      return std::nullopt;
+    }
+    uri = demo_uri;
+  }
+  return uri;
+}
+
+rendered_agent render_agent(const agents::agent_profile& profile, const agents::variables& values,
+                            std::string_view call_sid) {
+  rendered_agent out{profile.session, {}, profile.tools};
+  out.session.instructions = fill("instructions", profile.session.instructions, values, call_sid, profile);
+  out.greeting = fill("greeting", profile.greeting, values, call_sid, profile);
+  agents::declare_webhook_tools(out.session, out.tools.tools);
+  return out;
+}
+
 std::optional<agents::agent_catalog> load_agents(const config::settings& settings, agents::agent_profile base,
                                                  std::string& error) {
   base.name = "default";
+  if (auto problem = agents::sip_mode_problem(base)) {
+    error = "CALL_MODE: " + *problem + " (PROVIDER)";
+    return std::nullopt;
+  }
   std::vector<agents::agent_profile> profiles{std::move(base)};
   if (!settings.agents_file.empty()) {
     std::ifstream in(settings.agents_file, std::ios::binary);
@@ -62,12 +90,11 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
     return std::nullopt;
   }
   bridge::call_setup setup;
-  setup.session = profile->session;
-  setup.session.instructions = fill("instructions", profile->session.instructions, start, *profile);
-  setup.greeting = fill("greeting", profile->greeting, start, *profile);
+  auto rendered = render_agent(*profile, start.custom_parameters, start.call_sid);
+  setup.session = std::move(rendered.session);
+  setup.greeting = std::move(rendered.greeting);
   setup.agent = profile->name;
-  setup.tools = profile->tools;
-  agents::declare_webhook_tools(setup.session, setup.tools.tools);
+  setup.tools = std::move(rendered.tools);
   auto target = agents::upstream_for(*profile, endpoints);
   setup.provider = target.provider;
   setup.upstream_url = std::move(target.url);

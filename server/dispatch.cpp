@@ -59,6 +59,7 @@ connection_step dispatch(server_context& ctx, const http_request_view& req, rout
     return open_call_stream(ctx, req, check_softphone_upgrade(ctx, req));
   if (std::holds_alternative<routing::unknown_upgrade>(route)) return step::reply{error_reply(404, "not found"), true};
   log_request(req);
+  if (std::holds_alternative<routing::openai_webhook>(route)) return step::openai_webhook{};
   if (std::holds_alternative<routing::upgrade_required>(route))
     return step::reply{error_reply(426, "this endpoint expects a WebSocket upgrade")};
   return step::reply{handle_request(ctx, req)};

@@ -26,10 +26,11 @@ using listener_sse = routing::listener_sse;
 struct call_stream {  // accept the upgrade and run the call (Twilio's or the softphone's)
   bridge::call_registry::pending_slot pending;
 };
+using openai_webhook = routing::openai_webhook;  // answered by handle_openai_webhook on the connection's executor
 }  // namespace step
 
-using connection_step =
-    std::variant<step::reply, step::api, step::listener_websocket, step::listener_sse, step::call_stream>;
+using connection_step = std::variant<step::reply, step::api, step::listener_websocket, step::listener_sse,
+                                     step::call_stream, step::openai_webhook>;
 
 [[nodiscard]] connection_step dispatch(server_context& ctx, const http_request_view& request, routing::route route);
 

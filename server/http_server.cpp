@@ -26,6 +26,7 @@
 #include "server/descriptors.hpp"
 #include "server/dispatch.hpp"
 #include "server/listener_hub.hpp"
+#include "server/sip_webhook.hpp"
 
 namespace mb::server {
 namespace {
@@ -134,6 +135,8 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     bool keep_alive = req.keep_alive() && !upgrade;
     if (auto* api = std::get_if<step::api>(&next)) {
       reply = co_await handle_api(ctx, view, api->target);
+    } else if (std::holds_alternative<step::openai_webhook>(next)) {
+      reply = handle_openai_webhook(ctx, view, stream.get_executor());
     } else {
       auto& answer = std::get<step::reply>(next);
       reply = std::move(answer.reply);

@@ -1,6 +1,7 @@
 #include "server/routes.hpp"
 
 #include <algorithm>
+#include <span>
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 #include "campaign/destination.hpp"
 #include "metrics/metrics.hpp"
 #include "protocol/form.hpp"
+#include "protocol/openai_sip.hpp"
 #include "protocol/public_url.hpp"
 #include "protocol/stream_token.hpp"
 #include "protocol/twilio_signature.hpp"
@@ -22,6 +24,8 @@
 #include "server/listener_hub.hpp"
 #include "server/outbound.hpp"
 #include "store/call_store.hpp"
+#include "sip/call_decision.hpp"
+#include "twiml/sip_dial.hpp"
 #include "twiml/twiml.hpp"
 
 namespace mb::server {
@@ -68,6 +72,53 @@ http_reply fallback(server_context& ctx, const http_request_view& req, std::stri
   log_webhook_line(ctx, req, spdlog::level::warn, "webhook: call {} answered with fallback TwiML: {}",
                         log::escape_for_log(call_sid, log::name_bytes), why);
   return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
+}
+
+// The values of the variables `profile`'s templates use, except the names in `skipped` (passed on anyway). An
+// outbound call's variables come in the query (?var.<name>=, campaign/destination.hpp), which the
+// signature covers; Twilio's form fields otherwise.
+agents::variables template_values(const agents::agent_profile& profile, const protocol::form_fields& fields,
+                                  const std::optional<protocol::form_fields>& query,
+                                  std::span<const std::string_view> skipped) {
+  agents::variables values;
+  for (const auto& name : profile.variables_used()) {
+    if (std::find(skipped.begin(), skipped.end(), name) != skipped.end()) continue;
+    auto v = query ? protocol::form_value(*query, std::string(campaign::variable_query_prefix) + name) : std::string_view{};
+    if (v.empty()) v = protocol::form_value(fields, name);
+    if (!v.empty()) values.emplace_back(name, std::string(v));
+  }
+  return values;
+}
+
+// The webhook side knows the SIP From and To users and the call's SID (sip/call_decision.hpp).
+constexpr std::string_view sip_known_fields[] = {"CallSid", "From", "To"};
+
+// A SIP-mode profile (docs/protocols.md J5): Twilio dials OpenAI, carrying the profile, the CallSid, the
+// stream token that binds them and the template values as SIP headers. The reservation holds the slot
+// until the webhook's accept takes it.
+http_reply dial_openai_sip(server_context& ctx, const http_request_view& req, const protocol::form_fields& fields,
+                           const std::optional<protocol::form_fields>& query, const agents::agent_profile& profile) {
+  const auto call_sid = protocol::form_value(fields, "CallSid");
+  std::vector<twiml::sip_header_field> headers{
+      {std::string(protocol::sip_agent_header), profile.name},
+      {std::string(protocol::sip_call_sid_header), std::string(call_sid)},
+      {std::string(protocol::sip_token_header), ctx.tokens.issue(call_sid)}};
+  auto values = template_values(profile, fields, query, sip_known_fields);
+  if (values.size() > sip::max_sip_variables) {
+    log_webhook_line(ctx, req, spdlog::level::warn, "webhook: call {}: {} template variables left out of the SIP headers "
+                     "(at most {})", call_sid, values.size() - sip::max_sip_variables, sip::max_sip_variables);
+    values.resize(sip::max_sip_variables);
+  }
+  for (auto& [name, value] : values)
+    headers.push_back({std::string(protocol::sip_variable_header_prefix) + name, std::move(value)});
+  const auto dial = twiml::make_sip_dial_uri(ctx.sip_uri, headers);
+  for (const auto& name : dial.left_out)
+    log_webhook_line(ctx, req, spdlog::level::warn,
+                     "webhook: call {}: SIP header {} left out: the headers would exceed Twilio's {} characters",
+                     call_sid, log::escape_for_log(name, log::name_bytes), twiml::max_sip_headers_chars);
+  log_webhook_line(ctx, req, spdlog::level::info, "webhook: call {} dialled to OpenAI over SIP for agent '{}'", call_sid,
+                   profile.name);
+  return http_reply{200, "text/xml", twiml::render_dial_sip(ctx.settings.webhook_say, dial.uri), {}};
 }
 
 http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
@@ -117,6 +168,8 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
       return error_reply(409, "a stream for this call is already running");
   }
 
+  if (profile && profile->mode == agents::call_mode::sip) return dial_openai_sip(ctx, req, *fields, query, *profile);
+
   twiml::connect_stream stream;
   stream.say = ctx.settings.webhook_say;
   stream.stream_url = protocol::websocket_url(*base, routing::media_stream_path);
@@ -125,16 +178,9 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   stream.parameters.push_back({std::string(protocol::stream_token_parameter), ctx.tokens.issue(call_sid)});
   if (profile) {
     stream.parameters.push_back({std::string(agent_parameter), profile->name});
-    // The other values its templates use: start.customParameters is all the call will know. An
-    // outbound call's variables come in the query (?var.<name>=, campaign/destination.hpp), which the
-    // signature covers; Twilio's form fields otherwise. Only names the templates use are passed on.
-    for (const auto& name : profile->variables_used()) {
-      if (std::find(std::begin(forwarded_fields), std::end(forwarded_fields), name) != std::end(forwarded_fields))
-        continue;
-      auto v = query ? protocol::form_value(*query, std::string(campaign::variable_query_prefix) + name) : std::string_view{};
-      if (v.empty()) v = protocol::form_value(*fields, name);
-      if (!v.empty()) stream.parameters.push_back({name, std::string(v)});
-    }
+    // The other values its templates use: start.customParameters is all the call will know.
+    for (auto& [name, value] : template_values(*profile, *fields, query, forwarded_fields))
+      stream.parameters.push_back({std::move(name), std::move(value)});
   }
   log_webhook_line(ctx, req, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
                    log::escape_for_log(stream.stream_url, log::reason_bytes));

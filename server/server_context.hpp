@@ -22,6 +22,7 @@ namespace mb::server {
 
 class listener_hub;
 class outbound_service;
+class sip_webhook;
 
 inline constexpr const char* version = "0.1.0";
 
@@ -38,6 +39,8 @@ struct server_context {
   store::call_store* store = nullptr;             // null: no call history (/v1/calls answers 503)
   const metrics::registry* metrics = nullptr;     // null: /metrics answers 404
   outbound_service* outbound = nullptr;           // null: POST /v1/calls, campaigns and status callbacks 503
+  std::string sip_uri{};                          // SIP-mode profiles' <Dial><Sip>: OPENAI_SIP_URI or demo mode's
+  sip_webhook* openai_webhook = nullptr;          // null: no OPENAI_WEBHOOK_SECRET, POST /openai/webhook 503
 };
 
 }  // namespace mb::server

@@ -24,6 +24,10 @@ std::string stream_tokens::issue(std::string_view call_sid) {
   return protocol::make_stream_token(key_, call_sid, unix_now() + ttl_.count());
 }
 
+bool stream_tokens::valid(std::string_view call_sid, std::string_view token) const {
+  return !call_sid.empty() && protocol::check_stream_token(key_, token, call_sid, unix_now()) == protocol::token_check::valid;
+}
+
 std::string stream_tokens::redeem(std::string_view call_sid, std::string_view token) {
   if (token.empty()) return "no stream token (the stream was not created by this server's webhook)";
   const auto now = unix_now();

@@ -20,6 +20,9 @@ class stream_tokens {
   std::string issue(std::string_view call_sid);
   // "" when valid and unused (and now used), else why it is refused.
   std::string redeem(std::string_view call_sid, std::string_view token);
+  // Whether `token` was issued for `call_sid` and has not expired, without using it up: a SIP call's
+  // token comes with both of its webhook events (server/sip_webhook.hpp), which accept it once.
+  [[nodiscard]] bool valid(std::string_view call_sid, std::string_view token) const;
   // How long an issued token is valid: also how long the webhook's admission reservation is held.
   [[nodiscard]] std::chrono::seconds ttl() const noexcept { return ttl_; }
 

@@ -107,3 +107,25 @@ TEST_CASE("startup names each provider in use: where it connects, or that the si
   CHECK(output.find("openai-live") == std::string::npos);  // not in use: not mentioned
   CHECK(output.find(key) == std::string::npos);
 }
+
+TEST_CASE("startup refuses SIP mode it cannot serve, and a webhook secret that is not whsec_", "[integration][sip]") {
+  test::temp_dir dir;
+  SECTION("no OPENAI_SIP_URI for a real provider") {
+    const auto [code, output] = run_with({"CALL_MODE=sip", "OPENAI_API_KEY=sk-x"}, dir);
+    CHECK(code == 2);
+    CHECK(output.find("mediabridge: OPENAI_SIP_URI: required by agent profile 'default' (SIP mode)\n") !=
+          std::string::npos);
+  }
+  SECTION("a provider without SIP") {
+    const auto [code, output] = run_with({"CALL_MODE=sip", "PROVIDER=gemini"}, dir);
+    CHECK(code == 2);
+    CHECK(output.find("CALL_MODE: SIP mode needs provider openai-realtime or openai-live, not gemini") !=
+          std::string::npos);
+  }
+  SECTION("a malformed secret, not shown") {
+    const auto [code, output] = run_with({"OPENAI_WEBHOOK_SECRET=whsec_DO-NOT-LEAK*"}, dir);
+    CHECK(code == 2);
+    CHECK(output.starts_with("mediabridge: OPENAI_WEBHOOK_SECRET: expected whsec_"));
+    CHECK(output.find("DO-NOT-LEAK") == std::string::npos);
+  }
+}

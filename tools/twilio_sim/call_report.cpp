@@ -13,6 +13,7 @@ const char* to_string(call_outcome outcome) noexcept {
     case call_outcome::connect_failed: return "connect_failed";
     case call_outcome::stream_failed: return "stream_failed";
     case call_outcome::timed_out: return "timed_out";
+    case call_outcome::sip_dialed: return "sip_dialed";
   }
   return "?";
 }

@@ -18,9 +18,13 @@ namespace mb::tools::twilio {
 enum class call_outcome {
   completed,       // we hung up and the close handshake finished
   bridge_closed,   // the bridge closed the WebSocket first (cleanly)
-  rejected,        // the webhook answered TwiML without <Connect><Stream> (e.g. admission control's <Hangup/>)
+  rejected,        // the webhook answered TwiML without <Connect><Stream> or <Dial><Sip> (e.g. admission
+                   // control's <Hangup/>)
   webhook_failed,  // no response, a non-2xx status, or TwiML that is not well-formed
-  connect_failed,  // the WebSocket connect or upgrade failed (e.g. 403 on a bad signature)
+  connect_failed,  // the WebSocket connect or upgrade failed (e.g. 403 on a bad signature), or ringing
+                   // the <Dial><Sip> URI's simulated endpoint failed
+  sip_dialed,      // the webhook answered <Dial><Sip> and the simulated OpenAI SIP endpoint took the call
+                   // (call_report::sip_call_id); the conversation runs between it and the bridge
   stream_failed,   // the WebSocket broke (reset, protocol error, write failure) before a clean close
   timed_out,       // call_options::timeout_ms expired
 };
@@ -36,6 +40,7 @@ enum class call_event_kind {
   dtmf_sent,         // detail: the digit
   stop_sent,
   closed,            // detail: close code the bridge sent (0: none)
+  sip_dialed,        // detail: the SIP call id
 };
 
 struct call_event {
@@ -75,9 +80,11 @@ struct call_report {
   // 1000 (normal closure). Any other code is the bridge cutting the call (1011 upstream failure or
   // format mismatch, 1008 refused input, 1001 server shutting down, ...). Tests that expect one of
   // the two endings check `outcome`.
+  // A call handed to SIP (sip_dialed) is ok too: its media never passes through Twilio's stream.
   [[nodiscard]] bool ok() const noexcept {
-    return (outcome == call_outcome::completed || outcome == call_outcome::bridge_closed) &&
-           close_code == normal_close_code;
+    return outcome == call_outcome::sip_dialed ||
+           ((outcome == call_outcome::completed || outcome == call_outcome::bridge_closed) &&
+            close_code == normal_close_code);
   }
   static constexpr int normal_close_code = 1000;
   std::string failure;  // human-readable, whenever !ok()
@@ -89,6 +96,8 @@ struct call_report {
   std::string twiml;
   std::string stream_url;
   std::vector<stream_parameter> parameters;
+  std::string sip_uri;      // <Dial><Sip>'s URI
+  std::string sip_call_id;  // the call id the simulated OpenAI SIP endpoint answered
 
   clock::time_point started;         // run_call began
   clock::time_point stream_started;  // `start` was queued: media timestamps count from here

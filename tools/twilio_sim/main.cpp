@@ -2,6 +2,12 @@
 // says what happened. A newcomer uses it to hear (well, count) a call against `scripts/run`; the proxy
 // test (scripts/proxy-test) uses its --expect-* options so the exit code carries every assertion.
 //
+// A voice webhook that answers <Dial><Sip> (SIP mode) hands the call to the simulated OpenAI SIP
+// endpoint the URI names (demo mode's upstream simulator): the call is reported as sip_dialed with the
+// endpoint's call id and the tool returns at once; the conversation then runs between the simulator
+// and the bridge, where the dashboard and GET /v1/calls show it. The URI is printed without its query,
+// which carries the call's stream token.
+//
 // Exit code: 0 when every call completed as a call should (call_report.hpp: call_problems) and every
 // --expect-* held; 1 otherwise; 2 for a usage error. The usage text says what that means.
 
@@ -73,6 +79,9 @@ std::size_t cleared_marks(const twilio::call_report& r) {
   return n;
 }
 
+// A URI without its query (a <Dial><Sip> URI's X- headers carry the call's stream token).
+std::string without_query(std::string_view uri) { return std::string(uri.substr(0, uri.find('?'))); }
+
 json::object to_json(const twilio::call_report& r, const std::vector<std::string>& problems) {
   json::object params;
   for (const auto& p : r.parameters) params[p.name] = p.value;
@@ -97,6 +106,8 @@ json::object to_json(const twilio::call_report& r, const std::vector<std::string
       {"webhook_status", r.webhook_status},
       {"stream_url", r.stream_url},
       {"parameters", std::move(params)},
+      {"sip_uri", without_query(r.sip_uri)},
+      {"sip_call_id", r.sip_call_id},
       {"duration_ms", ms_between(r.started, r.ended)},
       {"media_frames_sent", r.media_frames_sent},
       {"media_frames_received", r.media_frames_received},
@@ -121,6 +132,8 @@ void print_human(std::size_t index, std::size_t total, const twilio::call_report
               ms_between(r.started, r.ended) / 1000.0);
   std::printf("  webhook:    HTTP %d\n", r.webhook_status);
   if (!r.stream_url.empty()) std::printf("  stream:     %s\n", r.stream_url.c_str());
+  if (!r.sip_uri.empty())
+    std::printf("  sip:        %s -> call %s\n", without_query(r.sip_uri).c_str(), r.sip_call_id.c_str());
   if (!r.parameters.empty()) {
     std::string list;
     for (const auto& p : r.parameters) list += (list.empty() ? "" : ", ") + p.name + "=" + p.value;

@@ -8,6 +8,9 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <simdjson.h>
 
 #include "codec/g711.hpp"
@@ -327,6 +330,35 @@ std::string describe(std::exception_ptr e) {
   }
 }
 
+// <Dial><Sip>: rings the simulated OpenAI SIP endpoint the URI names (simulator/sip_control.hpp) and
+// reports the call id it answers; what follows happens between the endpoint and the bridge.
+net::awaitable<void> dial_sip(const call_options& options, call_report& report, std::string uri,
+                              clock::time_point deadline) {
+  report.sip_uri = std::move(uri);
+  const auto finish = [&report](call_outcome outcome, std::string failure) {
+    report.outcome = outcome;
+    report.failure = std::move(failure);
+    report.ended = clock::now();
+  };
+  const auto invite_url = sim_sip_invite_url(report.sip_uri);
+  if (!invite_url) co_return finish(call_outcome::connect_failed, "SIP URI names no simulated endpoint (host:port)");
+  const std::string body = boost::json::serialize(
+      boost::json::object{{"uri", report.sip_uri}, {"from", options.from}, {"to", options.to}});
+  std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
+  const auto response = co_await net::http_request("POST", *invite_url, std::move(headers), body, nullptr,
+                                                   std::min(options.webhook_timeout_ms, ms_until(deadline)));
+  if (!response.failure.empty()) co_return finish(call_outcome::connect_failed, "SIP invite: " + response.failure);
+  if (response.status != 200)
+    co_return finish(call_outcome::connect_failed, "SIP invite answered HTTP " + std::to_string(response.status));
+  boost::system::error_code ec;
+  const auto reply = boost::json::parse(response.body, ec);
+  const auto* id = !ec && reply.is_object() ? reply.as_object().if_contains("call_id") : nullptr;
+  if (!id || !id->is_string()) co_return finish(call_outcome::connect_failed, "SIP invite answered no call_id");
+  report.sip_call_id = id->as_string();
+  record(report, call_event_kind::sip_dialed, report.sip_call_id);
+  finish(call_outcome::sip_dialed, {});
+}
+
 }  // namespace
 
 net::awaitable<call_report> run_call(call_options options) {
@@ -366,6 +398,10 @@ net::awaitable<call_report> run_call(call_options options) {
   auto twiml = read_twiml(report.twiml);
   if (!twiml.error.empty()) {
     finish(call_outcome::webhook_failed, "webhook TwiML: " + twiml.error);
+    co_return report;
+  }
+  if (!twiml.stream && twiml.sip_uri) {
+    co_await dial_sip(options, report, std::move(*twiml.sip_uri), deadline);
     co_return report;
   }
   if (!twiml.stream) {

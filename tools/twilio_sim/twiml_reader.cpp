@@ -91,6 +91,7 @@ class reader {
     if (!doc_.error.empty()) {
       doc_.verbs.clear();
       doc_.stream.reset();
+      doc_.sip_uri.reset();
     }
     return std::move(doc_);
   }
@@ -121,6 +122,7 @@ class reader {
   }
 
   void step() {
+    markup_start_ = pos_;
     const auto rest = xml_.substr(pos_);
     if (rest.starts_with("<?")) {
       skip_past("?>");
@@ -204,13 +206,35 @@ class reader {
       const auto* v = find_attribute("value");
       if (!n) return fail("<Parameter> without name");
       doc_.stream->parameters.push_back({*n, v ? *v : std::string()});
+    } else if (stack_.size() == 2 && name == "Sip" && stack_[1] == "Dial" && !doc_.sip_uri) {
+      in_sip_ = true;
+      sip_text_start_ = pos_;
+    } else if (in_sip_) {
+      return fail("markup inside <Sip>");
     }
     stack_.push_back(name);
   }
 
   void close_element() {
     if (stack_.size() == 3 && in_stream_) in_stream_ = false;
+    if (stack_.size() == 3 && in_sip_) {
+      in_sip_ = false;
+      read_sip_uri();
+    }
     stack_.pop_back();
+  }
+
+  // The text between <Sip> and its end tag (a self-closing <Sip/> has none).
+  void read_sip_uri() {
+    const bool has_text = xml_[markup_start_ + 1] == '/' && markup_start_ >= sip_text_start_;
+    std::string_view raw = has_text ? xml_.substr(sip_text_start_, markup_start_ - sip_text_start_) : std::string_view();
+    std::string uri;
+    if (raw.find('<') != std::string_view::npos) return fail("markup inside <Sip>");
+    if (!decode_attribute(raw, uri)) return fail("bad entity in <Sip>");
+    const auto first = uri.find_first_not_of(' ');
+    if (first == std::string::npos) return fail("<Sip> without a URI");
+    uri = uri.substr(first, uri.find_last_not_of(' ') - first + 1);
+    doc_.sip_uri = std::move(uri);
   }
 
   std::string_view xml_;
@@ -219,11 +243,32 @@ class reader {
   std::vector<attribute> attributes_;
   bool seen_root_ = false;
   bool in_stream_ = false;
+  bool in_sip_ = false;
+  std::size_t sip_text_start_ = 0;  // just after the <Sip> start tag
+  std::size_t markup_start_ = 0;    // the '<' of the markup being read
   twiml_document doc_;
 };
 
 }  // namespace
 
 twiml_document read_twiml(std::string_view xml) { return reader(xml).run(); }
+
+std::optional<std::string> sim_sip_invite_url(std::string_view sip_uri) {
+  std::string_view rest;
+  if (sip_uri.starts_with("sip:")) rest = sip_uri.substr(4);
+  else if (sip_uri.starts_with("sips:")) rest = sip_uri.substr(5);
+  else return std::nullopt;
+  rest = rest.substr(0, rest.find_first_of(";?"));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  // host:port, the host maybe an [IPv6] literal.
+  const auto bracket = rest.rfind(']');
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket) || colon == 0)
+    return std::nullopt;
+  const std::string_view port = rest.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return "http://" + std::string(rest) + "/sim/sip/invite";
+}
 
 }  // namespace mb::tools::twilio

@@ -12,6 +12,7 @@
 #include "server/agent_setup.hpp"
 #include "server/bridge_setup.hpp"
 #include "server/metrics_setup.hpp"
+#include "protocol/standard_webhook.hpp"
 #include "simulator/audio_pattern.hpp"
 
 namespace mb::test {
@@ -178,6 +179,9 @@ bridge_harness::bridge_harness(harness_options options) {
     tee_.sinks = {&events_, hub_.get()};
     bridge_.events = &tee_;
   }
+  auto endpoints = simulated;
+  endpoints.realtime_url = upstream_base_;
+  endpoints.openai_api_key = config::secret("test-key");
   if (!settings_.agents_file.empty()) {
     // The profiles inherit the harness's provider; each reaches the simulator's path for its own.
     agents::agent_profile base;
@@ -187,9 +191,6 @@ bridge_harness::bridge_harness(harness_options options) {
     if (base.provider == upstream::provider_kind::openai_realtime) base.model = "gpt-realtime";
     agents_ = server::load_agents(settings_, std::move(base), error);
     if (!agents_) throw std::runtime_error("agent profiles: " + error);
-    auto endpoints = simulated;
-    endpoints.realtime_url = upstream_base_;
-    endpoints.openai_api_key = config::secret("test-key");
     bridge_.resolve = [this, endpoints](const protocol::twilio_start& start) {
       return server::resolve_call(*agents_, endpoints, start);
     };
@@ -212,6 +213,15 @@ bridge_harness::bridge_harness(harness_options options) {
   ctx_->metrics = &metrics_;
   outbound_ = std::make_unique<server::outbound_service>(pool_->first().get_executor(), *ctx_);
   ctx_->outbound = outbound_.get();
+  // OpenAI's SIP mode, as the server runs it: its control plane and webhooks are the simulator's.
+  openai_calls_ = std::make_unique<telephony::openai_calls>(telephony::openai_calls_options{}, bridge_.tls);
+  bridge_.openai_calls = openai_calls_.get();
+  ctx_->sip_uri = settings_.openai_sip_uri.empty() ? simulator_->sip_uri() : settings_.openai_sip_uri;
+  if (!settings_.openai_webhook_secret.empty()) {
+    openai_webhook_ = std::make_unique<server::sip_webhook>(
+        protocol::standard_webhook_key(settings_.openai_webhook_secret.reveal()).value_or(""), endpoints);
+    ctx_->openai_webhook = openai_webhook_.get();
+  }
   server::register_server_metrics(metrics_, *ctx_);
   server_ = std::make_unique<server::http_server>(*pool_, *ctx_);
   port_ = server_->listen("127.0.0.1", 0);

@@ -22,6 +22,8 @@
 #include "server/outbound.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
+#include "server/sip_webhook.hpp"
+#include "telephony/openai_calls.hpp"
 #include "store/call_store.hpp"
 #include "simulator/upstream_simulator.hpp"
 #include "tools/twilio_sim/twilio_sim.hpp"
@@ -130,6 +132,8 @@ class bridge_harness {
   std::unique_ptr<server::io_pool> pool_;
   std::unique_ptr<server::server_context> ctx_;
   std::unique_ptr<server::outbound_service> outbound_;
+  std::unique_ptr<telephony::openai_calls> openai_calls_;
+  std::unique_ptr<server::sip_webhook> openai_webhook_;  // with OPENAI_WEBHOOK_SECRET only
   std::unique_ptr<server::http_server> server_;
   std::thread server_thread_;
   std::uint16_t port_ = 0;

@@ -214,3 +214,37 @@ TEST_CASE("invalid call control fields are refused with the field named", "[agen
   CHECK(parse_error(R"({"agents": {"a": {"dtmf": {"digits": 4}}}})") == "agents.a.dtmf.digits: unknown field");
   CHECK(parse_error(R"({"agents": {"a": {"end_call": "yes"}}})") == "agents.a.end_call: expected true or false");
 }
+
+TEST_CASE("profiles: mode picks Media Streams or OpenAI's SIP endpoint, and is inherited", "[agents][sip]") {
+  const auto profiles = parse_ok(R"({"agents": {
+    "front": {"mode": "sip", "numbers": ["+15005550001"]},
+    "back": {"mode": "media-stream"},
+    "live": {"mode": "sip", "provider": "openai-live"},
+    "plain": {}
+  }})");
+  REQUIRE(profiles.size() == 5);
+  CHECK(profiles[1].mode == call_mode::sip);
+  CHECK(profiles[2].mode == call_mode::media_stream);
+  CHECK(profiles[3].mode == call_mode::sip);
+  CHECK(profiles[4].mode == call_mode::media_stream);
+
+  auto sip_base = base_profile();
+  sip_base.mode = call_mode::sip;
+  std::string error;
+  const auto inherited = parse_profiles(R"({"agents": {"x": {}}})", sip_base, error);
+  REQUIRE(inherited);
+  CHECK(inherited->back().mode == call_mode::sip);
+}
+
+TEST_CASE("profiles: SIP mode needs one of OpenAI's providers, and the error names the field", "[agents][sip]") {
+  CHECK(parse_error(R"({"agents": {"x": {"mode": "sip", "provider": "gemini"}}})") ==
+        "agents.x.mode: SIP mode needs provider openai-realtime or openai-live, not gemini");
+  CHECK(parse_error(R"({"agents": {"x": {"mode": "phone"}}})") == "agents.x.mode: expected one of media-stream|sip");
+  // Inherited SIP mode with another provider: the provider is the field at fault.
+  auto sip_base = base_profile();
+  sip_base.mode = call_mode::sip;
+  std::string error;
+  CHECK_FALSE(parse_profiles(R"({"agents": {"x": {"provider": "azure-realtime"}}})", sip_base, error));
+  CHECK(error == "agents.x.provider: SIP mode needs provider openai-realtime or openai-live, not azure-realtime");
+  CHECK_FALSE(sip_mode_problem(base_profile()));
+}

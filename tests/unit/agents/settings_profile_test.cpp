@@ -233,3 +233,8 @@ TEST_CASE("the settings' endpoints carry every provider's settings and credentia
   CHECK(e.gemini_url.starts_with("wss://generativelanguage.googleapis.com/"));
   CHECK(e.openai_api_key.reveal() == openai_key);
 }
+
+TEST_CASE("CALL_MODE sets the default profile's mode", "[agents][sip]") {
+  CHECK(profile_from(loaded({})).mode == call_mode::media_stream);
+  CHECK(profile_from(loaded({{"CALL_MODE", "sip"}})).mode == call_mode::sip);
+}

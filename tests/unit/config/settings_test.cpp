@@ -581,3 +581,15 @@ TEST_CASE("TRANSFER_DESTINATIONS and TRANSFER_CALLER_ID are checked; the error n
   CHECK(e.variable == "TRANSFER_CALLER_ID");
   CHECK(e.problem == R"("+1" is not a +E.164 number (+ and 8-15 digits))");
 }
+
+TEST_CASE("OPENAI_WEBHOOK_SECRET must be a whsec_ secret, and the refusal does not show it", "[config][sip]") {
+  const std::string bad = "whsec_not*base64-DO-NOT-LEAK";
+  const auto e = failed({}, {{"OPENAI_WEBHOOK_SECRET", bad}});
+  CHECK(e.variable == "OPENAI_WEBHOOK_SECRET");
+  CHECK(e.problem.find("whsec_") != std::string::npos);
+  CHECK(e.problem.find("DO-NOT-LEAK") == std::string::npos);
+  CHECK(failed({}, {{"OPENAI_WEBHOOK_SECRET", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}).variable == "OPENAI_WEBHOOK_SECRET");
+  CHECK(loaded({}, {{"OPENAI_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}).openai_webhook_secret.reveal() ==
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  CHECK(loaded({}, {}).openai_webhook_secret.empty());
+}

@@ -107,3 +107,10 @@ TEST_CASE("route: campaigns under the API", "[routing]") {
     CHECK_FALSE(parse_api_target(path));
   }
 }
+
+TEST_CASE("route: OpenAI's webhook is its own route, outside the API's credential", "[routing]") {
+  CHECK(std::holds_alternative<openai_webhook>(route_request({"POST", openai_webhook_path, false}, true)));
+  CHECK(std::holds_alternative<openai_webhook>(get(openai_webhook_path)));  // answered 405 by the endpoint
+  CHECK(std::holds_alternative<unknown_upgrade>(upgrade(openai_webhook_path)));
+  CHECK(std::holds_alternative<plain_http>(route_request({"POST", "/openai/webhook/x", false}, true)));
+}

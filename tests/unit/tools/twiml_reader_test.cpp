@@ -92,3 +92,30 @@ TEST_CASE("twiml reader: malformed documents are errors", "[tools][twiml]") {
     CHECK(doc.verbs.empty());
   }
 }
+
+TEST_CASE("twiml reader: the URI of <Dial><Sip> (SIP mode)", "[tools][twiml]") {
+  const auto doc = read_twiml(R"(<Response><Dial answerOnBridge="true">
+    <Sip> sip:proj@127.0.0.1:5061;transport=tls?X-Mb-Agent=support&amp;X-Mb-Var-name=Ada%20L </Sip>
+  </Dial></Response>)");
+  REQUIRE(doc.error.empty());
+  CHECK(doc.verbs == std::vector<std::string>{"Dial"});
+  CHECK_FALSE(doc.stream);
+  REQUIRE(doc.sip_uri);
+  CHECK(*doc.sip_uri == "sip:proj@127.0.0.1:5061;transport=tls?X-Mb-Agent=support&X-Mb-Var-name=Ada%20L");
+  CHECK_FALSE(read_twiml("<Response><Dial><Number>+15551230000</Number></Dial></Response>").sip_uri);
+  CHECK_FALSE(read_twiml("<Response><Sip>sip:a@b:1</Sip></Response>").sip_uri);  // not inside <Dial>
+  CHECK_FALSE(read_twiml("<Response><Dial><Sip/></Dial></Response>").error.empty());
+  CHECK_FALSE(read_twiml("<Response><Dial><Sip>  </Sip></Dial></Response>").error.empty());
+  CHECK_FALSE(read_twiml("<Response><Dial><Sip>sip:a@b:1<b/></Sip></Dial></Response>").error.empty());
+}
+
+TEST_CASE("twiml reader: where a <Sip> URI's simulated endpoint takes the invite", "[tools][twiml]") {
+  CHECK(sim_sip_invite_url("sip:proj@127.0.0.1:5061;transport=tls?X-Mb-Agent=a") ==
+        "http://127.0.0.1:5061/sim/sip/invite");
+  CHECK(sim_sip_invite_url("sips:127.0.0.1:8080") == "http://127.0.0.1:8080/sim/sip/invite");
+  CHECK(sim_sip_invite_url("sip:proj@[::1]:9000") == "http://[::1]:9000/sim/sip/invite");
+  CHECK_FALSE(sim_sip_invite_url("sip:proj@sip.api.openai.com;transport=tls"));  // a real trunk: no port
+  CHECK_FALSE(sim_sip_invite_url("sip:proj@[::1]"));
+  CHECK_FALSE(sim_sip_invite_url("sip:proj@host:12a"));
+  CHECK_FALSE(sim_sip_invite_url("tel:+15551230000"));
+}
