@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/unit/support/padded.hpp"
+#include "tests/unit/support/realtime_messages.hpp"
 #include "upstream/live_adapter.hpp"
 #include "upstream/realtime_adapter.hpp"
 
@@ -17,6 +18,8 @@ using namespace mb;
 using sip::sideband_action;
 using sip::sideband_state;
 using sip::sip_control;
+using mb::test::said;
+using mb::test::said_all;
 using lines = std::vector<std::string>;
 namespace json = boost::json;
 
@@ -161,14 +164,6 @@ std::string response_created(std::string_view id) {
 }
 std::string response_done(std::string_view id) {
   return R"({"type":"response.done","response":{"id":")" + std::string(id) + R"(","status":"completed"}})";
-}
-std::string said(std::string_view response, std::string_view item, std::string_view text) {
-  return R"({"type":"response.output_audio_transcript.delta","response_id":")" + std::string(response) +
-         R"(","item_id":")" + std::string(item) + R"(","content_index":0,"delta":")" + std::string(text) + R"("})";
-}
-std::string said_all(std::string_view response, std::string_view item, std::string_view text) {
-  return R"({"type":"response.output_audio_transcript.done","response_id":")" + std::string(response) +
-         R"(","item_id":")" + std::string(item) + R"(","content_index":0,"transcript":")" + std::string(text) + R"("})";
 }
 std::string heard(std::string_view item, std::string_view text) {
   return R"({"type":"conversation.item.input_audio_transcription.delta","item_id":")" + std::string(item) +
