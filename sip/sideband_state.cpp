@@ -143,6 +143,9 @@ void sideband_state::on_event(const upstream::event& ev, std::int64_t now_ms, st
       return;
     case event_kind::response_done:
       if (active_response_ == ev.response_id) active_response_.reset();
+      usage_.input_tokens += ev.used.input_tokens;
+      usage_.output_tokens += ev.used.output_tokens;
+      usage_.total_tokens += ev.used.total_tokens;
       return;
     case event_kind::tool_call:
       on_tool_call(ev, now_ms, out);

@@ -36,6 +36,7 @@
 #include "call/dtmf_collector.hpp"
 #include "call/tool_calls.hpp"
 #include "limits/token_bucket.hpp"
+#include "protocol/realtime_events.hpp"
 #include "upstream/adapter.hpp"
 
 namespace mb::sip {
@@ -53,7 +54,7 @@ struct sip_control {
 //   log_line            - a line for the call's log
 //   send_upstream_event - a message for the sideband (only produced while a sideband is attached)
 //   invoke_tool         - POST a webhook tool (call_tools_config::tools[tool_index]); report on_tool_response
-//   end_call            - the call is over: close the sideband, release the call
+//   end_call            - the call is over: finish(), close the sideband, release the call
 //   sip_control         - hang up or refer at OpenAI's control plane; report on_control_done
 using sideband_action = std::variant<call::publish, call::log_line, call::send_upstream_event, call::invoke_tool,
                                      call::end_call, sip_control>;
@@ -101,6 +102,8 @@ class sideband_state {
   [[nodiscard]] bool attached() const noexcept { return attached_; }
   // end_call was asked for: the shell stops reconnecting.
   [[nodiscard]] bool ended() const noexcept { return ended_; }
+  // Summed over the session's response.done events, for call.ended (call::call_end::usage).
+  [[nodiscard]] const protocol::token_usage& usage() const noexcept { return usage_; }
 
  private:
   struct assistant_turn {
@@ -155,6 +158,7 @@ class sideband_state {
 
   std::optional<std::string> active_response_;
   std::string cut_response_;  // the response the caller last spoke over: its turns end interrupted
+  protocol::token_usage usage_;
   bool spoke_this_turn_ = false;  // the assistant answered since the caller last started speaking
   std::vector<assistant_turn> assistant_turns_;  // open: deltas so far
   std::vector<caller_turn> caller_turns_;        // open: deltas so far

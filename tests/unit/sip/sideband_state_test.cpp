@@ -229,7 +229,13 @@ TEST_CASE("sideband_state: Realtime transcripts of both speakers, without audio"
   CHECK(h.message(said("resp_1", "item_a", "It ships"), 400) == lines{"delta assistant item_a It ships"});
   CHECK(h.message(said_all("resp_1", "item_a", "It ships today."), 500) ==
         lines{"final assistant item_a 'It ships today.'"});
-  CHECK(h.message(response_done("resp_1"), 600).empty());
+  CHECK(h.message(R"({"type":"response.done","response":{"id":"resp_1","status":"completed",)"
+                  R"("usage":{"total_tokens":30,"input_tokens":20,"output_tokens":10}}})",
+                  600)
+            .empty());
+  CHECK(h.state.usage().total_tokens == 30);
+  CHECK(h.state.usage().input_tokens == 20);
+  CHECK(h.state.usage().output_tokens == 10);
 }
 
 TEST_CASE("sideband_state: a caller who speaks over an answer marks its final interrupted, heard unknown",
