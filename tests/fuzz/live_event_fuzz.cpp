@@ -7,6 +7,7 @@
 //
 // Input: lines separated by '\n', each one step, by its first byte:
 //   'w' + digits  the clock jumps that many ms      'o'   a new session (open_session)
+//   's'           a SIP call's sideband attaches (attach_sideband: nothing sent)
 //   anything else a GPT-Live server message, translated
 // Every line first advances the clock by one 20 ms frame and fires a due tick.
 
@@ -47,6 +48,12 @@ class driver {
       MB_FUZZ_CHECK(commands.size() == 1);
       check_json(commands.front(), "session.start");
       // The adapter forgets the open turns without closing them.
+      response_.reset();
+      caller_.reset();
+      return;
+    }
+    if (text[0] == 's') {
+      adapter_.attach_sideband();
       response_.reset();
       caller_.reset();
       return;
@@ -145,12 +152,15 @@ class driver {
           mb::fuzz::check_tool_call(e);
           check_tool_result(e);
           break;
+        case event_kind::caller_dtmf:
+          // A sideband's key (docs/protocols.md J4): its message's only event, after any closes.
+          MB_FUZZ_CHECK(is_dtmf_key(e.text) && i + 1 == out.size());
+          break;
         case event_kind::caller_transcript_failed:
         case event_kind::caller_speech_stopped:
         case event_kind::heard_report_accepted:
         case event_kind::session_renewal_due:
         case event_kind::tool_call_cancelled:
-        case event_kind::caller_dtmf:
           MB_FUZZ_CHECK(false);  // GPT-Live has nothing that means these
           break;
       }

@@ -21,7 +21,7 @@ struct parse_snapshot {
   std::optional<std::string> error;
   proto::realtime_event_type type = proto::realtime_event_type::unknown;
   std::string type_name, response_id, item_id, delta, transcript, input_format, output_format, status;
-  std::string call_id, tool_name, arguments;
+  std::string call_id, tool_name, arguments, dtmf_key;
   std::string error_type, error_code, error_message, error_param, error_event_id;
   std::int64_t content_index = 0, audio_start_ms = 0, audio_end_ms = 0;
   std::int64_t input_tokens = 0, output_tokens = 0, total_tokens = 0;
@@ -47,6 +47,7 @@ parse_snapshot snapshot(const std::optional<proto::parse_error>& error, const pr
   s.call_id = e.call_id;
   s.tool_name = e.tool_name;
   s.arguments = e.arguments;
+  s.dtmf_key = e.dtmf_key;
   s.error_type = e.error.type;
   s.error_code = e.error.code;
   s.error_message = e.error.message;

@@ -20,11 +20,14 @@
 #include "call/event_json.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/twilio_messages.hpp"
+#include "tests/unit/support/realtime_messages.hpp"
 #include "upstream/realtime_adapter.hpp"
 
 using namespace mb;
 
 namespace {
+using mb::test::said;
+using mb::test::said_all;
 
 constexpr std::string_view stream_sid = "MZ0123456789abcdef0123456789abcdef";
 constexpr std::string_view call_sid = "CA0123456789abcdef0123456789abcdef";
@@ -167,16 +170,6 @@ std::string media(std::int64_t timestamp_ms, char fill) {
 std::string delta(std::string_view response, std::string_view item, int ms, char fill) {
   return R"({"type":"response.output_audio.delta","response_id":")" + std::string(response) + R"(","item_id":")" +
          std::string(item) + R"(","output_index":0,"content_index":0,"delta":")" + ulaw_b64(ms, fill) + R"("})";
-}
-
-std::string said(std::string_view response, std::string_view item, std::string_view text) {
-  return R"({"type":"response.output_audio_transcript.delta","response_id":")" + std::string(response) +
-         R"(","item_id":")" + std::string(item) + R"(","content_index":0,"delta":")" + std::string(text) + R"("})";
-}
-
-std::string said_all(std::string_view response, std::string_view item, std::string_view text) {
-  return R"({"type":"response.output_audio_transcript.done","response_id":")" + std::string(response) +
-         R"(","item_id":")" + std::string(item) + R"(","content_index":0,"transcript":")" + std::string(text) + R"("})";
 }
 
 std::string simple(std::string_view type, std::string_view response, std::string_view item = {}) {

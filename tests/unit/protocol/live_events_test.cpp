@@ -146,10 +146,10 @@ TEST_CASE("live_parser: usage, known events without use, and unknown events", "[
     CHECK(p.ev.type_name == type);
   }
 
-  p.parse(R"({"type":"transport.dtmf.received","event":"5"})");
+  p.parse(R"({"type":"session.created","event":"5"})");
   REQUIRE_FALSE(p.error);
   CHECK(p.ev.type == live_event_type::unknown);
-  CHECK(p.ev.type_name == "transport.dtmf.received");
+  CHECK(p.ev.type_name == "session.created");
 }
 
 TEST_CASE("live_parser: malformed messages", "[live]") {
@@ -316,4 +316,20 @@ TEST_CASE("build_live_function_call_output and build_live_response_create (docs/
                               {{"type", "function_call_output"}, {"call_id", "call_\"9"}, {"output", R"({"error":"timeout"})"}}}});
   const auto create = parse_object(build_live_response_create());
   CHECK(create == json::object{{"type", "response.create"}, {"event_id", tool_result_event_id}});
+}
+
+TEST_CASE("live_parser: a SIP call's sideband: DTMF keys, reflected audio, transport events (docs/protocols.md J4)",
+          "[live]") {
+  parsed key(R"({"type":"transport.dtmf.received","event_id":"e1","event":"*"})");
+  REQUIRE_FALSE(key.error);
+  CHECK(key.ev.type == live_event_type::dtmf_received);
+  CHECK(key.ev.dtmf_key == "*");
+  parsed missing(R"({"type":"transport.dtmf.received","event_id":"e1"})");
+  CHECK(missing.error);
+  for (const auto* type : {"session.input_audio.append", "transport.dtmf.send", "transport.ringing",
+                           "transport.answered", "transport.failed"}) {
+    parsed other(R"({"type":")" + std::string(type) + R"(","event_id":"e2"})");
+    REQUIRE_FALSE(other.error);
+    CHECK(other.ev.type == live_event_type::ignored);
+  }
 }

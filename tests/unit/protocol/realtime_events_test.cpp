@@ -261,6 +261,8 @@ TEST_CASE("realtime_parser: known events without a use are 'ignored', others 'un
       "response.content_part.added", "response.content_part.done", "response.output_text.delta",
       "response.output_text.done", "response.function_call_arguments.delta",
       "response.function_call_arguments.done", "rate_limits.updated",
+      // A SIP call's sideband (docs/protocols.md J3): the playout at OpenAI.
+      "output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared",
   };
   for (const char* name : ignored) {
     INFO(name);
@@ -270,7 +272,7 @@ TEST_CASE("realtime_parser: known events without a use are 'ignored', others 'un
     CHECK(p.ev.type_name == name);
   }
   // Beta names are not GA events (A10).
-  for (const char* name : {"response.audio.delta", "response.audio_transcript.done", "output_audio_buffer.cleared", "x"}) {
+  for (const char* name : {"response.audio.delta", "response.audio_transcript.done", "x"}) {
     INFO(name);
     parsed p(std::string(R"({"type":")") + name + R"("})");
     REQUIRE_FALSE(p.error);
@@ -539,4 +541,16 @@ TEST_CASE("build_function_call_output: the result as the item's string output (d
                                 {{"type", "function_call_output"},
                                  {"call_id", "call_\"1"},
                                  {"output", R"({"status":"shipped","note":"a\nb"})"}}}});
+}
+
+TEST_CASE("realtime_parser: a SIP call's DTMF key on its sideband (docs/protocols.md J4)", "[protocol]") {
+  parsed p(R"({"type":"input_audio_buffer.dtmf_event_received","event":"5","received_at":1750287100})");
+  REQUIRE_FALSE(p.error);
+  CHECK(p.ev.type == realtime_event_type::dtmf_event_received);
+  CHECK(p.ev.dtmf_key == "5");
+  parsed missing(R"({"type":"input_audio_buffer.dtmf_event_received","received_at":1750287100})");
+  CHECK(missing.error);
+  parsed stopped(R"({"type":"output_audio_buffer.stopped","response_id":"resp_1"})");
+  REQUIRE_FALSE(stopped.error);
+  CHECK(stopped.ev.type == realtime_event_type::ignored);
 }

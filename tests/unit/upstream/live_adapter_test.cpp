@@ -398,8 +398,9 @@ TEST_CASE("live_adapter: usage, known events without use, unknown events, and pa
   CHECK(h.step(R"({"type":"session.delegation.created","delegation":{"id":"d1","target":"client"}})", 0) ==
         lines{"ignored"});
   CHECK(h.step(R"({"type":"info","code":"x"})", 0) == lines{"ignored"});
-  CHECK(h.step(R"({"type":"transport.ringing","session_id":"s"})", 0) == lines{"unknown"});
-  CHECK(h.only().type_name == "transport.ringing");
+  CHECK(h.step(R"({"type":"transport.ringing","session_id":"s"})", 0) == lines{"ignored"});
+  CHECK(h.step(R"({"type":"session.created","event_id":"e"})", 0) == lines{"unknown"});
+  CHECK(h.only().type_name == "session.created");
 
   h.step(said("Hi"), 0);
   // A malformed message yields nothing, not even the closing of a due turn (a tick does that).
@@ -653,4 +654,38 @@ TEST_CASE("live_adapter: tool results, and context text as a session instruction
     CHECK(append.at("content") == "The caller pressed \"4 2 #\".");
     CHECK(append.at("delegation_id").is_null());
   }
+}
+
+TEST_CASE("live_adapter: a SIP call's sideband: no session.start, DTMF keys, transcripts without audio "
+          "(docs/protocols.md J3, J4)",
+          "[live_adapter]") {
+  harness h;
+  // The call's accept started the session: there is no session.started to wait for, and errors from
+  // now on concern single commands.
+  h.adapter.attach_sideband();
+  h.step(error_about("mb_instructions_append"), 0);
+  CHECK(h.only().error.scope == error_scope::command);
+
+  CHECK(h.step(R"({"type":"transport.dtmf.received","event_id":"e1","event":"7"})", 0) ==
+        lines{"caller_dtmf text=7"});
+  CHECK(h.step(R"({"type":"transport.dtmf.received","event_id":"e2","event":"x"})", 0) == lines{"ignored"});
+  CHECK(h.step(R"({"type":"transport.dtmf.received","event_id":"e3"})", 0).empty());
+  REQUIRE(h.error);
+  // The reflected caller audio and the SIP leg's own events are known and of no use.
+  CHECK(h.step(R"({"type":"session.input_audio.append","audio":"AAAA","start_ms":0,"end_ms":10})", 0) ==
+        lines{"ignored"});
+  CHECK(h.step(R"({"type":"transport.dtmf.send","event":"1"})", 0) == lines{"ignored"});
+
+  // Without audio deltas the transcript makes the turn, and the caller talking over it cuts it.
+  CHECK(h.step(said("Your order"), 100) ==
+        lines{"response_started response=live_a1", "assistant_transcript_delta turn=live_a1 text=Your order"});
+  CHECK(h.step(heard("Wait"), 200) == lines{"caller_transcript_delta turn=live_c2 text=Wait"});
+  CHECK(h.tick(300) == lines{"caller_speech_started"} + turn_end("live_a1", "Your order"));
+  CHECK(h.tick(1200) == lines{"caller_transcript_final turn=live_c2 text='Wait'"});
+
+  // A new sideband forgets the open turns; its ids stay unique.
+  h.step(said("Hm"), 2000);
+  h.adapter.attach_sideband();
+  CHECK_FALSE(h.adapter.next_wakeup());
+  CHECK(h.step(said("So"), 3000).front() == "response_started response=live_a4");
 }

@@ -139,9 +139,9 @@ TEST_CASE("realtime_adapter: session.updated reports both formats; known and unk
   CHECK(h.step(R"({"type":"session.created","session":{"type":"realtime"}})").kind == event_kind::ignored);
   CHECK(h.step(R"({"type":"input_audio_buffer.committed","item_id":"c1"})").kind == event_kind::ignored);
   CHECK(h.step(R"({"type":"rate_limits.updated","rate_limits":[]})").kind == event_kind::ignored);
-  ev = h.step(R"({"type":"output_audio_buffer.started"})");
+  ev = h.step(R"({"type":"response.audio.delta"})");
   CHECK(ev.kind == event_kind::unknown);
-  CHECK(ev.type_name == "output_audio_buffer.started");
+  CHECK(ev.type_name == "response.audio.delta");
 }
 
 TEST_CASE("realtime_adapter: error scopes (protocols.md A8)", "[realtime_adapter]") {
@@ -301,4 +301,37 @@ TEST_CASE("realtime_adapter: tool results and context text (docs/protocols.md I1
   a.add_context_text("An operator says: hold on.", true, out);
   REQUIRE(out.size() == 2);
   CHECK(json::parse(out[1]).at("type") == "response.create");
+}
+
+TEST_CASE("realtime_adapter: a SIP call's sideband: DTMF keys, transcripts without audio (docs/protocols.md J3, J4)",
+          "[realtime_adapter]") {
+  harness h;
+  // The call's accept configured the session: nothing is sent, and errors concern single commands.
+  h.adapter.attach_sideband();
+  CHECK(h.step(error_about("invalid_request_error", "x", "ev1")).error.scope == error_scope::command);
+
+  const auto& key = h.step(R"({"type":"input_audio_buffer.dtmf_event_received","event":"#","received_at":1750287100})");
+  CHECK(key.kind == event_kind::caller_dtmf);
+  CHECK(key.text == "#");
+  for (const auto* symbol : {"0", "9", "*", "A", "D"})
+    CHECK(h.step(R"({"type":"input_audio_buffer.dtmf_event_received","event":")" + std::string(symbol) + R"("})")
+              .kind == event_kind::caller_dtmf);
+  // Only the 16 DTMF symbols are keys; the key is required.
+  for (const auto* other : {"E", "12", "", "a", "\\n"})
+    CHECK(h.step(R"({"type":"input_audio_buffer.dtmf_event_received","event":")" + std::string(other) + R"("})")
+              .kind == event_kind::ignored);
+  mb::test::assign_padded(h.buffer, R"({"type":"input_audio_buffer.dtmf_event_received"})");
+  h.out.clear();
+  CHECK(h.adapter.translate(h.buffer, h.buffer.capacity(), 0, h.out));
+  CHECK(h.out.empty());
+
+  // SIP plays the audio at OpenAI: the transcripts come without audio deltas, the playout's events are known.
+  const auto& delta = h.step(
+      R"({"type":"response.output_audio_transcript.delta","response_id":"resp_1","item_id":"item_1","content_index":0,"delta":"Hello"})");
+  CHECK(delta.kind == event_kind::assistant_transcript_delta);
+  CHECK(delta.turn_id == "item_1");
+  CHECK(h.step(R"({"type":"response.output_audio_transcript.done","response_id":"resp_1","item_id":"item_1","transcript":"Hello there"})")
+            .kind == event_kind::assistant_transcript_final);
+  for (const auto* type : {"output_audio_buffer.started", "output_audio_buffer.stopped", "output_audio_buffer.cleared"})
+    CHECK(h.step(R"({"type":")" + std::string(type) + R"(","response_id":"resp_1"})").kind == event_kind::ignored);
 }
