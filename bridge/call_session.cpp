@@ -17,13 +17,11 @@
 #include "bridge/peer_log.hpp"
 #include "bridge/read_end.hpp"
 #include "bridge/stream_admission.hpp"
+#include "bridge/tool_webhook.hpp"
 #include "bridge/upstream_socket.hpp"
 #include "call/call_supervisor.hpp"
 #include "call/wire_tap.hpp"
 #include "telephony/twilio_client.hpp"
-#include "call/tool_calls.hpp"
-#include "net/http_client.hpp"
-#include "protocol/webhook_signature.hpp"
 
 namespace mb::bridge {
 namespace {
@@ -308,15 +306,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
   // Posts the webhook beside the call, which goes on meanwhile; the answer is a step of its own, if the
   // call still runs. A webhook never ends the call: at the call's end its request is abandoned.
   void perform(const call::invoke_tool& a) {
-    const auto& tool = state_.tools().tools.at(a.tool_index);
-    std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
-    if (!ctx_.tool_webhook_secret.empty())
-      headers.emplace_back(protocol::webhook_signature_header,
-                           protocol::sign_webhook(ctx_.tool_webhook_secret, unix_now_s(), a.body));
-    asio::co_spawn(twilio_->get_executor(),
-                   post_webhook(weak_from_this(), tools_running_, a.request_id, tool.url, std::move(headers), a.body,
-                                ctx_.tls, tool.timeout_ms),
-                   asio::detached);
+    std::weak_ptr<call_session> weak = weak_from_this();
+    post_tool_webhook(twilio_->get_executor(), state_.tools().tools.at(a.tool_index), a.body, ctx_.tool_webhook_secret,
+                      ctx_.tls, tools_running_, [weak, id = a.request_id](const call::webhook_response& response) {
+                        if (auto self = weak.lock()) self->on_tool_response(id, response);
+                      });
   }
 
   // Through Twilio's REST API on this call's executor; the outcome comes back only while the call
@@ -490,38 +484,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
     execute();
   }
 
-  // Owns its arguments: it may outlive the call, which it then leaves alone.
-  static net::awaitable<void> post_webhook(std::weak_ptr<call_session> weak, std::shared_ptr<asio::steady_timer> running,
-                                           std::uint64_t request_id, std::string url,
-                                           std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                                           std::shared_ptr<net::tls_client_context> tls, int timeout_ms) {
-    asio::steady_timer deadline(co_await asio::this_coro::executor, std::chrono::milliseconds(timeout_ms));
-    // http_request's own deadline leaves out name resolution: this one bounds the whole exchange.
-    auto outcome = co_await (net::http_request("POST", std::move(url), std::move(headers), std::move(body), std::move(tls),
-                                               timeout_ms, call::max_tool_response_bytes) ||
-                             deadline.async_wait(net::as_tuple_awaitable) ||
-                             running->async_wait(net::as_tuple_awaitable));
-    auto self = weak.lock();
-    if (!self || outcome.index() == 2) co_return;
-    call::webhook_response response;
-    if (auto* r = std::get_if<0>(&outcome)) {
-      response = {r->status, std::move(r->body), std::move(r->failure)};
-    } else {
-      response.failure = "timed out after " + std::to_string(timeout_ms) + " ms";
-    }
-    self->on_tool_response(request_id, response);
-  }
-
   void on_tool_response(std::uint64_t request_id, const call::webhook_response& response) {
     if (supervisor_.ending()) return;
     step_at_ = steady::now();
     state_.on_tool_response(request_id, response, ms_of(step_at_), actions_);
     execute();
-  }
-
-  static std::int64_t unix_now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
   }
 
   // The same, outside any step.
