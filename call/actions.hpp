@@ -55,6 +55,8 @@ struct update_twilio_call {
   std::uint64_t request_id;
   enum class kind { hang_up, redirect } what = kind::hang_up;
   std::string twiml;  // redirect: the call's new TwiML (<Response><Dial>…)
+  // redirect: the destination's +E.164 number or sip: URI (a SIP call refers the caller there instead)
+  std::string target{};
 };
 
 using action = std::variant<send_twilio_media, send_twilio_mark, send_twilio_clear, send_upstream_audio,

@@ -129,7 +129,7 @@ std::optional<update_twilio_call> call_controller::transfer_to(std::string_view 
   }
   out.push_back(publish{event("transfer", by, "requested", it->name)});
   return update_twilio_call{0, update_twilio_call::kind::redirect,
-                            twiml::render_transfer({it->announcement, it->target, caller_id_})};
+                            twiml::render_transfer({it->announcement, it->target, caller_id_}), it->target};
 }
 
 void call_controller::on_operator(const operator_command& command, std::int64_t /*now_ms*/, std::vector<action>& out,
