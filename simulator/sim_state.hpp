@@ -36,6 +36,16 @@ struct gemini_conversation {
   std::chrono::steady_clock::time_point handle_expires{};
 };
 
+// A SIP call's live side (sip_plane.hpp), next to its record (sip_call_snapshot). Guarded by
+// upstream_simulator::state::mutex.
+struct sip_call_state {
+  std::size_t record = 0;               // index in state::sip_records
+  std::weak_ptr<sim_session> sideband;  // the open sideband, if any
+  std::int64_t clock_ms = 0;            // the simulated conversation clock (GPT-Live start_ms/end_ms)
+  std::uint32_t responses = 0;          // assistant responses so far (their texts' numbers)
+  std::string pending_answer;           // what the next response.create speaks about a tool result
+};
+
 struct upstream_simulator::state {
   state(asio::io_context& context, simulator_options opts)
       : ioc(context), options(std::move(opts)), deltas(options) {
@@ -70,9 +80,12 @@ struct upstream_simulator::state {
   std::string url_authority;  // HOST:PORT of the first listen(), for url_for()
   std::vector<tool_request_record> tool_requests;
   std::map<std::string, tool_reply, std::less<>> tool_replies;
-  std::vector<std::weak_ptr<asio::steady_timer>> tool_delays;  // cancelled by stop()
+  std::vector<std::weak_ptr<asio::steady_timer>> tool_delays;  // scripted reply delays (tools, SIP accepts), cancelled by stop()
   // Gemini Live: resumption handle -> conversation (one live handle per conversation).
   std::unordered_map<std::string, std::shared_ptr<gemini_conversation>> resumption_handles;
+  // OpenAI SIP mode: every call placed, and the live side of each by call id.
+  std::vector<sip_call_snapshot> sip_records;
+  std::unordered_map<std::string, sip_call_state> sip_live;
 
   std::atomic<std::uint64_t> next_number{1};
   std::atomic<std::uint64_t> sessions_active{0};

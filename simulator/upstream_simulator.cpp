@@ -14,6 +14,7 @@
 #include "simulator/live_session.hpp"
 #include "simulator/realtime_session.hpp"
 #include "simulator/sim_state.hpp"
+#include "simulator/sip_plane.hpp"
 
 namespace mb::simulator {
 namespace {
@@ -36,20 +37,10 @@ net::plain_http_response error_response(unsigned status, std::string_view error)
   return {.status = status, .content_type = "application/json", .body = fmt::format(R"({{"error":"{}"}})", error)};
 }
 
-// Waits out a scripted delay; stop() cuts it short.
-net::awaitable<void> delay_reply(const state_ptr& state, std::chrono::milliseconds delay) {
-  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, delay);
-  {
-    std::lock_guard lock(state->mutex);
-    if (state->stopping) co_return;
-    std::erase_if(state->tool_delays, [](const auto& weak) { return weak.expired(); });
-    state->tool_delays.push_back(timer);
-  }
-  co_await timer->async_wait(net::as_tuple_awaitable);
-}
-
-// A plain HTTP request on the simulator's port: the tool webhook endpoint, POST /tools/<name>.
+// A plain HTTP request on the simulator's port: the SIP control plane (sip_plane.hpp) or the tool
+// webhook endpoint, POST /tools/<name>.
 net::awaitable<net::plain_http_response> answer_plain(state_ptr state, net::plain_http_request request) {
+  if (is_sip_http_target(request.head.target)) co_return co_await answer_sip_http(std::move(state), std::move(request));
   const auto tool = tool_name_of(request.head.target);
   if (!tool) co_return error_response(404, "not found");
   if (request.method != "POST") co_return error_response(405, "method not allowed");
@@ -84,10 +75,12 @@ net::awaitable<net::plain_http_response> answer_plain(state_ptr state, net::plai
   co_return response;
 }
 
-// Upgrades the socket, unless its path's provider wants credentials it lacks, and serves it with
-// the protocol its path asks for.
+// Upgrades the socket, unless its path's provider wants credentials it lacks (or, for a SIP call's
+// sideband, the call is not one to attach to), and serves it with the protocol its path asks for.
 net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t number) {
-  const auto check = [](const net::upgrade_request& request) {
+  const auto check = [&state](const net::upgrade_request& request) {
+    if (const auto sideband = parse_sip_sideband_target(request.target))
+      return sideband_refusal(*state, *sideband, request.header("Authorization"));
     return upgrade_refusal(provider_for_target(request.target), request.header("api-key"),
                            request.header("Authorization"), request.header("x-goog-api-key"));
   };
@@ -98,7 +91,9 @@ net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t nu
   auto strand = co_await asio::this_coro::executor;
   const provider_kind provider = provider_for_target(accepted.request.target);
   std::shared_ptr<sim_session> session;
-  if (provider == provider_kind::gemini_live)
+  if (auto sideband = parse_sip_sideband_target(accepted.request.target))
+    session = make_sideband_session(state, strand, number, std::move(*sideband));
+  else if (provider == provider_kind::gemini_live)
     session = std::make_shared<gemini_session>(state, strand, number);
   else if (is_live(provider))
     session = std::make_shared<live_session>(state, strand, number, provider);
@@ -149,6 +144,17 @@ void validate(const simulator_options& o) {
 }
 
 }  // namespace
+
+net::awaitable<void> delay_reply(const state_ptr& state, std::chrono::milliseconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, delay);
+  {
+    std::lock_guard lock(state->mutex);
+    if (state->stopping) co_return;
+    std::erase_if(state->tool_delays, [](const auto& weak) { return weak.expired(); });
+    state->tool_delays.push_back(timer);
+  }
+  co_await timer->async_wait(net::as_tuple_awaitable);
+}
 
 std::string_view path_for(provider_kind provider) noexcept {
   switch (provider) {

@@ -77,6 +77,7 @@
 #include "agents/demo_mode.hpp"
 #include "net/asio.hpp"
 #include "protocol/webhook_signature.hpp"
+#include "simulator/sip_control.hpp"
 #include "simulator/tool_script.hpp"
 #include "simulator/tool_webhook.hpp"
 #include "upstream/provider.hpp"
@@ -172,6 +173,18 @@ struct simulator_options {
   // goodbye to first. A session's instructions may carry its own script.
   std::vector<scripted_tool_call> tool_call_script;
   bool gemini_cancel_tool_calls_on_barge_in = false;  // toolCallCancellation for calls still unanswered
+
+  // OpenAI's SIP mode (sip_control.hpp): where place_sip_call's incoming-call webhooks go
+  // (e.g. http://127.0.0.1:PORT/openai/webhook; "" = none are sent), signed with the whsec_ secret
+  // ("" = unsigned), which events each call raises, how many accepts of each call fail first (404
+  // call_id_not_found, as OpenAI answers while a call is still being set up), how long an accept
+  // takes, and the sideband's scripted conversation.
+  std::string sip_webhook_url;
+  std::string sip_webhook_secret;
+  sip_event_set sip_events = sip_event_set::both;
+  std::uint32_t sip_accept_failures = 0;
+  std::uint32_t sip_accept_delay_ms = 0;
+  sip_script sip_conversation;
 
   bool log_sessions = false;  // one spdlog info line per session start and end
   std::shared_ptr<simulator_probe> probe;  // null: none
@@ -377,6 +390,26 @@ class upstream_simulator {
   [[nodiscard]] std::string tool_url(std::string_view tool) const;
   [[nodiscard]] simulator_stats stats() const;
   [[nodiscard]] const simulator_options& options() const noexcept;
+
+  // OpenAI's SIP mode (sip_control.hpp, docs/protocols.md J). A call arrives: a new "rtc_sim<n>" id,
+  // and its webhooks (options().sip_events) are POSTed to sip_webhook_url one after the other,
+  // asynchronously (each one's status lands in sip_call_snapshot::webhooks). Returns the call id.
+  // Throws std::logic_error before listen() and when max_sip_calls were placed.
+  std::string place_sip_call(sip_call_request request);
+  // Every call placed, in order.
+  [[nodiscard]] std::vector<sip_call_snapshot> sip_calls() const;
+  // Blocks until pred(calls) is true or the timeout passes (same rules as wait_until).
+  bool wait_for_sip(const std::function<bool(const std::vector<sip_call_snapshot>&)>& pred,
+                    std::chrono::milliseconds timeout) const;
+  // Aborts the call's sideband TCP connection without a close frame (the bridge should reconnect;
+  // the script resumes where it was). No-op without an open sideband.
+  void drop_sideband(std::string_view call_id);
+  // The caller hangs up: the call ends; its sideband (if open) closes 1000, GPT-Live's after
+  // session.closed {reason:"remote_hangup"}; a sideband attaching later is refused (404).
+  void end_sip_call(std::string_view call_id);
+  // sip:proj@HOST:PORT;transport=tls: the simulator as OPENAI_SIP_URI (a simulated Twilio rings it
+  // with POST http://HOST:PORT/sim/sip/invite). Throws std::logic_error before listen().
+  [[nodiscard]] std::string sip_uri() const;
 
   struct state;
 
