@@ -193,9 +193,10 @@ void call_controller::on_update_done(std::uint64_t request_id, const call_update
                      !outcome.ok});
   if (outcome.ok) return;
   if (req.action == "hang_up") {
-    out.push_back(log_line{log_level::warn, "hanging up through Twilio's REST API failed (" + detail +
-                                                "): closing the media stream instead"});
-    out.push_back(end_call{end_reason::hung_up, "hang-up by the " + req.by + "; Twilio's REST API failed: " + detail});
+    // Twilio's REST API for a Media Streams call, OpenAI's control plane for a SIP call.
+    out.push_back(log_line{log_level::warn, "hanging up through the call's control API failed (" + detail +
+                                                "): closing the call's connection instead"});
+    out.push_back(end_call{end_reason::hung_up, "hang-up by the " + req.by + "; the control API failed: " + detail});
   } else {
     out.push_back(log_line{log_level::warn, "transfer to '" + req.target + "' failed (" + detail +
                                                 "): the call goes on"});

@@ -136,10 +136,9 @@ void call_state::add_context(std::string text, bool respond, std::vector<action>
 }
 
 void call_state::hand_over_digits(const std::string& digits, std::vector<action>& out) {
-  const bool mask = tools_.dtmf.mask;
-  // The log never shows keys, masked or not: a PIN typed before masking was configured stays private.
-  out.push_back(log_line{log_level::info, "the caller entered " + std::to_string(digits.size()) + " keys"});
-  out.push_back(publish{dtmf_input{mask ? masked_digits(digits.size()) : digits, mask}});
+  auto [line, event] = digits_handed_over(digits, tools_.dtmf);
+  out.push_back(std::move(line));
+  out.push_back(std::move(event));
   // The model gets the real keys even when masked: it is what needs them.
   add_context(dtmf_context_text(digits), tools_.dtmf.respond, out);
 }
@@ -245,10 +244,7 @@ void call_state::on_mark(std::string_view name, std::int64_t now_ms, std::vector
 }
 
 void call_state::on_dtmf(std::string_view digit, std::int64_t now_ms, std::vector<action>& out) {
-  // A key is one of the 16 DTMF symbols: anything else would only carry a peer's text to listeners.
-  constexpr std::string_view keys = "0123456789*#ABCD";
-  const bool key = digit.size() == 1 && keys.find(digit[0]) != std::string_view::npos;
-  if (!key || !dtmf_budget_.take(now_ms)) {
+  if (!upstream::is_dtmf_key(digit) || !dtmf_budget_.take(now_ms)) {
     ++stats_.dtmf_dropped;
     warn_once(warned_dtmf_dropped_,
               "dropping DTMF that is not a key or exceeds " + std::to_string(options_.dtmf_per_second) +

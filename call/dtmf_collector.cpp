@@ -38,6 +38,11 @@ std::string masked_digits(std::size_t keys) {
   return out;
 }
 
+std::pair<log_line, publish> digits_handed_over(const std::string& digits, const dtmf_options& options) {
+  return {log_line{log_level::info, "the caller entered " + std::to_string(digits.size()) + " keys"},
+          publish{dtmf_input{options.mask ? masked_digits(digits.size()) : digits, options.mask}}};
+}
+
 std::string dtmf_context_text(const std::string& digits) {
   return "The caller pressed these keys on the phone's keypad: " + digits;
 }

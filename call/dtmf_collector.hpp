@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "call/actions.hpp"
 #include "call/call_tools.hpp"
 
 namespace mb::call {
@@ -32,6 +34,10 @@ class dtmf_collector {
 
 // What a digit string looks like where it must stay hidden: one '•' per key.
 [[nodiscard]] std::string masked_digits(std::size_t keys);
+
+// What a call tells of a digit string handed to the model: a log line that never shows the keys (a
+// PIN typed before masking was configured stays private), and the dtmf_input event, masked as configured.
+[[nodiscard]] std::pair<log_line, publish> digits_handed_over(const std::string& digits, const dtmf_options& options);
 
 // The text the model gets for a digit string (always the real digits: it needs them).
 [[nodiscard]] std::string dtmf_context_text(const std::string& digits);

@@ -34,6 +34,14 @@ constexpr type_entry type_names[] = {
     {"session.commentary.appended", type::ignored},
     {"session.input_audio.muted", type::ignored},
     {"session.input_audio.unmuted", type::ignored},
+    // A SIP call's sideband (docs/protocols.md J3, J4): its keys, the caller's audio reflected, the SIP
+    // leg's own events.
+    {"transport.dtmf.received", type::dtmf_received},
+    {"session.input_audio.append", type::ignored},
+    {"transport.dtmf.send", type::ignored},
+    {"transport.ringing", type::ignored},
+    {"transport.answered", type::ignored},
+    {"transport.failed", type::ignored},
 };
 
 type type_from_name(std::string_view name) {
@@ -111,6 +119,8 @@ std::optional<parse_error> parse_fields(object& root, live_event& out) {
       return read_upstream_error(root, "client_event_id", out.error);
     case type::function_call:
       return parse_response_event(root, out);
+    case type::dtmf_received:
+      return required_string(root, "event", out.dtmf_key);
     case type::ignored:
     case type::unknown:
       return std::nullopt;

@@ -28,6 +28,7 @@ enum class live_event_type {
   error,
   usage_updated,
   function_call,  // response.event wrapping response.output_item.done with a completed function_call (I2)
+  dtmf_received,  // transport.dtmf.received: a SIP call's key, on its sideband (docs/protocols.md J4)
   ignored,  // a known event the bridge has no use for (delegation, acknowledgements, info, …)
   unknown,
 };
@@ -50,6 +51,7 @@ struct live_event {
   std::string_view call_id;    // function_call: the item's call_id, name and arguments (JSON text)
   std::string_view tool_name;
   std::string_view arguments;
+  std::string_view dtmf_key;   // dtmf_received: the key as sent (checked by the adapter)
 };
 
 class live_parser {

@@ -51,6 +51,11 @@ constexpr type_entry type_names[] = {
     {"response.function_call_arguments.delta", type::ignored},
     {"response.function_call_arguments.done", type::ignored},  // the call is taken from output_item.done (I1)
     {"rate_limits.updated", type::ignored},
+    // A SIP call's sideband (docs/protocols.md J3, J4): its keys, and the playout of its audio at OpenAI.
+    {"input_audio_buffer.dtmf_event_received", type::dtmf_event_received},
+    {"output_audio_buffer.started", type::ignored},
+    {"output_audio_buffer.stopped", type::ignored},
+    {"output_audio_buffer.cleared", type::ignored},
 };
 
 type type_from_name(std::string_view name) {
@@ -161,6 +166,8 @@ std::optional<parse_error> parse_fields(object& root, realtime_event& out) {
       return parse_session(root, out);
     case type::function_call_done:
       return parse_output_item_done(root, out);
+    case type::dtmf_event_received:
+      return required_string(root, "event", out.dtmf_key);
     case type::error:
       return read_upstream_error(root, "event_id", out.error);
     case type::ignored:

@@ -34,6 +34,7 @@ enum class realtime_event_type {
   response_done,
   item_truncated,
   function_call_done,  // response.output_item.done with a completed function_call item (docs/protocols.md I1)
+  dtmf_event_received,  // a SIP call's key, on its sideband (docs/protocols.md J4)
   ignored,  // a known event the bridge has no use for (rate_limits.updated, conversation.item.added, …)
   unknown,
 };
@@ -63,6 +64,7 @@ struct realtime_event {
   std::string_view call_id;        // function_call_done: the item's call_id, name and arguments (JSON text)
   std::string_view tool_name;
   std::string_view arguments;
+  std::string_view dtmf_key;       // dtmf_event_received: the key as sent (checked by the adapter)
   realtime_error error;
 };
 

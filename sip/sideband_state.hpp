@@ -11,7 +11,9 @@
 // or redirect, a SIP call asks OpenAI's control plane (sip_control: hangup or refer).
 //
 // The sideband may drop and be reconnected while the call goes on at OpenAI: the same session
-// continues, so transcripts left open stay open, tool calls in flight still get their results, and
+// continues, so transcripts left open stay open (when the provider names its items: a GPT-Live
+// adapter's own turn ids do not survive the connection, and its open turns end as they stand, marked
+// interrupted), tool calls in flight still get their results, and
 // nothing is published or sent again on the new connection (call.started and the greeting happen on
 // the first attach only). What the call has for the model while no sideband is attached (tool
 // results, context text) waits, bounded, and goes out on the next attach.
@@ -113,22 +115,31 @@ class sideband_state {
   };
 
   void on_event(const upstream::event& ev, std::int64_t now_ms, std::vector<sideband_action>& out);
+  // The open transcript of `ev.turn_id`, opened when new.
+  assistant_turn& open_assistant_turn(const upstream::event& ev, std::vector<sideband_action>& out);
+  caller_turn& open_caller_turn(std::string_view item_id, std::vector<sideband_action>& out);
+  void assistant_final(const upstream::event& ev, std::vector<sideband_action>& out);
+  void publish_assistant(assistant_turn&& turn, std::vector<sideband_action>& out);
+  void publish_caller(caller_turn&& turn, std::vector<sideband_action>& out);
+  void on_speech_started();
+  void close_open_turns(std::vector<sideband_action>& out);
+  void on_error(const upstream::event& ev, std::int64_t now_ms, std::vector<sideband_action>& out);
+  void on_session_ended(const upstream::event& ev, std::vector<sideband_action>& out);
   void on_tool_call(const upstream::event& ev, std::int64_t now_ms, std::vector<sideband_action>& out);
   void on_key(std::string_view key, std::int64_t now_ms, std::vector<sideband_action>& out);
   void hand_over_digits(const std::string& digits, std::vector<sideband_action>& out);
-  void on_session_ended(const upstream::event& ev, std::vector<sideband_action>& out);
-  void assistant_final(const upstream::event& ev, std::vector<sideband_action>& out);
-  void caller_final(const upstream::event& ev, std::vector<sideband_action>& out);
   [[nodiscard]] call::playback_state playback() const noexcept;
   void settle_control(std::int64_t now_ms, std::vector<sideband_action>& out);
-  // Moves call::actions into `out` (update_twilio_call becomes sip_control), then tells the model what
-  // call_controller has for it.
+  // Moves what the reused call/ pieces appended to scratch_ into `out` (update_twilio_call becomes
+  // sip_control), then tells the model what call_controller has for it.
   void relay(std::vector<sideband_action>& out);
   void tell_model(std::vector<sideband_action>& out);
   // The adapter's messages in commands_: sent now, or kept until the next attach.
   void send(std::vector<sideband_action>& out);
   void end(call::end_reason reason, std::string detail, std::vector<sideband_action>& out);
   void warn_once(bool& flag, std::string text, std::vector<sideband_action>& out);
+  // A warning the provider's messages cause: rate-limited.
+  void warn_peer(std::string text, std::int64_t now_ms, std::vector<sideband_action>& out);
 
   sideband_setup setup_;
   std::unique_ptr<upstream::adapter> adapter_;
@@ -136,12 +147,14 @@ class sideband_state {
   call::call_controller control_;
   call::dtmf_collector dtmf_;
   limits::token_bucket dtmf_budget_;
+  limits::token_bucket peer_log_budget_;
 
   bool attached_ = false;
   bool started_ = false;  // call.started published (the first attach)
   bool ended_ = false;
 
   std::optional<std::string> active_response_;
+  std::string cut_response_;  // the response the caller last spoke over: its turns end interrupted
   bool spoke_this_turn_ = false;  // the assistant answered since the caller last started speaking
   std::vector<assistant_turn> assistant_turns_;  // open: deltas so far
   std::vector<caller_turn> caller_turns_;        // open: deltas so far
@@ -156,7 +169,7 @@ class sideband_state {
 
   bool warned_dtmf_dropped_ = false;
   bool warned_outbox_full_ = false;
-  bool warned_unknown_turn_ = false;
+  bool warned_open_turns_ = false;
 };
 
 }  // namespace mb::sip

@@ -38,6 +38,12 @@ enum class event_kind {
   unknown,                     // a message it does not know: type_name
 };
 
+// One of the 16 DTMF symbols (0-9, *, #, A-D): what caller_dtmf carries, and all a key may be; anything
+// else would only carry a peer's text to listeners.
+constexpr bool is_dtmf_key(std::string_view key) noexcept {
+  return key.size() == 1 && std::string_view("0123456789*#ABCD").find(key[0]) != std::string_view::npos;
+}
+
 // The kind's name, for logs and tests.
 constexpr std::string_view to_string(event_kind k) noexcept {
   switch (k) {

@@ -69,7 +69,27 @@ live_adapter::transcoder::transcoder() {
 
 void live_adapter::open_session(const protocol::session_config& config, std::span<const context_turn> history,
                                 std::vector<std::string>& out) {
+  forget_session();
   started_ = false;
+  sideband_ = false;
+  // A new session knows nothing of the call: the conversation so far goes into session.start (D2).
+  std::vector<protocol::live_history_message> messages;
+  messages.reserve(history.size());
+  for (const auto& turn : history)
+    messages.push_back({turn.who == speaker::caller ? protocol::live_role::user : protocol::live_role::assistant,
+                        turn.text});
+  out.push_back(protocol::build_session_start(config, messages));
+}
+
+// A SIP call's sideband joins a session its accept started (docs/protocols.md J3): no session.start,
+// no session.started to wait for.
+void live_adapter::attach_sideband() {
+  forget_session();
+  started_ = true;
+  sideband_ = true;
+}
+
+void live_adapter::forget_session() {
   assistant_.open = false;
   caller_.open = false;
   assistant_audio_ = false;
@@ -80,13 +100,6 @@ void live_adapter::open_session(const protocol::session_config& config, std::spa
     transcoder_->caller.reset();
     transcoder_->assistant.reset();
   }
-  // A new session knows nothing of the call: the conversation so far goes into session.start (D2).
-  std::vector<protocol::live_history_message> messages;
-  messages.reserve(history.size());
-  for (const auto& turn : history)
-    messages.push_back({turn.who == speaker::caller ? protocol::live_role::user : protocol::live_role::assistant,
-                        turn.text});
-  out.push_back(protocol::build_session_start(config, messages));
 }
 
 // GPT-Live does not speak first: the greeting is an instruction appended after session.started (D3).
@@ -175,6 +188,11 @@ std::optional<protocol::parse_error> live_adapter::translate(std::string_view js
       ev.error = provider_error{scope_of(p.error, started_), p.error.type, p.error.code, p.error.message,
                                 p.error.event_id};
       break;
+    case lt::dtmf_received:
+      // Only a DTMF symbol is a key (docs/protocols.md J4).
+      ev.kind = is_dtmf_key(p.dtmf_key) ? event_kind::caller_dtmf : event_kind::ignored;
+      if (ev.kind == event_kind::caller_dtmf) ev.text = p.dtmf_key;
+      break;
     case lt::unknown: ev.kind = event_kind::unknown; break;
     default: ev.kind = event_kind::ignored; break;
   }
@@ -233,6 +251,8 @@ void live_adapter::on_assistant_delta(const protocol::live_event& p, std::int64_
     // Less than a whole frame so far: it waits in the transcoder for the next delta or the turn's end.
     if (ev.audio_b64.empty() && !p.delta.empty()) ev.kind = event_kind::ignored;
   } else {
+    // The sideband may see no audio of a SIP call's answer: its transcript shows the model sending.
+    if (sideband_) assistant_audio_ = true;
     ev.kind = event_kind::assistant_transcript_delta;
     ev.text = p.delta;
     if (assistant_.text.size() + p.delta.size() <= max_turn_text_bytes) assistant_.text.append(p.delta);

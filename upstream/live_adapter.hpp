@@ -31,6 +31,9 @@
 // Turns still open when the session closes are closed first, by the same rules, so no transcript is
 // lost. open_session() forgets open turns without closing them (the core has finalised them on the loss).
 //
+// On a SIP call's sideband (attach_sideband, docs/protocols.md J3) the same rules hold, except that an
+// output transcript delta counts as the model sending, as audio does: the sideband may see no audio.
+//
 // The transcoding fallback (docs/protocols.md G2): session.start asks for μ-law, but GPT-Live on Azure
 // may only speak PCM16 at 24 kHz. When session.started confirms that instead, the adapter converts
 // both ways (caller μ-law → PCM16 24 kHz; model PCM16 → μ-law in whole 20 ms frames, the tail flushed
@@ -70,6 +73,7 @@ class live_adapter final : public adapter {
   [[nodiscard]] const capabilities& caps() const noexcept override { return caps_; }
   void open_session(const protocol::session_config& config, std::span<const context_turn> history,
                     std::vector<std::string>& out) override;
+  void attach_sideband() override;
   void greet(std::string_view instructions, std::vector<std::string>& out) override;
   void append_caller_audio(std::string& out, std::string_view payload_b64) override;
   void report_heard(std::string_view turn_id, std::int64_t content_index, std::int64_t audio_end_ms,
@@ -111,6 +115,8 @@ class live_adapter final : public adapter {
     std::int64_t last_ms = 0;  // the latest delta
   };
 
+  // Open turns and the transcoder's state belong to the previous session or sideband.
+  void forget_session();
   [[nodiscard]] std::int64_t assistant_deadline() const noexcept;
   [[nodiscard]] std::int64_t caller_deadline() const noexcept;
   void close_expired(std::int64_t now_ms, std::vector<event>& out);
@@ -128,6 +134,7 @@ class live_adapter final : public adapter {
   protocol::live_parser parser_;
   protocol::live_event parsed_;
   bool started_ = false;  // session.started seen: later errors no longer doom the session
+  bool sideband_ = false;  // attached to a SIP call's session (attach_sideband) rather than opening one
   std::string format_;    // the confirmed format as session_ready reports it
   std::uint64_t turns_opened_ = 0;
   turn assistant_, closed_assistant_;

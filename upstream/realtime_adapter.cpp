@@ -23,6 +23,7 @@ event_kind kind_of(rt type) noexcept {
     case rt::item_truncated: return event_kind::heard_report_accepted;
     case rt::session_updated: return event_kind::session_ready;
     case rt::function_call_done: return event_kind::tool_call;
+    case rt::dtmf_event_received: return event_kind::caller_dtmf;
     case rt::error: return event_kind::error;
     case rt::unknown: return event_kind::unknown;
     case rt::session_created:
@@ -88,6 +89,10 @@ void realtime_adapter::add_context_text(std::string_view text, bool respond, std
   if (respond) out.push_back(protocol::build_response_create({}));
 }
 
+// The call's session was configured by its accept (docs/protocols.md J3): errors from now on concern
+// single commands.
+void realtime_adapter::attach_sideband() { configured_ = true; }
+
 // The Realtime API has no close message: closing the socket ends the session.
 void realtime_adapter::close_session(std::vector<std::string>& /*out*/) {}
 
@@ -119,6 +124,13 @@ std::optional<protocol::parse_error> realtime_adapter::translate(std::string_vie
       break;
     case rt::response_done:
       ev.used = usage{p.usage.input_tokens, p.usage.output_tokens, p.usage.total_tokens, 0};
+      break;
+    case rt::dtmf_event_received:
+      // Only a DTMF symbol is a key (docs/protocols.md J4).
+      if (is_dtmf_key(p.dtmf_key))
+        ev.text = p.dtmf_key;
+      else
+        ev.kind = event_kind::ignored;
       break;
     case rt::error:
       ev.error = provider_error{scope_of(p.error, configured_), p.error.type, p.error.code, p.error.message,

@@ -16,6 +16,7 @@ class realtime_adapter final : public adapter {
   [[nodiscard]] const capabilities& caps() const noexcept override { return caps_; }
   void open_session(const protocol::session_config& config, std::span<const context_turn> history,
                     std::vector<std::string>& out) override;
+  void attach_sideband() override;
   void greet(std::string_view instructions, std::vector<std::string>& out) override;
   void append_caller_audio(std::string& out, std::string_view payload_b64) override;
   void report_heard(std::string_view turn_id, std::int64_t content_index, std::int64_t audio_end_ms,
