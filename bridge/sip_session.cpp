@@ -17,6 +17,7 @@
 #include "bridge/call_summary.hpp"
 #include "bridge/peer_log.hpp"
 #include "bridge/read_end.hpp"
+#include "bridge/supervised_upstream.hpp"
 #include "bridge/tool_webhook.hpp"
 #include "bridge/upstream_socket.hpp"
 #include "call/call_supervisor.hpp"
@@ -29,10 +30,6 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using call::end_reason;
 using steady = std::chrono::steady_clock;
-
-std::int64_t steady_ms(steady::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // The supervisor runs a SIP call as a Media Streams call without media: the sideband is its upstream
 // session, and the call has started once it is accepted. No media flows through the bridge, so only
@@ -50,19 +47,13 @@ sip::sideband_setup sideband_setup_of(const sip_call_setup& setup) {
           setup.tools};
 }
 
-class sip_session : public std::enable_shared_from_this<sip_session> {
+class sip_session final : public supervised_upstream, public std::enable_shared_from_this<sip_session> {
  public:
   sip_session(sip_call_setup setup, const bridge_context& ctx, asio::any_io_executor ex)
-      : ctx_(ctx),
-        m_(ctx.metrics ? *ctx.metrics : metrics::bridge_metrics::discard()),
-        call_metrics_(m_),
+      : supervised_upstream(ctx, sideband_lifecycle(ctx.lifecycle), ex, setup.identity.call_sid,
+                            end_reason::upstream_closed),
         ex_(std::move(ex)),
         state_(sideband_setup_of(setup), upstream::make_adapter(setup.provider)),
-        supervisor_(sideband_lifecycle(ctx.lifecycle),
-                    static_cast<std::uint64_t>(steady::now().time_since_epoch().count()) ^
-                        static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this))),
-        timer_(ex_),
-        sideband_wake_(ex_, steady::time_point::max()),
         closing_wake_(ex_, steady::time_point::max()),
         tools_running_(std::make_shared<asio::steady_timer>(ex_, steady::time_point::max())),
         log_lines_(ctx.peer_lines),
@@ -87,15 +78,13 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
     try {
       if (co_await accept()) co_await run_call();
     } catch (const std::exception& e) {
-      spdlog::error("call {}: unexpected failure: {}", label(), e.what());
+      spdlog::error("call {}: unexpected failure: {}", label_, e.what());
       m_.errors(metrics::error_kind::unexpected_exception).inc();
     }
     ctx_.registry->remove(registry_id_);
   }
 
  private:
-  const std::string& label() const noexcept { return setup_.identity.call_sid; }
-
   // --- the accept --------------------------------------------------------------------------------
 
   // Nothing is published before OpenAI has the call: a failed accept leaves one log line and a metric.
@@ -104,13 +93,13 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
     m_.sip_accept.observe(std::chrono::milliseconds(result.elapsed_ms));
     if (!result.ok) {
       m_.sip_accept_failed.inc();
-      spdlog::warn("call {}: OpenAI call {} not accepted after {} attempt(s) in {} ms: {}", label(),
+      spdlog::warn("call {}: OpenAI call {} not accepted after {} attempt(s) in {} ms: {}", label_,
                    setup_.control.call_id, result.attempts, result.elapsed_ms,
                    log::escape_for_log(result.detail, log::reason_bytes));
       co_return false;
     }
     m_.calls_started.inc();
-    spdlog::info("call {}: OpenAI call {} accepted in {} ms ({} attempt(s)), agent {}", label(),
+    spdlog::info("call {}: OpenAI call {} accepted in {} ms ({} attempt(s)), agent {}", label_,
                  setup_.control.call_id, result.elapsed_ms, result.attempts, setup_.agent);
     co_return true;
   }
@@ -124,72 +113,30 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
     supervisor_.on_stream_started(step_at_, supervisor_actions_);
     if (stop_requested_) end(end_reason::shutdown, "server is shutting down", true);
     execute();
-    co_await (sockets() || timers());
-    supervisor_.on_sockets_closed(steady::now(), supervisor_actions_);
-    supervisor_actions_.clear();  // it disarms the timer, which went with the `||`
+    // The sideband, and the call's closing, until both are finished.
+    co_await run_until_closed(upstream_task() && closing_task());
     finish();
   }
 
-  // The sideband and the call's closing, until both are finished. An unexpected failure ends them
-  // here: were it to escape, `||` would wait for timers() to succeed, that is, the maximum duration.
-  net::awaitable<void> sockets() {
-    try {
-      co_await (sideband_task() && closing_task());
-    } catch (const std::exception& e) {
-      if (sockets_aborted_) co_return;  // cancelled by the `||` after the abort: expected
-      spdlog::error("call {}: unexpected failure: {}", label(), e.what());
-      m_.errors(metrics::error_kind::unexpected_exception).inc();
-      if (!supervisor_.ending()) reason_ = end_reason::upstream_error, detail_ = e.what();
-    }
+  [[nodiscard]] net::connect_request upstream_request() const override {
+    return {setup_.sideband_url, setup_.sideband_headers, ctx_.upstream_limits,
+            static_cast<int>(ctx_.upstream_connect_timeout.count())};
   }
 
-  // Opens a sideband each time the supervisor asks for one, and runs it until it is finished.
-  net::awaitable<void> sideband_task() {
+  net::awaitable<void> upstream_reader() override {
     for (;;) {
-      if (!connect_wanted_ && !supervisor_.ending()) co_await sideband_wake_.async_wait(net::as_tuple_awaitable);
-      if (supervisor_.ending()) co_return;
-      if (!connect_wanted_) continue;
-      connect_wanted_ = false;
-      const auto connect_started_at = steady::now();
-      net::connect_request request{setup_.sideband_url, setup_.sideband_headers, ctx_.upstream_limits,
-                                   static_cast<int>(ctx_.upstream_connect_timeout.count())};
-      auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
-      if (outcome.index() != 0 || supervisor_.ending()) co_return;  // a socket that opened anyway is dropped
-      auto& result = std::get<0>(outcome);
-      step_at_ = steady::now();
-      if (!result.socket) {
-        m_.errors(metrics::error_kind::upstream_connect_failed).inc();
-        supervisor_.on_upstream_connect_failed("sideband: " + result.failure, step_at_, supervisor_actions_);
-        execute();
-        continue;
-      }
-      sideband_.attach(std::move(result.socket), ctx_.writer_queue_messages, nullptr);
-      spdlog::debug("call {}: sideband connected in {} ms", label(),
-                    call_metrics_.on_upstream_connected(connect_started_at, step_at_).count());
-      supervisor_.on_upstream_connected(step_at_, supervisor_actions_);
-      execute();
-      co_await (sideband_reader() && sideband_.writer().run());
-      sideband_.detach();
-      step_at_ = steady::now();
-      supervisor_.on_upstream_closed(step_at_, supervisor_actions_);
-      execute();
-    }
-  }
-
-  net::awaitable<void> sideband_reader() {
-    for (;;) {
-      const auto r = co_await sideband_.socket().read(buffer_, simdjson::SIMDJSON_PADDING);
+      const auto r = co_await upstream_.socket().read(buffer_, simdjson::SIMDJSON_PADDING);
       if (r.status == net::read_status::message) {
         step_at_ = steady::now();
         ++messages_;
         events_.clear();
-        if (auto err = state_.upstream().translate(buffer_, buffer_.capacity(), steady_ms(step_at_), events_)) {
+        if (auto err = state_.upstream().translate(buffer_, buffer_.capacity(), ms_of(step_at_), events_)) {
           bad_input(err->what);
           continue;
         }
         for (const auto& ev : events_) {
           if (ev.kind == upstream::event_kind::response_done) add_usage(ev.used);
-          state_.on_upstream(ev, steady_ms(step_at_), actions_);
+          state_.on_upstream(ev, ms_of(step_at_), actions_);
         }
         execute();
         continue;
@@ -200,10 +147,10 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
       }
       if (!supervisor_.upstream_open()) co_return;  // closed on purpose: the call's end or a stuck session
       step_at_ = steady::now();
-      auto what = describe_read_end("sideband", r, sideband_.socket());
+      auto what = describe_read_end("sideband", r, upstream_.socket());
       // A normal close from OpenAI: the call is over there (the caller hung up, docs/protocols.md J3).
-      if (r.status == net::read_status::closed && sideband_.socket().peer_close_reason().code == 1000) {
-        sideband_.abort_now();  // the close handshake is done: nothing is left to write
+      if (r.status == net::read_status::closed && upstream_.socket().peer_close_reason().code == 1000) {
+        upstream_.abort_now();  // the close handshake is done: nothing is left to write
         end(end_reason::caller_hung_up, std::move(what), false);
       } else {
         m_.errors(metrics::error_kind::upstream_lost).inc();
@@ -222,47 +169,25 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
     if (hang_up_at_end_) {
       const auto result = co_await ctx_.openai_calls->hang_up(setup_.control);
       if (result.ok)
-        spdlog::info("call {}: hung up at OpenAI", label());
+        spdlog::info("call {}: hung up at OpenAI", label_);
       else
-        spdlog::warn("call {}: hang-up at OpenAI failed: {}", label(),
+        spdlog::warn("call {}: hang-up at OpenAI failed: {}", label_,
                      log::escape_for_log(result.detail, log::reason_bytes));
     }
-    sideband_.close({1000, "call ended"});
+    upstream_.close({1000, "call ended"});
   }
 
-  net::awaitable<void> wait_for_end() {
-    if (!supervisor_.ending()) co_await sideband_wake_.async_wait(net::as_tuple_awaitable);
-  }
-
-  // One timer for the supervisor's deadlines and sideband_state's wake-ups, armed at the earlier.
-  // Returns once the sockets are aborted (the closing grace ran out): `||` then cancels what is left.
-  net::awaitable<void> timers() {
-    for (;;) {
-      armed_at_ = timer_target();
-      timer_.expires_at(armed_at_);
-      auto [ec] = co_await timer_.async_wait(net::as_tuple_awaitable);
-      const auto cs = co_await asio::this_coro::cancellation_state;
-      if (cs.cancelled() != asio::cancellation_type::none) co_return;  // the sockets are finished
-      if (ec) continue;  // re-armed
-      step_at_ = steady::now();
-      if (step_at_ >= supervisor_wakeup_) supervisor_.on_timer(step_at_, true, supervisor_actions_);
-      if (!supervisor_.ending()) state_.on_tick(steady_ms(step_at_), actions_);
-      execute();
-      if (sockets_aborted_) co_return;
-    }
-  }
-
-  [[nodiscard]] steady::time_point timer_target() const {
-    const auto wakeup = supervisor_.ending() ? std::nullopt : state_.next_wakeup();
-    return wakeup ? std::min(steady::time_point(std::chrono::milliseconds(*wakeup)), supervisor_wakeup_)
-                  : supervisor_wakeup_;
+  [[nodiscard]] std::optional<std::int64_t> core_wakeup() const override { return state_.next_wakeup(); }
+  void on_timer_expired(bool supervisor_due) override {
+    if (supervisor_due) supervisor_.on_timer(step_at_, true, supervisor_actions_);
+    if (!supervisor_.ending()) state_.on_tick(ms_of(step_at_), actions_);
   }
 
   // --- actions -----------------------------------------------------------------------------------
 
   // Carries out sideband_state's actions, then the supervisor's, which may give sideband_state more
   // (configure_upstream, pause_relay), until neither has any left. By index: an action may append.
-  void execute() {
+  void execute() override {
     do {
       for (std::size_t i = 0; i < actions_.size(); ++i) {
         auto action = std::move(actions_[i]);
@@ -271,21 +196,21 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
       actions_.clear();
       for (std::size_t i = 0; i < supervisor_actions_.size(); ++i) {
         auto action = std::move(supervisor_actions_[i]);
-        std::visit([this](auto& act) { perform_supervised(act); }, action);
+        perform_supervised(action, [this](auto& act) { perform(act); });
       }
       supervisor_actions_.clear();
     } while (!actions_.empty() || !supervisor_actions_.empty());
-    if (timer_target() != armed_at_) timer_.cancel();
+    rearm_timer();
   }
 
   void perform(const call::publish& a) {
     if (ctx_.events) ctx_.events->publish(setup_.identity, a.event);
   }
   // What sideband_state logs is about the sideband's messages: the peer budget applies.
-  void perform(const call::log_line& a) { log_peer_line(log_lines_, to_spdlog(a.level), "call {}: {}", label(), a.text); }
+  void perform(const call::log_line& a) { log_peer_line(log_lines_, to_spdlog(a.level), "call {}: {}", label_, a.text); }
   void perform(const call::send_upstream_event& a) {
-    if (!sideband_.open() || !supervisor_.upstream_open()) return;  // sideband_state keeps what must wait
-    if (!sideband_.writer().push(a.json))
+    if (!upstream_.open() || !supervisor_.upstream_open()) return;  // sideband_state keeps what must wait
+    if (!upstream_.writer().push(a.json))
       supervisor_.on_upstream_lost("sideband: OpenAI is not reading (writer queue full)", step_at_,
                                    supervisor_actions_);
   }
@@ -311,43 +236,24 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
     if (auto self = weak.lock()) self->on_control_done(request.request_id, result);
   }
 
-  // The supervisor's log lines are the bridge's own decisions (a loss, a reconnect), a few per
-  // sideband connection whatever the peer sends: no peer budget silences them.
-  template <class Action>
-  void perform_supervised(const Action& a) {
-    if constexpr (std::is_same_v<Action, call::log_line>)
-      spdlog::log(to_spdlog(a.level), "call {}: {}", label(), a.text);
-    else
-      perform(a);
-  }
-  void perform(const call::connect_upstream&) {
-    connect_wanted_ = true;
-    sideband_wake_.cancel();
-  }
-  // The session was configured by the accept: a sideband is ready as soon as it is attached.
+  using supervised_upstream::perform;
+  // The session was configured by the accept: a sideband is ready as soon as sideband_state has
+  // attached the adapter to it.
   void perform(const call::configure_upstream&) {
     ++attaches_;
-    state_.upstream().attach_sideband();
-    state_.on_attached(steady_ms(step_at_), actions_);
+    state_.on_attached(ms_of(step_at_), actions_);
     supervisor_.on_upstream_ready(step_at_, supervisor_actions_);
   }
-  void perform(const call::close_upstream& a) {
-    if (a.mode == call::close_mode::graceful)
-      sideband_.close({1000, "reconnecting"});
-    else
-      sideband_.abort_now();
-  }
-  void perform(const call::pause_relay&) { state_.on_lost(steady_ms(step_at_), actions_); }
-  void perform(const call::arm_timer& a) { supervisor_wakeup_ = a.at; }  // execute() re-arms the timer
+  void perform(const call::pause_relay&) { state_.on_lost(ms_of(step_at_), actions_); }
   void perform(const call::close_call& a) {
     reason_ = a.reason;
     detail_ = a.detail;
     hang_up_at_end_ = hang_up_wanted_;
-    sideband_wake_.cancel();   // gives up a connect in progress
+    wake_upstream_task();      // gives up a connect in progress
     closing_wake_.cancel();    // closing_task() hangs up if it should, then closes the sideband
   }
   void perform(const call::abort_sockets&) {
-    sideband_.abort_now();
+    upstream_.abort_now();
     sockets_aborted_ = true;
   }
 
@@ -363,22 +269,13 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
     execute();
   }
   void on_operator(const call::operator_command& command) {
-    if (!running_ || supervisor_.ending()) return;
-    step_at_ = steady::now();
-    state_.on_operator(command, steady_ms(step_at_), actions_);
-    execute();
+    if (running_) step_outside([&](std::int64_t now) { state_.on_operator(command, now, actions_); });
   }
   void on_tool_response(std::uint64_t request_id, const call::webhook_response& response) {
-    if (supervisor_.ending()) return;
-    step_at_ = steady::now();
-    state_.on_tool_response(request_id, response, steady_ms(step_at_), actions_);
-    execute();
+    step_outside([&](std::int64_t now) { state_.on_tool_response(request_id, response, now, actions_); });
   }
   void on_control_done(std::uint64_t request_id, const telephony::rest_result& result) {
-    if (supervisor_.ending()) return;
-    step_at_ = steady::now();
-    state_.on_control_done(request_id, result.ok, result.detail, steady_ms(step_at_), actions_);
-    execute();
+    step_outside([&](std::int64_t now) { state_.on_control_done(request_id, result.ok, result.detail, now, actions_); });
   }
 
   // --- the end -----------------------------------------------------------------------------------
@@ -392,7 +289,7 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
 
   void bad_input(const std::string& what) {
     m_.errors(metrics::error_kind::upstream_bad_message).inc();
-    log_peer_line(log_lines_, spdlog::level::warn, "call {}: ignoring bad message from the sideband: {}", label(),
+    log_peer_line(log_lines_, spdlog::level::warn, "call {}: ignoring bad message from the sideband: {}", label_,
                   what);
   }
 
@@ -412,31 +309,18 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
       if (auto* p = std::get_if<call::publish>(&a)) perform(*p);
     actions_.clear();
     const auto counts = fmt::format("sideband_attaches={} sideband_messages={}", attaches_, messages_);
-    report_call_end(setup_.identity, label(), {reason_, detail_, started_at_, log_lines_.suppressed()}, counts, usage_,
+    report_call_end(setup_.identity, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, counts, usage_,
                     attaches_ > 0 ? ctx_.events : nullptr, m_);
   }
 
-  const bridge_context& ctx_;
-  metrics::bridge_metrics& m_;
-  call_metrics call_metrics_;
   asio::any_io_executor ex_;
   sip::sideband_state state_;
-  call::call_supervisor supervisor_;
-  upstream_socket sideband_;
   std::string buffer_;
   std::vector<upstream::event> events_;  // one sideband message, translated
   std::vector<sip::sideband_action> actions_;
-  std::vector<call::supervisor_action> supervisor_actions_;
-
-  asio::steady_timer timer_;  // timers(): the supervisor's deadlines and sideband_state's wake-ups
-  steady::time_point armed_at_;
-  steady::time_point supervisor_wakeup_ = steady::time_point::max();  // its last arm_timer
-  asio::steady_timer sideband_wake_;  // cancelled when a connect is wanted or the call ends
-  asio::steady_timer closing_wake_;   // cancelled when the call ends
+  asio::steady_timer closing_wake_;  // cancelled when the call ends
   // Never expires: cancelled at the call's end, which ends the webhook requests waiting on it.
   std::shared_ptr<asio::steady_timer> tools_running_;
-  bool connect_wanted_ = false;
-  bool sockets_aborted_ = false;
   bool running_ = false;  // accepted: the call runs until finish()
   bool stop_requested_ = false;
   bool hang_up_wanted_ = false;  // of the first end asked for
@@ -445,13 +329,10 @@ class sip_session : public std::enable_shared_from_this<sip_session> {
   log::connection_lines log_lines_;  // the budget for lines the sideband causes
   sip_call_setup setup_;
   std::uint64_t registry_id_ = 0;
-  end_reason reason_ = end_reason::upstream_closed;  // from close_call
-  std::string detail_;
   protocol::token_usage usage_;
   std::uint64_t attaches_ = 0;
   std::uint64_t messages_ = 0;
   steady::time_point started_at_;  // the accept's success: the call's start
-  steady::time_point step_at_;
 };
 
 net::awaitable<void> run_session(std::shared_ptr<sip_session> session) { co_await session->run(); }
