@@ -162,12 +162,14 @@ std::string live_instructions(const session_config& config) {
   return text;
 }
 
-std::string build_session_start(const session_config& config, std::span<const live_history_message> history) {
+boost::json::object live_session(const session_config& config, session_audio_format format) {
   namespace json = boost::json;
-  json::object audio{{"format", {{"type", "audio/pcmu"}, {"rate", 8000}}}};
+  json::object audio;
+  if (format == session_audio_format::pcmu) audio["format"] = {{"type", "audio/pcmu"}, {"rate", 8000}};
   if (!config.voice.empty()) audio["output"] = {{"voice", config.voice}};
 
-  json::object session{{"model", config.model}, {"audio", std::move(audio)}};
+  json::object session{{"model", config.model}};
+  if (!audio.empty()) session["audio"] = std::move(audio);
   // Without tools no delegation field: omitting it selects client delegation, and the bridge answers
   // none (D2). With tools, the Responses backend calls them, and only `tools` is set (I2).
   json::array tools;
@@ -182,7 +184,12 @@ std::string build_session_start(const session_config& config, std::span<const li
   if (!tools.empty()) session["delegation"] = {{"type", "responses"}, {"responses", {{"tools", std::move(tools)}}}};
   if (auto instructions = live_instructions(config); !instructions.empty())
     session["instructions"] = std::move(instructions);
+  return session;
+}
 
+std::string build_session_start(const session_config& config, std::span<const live_history_message> history) {
+  namespace json = boost::json;
+  json::object session = live_session(config, session_audio_format::pcmu);
   if (history.size() > max_live_history_messages) history = history.last(max_live_history_messages);
   json::array input;
   for (const auto& message : history) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/fwd.hpp>
 #include <simdjson.h>
 
 #include "protocol/parse_error.hpp"
@@ -88,6 +89,9 @@ std::string live_instructions(const session_config& config);
 // max_live_history_messages of `history` (empty texts left out) as session.input (D2); with tools, a
 // Responses delegation that declares them (I2), else no delegation field (client delegation).
 std::string build_session_start(const session_config& config, std::span<const live_history_message> history);
+// session.start's session object without history; with session_audio_format::negotiated, no audio
+// format (a SIP call's accept, J2).
+boost::json::object live_session(const session_config& config, session_audio_format format);
 
 // Hot path: appends to `out`; payload must be valid base64 (checked by the caller), so no escaping.
 void build_live_input_audio_append(std::string& out, std::string_view payload_b64);

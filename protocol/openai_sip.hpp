@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/rest_retry.hpp"
 #include "protocol/session_config.hpp"
 
 namespace mb::protocol {
@@ -69,7 +70,9 @@ inline constexpr std::string_view sip_variable_header_prefix = "X-Mb-Var-";
 // The user part of a From or To value: "<sip:+15551230000@host>;tag=x" → "+15551230000"; "" when none.
 [[nodiscard]] std::string sip_user_of(std::string_view header_value);
 
-// One control-plane request: POST <base><path> with a JSON body (empty: no body).
+// One control-plane request: POST <base><path> with a JSON body (empty: no body). A builder given an
+// invalid call id (or, for reject and refer, an invalid status or target) returns an empty path:
+// nothing is built from what a peer could have chosen, and the client refuses to send it.
 struct sip_control_request {
   std::string path;
   std::string body;
@@ -79,9 +82,11 @@ struct sip_control_request {
 // {"session":{"type":"live","model",…}}; no audio format (SIP negotiates its own). `model`: the profile's.
 [[nodiscard]] sip_control_request accept_request(sip_runtime runtime, std::string_view call_id,
                                                  const session_config& session, std::string_view model);
-// `status_code` 300-699 (486 busy, 503 unavailable, 404 not found, 403 forbidden).
+// `status_code` 300-699 (486 busy, 503 unavailable, 404 not found, 403 forbidden), always sent: GPT-Live
+// requires it, the Realtime API would otherwise answer 603.
 [[nodiscard]] sip_control_request reject_request(sip_runtime runtime, std::string_view call_id, int status_code);
-// `target_uri`: tel:+… or sip:… (the Refer-To).
+// `target_uri`: tel:+… or sip:…/sips:… (the Refer-To), at most max_sip_header_bytes, no spaces or
+// control characters.
 [[nodiscard]] sip_control_request refer_request(sip_runtime runtime, std::string_view call_id,
                                                 std::string_view target_uri);
 [[nodiscard]] sip_control_request hangup_request(sip_runtime runtime, std::string_view call_id);
@@ -90,12 +95,29 @@ struct sip_control_request {
 // ws:// gives http://, for the simulator on loopback); nullopt when it is not a ws(s) URL.
 [[nodiscard]] std::optional<std::string> sip_control_base(std::string_view websocket_url);
 // The sideband's URL (J3): Realtime <ws url without query>?call_id=<id>; GPT-Live
-// <…/v1/live/sessions>/<id>/attach. `websocket_url` is the provider's (OPENAI_REALTIME_URL, OPENAI_LIVE_URL).
+// <…/v1/live/sessions>/<id>/attach (a URL ending in …/live, Azure's, gains /sessions). `websocket_url` is
+// the provider's (OPENAI_REALTIME_URL, OPENAI_LIVE_URL). "" for an invalid call id or URL.
 [[nodiscard]] std::string sideband_url(sip_runtime runtime, std::string_view websocket_url, std::string_view call_id);
 
 // Whether a failed accept may be tried again: the call may not be known yet (404 call_id_not_found,
 // which OpenAI is known to answer at first), a server fault, a timeout. A 4xx that names the request
 // (400, 401, 403, 409 already accepted) is final.
+// A 404 is retried unless its error code names something other than the call (call_id_not_found or
+// no code: the call is not known yet); 408, 429, 5xx and no response (status 0) are retried.
+// Accepting twice is harmless (the second answers 409, or accepts the same call), so even a timeout
+// after the request left is retried.
 [[nodiscard]] bool accept_retryable(int status, std::string_view body) noexcept;
+
+// After `attempts_made` (>= 1) accept attempts, the last ending in `last`: whether to try again and
+// after how long (protocol::backoff_ms: doubling from the policy's base, Retry-After honoured).
+[[nodiscard]] retry_decision decide_accept_retry(const retry_policy& policy, const rest_attempt& last,
+                                                 int attempts_made) noexcept;
+
+// The "code" of OpenAI's error body {"error":{"message","type","code",…}}; "" when there is none.
+[[nodiscard]] std::string sip_control_error_code(std::string_view body);
+// A short, loggable reason for a failed control-plane attempt: the transport failure, or the HTTP
+// status with OpenAI's error code and message (truncated, control characters escaped). Never holds a
+// credential: the request is not part of it.
+[[nodiscard]] std::string describe_sip_control_failure(const rest_attempt& attempt);
 
 }  // namespace mb::protocol

@@ -186,9 +186,11 @@ std::optional<parse_error> realtime_parser::parse(std::string_view json, std::si
   return parse_fields(root, out);
 }
 
-std::string build_session_update(const session_config& config) {
+boost::json::object realtime_session(const session_config& config, session_audio_format format) {
   namespace json = boost::json;
-  json::object input{{"format", {{"type", "audio/pcmu"}}}};
+  const bool declare_format = format == session_audio_format::pcmu;
+  json::object input;
+  if (declare_format) input["format"] = {{"type", "audio/pcmu"}};
   switch (config.turn_detection) {
     case turn_detection_type::server_vad:
       input["turn_detection"] = {{"type", "server_vad"},
@@ -217,7 +219,8 @@ std::string build_session_update(const session_config& config) {
     input["transcription"] = std::move(transcription);
   }
 
-  json::object output{{"format", {{"type", "audio/pcmu"}}}};
+  json::object output;
+  if (declare_format) output["format"] = {{"type", "audio/pcmu"}};
   if (!config.voice.empty()) output["voice"] = config.voice;
 
   json::object session{{"type", "realtime"},
@@ -233,8 +236,13 @@ std::string build_session_update(const session_config& config) {
     session["tools"] = std::move(tools);
     session["tool_choice"] = "auto";
   }
-  return json::serialize(json::object{
-      {"type", "session.update"}, {"event_id", session_update_event_id}, {"session", std::move(session)}});
+  return session;
+}
+
+std::string build_session_update(const session_config& config) {
+  return boost::json::serialize(boost::json::object{{"type", "session.update"},
+                                                    {"event_id", session_update_event_id},
+                                                    {"session", realtime_session(config, session_audio_format::pcmu)}});
 }
 
 void build_input_audio_append(std::string& out, std::string_view payload_b64) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/fwd.hpp>
 #include <simdjson.h>
 
 #include "protocol/parse_error.hpp"
@@ -86,6 +87,9 @@ inline constexpr std::string_view truncate_event_id = "mb_truncate";
 // GA shape: session.type "realtime", audio/pcmu both ways; the transcription's language and prompt
 // only when they are set (protocols.md A2); the tools with tool_choice "auto" when there are any (I1).
 std::string build_session_update(const session_config& config);
+// session.update's session object; with session_audio_format::negotiated, no audio format (a SIP
+// call's accept, J2).
+boost::json::object realtime_session(const session_config& config, session_audio_format format);
 
 // Hot path: appends to `out`; payload must be valid base64 (checked by the caller), so no escaping.
 void build_input_audio_append(std::string& out, std::string_view payload_b64);

@@ -16,6 +16,10 @@ struct tool_declaration {
   std::string parameters_json;  // a JSON Schema object, serialised; validated when the profile is read
 };
 
+// Whether a session's configuration names its audio format: μ-law at 8 kHz on a WebSocket the bridge
+// carries audio on, none for a SIP call, whose codec the SIP leg negotiates (docs/protocols.md J2).
+enum class session_audio_format { pcmu, negotiated };
+
 enum class turn_detection_type { server_vad, semantic_vad, none };
 
 struct session_config {

@@ -125,17 +125,6 @@ std::optional<std::string> request_problem(const outbound_call_request& request)
   return std::nullopt;
 }
 
-int retry_after_ms(std::string_view header_value) noexcept {
-  constexpr int max_seconds = 60;
-  if (header_value.empty() || header_value.size() > 6) return 0;
-  int seconds = 0;
-  for (char c : header_value) {
-    if (c < '0' || c > '9') return 0;
-    seconds = seconds * 10 + (c - '0');
-  }
-  return std::min(seconds, max_seconds) * 1000;
-}
-
 bool idempotent(const call_update_request& request) noexcept {
   return request.what == call_update_request::kind::hang_up;
 }
@@ -167,8 +156,6 @@ std::string describe_failure(const rest_attempt& attempt) {
   return text;
 }
 
-bool succeeded(const rest_attempt& attempt) noexcept { return attempt.status >= 200 && attempt.status <= 299; }
-
 retry_decision decide_retry(const retry_policy& policy, const rest_attempt& last, bool idempotent,
                             int attempts_made) noexcept {
   if (succeeded(last) || attempts_made < 1 || attempts_made > policy.retries) return {};
@@ -180,11 +167,7 @@ retry_decision decide_retry(const retry_policy& policy, const rest_attempt& last
   else if (last.status >= 500)
     safe = idempotent;
   if (!safe) return {};
-  const int shift = std::min(attempts_made - 1, 20);
-  const long long backoff = std::min<long long>(static_cast<long long>(policy.base_backoff_ms) << shift,
-                                                policy.max_backoff_ms);
-  const int delay = static_cast<int>(std::max<long long>(backoff, std::min(last.retry_after_ms, policy.max_backoff_ms)));
-  return {true, std::max(delay, 0)};
+  return {true, backoff_ms(policy, attempts_made, last.retry_after_ms)};
 }
 
 }  // namespace mb::protocol

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "protocol/form.hpp"
+#include "protocol/rest_retry.hpp"
 
 namespace mb::protocol {
 
@@ -35,15 +36,6 @@ struct outbound_call_request {
   std::string from;  // a Twilio number
   std::string url;   // the voice webhook Twilio fetches when the call is answered
   std::string status_callback;  // where Twilio reports initiated, ringing, answered, completed
-};
-
-// One attempt's outcome as the client saw it.
-struct rest_attempt {
-  int status = 0;              // 0: no response
-  bool request_sent = false;   // the request may have reached Twilio (false: failed before sending)
-  std::string body;
-  std::string failure;         // transport failure; empty when a response came
-  int retry_after_ms = 0;      // the response's Retry-After, in ms; 0: none
 };
 
 // SIDs are two letters and 32 lowercase hex digits (AC… accounts, CA… calls, SK… API keys). Every SID
@@ -81,9 +73,6 @@ inline constexpr std::size_t max_twiml_bytes = 4000;
 [[nodiscard]] std::optional<std::string> request_problem(const call_update_request& request);
 [[nodiscard]] std::optional<std::string> request_problem(const outbound_call_request& request);
 
-// A Retry-After header's delay in ms (whole seconds only, capped at 60 s); 0 when absent or not a number.
-[[nodiscard]] int retry_after_ms(std::string_view header_value) noexcept;
-
 // What a request is, for the retry policy: idempotent ones (a hang-up: completing a completed call
 // changes nothing) may be sent again after Twilio might have acted; the others (a redirect runs its
 // TwiML again, a creation places a second call) may not.
@@ -115,17 +104,7 @@ struct rest_error {
 // (connect, TLS), when Twilio says it did not act (429, 503), and, for idempotent requests only,
 // after another 5xx or after a failure once the request was sent (a timeout while reading). A 2xx and
 // any other 4xx are final. Backoff doubles from base_backoff_ms, capped at max_backoff_ms, and
-// honours Retry-After up to the cap.
-struct retry_policy {
-  int retries = 2;             // attempts after the first
-  int base_backoff_ms = 200;
-  int max_backoff_ms = 2000;
-};
-struct retry_decision {
-  bool retry = false;
-  int delay_ms = 0;
-};
-[[nodiscard]] bool succeeded(const rest_attempt& attempt) noexcept;
+// honours Retry-After up to the cap (protocol::backoff_ms).
 [[nodiscard]] retry_decision decide_retry(const retry_policy& policy, const rest_attempt& last, bool idempotent,
                                           int attempts_made) noexcept;
 
