@@ -303,14 +303,15 @@ class sip_session final : public supervised_upstream, public std::enable_shared_
   // metric only, so that listeners and the history see no call without a beginning.
   void finish() {
     tools_running_->cancel();  // webhooks still running are abandoned
+    auto* events = attaches_ > 0 ? ctx_.events : nullptr;
     actions_.clear();
     state_.finish(actions_);
     for (auto& a : actions_)
-      if (auto* p = std::get_if<call::publish>(&a)) perform(*p);
+      if (auto* p = std::get_if<call::publish>(&a); p && events) events->publish(setup_.identity, p->event);
     actions_.clear();
     const auto counts = fmt::format("sideband_attaches={} sideband_messages={}", attaches_, messages_);
     report_call_end(setup_.identity, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, counts, usage_,
-                    attaches_ > 0 ? ctx_.events : nullptr, m_);
+                    events, m_);
   }
 
   asio::any_io_executor ex_;
