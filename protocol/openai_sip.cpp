@@ -114,13 +114,6 @@ std::optional<incoming_sip_call> read_incoming(const json::object& root, std::st
   return call;
 }
 
-std::string call_path(sip_runtime runtime, std::string_view call_id, std::string_view action) {
-  if (!valid_sip_call_id(call_id)) return {};
-  std::string path = runtime == sip_runtime::realtime ? "/v1/realtime/calls/" : "/v1/live/sessions/";
-  path.append(call_id).append("/").append(action);
-  return path;
-}
-
 // A ws(s) URL's parts, or nullopt.
 std::optional<boost::urls::url> websocket_url_of(std::string_view text) {
   auto parsed = boost::urls::parse_uri(text);
@@ -252,9 +245,17 @@ std::string sip_user_of(std::string_view header_value) {
   return std::string(user);
 }
 
+std::string sip_control_path(sip_runtime runtime, std::string_view call_id, sip_control_action action) {
+  if (!valid_sip_call_id(call_id)) return {};
+  constexpr std::string_view names[] = {"accept", "reject", "refer", "hangup"};
+  std::string path = runtime == sip_runtime::realtime ? "/v1/realtime/calls/" : "/v1/live/sessions/";
+  path.append(call_id).append("/").append(names[static_cast<int>(action)]);
+  return path;
+}
+
 sip_control_request accept_request(sip_runtime runtime, std::string_view call_id, const session_config& session,
                                    std::string_view model) {
-  sip_control_request request{call_path(runtime, call_id, "accept"), {}};
+  sip_control_request request{sip_control_path(runtime, call_id, sip_control_action::accept), {}};
   if (request.path.empty()) return request;
   if (runtime == sip_runtime::realtime) {
     auto object = realtime_session(session, session_audio_format::negotiated);
@@ -271,7 +272,7 @@ sip_control_request accept_request(sip_runtime runtime, std::string_view call_id
 
 sip_control_request reject_request(sip_runtime runtime, std::string_view call_id, int status_code) {
   if (status_code < 300 || status_code > 699) return {};
-  sip_control_request request{call_path(runtime, call_id, "reject"), {}};
+  sip_control_request request{sip_control_path(runtime, call_id, sip_control_action::reject), {}};
   if (!request.path.empty()) request.body = json::serialize(json::object{{"status_code", status_code}});
   return request;
 }
@@ -281,13 +282,13 @@ sip_control_request refer_request(sip_runtime runtime, std::string_view call_id,
                       istarts_with(target_uri, "sips:");
   const bool bounded = target_uri.size() > 5 && target_uri.size() <= max_sip_header_bytes;
   if (!scheme || !bounded || !printable_without_space(target_uri)) return {};
-  sip_control_request request{call_path(runtime, call_id, "refer"), {}};
+  sip_control_request request{sip_control_path(runtime, call_id, sip_control_action::refer), {}};
   if (!request.path.empty()) request.body = json::serialize(json::object{{"target_uri", target_uri}});
   return request;
 }
 
 sip_control_request hangup_request(sip_runtime runtime, std::string_view call_id) {
-  return {call_path(runtime, call_id, "hangup"), {}};
+  return {sip_control_path(runtime, call_id, sip_control_action::hangup), {}};
 }
 
 std::optional<std::string> sip_control_base(std::string_view websocket_url) {

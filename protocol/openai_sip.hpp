@@ -78,6 +78,10 @@ struct sip_control_request {
   std::string body;
 };
 
+enum class sip_control_action { accept, reject, refer, hangup };
+// "/v1/realtime/calls/<id>/<action>" or "/v1/live/sessions/<id>/<action>"; "" for an invalid call id.
+[[nodiscard]] std::string sip_control_path(sip_runtime runtime, std::string_view call_id, sip_control_action action);
+
 // Accept with the session's configuration (J2): Realtime {"type":"realtime","model",…}, GPT-Live
 // {"session":{"type":"live","model",…}}; no audio format (SIP negotiates its own). `model`: the profile's.
 [[nodiscard]] sip_control_request accept_request(sip_runtime runtime, std::string_view call_id,

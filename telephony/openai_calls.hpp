@@ -10,12 +10,13 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "net/asio.hpp"
 #include "protocol/openai_sip.hpp"
-#include "telephony/twilio_client.hpp"
+#include "telephony/rest_post.hpp"
 
 namespace mb::net {
 class tls_client_context;
@@ -48,6 +49,10 @@ class openai_calls {
   [[nodiscard]] net::awaitable<rest_result> hang_up(const openai_call_target& target) const;
 
  private:
+  [[nodiscard]] net::awaitable<rest_result> send_once(const openai_call_target& target,
+                                                      protocol::sip_control_request request,
+                                                      std::string_view what) const;
+
   openai_calls_options options_;
   std::shared_ptr<net::tls_client_context> tls_;
 };

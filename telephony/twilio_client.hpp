@@ -8,28 +8,19 @@
 // Immutable after construction: one client serves every call; each request runs on the calling
 // coroutine's executor.
 
-#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "net/asio.hpp"
 #include "protocol/twilio_rest.hpp"
+#include "telephony/rest_post.hpp"
 
 namespace mb::net {
 class tls_client_context;
 }
 
 namespace mb::telephony {
-
-struct rest_result {
-  bool ok = false;
-  int status = 0;      // the last attempt's HTTP status; 0: no response
-  std::string body;    // the last response's body (bounded)
-  std::string detail;  // why it failed, safe to log and publish: no credentials
-  int attempts = 0;
-  std::int64_t elapsed_ms = 0;  // from the first attempt to the outcome, backoff included
-};
 
 struct twilio_client_options {
   std::string base_url = "https://api.twilio.com";

@@ -5,20 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <sys/wait.h>
 
@@ -30,6 +18,8 @@
 #include "protocol/twilio_rest.hpp"
 #include "protocol/twilio_signature.hpp"
 #include "telephony/twilio_client.hpp"
+#include "tests/integration/support/run_awaitable.hpp"
+#include "tests/integration/support/scripted_http_server.hpp"
 #include "tests/integration/support/server_process.hpp"
 #include "tests/integration/support/temp_dir.hpp"
 #include "tests/integration/support/text_files.hpp"
@@ -38,8 +28,6 @@
 namespace {
 
 namespace asio = mb::net::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace net = mb::net;
 namespace proto = mb::protocol;
 namespace sim = mb::tools::twilio_rest;
@@ -47,7 +35,6 @@ using mb::telephony::rest_result;
 using mb::telephony::twilio_client;
 using mb::telephony::twilio_client_options;
 using namespace std::chrono_literals;
-using tcp = asio::ip::tcp;
 
 constexpr std::string_view account = "AC0123456789abcdef0123456789abcdef";
 constexpr std::string_view call_sid = "CAfedcba9876543210fedcba9876543210";
@@ -74,20 +61,9 @@ twilio_client_options client_options(const sim::rest_simulator& s, std::string_v
   return o;
 }
 
-// Runs one client request to completion on a private io_context, bounded.
 template <class T>
 T run(net::awaitable<T> task) {
-  asio::io_context ioc;
-  std::optional<T> out;
-  std::exception_ptr error;
-  asio::co_spawn(ioc, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    out = std::move(value);
-  });
-  ioc.run_for(30s);
-  if (error) std::rethrow_exception(error);
-  REQUIRE(out);
-  return std::move(*out);
+  return mb::test::run_awaitable(std::move(task));
 }
 
 proto::call_update_request hang_up(std::string_view sid = call_sid) {
@@ -114,77 +90,14 @@ rest_result with_first_answer_lost(sim::rest_simulator& s, proto::call_update_re
   return run(twilio_client(options, nullptr).update_call(std::move(request)));
 }
 
-// A loopback HTTP receiver standing in for the bridge's status callback and voice webhook: records
-// every POST and answers 200 with `answer`.
-class form_receiver {
- public:
-  struct seen {
-    std::string target;
-    std::string signature;
-    proto::form_fields form;
-  };
+// The bridge's status callback and voice webhook: a loopback receiver answering 200 with `twiml`.
+mb::test::scripted_http_server form_receiver(std::string twiml) {
+  return mb::test::scripted_http_server({.status = 200, .body = std::move(twiml), .content_type = "text/xml"});
+}
 
-  explicit form_receiver(std::string answer) : answer_(std::move(answer)) {
-    acceptor_.open(tcp::v4());
-    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
-    acceptor_.listen();
-    asio::co_spawn(ioc_, accept_loop(), asio::detached);
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~form_receiver() {
-    ioc_.stop();
-    thread_.join();
-  }
-
-  std::string url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + std::string(path);
-  }
-
-  bool wait_for(std::size_t count, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return seen_.size() >= count; });
-  }
-  std::vector<seen> requests() {
-    std::lock_guard lock(mutex_);
-    return seen_;
-  }
-
- private:
-  net::awaitable<void> accept_loop() {
-    for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(net::as_tuple_awaitable);
-      if (ec) co_return;
-      asio::co_spawn(ioc_, serve(std::move(socket)), asio::detached);
-    }
-  }
-  net::awaitable<void> serve(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    stream.expires_after(5s);
-    auto [rec, n] = co_await http::async_read(stream, buffer, request, net::as_tuple_awaitable);
-    if (rec) co_return;
-    {
-      std::lock_guard lock(mutex_);
-      seen_.push_back({std::string(request.target()), std::string(request["X-Twilio-Signature"]),
-                       proto::parse_form(request.body()).value_or(proto::form_fields{})});
-    }
-    changed_.notify_all();
-    http::response<http::string_body> response(http::status::ok, 11);
-    response.set(http::field::content_type, "text/xml");
-    response.body() = answer_;
-    response.prepare_payload();
-    co_await http::async_write(stream, response, net::as_tuple_awaitable);
-  }
-
-  std::string answer_;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_{ioc_};
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<seen> seen_;
-};
+proto::form_fields form_of(const mb::test::scripted_http_server::request& seen) {
+  return proto::parse_form(seen.body).value_or(proto::form_fields{});
+}
 
 }  // namespace
 
@@ -269,7 +182,7 @@ TEST_CASE("twilio REST: an unconfigured client or an invalid SID sends nothing",
 TEST_CASE("twilio REST: an outbound call reports its progress to the status callback, signed", "[twilio_rest]") {
   sim::rest_simulator s(sim_options());
   s.start();
-  form_receiver receiver("<Response><Connect><Stream url=\"wss://bridge.example/media-stream\"/></Connect></Response>");
+  auto receiver = form_receiver("<Response><Connect><Stream url=\"wss://bridge.example/media-stream\"/></Connect></Response>");
   s.script_number("+15550001111", {.outcome = sim::call_script::end::completed,
                                    .ringing_after_ms = 5,
                                    .answer_after_ms = 5,
@@ -294,12 +207,13 @@ TEST_CASE("twilio REST: an outbound call reports its progress to the status call
   std::vector<std::string> statuses;
   for (const auto& seen : receiver.requests()) {
     const auto url = receiver.url(seen.target);
+    const auto form = form_of(seen);
     INFO(seen.target);
-    CHECK(proto::validate_twilio_signature(token, url, seen.form, seen.signature));
-    CHECK(proto::form_value(seen.form, "CallSid") == resource->sid);
-    CHECK(proto::form_value(seen.form, "AccountSid") == account);
-    CHECK(proto::form_value(seen.form, "To") == "+15550001111");
-    if (seen.target == "/twilio/status") statuses.emplace_back(proto::form_value(seen.form, "CallStatus"));
+    CHECK(proto::validate_twilio_signature(token, url, form, seen.header("X-Twilio-Signature")));
+    CHECK(proto::form_value(form, "CallSid") == resource->sid);
+    CHECK(proto::form_value(form, "AccountSid") == account);
+    CHECK(proto::form_value(form, "To") == "+15550001111");
+    if (seen.target == "/twilio/status") statuses.emplace_back(proto::form_value(form, "CallStatus"));
   }
   CHECK(statuses == std::vector<std::string>{"initiated", "ringing", "in-progress", "completed"});
   const auto call = s.call(resource->sid);
@@ -313,7 +227,7 @@ TEST_CASE("twilio REST: an outbound call reports its progress to the status call
 TEST_CASE("twilio REST: a busy number reports initiated, ringing, busy", "[twilio_rest]") {
   sim::rest_simulator s(sim_options());
   s.start();
-  form_receiver receiver("");
+  auto receiver = form_receiver("");
   s.script_number("+15550003333", {.outcome = sim::call_script::end::busy, .ringing_after_ms = 5, .answer_after_ms = 5});
   const twilio_client client(client_options(s), nullptr);
   const auto created =
@@ -321,7 +235,7 @@ TEST_CASE("twilio REST: a busy number reports initiated, ringing, busy", "[twili
   REQUIRE(created.ok);
   REQUIRE(receiver.wait_for(3, 10s));
   std::vector<std::string> statuses;
-  for (const auto& seen : receiver.requests()) statuses.emplace_back(proto::form_value(seen.form, "CallStatus"));
+  for (const auto& seen : receiver.requests()) statuses.emplace_back(proto::form_value(form_of(seen), "CallStatus"));
   CHECK(statuses == std::vector<std::string>{"initiated", "ringing", "busy"});
   CHECK(s.call(proto::parse_call_resource(created.body)->sid)->status == "busy");
 }
@@ -334,6 +248,7 @@ TEST_CASE("twilio REST: a 503 is retried once and then succeeds, for any request
   const auto moved = run(client.update_call(redirect("<Response><Hangup/></Response>")));
   CHECK(moved.ok);
   CHECK(moved.attempts == 2);
+  CHECK(moved.elapsed_ms >= client_options(s).base_backoff_ms);  // the backoff is part of the operation
   const auto state = s.snapshot();
   REQUIRE(state.requests.size() == 2);
   CHECK(state.requests[0].status == 503);
