@@ -141,8 +141,8 @@ struct sip_bridge {
 
   mb::test::running_simulator simulator;
   mb::test::log_capture logs;
-  asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
+  mb::asio::io_context ioc;
+  std::optional<mb::asio::executor_work_guard<mb::asio::io_context::executor_type>> work{ioc.get_executor()};
   mb::bridge::call_registry registry;
   mb::telephony::openai_calls calls;
   mb::metrics::registry metrics_registry;
