@@ -17,13 +17,12 @@
 #include "bridge/peer_log.hpp"
 #include "bridge/read_end.hpp"
 #include "bridge/stream_admission.hpp"
+#include "bridge/supervised_upstream.hpp"
+#include "bridge/tool_webhook.hpp"
 #include "bridge/upstream_socket.hpp"
 #include "call/call_supervisor.hpp"
 #include "call/wire_tap.hpp"
 #include "telephony/twilio_client.hpp"
-#include "call/tool_calls.hpp"
-#include "net/http_client.hpp"
-#include "protocol/webhook_signature.hpp"
 
 namespace mb::bridge {
 namespace {
@@ -32,41 +31,21 @@ using namespace asio::experimental::awaitable_operators;
 using call::end_reason;
 using steady = std::chrono::steady_clock;
 
-// call_state counts time in whole ms of the steady clock.
-std::int64_t ms_of(steady::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-steady::time_point to_time_point(std::int64_t ms) { return steady::time_point(std::chrono::milliseconds(ms)); }
-
-// Calls cut by one outage must not reconnect in step: each draws its own backoff jitter.
-std::uint64_t jitter_seed(const void* session) {
-  return static_cast<std::uint64_t>(steady::now().time_since_epoch().count()) ^
-         static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(session));
-}
-
-class call_session : public std::enable_shared_from_this<call_session> {
+class call_session final : public supervised_upstream, public std::enable_shared_from_this<call_session> {
  public:
   call_session(std::unique_ptr<net::message_socket> twilio, const bridge_context& ctx, std::string remote,
                call_registry::pending_slot pending)
-      : ctx_(ctx),
-        m_(ctx.metrics ? *ctx.metrics : metrics::bridge_metrics::discard()),
-        call_metrics_(m_),
+      : supervised_upstream(ctx, ctx.lifecycle, twilio->get_executor(), "[" + remote + "]", end_reason::twilio_closed),
         twilio_(std::move(twilio)),
         twilio_out_(*twilio_, ctx.writer_queue_messages),
         state_(ctx.session, ctx.call, upstream::make_adapter(ctx.provider)),
         wire_(ctx.wire_events),
-        supervisor_(ctx.lifecycle, jitter_seed(this)),
-        timer_(twilio_->get_executor()),
         tools_running_(std::make_shared<asio::steady_timer>(twilio_->get_executor(), steady::time_point::max())),
-        upstream_wake_(twilio_->get_executor()),
-        label_("[" + remote + "]"),
         log_lines_(ctx.peer_lines),
         admission_(ctx, m_, std::move(remote), std::move(pending), log_lines_, twilio_out_) {
-    upstream_wake_.expires_at(steady::time_point::max());
     state_.set_tools(ctx.tools);
     supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
     actions_.reserve(64);
-    supervisor_actions_.reserve(8);
     twilio_out_.observe_writes(call_metrics_.relay_observer(metrics::direction::upstream_to_caller));
   }
 
@@ -74,27 +53,12 @@ class call_session : public std::enable_shared_from_this<call_session> {
     started_at_ = step_at_ = steady::now();
     supervisor_.on_stream_opened(step_at_, supervisor_actions_);
     execute();
-    co_await (sockets() || timers());
-    supervisor_.on_sockets_closed(steady::now(), supervisor_actions_);
-    supervisor_actions_.clear();  // it disarms the timer, which went with the `||`
+    co_await run_until_closed(twilio_reader() && twilio_out_.run() && upstream_task());
     finish();
   }
 
  private:
   // --- the branches -----------------------------------------------------------------------------
-
-  // Both sockets, until both are finished. An unexpected failure ends them here: were it to escape,
-  // `||` would wait for timers() to succeed, that is, for the maximum call duration.
-  net::awaitable<void> sockets() {
-    try {
-      co_await (twilio_reader() && twilio_out_.run() && upstream_task());
-    } catch (const std::exception& e) {
-      if (sockets_aborted_) co_return;  // cancelled by the `||` after the abort: expected
-      spdlog::error("call {}: unexpected failure: {}", label_, e.what());
-      m_.errors(metrics::error_kind::unexpected_exception).inc();
-      if (!supervisor_.ending()) reason_ = end_reason::upstream_error, detail_ = e.what();
-    }
-  }
 
   net::awaitable<void> twilio_reader() {
     for (;;) {
@@ -128,43 +92,16 @@ class call_session : public std::enable_shared_from_this<call_session> {
     }
   }
 
-  // Opens an upstream socket each time the supervisor asks for one, and runs it until it is finished.
-  net::awaitable<void> upstream_task() {
-    for (;;) {
-      if (!connect_wanted_ && !supervisor_.ending()) co_await upstream_wake_.async_wait(net::as_tuple_awaitable);
-      if (supervisor_.ending()) co_return;
-      if (!connect_wanted_) continue;
-      connect_wanted_ = false;
-      const auto connect_started_at = steady::now();
-      const bool resolved = !upstream_url_.empty();
-      net::connect_request request{resolved ? upstream_url_ : ctx_.upstream_url,
-                                   resolved ? upstream_headers_ : ctx_.upstream_headers, ctx_.upstream_limits,
-                                   static_cast<int>(ctx_.upstream_connect_timeout.count())};
-      auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
-      if (outcome.index() != 0 || supervisor_.ending()) co_return;  // a socket that opened anyway is dropped
-      auto& result = std::get<0>(outcome);
-      step_at_ = steady::now();
-      if (!result.socket) {
-        m_.errors(metrics::error_kind::upstream_connect_failed).inc();
-        supervisor_.on_upstream_connect_failed(result.failure, step_at_, supervisor_actions_);
-        execute();
-        continue;
-      }
-      upstream_.attach(std::move(result.socket), ctx_.writer_queue_messages,
-                       call_metrics_.relay_observer(metrics::direction::caller_to_upstream));
-      spdlog::debug("call {}: upstream connected in {} ms", label_,
-                    call_metrics_.on_upstream_connected(connect_started_at, step_at_).count());
-      supervisor_.on_upstream_connected(step_at_, supervisor_actions_);
-      execute();
-      co_await (upstream_reader() && upstream_.writer().run());
-      upstream_.detach();
-      step_at_ = steady::now();
-      supervisor_.on_upstream_closed(step_at_, supervisor_actions_);
-      execute();
-    }
+  [[nodiscard]] net::connect_request upstream_request() const override {
+    const bool resolved = !upstream_url_.empty();
+    return {resolved ? upstream_url_ : ctx_.upstream_url, resolved ? upstream_headers_ : ctx_.upstream_headers,
+            ctx_.upstream_limits, static_cast<int>(ctx_.upstream_connect_timeout.count())};
+  }
+  [[nodiscard]] net::ws_writer::write_observer upstream_write_observer() override {
+    return call_metrics_.relay_observer(metrics::direction::caller_to_upstream);
   }
 
-  net::awaitable<void> upstream_reader() {
+  net::awaitable<void> upstream_reader() override {
     for (;;) {
       const auto r = co_await upstream_.socket().read(upstream_buf_, simdjson::SIMDJSON_PADDING);
       if (r.status == net::read_status::message) {
@@ -207,30 +144,10 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
 
   // One timer for the supervisor's deadlines and call_state's pacing, armed at the earlier of the two.
-  // Returns once the sockets are aborted (the closing grace ran out): `||` then cancels what is left.
-  net::awaitable<void> timers() {
-    for (;;) {
-      armed_at_ = timer_target();
-      timer_.expires_at(armed_at_);
-      auto [ec] = co_await timer_.async_wait(net::as_tuple_awaitable);
-      const auto cs = co_await asio::this_coro::cancellation_state;
-      if (cs.cancelled() != asio::cancellation_type::none) co_return;  // the sockets are finished
-      if (ec) continue;  // re-armed
-      step_at_ = steady::now();
-      if (step_at_ >= supervisor_wakeup_) supervisor_.on_timer(step_at_, state_.quiet(ms_of(step_at_)), supervisor_actions_);
-      if (!supervisor_.ending()) state_.on_tick(ms_of(step_at_), actions_);
-      execute();
-      if (sockets_aborted_) co_return;
-    }
-  }
-
-  [[nodiscard]] steady::time_point timer_target() const {
-    const auto pacing = supervisor_.ending() ? std::nullopt : state_.next_wakeup();
-    return pacing ? std::min(to_time_point(*pacing), supervisor_wakeup_) : supervisor_wakeup_;
-  }
-
-  net::awaitable<void> wait_for_end() {
-    if (!supervisor_.ending()) co_await upstream_wake_.async_wait(net::as_tuple_awaitable);
+  [[nodiscard]] std::optional<std::int64_t> core_wakeup() const override { return state_.next_wakeup(); }
+  void on_timer_expired(bool supervisor_due) override {
+    if (supervisor_due) supervisor_.on_timer(step_at_, state_.quiet(ms_of(step_at_)), supervisor_actions_);
+    if (!supervisor_.ending()) state_.on_tick(ms_of(step_at_), actions_);
   }
 
   // --- actions --------------------------------------------------------------------------------
@@ -238,14 +155,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
   // Carries out call_state's actions, then the supervisor's, which may give call_state more to do
   // (configure_upstream, pause_relay), until neither has any left. call_state's actions may point
   // into its buffers, so it is stepped again only once they are done.
-  void execute() {
+  void execute() override {
     do {
       for (auto& a : actions_) std::visit([this](auto& act) { perform(act); }, a);
       actions_.clear();
-      for (auto& a : supervisor_actions_) std::visit([this](auto& act) { perform_supervised(act); }, a);
+      for (auto& a : supervisor_actions_) perform_supervised(a, [this](auto& act) { perform(act); });
       supervisor_actions_.clear();
     } while (!actions_.empty());
-    if (timer_target() != armed_at_) timer_.cancel();
+    rearm_timer();
     call_metrics_.count_progress(state_.stats());
   }
 
@@ -308,15 +225,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
   // Posts the webhook beside the call, which goes on meanwhile; the answer is a step of its own, if the
   // call still runs. A webhook never ends the call: at the call's end its request is abandoned.
   void perform(const call::invoke_tool& a) {
-    const auto& tool = state_.tools().tools.at(a.tool_index);
-    std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
-    if (!ctx_.tool_webhook_secret.empty())
-      headers.emplace_back(protocol::webhook_signature_header,
-                           protocol::sign_webhook(ctx_.tool_webhook_secret, unix_now_s(), a.body));
-    asio::co_spawn(twilio_->get_executor(),
-                   post_webhook(weak_from_this(), tools_running_, a.request_id, tool.url, std::move(headers), a.body,
-                                ctx_.tls, tool.timeout_ms),
-                   asio::detached);
+    std::weak_ptr<call_session> weak = weak_from_this();
+    post_tool_webhook(twilio_->get_executor(), state_.tools().tools.at(a.tool_index), a.body, ctx_.tool_webhook_secret,
+                      ctx_.tls, tools_running_, [weak, id = a.request_id](const call::webhook_response& response) {
+                        if (auto self = weak.lock()) self->on_tool_response(id, response);
+                      });
   }
 
   // Through Twilio's REST API on this call's executor; the outcome comes back only while the call
@@ -349,10 +262,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (auto self = weak.lock()) self->on_call_update_done(request_id, {result.ok, result.detail});
   }
   void on_call_update_done(std::uint64_t request_id, const call::call_update_outcome& outcome) {
-    if (supervisor_.ending()) return;
-    step_at_ = steady::now();
-    state_.on_call_update_done(request_id, outcome, ms_of(step_at_), actions_);
-    execute();
+    step_outside([&](std::int64_t now) { state_.on_call_update_done(request_id, outcome, now, actions_); });
   }
 
   // WIRE_EVENTS: a message's type and size, never its payload, within the tap's rate.
@@ -369,28 +279,9 @@ class call_session : public std::enable_shared_from_this<call_session> {
     tap("upstream_in", first.type_name, upstream_buf_.size());
   }
 
-  // The supervisor's actions. Its log lines are the bridge's own decisions (a loss, a reconnect, a
-  // rollover), a few per upstream session whatever the peers send: no peer budget silences them.
-  template <class Action>
-  void perform_supervised(const Action& a) {
-    if constexpr (std::is_same_v<Action, call::log_line>)
-      spdlog::log(to_spdlog(a.level), "call {}: {}", label_, a.text);
-    else
-      perform(a);
-  }
-  void perform(const call::connect_upstream&) {
-    connect_wanted_ = true;
-    upstream_wake_.cancel();
-  }
+  using supervised_upstream::perform;
   void perform(const call::configure_upstream&) { state_.on_upstream_connected(actions_); }
-  void perform(const call::close_upstream& a) {
-    if (a.mode == call::close_mode::graceful)
-      upstream_.close({1000, "session rollover"});
-    else
-      upstream_.abort_now();
-  }
   void perform(const call::pause_relay&) { state_.on_upstream_lost(ms_of(step_at_), actions_); }
-  void perform(const call::arm_timer& a) { supervisor_wakeup_ = a.at; }  // execute() re-arms the timer
   void perform(const call::close_call& a) {
     // The start deadline ran out before admission: not a call that timed out, a refused stream.
     if (!admission_.admitted() && !admission_.refused() && a.reason == end_reason::timeout)
@@ -400,7 +291,7 @@ class call_session : public std::enable_shared_from_this<call_session> {
     if (a.reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
     twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});  // a refusal's close came first
     upstream_.close_for_end(state_);
-    upstream_wake_.cancel();  // gives up a connect in progress
+    wake_upstream_task();  // gives up a connect in progress
   }
   void perform(const call::abort_sockets&) {
     twilio_out_.abort_now();
@@ -484,44 +375,11 @@ class call_session : public std::enable_shared_from_this<call_session> {
   }
   // An operator's command, posted to this call's executor by the registry.
   void on_operator(const call::operator_command& command) {
-    if (supervisor_.ending()) return;
-    step_at_ = steady::now();
-    state_.on_operator(command, ms_of(step_at_), actions_);
-    execute();
-  }
-
-  // Owns its arguments: it may outlive the call, which it then leaves alone.
-  static net::awaitable<void> post_webhook(std::weak_ptr<call_session> weak, std::shared_ptr<asio::steady_timer> running,
-                                           std::uint64_t request_id, std::string url,
-                                           std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                                           std::shared_ptr<net::tls_client_context> tls, int timeout_ms) {
-    asio::steady_timer deadline(co_await asio::this_coro::executor, std::chrono::milliseconds(timeout_ms));
-    // http_request's own deadline leaves out name resolution: this one bounds the whole exchange.
-    auto outcome = co_await (net::http_request("POST", std::move(url), std::move(headers), std::move(body), std::move(tls),
-                                               timeout_ms, call::max_tool_response_bytes) ||
-                             deadline.async_wait(net::as_tuple_awaitable) ||
-                             running->async_wait(net::as_tuple_awaitable));
-    auto self = weak.lock();
-    if (!self || outcome.index() == 2) co_return;
-    call::webhook_response response;
-    if (auto* r = std::get_if<0>(&outcome)) {
-      response = {r->status, std::move(r->body), std::move(r->failure)};
-    } else {
-      response.failure = "timed out after " + std::to_string(timeout_ms) + " ms";
-    }
-    self->on_tool_response(request_id, response);
+    step_outside([&](std::int64_t now) { state_.on_operator(command, now, actions_); });
   }
 
   void on_tool_response(std::uint64_t request_id, const call::webhook_response& response) {
-    if (supervisor_.ending()) return;
-    step_at_ = steady::now();
-    state_.on_tool_response(request_id, response, ms_of(step_at_), actions_);
-    execute();
-  }
-
-  static std::int64_t unix_now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    step_outside([&](std::int64_t now) { state_.on_tool_response(request_id, response, now, actions_); });
   }
 
   // The same, outside any step.
@@ -543,12 +401,8 @@ class call_session : public std::enable_shared_from_this<call_session> {
     admission_.leave();
   }
 
-  const bridge_context& ctx_;
-  metrics::bridge_metrics& m_;
-  call_metrics call_metrics_;
   std::unique_ptr<net::message_socket> twilio_;
   net::ws_writer twilio_out_;
-  upstream_socket upstream_;
   call::call_state state_;
   call::wire_tap wire_;
   protocol::twilio_parser twilio_parser_;
@@ -557,26 +411,14 @@ class call_session : public std::enable_shared_from_this<call_session> {
   std::string twilio_buf_;
   std::string upstream_buf_;
   std::vector<call::action> actions_;
-  call::call_supervisor supervisor_;
-  std::vector<call::supervisor_action> supervisor_actions_;
 
-  asio::steady_timer timer_;  // timers(): the supervisor's deadlines and pacing
   // Never expires: cancelled at the call's end, which ends the webhook requests waiting on it.
   std::shared_ptr<asio::steady_timer> tools_running_;
-  steady::time_point armed_at_;
-  steady::time_point supervisor_wakeup_ = steady::time_point::max();  // its last arm_timer
-  asio::steady_timer upstream_wake_;  // cancelled when a connect is wanted or the call ends
-  bool connect_wanted_ = false;
-  bool sockets_aborted_ = false;
 
-  call_identity identity_;
-  std::string label_;  // "[remote address]", then the CallSid once admitted
+  call_identity identity_;  // label_: "[remote address]", then the CallSid once admitted
   log::connection_lines log_lines_;  // the budget for lines this call's peers cause
   stream_admission admission_;
-  end_reason reason_ = end_reason::twilio_closed;  // from close_call
-  std::string detail_;
   steady::time_point started_at_;
-  steady::time_point step_at_;       // when the message being handled was read (or the pacer woke)
   std::string upstream_url_;         // from the agent profile; empty: ctx_.upstream_url
   std::vector<std::pair<std::string, std::string>> upstream_headers_;  // likewise; never logged
 };

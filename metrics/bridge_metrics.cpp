@@ -50,7 +50,13 @@ bridge_metrics::bridge_metrics(registry& r, std::span<const std::string_view> en
       turn_first_audio(r.add_histogram(
           "mediabridge_turn_first_audio_seconds",
           "Per turn: caller speech_stopped to the first mark echo of the answer (its first chunk was heard).",
-          buckets::turn())) {
+          buckets::turn())),
+      sip_accept(r.add_histogram("mediabridge_sip_accept_seconds",
+                                 "SIP calls: OpenAI's accept, from the first request to its success or last failure "
+                                 "(retries included).",
+                                 buckets::turn())),
+      sip_accept_failed(r.add_counter("mediabridge_sip_accept_failures_total",
+                                      "SIP calls dropped because OpenAI's accept failed after its retries.")) {
   for (const auto reason : end_reasons)
     ended_.emplace_back(reason, &r.add_counter("mediabridge_calls_ended_total", "Calls ended, by reason.",
                                                {{"reason", std::string(reason)}}));

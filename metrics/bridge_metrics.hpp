@@ -79,6 +79,10 @@ class bridge_metrics {
   histogram& session_update;    // session.update sent → session.updated received
   histogram& turn_first_delta;  // caller speech_stopped → first assistant audio delta
   histogram& turn_first_audio;  // caller speech_stopped → first mark echo (first audio heard)
+  // SIP calls (bridge/sip_session): OpenAI's accept, its retries included, and the accepts that
+  // failed for good (the call is dropped).
+  histogram& sip_accept;
+  counter& sip_accept_failed;
 
   // The counter of `reason`, one of the end_reasons; any other counts as "other".
   [[nodiscard]] counter& calls_ended(std::string_view reason) noexcept;
