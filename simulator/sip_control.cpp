@@ -112,6 +112,11 @@ std::string_view to_string(sip_action a) noexcept {
   return "accept";
 }
 
+bool is_sip_http_target(std::string_view target) {
+  return target == sim_sip_invite_path || target.starts_with(realtime_calls_prefix) ||
+         target.starts_with(live_sessions_prefix);
+}
+
 std::optional<sip_control_target> parse_sip_control_target(std::string_view target) {
   if (target.find('?') != std::string_view::npos) return std::nullopt;
   for (const auto& [prefix, runtime] : {std::pair{realtime_calls_prefix, sip_runtime::realtime},

@@ -117,6 +117,12 @@ struct sip_call_request {
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> standard_webhook_headers_for(
     std::string_view secret, std::string_view webhook_id, std::int64_t timestamp, std::string_view body);
 
+// The simulated INVITE's endpoint (POST {"uri","from","to"} → {"call_id"}).
+inline constexpr std::string_view sim_sip_invite_path = "/sim/sip/invite";
+// Whether a plain HTTP request target belongs to the SIP control plane (the INVITE, or anything under
+// /v1/realtime/calls/ or /v1/live/sessions/, which answers 404 unless it is a control request).
+[[nodiscard]] bool is_sip_http_target(std::string_view target);
+
 // A control-plane request target: POST /v1/realtime/calls/{id}/{action} or /v1/live/sessions/{id}/{action}.
 enum class sip_action { accept, reject, refer, hangup };
 [[nodiscard]] std::string_view to_string(sip_action a) noexcept;

@@ -20,11 +20,7 @@ namespace {
 
 namespace json = boost::json;
 using protocol::sip_runtime;
-using clock = std::chrono::steady_clock;
 
-constexpr std::string_view invite_target = "/sim/sip/invite";
-constexpr std::string_view realtime_calls_prefix = "/v1/realtime/calls/";
-constexpr std::string_view live_sessions_prefix = "/v1/live/sessions/";
 constexpr int webhook_timeout_ms = 5000;
 constexpr std::size_t max_webhook_reply_bytes = 64 * 1024;
 // Per call: sideband client events and texts kept (the rest are counted by sessions() only).
@@ -521,7 +517,7 @@ net::plain_http_response decide(upstream_simulator::state& state, const sip_cont
       if (!record->accepted_runtime)
         return openai_error(409, "invalid_request_error", "call_not_accepted", "The call was not accepted.");
       const auto* uri = fields->if_contains("target_uri");
-      if (!uri || !uri->is_string() || uri->as_string().find_first_not_of(' ') == json::string::npos)
+      if (!uri || !uri->is_string() || std::string_view(uri->as_string()).find_first_not_of(' ') == std::string_view::npos)
         return bad_request("missing_required_parameter", "Missing required parameter: 'target_uri'.");
       if (record->refers.size() < max_recorded_per_call) record->refers.emplace_back(uri->as_string());
       return ok_empty();
@@ -628,14 +624,10 @@ std::optional<std::string> place_call(const state_ptr& state, sip_call_request r
 
 }  // namespace
 
-bool is_sip_http_target(std::string_view target) {
-  return target == invite_target || target.starts_with(realtime_calls_prefix) || target.starts_with(live_sessions_prefix);
-}
-
 net::awaitable<net::plain_http_response> answer_sip_http(state_ptr state, net::plain_http_request request) {
   if (request.method != "POST")
     co_return openai_error(405, "invalid_request_error", "method_not_allowed", "Use POST.");
-  if (request.head.target == invite_target) {
+  if (request.head.target == sim_sip_invite_path) {
     const auto fields = json_body(request.body);
     const auto* uri = fields ? fields->if_contains("uri") : nullptr;
     if (!uri || !uri->is_string()) co_return bad_request("invalid_value", "Expected {\"uri\":\"sip:…\",\"from\",\"to\"}.");

@@ -24,8 +24,7 @@ namespace mb::simulator {
 using state_ptr = std::shared_ptr<upstream_simulator::state>;
 
 
-// Whether a plain HTTP request target is the SIP plane's (control requests, the simulated INVITE).
-[[nodiscard]] bool is_sip_http_target(std::string_view target);
+// A plain HTTP request for which is_sip_http_target() holds.
 net::awaitable<net::plain_http_response> answer_sip_http(state_ptr state, net::plain_http_request request);
 
 // 0 when a sideband upgrade for `target` may proceed; 401 without a bearer token, 404 for a call that

@@ -37,6 +37,15 @@
 // - Response audio is always the μ-law pattern, 8 bytes per ms, whatever format is announced.
 // - Client-chosen item ids (conversation.item.create) must be 1-64 letters, digits, '_' or '-'.
 //
+// OpenAI's SIP mode (sip_control.hpp has the details and the choices made; docs/protocols.md J): the
+// simulator also plays OpenAI's control plane on the same port. place_sip_call (or POST /sim/sip/invite
+// {"uri","from","to"}, which a simulated Twilio sends for <Dial><Sip>; the X- headers come from the
+// URI's query) raises a call whose signed incoming-call webhooks go to sip_webhook_url; the bridge
+// answers with POST /v1/realtime/calls/{id}/accept|reject|refer|hangup or /v1/live/sessions/{id}/…,
+// then attaches the sideband (/v1/realtime?call_id={id}, /v1/live/sessions/{id}/attach), which plays
+// a scripted conversation (sip_script) as transcripts and DTMF; there is no audio. sip_calls() and
+// wait_for_sip() observe it, drop_sideband() and end_sip_call() are its fault hooks.
+//
 // GPT-Live (live_session.hpp has the details; the choices below are the simulator's where the
 // service documents nothing):
 // - The first message must be session.start; anything else gets an `error` (invalid_event) and a

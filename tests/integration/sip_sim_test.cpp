@@ -18,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_to.hpp>
 
 #include "net/http_client.hpp"
 #include "net/websocket.hpp"
@@ -41,7 +42,8 @@ using mb::test::run_client;
 using mb::test::running_simulator;
 using mb::test::sim_client;
 using mb::test::upgrade_headers;
-using tcp = boost::asio::ip::tcp;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
 
 const std::string webhook_secret = "whsec_" + mb::protocol::base64_encode("0123456789abcdef0123456789abcdef");
 
@@ -201,8 +203,10 @@ TEST_CASE("sip sim: a call's webhooks are signed Standard Webhooks, one per runt
   std::vector<std::string> types;
   for (const auto& r : requests) {
     CHECK(r.target == "/openai/webhook");
-    const mb::protocol::standard_webhook_headers headers{r.header("webhook-id"), r.header("webhook-timestamp"),
-                                                         r.header("webhook-signature")};
+    const std::string id_header = r.header("webhook-id");
+    const std::string timestamp_header = r.header("webhook-timestamp");
+    const std::string signature_header = r.header("webhook-signature");
+    const mb::protocol::standard_webhook_headers headers{id_header, timestamp_header, signature_header};
     CHECK(mb::protocol::check_standard_webhook(*key, headers, r.body, now_unix()) ==
           mb::protocol::standard_webhook_check::valid);
     // Any change to the body breaks the signature.
@@ -242,7 +246,7 @@ TEST_CASE("sip sim: the deprecated live.call.incoming alone has no data.type", "
   REQUIRE(requests.size() == 1);
   const json::value body = json::parse(requests[0].body);
   CHECK(body.at("type") == "live.call.incoming");
-  CHECK(body.at("data").at("session_id") == id);
+  CHECK(body.at("data").at("session_id").as_string() == id);
   CHECK_FALSE(body.at("data").as_object().contains("type"));
 }
 
@@ -347,7 +351,7 @@ TEST_CASE("sip sim: the Realtime sideband plays the scripted turns with DTMF, pa
     auto c = co_await open_client(url);
     const auto created = co_await c.next();
     CHECK(created.at("type") == "session.created");
-    CHECK(created.at("session").at("id") == id);
+    CHECK(created.at("session").at("id").as_string() == id);
     // The bridge's greeting request is answered like any response.create.
     co_await c.send_text(R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"Caller is VIP"}]}})");
     co_await c.send_text(R"({"type":"response.create","response":{"instructions":"Greet."}})");
@@ -491,7 +495,7 @@ TEST_CASE("sip sim: a dropped sideband reconnects and the script goes on where i
     const std::string url = sideband_url(s, sip_runtime::realtime, id);
     auto c = co_await open_client(url);
     const auto next = co_await c.until("conversation.item.input_audio_transcription.completed");
-    CHECK(next.at("transcript") == "Caller utterance " + std::to_string(turns_at_drop + 1));
+    CHECK(next.at("transcript").as_string() == "Caller utterance " + std::to_string(turns_at_drop + 1));
     s.simulator.end_sip_call(id);
     const std::uint16_t code = co_await close_code_after_events(c);
     CHECK(code == 1000);

@@ -52,6 +52,9 @@ TEST_CASE("sip control targets and sideband targets", "[sim][sip]") {
   CHECK_FALSE(sim::parse_sip_control_target("/v1/realtime/calls/rtc_1/transfer"));
   CHECK_FALSE(sim::parse_sip_control_target("/v1/realtime/calls/rtc_1/accept?x=1"));
   CHECK_FALSE(sim::parse_sip_control_target("/v1/realtime/calls/rtc%201/accept"));
+  CHECK(sim::is_sip_http_target("/sim/sip/invite"));
+  CHECK(sim::is_sip_http_target("/v1/live/sessions/x/transfer"));  // answered 404 by the control plane
+  CHECK_FALSE(sim::is_sip_http_target("/tools/lookup_order"));
 
   const auto realtime = sim::parse_sip_sideband_target("/v1/realtime?call_id=rtc_1");
   REQUIRE(realtime);
