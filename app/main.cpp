@@ -79,11 +79,11 @@ void print_demo_banner(const agents::demo_plan& plan, std::uint16_t sim_port) {
 }
 
 // Where the simulated OpenAI sends its webhooks: this server, on loopback when it listens on every address.
-std::string own_webhook_url(const config::settings& settings) {
+std::string own_webhook_url(const config::settings& settings, std::uint16_t port) {
   std::string host = settings.listen_host;
   if (host.empty() || host == "0.0.0.0" || host == "::") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(settings.port) + std::string(routing::openai_webhook_path);
+  return "http://" + host + ":" + std::to_string(port) + std::string(routing::openai_webhook_path);
 }
 
 // Demo mode answers a SIP-mode profile whose provider is simulated without OPENAI_SIP_URI: Twilio's side
@@ -182,22 +182,12 @@ int main(int argc, char** argv) {
   std::string webhook_secret = settings.openai_webhook_secret.reveal();
   std::string demo_sip_uri;
   if (demo->needs_simulator()) {
-    auto sim_options = mb::simulator::demo_options();
-    if (demo_sip(settings, *agents, *demo)) {
-      if (settings.port == 0) {
-        std::fprintf(stderr, "mediabridge: PORT: demo mode's SIP calls need a fixed port (the simulated OpenAI's "
-                             "webhooks are sent to it), or set OPENAI_SIP_URI\n");
-        return 2;
-      }
-      if (webhook_secret.empty()) {
-        webhook_secret = generated_webhook_secret();
-        spdlog::warn("demo mode: OPENAI_WEBHOOK_SECRET is not set: the simulated OpenAI signs its webhooks with a "
-                     "secret generated for this run");
-      }
-      sim_options.sip_webhook_url = own_webhook_url(settings);
-      sim_options.sip_webhook_secret = webhook_secret;
+    if (demo_sip(settings, *agents, *demo) && webhook_secret.empty()) {
+      webhook_secret = generated_webhook_secret();
+      spdlog::warn("demo mode: OPENAI_WEBHOOK_SECRET is not set: the simulated OpenAI signs its webhooks with a "
+                   "secret generated for this run");
     }
-    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), std::move(sim_options));
+    simulator = std::make_unique<mb::simulator::upstream_simulator>(pool.first(), mb::simulator::demo_options());
     const auto sim_port = simulator->listen("127.0.0.1", 0);
     demo_sip_uri = "sip:proj_demo@127.0.0.1:" + std::to_string(sim_port) + ";transport=tls";
     const auto sim_urls = simulator->demo_urls();
@@ -288,6 +278,8 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot listen on {}:{}: {}", settings.listen_host, settings.port, e.what());
     return 1;
   }
+  // The simulated OpenAI's webhooks come to this server, whose port is known now.
+  if (simulator && demo_sip(settings, *agents, *demo)) simulator->set_sip_webhook(own_webhook_url(settings, port), webhook_secret);
   spdlog::info("mediabridge {} listening on {}:{} with {} worker threads; voice webhook: POST /voice",
                server::version, settings.listen_host, port, pool.size());
   if (settings.public_url.empty())

@@ -53,6 +53,8 @@ struct upstream_simulator::state {
     limits.handshake_timeout_ms = options.handshake_timeout_ms;
     limits.idle_timeout_ms = options.idle_timeout_ms;
     tool_replies = options.tool_replies;
+    sip_webhook_url = options.sip_webhook_url;
+    sip_webhook_secret = options.sip_webhook_secret;
   }
 
   // Runs f(record) under the lock, then wakes wait_until().
@@ -86,6 +88,9 @@ struct upstream_simulator::state {
   // OpenAI SIP mode: every call placed, and the live side of each by call id.
   std::vector<sip_call_snapshot> sip_records;
   std::unordered_map<std::string, sip_call_state> sip_live;
+  // Where incoming-call webhooks go, and their secret: the options', until set_sip_webhook().
+  std::string sip_webhook_url;
+  std::string sip_webhook_secret;
 
   std::atomic<std::uint64_t> next_number{1};
   std::atomic<std::uint64_t> sessions_active{0};

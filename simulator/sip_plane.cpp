@@ -554,22 +554,24 @@ net::awaitable<net::plain_http_response> answer_control(state_ptr state, const s
 
 // The webhooks of one call, one after the other, each one's status recorded.
 net::awaitable<void> deliver_webhooks(state_ptr state, std::string call_id) {
-  const auto& options = state->options;
   for (std::size_t i = 0;; ++i) {
     std::string body;
     std::string webhook_id;
+    std::string url;
+    std::string secret;
     {
       std::lock_guard lock(state->mutex);
       const auto [record, live] = find_call(*state, call_id);
       if (!record || i >= record->webhooks.size() || state->stopping) co_return;
       body = record->webhooks[i].body;
       webhook_id = record->webhooks[i].webhook_id;
+      url = state->sip_webhook_url;
+      secret = state->sip_webhook_secret;
     }
-    auto headers = options.sip_webhook_secret.empty()
-                       ? std::vector<std::pair<std::string, std::string>>{}
-                       : standard_webhook_headers_for(options.sip_webhook_secret, webhook_id, unix_now_s(), body);
+    auto headers = secret.empty() ? std::vector<std::pair<std::string, std::string>>{}
+                                  : standard_webhook_headers_for(secret, webhook_id, unix_now_s(), body);
     headers.emplace_back("Content-Type", "application/json");
-    const net::http_response reply = co_await net::http_request("POST", options.sip_webhook_url, std::move(headers),
+    const net::http_response reply = co_await net::http_request("POST", std::move(url), std::move(headers),
                                                                 std::move(body), nullptr, webhook_timeout_ms,
                                                                 max_webhook_reply_bytes);
     {
@@ -585,6 +587,7 @@ net::awaitable<void> deliver_webhooks(state_ptr state, std::string call_id) {
 // A new call and its record; its webhooks go out in the background. nullopt when max_sip_calls were placed.
 std::optional<std::string> place_call(const state_ptr& state, sip_call_request request) {
   std::string id;
+  bool webhooks = false;
   {
     std::lock_guard lock(state->mutex);
     if (state->sip_records.size() >= max_sip_calls) return std::nullopt;
@@ -597,7 +600,8 @@ std::optional<std::string> place_call(const state_ptr& state, sip_call_request r
     record.sip_headers = {{"From", fmt::format("<sip:{}@127.0.0.1>;tag=sim{}", request.from, n)},
                           {"To", fmt::format("<sip:{}@sip.api.openai.com>", request.to)}};
     for (auto& h : request.sip_headers) record.sip_headers.push_back(std::move(h));
-    if (!state->options.sip_webhook_url.empty()) {
+    webhooks = !state->sip_webhook_url.empty();
+    if (webhooks) {
       std::size_t k = 0;
       for (const auto type : incoming_event_types(state->options.sip_events)) {
         ++k;
@@ -615,7 +619,7 @@ std::optional<std::string> place_call(const state_ptr& state, sip_call_request r
     state->sip_records.push_back(std::move(record));
   }
   state->changed.notify_all();
-  if (!state->options.sip_webhook_url.empty())
+  if (webhooks)
     asio::co_spawn(asio::make_strand(state->ioc), deliver_webhooks(state, id), [](const std::exception_ptr& e) {
       if (e) spdlog::error("simulator: SIP webhook delivery ended by an exception");
     });
@@ -710,6 +714,12 @@ void upstream_simulator::end_sip_call(std::string_view call_id) {
 std::string upstream_simulator::sip_uri() const {
   constexpr std::string_view scheme = "http://";
   return "sip:proj@" + endpoint().substr(scheme.size()) + ";transport=tls";
+}
+
+void upstream_simulator::set_sip_webhook(std::string url, std::string secret) {
+  std::lock_guard lock(state_->mutex);
+  state_->sip_webhook_url = std::move(url);
+  state_->sip_webhook_secret = std::move(secret);
 }
 
 }  // namespace mb::simulator

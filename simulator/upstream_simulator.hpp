@@ -419,6 +419,10 @@ class upstream_simulator {
   // sip:proj@HOST:PORT;transport=tls: the simulator as OPENAI_SIP_URI (a simulated Twilio rings it
   // with POST http://HOST:PORT/sim/sip/invite). Throws std::logic_error before listen().
   [[nodiscard]] std::string sip_uri() const;
+  // Where the webhooks of calls placed from now on go, and their whsec_ secret ("" = unsigned),
+  // replacing simulator_options::sip_webhook_url/secret: a server that listens after the simulator
+  // (an ephemeral port) tells it its address once it is known.
+  void set_sip_webhook(std::string url, std::string secret);
 
   struct state;
 

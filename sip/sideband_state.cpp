@@ -247,7 +247,8 @@ void sideband_state::on_error(const upstream::event& ev, std::int64_t now_ms, st
 void sideband_state::on_session_ended(const upstream::event& ev, std::vector<sideband_action>& out) {
   const auto why = "the provider ended the session (" + peer_text(ev.text) + ")";
   if (ev.ending == upstream::session_ending::end_call) {
-    end(call::end_reason::upstream_closed, why, out);
+    // On a SIP call the remote party is the caller: their hang-up is the call's ordinary end (docs/protocols.md D7).
+    end(ev.text == "remote_hangup" ? call::end_reason::caller_hung_up : call::end_reason::upstream_closed, why, out);
     return;
   }
   // Anything else the sideband's own socket shows: the shell reconnects or ends the call when it closes.

@@ -415,8 +415,12 @@ TEST_CASE("sideband_state: the provider ending the session ends the call, open t
   h.attach(0);
   h.message(live_said("Let me"), 100);
   CHECK(h.message(R"({"type":"session.closed","reason":"remote_hangup"})", 200) ==
-        lines{"final assistant live_a1 'Let me'", "end upstream_closed"});
+        lines{"final assistant live_a1 'Let me'", "end caller_hung_up"});
   CHECK(h.state.ended());
+  // Any other reason the provider gives (here its content filter) is the provider's end of the call.
+  auto f = live(setup(""));
+  f.attach(0);
+  CHECK(f.message(R"({"type":"session.closed","reason":"content"})", 100) == lines{"end upstream_closed"});
   // An expected close (the bridge's own) does not end anything by itself.
   auto g = live(setup(""));
   g.attach(0);
