@@ -82,6 +82,9 @@ struct sip_script {
   std::uint32_t turn_gap_ms = 300;    // between one turn's end and the next turn's start
   std::uint32_t word_gap_ms = 40;     // between transcript deltas
   std::vector<scripted_tool_call> tool_calls;  // the turn numbers are 1-based caller turns
+  // After the last turn (and a turn gap) the caller hangs up, as upstream_simulator::end_sip_call does;
+  // false: the call stays up until a test ends it. Demo mode's calls end by themselves.
+  bool caller_hangs_up_after_script = false;
 };
 
 

@@ -194,7 +194,11 @@ class sip_sideband : public sim_session {
 
   // The next scripted caller turn, unless the script is over or waits for a tool's result.
   void plan_turn() {
-    if (awaiting_result_ || next_turn_ >= script().turns.size()) return;
+    if (awaiting_result_) return;
+    if (next_turn_ >= script().turns.size()) {
+      if (script().caller_hangs_up_after_script) then(script().turn_gap_ms, [this] { caller_hangs_up(); });
+      return;
+    }
     const std::uint32_t turn = next_turn_ + 1;
     const sip_script_turn& scripted = script().turns[next_turn_];
     const std::uint32_t gap = script().word_gap_ms;
@@ -217,6 +221,15 @@ class sip_sideband : public sim_session {
     } else {
       respond(scripted.assistant_text, [this] { finish_turn(); });
     }
+  }
+
+  // As upstream_simulator::end_sip_call, from the sideband's own strand.
+  void caller_hangs_up() {
+    update_call([](sip_call_snapshot& r, sip_call_state&) {
+      r.ended = true;
+      r.ended_by = "caller";
+    });
+    end("remote_hangup");
   }
 
   void finish_turn() {

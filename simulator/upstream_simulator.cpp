@@ -336,6 +336,7 @@ simulator_options demo_options() {
   simulator_options options;
   options.tool_call_script.push_back(
       {2, std::string(agents::demo_tool_name), std::string(agents::demo_tool_arguments)});
+  options.sip_conversation.caller_hangs_up_after_script = true;  // a demo SIP call ends by itself
   return options;
 }
 

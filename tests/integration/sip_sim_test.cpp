@@ -530,3 +530,21 @@ TEST_CASE("sip sim: the Twilio simulator rings the simulated SIP endpoint of <Di
   CHECK(mb::protocol::sip_header_value(sip_call.sip_headers, "X-Mb-Agent") == "support");
   CHECK(mb::protocol::sip_header_value(sip_call.sip_headers, "X-Mb-Call-Sid") == "CA00000000000000000000000000000001");
 }
+
+TEST_CASE("sip sim: with caller_hangs_up_after_script the caller hangs up once the script is over", "[sim][sip]") {
+  auto options = quick_script({{}});
+  options.sip_conversation.caller_hangs_up_after_script = true;
+  running_simulator s(options);
+  const std::string id = accepted_call(s, sip_runtime::live);
+  run_client([&]() -> awaitable<void> {
+    auto c = co_await open_client(sideband_url(s, sip_runtime::live, id));
+    const auto closed = co_await c.until("session.closed");
+    CHECK(closed.at("reason") == "remote_hangup");
+    const std::uint16_t code = co_await c.closed_by_peer();
+    CHECK(code == 1000);
+  });
+  const auto call = only_call(s.simulator.sip_calls());
+  CHECK(call.turns_done == 1);
+  CHECK(call.ended);
+  CHECK(call.ended_by == "caller");
+}
