@@ -230,9 +230,13 @@ class sip_session final : public supervised_upstream, public std::enable_shared_
   // Static: the session may be gone when OpenAI answers.
   static net::awaitable<void> control(const telephony::openai_calls& calls, telephony::openai_call_target target,
                                       sip::sip_control request, std::weak_ptr<sip_session> weak) {
-    const auto result = request.what == sip::sip_control::kind::hang_up
-                            ? co_await calls.hang_up(target)
-                            : co_await calls.refer(target, std::move(request.target_uri));
+    // Two statements, not a conditional with a co_await in each branch: g++ 12 destroys both
+    // branches' results, one of them never constructed (a free() of a garbage pointer, seen in tests).
+    telephony::rest_result result;
+    if (request.what == sip::sip_control::kind::hang_up)
+      result = co_await calls.hang_up(target);
+    else
+      result = co_await calls.refer(target, std::move(request.target_uri));
     if (auto self = weak.lock()) self->on_control_done(request.request_id, result);
   }
 

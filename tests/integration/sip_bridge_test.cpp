@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/listener_client.hpp"
 #include "tests/integration/support/raw_stream.hpp"
+#include "tests/integration/support/sim_client.hpp"
 #include "tests/integration/support/temp_dir.hpp"
 
 using namespace mb;
@@ -128,20 +130,22 @@ TEST_CASE("sip mode: a Twilio call dialled to OpenAI is accepted once, watched t
   CHECK(accepted.at("instructions").as_string() == "You answer the front desk.");
 
   // The sideband drops mid-call: the bridge reconnects, the conversation goes on, the call is one call.
+  // (A turn the drop cut is played again on the new sideband; the cut one is closed at the call's end.)
   f.h.simulator().drop_sideband(call_id);
   REQUIRE(f.wait_for(call_id, [](const auto& c) { return c.sideband_connects >= 2 && c.turns_done >= 3; }));
-  REQUIRE(f.listener.wait_for([&](const auto& events) { return sip_fixture::finals(events, call_sid, "assistant") >= 3; }));
-  auto events = f.listener.events();
+  REQUIRE(f.listener.wait_for(
+      [&](const auto& events) { return sip_fixture::finals(events, call_sid, "assistant") >= 2; }));
+
+  f.h.simulator().end_sip_call(call_id);
+  REQUIRE(f.listener.wait_for([&](const auto& events) { return !sip_fixture::seen(events, call_sid, "call.ended").empty(); }));
+  const auto events = f.listener.events();
+  CHECK(sip_fixture::seen(events, call_sid, "call.ended")[0].at("reason").as_string() == "caller_hung_up");
+  CHECK(sip_fixture::finals(events, call_sid, "assistant") >= 3);
   CHECK(sip_fixture::finals(events, call_sid, "caller") >= 3);
   const auto started = sip_fixture::seen(events, call_sid, "call.started");
   REQUIRE(started.size() == 1);
   CHECK(started[0].at("transport").as_string() == "sip");
   CHECK(started[0].at("agent").as_string() == "front");
-
-  f.h.simulator().end_sip_call(call_id);
-  REQUIRE(f.listener.wait_for([&](const auto& events) { return !sip_fixture::seen(events, call_sid, "call.ended").empty(); }));
-  events = f.listener.events();
-  CHECK(sip_fixture::seen(events, call_sid, "call.ended")[0].at("reason").as_string() == "caller_hung_up");
   CHECK(f.snapshot(call_id).hangups == 0);  // the caller ended it: nothing for the bridge to hang up
 
   // The history has the call as the listener saw it.
@@ -177,4 +181,69 @@ TEST_CASE("sip mode: a GPT-Live profile accepts GPT-Live's event and ignores the
   f.h.simulator().end_sip_call(call_id);
   REQUIRE(f.listener.wait_for([&](const auto& events) { return !sip_fixture::seen(events, call_sid, "call.ended").empty(); }));
   CHECK(sip_fixture::seen(f.listener.events(), call_sid, "call.ended")[0].at("reason").as_string() == "caller_hung_up");
+}
+
+TEST_CASE("sip mode: the model's webhook tool and its transfer work on a SIP call (refer at OpenAI)",
+          "[integration][sip][sip_bridge]") {
+  test::running_simulator hooks;  // the tool's webhook: it echoes the arguments
+  const test::temp_dir dir;
+  const auto agents_file = dir.write(
+      "agents.json",
+      R"({"agents":{"desk":{"mode":"sip","numbers":["+15005550003"],"tools":[{"name":"lookup_order",)"
+      R"("description":"Finds an order.","parameters":{"type":"object","properties":{"order_id":{"type":"string"}}},)"
+      R"("url":")" + hooks.simulator.tool_url("lookup_order") +
+          R"("}],"transfers":{"sales":{"target":"+15551230000"}}}}})");
+  auto options = three_turns();
+  options.sip_conversation.tool_calls = {{1, "lookup_order", R"({"order_id":"A-17"})"},
+                                         {2, "transfer_call", R"({"destination":"sales"})"}};
+  test::bridge_harness h({.simulator = options,
+                          .tweak = [&](config::settings& s, bridge::bridge_context&) {
+                            s.agents_file = agents_file;
+                            s.openai_webhook_secret = config::secret(secret);
+                          }});
+  h.simulator().set_sip_webhook(
+      "http://127.0.0.1:" + std::to_string(h.port()) + std::string(routing::openai_webhook_path), secret);
+  auto call_options = h.call({});
+  call_options.to = "+15005550003";
+  const auto reports = h.run({call_options});
+  REQUIRE(reports.at(0).outcome == tools::twilio::call_outcome::sip_dialed);
+  const auto call_id = reports[0].sip_call_id;
+
+  const auto call_of = [&](const auto& calls) -> const simulator::sip_call_snapshot* {
+    for (const auto& c : calls)
+      if (c.call_id == call_id) return &c;
+    return nullptr;
+  };
+  REQUIRE(h.simulator().wait_for_sip(
+      [&](const auto& calls) {
+        const auto* c = call_of(calls);
+        return c && !c->refers.empty() && c->tool_results.size() >= 2;
+      },
+      10s));
+  const auto calls = h.simulator().sip_calls();
+  const auto& call = *call_of(calls);
+  // The accept declared the agent's tool and the built-in transfer.
+  const auto accepted = boost::json::parse(call.accept_body).as_object();
+  std::vector<std::string> declared;
+  for (const auto& t : accepted.at("tools").as_array()) declared.emplace_back(t.at("name").as_string());
+  CHECK(std::find(declared.begin(), declared.end(), "lookup_order") != declared.end());
+  CHECK(std::find(declared.begin(), declared.end(), "transfer_call") != declared.end());
+  // The webhook's answer went back to the model over the sideband; the transfer was a refer.
+  CHECK(call.tool_results[0].output.find("A-17") != std::string::npos);
+  CHECK(call.refers == std::vector<std::string>{"tel:+15551230000"});
+  CHECK(hooks.simulator.tool_requests().size() == 1);
+
+  // The same tool and control events as a Media Streams call's.
+  REQUIRE(h.events().wait_for_event(
+      [](const call::call_event& e) {
+        const auto* c = std::get_if<call::call_control>(&e);
+        return c && c->action == "transfer" && c->status == "done";
+      },
+      5s));
+  bool tool_result_ok = false;
+  for (const auto& e : h.events().events())
+    if (const auto* r = std::get_if<call::tool_result>(&e.event); r && r->name == "lookup_order") tool_result_ok = r->ok;
+  CHECK(tool_result_ok);
+  h.simulator().end_sip_call(call_id);
+  CHECK(h.events().wait_ended(1));
 }
