@@ -58,6 +58,14 @@ class sip_session final : public supervised_upstream, public std::enable_shared_
         tools_running_(std::make_shared<asio::steady_timer>(ex_, steady::time_point::max())),
         log_lines_(ctx.peer_lines),
         setup_(std::move(setup)) {}
+  sip_session(const sip_session&) = delete;
+  sip_session& operator=(const sip_session&) = delete;
+  // The slot is given back when the session goes, also when its io_context is destroyed with the call
+  // still running (a test that fails midway, a shutdown past the drain): the registry's entry holds
+  // the call's strand, which must not outlive the io_context.
+  ~sip_session() {
+    if (admitted_) ctx_.registry->remove(registry_id_);
+  }
 
   // Takes the call's slot; on `admitted` the registry reaches the call (stop, operator commands).
   admission::admit_result admit() {
@@ -70,6 +78,7 @@ class sip_session final : public supervised_upstream, public std::enable_shared_
     };
     const auto outcome = ctx_.registry->admit(setup_.identity.call_sid, ex_, std::move(stop), std::move(command));
     registry_id_ = outcome.id;
+    admitted_ = outcome.result == admission::admit_result::admitted;
     return outcome.result;
   }
 
@@ -81,7 +90,6 @@ class sip_session final : public supervised_upstream, public std::enable_shared_
       spdlog::error("call {}: unexpected failure: {}", label_, e.what());
       m_.errors(metrics::error_kind::unexpected_exception).inc();
     }
-    ctx_.registry->remove(registry_id_);
   }
 
  private:
@@ -334,6 +342,7 @@ class sip_session final : public supervised_upstream, public std::enable_shared_
   log::connection_lines log_lines_;  // the budget for lines the sideband causes
   sip_call_setup setup_;
   std::uint64_t registry_id_ = 0;
+  bool admitted_ = false;  // holds a slot in the registry until destroyed
   protocol::token_usage usage_;
   std::uint64_t attaches_ = 0;
   std::uint64_t messages_ = 0;
