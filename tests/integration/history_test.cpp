@@ -200,6 +200,9 @@ TEST_CASE("a call OpenAI took over SIP reaches listeners and the history as one"
   const std::string openai_call_id = "rtc_" + std::string(32, 'a');
   const bridge::call_identity sip_call{openai_call_id, openai_call_id, "+15550000007", "+15005550001"};
   h.listeners().publish(sip_call, call::call_started{openai_call_id, {}, "concierge", "sip"});
+  // The listener's subscription reaches the hub after its handshake: once it has call.started (live or
+  // in the running call's backfill) it is subscribed, and the end cannot pass it by.
+  REQUIRE(listener.wait_for([&](const events_t& ev) { return test::has_event(ev, "call.started", sip_call.call_sid); }));
   h.listeners().call_ended(sip_call, {call::end_reason::caller_hung_up, "OpenAI ended the call", std::chrono::seconds(5), {}});
   REQUIRE(listener.wait_for([&](const events_t& ev) { return test::has_event(ev, "call.ended", sip_call.call_sid); }));
   const auto started = test::of_type(listener.events(), "call.started", sip_call.call_sid);
