@@ -750,6 +750,49 @@ const std::vector<spec>& specs() {
     t.push_back(integer(
         "CAMPAIGN_MAX_ROWS", "Rows a campaign's CSV may have, bad ones included (the 64 KiB request body bounds it too).",
         [](auto& s) -> auto& { return s.campaign_max_rows; }, 1, 1000000));
+    // Latency truth (docs/latency.md)
+    t.push_back(text(
+        "PROBE_AGENTS",
+        "Agent profiles the prober plays a short scripted exchange with, every PROBE_INTERVAL_S, to measure "
+        "their provider stage by stage: * for every profile, or names separated by commas. Empty: no probes.",
+        [](auto& s) -> auto& { return s.probe_agents; }));
+    t.push_back(integer(
+        "PROBE_INTERVAL_S", "Seconds between two probe runs of one profile.",
+        [](auto& s) -> auto& { return s.probe_interval_s; }, 5, 86400));
+    t.push_back(integer(
+        "PROBE_TIMEOUT_MS", "A probe run that has not finished this soon fails as a timeout.",
+        [](auto& s) -> auto& { return s.probe_timeout_ms; }, 1000, 120000));
+    t.push_back(integer(
+        "PROBE_RETENTION_DAYS", "Probe runs and alerts older than this are deleted.",
+        [](auto& s) -> auto& { return s.probe_retention_days; }, 1, 3650));
+    t.push_back(text(
+        "PROBE_ALERTS",
+        "Alert rules on probe results over PROBE_ALERT_WINDOW_S, separated by commas: <stage>.p95>ms or "
+        "error_rate>fraction, e.g. first_audio.p95>1500,error_rate>0.2 (docs/latency.md). Empty: no alerts.",
+        [](auto& s) -> auto& { return s.probe_alerts; }));
+    t.push_back(integer(
+        "PROBE_ALERT_WINDOW_S", "Alert rules look at the probe runs of this many seconds.",
+        [](auto& s) -> auto& { return s.probe_alert_window_s; }, 60, 7 * 86400));
+    t.push_back(text(
+        "PROBE_ALERT_WEBHOOK_URL",
+        "Each alert that fires or recovers is POSTed here as JSON, signed with TOOL_WEBHOOK_SECRET like tool "
+        "webhooks. Empty: alerts are logged and shown in the dashboard only.",
+        [](auto& s) -> auto& { return s.probe_alert_webhook_url; }));
+    t.push_back(boolean(
+        "PREWARM",
+        "Open the call's upstream session when /voice is answered, and hand it to the media stream when it "
+        "arrives: the first answer comes sooner (docs/latency.md).",
+        [](auto& s) -> auto& { return s.prewarm; }));
+    t.push_back(integer(
+        "PREWARM_TTL_MS", "A pre-warmed session that no media stream claims this soon is closed.",
+        [](auto& s) -> auto& { return s.prewarm_ttl_ms; }, 500, 30000));
+    t.push_back(integer(
+        "CLIENT_SECRET_TTL_S",
+        "Lifetime of a client secret minted by POST /v1/realtime/client_secrets for a browser or app.",
+        [](auto& s) -> auto& { return s.client_secret_ttl_s; }, 10, 7200));
+    t.push_back(integer(
+        "CLIENT_SECRET_PER_MINUTE", "Client secrets one client address may mint per minute.",
+        [](auto& s) -> auto& { return s.client_secret_per_minute; }, 1, 600));
     t.push_back(boolean(
         "WIRE_EVENTS",
         "Publish each call's wire messages (direction, type, size; never payloads) to listeners, for the "

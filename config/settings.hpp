@@ -112,6 +112,18 @@ struct settings {
   secret openai_webhook_secret;            // whsec_…: verifies OpenAI's webhooks; empty: /openai/webhook answers 503
   int sip_accept_timeout_ms = 10000;       // per accept attempt
   int sip_accept_retries = 3;              // more attempts of an accept that failed (call_id_not_found, 5xx, timeout)
+  // Latency truth (docs/latency.md)
+  std::string probe_agents;                // profiles the prober plays a scripted exchange with: "*" all, "a,b"; empty: off
+  int probe_interval_s = 60;               // one probe run per probed profile this often
+  int probe_timeout_ms = 20000;            // a probe run that has not finished by then fails as a timeout
+  int probe_retention_days = 30;           // probe runs and alerts older than this are deleted
+  std::string probe_alerts;                // rules: "first_audio.p95>1500,error_rate>0.2"; empty: no alerts
+  int probe_alert_window_s = 900;          // the rules look at the runs of this window
+  std::string probe_alert_webhook_url;     // alert transitions are POSTed here, signed like tool webhooks
+  bool prewarm = false;                    // open the upstream session when /voice is answered
+  int prewarm_ttl_ms = 5000;               // a pre-warmed session no stream claims is closed after this
+  int client_secret_ttl_s = 600;           // lifetime of a minted browser client secret (10 s to 2 h)
+  int client_secret_per_minute = 10;       // mints per client address per minute
   // Debugging
   bool wire_events = false;                // publish each call's wire messages (type and size, no payload) to listeners
 
