@@ -243,10 +243,12 @@ struct probe_script::impl {
         speech_start = now;
         send_due_frames(now, out);
         return;
-      case event_kind::error:
-        return fail(is_auth_error(ev.error) ? error_kind::auth : error_kind::protocol,
-                    std::string("provider error ").append(ev.type_name).append(": ").append(ev.error.code)
-                        .append(" ").append(ev.error.message));
+      case event_kind::error: {
+        std::string detail = std::string("provider error ").append(ev.type_name).append(": ").append(ev.error.code);
+        // A refused key's message may quote part of the key (OpenAI masks all but a few characters).
+        if (is_auth_error(ev.error)) return fail(error_kind::auth, detail);
+        return fail(error_kind::protocol, detail.append(" ").append(ev.error.message));
+      }
       case event_kind::session_ended:
         return fail(error_kind::protocol,
                     std::string("the provider ended the session: ").append(ev.type_name).append(" ").append(ev.text));

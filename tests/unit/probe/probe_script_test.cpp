@@ -286,9 +286,11 @@ TEST_CASE("probe_script: errors end the run with their kind and a bounded, escap
     CHECK(d[stage::connect] == 10.0);  // what it measured stays
     driver a(provider_kind::openai_realtime);
     a.connect(0);
-    a.receive(R"({"type":"error","error":{"type":"invalid_request_error","code":"invalid_api_key","message":"no"}})",
+    a.receive(R"({"type":"error","error":{"type":"invalid_request_error","code":"invalid_api_key",)"
+              R"("message":"Incorrect API key provided: sk-abc***xyz"}})",
               10);
     CHECK(a.script.result().error == error_kind::auth);
+    CHECK(a.script.result().error_detail == "provider error error: invalid_api_key");  // no part of the key
   }
   SECTION("the connection closes early; after the deadline it is the timeout") {
     driver d(provider_kind::openai_realtime);
@@ -344,4 +346,144 @@ TEST_CASE("probe_script: the embedded utterance is real speech, paced in whole f
   d.receive(realtime::session_updated, 0);
   const auto frames = (speech.size() + frame_bytes - 1) / frame_bytes;
   CHECK(d.tick_until(static_cast<std::int64_t>(frames - 1) * 20) == frames - 1);
+}
+
+namespace {
+namespace live {
+const std::string started =
+    R"({"type":"session.started","event_id":"e0","session":{"id":"live_1","model":"gpt-live-1",)"
+    R"("expires_at":1767225600,"status":"active","audio":{"format":{"type":"audio/pcmu","rate":8000}}}})";
+const std::string audio = R"({"type":"session.output_audio.delta","delta":")" + chunk_b64 + R"("})";
+const std::string caller_said = R"({"type":"session.input_transcript.delta","delta":"Caller","start_ms":0,"end_ms":100})";
+std::string delegated_call(std::string_view name, std::string_view arguments) {
+  return json::serialize(json::object{
+      {"type", "response.event"},
+      {"delegation_id", "del_1"},
+      {"event",
+       {{"type", "response.output_item.done"},
+        {"item",
+         {{"type", "function_call"}, {"status", "completed"}, {"call_id", "call_7"}, {"name", name},
+          {"arguments", arguments}}}}}});
+}
+}  // namespace live
+}  // namespace
+
+TEST_CASE("probe_script: the whole script against GPT-Live, whose turns end by timing", "[probe_script]") {
+  driver d(provider_kind::openai_live);
+  const auto start = d.connect(0);
+  REQUIRE(start.size() == 1);
+  CHECK(type_of(start[0]) == "session.start");
+  CHECK(start[0].find("probe_echo") != std::string::npos);
+  const auto first = d.receive(live::started, 30);
+  CHECK(d[stage::session] == 30.0);
+  REQUIRE(first.size() == 1);
+  CHECK(type_of(first[0]) == "session.input_audio.append");
+
+  // GPT-Live's caller turn begins with its transcript, here during the speech (which ends at 230).
+  d.receive(live::caller_said, 100);
+  CHECK(d[stage::speech_started] == 70.0);
+  CHECK(d[stage::transcript_partial] == 0.0);
+  d.tick_until(600);
+  // The model's turn opening closes the caller's: its final.
+  d.receive(live::audio, 700);
+  CHECK(d[stage::first_audio] == 470.0);
+  CHECK(d[stage::transcript_final] == 470.0);
+  d.receive(live::audio, 720);
+  d.receive(live::audio, 760);
+  // The adapter closes the turn assistant_gap (500 ms) after its last delta; the text turn follows.
+  CHECK(d.script.next_wakeup() == d.at(1260));
+  const auto text_turn = d.tick_at_wakeup();
+  CHECK(d[stage::audio_span] == 60.0);
+  CHECK(d[stage::audio_length] == 60.0);
+  REQUIRE(text_turn.size() == 1);
+  CHECK(type_of(text_turn[0]) == "session.instructions.append");
+
+  d.receive(live::audio, 1500);
+  CHECK(d[stage::text_first_audio] == 240.0);
+  CHECK(d.script.next_wakeup() == d.at(2000));
+  const auto tool_turn = d.tick_at_wakeup();
+  REQUIRE(tool_turn.size() == 1);
+  CHECK(tool_turn[0].find("probe_echo") != std::string::npos);
+
+  const auto result = d.receive(live::delegated_call("probe_echo", R"({"text":"ping"})"), 2300);
+  CHECK(d[stage::tool_call] == 300.0);
+  REQUIRE(result.size() == 2);
+  CHECK(result[0].find(R"(\"ping\")") != std::string::npos);
+  d.receive(live::audio, 2500);
+  CHECK(d[stage::tool_answer] == 200.0);
+  d.tick_at_wakeup();
+  REQUIRE(d.script.finished());
+  CHECK(d.script.result().ok());
+  CHECK(d[stage::chunk_gap_p50] == 40.0);  // gaps 20 and 40
+  CHECK(d[stage::chunk_gap_max] == 40.0);
+}
+
+namespace {
+namespace gemini {
+// `ms` of model audio: PCM16 at 24 kHz, a tone.
+std::string model_audio(int ms) {
+  std::string pcm(static_cast<std::size_t>(ms) * 48, '\0');
+  for (std::size_t i = 0; i < pcm.size(); i += 2) pcm[i + 1] = static_cast<char>((i / 2) % 24 < 12 ? 0x20 : 0xE0);
+  return R"({"serverContent":{"modelTurn":{"parts":[{"inlineData":{"mimeType":"audio/pcm;rate=24000","data":")" +
+         mb::protocol::base64_encode(pcm) + R"("}}]}}})";
+}
+const std::string turn_complete = R"({"serverContent":{"generationComplete":true,"turnComplete":true}})";
+const std::string turn_complete_with_transcript =
+    R"({"serverContent":{"turnComplete":true,"outputTranscription":{"text":"ping","finished":true}}})";
+}  // namespace gemini
+}  // namespace
+
+TEST_CASE("probe_script: the whole script against Gemini Live, which transcodes its audio", "[probe_script]") {
+  driver d(provider_kind::gemini_live);
+  const auto setup = d.connect(0);
+  REQUIRE(setup.size() == 1);
+  CHECK(json::parse(setup[0]).as_object().contains("setup"));
+  CHECK(setup[0].find("probe_echo") != std::string::npos);
+  auto inputs = d.receive(R"({"setupComplete":{}})", 50);
+  CHECK(d[stage::session] == 50.0);
+  while (d.script.next_wakeup() <= d.at(600)) {
+    const auto more = d.tick_at_wakeup();
+    inputs.insert(inputs.end(), more.begin(), more.end());
+  }
+  // The adapter gathers the 20 ms frames into blocks of its own.
+  CHECK_FALSE(inputs.empty());
+  CHECK(inputs.size() < 28);
+  for (const auto& input : inputs) CHECK(json::parse(input).as_object().contains("realtimeInput"));
+
+  // The utterance ended at 250.
+  d.receive(R"({"serverContent":{"inputTranscription":{"text":"Hello","finished":false}}})", 400);
+  CHECK(d[stage::transcript_partial] == 150.0);
+  d.receive(gemini::model_audio(100), 600);
+  CHECK(d[stage::first_audio] == 350.0);
+  CHECK(d[stage::transcript_final] == 350.0);  // the model's turn closes the caller's
+  CHECK_FALSE(d[stage::speech_started]);       // Gemini says nothing when speech starts
+  d.receive(gemini::model_audio(100), 650);
+  d.receive(gemini::turn_complete, 700);
+  // The turn's end waits for its late transcript, late_transcript_gap (1 s).
+  CHECK(d.script.next_wakeup() == d.at(1700));
+  const auto text_turn = d.tick_at_wakeup();
+  CHECK(d[stage::audio_span] == 100.0);
+  CHECK(d[stage::audio_length].value_or(0) == Approx(200.0).margin(10.0));
+  REQUIRE(text_turn.size() == 1);
+  CHECK(json::parse(text_turn[0]).at("clientContent").at("turnComplete") == true);
+
+  d.receive(gemini::model_audio(100), 2000);
+  CHECK(d[stage::text_first_audio] == 300.0);
+  d.receive(gemini::turn_complete, 2050);
+  const auto tool_turn = d.tick_at_wakeup();
+  REQUIRE(tool_turn.size() == 1);
+  CHECK(tool_turn[0].find("probe_echo") != std::string::npos);
+
+  const auto result =
+      d.receive(R"({"toolCall":{"functionCalls":[{"id":"fc1","name":"probe_echo","args":{"text":"ping"}}]}})", 3300);
+  CHECK(d[stage::tool_call] == 250.0);
+  REQUIRE(result.size() == 1);  // Gemini goes on by itself
+  CHECK(json::parse(result[0]).at("toolResponse").at("functionResponses").at(0).at("response").at("output") ==
+        json::parse(R"({"text":"ping"})"));
+  d.receive(gemini::model_audio(100), 3500);
+  CHECK(d[stage::tool_answer] == 200.0);
+  d.receive(gemini::turn_complete_with_transcript, 3550);
+  REQUIRE(d.script.finished());
+  CHECK(d.script.result().ok());
+  CHECK(d[stage::chunk_gap_max] == 50.0);
 }
