@@ -10,6 +10,7 @@
 
 #include "probe/utterance.hpp"
 #include "protocol/base64.hpp"
+#include "tests/unit/support/live_messages.hpp"
 #include "tests/unit/support/padded.hpp"
 #include "upstream/provider.hpp"
 
@@ -355,16 +356,6 @@ const std::string started =
     R"("expires_at":1767225600,"status":"active","audio":{"format":{"type":"audio/pcmu","rate":8000}}}})";
 const std::string audio = R"({"type":"session.output_audio.delta","delta":")" + chunk_b64 + R"("})";
 const std::string caller_said = R"({"type":"session.input_transcript.delta","delta":"Caller","start_ms":0,"end_ms":100})";
-std::string delegated_call(std::string_view name, std::string_view arguments) {
-  return json::serialize(json::object{
-      {"type", "response.event"},
-      {"delegation_id", "del_1"},
-      {"event",
-       {{"type", "response.output_item.done"},
-        {"item",
-         {{"type", "function_call"}, {"status", "completed"}, {"call_id", "call_7"}, {"name", name},
-          {"arguments", arguments}}}}}});
-}
 }  // namespace live
 }  // namespace
 
@@ -405,7 +396,7 @@ TEST_CASE("probe_script: the whole script against GPT-Live, whose turns end by t
   REQUIRE(tool_turn.size() == 1);
   CHECK(tool_turn[0].find("probe_echo") != std::string::npos);
 
-  const auto result = d.receive(live::delegated_call("probe_echo", R"({"text":"ping"})"), 2300);
+  const auto result = d.receive(mb::test::delegated_call("call_7", "probe_echo", R"({"text":"ping"})"), 2300);
   CHECK(d[stage::tool_call] == 300.0);
   REQUIRE(result.size() == 2);
   CHECK(result[0].find(R"(\"ping\")") != std::string::npos);
