@@ -72,7 +72,7 @@ probe::probe_run play(const test::running_simulator& sim, provider_kind provider
                                 : provider == provider_kind::openai_live   ? sim.live_url()
                                                                            : sim.gemini_url();
         test::upgrade_headers headers{{"Authorization", "Bearer sk-test"}, {"x-goog-api-key", "test-key"}};
-        probe::probe_script script(upstream::make_adapter(provider), config, {probe::utterance(), 20000ms, 2000ms},
+        probe::probe_script script(upstream::make_adapter(provider), config, {probe::utterance(), 20000ms, 1000ms},
                                    probe::probe_run{std::string(upstream::to_string(provider)), "default", 0, {}, {}, {}},
                                    clock::now());
         auto client = co_await test::open_client(url, std::move(headers));
@@ -110,5 +110,29 @@ TEST_CASE("probe_script against the simulator: the script finishes on every prot
     CHECK(run.at(stage::transcript_final).has_value());
     // Gemini says nothing when the caller starts speaking (docs/protocols.md K2).
     CHECK(run.at(stage::speech_started).has_value() == (provider != provider_kind::gemini_live));
+  }
+}
+
+TEST_CASE("probe_script against the simulator: an echo call the model makes unasked is answered with its text",
+          "[probe_script_sim]") {
+  // The simulated model calls probe_echo instead of answering the caller's speech, then speaks about
+  // its result: the answer's audio still ends the utterance's wait.
+  simulator::simulator_options options;
+  options.tool_call_script = {{1, std::string(probe::echo_tool_name), R"({"text":"ping"})"}};
+  test::running_simulator sim(options);
+  const auto providers = {provider_kind::openai_realtime, provider_kind::openai_live, provider_kind::gemini_live};
+  for (const auto provider : providers) {
+    INFO(upstream::to_string(provider));
+    const auto run = play(sim, provider);
+    INFO(run.error_detail);
+    REQUIRE(run.ok());
+    CHECK(run.at(probe::stage::first_audio).has_value());
+    CHECK_FALSE(run.at(probe::stage::tool_call));  // not the turn that asked for it
+  }
+  const auto sessions = sim.simulator.sessions();
+  REQUIRE(sessions.size() == std::size(providers));
+  for (const auto& s : sessions) {
+    REQUIRE(s.tool_results.size() == 1);
+    CHECK(s.tool_results[0].output.find(R"("text":"ping")") != std::string::npos);
   }
 }
