@@ -81,13 +81,13 @@ std::int64_t to_ms(clock::time_point t) {
 struct probe_script::impl {
   // Where the script is; each waiting phase names what it waits for.
   enum class phase {
-    connecting,   // the shell connects
-    configuring,  // the session configuration is sent: its confirmation
-    utterance,    // the caller speaks, then is silent: the answer's first audio
-    text_turn,    // the text-only turn is sent: its first audio (optional)
-    tool_request, // the turn asking for the echo tool is sent: the tool call (optional)
-    tool_result,  // the tool's result is sent: the first audio after it (optional)
-    answering,    // an answer's audio flows: its end
+    connecting,    // the shell connects
+    configuring,   // the session configuration is sent: its confirmation
+    utterance,     // the caller speaks, then is silent: the answer's first audio
+    text_turn,     // the text-only turn is sent: its first audio (optional)
+    tool_request,  // the turn asking for the echo tool is sent: the tool call (optional)
+    tool_result,   // the tool's result is sent: the first audio after it (optional)
+    answering,     // an answer's audio flows: its end
     done,
   };
 
@@ -97,10 +97,10 @@ struct probe_script::impl {
         deadline(now + o.timeout) {
     const auto audio = options.utterance_mulaw;
     std::string frame;
-    for (std::size_t at = 0; at < audio.size(); at += frame_bytes) {
+    for (std::size_t offset = 0; offset < audio.size(); offset += frame_bytes) {
       frame.assign(frame_bytes, static_cast<char>(mulaw_silence));
-      const auto n = std::min(frame_bytes, audio.size() - at);
-      std::copy_n(audio.begin() + static_cast<std::ptrdiff_t>(at), n, frame.begin());
+      const auto n = std::min(frame_bytes, audio.size() - offset);
+      std::copy_n(audio.begin() + static_cast<std::ptrdiff_t>(offset), n, frame.begin());
       utterance_frames.push_back(protocol::base64_encode(frame));
     }
     silence_frame = protocol::base64_encode(std::string(frame_bytes, static_cast<char>(mulaw_silence)));
@@ -111,7 +111,7 @@ struct probe_script::impl {
   script_options options;
   probe_run run;
   clock::time_point deadline;
-  phase at = phase::connecting;
+  phase current = phase::connecting;
 
   std::vector<std::string> utterance_frames;  // base64, one per 20 ms
   std::string silence_frame;
@@ -138,10 +138,10 @@ struct probe_script::impl {
   }
 
   void fail(error_kind kind, std::string_view detail) {
-    if (at == phase::done) return;
+    if (current == phase::done) return;
     run.error = kind;
     run.error_detail = log::escape_for_log(detail, detail_text_bytes);
-    at = phase::done;
+    current = phase::done;
   }
 
   void finish() {
@@ -151,12 +151,12 @@ struct probe_script::impl {
       run.set(stage::chunk_gap_p50, *middle);
       run.set(stage::chunk_gap_max, *std::max_element(chunk_gaps.begin(), chunk_gaps.end()));
     }
-    at = phase::done;
+    current = phase::done;
   }
 
   // Every frame due by `now`: the utterance's, then silence until the answer comes.
   void send_due_frames(clock::time_point now, std::vector<std::string>& out) {
-    while (at == phase::utterance && frame_due() <= now) {
+    while (current == phase::utterance && frame_due() <= now) {
       const auto& frame = frames_sent < utterance_frames.size() ? utterance_frames[frames_sent] : silence_frame;
       frame_message.clear();
       adapter->append_caller_audio(frame_message, frame);
@@ -166,7 +166,7 @@ struct probe_script::impl {
   }
 
   void begin_step(phase step, clock::time_point now) {
-    at = step;
+    current = step;
     step_sent = now;
     step_response_id.clear();
   }
@@ -187,7 +187,7 @@ struct probe_script::impl {
 
   void on_audio(const upstream::event& ev, clock::time_point now) {
     const std::size_t bytes = protocol::is_base64(ev.audio_b64) ? protocol::base64_decoded_size(ev.audio_b64) : 0;
-    switch (at) {
+    switch (current) {
       case phase::answering:
         if (chunk_gaps.size() < max_chunk_gaps) chunk_gaps.push_back(ms_between(last_chunk, now));
         last_chunk = now;
@@ -200,8 +200,8 @@ struct probe_script::impl {
       case phase::tool_result: run.set(stage::tool_answer, ms_between(step_sent, now)); break;
       default: return;  // not an answer the script waits for (e.g. words before a tool call)
     }
-    answer_of = at;
-    at = phase::answering;
+    answer_of = current;
+    current = phase::answering;
     first_chunk = last_chunk = now;
     answer_bytes = bytes;
   }
@@ -209,7 +209,8 @@ struct probe_script::impl {
   void end_answer(clock::time_point now, std::vector<std::string>& out) {
     if (answer_of == phase::utterance) {
       run.set(stage::audio_span, ms_between(first_chunk, last_chunk));
-      if (output_bytes_per_ms > 0) run.set(stage::audio_length, static_cast<double>(answer_bytes) / output_bytes_per_ms);
+      if (output_bytes_per_ms > 0)
+        run.set(stage::audio_length, static_cast<double>(answer_bytes) / output_bytes_per_ms);
     }
     next_after(answer_of, now, out);
   }
@@ -222,9 +223,9 @@ struct probe_script::impl {
       return;
     }
     const std::string output = echo_output(ev.tool_arguments);
-    if (at != phase::tool_request) {
+    if (current != phase::tool_request) {
       // Called unasked: answered, so the model is not left waiting, but measured as nothing.
-      adapter->send_tool_result(ev.tool_call_id, ev.tool_name, output, at != phase::answering, out);
+      adapter->send_tool_result(ev.tool_call_id, ev.tool_name, output, current != phase::answering, out);
       return;
     }
     run.set(stage::tool_call, ms_between(step_sent, now));
@@ -236,10 +237,10 @@ struct probe_script::impl {
     using upstream::event_kind;
     switch (ev.kind) {
       case event_kind::session_ready:
-        if (at != phase::configuring) return;
+        if (current != phase::configuring) return;
         run.set(stage::session, ms_between(session_sent, now));
         output_bytes_per_ms = bytes_per_ms(ev.output_format);
-        at = phase::utterance;
+        current = phase::utterance;
         speech_start = now;
         send_due_frames(now, out);
         return;
@@ -253,7 +254,7 @@ struct probe_script::impl {
         return fail(error_kind::protocol,
                     std::string("the provider ended the session: ").append(ev.type_name).append(" ").append(ev.text));
       case event_kind::caller_speech_started:
-        if (at == phase::utterance && !run.at(stage::speech_started))
+        if (current == phase::utterance && !run.at(stage::speech_started))
           run.set(stage::speech_started, ms_between(speech_start, now));
         return;
       case event_kind::caller_transcript_delta:
@@ -265,15 +266,15 @@ struct probe_script::impl {
       }
       case event_kind::assistant_audio: return on_audio(ev, now);
       case event_kind::response_started:
-        if ((at == phase::text_turn || at == phase::tool_result) && step_response_id.empty())
+        if ((current == phase::text_turn || current == phase::tool_result) && step_response_id.empty())
           step_response_id.assign(ev.response_id);
         return;
       case event_kind::response_done:
-        if (at == phase::answering) return end_answer(now, out);
+        if (current == phase::answering) return end_answer(now, out);
         // The step's response ended without audio: nothing more to wait for.
-        if ((at == phase::text_turn || at == phase::tool_result) && !step_response_id.empty() &&
+        if ((current == phase::text_turn || current == phase::tool_result) && !step_response_id.empty() &&
             ev.response_id == step_response_id)
-          next_after(at, now, out);
+          next_after(current, now, out);
         return;
       case event_kind::tool_call: return on_tool_call(ev, now, out);
       default: return;
@@ -283,13 +284,13 @@ struct probe_script::impl {
   void on_events(clock::time_point now, std::vector<std::string>& out) {
     for (const auto& ev : events) {
       on_event(ev, now, out);
-      if (at == phase::done) return;
+      if (current == phase::done) return;
     }
   }
 
   // What the script waited for when the time ran out, for the run's detail.
   [[nodiscard]] std::string_view awaited() const {
-    switch (at) {
+    switch (current) {
       case phase::connecting: return "the connection";
       case phase::configuring: return "the session's confirmation";
       case phase::utterance: return "the answer to the caller's speech";
@@ -304,7 +305,7 @@ struct probe_script::impl {
 
   // When the current optional wait gives up; max() when none runs.
   [[nodiscard]] clock::time_point step_deadline() const {
-    switch (at) {
+    switch (current) {
       case phase::text_turn:
       case phase::tool_request:
       case phase::tool_result: return step_sent + options.step_wait;
@@ -323,7 +324,7 @@ probe_script& probe_script::operator=(probe_script&&) noexcept = default;
 
 void probe_script::on_connected(const connect_timings& timings, clock::time_point now, std::vector<std::string>& out) {
   auto& s = *impl_;
-  if (s.at != impl::phase::connecting) return;
+  if (s.current != impl::phase::connecting) return;
   s.run.set(stage::dns, timings.dns);
   s.run.set(stage::tcp, timings.tcp);
   if (timings.tls) s.run.set(stage::tls, *timings.tls);
@@ -331,7 +332,7 @@ void probe_script::on_connected(const connect_timings& timings, clock::time_poin
   s.run.set(stage::connect, timings.dns + timings.tcp + timings.tls.value_or(0.0) + timings.upgrade);
   s.adapter->open_session(s.config, {}, out);
   s.session_sent = now;
-  s.at = impl::phase::configuring;
+  s.current = impl::phase::configuring;
 }
 
 void probe_script::on_connect_failed(error_kind kind, std::string_view detail, clock::time_point /*now*/) {
@@ -341,7 +342,7 @@ void probe_script::on_connect_failed(error_kind kind, std::string_view detail, c
 void probe_script::on_message(std::string_view json, std::size_t capacity, clock::time_point now,
                               std::vector<std::string>& out) {
   auto& s = *impl_;
-  if (s.at == impl::phase::done) return;
+  if (s.current == impl::phase::done) return;
   s.events.clear();
   if (auto error = s.adapter->translate(json, capacity, to_ms(now), s.events))
     return s.fail(error_kind::protocol, "unreadable message: " + error->what);
@@ -350,7 +351,7 @@ void probe_script::on_message(std::string_view json, std::size_t capacity, clock
 
 void probe_script::on_tick(clock::time_point now, std::vector<std::string>& out) {
   auto& s = *impl_;
-  if (s.at == impl::phase::done) return;
+  if (s.current == impl::phase::done) return;
   if (now >= s.deadline) return s.fail(error_kind::timeout, std::string("timed out waiting for ").append(s.awaited()));
   if (const auto wake = s.adapter->next_wakeup(); wake && *wake <= to_ms(now)) {
     s.events.clear();
@@ -359,10 +360,10 @@ void probe_script::on_tick(clock::time_point now, std::vector<std::string>& out)
   }
   s.send_due_frames(now, out);
   if (now < s.step_deadline()) return;
-  if (s.at == impl::phase::answering)
+  if (s.current == impl::phase::answering)
     s.end_answer(now, out);
   else
-    s.next_after(s.at, now, out);
+    s.next_after(s.current, now, out);
 }
 
 void probe_script::on_closed(std::string_view detail, clock::time_point now) {
@@ -373,15 +374,15 @@ void probe_script::on_closed(std::string_view detail, clock::time_point now) {
 
 probe_script::clock::time_point probe_script::next_wakeup() const noexcept {
   const auto& s = *impl_;
-  if (s.at == impl::phase::done) return clock::time_point::max();
+  if (s.current == impl::phase::done) return clock::time_point::max();
   auto wake = std::min(s.deadline, s.step_deadline());
-  if (s.at == impl::phase::utterance) wake = std::min(wake, s.frame_due());
+  if (s.current == impl::phase::utterance) wake = std::min(wake, s.frame_due());
   if (const auto adapter_wake = s.adapter->next_wakeup())
     wake = std::min(wake, clock::time_point(std::chrono::milliseconds(*adapter_wake)));
   return wake;
 }
 
-bool probe_script::finished() const noexcept { return impl_->at == impl::phase::done; }
+bool probe_script::finished() const noexcept { return impl_->current == impl::phase::done; }
 const probe_run& probe_script::result() const noexcept { return impl_->run; }
 
 }  // namespace mb::probe

@@ -72,8 +72,11 @@ probe::probe_run play(const test::running_simulator& sim, provider_kind provider
                                 : provider == provider_kind::openai_live   ? sim.live_url()
                                                                            : sim.gemini_url();
         test::upgrade_headers headers{{"Authorization", "Bearer sk-test"}, {"x-goog-api-key", "test-key"}};
-        probe::probe_script script(upstream::make_adapter(provider), config, {probe::utterance(), 20000ms, 1000ms},
-                                   probe::probe_run{std::string(upstream::to_string(provider)), "default", 0, {}, {}, {}},
+        const probe::script_options options{probe::utterance(), 20000ms, 1000ms};
+        probe::probe_run identity;
+        identity.provider = upstream::to_string(provider);
+        identity.agent = "default";
+        probe::probe_script script(upstream::make_adapter(provider), config, options, std::move(identity),
                                    clock::now());
         auto client = co_await test::open_client(url, std::move(headers));
         const auto executor = co_await asio::this_coro::executor;

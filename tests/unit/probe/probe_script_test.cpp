@@ -73,7 +73,10 @@ struct driver {
   [[nodiscard]] std::optional<double> operator[](stage s) const { return script.result().at(s); }
 };
 
-std::string type_of(const std::string& message) { return json::value_to<std::string>(json::parse(message).at("type")); }
+std::string field(const std::string& message, std::string_view name) {
+  return json::value_to<std::string>(json::parse(message).at(name));
+}
+std::string type_of(const std::string& message) { return field(message, "type"); }
 
 const std::string chunk_b64 = mb::protocol::base64_encode(std::string(160, '\xff'));  // 20 ms of μ-law
 
@@ -131,7 +134,7 @@ TEST_CASE("probe_script: the whole script against the Realtime API, every stage 
   CHECK(d[stage::session] == 30.0);
   REQUIRE(first.size() == 1);
   CHECK(type_of(first[0]) == "input_audio_buffer.append");
-  CHECK(json::value_to<std::string>(json::parse(first[0]).at("audio")) == mb::protocol::base64_encode(std::string(160, '\x10')));
+  CHECK(field(first[0], "audio") == mb::protocol::base64_encode(std::string(160, '\x10')));
   for (int frame = 1; frame < 10; ++frame) {
     CHECK(d.script.next_wakeup() == d.at(40 + 20 * frame));
     CHECK(d.tick(39 + 20 * frame).empty());  // not yet due
@@ -143,7 +146,7 @@ TEST_CASE("probe_script: the whole script against the Realtime API, every stage 
   // Then silence, from the end of the utterance (240) until the answer.
   const auto silence = d.tick(240);
   REQUIRE(silence.size() == 1);
-  CHECK(json::value_to<std::string>(json::parse(silence[0]).at("audio")) == mb::protocol::base64_encode(std::string(160, '\xff')));
+  CHECK(field(silence[0], "audio") == mb::protocol::base64_encode(std::string(160, '\xff')));
   CHECK(d.tick(700).size() == 23);  // a late tick sends every frame due: 260..700
   d.receive(R"({"type":"conversation.item.input_audio_transcription.delta","item_id":"c1","delta":"Hel"})", 750);
   d.receive(realtime::created("r1"), 760);
@@ -355,7 +358,8 @@ const std::string started =
     R"({"type":"session.started","event_id":"e0","session":{"id":"live_1","model":"gpt-live-1",)"
     R"("expires_at":1767225600,"status":"active","audio":{"format":{"type":"audio/pcmu","rate":8000}}}})";
 const std::string audio = R"({"type":"session.output_audio.delta","delta":")" + chunk_b64 + R"("})";
-const std::string caller_said = R"({"type":"session.input_transcript.delta","delta":"Caller","start_ms":0,"end_ms":100})";
+const std::string caller_said =
+    R"({"type":"session.input_transcript.delta","delta":"Caller","start_ms":0,"end_ms":100})";
 }  // namespace live
 }  // namespace
 
