@@ -85,6 +85,8 @@ net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t nu
                            request.header("Authorization"), request.header("x-goog-api-key"));
   };
   const auto plain = [state](net::plain_http_request request) { return answer_plain(state, std::move(request)); };
+  if (state->options.accept_delay_ms > 0)
+    co_await delay_reply(state, std::chrono::milliseconds(state->options.accept_delay_ms));
   auto accepted = co_await net::accept_websocket(std::move(socket), state->limits, check, plain);
   if (accepted.refused_status != 0) state->refused_upgrades.fetch_add(1, std::memory_order_relaxed);
   if (!accepted.socket) co_return;

@@ -156,6 +156,9 @@ struct simulator_options {
   bool record_events = true;  // session_snapshot::received_types
 
   // Transport.
+  // A connection's WebSocket upgrade is answered this long after its TCP accept: a provider's connect
+  // time (TLS and upgrade over a real network), for measuring what PREWARM saves.
+  std::uint32_t accept_delay_ms = 0;
   std::size_t max_message_bytes = 1 << 20;
   int idle_timeout_ms = 0;                 // 0 = never (the service has no idle timeout within a session)
   int handshake_timeout_ms = 5000;         // WebSocket upgrade and close handshake
