@@ -23,7 +23,8 @@ bool prewarm_pool::open(asio::any_io_executor ex, std::string call_sid, std::str
   auto session = std::make_shared<prewarmed_session>(ex, call_sid, std::move(claim_key));
   {
     std::lock_guard lock(mutex_);
-    if (closed_ || sessions_.size() >= options_.max_sessions || sessions_.contains(call_sid)) return false;
+    const bool full = options_.max_sessions != 0 && sessions_.size() >= options_.max_sessions;
+    if (closed_ || full || sessions_.contains(call_sid)) return false;
     sessions_.emplace(call_sid, session);
   }
   spdlog::debug("call {}: pre-warming its upstream session", call_sid);

@@ -3,7 +3,7 @@
 // answered, and handed to its media stream once the stream's start is authorised and admitted.
 //
 // Bounds: at most one session per CallSid and at most `max_sessions` at a time (the webhook opens one
-// only for a call it reserved an admission slot for); a session no stream claims within `ttl` is
+// only for a call it reserved an admission slot for, so MAX_CONCURRENT_CALLS bounds them); a session no stream claims within `ttl` is
 // closed. Only the call's own stream claims it (bridge/call_session.cpp: after its stream token was
 // redeemed for that CallSid), and only when its start asks for the same thing the webhook prepared
 // (claim_key_of: the stream's parameters, which decide the agent profile and its rendered session).
@@ -38,7 +38,7 @@ class prewarm_pool {
  public:
   struct options {
     std::chrono::milliseconds ttl{5000};  // PREWARM_TTL_MS
-    std::size_t max_sessions = 0;         // MAX_CONCURRENT_CALLS
+    std::size_t max_sessions = 0;         // MAX_CONCURRENT_CALLS; 0: no bound but the webhook's reservations
   };
   prewarm_pool(options o, std::shared_ptr<net::tls_client_context> tls);
   ~prewarm_pool();
