@@ -140,7 +140,9 @@ void prewarmed_session::discard() {
 // The close handshake waits for the peer's close frame (bounded by the handshake timeout): the
 // coroutine owns the socket until then.
 net::awaitable<void> prewarmed_session::close_unused(std::unique_ptr<net::message_socket> socket) {
-  co_await socket->close({1000, "pre-warmed session not used"});
+  // Named, not a braced temporary: g++ 12 destroys those too early inside co_await expressions.
+  net::close_reason reason{1000, "pre-warmed session not used"};
+  co_await socket->close(std::move(reason));
 }
 
 void prewarmed_session::close_socket() {

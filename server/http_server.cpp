@@ -102,7 +102,8 @@ net::awaitable<void> run_moved_call_stream(tcp::socket socket, http::request<htt
                                            server_context& ctx, std::string peer_address,
                                            bridge::call_registry::pending_slot pending) {
   log::connection_lines log_lines(ctx.bridge.peer_lines);
-  co_await run_call_stream(beast::tcp_stream(std::move(socket)), req, ctx, peer_address, std::move(pending), log_lines);
+  beast::tcp_stream stream(std::move(socket));  // named: g++ 12 destroys temporaries in co_await expressions too early
+  co_await run_call_stream(std::move(stream), req, ctx, peer_address, std::move(pending), log_lines);
 }
 
 // PREWARM: a stream URL names the worker thread whose context holds the call's pre-warmed upstream
