@@ -13,6 +13,7 @@
 #include "agents/demo_mode.hpp"
 #include "agents/settings_profile.hpp"
 #include "bridge/call_session.hpp"
+#include "bridge/prewarm_pool.hpp"
 #include "call/end_reasons.hpp"
 #include "config/settings.hpp"
 #include "metrics/bridge_metrics.hpp"
@@ -268,7 +269,18 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Declared after the workers' io_contexts, whose timers and sockets its sessions hold.
+  std::optional<bridge::prewarm_pool> prewarm;
+  if (settings.prewarm) {
+    bridge.prewarm = &prewarm.emplace(bridge::prewarm_pool::options{std::chrono::milliseconds(settings.prewarm_ttl_ms),
+                                                                    static_cast<std::size_t>(settings.max_concurrent_calls)},
+                                      bridge.tls);
+    spdlog::info("PREWARM: each answered voice webhook opens its call's upstream session (unclaimed: closed after "
+                 "{} ms)", settings.prewarm_ttl_ms);
+  }
+
   server::server_context ctx{settings, bridge, registry, tokens};
+  ctx.workers = &pool;
   ctx.agents = &*agents;
   ctx.listeners = &listeners;
   ctx.store = history.get();
@@ -306,6 +318,7 @@ int main(int argc, char** argv) {
                                if (simulator) simulator->stop();
                                listeners.close_all([&pool] { pool.stop(); });
                              });
+  if (prewarm) drain.on_drain_started([&prewarm] { prewarm->close_all(); });
   drain.start();
 
   pool.run();

@@ -15,6 +15,7 @@
 #include "bridge/call_metrics.hpp"
 #include "bridge/call_summary.hpp"
 #include "bridge/peer_log.hpp"
+#include "bridge/prewarm_pool.hpp"
 #include "bridge/read_end.hpp"
 #include "bridge/stream_admission.hpp"
 #include "bridge/supervised_upstream.hpp"
@@ -99,6 +100,17 @@ class call_session final : public supervised_upstream, public std::enable_shared
   }
   [[nodiscard]] net::ws_writer::write_observer upstream_write_observer() override {
     return call_metrics_.relay_observer(metrics::direction::caller_to_upstream);
+  }
+
+  // The first session is the one the webhook pre-warmed, when the call claimed one; a pre-warm that
+  // failed to connect costs the call a second try, as if it had not been made.
+  net::awaitable<net::connect_result> dial(const net::connect_request& request) override {
+    if (auto session = std::exchange(prewarmed_, nullptr)) {
+      auto taken = co_await session->take();
+      if (taken.socket || supervisor_.ending()) co_return taken;
+    }
+    auto dialed = co_await net::connect_websocket(request, ctx_.tls);
+    co_return dialed;
   }
 
   net::awaitable<void> upstream_reader() override {
@@ -340,6 +352,10 @@ class call_session final : public supervised_upstream, public std::enable_shared
         end(end_reason::bad_input, "no agent profile for this stream");
       }
     }
+    // Authorised (its token redeemed for this CallSid) and admitted: the call may take its pre-warmed session.
+    if (ctx_.prewarm && !supervisor_.ending())
+      prewarmed_ = ctx_.prewarm->claim(start.call_sid, twilio_->get_executor(),
+                                       prewarm_pool::claim_key_of(start.custom_parameters));
     state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
   }
 
@@ -393,6 +409,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
   // counted and logged).
   void finish() {
     tools_running_->cancel();  // webhooks still running are abandoned
+    if (prewarmed_) prewarmed_->discard();  // ended before its first connect
     if (admission_.admitted())
       report_call_end(state_, identity_, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, ctx_.events,
                       m_);
@@ -421,6 +438,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
   steady::time_point started_at_;
   std::string upstream_url_;         // from the agent profile; empty: ctx_.upstream_url
   std::vector<std::pair<std::string, std::string>> upstream_headers_;  // likewise; never logged
+  std::shared_ptr<prewarmed_session> prewarmed_;  // claimed at the start, taken by the first dial
 };
 
 }  // namespace

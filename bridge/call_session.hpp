@@ -25,6 +25,8 @@
 
 namespace mb::bridge {
 
+class prewarm_pool;
+
 // What the call's agent profile decides, resolved from Twilio's start (customParameters).
 struct call_setup {
   protocol::session_config session;  // instructions with {{variables}} filled in
@@ -63,6 +65,8 @@ struct bridge_context {
   std::size_t writer_queue_messages = 1024;
   call_registry* registry = nullptr;  // required: admission, and shutdown
   event_sink* events = nullptr;      // may be null
+  // PREWARM: the sessions the voice webhook opened; a call takes its own for its first connect. Null: off.
+  prewarm_pool* prewarm = nullptr;
   // Hang-up and transfer through Twilio's REST API; null or not configured: the call can only close its stream.
   const telephony::twilio_client* twilio_rest = nullptr;
   // OpenAI's SIP control plane (accept, refer, hang up) for SIP-mode calls (bridge/sip_session.hpp).

@@ -62,7 +62,7 @@ net::awaitable<void> supervised_upstream::upstream_task() {
     connect_wanted_ = false;
     const auto connect_started_at = steady::now();
     const auto request = upstream_request();
-    auto outcome = co_await (net::connect_websocket(request, ctx_.tls) || wait_for_end());
+    auto outcome = co_await (dial(request) || wait_for_end());
     if (outcome.index() != 0 || supervisor_.ending()) co_return;  // a socket that opened anyway is dropped
     auto& result = std::get<0>(outcome);
     step_at_ = steady::now();
@@ -83,6 +83,10 @@ net::awaitable<void> supervised_upstream::upstream_task() {
     supervisor_.on_upstream_closed(step_at_, supervisor_actions_);
     execute();
   }
+}
+
+net::awaitable<net::connect_result> supervised_upstream::dial(const net::connect_request& request) {
+  co_return co_await net::connect_websocket(request, ctx_.tls);
 }
 
 net::awaitable<void> supervised_upstream::wait_for_end() {

@@ -50,6 +50,8 @@ class supervised_upstream {
   [[nodiscard]] virtual std::optional<std::int64_t> core_wakeup() const = 0;
   // The timer expired at step_at_: step the supervisor (on_timer) when `supervisor_due`, and the core.
   virtual void on_timer_expired(bool supervisor_due) = 0;
+  // Opens the socket of an upstream session the supervisor asked for; `request` outlives the wait.
+  virtual net::awaitable<net::connect_result> dial(const net::connect_request& request);
   // For the upstream writer: times its writes; null: not timed.
   [[nodiscard]] virtual net::ws_writer::write_observer upstream_write_observer() { return nullptr; }
 

@@ -49,6 +49,19 @@ std::optional<api_target> parse_campaign_target(std::string_view path) {
 
 }  // namespace
 
+// /media-stream/<worker>: at most 4 digits (a worker per thread, and there are never that many).
+std::optional<std::size_t> worker_of(std::string_view path) {
+  if (!path.starts_with(media_stream_path) || path.size() <= media_stream_path.size() + 1 ||
+      path[media_stream_path.size()] != '/')
+    return std::nullopt;
+  const auto digits = path.substr(media_stream_path.size() + 1);
+  if (digits.size() > 4 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  std::size_t worker = 0;
+  for (const char c : digits) worker = worker * 10 + static_cast<std::size_t>(c - '0');
+  return worker;
+}
+
 bool valid_campaign_id(std::string_view id) {
   return !id.empty() && id.size() <= 32 &&
          std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
@@ -64,6 +77,10 @@ std::optional<api_target> parse_api_target(std::string_view path) {
   return api_target{m->what, std::string(m->id), {}};
 }
 
+std::string media_stream_path_for_worker(std::size_t worker) {
+  return std::string(media_stream_path) + '/' + std::to_string(worker);
+}
+
 route route_request(const request_line& request, bool live_events) {
   if (auto api = parse_api_target(request.path)) {
     if (api->what == api_target::kind::events && live_events) {
@@ -74,6 +91,10 @@ route route_request(const request_line& request, bool live_events) {
   }
   if (request.path == media_stream_path) {
     if (request.websocket_upgrade) return media_stream{};
+    return upgrade_required{};
+  }
+  if (const auto worker = worker_of(request.path)) {
+    if (request.websocket_upgrade) return media_stream{worker};
     return upgrade_required{};
   }
   if (request.path == softphone_stream_path) {

@@ -3,6 +3,7 @@
 // credentials, no admission. server/dispatch.hpp authorises the route and admits it; http_session
 // (server/http_server.cpp) carries the outcome out.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,9 @@ namespace mb::routing {
 // Twilio's Media Streams WebSocket: the <Stream url> of the voice webhook's TwiML, and the upgrade
 // the server accepts for it.
 inline constexpr std::string_view media_stream_path = "/media-stream";
+// PREWARM: the stream URL names the worker thread that holds the call's pre-warmed upstream session,
+// /media-stream/<worker> (bridge/prewarm_pool.hpp), so that the stream is served on that thread.
+[[nodiscard]] std::string media_stream_path_for_worker(std::size_t worker);
 // The browser softphone's stream (server/dashboard.hpp).
 inline constexpr std::string_view softphone_stream_path = "/v1/softphone/stream";
 
@@ -63,7 +67,9 @@ struct listener_sse {  // live events as Server-Sent Events
   std::string call_sid;
 };
 // Call streams: each checks its own credential, then takes a pending-stream slot.
-struct media_stream {};      // Twilio's upgrade, signed with X-Twilio-Signature
+struct media_stream {        // Twilio's upgrade, signed with X-Twilio-Signature
+  std::optional<std::size_t> worker;  // /media-stream/<worker>: the thread to serve it on (not bounded here)
+};
 struct softphone_stream {};  // the browser's upgrade, with the dashboard's credential and Origin
 struct openai_webhook {};  // checks its own signature (server/sip_webhook.hpp); any method but POST: 405
 // Answered without credentials.

@@ -20,7 +20,8 @@ void log_request(const http_request_view& req) {
 }
 
 // Refused or admitted as a pending stream; `refusal` is the credential check's answer.
-connection_step open_call_stream(server_context& ctx, const http_request_view& req, std::optional<http_reply> refusal) {
+connection_step open_call_stream(server_context& ctx, const http_request_view& req, std::optional<http_reply> refusal,
+                                 std::optional<std::size_t> worker = std::nullopt) {
   if (refusal) {
     count_refusal(ctx, metrics::stream_refusal::unauthorized);
     return step::reply{std::move(*refusal), true};
@@ -35,7 +36,7 @@ connection_step open_call_stream(server_context& ctx, const http_request_view& r
                           req.peer_address, ctx.settings.max_pending_streams);
     return step::reply{error_reply(503, "too many streams waiting for their start"), true};
   }
-  return step::call_stream{std::move(*pending)};
+  return step::call_stream{std::move(*pending), worker};
 }
 
 // The listener and history API: the credential first, for every route under /v1.
@@ -52,8 +53,8 @@ connection_step dispatch(server_context& ctx, const http_request_view& req, rout
   if (auto* api = std::get_if<routing::api_request>(&route)) return api_step(ctx, req, std::move(*api));
   if (auto* ws = std::get_if<routing::listener_websocket>(&route)) return api_step(ctx, req, std::move(*ws));
   if (auto* sse = std::get_if<routing::listener_sse>(&route)) return api_step(ctx, req, std::move(*sse));
-  if (std::holds_alternative<routing::media_stream>(route))
-    return open_call_stream(ctx, req, check_stream_upgrade(ctx, req));
+  if (const auto* stream = std::get_if<routing::media_stream>(&route))
+    return open_call_stream(ctx, req, check_stream_upgrade(ctx, req), stream->worker);
   // A browser cannot sign its upgrade: it presents the dashboard's credential instead.
   if (std::holds_alternative<routing::softphone_stream>(route))
     return open_call_stream(ctx, req, check_softphone_upgrade(ctx, req));

@@ -25,6 +25,7 @@ using listener_websocket = routing::listener_websocket;
 using listener_sse = routing::listener_sse;
 struct call_stream {  // accept the upgrade and run the call (Twilio's or the softphone's)
   bridge::call_registry::pending_slot pending;
+  std::optional<std::size_t> worker;  // PREWARM: run it on this worker thread (routing::media_stream)
 };
 using openai_webhook = routing::openai_webhook;  // answered by handle_openai_webhook on the connection's executor
 }  // namespace step

@@ -33,6 +33,7 @@ void signal_drain::start() {
 void signal_drain::drain(int signo) {
   spdlog::info("signal {}: draining {} active call(s) for up to {} s", signo, registry_.active(), timeout_.count());
   draining_ = true;
+  if (drain_started_) drain_started_();
   deadline_.expires_after(timeout_);
   deadline_.async_wait([this](const error_code& ec) {
     if (ec) return;

@@ -9,6 +9,8 @@
 #include <limits>
 #include <optional>
 
+#include <unistd.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -83,6 +85,60 @@ header_list headers_of(const http::request<http::string_body>& req) {
   return headers;
 }
 
+net::awaitable<void> run_call_stream(beast::tcp_stream stream, const http::request<http::string_body>& req,
+                                     server_context& ctx, const std::string& peer_address,
+                                     bridge::call_registry::pending_slot pending, log::connection_lines& log_lines) {
+  auto up = co_await net::accept_upgrade(std::move(stream), req, ctx.bridge.twilio_limits);
+  if (!up.socket) {
+    bridge::log_peer_line(log_lines, spdlog::level::warn, "media stream upgrade from {} failed: {}", peer_address,
+                          up.ec.message());
+    co_return;
+  }
+  co_await bridge::run_call(std::move(up.socket), ctx.bridge, peer_address, std::move(pending));
+}
+
+// The same, on the worker the stream was moved to: it owns what run_call_stream reads.
+net::awaitable<void> run_moved_call_stream(tcp::socket socket, http::request<http::string_body> req,
+                                           server_context& ctx, std::string peer_address,
+                                           bridge::call_registry::pending_slot pending) {
+  log::connection_lines log_lines(ctx.bridge.peer_lines);
+  beast::tcp_stream stream(std::move(socket));  // named: g++ 12 destroys temporaries in co_await expressions too early
+  co_await run_call_stream(std::move(stream), req, ctx, peer_address, std::move(pending), log_lines);
+}
+
+// PREWARM: a stream URL names the worker thread whose context holds the call's pre-warmed upstream
+// session (bridge/prewarm_pool.hpp). A call's sockets all live on one thread, so a stream that
+// arrived on another context moves there before its WebSocket handshake, while its TCP socket has no
+// operation pending and no protocol state but the request already read. True when it was moved (the
+// worker then runs it); false when it stays here: the named worker is this one or does not exist, or
+// the socket could not be handed over.
+bool move_to_worker(server_context& ctx, beast::tcp_stream& stream, step::call_stream& call,
+                    http::request_parser<http::string_body>& parser, const std::string& peer_address) {
+  if (!ctx.workers || *call.worker >= ctx.workers->size()) return false;
+  auto& home = ctx.workers->context(*call.worker);
+  if (stream.get_executor() == asio::any_io_executor(home.get_executor())) return false;
+  auto& socket = stream.socket();
+  error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return false;
+  const auto fd = socket.release(ec);
+  if (ec) return false;
+  tcp::socket moved(home);
+  moved.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return true;  // gone: nothing is left to serve here either
+  }
+  ctx.workers->hold(*call.worker);
+  asio::co_spawn(home,
+                 run_moved_call_stream(std::move(moved), parser.release(), ctx, peer_address, std::move(call.pending)),
+                 [&workers = *ctx.workers, worker = *call.worker](std::exception_ptr e) {
+                   workers.release(worker);
+                   log_unexpected(e, "media stream");
+                 });
+  return true;
+}
+
 net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
   const std::string peer_address = peer_address_of(socket);
   if (peer_address.empty()) co_return;
@@ -122,13 +178,8 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
       co_return;
     }
     if (auto* call = std::get_if<step::call_stream>(&next)) {
-      auto up = co_await net::accept_upgrade(std::move(stream), req, ctx.bridge.twilio_limits);
-      if (!up.socket) {
-        bridge::log_peer_line(log_lines, spdlog::level::warn, "media stream upgrade from {} failed: {}", peer_address,
-                              up.ec.message());
-        co_return;
-      }
-      co_await bridge::run_call(std::move(up.socket), ctx.bridge, peer_address, std::move(call->pending));
+      if (call->worker && move_to_worker(ctx, stream, *call, parser, peer_address)) co_return;
+      co_await run_call_stream(std::move(stream), req, ctx, peer_address, std::move(call->pending), log_lines);
       co_return;
     }
     http_reply reply;

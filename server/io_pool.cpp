@@ -11,6 +11,12 @@ io_pool::io_pool(std::size_t threads) : connections_(threads == 0 ? 1 : threads)
 }
 
 io_pool::lease io_pool::acquire() {
+  const std::size_t best = least_loaded();
+  hold(best);
+  return {*contexts_[best], best};
+}
+
+std::size_t io_pool::least_loaded() noexcept {
   const std::size_t n = contexts_.size();
   const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed);
   std::size_t best = start % n;
@@ -18,9 +24,10 @@ io_pool::lease io_pool::acquire() {
     const std::size_t i = (start + k) % n;
     if (connections_[i].load(std::memory_order_relaxed) < connections_[best].load(std::memory_order_relaxed)) best = i;
   }
-  connections_[best].fetch_add(1, std::memory_order_relaxed);
-  return {*contexts_[best], best};
+  return best;
 }
+
+void io_pool::hold(std::size_t index) noexcept { connections_[index].fetch_add(1, std::memory_order_relaxed); }
 
 void io_pool::release(std::size_t index) noexcept { connections_[index].fetch_sub(1, std::memory_order_relaxed); }
 

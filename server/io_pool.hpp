@@ -29,6 +29,11 @@ class io_pool {
   // The least-loaded context (ties: round-robin), counted until release(index). Thread-safe.
   lease acquire();
   void release(std::size_t index) noexcept;
+  // The context acquire() would pick now, without counting it. Thread-safe.
+  [[nodiscard]] std::size_t least_loaded() noexcept;
+  // Counts one more connection on context `index`, until release(index): a connection moved there.
+  void hold(std::size_t index) noexcept;
+  asio::io_context& context(std::size_t index) { return *contexts_.at(index); }
   // Leases held on every context: open connections, plus one for a pending accept.
   [[nodiscard]] std::size_t connections() const noexcept;
   asio::io_context& first() { return *contexts_.front(); }

@@ -9,6 +9,7 @@
 
 #include "agents/agent_profile.hpp"
 #include "bridge/peer_log.hpp"
+#include "bridge/prewarm_pool.hpp"
 #include "campaign/call_status.hpp"
 #include "campaign/destination.hpp"
 #include "metrics/metrics.hpp"
@@ -21,6 +22,7 @@
 #include "routing/route.hpp"
 #include "server/agent_setup.hpp"
 #include "server/dashboard.hpp"
+#include "server/io_pool.hpp"
 #include "server/listener_hub.hpp"
 #include "server/outbound.hpp"
 #include "store/call_store.hpp"
@@ -121,6 +123,31 @@ http_reply dial_openai_sip(server_context& ctx, const http_request_view& req, co
   return http_reply{200, "text/xml", twiml::render_dial_sip(ctx.settings.webhook_say, dial.uri), {}};
 }
 
+// PREWARM (bridge/prewarm_pool.hpp): opens the call's upstream session, for the agent profile and
+// variables its stream will name, on the worker thread that is to serve the stream. Returns that
+// worker, or nullopt when nothing was opened (a replayed webhook, the pool's bound, no profile).
+std::optional<std::size_t> prewarm(server_context& ctx, std::string_view call_sid,
+                                   const std::vector<twiml::stream_parameter>& parameters) {
+  protocol::twilio_start start;
+  start.call_sid = call_sid;
+  for (const auto& p : parameters) start.custom_parameters.emplace_back(p.name, p.value);
+  net::connect_request request{ctx.bridge.upstream_url, ctx.bridge.upstream_headers, ctx.bridge.upstream_limits,
+                               static_cast<int>(ctx.bridge.upstream_connect_timeout.count())};
+  // What the stream's start will resolve to (bridge::bridge_context::resolve), from the same parameters.
+  if (ctx.bridge.resolve) {
+    auto setup = ctx.bridge.resolve(start);
+    if (!setup) return std::nullopt;
+    request.url = std::move(setup->upstream_url);
+    request.headers = std::move(setup->upstream_headers);
+  }
+  const auto worker = ctx.workers->least_loaded();
+  if (!ctx.bridge.prewarm->open(ctx.workers->context(worker).get_executor(), std::string(call_sid),
+                                bridge::prewarm_pool::claim_key_of(std::move(start.custom_parameters)),
+                                std::move(request)))
+    return std::nullopt;
+  return worker;
+}
+
 http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
   const bool post = req.method == "POST";
   const auto fields = protocol::parse_form(post ? req.body : req.query());
@@ -182,6 +209,9 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
     for (auto& [name, value] : template_values(*profile, *fields, query, forwarded_fields))
       stream.parameters.push_back({std::move(name), std::move(value)});
   }
+  if (ctx.bridge.prewarm && ctx.workers)
+    if (const auto worker = prewarm(ctx, call_sid, stream.parameters))
+      stream.stream_url = protocol::websocket_url(*base, routing::media_stream_path_for_worker(*worker));
   log_webhook_line(ctx, req, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
                    log::escape_for_log(stream.stream_url, log::reason_bytes));
   return http_reply{200, "text/xml", twiml::render_connect(stream), {}};

@@ -161,7 +161,8 @@ struct simulator_options {
   std::size_t max_message_bytes = 1 << 20;
   int idle_timeout_ms = 0;                 // 0 = never (the service has no idle timeout within a session)
   int handshake_timeout_ms = 5000;         // WebSocket upgrade and close handshake
-  std::uint32_t upgrade_delay_ms = 0;      // a slow provider: each upgrade request is read this long after
+  std::uint32_t upgrade_delay_ms = 0;      // a slow provider, or a provider's connect time over a real network
+                                           // (what PREWARM saves): each upgrade request is read this long after
                                            // the TCP connection was accepted
   unsigned refuse_upgrade_status = 0;      // a failing provider: every upgrade is refused with this HTTP
                                            // status, e.g. 401 (0 = as the provider would)

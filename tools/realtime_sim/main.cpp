@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
                     "announce this output format in session.updated, or this audio format in GPT-Live's "
                     "session.started (e.g. audio/pcm)",
                     options.force_output_format),
+          cli::number("--upgrade-delay-ms", "N", "answer each WebSocket upgrade N ms after its TCP accept (a provider's "
+                      "connect time)", options.upgrade_delay_ms),
           cli::number("--session-updated-delay-ms", "N", "delay session.updated, session.started and setupComplete",
                       options.session_updated_delay_ms),
           cli::number("--gemini-chunk-ms", "N", "Gemini: audio per modelTurn message in ms", options.gemini_chunk_ms),

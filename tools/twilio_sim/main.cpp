@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,13 @@ std::size_t cleared_marks(const twilio::call_report& r) {
   return n;
 }
 
+// The stream's start → the first assistant audio it received (a greeting's, or the first answer's).
+std::optional<double> first_audio_ms(const twilio::call_report& r) {
+  for (const auto& e : r.events)
+    if (e.kind == twilio::call_event_kind::first_media_received) return ms_between(r.stream_started, e.at);
+  return std::nullopt;
+}
+
 // A URI without its query (a <Dial><Sip> URI's X- headers carry the call's stream token).
 std::string without_query(std::string_view uri) { return std::string(uri.substr(0, uri.find('?'))); }
 
@@ -109,6 +117,7 @@ json::object to_json(const twilio::call_report& r, const std::vector<std::string
       {"sip_uri", without_query(r.sip_uri)},
       {"sip_call_id", r.sip_call_id},
       {"duration_ms", ms_between(r.started, r.ended)},
+      {"first_audio_ms", first_audio_ms(r) ? json::value(*first_audio_ms(r)) : json::value(nullptr)},
       {"media_frames_sent", r.media_frames_sent},
       {"media_frames_received", r.media_frames_received},
       {"media_ms_received", ms(r.media_bytes_received)},
@@ -144,6 +153,7 @@ void print_human(std::size_t index, std::size_t total, const twilio::call_report
     std::printf("  frames:     %llu sent, %llu received (%.0f ms of assistant audio)\n",
                 static_cast<unsigned long long>(r.media_frames_sent),
                 static_cast<unsigned long long>(r.media_frames_received), ms(r.media_bytes_received));
+    if (const auto first = first_audio_ms(r)) std::printf("  first audio: %.1f ms after the stream start\n", *first);
     std::printf("  played:     %.0f ms; marks echoed %zu (%zu flushed by clear)\n", ms(r.played_bytes), r.marks.size(),
                 cleared_marks(r));
     for (const auto& c : r.clears)
@@ -193,6 +203,9 @@ int main(int argc, char** argv) {
                     script_spec),
           cli::number("--hangup-after-ms", "N", "hang up N ms after the stream start, even if audio remains",
                       base.hangup_after_ms),
+          cli::number("--stream-delay-ms", "N",
+                      "wait N ms between the webhook's answer and the stream's connect, as Twilio does",
+                      base.stream_delay_ms),
           cli::number("--calls", "N", "calls placed at once", calls),
           cli::number("--threads", "N", "I/O threads for the simulated calls", threads),
           cli::number("--timeout-ms", "N", "per-call bound, webhook to close", timeout_ms, "script length + 30000"),

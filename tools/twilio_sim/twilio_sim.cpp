@@ -413,6 +413,13 @@ net::awaitable<call_report> run_call(call_options options) {
   report.stream_url = std::move(twiml.stream->url);
   report.parameters = std::move(twiml.stream->parameters);
 
+  if (options.before_stream) options.before_stream(report);
+  if (options.stream_delay_ms > 0) {
+    asio::steady_timer gap(co_await asio::this_coro::executor,
+                           milliseconds(std::min(options.stream_delay_ms, ms_until(deadline))));
+    co_await gap.async_wait(net::as_tuple_awaitable);
+  }
+
   // The Media Streams WebSocket. Twilio signs the URL it connects to, with no params (protocols.md C5).
   net::connect_request request;
   request.url = report.stream_url;

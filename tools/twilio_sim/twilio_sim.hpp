@@ -66,6 +66,13 @@ struct call_options {
   int hangup_after_ms = 0;             // > 0: this long after the stream start
   std::vector<dtmf_press> dtmf;        // sorted by at_ms
 
+  // Between the webhook's answer and the stream's connect, as Twilio takes its time (it fetches the
+  // TwiML, plays any <Say>, opens its own TLS connection): `before_stream` runs first (on the call's
+  // strand, with the webhook's outcome in the report; tests observe what the webhook did), then the
+  // call waits stream_delay_ms.
+  std::function<void(const call_report&)> before_stream;
+  int stream_delay_ms = 0;
+
   // Hard bound on the whole call, webhook to close; on expiry the socket is aborted (outcome timed_out).
   int timeout_ms = 60000;
   int webhook_timeout_ms = 10000;

@@ -206,7 +206,14 @@ bridge_harness::bridge_harness(harness_options options) {
     };
 
   pool_ = std::make_unique<server::io_pool>(options.server_threads);
+  if (settings_.prewarm)
+    bridge_.prewarm = (prewarm_ = std::make_unique<bridge::prewarm_pool>(
+                           bridge::prewarm_pool::options{std::chrono::milliseconds(settings_.prewarm_ttl_ms),
+                                                         static_cast<std::size_t>(settings_.max_concurrent_calls)},
+                           bridge_.tls))
+                          .get();
   ctx_ = std::make_unique<server::server_context>(settings_, bridge_, *registry_, *tokens_);
+  ctx_->workers = pool_.get();
   ctx_->agents = agents_ ? &*agents_ : nullptr;
   ctx_->listeners = hub_.get();
   ctx_->store = store_.get();

@@ -14,6 +14,7 @@
 
 #include "agents/agent_profile.hpp"
 #include "bridge/call_session.hpp"
+#include "bridge/prewarm_pool.hpp"
 #include "config/settings.hpp"
 #include "metrics/bridge_metrics.hpp"
 #include "server/http_server.hpp"
@@ -99,6 +100,7 @@ class bridge_harness {
   recording_sink& events() { return events_; }
   metrics::registry& metrics() { return metrics_; }  // what GET /metrics serves
   server::io_pool& pool() { return *pool_; }
+  bridge::prewarm_pool* prewarm() { return prewarm_.get(); }  // PREWARM only
   bridge::call_registry& registry() { return *registry_; }
   server::server_context& context() { return *ctx_; }
   const log_capture& logs() const { return logs_; }
@@ -130,6 +132,7 @@ class bridge_harness {
   std::unique_ptr<server::listener_hub> hub_;
   std::optional<agents::agent_catalog> agents_;
   std::unique_ptr<server::io_pool> pool_;
+  std::unique_ptr<bridge::prewarm_pool> prewarm_;  // PREWARM only; after pool_: its sessions use its contexts
   std::unique_ptr<server::server_context> ctx_;
   std::unique_ptr<server::outbound_service> outbound_;
   std::unique_ptr<telephony::openai_calls> openai_calls_;

@@ -27,6 +27,20 @@ TEST_CASE("route: the call streams need their upgrade", "[routing]") {
   CHECK(std::holds_alternative<unknown_upgrade>(upgrade("/")));
 }
 
+TEST_CASE("route: a pre-warmed call's stream names its worker thread", "[routing][prewarm]") {
+  CHECK(media_stream_path_for_worker(3) == "/media-stream/3");
+  const auto named = upgrade(media_stream_path_for_worker(1));
+  REQUIRE(std::holds_alternative<media_stream>(named));
+  CHECK(std::get<media_stream>(named).worker == 1u);
+  CHECK_FALSE(std::get<media_stream>(upgrade(media_stream_path)).worker.has_value());
+  CHECK(std::holds_alternative<upgrade_required>(get("/media-stream/0")));
+  // Digits only, at most four.
+  CHECK(std::holds_alternative<unknown_upgrade>(upgrade("/media-stream/x1")));
+  CHECK(std::holds_alternative<unknown_upgrade>(upgrade("/media-stream/12345")));
+  CHECK(std::holds_alternative<unknown_upgrade>(upgrade("/media-stream/-1")));
+  CHECK(std::holds_alternative<unknown_upgrade>(upgrade("/media-stream/1/2")));
+}
+
 TEST_CASE("route: live events by WebSocket or Server-Sent Events, when enabled", "[routing]") {
   const auto all_ws = upgrade("/v1/events");
   REQUIRE(std::holds_alternative<listener_websocket>(all_ws));
