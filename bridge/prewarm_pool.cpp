@@ -126,7 +126,7 @@ net::awaitable<net::connect_result> prewarmed_session::take() {
   if (!done_) co_await connected_.async_wait(net::as_tuple_awaitable);
   if (!done_) {  // the call ended while the connect went on
     discard();
-    co_return net::connect_result{nullptr, asio::error::operation_aborted, "call ended", 0};
+    co_return net::connect_result{nullptr, asio::error::operation_aborted, "call ended", 0, {}};
   }
   co_return std::move(result_);
 }
