@@ -24,6 +24,7 @@
 #include "server/logging.hpp"
 #include "server/memory_trimmer.hpp"
 #include "server/metrics_setup.hpp"
+#include "server/probe_monitor.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/standard_webhook.hpp"
 #include "protocol/stream_token.hpp"
@@ -133,7 +134,8 @@ int main(int argc, char** argv) {
   } else {
     try {
       history = std::make_unique<store::call_store>(
-          store::store_options{settings.database_path, static_cast<std::size_t>(settings.store_queue_size)});
+          store::store_options{settings.database_path, static_cast<std::size_t>(settings.store_queue_size),
+                               settings.probe_retention_days});
     } catch (const std::exception& e) {
       spdlog::critical("DATABASE_PATH: {}", e.what());
       return 1;
@@ -261,6 +263,9 @@ int main(int argc, char** argv) {
   ctx.listeners = &listeners;
   ctx.store = history.get();
   ctx.metrics = &metric_registry;
+  // Where the prober (PROBE_AGENTS) hands its runs: stored, exported and checked against PROBE_ALERTS.
+  server::probe_monitor probe_runs(pool.first().get_executor(), history.get(), &metric_registry,
+                                   server::probe_monitor_settings(settings, tls));
   server::outbound_service outbound(pool.first().get_executor(), ctx);
   ctx.outbound = &outbound;
   ctx.sip_uri = *sip_uri;

@@ -1,6 +1,6 @@
 #include "server/api.hpp"
 
-#include <charconv>
+#include <chrono>
 #include <exception>
 #include <variant>
 
@@ -14,6 +14,7 @@
 #include "protocol/form.hpp"
 #include "protocol/local_access.hpp"
 #include "server/outbound.hpp"
+#include "server/probes.hpp"
 #include "store/call_store.hpp"
 
 namespace mb::server {
@@ -91,11 +92,9 @@ std::optional<std::string> read_query(std::string_view query, store::call_query&
   const auto fields = protocol::parse_form(query);
   if (!fields) return "malformed query string";
   if (const auto v = protocol::form_value(*fields, "limit"); !v.empty()) {
-    std::size_t n = 0;
-    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc{} || ptr != v.data() + v.size() || n < 1 || n > max_page)
-      return "limit must be a whole number in 1.." + std::to_string(max_page);
-    out.limit = n;
+    const auto n = protocol::count_in_range(v, 1, max_page);
+    if (!n) return "limit must be a whole number in 1.." + std::to_string(max_page);
+    out.limit = *n;
   }
   for (const auto& [name, target] : {std::pair{"since", &out.since_ms}, std::pair{"until", &out.until_ms}}) {
     const auto v = protocol::form_value(*fields, name);
@@ -239,6 +238,19 @@ http_reply list_agents(const server_context& ctx, const http_request_view& req) 
   return json_reply(200, {{"agents", std::move(agents)}});
 }
 
+net::awaitable<http_reply> probes_resource(server_context& ctx, const http_request_view& req) {
+  if (req.method != "GET") co_return method_not_allowed("GET");
+  if (!ctx.store) co_return error_reply(503, "probe history is disabled (DATABASE_PATH is empty)");
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  try {
+    co_return co_await list_probes(*ctx.store, req, now_ms);
+  } catch (const std::exception& e) {
+    spdlog::error("probes: GET {} failed: {}", req.path(), e.what());
+  }
+  co_return error_reply(500, "probe history is unavailable");
+}
+
 }  // namespace
 
 std::optional<http_reply> check_api_access(const server_context& ctx, const http_request_view& req) {
@@ -279,6 +291,8 @@ net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_vi
       co_return operator_command(ctx, req, target);
     case kind::agents:
       co_return list_agents(ctx, req);
+    case kind::probes:
+      co_return co_await probes_resource(ctx, req);
     case kind::campaigns:
     case kind::campaign:
     case kind::campaign_cancel:
