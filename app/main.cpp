@@ -32,7 +32,6 @@
 #include "telephony/openai_calls.hpp"
 #include "server/outbound.hpp"
 #include "server/probe_setup.hpp"
-#include "prober/log_sink.hpp"
 #include "server/server_context.hpp"
 #include "server/sip_webhook.hpp"
 #include "store/call_store.hpp"
@@ -260,11 +259,12 @@ int main(int argc, char** argv) {
   };
   spdlog::info("{} agent profile(s); default: {}", agents->profiles().size(), agents->default_profile().name);
 
-  // The sink each probe run goes to.
-  auto probe_sink = std::make_shared<prober::log_sink>();
+  // Where the prober (PROBE_AGENTS) hands its runs: stored, exported and checked against PROBE_ALERTS.
+  auto probe_runs = std::make_shared<server::probe_monitor>(pool.first().get_executor(), history.get(), &metric_registry,
+                                                            server::probe_monitor_settings(settings, bridge.tls));
   std::string probe_error;
-  auto probes = server::make_prober(settings, *agents, endpoints, bridge, pool.first().get_executor(),
-                                    std::move(probe_sink), probe_error);
+  auto probes = server::make_prober(settings, *agents, endpoints, bridge, pool.first().get_executor(), probe_runs,
+                                    probe_error);
   if (!probe_error.empty()) {
     std::fprintf(stderr, "mediabridge: PROBE_AGENTS: %s\n", probe_error.c_str());
     return 2;
@@ -275,9 +275,6 @@ int main(int argc, char** argv) {
   ctx.listeners = &listeners;
   ctx.store = history.get();
   ctx.metrics = &metric_registry;
-  // Where the prober (PROBE_AGENTS) hands its runs: stored, exported and checked against PROBE_ALERTS.
-  server::probe_monitor probe_runs(pool.first().get_executor(), history.get(), &metric_registry,
-                                   server::probe_monitor_settings(settings, tls));
   server::outbound_service outbound(pool.first().get_executor(), ctx);
   ctx.outbound = &outbound;
   ctx.sip_uri = *sip_uri;
