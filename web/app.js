@@ -1778,11 +1778,11 @@ function renderProviderDetail(container, aggregate) {
   const bucketS = BUCKET_SECONDS[windowName] || 3600;
   const x = series.map((b) => Number(b.start) / 1000);
   const p = state.probes;
-  p.charts.push(lineChart(overTime.box, span, [x, series.map((b) => stageOf(b, stage, 'p50')), series.map((b) => stageOf(b, stage, 'p95'))]));
+  p.charts.push(lineChart(overTime.box, span, x, series.map((b) => stageOf(b, stage, 'p50')), series.map((b) => stageOf(b, stage, 'p95'))));
   const hours = Array.from({ length: 24 }, (_, h) => h);
   const hourRows = new Map(asArray(aggregate.by_hour).map((row) => [Number(row.hour), row]));
-  p.charts.push(hourChart(byHour.box, [hours, hours.map((h) => stageOf(hourRows.get(h), stage, 'p50')),
-    hours.map((h) => stageOf(hourRows.get(h), stage, 'p95'))]));
+  p.charts.push(hourChart(byHour.box, hours, hours.map((h) => stageOf(hourRows.get(h), stage, 'p50')),
+    hours.map((h) => stageOf(hourRows.get(h), stage, 'p95'))));
   p.charts.push(errorChart(errorRate.box, [span[0], span[1] + bucketS],
     [x.map((t) => t + bucketS / 2), series.map((b) => (Number(b.error_rate) || 0) * 100)]));
 }
@@ -1795,19 +1795,20 @@ const msAxis = { size: 76, values: (u, splits) => splits.map((v) => formatMs(v))
 const fromZero = (u, min, max) => [0, max > 0 ? max * 1.15 : 1];
 const latencySeries = (label, color, extra) => ({ label, stroke: color, width: 2, value: (u, v) => formatMs(v), ...extra });
 
-function lineChart(box, span, data) {
+// Both latency charts draw the p50 last, on top of the p95: with few runs the two are often equal.
+function lineChart(box, span, x, p50, p95) {
   return new uPlot({
     width: chartWidth(box),
     height: 200,
     scales: { x: { time: true, range: () => span }, y: { range: fromZero } },
     axes: [{}, msAxis],
     // Filled points: a window with a single bucket still shows its values.
-    series: [{}, latencySeries('p50', CHART_COLORS.p50, { points: { show: true, size: 7, fill: CHART_COLORS.p50 } }),
-      latencySeries('p95', CHART_COLORS.p95, { dash: [6, 4], points: { show: true, size: 7, fill: CHART_COLORS.p95 } })],
-  }, data, box);
+    series: [{}, latencySeries('p95', CHART_COLORS.p95, { dash: [6, 4], points: { show: true, size: 7, fill: CHART_COLORS.p95 } }),
+      latencySeries('p50', CHART_COLORS.p50, { points: { show: true, size: 7, fill: CHART_COLORS.p50 } })],
+  }, [x, p95, p50], box);
 }
 
-function hourChart(box, data) {
+function hourChart(box, hours, p50, p95) {
   const bars = (size) => uPlot.paths.bars({ size: [size, 48], align: 0 });
   return new uPlot({
     width: chartWidth(box),
@@ -1817,7 +1818,7 @@ function hourChart(box, data) {
     series: [{ label: 'Hour (UTC)', value: (u, h) => (h === null ? '–' : `${String(h).padStart(2, '0')}:00`) },
       latencySeries('p95', CHART_COLORS.p95, { fill: 'rgba(224, 41, 74, 0.25)', paths: bars(0.8), points: { show: false } }),
       latencySeries('p50', CHART_COLORS.p50, { fill: 'rgba(79, 70, 229, 0.75)', paths: bars(0.45), points: { show: false } })],
-  }, [data[0], data[2], data[1]], box);
+  }, [hours, p95, p50], box);
 }
 
 function errorChart(box, span, data) {

@@ -57,11 +57,15 @@ describe('the Providers page and the call waterfall in Chromium', { timeout: 240
     mkdirSync(ARTIFACTS, { recursive: true });
     const wav = join(dir, 'microphone.wav');
     writeMicrophoneWav(wav);
+    const ownDir = (name) => {
+      mkdirSync(join(dir, name));
+      return join(dir, name);
+    };
     probing = await startServer({
-      binary: BINARY, apiToken: TOKEN, dir: tempDir(join(dir, 'probing-')),
+      binary: BINARY, apiToken: TOKEN, dir: ownDir('probing'),
       env: { PROBE_AGENTS: '*', PROBE_INTERVAL_S: '5', PROBE_ALERTS: ALERT_RULE, PROBE_ALERT_WINDOW_S: '60' },
     });
-    quiet = await startServer({ binary: BINARY, apiToken: TOKEN, dir: tempDir(join(dir, 'quiet-')) });
+    quiet = await startServer({ binary: BINARY, apiToken: TOKEN, dir: ownDir('quiet') });
     context = await launchBrowser({ wav, dir });
     page = context.pages()[0] || (await context.newPage());
     page.on('pageerror', (error) => pageErrors.push(String(error && error.stack ? error.stack : error)));
