@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/read_end.hpp"
-#include "probe/probe_script.hpp"
+#include "net/ws_writer.hpp"
 
 namespace mb::prober {
 namespace {
@@ -49,7 +49,9 @@ class probe_session {
         tls_(std::move(tls)),
         deadline_(now + options.timeout),
         script_(upstream::make_adapter(target.provider), target.session,
-                probe::script_options{.utterance_mulaw = options.utterance_mulaw, .timeout = options.timeout},
+                probe::script_options{.utterance_mulaw = options.utterance_mulaw,
+                                      .timeout = options.timeout,
+                                      .step_wait = options.step_wait},
                 probe::probe_run{.provider = std::string(upstream::to_string(target.provider)),
                                  .agent = target.agent,
                                  .started_at_ms = unix_ms_now(),

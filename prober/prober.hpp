@@ -24,6 +24,7 @@
 #include "net/asio.hpp"
 #include "net/websocket.hpp"
 #include "probe/probe_schedule.hpp"
+#include "probe/probe_script.hpp"
 #include "probe/utterance.hpp"
 #include "prober/probe_sink.hpp"
 #include "protocol/session_config.hpp"
@@ -44,6 +45,8 @@ struct prober_options {
   std::chrono::milliseconds timeout{20000};       // PROBE_TIMEOUT_MS: a run's whole budget, connecting included
   std::chrono::milliseconds close_grace{2000};    // after a run: for the close handshake, then the socket is aborted
   std::size_t writer_queue = 256;                 // messages
+  // How long the script awaits an optional step (probe::script_options::step_wait).
+  std::chrono::milliseconds step_wait = probe::script_options{}.step_wait;
   std::span<const std::uint8_t> utterance_mulaw = probe::utterance();  // the caller's speech, 8 kHz μ-law;
                                                                       // must outlive the prober
 };
