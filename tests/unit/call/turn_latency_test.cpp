@@ -51,6 +51,15 @@ std::string frame(double dbfs) {
 const std::string speech = frame(-20);
 const std::string silence = frame(-INFINITY);
 
+// The answer's first audio read at `at`, written 1 ms later (neither completes a turn), and Twilio's
+// mark echo at `echo_at`: what that echo completes.
+std::optional<turn_latency::record> plays(turn_latency& turn, const mb::upstream::event& first_audio, time_point at,
+                                          time_point echo_at) {
+  CHECK_FALSE(turn.on_upstream(first_audio, false, at));
+  CHECK_FALSE(turn.on_twilio_written(at, at + 1ms));
+  return turn.on_mark_echo(echo_at);
+}
+
 }  // namespace
 
 TEST_CASE("voiced frames: speech is, line noise and silence are not", "[call][turn_latency]") {
@@ -93,9 +102,7 @@ TEST_CASE("turn latency: speech stopped, first delta, first audio written, first
 
   // One echo completes the turn: later ones, and more of the answer, measure nothing.
   CHECK_FALSE(turn.on_mark_echo(t0 + 2100ms));
-  CHECK_FALSE(turn.on_upstream(audio("resp_1", "item_1"), false, t0 + 2200ms));
-  CHECK_FALSE(turn.on_twilio_written(t0 + 2200ms, t0 + 2201ms));
-  CHECK_FALSE(turn.on_mark_echo(t0 + 2300ms));
+  CHECK_FALSE(plays(turn, audio("resp_1", "item_1"), t0 + 2200ms, t0 + 2300ms));
 }
 
 TEST_CASE("turn latency: an answer that starts with audio is its own first delta", "[call][turn_latency]") {
@@ -169,9 +176,7 @@ TEST_CASE("turn latency: an answer cut before any audio records nothing", "[call
   CHECK_FALSE(turn.on_upstream(stopped, false, t0));
   CHECK_FALSE(turn.on_upstream(text("resp_1", "item_1"), false, t0 + 300ms));
   CHECK_FALSE(turn.on_upstream(started, false, t0 + 400ms));
-  CHECK_FALSE(turn.on_upstream(audio("resp_1", "item_1"), false, t0 + 500ms));
-  CHECK_FALSE(turn.on_twilio_written(t0 + 500ms, t0 + 501ms));
-  CHECK_FALSE(turn.on_mark_echo(t0 + 700ms));
+  CHECK_FALSE(plays(turn, audio("resp_1", "item_1"), t0 + 500ms, t0 + 700ms));
 }
 
 TEST_CASE("turn latency: late deltas of a cut answer are not the next answer", "[call][turn_latency]") {
@@ -182,9 +187,7 @@ TEST_CASE("turn latency: late deltas of a cut answer are not the next answer", "
   CHECK_FALSE(turn.on_twilio_written(t0 + 200ms, t0 + 201ms));
   CHECK_FALSE(turn.on_mark_echo(t0 + 250ms));
   CHECK_FALSE(turn.on_upstream(text("resp_2", "item_2"), false, t0 + 600ms));
-  CHECK_FALSE(turn.on_upstream(audio("resp_2", "item_2"), false, t0 + 700ms));
-  CHECK_FALSE(turn.on_twilio_written(t0 + 700ms, t0 + 701ms));
-  const auto r = turn.on_mark_echo(t0 + 900ms);
+  const auto r = plays(turn, audio("resp_2", "item_2"), t0 + 700ms, t0 + 900ms);
   REQUIRE(r);
   CHECK(r->item_id == "item_2");
   CHECK(r->to_first_delta == 600ms);
@@ -195,12 +198,8 @@ TEST_CASE("turn latency: the answer under way when the caller stopped is not the
   turn_latency turn;
   CHECK_FALSE(turn.on_upstream(audio("resp_1", "item_1"), false, t0));  // a greeting, not cut
   CHECK_FALSE(turn.on_upstream(stopped, false, t0 + 1000ms));
-  CHECK_FALSE(turn.on_upstream(audio("resp_1", "item_1"), false, t0 + 1100ms));
-  CHECK_FALSE(turn.on_twilio_written(t0 + 1100ms, t0 + 1101ms));
-  CHECK_FALSE(turn.on_mark_echo(t0 + 1200ms));
-  CHECK_FALSE(turn.on_upstream(audio("resp_2", "item_2"), false, t0 + 1500ms));
-  CHECK_FALSE(turn.on_twilio_written(t0 + 1500ms, t0 + 1501ms));
-  const auto r = turn.on_mark_echo(t0 + 1700ms);
+  CHECK_FALSE(plays(turn, audio("resp_1", "item_1"), t0 + 1100ms, t0 + 1200ms));
+  const auto r = plays(turn, audio("resp_2", "item_2"), t0 + 1500ms, t0 + 1700ms);
   REQUIRE(r);
   CHECK(r->item_id == "item_2");
   CHECK(r->to_first_delta == 500ms);
@@ -252,9 +251,7 @@ TEST_CASE("turn latency: without a speech-stopped, the last voiced caller frame 
 TEST_CASE("turn latency: a greeting to a silent line is not a turn", "[call][turn_latency]") {
   turn_latency turn;
   for (int ms = 0; ms < 400; ms += 20) turn.on_caller_audio(silence, t0 + std::chrono::milliseconds(ms));
-  CHECK_FALSE(turn.on_upstream(audio("resp_0", "item_0"), false, t0 + 400ms));
-  CHECK_FALSE(turn.on_twilio_written(t0 + 400ms, t0 + 401ms));
-  CHECK_FALSE(turn.on_mark_echo(t0 + 600ms));
+  CHECK_FALSE(plays(turn, audio("resp_0", "item_0"), t0 + 400ms, t0 + 600ms));
 }
 
 TEST_CASE("turn latency: once the provider signals speech-stopped, answers without one are not estimated",
