@@ -10,6 +10,7 @@
 #include "agents/agent_profile.hpp"
 #include "bridge/peer_log.hpp"
 #include "call/event_json.hpp"
+#include "call/latency_summary.hpp"
 #include "protocol/bearer_token.hpp"
 #include "protocol/form.hpp"
 #include "protocol/local_access.hpp"
@@ -48,6 +49,39 @@ json::object call_json(const store::call_row& c) {
   return o;
 }
 
+// A stored turn.latency event's spans (docs/events.md); nullopt for a row that lacks them.
+std::optional<call::turn_waterfall> turn_spans(const json::object& event) {
+  const auto number = [&](std::string_view key) -> std::optional<double> {
+    const auto* v = event.if_contains(key);
+    if (!v || !v->is_number()) return std::nullopt;
+    return v->to_number<double>();
+  };
+  const auto delta = number("to_first_delta_ms");
+  const auto audio = number("to_first_audio_ms");
+  const auto bridge = number("bridge_ms");
+  if (!delta || !audio || !bridge) return std::nullopt;
+  call::turn_waterfall t;
+  t.to_first_delta_ms = *delta;
+  t.to_first_audio_ms = *audio;
+  t.to_heard_ms = number("to_heard_ms");
+  t.bridge_ms = *bridge;
+  return t;
+}
+
+// "latency": p50 and max per span over the call's turn.latency events; null spans no turn measured.
+json::object latency_json(const std::vector<call::turn_waterfall>& turns) {
+  const auto s = call::summarize_turns(turns);
+  const auto span = [](const std::optional<call::span_summary>& v) -> json::value {
+    if (!v) return nullptr;
+    return json::object{{"p50", v->p50}, {"max", v->max}};
+  };
+  return {{"turns", s.turns},
+          {"to_first_delta_ms", span(s.to_first_delta_ms)},
+          {"to_first_audio_ms", span(s.to_first_audio_ms)},
+          {"to_heard_ms", span(s.to_heard_ms)},
+          {"bridge_ms", span(s.bridge_ms)}};
+}
+
 json::object detail_json(const store::call_detail& d) {
   auto o = call_json(d.call);
   o["end_detail"] = d.call.end_detail;
@@ -72,8 +106,9 @@ json::object detail_json(const store::call_detail& d) {
     barge_ins.push_back(
         json::object{{"time", call::format_utc(b.at_ms)}, {"item_id", b.item_id}, {"audio_end_ms", b.audio_end_ms}});
   o["barge_ins"] = std::move(barge_ins);
-  // Tool calls, call control and digit strings, as listeners got them (docs/events.md).
+  // Tool calls, call control, digit strings and turn latencies, as listeners got them (docs/events.md).
   json::array events;
+  std::vector<call::turn_waterfall> turns;
   for (const auto& e : d.events) {
     json::error_code ec;
     auto event = json::parse(e.json, ec);
@@ -81,9 +116,12 @@ json::object detail_json(const store::call_detail& d) {
     // should not hide the rest of the call.
     if (ec || !event.is_object()) continue;
     event.as_object().erase("call_sid");
+    if (e.type == call::turn_latency_type)
+      if (auto t = turn_spans(event.as_object())) turns.push_back(*t);
     events.push_back(std::move(event));
   }
   o["events"] = std::move(events);
+  o["latency"] = latency_json(turns);
   return o;
 }
 

@@ -566,7 +566,8 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
   if (const auto* e = std::get_if<call::barge_in>(&event))
     return enqueue(barge_in_record{std::string(c.call_sid), barge_in_row{c.unix_ms, e->item_id, e->audio_end_ms}});
   if (std::holds_alternative<call::tool_call>(event) || std::holds_alternative<call::tool_result>(event) ||
-      std::holds_alternative<call::call_control>(event) || std::holds_alternative<call::dtmf_input>(event))
+      std::holds_alternative<call::call_control>(event) || std::holds_alternative<call::dtmf_input>(event) ||
+      std::holds_alternative<call::turn_waterfall>(event))
     return enqueue(event_record{std::string(c.call_sid),
                                 event_row{c.unix_ms, call::event_type(event), call::event_json(c, event)}});
   return true;  // deltas, single DTMF keys and wire messages are for live listeners only

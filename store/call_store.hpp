@@ -4,9 +4,9 @@
 // queries run on the same thread, their results handed back to the awaiting coroutine's executor.
 //
 // Schema (versioned with PRAGMA user_version, migrated at open): calls (with call.started's transport),
-// transcript_lines, barge_ins, call_events (tool calls and results, call control, DTMF strings: as
-// their event JSON); probe_runs and probe_alerts (docs/latency.md, "Storage, API and alerts"), deleted
-// after PROBE_RETENTION_DAYS;
+// transcript_lines, barge_ins, call_events (tool calls and results, call control, DTMF strings, turn
+// latencies: as their event JSON); probe_runs and probe_alerts (docs/latency.md, "Storage, API and
+// alerts"), deleted after PROBE_RETENTION_DAYS;
 // times are ms since the epoch (UTC), transcript text is plain UTF-8.
 //
 // @par Thread Safety
@@ -78,8 +78,8 @@ struct barge_in_row {
   std::int64_t audio_end_ms = 0;
 };
 
-// A call event kept as the JSON listeners got (tool.call, tool.result, call.control, dtmf.input;
-// docs/events.md).
+// A call event kept as the JSON listeners got (tool.call, tool.result, call.control, dtmf.input,
+// turn.latency; docs/events.md).
 struct event_row {
   std::int64_t at_ms = 0;
   std::string type;
@@ -146,7 +146,7 @@ class call_store {
   call_store& operator=(const call_store&) = delete;
 
   // Queues what the history keeps (call.started, transcript.final, barge_in, tool.call, tool.result,
-  // call.control, dtmf.input; not deltas, single DTMF keys or wire messages).
+  // call.control, dtmf.input, turn.latency; not deltas, single DTMF keys or wire messages).
   // Never blocks on the disk. False when the queue is full: the record is dropped, counted and logged.
   bool record(const call::event_context& context, const call::call_event& event);
   bool record(const call::event_context& context, const call::call_end& end);
