@@ -2,10 +2,8 @@
 
 #include <algorithm>
 
-#include <boost/url/parse.hpp>
-
 #include "agents/agent_profile.hpp"
-#include "protocol/local_access.hpp"
+#include "protocol/webhook_signature.hpp"
 
 namespace mb::agents {
 
@@ -17,13 +15,7 @@ std::optional<std::string> webhook_tool_name_problem(std::string_view name) {
 }
 
 std::optional<std::string> tool_url_problem(std::string_view url) {
-  if (url.size() > max_tool_url_chars) return "longer than " + std::to_string(max_tool_url_chars) + " characters";
-  const auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed || parsed->encoded_host().empty()) return "expected an absolute https:// URL";
-  if (parsed->has_userinfo()) return "credentials do not belong in the URL (the body is signed instead)";
-  if (parsed->scheme() == "https") return std::nullopt;
-  if (parsed->scheme() == "http" && protocol::is_loopback_host(parsed->encoded_authority())) return std::nullopt;
-  return "expected https://, or http:// to a loopback host (127.0.0.1, [::1], localhost)";
+  return protocol::webhook_url_problem(url, max_tool_url_chars);
 }
 
 void declare_webhook_tools(protocol::session_config& session, const std::vector<call::webhook_tool>& tools) {

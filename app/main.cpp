@@ -25,6 +25,7 @@
 #include "server/logging.hpp"
 #include "server/memory_trimmer.hpp"
 #include "server/metrics_setup.hpp"
+#include "server/probe_monitor.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/standard_webhook.hpp"
 #include "protocol/stream_token.hpp"
@@ -32,7 +33,6 @@
 #include "telephony/openai_calls.hpp"
 #include "server/outbound.hpp"
 #include "server/probe_setup.hpp"
-#include "prober/log_sink.hpp"
 #include "server/server_context.hpp"
 #include "server/sip_webhook.hpp"
 #include "store/call_store.hpp"
@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
   } else {
     try {
       history = std::make_unique<store::call_store>(
-          store::store_options{settings.database_path, static_cast<std::size_t>(settings.store_queue_size)});
+          store::store_options{settings.database_path, static_cast<std::size_t>(settings.store_queue_size),
+                               settings.probe_retention_days});
     } catch (const std::exception& e) {
       spdlog::critical("DATABASE_PATH: {}", e.what());
       return 1;
@@ -259,11 +260,12 @@ int main(int argc, char** argv) {
   };
   spdlog::info("{} agent profile(s); default: {}", agents->profiles().size(), agents->default_profile().name);
 
-  // The sink each probe run goes to.
-  auto probe_sink = std::make_shared<prober::log_sink>();
+  // Where the prober (PROBE_AGENTS) hands its runs: stored, exported and checked against PROBE_ALERTS.
+  auto probe_runs = std::make_shared<server::probe_monitor>(pool.first().get_executor(), history.get(), &metric_registry,
+                                                            server::probe_monitor_settings(settings, bridge.tls));
   std::string probe_error;
-  auto probes = server::make_prober(settings, *agents, endpoints, bridge, pool.first().get_executor(),
-                                    std::move(probe_sink), probe_error);
+  auto probes = server::make_prober(settings, *agents, endpoints, bridge, pool.first().get_executor(), probe_runs,
+                                    probe_error);
   if (!probe_error.empty()) {
     std::fprintf(stderr, "mediabridge: PROBE_AGENTS: %s\n", probe_error.c_str());
     return 2;

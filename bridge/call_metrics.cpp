@@ -19,18 +19,21 @@ void call_metrics::count_progress(const call::call_stats& stats) noexcept {
   if (d.dtmf_dropped != 0) m_.dtmf_dropped.inc(d.dtmf_dropped);
 }
 
-void call_metrics::on_upstream_event(const upstream::event& ev, bool dropped_late, time_point now) noexcept {
+std::optional<call_metrics::turn> call_metrics::on_upstream_event(const upstream::event& ev, bool late,
+                                                                   time_point now) {
   switch (ev.kind) {
     case upstream::event_kind::error:
       if (ev.error.scope == upstream::error_scope::heard_report)
         m_.truncates_rejected.inc();
       else
         m_.errors(metrics::error_kind::upstream_error_event).inc();
-      return;
-    case upstream::event_kind::heard_report_accepted: m_.truncates_accepted.inc(); return;
-    default:
-      if (const auto waited = turn_.on_upstream(ev.kind, dropped_late, now)) m_.turn_first_delta.observe(*waited);
-      return;
+      return std::nullopt;
+    case upstream::event_kind::heard_report_accepted: m_.truncates_accepted.inc(); return std::nullopt;
+    default: {
+      auto turn = turn_.on_upstream(ev, late, now);
+      if (const auto waited = turn_.provider_turn_first_audio()) m_.turn_first_delta.observe(*waited);
+      return observe(std::move(turn));
+    }
   }
 }
 
@@ -45,12 +48,24 @@ std::chrono::milliseconds call_metrics::on_session_ready(time_point now) noexcep
   return std::chrono::duration_cast<std::chrono::milliseconds>(now - connected_at_);
 }
 
-void call_metrics::on_mark_echo(time_point now) noexcept {
-  if (const auto waited = turn_.on_mark_echo(now)) m_.turn_first_audio.observe(*waited);
+std::optional<call_metrics::turn> call_metrics::on_mark_echo(time_point now) {
+  return observe(turn_.on_mark_echo(now));
 }
 
-net::ws_writer::write_observer call_metrics::relay_observer(metrics::direction d) const {
-  return [h = &m_.relay(d)](std::chrono::steady_clock::duration waited) { h->observe(waited); };
+std::optional<call_metrics::turn> call_metrics::on_twilio_written(time_point since, time_point written) {
+  m_.relay(metrics::direction::upstream_to_caller).observe(written - since);
+  return observe(turn_.on_twilio_written(since, written));
+}
+
+net::ws_writer::write_observer call_metrics::upstream_relay_observer() const {
+  return [h = &m_.relay(metrics::direction::caller_to_upstream)](time_point since, time_point written) {
+    h->observe(written - since);
+  };
+}
+
+std::optional<call_metrics::turn> call_metrics::observe(std::optional<turn> t) noexcept {
+  if (t && t->stopped_by_provider && t->to_heard) m_.turn_first_audio.observe(*t->to_heard);
+  return t;
 }
 
 }  // namespace mb::bridge

@@ -47,7 +47,8 @@ class call_session final : public supervised_upstream, public std::enable_shared
     state_.set_tools(ctx.tools);
     supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
     actions_.reserve(64);
-    twilio_out_.observe_writes(call_metrics_.relay_observer(metrics::direction::upstream_to_caller));
+    twilio_out_.observe_writes(
+        [this](steady::time_point since, steady::time_point written) { on_twilio_written(since, written); });
   }
 
   net::awaitable<void> run() {
@@ -75,13 +76,15 @@ class call_session final : public supervised_upstream, public std::enable_shared
           bad_input("Twilio", err->what);
           continue;
         }
-        if (twilio_msg_.event == protocol::twilio_event::media)
+        if (twilio_msg_.event == protocol::twilio_event::media) {
           supervisor_.on_caller_media(step_at_);
-        else
+          call_metrics_.on_caller_audio(twilio_msg_.media.payload, step_at_);
+        } else {
           tap("twilio_in", twilio_msg_.event_name, twilio_buf_.size());
+        }
         state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
         execute();
-        if (twilio_msg_.event == protocol::twilio_event::mark) call_metrics_.on_mark_echo(step_at_);
+        if (twilio_msg_.event == protocol::twilio_event::mark) publish_turn(call_metrics_.on_mark_echo(step_at_));
         continue;
       }
       if (binary) {
@@ -99,7 +102,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
             ctx_.upstream_limits, static_cast<int>(ctx_.upstream_connect_timeout.count())};
   }
   [[nodiscard]] net::ws_writer::write_observer upstream_write_observer() override {
-    return call_metrics_.relay_observer(metrics::direction::caller_to_upstream);
+    return call_metrics_.upstream_relay_observer();
   }
 
   // The first session is the one the webhook pre-warmed, when the call claimed one; a pre-warm that
@@ -145,14 +148,26 @@ class call_session final : public supervised_upstream, public std::enable_shared
   void on_upstream_event(const upstream::event& ev) {
     if (upstream_.answered(ev)) return;
     const bool was_ready = state_.upstream_ready();
-    const auto dropped_before = state_.stats().late_deltas_dropped;
     state_.on_upstream(ev, ms_of(step_at_), actions_);
     if (!was_ready && state_.upstream_ready()) {
       spdlog::debug("call {}: session ready {} ms after connect", label_, call_metrics_.on_session_ready(step_at_).count());
       supervisor_.on_upstream_ready(step_at_, supervisor_actions_);
     }
     execute();
-    call_metrics_.on_upstream_event(ev, state_.stats().late_deltas_dropped != dropped_before, step_at_);
+    const bool delta = ev.kind == upstream::event_kind::assistant_audio ||
+                       ev.kind == upstream::event_kind::assistant_transcript_delta;
+    publish_turn(call_metrics_.on_upstream_event(ev, delta && state_.is_cut(ev.response_id), step_at_));
+  }
+
+  // Every timed write to Twilio (relayed media): its relay latency, and perhaps a turn's first audio.
+  void on_twilio_written(steady::time_point since, steady::time_point written) {
+    publish_turn(call_metrics_.on_twilio_written(since, written));
+  }
+  void publish_turn(const std::optional<call_metrics::turn>& turn) {
+    if (!turn || !ctx_.events) return;
+    const auto unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    ctx_.events->publish(identity_, call::waterfall_event(*turn, steady::now(), unix_ms));
   }
 
   // One timer for the supervisor's deadlines and call_state's pacing, armed at the earlier of the two.

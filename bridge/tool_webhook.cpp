@@ -49,9 +49,7 @@ void post_tool_webhook(asio::any_io_executor ex, const call::webhook_tool& tool,
                        const std::string& signing_secret, std::shared_ptr<net::tls_client_context> tls,
                        std::shared_ptr<asio::steady_timer> running,
                        std::function<void(const call::webhook_response&)> on_response) {
-  std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
-  if (!signing_secret.empty())
-    headers.emplace_back(protocol::webhook_signature_header, protocol::sign_webhook(signing_secret, unix_now_s(), body));
+  auto headers = protocol::json_webhook_headers(signing_secret, unix_now_s(), body);
   asio::co_spawn(std::move(ex),
                  post(tool.url, std::move(headers), std::move(body), std::move(tls), tool.timeout_ms,
                       std::move(running), std::move(on_response)),

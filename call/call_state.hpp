@@ -115,6 +115,8 @@ class call_state {
   [[nodiscard]] const call_tools_config& tools() const noexcept { return tools_; }
   [[nodiscard]] const playback_ledger& ledger() const noexcept { return ledger_; }
   [[nodiscard]] std::size_t queued_chunks() const noexcept { return queue_.size(); }
+  // The caller cut this response (barge-in, or a lost session): its late deltas are dropped.
+  [[nodiscard]] bool is_cut(std::string_view response_id) const;
   // The provider's protocol: the shell translates the provider's messages and builds caller audio
   // messages with it.
   [[nodiscard]] upstream::adapter& upstream() noexcept { return *adapter_; }
@@ -163,7 +165,6 @@ class call_state {
   void finalize_turns(std::vector<action>& out);
   [[nodiscard]] static transcript_final final_of(assistant_turn&& turn);
   assistant_turn& turn_for(std::string_view item_id, std::string_view response_id);
-  [[nodiscard]] bool is_cut(std::string_view response_id) const;
   [[nodiscard]] assistant_turn* find_turn(std::string_view item_id);
   [[nodiscard]] std::int64_t twilio_clock(std::int64_t now_ms) const noexcept { return now_ms + clock_offset_ms_; }
   void warn_once(bool& flag, std::string text, std::vector<action>& out);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <variant>
 
@@ -93,6 +94,23 @@ void add_fields(json::object& o, const event_context&, const wire_message& e) {
   o["bytes"] = e.bytes;
 }
 
+// Whole µs: finer than any span here means, and short in the JSON.
+double rounded_ms(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+
+void add_fields(json::object& o, const event_context&, const turn_waterfall& e) {
+  o["at"] = e.stopped_unix_ms;
+  o["turn"] = e.turn;
+  o["item_id"] = e.item_id;
+  o["stopped_by"] = e.stopped_by_provider ? "provider" : "estimate";
+  o["to_first_delta_ms"] = rounded_ms(e.to_first_delta_ms);
+  o["to_first_audio_ms"] = rounded_ms(e.to_first_audio_ms);
+  if (e.to_heard_ms)
+    o["to_heard_ms"] = rounded_ms(*e.to_heard_ms);
+  else
+    o["to_heard_ms"] = nullptr;
+  o["bridge_ms"] = rounded_ms(e.bridge_ms);
+}
+
 // Reads exactly `digits` decimal digits at `pos`, advancing it.
 bool read_number(std::string_view text, std::size_t& pos, std::size_t digits, int& out) {
   if (pos + digits > text.size()) return false;
@@ -127,6 +145,7 @@ const char* event_type(const call_event& event) {
     const char* operator()(const tool_result&) const { return "tool.result"; }
     const char* operator()(const call_control&) const { return "call.control"; }
     const char* operator()(const wire_message&) const { return "wire"; }
+    const char* operator()(const turn_waterfall&) const { return turn_latency_type; }
   };
   return std::visit(namer{}, event);
 }

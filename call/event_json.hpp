@@ -34,9 +34,10 @@ struct call_end {
 };
 
 // "call.started", "transcript.delta", "transcript.final", "barge_in", "dtmf", "dtmf.input", "tool.call",
-// "tool.result", "call.control", "wire".
+// "tool.result", "call.control", "wire", "turn.latency".
 [[nodiscard]] const char* event_type(const call_event& event);
 inline constexpr std::string_view call_ended_type = "call.ended";
+inline constexpr const char* turn_latency_type = "turn.latency";  // turn_waterfall's
 
 [[nodiscard]] std::string event_json(const event_context& context, const call_event& event);
 [[nodiscard]] std::string event_json(const event_context& context, const call_end& end);

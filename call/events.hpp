@@ -2,6 +2,7 @@
 // What a call tells the world (listeners, the store, metrics): one event model, docs/events.md.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -89,8 +90,21 @@ struct wire_message {
   std::size_t bytes = 0;
 };
 
+// One assistant turn's waterfall (docs/latency.md, "A call's waterfall"): every span in ms from the
+// caller stopping speaking, except bridge_ms, this server's own share of the turn's first audio.
+struct turn_waterfall {
+  std::int64_t turn = 0;        // 1, 2, ... within the call
+  std::string item_id;          // the answer's assistant item (its first delta's)
+  bool stopped_by_provider = false;  // false: the caller's end of speech is the bridge's estimate
+  std::int64_t stopped_unix_ms = 0;  // wall-clock time the caller stopped speaking
+  double to_first_delta_ms = 0;      // the answer's first delta (transcript or audio) read
+  double to_first_audio_ms = 0;      // its first audio written to Twilio
+  std::optional<double> to_heard_ms;  // Twilio's first mark echo after it; none: cut by the caller first
+  double bridge_ms = 0;              // the first audio's upstream message read -> its media written to Twilio
+};
+
 using call_event = std::variant<call_started, transcript_delta, transcript_final, barge_in, dtmf, dtmf_input, tool_call,
-                                tool_result, call_control, wire_message>;
+                                tool_result, call_control, wire_message, turn_waterfall>;
 
 inline const char* to_string(role r) { return r == role::caller ? "caller" : "assistant"; }
 

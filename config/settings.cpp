@@ -10,12 +10,15 @@
 #include <sstream>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include <boost/url/parse.hpp>
 
+#include "probe/alert_rules.hpp"
 #include "protocol/local_access.hpp"
 #include "protocol/standard_webhook.hpp"
 #include "protocol/twilio_rest.hpp"
+#include "protocol/webhook_signature.hpp"
 
 namespace mb::config {
 namespace {
@@ -32,6 +35,8 @@ struct spec {
 };
 
 constexpr std::string_view empty_default = "(empty)";
+// Like a tool webhook's URL (agents/webhook_tools.hpp).
+constexpr std::size_t max_probe_alert_webhook_url_chars = 2048;
 
 std::string flag_for(std::string_view env) {
   std::string flag = "--";
@@ -769,7 +774,12 @@ const std::vector<spec>& specs() {
         "PROBE_ALERTS",
         "Alert rules on probe results over PROBE_ALERT_WINDOW_S, separated by commas: <stage>.p95>ms or "
         "error_rate>fraction, e.g. first_audio.p95>1500,error_rate>0.2 (docs/latency.md). Empty: no alerts.",
-        [](auto& s) -> auto& { return s.probe_alerts; }));
+        [](auto& s) -> auto& { return s.probe_alerts; },
+        [](const std::string& value) -> problem {
+          const auto rules = probe::parse_alert_rules(value);
+          if (const auto* why = std::get_if<std::string>(&rules)) return *why;
+          return std::nullopt;
+        }));
     t.push_back(integer(
         "PROBE_ALERT_WINDOW_S", "Alert rules look at the probe runs of this many seconds.",
         [](auto& s) -> auto& { return s.probe_alert_window_s; }, 60, 7 * 86400));
@@ -777,7 +787,11 @@ const std::vector<spec>& specs() {
         "PROBE_ALERT_WEBHOOK_URL",
         "Each alert that fires or recovers is POSTed here as JSON, signed with TOOL_WEBHOOK_SECRET like tool "
         "webhooks. Empty: alerts are logged and shown in the dashboard only.",
-        [](auto& s) -> auto& { return s.probe_alert_webhook_url; }));
+        [](auto& s) -> auto& { return s.probe_alert_webhook_url; },
+        [](const std::string& value) -> problem {
+          if (value.empty()) return std::nullopt;
+          return protocol::webhook_url_problem(value, max_probe_alert_webhook_url_chars);
+        }));
     t.push_back(boolean(
         "PREWARM",
         "Open the call's upstream session when /voice is answered, and hand it to the media stream when it "

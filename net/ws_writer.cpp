@@ -77,7 +77,7 @@ void ws_writer::start_next_write() {
 void ws_writer::write_completed(error_code ec) {
   const std::uint32_t index = queue_.front();
   if (observer_ && slots_[index].since != std::chrono::steady_clock::time_point{})
-    observer_(std::chrono::steady_clock::now() - slots_[index].since);
+    observer_(slots_[index].since, std::chrono::steady_clock::now());
   queue_.pop_front();
   free_.push_back(index);
   if (ec && !error_) error_ = ec;

@@ -56,7 +56,7 @@ class ws_writer {
   }
 
   // Like emplace(), for a message whose latency is observed: when its write completes, the write
-  // observer gets the time since `since` (e.g. when the message it relays was read).
+  // observer gets `since` (e.g. when the message it relays was read) and the time it completed.
   template <class Fill>
   bool emplace_timed(std::chrono::steady_clock::time_point since, Fill&& fill) {
     if (!accepting()) return false;
@@ -76,7 +76,8 @@ class ws_writer {
     if (running_ && !writing_ && !stopping()) start_next_write();
     return true;
   }
-  using write_observer = std::function<void(std::chrono::steady_clock::duration)>;
+  using write_observer =
+      std::function<void(std::chrono::steady_clock::time_point since, std::chrono::steady_clock::time_point written)>;
   void observe_writes(write_observer observer);
 
   // Called after each completed write, before the next one starts: a producer with a backlog of its

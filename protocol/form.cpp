@@ -4,6 +4,7 @@
 #include <boost/url/parse_query.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 namespace mb::protocol {
 
@@ -59,6 +60,13 @@ std::string encode_form(const form_fields& fields) {
 std::string_view form_value(const form_fields& fields, std::string_view name) noexcept {
   const auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& field) { return field.first == name; });
   return it == fields.end() ? std::string_view{} : std::string_view{it->second};
+}
+
+std::optional<std::size_t> count_in_range(std::string_view text, std::size_t min, std::size_t max) noexcept {
+  std::size_t n = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || n < min || n > max) return std::nullopt;
+  return n;
 }
 
 }  // namespace mb::protocol

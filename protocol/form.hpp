@@ -4,6 +4,7 @@
 // @par Thread Safety
 // Pure functions.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,5 +31,9 @@ using form_fields = std::vector<std::pair<std::string, std::string>>;
 // The value of the first field called `name`, or an empty view when there is none.
 // The view points into `fields`.
 [[nodiscard]] std::string_view form_value(const form_fields& fields, std::string_view name) noexcept;
+
+// A query's count parameter (limit=): a whole decimal number in min..max, or nullopt.
+[[nodiscard]] std::optional<std::size_t> count_in_range(std::string_view text, std::size_t min,
+                                                        std::size_t max) noexcept;
 
 }  // namespace mb::protocol

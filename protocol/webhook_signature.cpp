@@ -2,9 +2,13 @@
 
 #include <charconv>
 
+#include <boost/url/parse.hpp>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+
+#include "protocol/local_access.hpp"
 
 namespace mb::protocol {
 namespace {
@@ -31,6 +35,23 @@ std::string hex_hmac(std::string_view secret, std::string_view timestamp, std::s
 std::string sign_webhook(std::string_view secret, std::int64_t unix_s, std::string_view body) {
   const auto t = std::to_string(unix_s);
   return "t=" + t + ",v1=" + hex_hmac(secret, t, body);
+}
+
+std::vector<std::pair<std::string, std::string>> json_webhook_headers(std::string_view secret, std::int64_t unix_s,
+                                                                    std::string_view body) {
+  std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
+  if (!secret.empty()) headers.emplace_back(webhook_signature_header, sign_webhook(secret, unix_s, body));
+  return headers;
+}
+
+std::optional<std::string> webhook_url_problem(std::string_view url, std::size_t max_chars) {
+  if (url.size() > max_chars) return "longer than " + std::to_string(max_chars) + " characters";
+  const auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed || parsed->encoded_host().empty()) return "expected an absolute https:// URL";
+  if (parsed->has_userinfo()) return "credentials do not belong in the URL (the body is signed instead)";
+  if (parsed->scheme() == "https") return std::nullopt;
+  if (parsed->scheme() == "http" && is_loopback_host(parsed->encoded_authority())) return std::nullopt;
+  return "expected https://, or http:// to a loopback host (127.0.0.1, [::1], localhost)";
 }
 
 webhook_check check_webhook_signature(std::string_view secret, std::string_view header, std::string_view body,

@@ -7,9 +7,13 @@
 // @par Thread Safety
 // Pure functions.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace mb::protocol {
 
@@ -17,6 +21,16 @@ inline constexpr std::string_view webhook_signature_header = "X-Mediabridge-Sign
 
 // The header's value for `body` sent at `unix_s`.
 [[nodiscard]] std::string sign_webhook(std::string_view secret, std::int64_t unix_s, std::string_view body);
+
+// The headers of a JSON webhook mediabridge posts (tool calls, probe alerts): Content-Type, and the
+// signature when `secret` is not empty.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> json_webhook_headers(std::string_view secret,
+                                                                                   std::int64_t unix_s,
+                                                                                   std::string_view body);
+
+// Why `url` may not receive mediabridge's webhooks (tool calls, probe alerts), or nullopt: https://, or
+// http:// to a loopback host (tests, a local relay); no credentials in it; at most `max_chars` long.
+[[nodiscard]] std::optional<std::string> webhook_url_problem(std::string_view url, std::size_t max_chars);
 
 enum class webhook_check { valid, malformed, bad_signature, stale };
 

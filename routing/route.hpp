@@ -38,6 +38,7 @@ struct api_target {
     campaigns,        // GET, POST /v1/campaigns
     campaign,         // GET /v1/campaigns/{id}
     campaign_cancel,  // POST /v1/campaigns/{id}/cancel
+    probes,           // GET /v1/probes: probe runs, their aggregates and alerts (docs/latency.md)
   };
   kind what = kind::calls;
   std::string call_sid;  // events of one call, or the call; empty: all calls

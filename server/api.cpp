@@ -1,6 +1,6 @@
 #include "server/api.hpp"
 
-#include <charconv>
+#include <chrono>
 #include <exception>
 #include <variant>
 
@@ -10,10 +10,12 @@
 #include "agents/agent_profile.hpp"
 #include "bridge/peer_log.hpp"
 #include "call/event_json.hpp"
+#include "call/latency_summary.hpp"
 #include "protocol/bearer_token.hpp"
 #include "protocol/form.hpp"
 #include "protocol/local_access.hpp"
 #include "server/outbound.hpp"
+#include "server/probes.hpp"
 #include "store/call_store.hpp"
 
 namespace mb::server {
@@ -47,6 +49,39 @@ json::object call_json(const store::call_row& c) {
   return o;
 }
 
+// A stored turn.latency event's spans (docs/events.md); nullopt for a row that lacks them.
+std::optional<call::turn_waterfall> turn_spans(const json::object& event) {
+  const auto number = [&](std::string_view key) -> std::optional<double> {
+    const auto* v = event.if_contains(key);
+    if (!v || !v->is_number()) return std::nullopt;
+    return v->to_number<double>();
+  };
+  const auto delta = number("to_first_delta_ms");
+  const auto audio = number("to_first_audio_ms");
+  const auto bridge = number("bridge_ms");
+  if (!delta || !audio || !bridge) return std::nullopt;
+  call::turn_waterfall t;
+  t.to_first_delta_ms = *delta;
+  t.to_first_audio_ms = *audio;
+  t.to_heard_ms = number("to_heard_ms");
+  t.bridge_ms = *bridge;
+  return t;
+}
+
+// "latency": p50 and max per span over the call's turn.latency events; null spans no turn measured.
+json::object latency_json(const std::vector<call::turn_waterfall>& turns) {
+  const auto s = call::summarize_turns(turns);
+  const auto span = [](const std::optional<call::span_summary>& v) -> json::value {
+    if (!v) return nullptr;
+    return json::object{{"p50", v->p50}, {"max", v->max}};
+  };
+  return {{"turns", s.turns},
+          {"to_first_delta_ms", span(s.to_first_delta_ms)},
+          {"to_first_audio_ms", span(s.to_first_audio_ms)},
+          {"to_heard_ms", span(s.to_heard_ms)},
+          {"bridge_ms", span(s.bridge_ms)}};
+}
+
 json::object detail_json(const store::call_detail& d) {
   auto o = call_json(d.call);
   o["end_detail"] = d.call.end_detail;
@@ -71,8 +106,9 @@ json::object detail_json(const store::call_detail& d) {
     barge_ins.push_back(
         json::object{{"time", call::format_utc(b.at_ms)}, {"item_id", b.item_id}, {"audio_end_ms", b.audio_end_ms}});
   o["barge_ins"] = std::move(barge_ins);
-  // Tool calls, call control and digit strings, as listeners got them (docs/events.md).
+  // Tool calls, call control, digit strings and turn latencies, as listeners got them (docs/events.md).
   json::array events;
+  std::vector<call::turn_waterfall> turns;
   for (const auto& e : d.events) {
     json::error_code ec;
     auto event = json::parse(e.json, ec);
@@ -80,9 +116,12 @@ json::object detail_json(const store::call_detail& d) {
     // should not hide the rest of the call.
     if (ec || !event.is_object()) continue;
     event.as_object().erase("call_sid");
+    if (e.type == call::turn_latency_type)
+      if (auto t = turn_spans(event.as_object())) turns.push_back(*t);
     events.push_back(std::move(event));
   }
   o["events"] = std::move(events);
+  o["latency"] = latency_json(turns);
   return o;
 }
 
@@ -91,11 +130,9 @@ std::optional<std::string> read_query(std::string_view query, store::call_query&
   const auto fields = protocol::parse_form(query);
   if (!fields) return "malformed query string";
   if (const auto v = protocol::form_value(*fields, "limit"); !v.empty()) {
-    std::size_t n = 0;
-    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc{} || ptr != v.data() + v.size() || n < 1 || n > max_page)
-      return "limit must be a whole number in 1.." + std::to_string(max_page);
-    out.limit = n;
+    const auto n = protocol::count_in_range(v, 1, max_page);
+    if (!n) return "limit must be a whole number in 1.." + std::to_string(max_page);
+    out.limit = *n;
   }
   for (const auto& [name, target] : {std::pair{"since", &out.since_ms}, std::pair{"until", &out.until_ms}}) {
     const auto v = protocol::form_value(*fields, name);
@@ -239,6 +276,19 @@ http_reply list_agents(const server_context& ctx, const http_request_view& req) 
   return json_reply(200, {{"agents", std::move(agents)}});
 }
 
+net::awaitable<http_reply> probes_resource(server_context& ctx, const http_request_view& req) {
+  if (req.method != "GET") co_return method_not_allowed("GET");
+  if (!ctx.store) co_return error_reply(503, "probe history is disabled (DATABASE_PATH is empty)");
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  try {
+    co_return co_await list_probes(*ctx.store, req, now_ms);
+  } catch (const std::exception& e) {
+    spdlog::error("probes: GET {} failed: {}", req.path(), e.what());
+  }
+  co_return error_reply(500, "probe history is unavailable");
+}
+
 }  // namespace
 
 std::optional<http_reply> check_api_access(const server_context& ctx, const http_request_view& req) {
@@ -279,6 +329,8 @@ net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_vi
       co_return operator_command(ctx, req, target);
     case kind::agents:
       co_return list_agents(ctx, req);
+    case kind::probes:
+      co_return co_await probes_resource(ctx, req);
     case kind::campaigns:
     case kind::campaign:
     case kind::campaign_cancel:

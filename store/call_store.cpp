@@ -4,6 +4,7 @@
 #include <bit>
 #include <exception>
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -86,6 +87,31 @@ CREATE INDEX call_events_by_call ON call_events (call_sid, id);
     R"sql(
 ALTER TABLE calls ADD COLUMN transport TEXT NOT NULL DEFAULT 'media-stream';
 )sql",
+    // Probe runs of the providers and the alerts on them (docs/latency.md, "Storage, API and alerts"):
+    // a run's stages as a JSON object of ms, only the stages it measured.
+    R"sql(
+CREATE TABLE probe_runs (
+  id         INTEGER PRIMARY KEY,
+  provider   TEXT NOT NULL,
+  agent      TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  error      TEXT NOT NULL,
+  detail     TEXT NOT NULL,
+  stages     TEXT NOT NULL
+);
+CREATE INDEX probe_runs_by_start ON probe_runs (started_at);
+CREATE TABLE probe_alerts (
+  id        INTEGER PRIMARY KEY,
+  at        INTEGER NOT NULL,
+  provider  TEXT NOT NULL,
+  agent     TEXT NOT NULL,
+  rule      TEXT NOT NULL,
+  state     TEXT NOT NULL CHECK (state IN ('firing', 'recovered')),
+  value     REAL NOT NULL,
+  threshold REAL NOT NULL
+);
+CREATE INDEX probe_alerts_by_at ON probe_alerts (at);
+)sql",
 };
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
@@ -117,7 +143,14 @@ struct ended_record {
   std::int64_t duration_ms = 0;
   protocol::token_usage usage;
 };
-using pending_record = std::variant<started_record, line_record, barge_in_record, event_record, ended_record>;
+struct probe_run_record {
+  probe::probe_run run;
+};
+struct probe_alert_record {
+  probe::alert_transition alert;
+};
+using pending_record = std::variant<started_record, line_record, barge_in_record, event_record, ended_record,
+                                    probe_run_record, probe_alert_record>;
 
 class statement {
  public:
@@ -142,6 +175,15 @@ class statement {
     if (v) return bind(i, *v);
     sqlite3_bind_null(stmt_, i);
     return *this;
+  }
+  statement& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  // An empty text binds NULL: "no filter" in the queries that test `?n IS NULL`.
+  statement& bind_filter(int i, std::string_view text) {
+    if (text.empty()) return bind_null(i);
+    return bind(i, text);
   }
   statement& bind_null(int i) {
     sqlite3_bind_null(stmt_, i);
@@ -175,6 +217,7 @@ class statement {
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
   }
   [[nodiscard]] std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  [[nodiscard]] double real(int col) const { return sqlite3_column_double(stmt_, col); }
   [[nodiscard]] std::optional<std::int64_t> maybe_integer(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return integer(col);
@@ -227,6 +270,24 @@ std::optional<std::pair<std::int64_t, std::string>> parse_cursor(std::string_vie
   const auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + sep, ms);
   if (ec != std::errc{} || ptr != cursor.data() + sep) return std::nullopt;
   return std::pair{ms, std::string(cursor.substr(sep + 1))};
+}
+
+std::string stages_json(const probe::probe_run& run) {
+  json::object stages;
+  for (std::size_t i = 0; i < probe::stage_count; ++i)
+    if (const auto v = run.stages[i]) stages[probe::to_string(static_cast<probe::stage>(i))] = *v;
+  return json::serialize(stages);
+}
+
+// Stages this program stored; names a later version might add and this one does not know are skipped.
+void read_stages(const std::string& text, probe::probe_run& run) {
+  json::error_code ec;
+  const auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return;
+  for (const auto& [name, value] : v.get_object()) {
+    const auto s = probe::stage_from_string(name);
+    if (s && value.is_number()) run.set(*s, value.to_number<double>());
+  }
 }
 
 // Transcripts are personal data: a new database file is readable by its owner only. SQLite gives
@@ -300,6 +361,8 @@ struct call_store::database {
     statement insert_call, end_call, insert_line, insert_barge_in, insert_event;
     statement list, find, find_lines, find_barge_ins, find_events, erase_call, erase_lines, erase_barge_ins,
         erase_events;
+    statement insert_probe_run, insert_probe_alert, prune_probe_runs, prune_probe_alerts, list_probe_runs,
+        list_probe_alerts;
     explicit prepared(sqlite3* db)
         : insert_call(db,
                       "INSERT OR IGNORE INTO calls (call_sid, stream_sid, from_number, to_number, agent, parameters, "
@@ -326,7 +389,23 @@ struct call_store::database {
           erase_call(db, "DELETE FROM calls WHERE call_sid = ?1"),
           erase_lines(db, "DELETE FROM transcript_lines WHERE call_sid = ?1"),
           erase_barge_ins(db, "DELETE FROM barge_ins WHERE call_sid = ?1"),
-          erase_events(db, "DELETE FROM call_events WHERE call_sid = ?1") {}
+          erase_events(db, "DELETE FROM call_events WHERE call_sid = ?1"),
+          insert_probe_run(db,
+                           "INSERT INTO probe_runs (provider, agent, started_at, error, detail, stages) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+          insert_probe_alert(db,
+                             "INSERT INTO probe_alerts (at, provider, agent, rule, state, value, threshold) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          prune_probe_runs(db, "DELETE FROM probe_runs WHERE started_at < ?1"),
+          prune_probe_alerts(db, "DELETE FROM probe_alerts WHERE at < ?1"),
+          list_probe_runs(db,
+                          "SELECT id, provider, agent, started_at, error, detail, stages FROM probe_runs"
+                          " WHERE started_at > ?1 AND started_at <= ?2 AND (?3 IS NULL OR provider = ?3)"
+                          " AND (?4 IS NULL OR agent = ?4) ORDER BY started_at DESC, id DESC LIMIT ?5"),
+          list_probe_alerts(db,
+                            "SELECT id, at, provider, agent, rule, state, value, threshold FROM probe_alerts"
+                            " WHERE at > ?1 AND at <= ?2 AND (?3 IS NULL OR provider = ?3)"
+                            " AND (?4 IS NULL OR agent = ?4) ORDER BY at DESC, id DESC LIMIT ?5") {}
   };
   std::optional<prepared> statements;
 
@@ -384,6 +463,24 @@ struct call_store::database {
         .bind(8, r.usage.total_tokens));
   }
 
+  bool write(const probe_run_record& r) {
+    return step(statements->insert_probe_run.bind(1, r.run.provider)
+        .bind(2, r.run.agent)
+        .bind(3, r.run.started_at_ms)
+        .bind(4, probe::to_string(r.run.error))
+        .bind(5, r.run.error_detail)
+        .bind(6, stages_json(r.run)));
+  }
+  bool write(const probe_alert_record& r) {
+    return step(statements->insert_probe_alert.bind(1, r.alert.at_ms)
+        .bind(2, r.alert.provider)
+        .bind(3, r.alert.agent)
+        .bind(4, r.alert.rule)
+        .bind(5, std::string_view(r.alert.firing ? "firing" : "recovered"))
+        .bind(6, r.alert.value)
+        .bind(7, r.alert.threshold));
+  }
+
   // Queries throw on failure: the REST layer answers 500.
   void check(bool ok) const {
     if (!ok) throw std::runtime_error(sqlite3_errmsg(db));
@@ -404,11 +501,26 @@ struct call_store::queue {
   std::vector<pending_record> records;
 };
 
+namespace {
+
+constexpr std::int64_t day_ms = 86400 * 1000;
+// A batch with probe records deletes expired ones if the last pruning is this old.
+constexpr std::int64_t probe_prune_interval_ms = 60 * 1000;
+
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 call_store::call_store(store_options options)
     : db_(std::make_unique<database>(std::move(options.path))),
       capacity_(std::max<std::size_t>(1, options.queue_capacity)),
       work_(asio::make_work_guard(ioc_)),
-      queue_(std::make_unique<queue>()) {
+      queue_(std::make_unique<queue>()),
+      probe_retention_ms_(std::int64_t{std::max(1, options.probe_retention_days)} * day_ms) {
+  prune_probes(unix_now_ms());
   thread_ = std::thread([this] { ioc_.run(); });
 }
 
@@ -454,7 +566,8 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
   if (const auto* e = std::get_if<call::barge_in>(&event))
     return enqueue(barge_in_record{std::string(c.call_sid), barge_in_row{c.unix_ms, e->item_id, e->audio_end_ms}});
   if (std::holds_alternative<call::tool_call>(event) || std::holds_alternative<call::tool_result>(event) ||
-      std::holds_alternative<call::call_control>(event) || std::holds_alternative<call::dtmf_input>(event))
+      std::holds_alternative<call::call_control>(event) || std::holds_alternative<call::dtmf_input>(event) ||
+      std::holds_alternative<call::turn_waterfall>(event))
     return enqueue(event_record{std::string(c.call_sid),
                                 event_row{c.unix_ms, call::event_type(event), call::event_json(c, event)}});
   return true;  // deltas, single DTMF keys and wire messages are for live listeners only
@@ -463,6 +576,27 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
 bool call_store::record(const call::event_context& c, const call::call_end& end) {
   return enqueue(ended_record{std::string(c.call_sid), c.unix_ms, call::to_string(end.reason), std::string(end.detail),
                               end.duration_ms, end.usage});
+}
+
+bool call_store::record_probe_run(probe::probe_run run) { return enqueue(probe_run_record{std::move(run)}); }
+
+bool call_store::record_probe_alert(probe::alert_transition alert) {
+  return enqueue(probe_alert_record{std::move(alert)});
+}
+
+void call_store::prune_probes(std::int64_t now_ms) {
+  last_probe_prune_ms_ = now_ms;
+  auto& d = *db_;
+  auto& st = *d.statements;
+  int deleted = 0;
+  for (auto* s : {&st.prune_probe_runs, &st.prune_probe_alerts}) {
+    if (!d.step(s->bind(1, now_ms - probe_retention_ms_))) {
+      spdlog::error("store: deleting expired probe runs from {} failed: {}", d.path, d.last_error);
+      return;
+    }
+    deleted += sqlite3_changes(d.db);
+  }
+  if (deleted > 0) spdlog::info("store: deleted {} probe run(s) and alert(s) past PROBE_RETENTION_DAYS", deleted);
 }
 
 void call_store::drain() {
@@ -487,6 +621,11 @@ void call_store::drain() {
     d.last_error = sqlite3_errmsg(d.db);
   }
   written_ += ok;
+  const bool probes = std::any_of(batch.begin(), batch.end(), [](const pending_record& r) {
+    return std::holds_alternative<probe_run_record>(r) || std::holds_alternative<probe_alert_record>(r);
+  });
+  if (const auto now = unix_now_ms(); probes && now - last_probe_prune_ms_ >= probe_prune_interval_ms)
+    prune_probes(now);
   if (ok == batch.size()) return;
   const auto failed = batch.size() - ok;
   const auto total = write_errors_ += failed;
@@ -620,6 +759,43 @@ net::awaitable<bool> call_store::erase_call(std::string call_sid) {
     // checkpoint, so take one now.
     d.try_exec("PRAGMA wal_checkpoint(TRUNCATE)");
     return erased > 0;
+  });
+}
+
+net::awaitable<probe_report> call_store::probe_history(probe_query query) {
+  return on_store_thread([this, query = std::move(query)] {
+    // Both queries: ?1 < time <= ?2, the provider and agent filters, at most ?5 rows.
+    const auto bind_query = [&](statement& st, std::size_t max_rows) -> statement& {
+      return st.bind(1, query.now_ms - probe::window_ms(query.span))
+          .bind(2, query.now_ms)
+          .bind_filter(3, query.provider)
+          .bind_filter(4, query.agent)
+          .bind(5, static_cast<std::int64_t>(max_rows));
+    };
+    auto& s = bind_query(db_->statements->list_probe_runs, max_aggregated_probe_runs);
+    std::vector<probe::probe_run> runs;
+    std::vector<std::int64_t> ids;
+    while (s.next_row()) {
+      probe::probe_run run{s.text(1), s.text(2), s.integer(3),
+                           probe::error_kind_from_string(s.text(4)).value_or(probe::error_kind::protocol), s.text(5),
+                           {}};
+      read_stages(s.text(6), run);
+      ids.push_back(s.integer(0));
+      runs.push_back(std::move(run));
+    }
+    s.done();
+    probe_report report;
+    report.aggregates = probe::aggregate_runs(runs, query.now_ms, query.span);
+    const auto listed = std::min(query.limit, runs.size());
+    report.runs.reserve(listed);
+    for (std::size_t i = 0; i < listed; ++i) report.runs.push_back({ids[i], std::move(runs[i])});
+
+    auto& a = bind_query(db_->statements->list_probe_alerts, max_listed_probe_alerts);
+    while (a.next_row())
+      report.alerts.push_back(
+          {a.integer(0), {a.text(2), a.text(3), a.text(4), a.text(5) == "firing", a.real(6), a.real(7), a.integer(1)}});
+    a.done();
+    return report;
   });
 }
 

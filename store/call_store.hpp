@@ -4,8 +4,9 @@
 // queries run on the same thread, their results handed back to the awaiting coroutine's executor.
 //
 // Schema (versioned with PRAGMA user_version, migrated at open): calls (with call.started's transport),
-// transcript_lines, barge_ins, call_events (tool calls and results, call control, DTMF strings: as
-// their event JSON);
+// transcript_lines, barge_ins, call_events (tool calls and results, call control, DTMF strings, turn
+// latencies: as their event JSON); probe_runs and probe_alerts (docs/latency.md, "Storage, API and
+// alerts"), deleted after PROBE_RETENTION_DAYS;
 // times are ms since the epoch (UTC), transcript text is plain UTF-8.
 //
 // @par Thread Safety
@@ -24,6 +25,8 @@
 
 #include "call/event_json.hpp"
 #include "net/asio.hpp"
+#include "probe/aggregates.hpp"
+#include "probe/alert_rules.hpp"
 
 struct sqlite3;
 
@@ -32,6 +35,7 @@ namespace mb::store {
 struct store_options {
   std::string path;                    // file, or ":memory:"; the file's directory is created
   std::size_t queue_capacity = 10000;  // records waiting for the disk; beyond it they are dropped and counted
+  int probe_retention_days = 30;       // probe runs and alerts older than this are deleted at open, then hourly
 };
 
 struct store_stats {
@@ -74,8 +78,8 @@ struct barge_in_row {
   std::int64_t audio_end_ms = 0;
 };
 
-// A call event kept as the JSON listeners got (tool.call, tool.result, call.control, dtmf.input;
-// docs/events.md).
+// A call event kept as the JSON listeners got (tool.call, tool.result, call.control, dtmf.input,
+// turn.latency; docs/events.md).
 struct event_row {
   std::int64_t at_ms = 0;
   std::string type;
@@ -103,6 +107,35 @@ struct call_page {
   bool bad_cursor = false;      // `cursor` was not one we issued
 };
 
+struct probe_run_row {
+  std::int64_t id = 0;
+  probe::probe_run run;
+};
+
+struct probe_alert_row {
+  std::int64_t id = 0;
+  probe::alert_transition alert;
+};
+
+struct probe_query {
+  probe::window span = probe::window::day;
+  std::int64_t now_ms = 0;  // the window is (now - span, now]
+  std::string provider;     // non-empty: only this provider's runs and alerts
+  std::string agent;        // non-empty: only this agent's
+  std::size_t limit = 100;  // runs listed (the aggregates use every run of the window)
+};
+
+// Runs kept in memory to aggregate one window: at PROBE_INTERVAL_S's minimum of 5 s, a week of one
+// profile. Beyond it the oldest runs of the window are left out of the aggregates.
+inline constexpr std::size_t max_aggregated_probe_runs = 7 * 86400 / 5;
+inline constexpr std::size_t max_listed_probe_alerts = 100;
+
+struct probe_report {
+  std::vector<probe_run_row> runs;           // newest first, at most query.limit
+  std::vector<probe::aggregate> aggregates;  // by (provider, agent)
+  std::vector<probe_alert_row> alerts;       // newest first, at most max_listed_probe_alerts
+};
+
 class call_store {
  public:
   // Opens or creates the database, migrates it and starts the store thread. Throws std::runtime_error
@@ -113,10 +146,13 @@ class call_store {
   call_store& operator=(const call_store&) = delete;
 
   // Queues what the history keeps (call.started, transcript.final, barge_in, tool.call, tool.result,
-  // call.control, dtmf.input; not deltas, single DTMF keys or wire messages).
+  // call.control, dtmf.input, turn.latency; not deltas, single DTMF keys or wire messages).
   // Never blocks on the disk. False when the queue is full: the record is dropped, counted and logged.
   bool record(const call::event_context& context, const call::call_event& event);
   bool record(const call::event_context& context, const call::call_end& end);
+  // Queues a probe run or an alert transition; never blocks on the disk, like record().
+  bool record_probe_run(probe::probe_run run);
+  bool record_probe_alert(probe::alert_transition alert);
 
   // Blocks until every record queued before the call is committed (or has failed).
   void flush();
@@ -127,6 +163,8 @@ class call_store {
   net::awaitable<std::optional<call_detail>> find_call(std::string call_sid);
   // Erases the call and its transcript (privacy). False when there was no such call.
   net::awaitable<bool> erase_call(std::string call_sid);
+  // GET /v1/probes: the window's runs, their aggregates and alerts, computed on the store thread.
+  net::awaitable<probe_report> probe_history(probe_query query);
 
   [[nodiscard]] store_stats stats() const;
 
@@ -139,6 +177,7 @@ class call_store {
   template <class Record>
   bool enqueue(Record record);
   void drain();  // store thread only: commits the queue in one transaction
+  void prune_probes(std::int64_t now_ms);  // store thread only: deletes probe rows past their retention
 
   std::unique_ptr<database> db_;
   std::size_t capacity_;
@@ -150,6 +189,8 @@ class call_store {
   mutable std::mutex mutex_;
   std::unique_ptr<queue> queue_;
   bool drain_posted_ = false;  // guarded by mutex_
+  std::int64_t probe_retention_ms_;
+  std::int64_t last_probe_prune_ms_ = 0;  // store thread only
 
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> write_errors_{0};

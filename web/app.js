@@ -1,6 +1,7 @@
 // The mediabridge dashboard (docs/dashboard.md): sign-in, live calls from the listener WebSocket
 // (/v1/events) with the operator's controls (/v1/calls/{sid}/hangup, /transfer, /messages), call
-// history from the REST API (/v1/calls), outbound campaigns (/v1/campaigns), and the browser softphone.
+// history from the REST API (/v1/calls), outbound campaigns (/v1/campaigns), the providers' probe results
+// (/v1/probes, charts drawn by the vendored uPlot: web/vendor/README.md), and the browser softphone.
 //
 // The API token lives in this tab's sessionStorage. REST requests carry it in the Authorization header;
 // only the WebSockets (events, softphone stream), which cannot carry headers, have it in their query
@@ -15,6 +16,10 @@ const WIRE_KEPT = 300; // wire events the raw event panel keeps per call
 const MESSAGE_MAX = 2000; // characters of an operator's message (POST /v1/calls/{sid}/messages)
 const CAMPAIGN_POLL_MS = 1500;
 const CSV_MAX_BYTES = 60 * 1024; // a request body is at most 64 KiB (the CSV travels JSON-escaped)
+const WATERFALL_KEPT = 200; // turn.latency events a live call keeps for its waterfall
+const PROBE_POLL_MS = 15000;
+const PROBE_RUNS_LIMIT = 200; // runs asked of GET /v1/probes (the server allows 1000)
+const PROBE_RUNS_SHOWN = 50; // of the selected provider, in the latest runs table
 
 const $ = (id) => document.getElementById(id);
 
@@ -29,6 +34,7 @@ const state = {
   agents: [], // GET /v1/agents: {name, default, transfers: [names]}
   agentsLoadedAt: 0,
   campaigns: { list: [], selected: null, detail: null, timer: null },
+  probes: { body: null, problem: '', selected: null, timer: null, charts: [] },
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -48,6 +54,7 @@ const ICONS = {
   phone: 'M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.46.57 3.6a1 1 0 0 1-.25 1z',
   tool: 'M22.7 19 13.6 9.9c.9-2.3.4-5-1.5-6.9-2-2-5-2.4-7.4-1.3L9 6 6 9 1.6 4.7C.4 7.1.9 10.1 2.9 12.1c1.9 1.9 4.6 2.4 6.9 1.5l9.1 9.1c.4.4 1 .4 1.4 0l2.3-2.3c.5-.4.5-1.1.1-1.4z',
   control: 'M16 3l5 5-5 5v-3H4V6h12zM8 11v3h12v4H8v3l-5-5z',
+  chart: 'M3 3h2v16h16v2H3zm4 9h3v5H7zm5-6h3v11h-3zm5 3h3v8h-3z',
   keypad: 'M6 3a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zM6 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm-6 7a2 2 0 1 0 0 4 2 2 0 0 0 0-4z',
 };
 
@@ -214,6 +221,9 @@ function signOut(message = '') {
   state.campaigns = { list: [], selected: null, detail: null, timer: null };
   renderRejected([]);
   showCampaignError('');
+  stopProbePolling();
+  destroyCharts();
+  state.probes = { body: null, problem: '', selected: null, timer: null, charts: [] };
   state.agents = [];
   $('app').hidden = true;
   $('signin').hidden = false;
@@ -241,6 +251,8 @@ async function boot() {
   $('tab-campaigns').addEventListener('click', () => showView('campaigns'));
   $('campaign-form').addEventListener('submit', startCampaign);
   $('c-file').addEventListener('change', readCsvFile);
+  $('tab-providers').addEventListener('click', () => showView('providers'));
+  wireProviders();
   wireSoftphone();
   setInterval(tick, 1000);
   renderLive();
@@ -264,7 +276,7 @@ async function boot() {
 
 function showView(view) {
   state.view = view;
-  for (const name of ['live', 'history', 'campaigns']) {
+  for (const name of ['live', 'history', 'campaigns', 'providers']) {
     $(`view-${name}`).hidden = view !== name;
     $(`tab-${name}`).classList.toggle('active', view === name);
   }
@@ -276,6 +288,8 @@ function showView(view) {
   } else {
     stopCampaignPolling();
   }
+  if (view === 'providers') loadProbes();
+  else stopProbePolling();
   if (view === 'live') renderLive();
 }
 
@@ -349,6 +363,7 @@ function newCall(sid) {
     turns: new Map(), // item_id → turn entry
     tools: new Map(), // tool_call_id → tool entry
     wire: [], // the last WIRE_KEPT wire events (WIRE_EVENTS): {at, direction, type, bytes}
+    latencyTurns: [], // the last WATERFALL_KEPT turn.latency events, as latencyTurnOf makes them
   };
 }
 
@@ -447,6 +462,10 @@ function onEvent(event) {
     case 'tool.result':
     case 'call.control':
       addActivity(call, event, at);
+      break;
+    case 'turn.latency':
+      call.latencyTurns.push(latencyTurnOf(event));
+      if (call.latencyTurns.length > WATERFALL_KEPT) call.latencyTurns.splice(0, call.latencyTurns.length - WATERFALL_KEPT);
       break;
     case 'wire':
       call.wire.push({ at, direction: String(event.direction || ''), type: String(event.message_type || ''), bytes: event.bytes });
@@ -912,6 +931,167 @@ function scheduleWireRender(call) {
   }, 200);
 }
 
+// ---------------------------------------------------------------------------------------------------
+// A call's latency waterfall: one row per measured assistant turn, from its turn.latency event
+// (docs/events.md, docs/latency.md). Every time counts from the moment the caller stopped speaking.
+
+const WATERFALL_MARKS = [
+  ['toFirstDelta', 'delta', 'First delta', 'the first thing the model sent for the turn'],
+  ['toFirstAudio', 'audio', 'First audio', 'its first audio written to the caller'],
+  ['toHeard', 'heard', 'Heard', 'the caller played it (first mark echoed)'],
+];
+const LATENCY_SUMMARY = [
+  ['to_first_delta_ms', 'First delta'],
+  ['to_first_audio_ms', 'First audio'],
+  ['to_heard_ms', 'Heard'],
+  ['bridge_ms', 'Bridge share'],
+];
+
+function latencyMs(value) {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+function latencyTurnOf(event) {
+  return {
+    turn: Number.isInteger(event.turn) ? event.turn : null,
+    stoppedBy: event.stopped_by === 'provider' ? 'provider' : 'estimate',
+    toFirstDelta: latencyMs(event.to_first_delta_ms),
+    toFirstAudio: latencyMs(event.to_first_audio_ms),
+    toHeard: latencyMs(event.to_heard_ms),
+    bridge: latencyMs(event.bridge_ms),
+  };
+}
+
+function formatMs(ms) {
+  if (ms === null || ms === undefined) return '–';
+  return ms >= 10000 ? formatSeconds(ms) : `${Math.round(ms)} ms`;
+}
+
+// A live call has no GET /v1/calls/{sid} "latency" yet: the same summary (median and maximum per
+// measure) from the turns the page has seen.
+function summariseLatency(turns) {
+  const field = { to_first_delta_ms: 'toFirstDelta', to_first_audio_ms: 'toFirstAudio', to_heard_ms: 'toHeard', bridge_ms: 'bridge' };
+  const summary = { turns: turns.length };
+  for (const [key, name] of Object.entries(field)) {
+    const values = turns.map((t) => t[name]).filter((v) => v !== null).sort((a, b) => a - b);
+    summary[key] = values.length ? { p50: values[Math.floor((values.length - 1) / 2)], max: values[values.length - 1] } : null;
+  }
+  return summary;
+}
+
+// The axis' end: a round number just above the slowest turn.
+function waterfallScale(turns) {
+  const longest = Math.max(1, ...turns.flatMap((t) => [t.toFirstDelta, t.toFirstAudio, t.toHeard]).filter((v) => v !== null));
+  const step = 10 ** Math.floor(Math.log10(longest));
+  for (const factor of [1, 2, 2.5, 5, 10]) if (factor * step >= longest) return factor * step;
+  return 10 * step;
+}
+
+function percentOf(ms, scale) {
+  return `${Math.min(100, (ms / scale) * 100).toFixed(3)}%`;
+}
+
+function waterfallBar(className, from, to, scale, title) {
+  const bar = el('div', `wf-bar ${className}`);
+  bar.style.left = percentOf(from, scale);
+  bar.style.width = percentOf(Math.max(to - from, 0), scale);
+  bar.title = title;
+  return bar;
+}
+
+function waterfallRow(turn, index, scale) {
+  const row = el('div', 'wf-turn');
+  row.dataset.turn = String(turn.turn ?? index + 1);
+  const label = el('div', 'wf-label');
+  label.append(el('span', 'wf-name', `Turn ${turn.turn ?? index + 1}`));
+  const origin = el('span', 'wf-origin', turn.stoppedBy === 'provider' ? 'provider VAD' : 'bridge estimate');
+  origin.title = turn.stoppedBy === 'provider'
+    ? 'The provider said when the caller stopped speaking'
+    : "The bridge estimated when the caller stopped speaking (the provider did not say)";
+  label.append(origin);
+  // Each segment ends at one mark and starts at the mark before it in time, whatever their order.
+  const marks = WATERFALL_MARKS.filter(([name]) => turn[name] !== null).map(([name, kind, text, what]) => ({ at: turn[name], kind, text, what }))
+    .sort((a, b) => a.at - b.at);
+  const track = el('div', 'wf-track');
+  let from = 0;
+  for (const mark of marks) {
+    track.append(waterfallBar(mark.kind, from, mark.at, scale, `${mark.text}: ${formatMs(mark.at)} (${mark.what})`));
+    from = mark.at;
+  }
+  if (turn.bridge !== null && turn.toFirstAudio !== null) {
+    const start = Math.max(0, turn.toFirstAudio - turn.bridge);
+    track.append(waterfallBar('bridge', start, turn.toFirstAudio, scale,
+      `Bridge share: ${formatMs(turn.bridge)} (upstream message read → written to the caller, for the first audio)`));
+  }
+  const values = el('div', 'wf-values');
+  values.append(el('span', 'wf-audio', formatMs(turn.toFirstAudio)));
+  if (turn.toHeard !== null) values.append(el('span', 'muted', ` · heard ${formatMs(turn.toHeard)}`));
+  row.append(label, track, values);
+  return row;
+}
+
+function waterfallSummary(summary) {
+  const table = el('table', 'wf-summary');
+  const head = el('tr');
+  for (const name of ['', 'p50', 'max']) head.append(el('th', '', name));
+  table.append(el('thead'), el('tbody'));
+  table.tHead.append(head);
+  for (const [key, text] of LATENCY_SUMMARY) {
+    const measure = summary && summary[key] && typeof summary[key] === 'object' ? summary[key] : null;
+    const tr = el('tr');
+    tr.dataset.measure = key;
+    tr.append(el('th', '', text), el('td', '', formatMs(measure ? latencyMs(measure.p50) : null)),
+      el('td', '', formatMs(measure ? latencyMs(measure.max) : null)));
+    table.tBodies[0].append(tr);
+  }
+  return table;
+}
+
+function waterfallLegend() {
+  const legend = el('div', 'wf-legend');
+  for (const [, kind, text] of [...WATERFALL_MARKS, [null, 'bridge', 'Bridge share']]) {
+    const item = el('span', 'wf-key');
+    item.append(el('span', `wf-swatch ${kind}`), document.createTextNode(text));
+    legend.append(item);
+  }
+  return legend;
+}
+
+function waterfallAxis(scale) {
+  const axis = el('div', 'wf-axis');
+  for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
+    const tick = el('span', 'wf-tick', formatMs(scale * fraction));
+    tick.style.left = percentOf(scale * fraction, scale);
+    axis.append(tick);
+  }
+  return axis;
+}
+
+// Fills `panel` (a <details>) with the summary, the legend, an axis and one row per turn.
+function renderWaterfall(panel, turns, summary) {
+  const scale = waterfallScale(turns);
+  const audio = summary && summary.to_first_audio_ms;
+  const headline = `Latency waterfall · ${turns.length} ${turns.length === 1 ? 'turn' : 'turns'}`
+    + (audio ? ` · first audio p50 ${formatMs(latencyMs(audio.p50))}, max ${formatMs(latencyMs(audio.max))}` : '');
+  const rows = el('div', 'wf-rows');
+  const spacer = el('div', 'wf-axis-row');
+  spacer.append(el('span'), waterfallAxis(scale), el('span'));
+  rows.append(spacer, ...turns.map((turn, index) => waterfallRow(turn, index, scale)));
+  const body = el('div', 'wf-body');
+  const side = el('div', 'wf-side');
+  side.append(waterfallSummary(summary), waterfallLegend());
+  body.append(rows, side);
+  if (!panel.hasChildNodes()) panel.open = true;
+  panel.replaceChildren(el('summary', '', headline), body);
+  return panel;
+}
+
+function liveWaterfallPanel(call) {
+  const ui = uiOf(call);
+  if (!ui.waterfall) ui.waterfall = el('details', 'waterfall-panel');
+  return renderWaterfall(ui.waterfall, call.latencyTurns, summariseLatency(call.latencyTurns));
+}
+
 // A call of a profile the page does not know yet: the server's profiles are read again, once a minute at most.
 function loadAgentsSoon() {
   if (Date.now() - state.agentsLoadedAt < 60000) return;
@@ -936,11 +1116,11 @@ async function loadAgents() {
   fillAgentSelect();
 }
 
-function renderPlaceholder(container, title, text) {
+function renderPlaceholder(container, title, text, iconName = 'phone') {
   container.dataset.sid = '';
   const box = el('div', 'placeholder');
   const badge = el('div', 'placeholder-icon');
-  badge.append(icon('phone', 26));
+  badge.append(icon(iconName, 26));
   box.append(badge, el('h2', '', title), el('p', 'muted', text));
   container.replaceChildren(box);
 }
@@ -956,7 +1136,8 @@ function renderLive() {
   renderDetail($('live-detail'), call, {
     live: true,
     emptyText: call.endedAt ? 'Nobody said anything on this call.' : 'Listening… the transcript appears as people speak.',
-    panels: [call.wire.length ? wirePanel(call) : null, call.endedAt ? null : operatorPanel(call)],
+    panels: [call.latencyTurns.length ? liveWaterfallPanel(call) : null, call.wire.length ? wirePanel(call) : null,
+      call.endedAt ? null : operatorPanel(call)],
   });
 }
 
@@ -1125,10 +1306,13 @@ async function selectHistory(sid) {
   remove.type = 'button';
   remove.addEventListener('click', () => deleteCall(sid, remove));
   footer.append(remove);
+  const latencyTurns = Array.isArray(detail.events)
+    ? detail.events.filter((e) => e && e.type === 'turn.latency').map(latencyTurnOf)
+    : [];
   renderDetail($('history-detail'), call, {
     live: false,
     emptyText: detail.ended_at ? 'Nobody said anything on this call.' : 'This call has not ended yet.',
-    panels: [footer],
+    panels: [latencyTurns.length ? renderWaterfall(el('details', 'waterfall-panel'), latencyTurns, detail.latency) : null, footer],
   });
 }
 
@@ -1371,6 +1555,309 @@ async function cancelCampaign(id, button) {
     return;
   }
   pollCampaign(id);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Providers: the prober's runs, aggregates and alerts (GET /v1/probes, docs/latency.md), refreshed every
+// PROBE_POLL_MS while the page shows them. Charts are uPlot's (the global the vendored script defines).
+
+const PROBE_STAGES = [
+  ['first_audio', 'First audio'],
+  ['connect', 'Connect'],
+  ['session', 'Session configured'],
+  ['transcript_final', 'Final transcript'],
+  ['text_first_audio', 'Text turn → first audio'],
+  ['tool_answer', 'Tool round trip'],
+];
+const PROBE_ERROR_KINDS = ['connect', 'auth', 'timeout', 'protocol'];
+const BUCKET_SECONDS = { '24h': 3600, '7d': 6 * 3600 };
+const CHART_COLORS = { p50: '#4f46e5', p95: '#e0294a', errors: '#b86e00' };
+
+function wireProviders() {
+  const stage = $('p-stage');
+  for (const [name, text] of PROBE_STAGES) {
+    const option = el('option', '', text);
+    option.value = name;
+    stage.append(option);
+  }
+  $('probe-controls').addEventListener('submit', (event) => {
+    event.preventDefault();
+    loadProbes();
+  });
+  $('p-window').addEventListener('change', () => loadProbes());
+  stage.addEventListener('change', () => renderProviders());
+  let resizing = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => {
+      if (state.view === 'providers') renderProviders();
+    }, 150);
+  });
+}
+
+function stopProbePolling() {
+  clearTimeout(state.probes.timer);
+  state.probes.timer = null;
+}
+
+function destroyCharts() {
+  for (const chart of state.probes.charts) chart.destroy();
+  state.probes.charts = [];
+}
+
+const asArray = (value) => (Array.isArray(value) ? value.filter((v) => v && typeof v === 'object') : []);
+
+async function loadProbes() {
+  stopProbePolling();
+  const p = state.probes;
+  let response;
+  try {
+    response = await api(`/v1/probes?window=${encodeURIComponent($('p-window').value)}&limit=${PROBE_RUNS_LIMIT}`);
+  } catch {
+    return;
+  }
+  if (state.view !== 'providers') return;
+  const body = await response.json().catch(() => ({}));
+  if (response.ok) {
+    p.body = { windowS: Number(body.window_s) || 86400, now: Number(body.now) || Date.now(), runs: asArray(body.runs),
+      aggregates: asArray(body.aggregates), alerts: asArray(body.alerts) };
+    p.problem = '';
+  } else {
+    p.body = null;
+    p.problem = response.status === 404 ? 'This server has no probe results API (GET /v1/probes).'
+      : response.status === 503 ? 'Probe results need the store: this server keeps none (DATABASE_PATH is empty).'
+        : body.error || `Could not load the probe results (HTTP ${response.status}).`;
+  }
+  renderProviders();
+  stopProbePolling();
+  p.timer = setTimeout(loadProbes, PROBE_POLL_MS);
+}
+
+const providerKey = (row) => `${row.provider}/${row.agent}`;
+
+function stageOf(row, stage, measure) {
+  const value = row && row.stages && row.stages[stage] && row.stages[stage][measure];
+  return latencyMs(value);
+}
+
+function formatRate(rate) {
+  const percent = (Number(rate) || 0) * 100;
+  return `${percent < 10 && percent > 0 ? percent.toFixed(1) : Math.round(percent)}%`;
+}
+
+function renderProviders() {
+  const p = state.probes;
+  destroyCharts();
+  const detail = $('provider-detail');
+  const aggregates = p.body ? [...p.body.aggregates].sort((a, b) => providerKey(a).localeCompare(providerKey(b))) : [];
+  if (!aggregates.some((a) => providerKey(a) === p.selected)) p.selected = aggregates.length ? providerKey(aggregates[0]) : null;
+  renderProviderList(aggregates);
+  renderAlerts(p.body ? p.body.alerts : []);
+  const empty = $('provider-list-empty');
+  empty.hidden = aggregates.length > 0;
+  if (p.problem) {
+    empty.textContent = p.problem;
+    renderPlaceholder(detail, 'No probe results', p.problem, 'chart');
+    return;
+  }
+  if (!p.body) return;
+  if (aggregates.length === 0) {
+    empty.textContent = 'No probe runs in this window.';
+    renderPlaceholder(detail, 'No probe results yet',
+      'The prober is off on this server, or has not run in this window. Set PROBE_AGENTS (* for every agent '
+      + 'profile, or their names) to measure each provider every PROBE_INTERVAL_S; the charts fill in after the first run.', 'chart');
+    detail.querySelector('.placeholder').classList.add('probe-empty');
+    return;
+  }
+  renderProviderDetail(detail, aggregates.find((a) => providerKey(a) === p.selected));
+}
+
+function renderProviderList(aggregates) {
+  const p = state.probes;
+  const stage = $('p-stage').value;
+  $('provider-note').textContent = aggregates.length ? `${aggregates.length} measured` : '';
+  $('provider-list').replaceChildren(...aggregates.map((a) => {
+    const key = providerKey(a);
+    const item = el('li', `call-item provider-item${key === p.selected ? ' selected' : ''}`);
+    item.tabIndex = 0;
+    item.dataset.key = key;
+    const top = el('div', 'call-item-top');
+    const rate = Number(a.error_rate) || 0;
+    top.append(el('span', 'call-number', String(a.provider)),
+      pill(rate > 0 ? `${formatRate(rate)} errors` : 'no errors', rate > 0 ? 'danger' : 'ok'));
+    const bottom = el('div', 'call-item-bottom');
+    bottom.append(el('span', '', `${a.agent} · ${a.runs} ${a.runs === 1 ? 'run' : 'runs'}`));
+    bottom.append(el('span', 'call-duration', `p50 ${formatMs(stageOf(a, stage, 'p50'))} · p95 ${formatMs(stageOf(a, stage, 'p95'))}`));
+    item.append(top, bottom);
+    const choose = () => {
+      p.selected = key;
+      renderProviders();
+    };
+    item.addEventListener('click', choose);
+    item.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') choose();
+    });
+    return item;
+  }));
+}
+
+function alertValue(alert, value) {
+  if (typeof value !== 'number') return '–';
+  return String(alert.rule).startsWith('error_rate') ? formatRate(value) : formatMs(value);
+}
+
+function renderAlerts(alerts) {
+  $('alert-list').replaceChildren(...alerts.map((alert) => {
+    const firing = alert.state === 'firing';
+    const item = el('li', `alert-item ${firing ? 'firing' : 'recovered'}`);
+    item.dataset.id = String(alert.id);
+    const top = el('div', 'alert-top');
+    top.append(pill(firing ? 'Firing' : 'Recovered', firing ? 'danger' : 'ok'), el('code', 'alert-rule', String(alert.rule)));
+    const bottom = el('div', 'alert-bottom muted small');
+    bottom.textContent = `${alert.provider} · ${alert.agent} · ${alertValue(alert, alert.value)} (threshold ${alertValue(alert, alert.threshold)})`;
+    item.append(top, bottom, el('time', 'muted small', dateTimeFormat.format(new Date(Number(alert.at) || 0))));
+    item.addEventListener('click', () => {
+      state.probes.selected = providerKey(alert);
+      renderProviders();
+    });
+    return item;
+  }));
+  $('alert-list-empty').hidden = alerts.length > 0;
+}
+
+function chartSection(title, note, className) {
+  const section = el('section', `probe-section ${className}`);
+  const head = el('div', 'probe-section-head');
+  head.append(el('h3', '', title), el('span', 'muted small', note));
+  const box = el('div', 'chart');
+  section.append(head, box);
+  return { section, box };
+}
+
+function renderProviderDetail(container, aggregate) {
+  const { windowS, now, runs } = state.probes.body;
+  const stage = $('p-stage').value;
+  const stageName = PROBE_STAGES.find(([name]) => name === stage)[1];
+  const previous = container.querySelector('.probe-body');
+  const scrollTop = previous && container.dataset.key === providerKey(aggregate) ? previous.scrollTop : 0;
+  container.dataset.key = providerKey(aggregate);
+  container.dataset.sid = '';
+
+  const header = el('div', 'detail-header');
+  const title = el('div', 'detail-title');
+  title.append(el('h2', '', String(aggregate.provider)), pill(String(aggregate.agent), 'muted'));
+  const facts = el('dl', 'facts');
+  const errors = aggregate.errors && typeof aggregate.errors === 'object' ? aggregate.errors : {};
+  const errorText = PROBE_ERROR_KINDS.filter((k) => Number(errors[k]) > 0).map((k) => `${errors[k]} ${k}`).join(' · ');
+  for (const [label, value] of [
+    ['Runs', String(aggregate.runs)],
+    ['Error rate', formatRate(aggregate.error_rate)],
+    ['Errors', errorText || 'none'],
+    [`${stageName} p50`, formatMs(stageOf(aggregate, stage, 'p50'))],
+    ['p95', formatMs(stageOf(aggregate, stage, 'p95'))],
+    ['p99', formatMs(stageOf(aggregate, stage, 'p99'))],
+  ]) {
+    const item = el('div', 'fact');
+    item.append(el('dt', '', label), el('dd', '', value));
+    facts.append(item);
+  }
+  header.append(title, facts);
+
+  const body = el('div', 'probe-body');
+  const windowName = $('p-window').value;
+  const overTime = chartSection(`${stageName} over time`, `p50 and p95 per ${windowName === '7d' ? '6 hours' : 'hour'}`, 'probe-series');
+  const byHour = chartSection(`${stageName} by hour of day`, 'p50 and p95, UTC, over the window', 'probe-hours');
+  const errorRate = chartSection('Error rate', `per ${windowName === '7d' ? '6 hours' : 'hour'}`, 'probe-errors');
+  const mine = runs.filter((r) => providerKey(r) === providerKey(aggregate)).slice(0, PROBE_RUNS_SHOWN);
+  body.append(overTime.section, byHour.section, errorRate.section, probeRunsSection(mine, stage));
+  container.replaceChildren(header, body);
+  body.scrollTop = scrollTop;
+
+  const series = asArray(aggregate.series);
+  const span = [(now - windowS * 1000) / 1000, now / 1000];
+  const bucketS = BUCKET_SECONDS[windowName] || 3600;
+  const x = series.map((b) => Number(b.start) / 1000);
+  const p = state.probes;
+  p.charts.push(lineChart(overTime.box, span, x, series.map((b) => stageOf(b, stage, 'p50')), series.map((b) => stageOf(b, stage, 'p95'))));
+  const hours = Array.from({ length: 24 }, (_, h) => h);
+  const hourRows = new Map(asArray(aggregate.by_hour).map((row) => [Number(row.hour), row]));
+  p.charts.push(hourChart(byHour.box, hours, hours.map((h) => stageOf(hourRows.get(h), stage, 'p50')),
+    hours.map((h) => stageOf(hourRows.get(h), stage, 'p95'))));
+  p.charts.push(errorChart(errorRate.box, [span[0], span[1] + bucketS],
+    [x.map((t) => t + bucketS / 2), series.map((b) => (Number(b.error_rate) || 0) * 100)]));
+}
+
+function chartWidth(box) {
+  return Math.max(240, Math.floor(box.getBoundingClientRect().width));
+}
+
+const msAxis = { size: 76, values: (u, splits) => splits.map((v) => formatMs(v)) };
+const fromZero = (u, min, max) => [0, max > 0 ? max * 1.15 : 1];
+const latencySeries = (label, color, extra) => ({ label, stroke: color, width: 2, value: (u, v) => formatMs(v), ...extra });
+
+// Both latency charts draw the p50 last, on top of the p95: with few runs the two are often equal.
+function lineChart(box, span, x, p50, p95) {
+  return new uPlot({
+    width: chartWidth(box),
+    height: 200,
+    scales: { x: { time: true, range: () => span }, y: { range: fromZero } },
+    axes: [{}, msAxis],
+    // Filled points: a window with a single bucket still shows its values.
+    series: [{}, latencySeries('p95', CHART_COLORS.p95, { dash: [6, 4], points: { show: true, size: 7, fill: CHART_COLORS.p95 } }),
+      latencySeries('p50', CHART_COLORS.p50, { points: { show: true, size: 7, fill: CHART_COLORS.p50 } })],
+  }, [x, p95, p50], box);
+}
+
+function hourChart(box, hours, p50, p95) {
+  const bars = (size) => uPlot.paths.bars({ size: [size, 48], align: 0 });
+  return new uPlot({
+    width: chartWidth(box),
+    height: 180,
+    scales: { x: { time: false, range: () => [-0.5, 23.5] }, y: { range: fromZero } },
+    axes: [{ splits: () => [0, 3, 6, 9, 12, 15, 18, 21], values: (u, splits) => splits.map((h) => `${String(h).padStart(2, '0')}:00`) }, msAxis],
+    series: [{ label: 'Hour (UTC)', value: (u, h) => (h === null ? '–' : `${String(h).padStart(2, '0')}:00`) },
+      latencySeries('p95', CHART_COLORS.p95, { fill: 'rgba(224, 41, 74, 0.25)', paths: bars(0.8), points: { show: false } }),
+      latencySeries('p50', CHART_COLORS.p50, { fill: 'rgba(79, 70, 229, 0.75)', paths: bars(0.45), points: { show: false } })],
+  }, [hours, p95, p50], box);
+}
+
+function errorChart(box, span, data) {
+  return new uPlot({
+    width: chartWidth(box),
+    height: 140,
+    scales: { x: { time: true, range: () => span }, y: { range: (u, min, max) => [0, Math.min(100, Math.max(5, max * 1.2))] } },
+    axes: [{}, { size: 76, values: (u, splits) => splits.map((v) => `${v}%`) }],
+    series: [{}, { label: 'errors', stroke: CHART_COLORS.errors, fill: 'rgba(184, 110, 0, 0.3)', width: 1,
+      paths: uPlot.paths.bars({ size: [0.6, 40], align: 0 }), points: { show: false }, value: (u, v) => (v === null ? '–' : `${v.toFixed(1)}%`) }],
+  }, data, box);
+}
+
+function probeRunsSection(runs, chosen) {
+  const section = el('section', 'probe-section probe-runs');
+  const head = el('div', 'probe-section-head');
+  head.append(el('h3', '', 'Latest runs'), el('span', 'muted small', `newest first${runs.length === PROBE_RUNS_SHOWN ? `, the last ${PROBE_RUNS_SHOWN}` : ''}`));
+  const table = el('table', 'rows-table runs-table');
+  const headRow = el('tr');
+  headRow.append(el('th', '', 'Time'), el('th', '', 'Result'));
+  for (const [name, text] of PROBE_STAGES) headRow.append(el('th', name === chosen ? 'chosen' : '', text));
+  headRow.append(el('th', '', 'Detail'));
+  table.append(el('thead'), el('tbody'));
+  table.tHead.append(headRow);
+  for (const run of runs) {
+    const tr = el('tr');
+    tr.dataset.id = String(run.id);
+    const result = el('td');
+    result.append(run.ok ? pill('ok', 'ok') : pill(String(run.error || 'error'), 'danger'));
+    tr.append(el('td', 'num', dateTimeFormat.format(new Date(Number(run.started_at) || 0))), result);
+    for (const [name] of PROBE_STAGES) {
+      tr.append(el('td', `num${name === chosen ? ' chosen' : ''}`, formatMs(latencyMs(run.stages && run.stages[name]))));
+    }
+    tr.append(el('td', 'row-error', String(run.detail || '')));
+    table.tBodies[0].append(tr);
+  }
+  section.append(head, table);
+  if (runs.length === 0) section.append(el('p', 'empty', 'No run of this provider in the latest results.'));
+  return section;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -174,7 +174,8 @@ bridge_harness::bridge_harness(harness_options options) {
   if (options.listeners) {
     if (!settings_.database_path.empty())
       store_ = std::make_unique<store::call_store>(
-          store::store_options{settings_.database_path, static_cast<std::size_t>(settings_.store_queue_size)});
+          store::store_options{settings_.database_path, static_cast<std::size_t>(settings_.store_queue_size),
+                               settings_.probe_retention_days});
     hub_ = std::make_unique<server::listener_hub>(server::with_settings(options.hub, settings_), store_.get());
     tee_.sinks = {&events_, hub_.get()};
     bridge_.events = &tee_;

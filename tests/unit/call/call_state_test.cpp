@@ -78,6 +78,7 @@ std::string describe_event(const call_event& ev) {
     }
     std::string operator()(const call_control& e) const { return "control " + e.action + " " + e.status; }
     std::string operator()(const wire_message& e) const { return "wire " + e.direction + " " + e.type; }
+    std::string operator()(const turn_waterfall& e) const { return "turn " + std::to_string(e.turn) + " " + e.item_id; }
   };
   return std::visit(visitor{}, ev);
 }

@@ -89,6 +89,25 @@ TEST_CASE("barge_in and call.ended", "[call]") {
   CHECK(e.at("usage").at("total_tokens").as_int64() == 200);
 }
 
+TEST_CASE("turn.latency: the turn's waterfall in ms, to_heard_ms null for a turn cut before it was heard",
+          "[call][waterfall]") {
+  const auto heard = parsed(turn_waterfall{2, "item_7", true, 1738326895000, 412.25, 630.0004, 905.5, 0.1834});
+  CHECK(heard.at("type").as_string() == "turn.latency");
+  CHECK(heard.at("call_sid").as_string() == context.call_sid);
+  CHECK(heard.at("at").as_int64() == 1738326895000);
+  CHECK(heard.at("turn").as_int64() == 2);
+  CHECK(heard.at("item_id").as_string() == "item_7");
+  CHECK(heard.at("stopped_by").as_string() == "provider");
+  CHECK(heard.at("to_first_delta_ms").as_double() == 412.25);
+  CHECK(heard.at("to_first_audio_ms").as_double() == 630.0);  // whole µs
+  CHECK(heard.at("to_heard_ms").as_double() == 905.5);
+  CHECK(heard.at("bridge_ms").as_double() == Approx(0.183));
+
+  const auto cut = parsed(turn_waterfall{3, "item_9", false, 1738326897000, 300, 520, std::nullopt, 0.25});
+  CHECK(cut.at("stopped_by").as_string() == "estimate");
+  CHECK(cut.at("to_heard_ms").is_null());
+}
+
 TEST_CASE("times are RFC 3339 UTC with ms, and parse back", "[call]") {
   CHECK(format_utc(0) == "1970-01-01T00:00:00.000Z");
   CHECK(format_utc(951782400000) == "2000-02-29T00:00:00.000Z");

@@ -593,3 +593,22 @@ TEST_CASE("OPENAI_WEBHOOK_SECRET must be a whsec_ secret, and the refusal does n
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   CHECK(loaded({}, {}).openai_webhook_secret.empty());
 }
+
+TEST_CASE("PROBE_ALERTS and PROBE_ALERT_WEBHOOK_URL are checked at load", "[config]") {
+  CHECK(loaded({}, {{"PROBE_ALERTS", "first_audio.p95>1500,error_rate>0.2"}}).probe_alerts ==
+        "first_audio.p95>1500,error_rate>0.2");
+  const auto rule = failed({}, {{"PROBE_ALERTS", "first_audio.p95>1500,frist_audio.p95>1"}});
+  CHECK(rule.variable == "PROBE_ALERTS");
+  CHECK(rule.problem.find("unknown stage \"frist_audio\"") != std::string::npos);
+  CHECK(failed({}, {{"PROBE_ALERTS", "first_audio.p90>1500"}}).problem.find("unknown percentile") != std::string::npos);
+
+  CHECK(loaded({}, {{"PROBE_ALERT_WEBHOOK_URL", "https://alerts.example.com/hook"}}).probe_alert_webhook_url ==
+        "https://alerts.example.com/hook");
+  CHECK(loaded({}, {{"PROBE_ALERT_WEBHOOK_URL", "http://127.0.0.1:9000/hook"}}).probe_alert_webhook_url ==
+        "http://127.0.0.1:9000/hook");
+  const auto url = failed({}, {{"PROBE_ALERT_WEBHOOK_URL", "http://alerts.example.com/hook"}});
+  CHECK(url.variable == "PROBE_ALERT_WEBHOOK_URL");
+  CHECK(url.problem.find("loopback") != std::string::npos);
+  CHECK(failed({}, {{"PROBE_ALERT_WEBHOOK_URL", "https://user:pw@alerts.example.com/"}}).problem.find("credentials") !=
+        std::string::npos);
+}

@@ -85,3 +85,14 @@ TEST_CASE("form: form_value finds the first exact, case-sensitive match", "[prot
   CHECK(form_value(fields, "Empty").empty());
   CHECK(form_value(fields, "T").empty());
 }
+
+TEST_CASE("form: a count parameter is a whole number within its range", "[protocol]") {
+  CHECK(count_in_range("1", 1, 1000) == 1u);
+  CHECK(count_in_range("1000", 1, 1000) == 1000u);
+  CHECK_FALSE(count_in_range("0", 1, 1000));
+  CHECK_FALSE(count_in_range("1001", 1, 1000));
+  CHECK_FALSE(count_in_range("10x", 1, 1000));
+  CHECK_FALSE(count_in_range("-1", 1, 1000));
+  CHECK_FALSE(count_in_range("", 1, 1000));
+  CHECK_FALSE(count_in_range("99999999999999999999999", 1, 1000));
+}

@@ -18,6 +18,13 @@ TEST_CASE("a webhook is signed as the documented test vector says", "[webhook_si
   CHECK(proto::sign_webhook(secret, sent_at, body) == expected);
 }
 
+TEST_CASE("a JSON webhook's headers: the signature only with a secret", "[webhook_signature]") {
+  using headers = std::vector<std::pair<std::string, std::string>>;
+  CHECK(proto::json_webhook_headers(secret, sent_at, body) ==
+        headers{{"Content-Type", "application/json"}, {"X-Mediabridge-Signature", std::string(expected)}});
+  CHECK(proto::json_webhook_headers("", sent_at, body) == headers{{"Content-Type", "application/json"}});
+}
+
 TEST_CASE("a receiver accepts the signature within the tolerance, either way", "[webhook_signature]") {
   CHECK(proto::check_webhook_signature(secret, expected, body, sent_at) == webhook_check::valid);
   CHECK(proto::check_webhook_signature(secret, expected, body, sent_at + 300) == webhook_check::valid);

@@ -85,12 +85,16 @@ TEST_CASE("route: operator commands and the agent list are the API's", "[routing
   REQUIRE(std::holds_alternative<api_request>(agents));
   CHECK(std::get<api_request>(agents).target.what == api_target::kind::agents);
   CHECK(std::get<api_request>(agents).target.call_sid.empty());
+  const auto probes = get("/v1/probes");
+  REQUIRE(std::holds_alternative<api_request>(probes));
+  CHECK(std::get<api_request>(probes).target.what == api_target::kind::probes);
 }
 
 TEST_CASE("route: malformed API paths are not the API's", "[routing]") {
   for (const auto path : {"/v1/calls/", "/v1/callsX", "/v1/calls/CA1/", "/v1/calls/../etc/events", "/v1/calls/CA 1",
                           "/v1/calls//events", "/v1/events/", "/v1/calls/CA1/hangup/",
-                          "/v1/calls/CA1/hangup/events", "/v1/calls/CA 1/messages", "/v1/agents/"}) {
+                          "/v1/calls/CA1/hangup/events", "/v1/calls/CA 1/messages", "/v1/agents/",
+                          "/v1/probes/"}) {
     INFO(path);
     CHECK_FALSE(parse_api_target(path));
     CHECK(std::holds_alternative<plain_http>(get(path)));
