@@ -37,7 +37,8 @@ bool is_client_secrets_target(std::string_view target) {
 client_secret_reply mint_client_secret(const client_secret_rules& rules, std::string_view authorization,
                                        std::string_view body, std::int64_t now_s, std::uint64_t serial,
                                        std::uint64_t entropy) {
-  client_secret_record record{.body = std::string(body)};
+  client_secret_record record;
+  record.body = body;
   const auto key = protocol::presented_token(authorization, {});
   record.key_matched = !key.empty() && (rules.api_key.empty() || protocol::token_matches(key, rules.api_key));
   if (!record.key_matched)
@@ -55,7 +56,7 @@ client_secret_reply mint_client_secret(const client_secret_rules& rules, std::st
     const auto* object = expires->if_object();
     const auto* anchor = object ? object->if_contains("anchor") : nullptr;
     const auto* seconds = object ? object->if_contains("seconds") : nullptr;
-    if (!anchor || *anchor != "created_at")
+    if (!anchor || !(*anchor == "created_at"))
       return bad_request(std::move(record), "expires_after.anchor must be 'created_at'.", "expires_after.anchor");
     if (seconds) {
       if (!seconds->is_int64() || seconds->as_int64() < min_ttl_s || seconds->as_int64() > max_ttl_s)
@@ -67,7 +68,7 @@ client_secret_reply mint_client_secret(const client_secret_rules& rules, std::st
   json::object session{{"type", "realtime"}};
   if (const auto* given = request.if_contains("session")) {
     const auto* type = given->is_object() ? given->as_object().if_contains("type") : nullptr;
-    if (!type || *type != "realtime")
+    if (!type || !(*type == "realtime"))
       return bad_request(std::move(record), "session.type must be 'realtime'.", "session.type");
     session = given->as_object();
   }
