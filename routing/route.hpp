@@ -34,6 +34,7 @@ struct api_target {
     campaigns,        // GET, POST /v1/campaigns
     campaign,         // GET /v1/campaigns/{id}
     campaign_cancel,  // POST /v1/campaigns/{id}/cancel
+    client_secrets,   // POST /v1/realtime/client_secrets: a browser's OpenAI client secret (docs/client-secrets.md)
   };
   kind what = kind::calls;
   std::string call_sid;  // events of one call, or the call; empty: all calls

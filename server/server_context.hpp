@@ -20,6 +20,7 @@ class registry;
 
 namespace mb::server {
 
+class client_secret_service;
 class listener_hub;
 class outbound_service;
 class sip_webhook;
@@ -41,6 +42,7 @@ struct server_context {
   outbound_service* outbound = nullptr;           // null: POST /v1/calls, campaigns and status callbacks 503
   std::string sip_uri{};                          // SIP-mode profiles' <Dial><Sip>: OPENAI_SIP_URI or demo mode's
   sip_webhook* openai_webhook = nullptr;          // null: no OPENAI_WEBHOOK_SECRET, POST /openai/webhook 503
+  client_secret_service* client_secrets = nullptr;  // null: POST /v1/realtime/client_secrets 503
 };
 
 }  // namespace mb::server
