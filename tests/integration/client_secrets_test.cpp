@@ -157,15 +157,20 @@ TEST_CASE("client secrets: an unknown agent is 404, a non-OpenAI-Realtime profil
           "reaches OpenAI",
           "[integration][client_secrets]") {
   fixture f;
-  CHECK(f.mint(R"({"agent":"nobody"})").status == 404);
-  CHECK(f.mint(R"({"agent":"../etc"})").status == 404);
-  const auto gemini = f.mint(R"({"agent":"gem"})");
+  // Each from its own client (behind the trusted proxy): refusals count against the rate too.
+  int client = 0;
+  const auto mint = [&](std::string body) {
+    return f.mint(std::move(body), {{"X-Forwarded-For", "198.51.100." + std::to_string(++client)}});
+  };
+  CHECK(mint(R"({"agent":"nobody"})").status == 404);
+  CHECK(mint(R"({"agent":"../etc"})").status == 404);
+  const auto gemini = mint(R"({"agent":"gem"})");
   CHECK(gemini.status == 400);
   CHECK(json_of(gemini).at("error").as_string().find("openai-realtime") != std::string::npos);
-  CHECK(f.mint(R"({"agent":)").status == 400);
-  CHECK(f.mint(R"(["web"])").status == 400);
-  CHECK(f.mint(R"({"agent":"web","session":{}})").status == 400);
-  const auto too_large = f.mint(R"({"agent":"web"})" + std::string(5000, ' '));
+  CHECK(mint(R"({"agent":)").status == 400);
+  CHECK(mint(R"(["web"])").status == 400);
+  CHECK(mint(R"({"agent":"web","session":{}})").status == 400);
+  const auto too_large = mint(R"({"agent":"web"})" + std::string(5000, ' '));
   CHECK(too_large.status == 400);
   CHECK(f.h.simulator().client_secret_requests().empty());
 }
