@@ -34,6 +34,7 @@
 #include "server/outbound.hpp"
 #include "server/probe_setup.hpp"
 #include "server/server_context.hpp"
+#include "server/client_secrets.hpp"
 #include "server/sip_webhook.hpp"
 #include "store/call_store.hpp"
 #include "telephony/twilio_client.hpp"
@@ -294,6 +295,9 @@ int main(int argc, char** argv) {
   std::optional<server::sip_webhook> openai_webhook;
   if (!webhook_secret.empty())
     ctx.openai_webhook = &openai_webhook.emplace(protocol::standard_webhook_key(webhook_secret).value_or(""), endpoints);
+  // The same endpoints as calls: in demo mode the simulator mints the secrets.
+  server::client_secret_service client_secrets(server::client_secret_options_from(settings), endpoints, bridge.tls);
+  ctx.client_secrets = &client_secrets;
   server::register_server_metrics(metric_registry, ctx);
   server::http_server http(pool, ctx);
   http.register_metrics(metric_registry);

@@ -24,7 +24,14 @@ class token_bucket {
   // A time earlier than one seen before refills nothing (another thread's slightly older reading).
   bool take(std::int64_t now_ms) noexcept;
 
+  // How long after `now_ms` take() will next succeed: 0 when it would now, -1 when never (a bucket
+  // that does not refill and is empty). Spends nothing.
+  [[nodiscard]] std::int64_t wait_ms(std::int64_t now_ms) const noexcept;
+
  private:
+  // The credit `now_ms` finds, refilled since the last event (nothing for an earlier time).
+  [[nodiscard]] std::int64_t credit_at(std::int64_t now_ms) const noexcept;
+
   // Credit is counted in ms of refill time, so that any interval refills exactly: a token costs one
   // interval's worth.
   std::int64_t cost_;       // credit per token: the refill interval (1 when nothing refills)

@@ -32,6 +32,7 @@ awaitable<void> exchange(Stream& stream, http::request<http::string_body>& reque
   out.request_sent = true;
   auto [wec, written] = co_await http::async_write(stream, request, as_tuple_awaitable);
   if (wec) {
+    out.timed_out = wec == beast::error::timeout;
     out.failure = "write request: " + wec.message();
     co_return;
   }
@@ -40,6 +41,7 @@ awaitable<void> exchange(Stream& stream, http::request<http::string_body>& reque
   parser.body_limit(max_body_bytes);
   auto [rec, read] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
   if (rec) {
+    out.timed_out = rec == beast::error::timeout;
     out.failure = "read response: " + rec.message();
     co_return;
   }
@@ -99,6 +101,7 @@ awaitable<http_response> http_request(std::string method, std::string url,
   tcp_stream.expires_at(deadline);
   auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, as_tuple_awaitable);
   if (cec) {
+    out.timed_out = cec == beast::error::timeout;
     out.failure = "connect " + host + ":" + port + ": " + cec.message();
     co_return out;
   }
@@ -120,6 +123,7 @@ awaitable<http_response> http_request(std::string method, std::string url,
   tls_stream.set_verify_callback(ssl::host_name_verification(host));
   auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::client, as_tuple_awaitable);
   if (hec) {
+    out.timed_out = hec == beast::error::timeout;
     out.failure = "TLS handshake with " + host + ":" + port + ": " + hec.message();
     co_return out;
   }

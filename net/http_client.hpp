@@ -21,6 +21,7 @@ struct http_response {
   // Writing the request began: a failure after this point (write, read, timeout) may come after the
   // server acted on it. False: it failed before (URL, resolve, connect, TLS) and the server saw nothing.
   bool request_sent = false;
+  bool timed_out = false;  // the failure is `timeout_ms` running out (connect, TLS, write or read)
 };
 
 // Sends `method` `url` (http:// or https://) with the given extra headers and body and reads the whole

@@ -4,6 +4,7 @@
 #include <span>
 #include <utility>
 
+#include "protocol/client_secret.hpp"
 #include "protocol/twilio_messages.hpp"
 
 namespace mb::routing {
@@ -73,6 +74,7 @@ std::optional<api_target> parse_api_target(std::string_view path) {
   if (path == calls_prefix) return api_target{api_target::kind::calls, {}, {}};
   if (path == "/v1/agents") return api_target{api_target::kind::agents, {}, {}};
   if (path == "/v1/probes") return api_target{api_target::kind::probes, {}, {}};
+  if (path == protocol::client_secrets_path) return api_target{api_target::kind::client_secrets, {}, {}};
   const auto m = member_of(path, calls_prefix, call_subresources, api_target::kind::call);
   if (!m || !protocol::is_safe_sid(m->id)) return std::nullopt;
   return api_target{m->what, std::string(m->id), {}};

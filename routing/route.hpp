@@ -39,6 +39,7 @@ struct api_target {
     campaign,         // GET /v1/campaigns/{id}
     campaign_cancel,  // POST /v1/campaigns/{id}/cancel
     probes,           // GET /v1/probes: probe runs, their aggregates and alerts (docs/latency.md)
+    client_secrets,   // POST /v1/realtime/client_secrets: a browser's OpenAI client secret (docs/client-secrets.md)
   };
   kind what = kind::calls;
   std::string call_sid;  // events of one call, or the call; empty: all calls

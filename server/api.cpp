@@ -14,6 +14,7 @@
 #include "protocol/bearer_token.hpp"
 #include "protocol/form.hpp"
 #include "protocol/local_access.hpp"
+#include "server/client_secrets.hpp"
 #include "server/outbound.hpp"
 #include "server/probes.hpp"
 #include "store/call_store.hpp"
@@ -331,6 +332,10 @@ net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_vi
       co_return list_agents(ctx, req);
     case kind::probes:
       co_return co_await probes_resource(ctx, req);
+    case kind::client_secrets:
+      if (req.method != "POST") co_return method_not_allowed("POST");
+      if (!ctx.client_secrets) co_return error_reply(503, "client secrets are not enabled on this server");
+      co_return co_await ctx.client_secrets->mint(ctx, req);
     case kind::campaigns:
     case kind::campaign:
     case kind::campaign_cancel:

@@ -21,6 +21,7 @@ class registry;
 namespace mb::server {
 
 class io_pool;
+class client_secret_service;
 class listener_hub;
 class outbound_service;
 class sip_webhook;
@@ -43,6 +44,7 @@ struct server_context {
   std::string sip_uri{};                          // SIP-mode profiles' <Dial><Sip>: OPENAI_SIP_URI or demo mode's
   sip_webhook* openai_webhook = nullptr;          // null: no OPENAI_WEBHOOK_SECRET, POST /openai/webhook 503
   io_pool* workers = nullptr;  // PREWARM (bridge.prewarm) needs it: a call's stream is served where its session waits
+  client_secret_service* client_secrets = nullptr;  // null: POST /v1/realtime/client_secrets 503
 };
 
 }  // namespace mb::server

@@ -91,6 +91,7 @@ struct upstream_simulator::state {
   // Where incoming-call webhooks go, and their secret: the options', until set_sip_webhook().
   std::string sip_webhook_url;
   std::string sip_webhook_secret;
+  std::vector<client_secret_record> client_secret_requests;
 
   std::atomic<std::uint64_t> next_number{1};
   std::atomic<std::uint64_t> sessions_active{0};

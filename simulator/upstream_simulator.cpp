@@ -1,5 +1,6 @@
 #include "simulator/upstream_simulator.hpp"
 
+#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -37,10 +38,33 @@ net::plain_http_response error_response(unsigned status, std::string_view error)
   return {.status = status, .content_type = "application/json", .body = fmt::format(R"({{"error":"{}"}})", error)};
 }
 
-// A plain HTTP request on the simulator's port: the SIP control plane (sip_plane.hpp) or the tool
-// webhook endpoint, POST /tools/<name>.
+// POST /v1/realtime/client_secrets: minted, recorded, then answered after the configured delay.
+net::awaitable<net::plain_http_response> answer_client_secret(state_ptr state, net::plain_http_request request) {
+  if (request.method != "POST") co_return error_response(405, "method not allowed");
+  thread_local std::mt19937_64 entropy{std::random_device{}()};
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  client_secret_reply reply;
+  {
+    std::lock_guard lock(state->mutex);
+    reply = mint_client_secret({state->options.client_secret_api_key, state->options.client_secret_failure_status},
+                               request.head.header("Authorization"), request.body, now_s,
+                               state->client_secret_requests.size() + 1, entropy());
+    if (state->client_secret_requests.size() < max_client_secret_records)
+      state->client_secret_requests.push_back(reply.record);
+  }
+  state->changed.notify_all();
+  if (state->options.client_secret_delay_ms > 0)
+    co_await delay_reply(state, std::chrono::milliseconds(state->options.client_secret_delay_ms));
+  co_return net::plain_http_response{.status = reply.status, .content_type = "application/json", .body = std::move(reply.body)};
+}
+
+// A plain HTTP request on the simulator's port: the SIP control plane (sip_plane.hpp), OpenAI's client
+// secrets or the tool webhook endpoint, POST /tools/<name>.
 net::awaitable<net::plain_http_response> answer_plain(state_ptr state, net::plain_http_request request) {
   if (is_sip_http_target(request.head.target)) co_return co_await answer_sip_http(std::move(state), std::move(request));
+  if (is_client_secrets_target(request.head.target))
+    co_return co_await answer_client_secret(std::move(state), std::move(request));
   const auto tool = tool_name_of(request.head.target);
   if (!tool) co_return error_response(404, "not found");
   if (request.method != "POST") co_return error_response(405, "method not allowed");
@@ -351,6 +375,11 @@ simulator_stats upstream_simulator::stats() const {
           s.audio_deltas_sent.load(relaxed),       s.audio_bytes_received.load(relaxed),
           s.overflows.load(relaxed),               s.live_sessions.load(relaxed),
           s.gemini_sessions.load(relaxed),         s.refused_upgrades.load(relaxed)};
+}
+
+std::vector<client_secret_record> upstream_simulator::client_secret_requests() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->client_secret_requests;
 }
 
 const simulator_options& upstream_simulator::options() const noexcept { return state_->options; }

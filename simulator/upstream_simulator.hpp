@@ -86,6 +86,7 @@
 #include "agents/demo_mode.hpp"
 #include "net/asio.hpp"
 #include "protocol/webhook_signature.hpp"
+#include "simulator/client_secret_mint.hpp"
 #include "simulator/sip_control.hpp"
 #include "simulator/tool_script.hpp"
 #include "simulator/tool_webhook.hpp"
@@ -201,6 +202,12 @@ struct simulator_options {
   std::uint32_t sip_accept_failures = 0;
   std::uint32_t sip_accept_delay_ms = 0;
   sip_script sip_conversation;
+
+  // OpenAI's POST /v1/realtime/client_secrets (client_secret_mint.hpp): the API key it accepts ("" = any
+  // bearer), a status every request is refused with (0 = none), and how long each answer waits.
+  std::string client_secret_api_key;
+  unsigned client_secret_failure_status = 0;
+  std::uint32_t client_secret_delay_ms = 0;
 
   bool log_sessions = false;  // one spdlog info line per session start and end
   std::shared_ptr<simulator_probe> probe;  // null: none
@@ -430,6 +437,9 @@ class upstream_simulator {
   // replacing simulator_options::sip_webhook_url/secret: a server that listens after the simulator
   // (an ephemeral port) tells it its address once it is known.
   void set_sip_webhook(std::string url, std::string secret);
+
+  // Client secret requests, in arrival order (the first max_client_secret_records).
+  [[nodiscard]] std::vector<client_secret_record> client_secret_requests() const;
 
   struct state;
 

@@ -43,6 +43,7 @@ net::awaitable<rest_result> post_with_retries(rest_post_request request, std::sh
     protocol::rest_attempt attempt{response.status, response.request_sent, std::move(response.body),
                                    std::move(response.failure), retry_after_of(response)};
     result.status = attempt.status;
+    result.timed_out = response.timed_out;
     if (protocol::succeeded(attempt)) {
       result.ok = true;
       result.body = attempt.body.substr(0, max_result_body_bytes);

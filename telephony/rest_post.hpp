@@ -27,6 +27,7 @@ struct rest_result {
   int status = 0;      // the last attempt's HTTP status; 0: no response
   std::string body;    // the last response's body (bounded)
   std::string detail;  // why it failed, safe to log and publish: no credentials
+  bool timed_out = false;  // the last attempt ran out of its timeout_ms
   int attempts = 0;
   std::int64_t elapsed_ms = 0;  // from the first attempt to the outcome, backoff included
 };

@@ -230,6 +230,11 @@ bridge_harness::bridge_harness(harness_options options) {
         protocol::standard_webhook_key(settings_.openai_webhook_secret.reveal()).value_or(""), endpoints);
     ctx_->openai_webhook = openai_webhook_.get();
   }
+  // OpenAI's client secrets, as the server mints them: the simulator's endpoint, the harness's key.
+  auto secret_options = server::client_secret_options_from(settings_);
+  if (options.client_secret_timeout_ms > 0) secret_options.timeout_ms = options.client_secret_timeout_ms;
+  client_secrets_ = std::make_unique<server::client_secret_service>(secret_options, endpoints, bridge_.tls);
+  ctx_->client_secrets = client_secrets_.get();
   server::register_server_metrics(metrics_, *ctx_);
   server_ = std::make_unique<server::http_server>(*pool_, *ctx_);
   port_ = server_->listen("127.0.0.1", 0);

@@ -23,6 +23,7 @@
 #include "server/outbound.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/server_context.hpp"
+#include "server/client_secrets.hpp"
 #include "server/sip_webhook.hpp"
 #include "telephony/openai_calls.hpp"
 #include "store/call_store.hpp"
@@ -87,6 +88,7 @@ struct harness_options {
   // AGENTS_FILE, when the tweak sets it, is loaded either way.
   bool listeners = false;
   server::hub_options hub{};  // its listener_queue and backfill come from the settings
+  int client_secret_timeout_ms = 0;  // 0: the server's own per-attempt timeout for minting client secrets
 };
 
 class bridge_harness {
@@ -137,6 +139,7 @@ class bridge_harness {
   std::unique_ptr<server::outbound_service> outbound_;
   std::unique_ptr<telephony::openai_calls> openai_calls_;
   std::unique_ptr<server::sip_webhook> openai_webhook_;  // with OPENAI_WEBHOOK_SECRET only
+  std::unique_ptr<server::client_secret_service> client_secrets_;
   std::unique_ptr<server::http_server> server_;
   std::thread server_thread_;
   std::uint16_t port_ = 0;

@@ -58,3 +58,18 @@ TEST_CASE("token_bucket: a full bucket banks no time", "[limits][token_bucket]")
   CHECK(b.take(1000));
   CHECK_FALSE(b.take(1999));
 }
+
+TEST_CASE("token_bucket: wait_ms says when the next event is allowed, spending nothing", "[limits][token_bucket]") {
+  token_bucket b(rate{.burst = 2, .refill_interval_ms = 30000});
+  CHECK(b.wait_ms(0) == 0);
+  CHECK(allowed(b, 0, 2) == 2);
+  CHECK(b.wait_ms(0) == 30000);
+  CHECK(b.wait_ms(10000) == 20000);
+  CHECK(b.wait_ms(10000) == 20000);  // asking spends nothing
+  CHECK(b.wait_ms(30000) == 0);
+  CHECK(allowed(b, 29999, 1) == 0);
+  CHECK(allowed(b, 30000, 1) == 1);
+  token_bucket once(rate{.burst = 1, .refill_interval_ms = 0});
+  CHECK(once.take(0));
+  CHECK(once.wait_ms(1000000) == -1);  // never refilled
+}

@@ -132,3 +132,11 @@ TEST_CASE("route: OpenAI's webhook is its own route, outside the API's credentia
   CHECK(std::holds_alternative<unknown_upgrade>(upgrade(openai_webhook_path)));
   CHECK(std::holds_alternative<plain_http>(route_request({"POST", "/openai/webhook/x", false}, true)));
 }
+
+TEST_CASE("route: client secrets under the API, whatever the method", "[routing][client_secrets]") {
+  CHECK(std::get<api_request>(route_request({"POST", "/v1/realtime/client_secrets", false}, true)).target.what ==
+        api_target::kind::client_secrets);
+  CHECK(std::get<api_request>(get("/v1/realtime/client_secrets")).target.what == api_target::kind::client_secrets);
+  CHECK_FALSE(parse_api_target("/v1/realtime/client_secrets/"));
+  CHECK_FALSE(parse_api_target("/v1/realtime"));
+}
