@@ -47,13 +47,6 @@ struct probe_monitor_options {
   std::size_t max_webhooks_in_flight = 16;       // more alerts at once are logged and not posted
 };
 
-// Alert webhook POSTs, shared with the detached coroutines that post them.
-struct probe_webhook_counts {
-  std::atomic<std::uint64_t> delivered{0};  // answered 2xx
-  std::atomic<std::uint64_t> failed{0};     // given up after the last attempt, or not posted (too many in flight)
-  std::atomic<std::size_t> in_flight{0};
-};
-
 // The options PROBE_ALERTS, PROBE_ALERT_WINDOW_S, PROBE_ALERT_WEBHOOK_URL and TOOL_WEBHOOK_SECRET give.
 // The settings validated PROBE_ALERTS at load.
 [[nodiscard]] probe_monitor_options probe_monitor_settings(const config::settings& s,
@@ -68,8 +61,6 @@ class probe_monitor final : public prober::probe_sink {
   probe_monitor& operator=(const probe_monitor&) = delete;
 
   void record(const probe::probe_run& run) override;
-
-  [[nodiscard]] const probe_webhook_counts& webhooks() const noexcept { return *webhooks_; }
 
   // Profiles whose metrics are kept; runs of more (a misconfiguration) are stored but not exported.
   static constexpr std::size_t max_metric_profiles = 64;
@@ -90,7 +81,8 @@ class probe_monitor final : public prober::probe_sink {
   probe_monitor_options options_;
   probe::alert_evaluator evaluator_;                                          // strand_ only
   std::map<std::pair<std::string, std::string>, profile_metrics> profiles_;  // strand_ only
-  std::shared_ptr<probe_webhook_counts> webhooks_ = std::make_shared<probe_webhook_counts>();
+  // Alert webhooks being posted, shared with the detached coroutines that post them.
+  std::shared_ptr<std::atomic<std::size_t>> webhooks_in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 }  // namespace mb::server
