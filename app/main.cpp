@@ -31,6 +31,7 @@
 #include "routing/route.hpp"
 #include "telephony/openai_calls.hpp"
 #include "server/outbound.hpp"
+#include "server/probe_setup.hpp"
 #include "server/server_context.hpp"
 #include "server/sip_webhook.hpp"
 #include "store/call_store.hpp"
@@ -258,14 +259,22 @@ int main(int argc, char** argv) {
   };
   spdlog::info("{} agent profile(s); default: {}", agents->profiles().size(), agents->default_profile().name);
 
+  // The sink each probe run goes to: logged, stored, exported and checked against PROBE_ALERTS.
+  auto probe_sink = std::make_shared<server::probe_monitor>(
+      pool.first().get_executor(), history.get(), &metric_registry, server::probe_monitor_settings(settings, tls));
+  std::string probe_error;
+  auto probes = server::make_prober(settings, *agents, endpoints, bridge, pool.first().get_executor(),
+                                    std::move(probe_sink), probe_error);
+  if (!probe_error.empty()) {
+    std::fprintf(stderr, "mediabridge: PROBE_AGENTS: %s\n", probe_error.c_str());
+    return 2;
+  }
+
   server::server_context ctx{settings, bridge, registry, tokens};
   ctx.agents = &*agents;
   ctx.listeners = &listeners;
   ctx.store = history.get();
   ctx.metrics = &metric_registry;
-  // Where the prober (PROBE_AGENTS) hands its runs: stored, exported and checked against PROBE_ALERTS.
-  server::probe_monitor probe_runs(pool.first().get_executor(), history.get(), &metric_registry,
-                                   server::probe_monitor_settings(settings, tls));
   server::outbound_service outbound(pool.first().get_executor(), ctx);
   ctx.outbound = &outbound;
   ctx.sip_uri = *sip_uri;
@@ -289,10 +298,13 @@ int main(int argc, char** argv) {
                server::version, settings.listen_host, port, pool.size());
   if (settings.public_url.empty())
     spdlog::info("PUBLIC_URL is not set: stream URLs are derived from each request's Host header");
+  if (probes) probes->start();
 
   server::signal_drain drain(pool.first(), registry, ctx.draining, std::chrono::seconds(settings.drain_timeout_s),
                              [&] {
                                http.close();
+                               // Before the simulator: a probe it closed would count as the provider's failure.
+                               if (probes) probes->stop();
                                if (simulator) simulator->stop();
                                listeners.close_all([&pool] { pool.stop(); });
                              });

@@ -115,8 +115,8 @@ using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 template <class Stream>
 awaitable<connect_result> finish_client_handshake(websocket::stream<Stream> ws, const connect_request& request,
-                                                  const std::string& host_header, const std::string& target) {
-  connect_result result;
+                                                  const std::string& host_header, const std::string& target,
+                                                  connect_result result) {
   beast::get_lowest_layer(ws).expires_never();
   configure(ws, request.limits);
   ws.set_option(websocket::stream_base::decorator([&request](websocket::request_type& req) {
@@ -124,7 +124,9 @@ awaitable<connect_result> finish_client_handshake(websocket::stream<Stream> ws, 
     for (const auto& [name, value] : request.headers) req.set(name, value);
   }));
   websocket::response_type response;
+  const auto upgrade_started = std::chrono::steady_clock::now();
   auto [ec] = co_await ws.async_handshake(response, host_header, target, as_tuple_awaitable);
+  result.timings.upgrade = std::chrono::steady_clock::now() - upgrade_started;
   if (ec) {
     result.ec = ec;
     result.http_status = static_cast<int>(response.result_int());
@@ -180,7 +182,10 @@ awaitable<connect_result> connect_websocket(const connect_request& request, std:
 
   auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver(ex);
+  using steady = std::chrono::steady_clock;
+  auto stage_started = steady::now();
   auto [rec, endpoints] = co_await resolver.async_resolve(host, port, as_tuple_awaitable);
+  result.timings.resolve = steady::now() - stage_started;
   if (rec) {
     result.ec = rec;
     result.failure = "resolve " + host + ": " + rec.message();
@@ -188,7 +193,9 @@ awaitable<connect_result> connect_websocket(const connect_request& request, std:
   }
   beast::tcp_stream tcp_stream(ex);
   tcp_stream.expires_after(std::chrono::milliseconds(request.connect_timeout_ms));
+  stage_started = steady::now();
   auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, as_tuple_awaitable);
+  result.timings.tcp = steady::now() - stage_started;
   if (cec) {
     result.ec = cec;
     result.failure = "connect " + host_header + ": " + cec.message();
@@ -196,7 +203,9 @@ awaitable<connect_result> connect_websocket(const connect_request& request, std:
   }
   tcp_stream.socket().set_option(tcp::no_delay(true));
 
-  if (!secure) co_return co_await finish_client_handshake(plain_ws(std::move(tcp_stream)), request, host_header, target);
+  if (!secure)
+    co_return co_await finish_client_handshake(plain_ws(std::move(tcp_stream)), request, host_header, target,
+                                               std::move(result));
 
   if (!tls) {
     result.ec = asio::error::invalid_argument;
@@ -211,13 +220,16 @@ awaitable<connect_result> connect_websocket(const connect_request& request, std:
     co_return result;
   }
   tls_stream.set_verify_callback(ssl::host_name_verification(host));
+  stage_started = steady::now();
   auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::client, as_tuple_awaitable);
+  result.timings.tls = steady::now() - stage_started;
   if (hec) {
     result.ec = hec;
     result.failure = "TLS handshake with " + host_header + ": " + hec.message();
     co_return result;
   }
-  co_return co_await finish_client_handshake(tls_ws(std::move(tls_stream)), request, host_header, target);
+  co_return co_await finish_client_handshake(tls_ws(std::move(tls_stream)), request, host_header, target,
+                                             std::move(result));
 }
 
 std::string upgrade_request::header(std::string_view name) const {

@@ -2,8 +2,10 @@
 // Opening message_sockets: as a client (ws:// or wss:// with verified TLS) or as a plain server.
 // No Beast types appear here; the server's HTTP session upgrades through net/websocket_upgrade.hpp.
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,11 +39,22 @@ struct connect_request {
   int connect_timeout_ms = 10000;  // DNS + TCP + TLS
 };
 
+// How long each stage of a connect took, for the stages it reached (the prober reports them:
+// docs/latency.md "The prober").
+struct connect_timings {
+  using duration = std::chrono::steady_clock::duration;
+  duration resolve{};                // DNS
+  duration tcp{};                    // TCP connect
+  std::optional<duration> tls;       // TLS handshake; none on ws://
+  duration upgrade{};                // WebSocket upgrade request → 101
+};
+
 struct connect_result {
   std::unique_ptr<message_socket> socket;  // null on failure
   error_code ec;
   std::string failure;  // human-readable stage and reason, safe to log (no headers)
   int http_status = 0;  // the status when the server refused the upgrade
+  connect_timings timings;
 };
 
 // Connects on the calling coroutine's executor, so the socket shares the caller's strand.

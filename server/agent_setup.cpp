@@ -89,13 +89,18 @@ std::optional<bridge::call_setup> resolve_call(const agents::agent_catalog& cata
                  agents::valid_profile_name(requested) ? requested : "(not a profile name)");
     return std::nullopt;
   }
+  return setup_for(*profile, endpoints, start.custom_parameters, start.call_sid);
+}
+
+bridge::call_setup setup_for(const agents::agent_profile& profile, const agents::provider_endpoints& endpoints,
+                             const agents::variables& values, std::string_view call_sid) {
   bridge::call_setup setup;
-  auto rendered = render_agent(*profile, start.custom_parameters, start.call_sid);
+  auto rendered = render_agent(profile, values, call_sid);
   setup.session = std::move(rendered.session);
   setup.greeting = std::move(rendered.greeting);
-  setup.agent = profile->name;
+  setup.agent = profile.name;
   setup.tools = std::move(rendered.tools);
-  auto target = agents::upstream_for(*profile, endpoints);
+  auto target = agents::upstream_for(profile, endpoints);
   setup.provider = target.provider;
   setup.upstream_url = std::move(target.url);
   setup.upstream_headers = std::move(target.headers);

@@ -40,6 +40,13 @@ struct rendered_agent {
 [[nodiscard]] rendered_agent render_agent(const agents::agent_profile& profile, const agents::variables& values,
                                           std::string_view call_sid);
 
+// What a call with the profile gets: its session, greeting and tools (render_agent; warnings name
+// `call_sid`), and its provider's upstream URL and credential header (agents::upstream_for) with the
+// model and voice the provider takes. The prober (server/probe_setup.hpp) opens its sessions with it.
+[[nodiscard]] bridge::call_setup setup_for(const agents::agent_profile& profile,
+                                           const agents::provider_endpoints& endpoints,
+                                           const agents::variables& values, std::string_view call_sid);
+
 // Runs on the call's thread when start arrives: the profile the `agent` parameter names (else the one
 // claiming the To parameter, else the default) with its templates filled from customParameters and
 // its defaults, and its provider's upstream URL and credential header (agents::upstream_for). Logs a

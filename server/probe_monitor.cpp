@@ -84,6 +84,7 @@ probe_monitor::probe_monitor(asio::any_io_executor ex, store::call_store* store,
       evaluator_(options_.rules, options_.alert_window_ms, options_.min_runs) {}
 
 void probe_monitor::record(const probe::probe_run& run) {
+  run_log_.record(run);
   if (store_) store_->record_probe_run(run);
   asio::post(strand_, [this, run] { on_run(run); });
 }

@@ -1,5 +1,6 @@
 #pragma once
-// What happens to each probe run (docs/latency.md, "Storage, API and alerts"): stored in the history,
+// What happens to each probe run (docs/latency.md, "Storage, API and alerts"): logged in one line
+// (prober/log_sink.hpp), stored in the history,
 // counted in /metrics (mediabridge_probe_stage_seconds, mediabridge_probe_runs_total), and checked
 // against the alert rules; each alert transition is stored, logged in one line and POSTed to
 // PROBE_ALERT_WEBHOOK_URL, signed like tool webhooks (X-Mediabridge-Signature with TOOL_WEBHOOK_SECRET).
@@ -23,6 +24,7 @@
 #include "net/asio.hpp"
 #include "probe/alert_rules.hpp"
 #include "probe/probe_run.hpp"
+#include "prober/log_sink.hpp"
 #include "prober/probe_sink.hpp"
 
 namespace mb::net {
@@ -75,6 +77,7 @@ class probe_monitor final : public prober::probe_sink {
   void count(const probe::probe_run& run);   // on strand_
   void on_transition(const probe::alert_transition& t);
 
+  prober::log_sink run_log_;  // one line per run, as before the store kept them
   asio::strand<asio::any_io_executor> strand_;
   store::call_store* store_;
   metrics::registry* metrics_;

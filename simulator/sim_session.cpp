@@ -291,6 +291,11 @@ std::string_view sim_session::pcm_chunk(std::uint32_t response, std::uint64_t of
 }
 
 void sim_session::reply_to_configuration(std::function<void()> reply) {
+  if (options_.close_after_configuration != 0)
+    reply = [this, confirm = std::move(reply)] {
+      confirm();
+      close_now({options_.close_after_configuration, "simulated failure after configuration"});
+    };
   if (options_.session_updated_delay_ms > 0)
     delayed_reply_ = std::move(reply);
   else

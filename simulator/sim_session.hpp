@@ -97,7 +97,8 @@ class sim_session : public std::enable_shared_from_this<sim_session> {
   [[nodiscard]] std::string_view pcm_chunk(std::uint32_t response, std::uint64_t offset, std::uint64_t samples,
                                            std::uint32_t rate_hz);
   // Sends `reply` now, or after session_updated_delay_ms with every later event held back (the
-  // service handles events in order, so a slow reply delays what follows).
+  // service handles events in order, so a slow reply delays what follows); then closes the session
+  // when close_after_configuration says so.
   void reply_to_configuration(std::function<void()> reply);
   // Closes the socket after what is queued (the protocol's own closes count as the simulator's).
   void close_now(net::close_reason reason);

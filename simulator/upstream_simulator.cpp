@@ -79,12 +79,15 @@ net::awaitable<net::plain_http_response> answer_plain(state_ptr state, net::plai
 // sideband, the call is not one to attach to), and serves it with the protocol its path asks for.
 net::awaitable<void> serve(state_ptr state, tcp::socket socket, std::uint64_t number) {
   const auto check = [&state](const net::upgrade_request& request) {
+    if (state->options.refuse_upgrade_status != 0) return state->options.refuse_upgrade_status;
     if (const auto sideband = parse_sip_sideband_target(request.target))
       return sideband_refusal(*state, *sideband, request.header("Authorization"));
     return upgrade_refusal(provider_for_target(request.target), request.header("api-key"),
                            request.header("Authorization"), request.header("x-goog-api-key"));
   };
   const auto plain = [state](net::plain_http_request request) { return answer_plain(state, std::move(request)); };
+  if (state->options.upgrade_delay_ms > 0)
+    co_await delay_reply(state, std::chrono::milliseconds(state->options.upgrade_delay_ms));
   auto accepted = co_await net::accept_websocket(std::move(socket), state->limits, check, plain);
   if (accepted.refused_status != 0) state->refused_upgrades.fetch_add(1, std::memory_order_relaxed);
   if (!accepted.socket) co_return;

@@ -150,6 +150,8 @@ struct simulator_options {
                                            // session.started's audio.format) whatever was asked
   std::uint32_t session_updated_delay_ms = 0;  // session.updated or session.started (and everything after
                                                // it) waits this long
+  std::uint16_t close_after_configuration = 0;  // a failing provider: right after confirming the session's
+                                               // configuration, close with this code (0 = never)
 
   // Observation. Switch off for load tests: audio and event names are the only per-frame records.
   bool record_audio = true;   // session_snapshot::input_audio
@@ -159,6 +161,10 @@ struct simulator_options {
   std::size_t max_message_bytes = 1 << 20;
   int idle_timeout_ms = 0;                 // 0 = never (the service has no idle timeout within a session)
   int handshake_timeout_ms = 5000;         // WebSocket upgrade and close handshake
+  std::uint32_t upgrade_delay_ms = 0;      // a slow provider: each upgrade request is read this long after
+                                           // the TCP connection was accepted
+  unsigned refuse_upgrade_status = 0;      // a failing provider: every upgrade is refused with this HTTP
+                                           // status, e.g. 401 (0 = as the provider would)
   std::size_t writer_queue = 32;           // messages per session (>= 16); deltas back off at half of it,
                                            // a client that lets it fill up is aborted (stats().overflows)
   std::int64_t session_lifetime_s = 3600;  // only reported, as expires_at

@@ -16,6 +16,7 @@
 #include "codec/g711.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/tool_calls.hpp"
+#include "tests/unit/support/live_messages.hpp"
 #include "tests/unit/support/padded.hpp"
 #include "tests/unit/support/adapter_steps.hpp"
 #include "upstream/provider.hpp"
@@ -589,20 +590,7 @@ TEST_CASE("live_adapter: transcoding: playback_cleared drops what is held; a cut
   }
 }
 
-namespace {
-
-std::string delegated_call(std::string_view call_id, std::string_view name, std::string_view arguments_json) {
-  return json::serialize(json::object{
-      {"type", "response.event"},
-      {"delegation_id", "del_1"},
-      {"event",
-       {{"type", "response.output_item.done"},
-        {"item",
-         {{"type", "function_call"}, {"status", "completed"}, {"call_id", call_id}, {"name", name},
-          {"arguments", arguments_json}}}}}});
-}
-
-}  // namespace
+using mb::test::delegated_call;
 
 TEST_CASE("live_adapter: a delegated function call is one tool_call; the turns go on (docs/protocols.md I2)",
           "[live_adapter]") {
