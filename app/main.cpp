@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
   };
   spdlog::info("{} agent profile(s); default: {}", agents->profiles().size(), agents->default_profile().name);
 
-  // Where the prober (PROBE_AGENTS) hands its runs: stored, exported and checked against PROBE_ALERTS.
+  // Where the prober (PROBE_AGENTS) hands its runs: logged, stored, exported and checked against PROBE_ALERTS.
   auto probe_runs = std::make_shared<server::probe_monitor>(pool.first().get_executor(), history.get(), &metric_registry,
                                                             server::probe_monitor_settings(settings, bridge.tls));
   std::string probe_error;

@@ -32,7 +32,7 @@ std::string_view outcome_of(probe::error_kind e) { return e == probe::error_kind
 // Retried while the receiver may still take it: no answer, 429 or 5xx. Owns its arguments: it may
 // outlive the monitor's caller. Each attempt is signed afresh, so its timestamp is that of the send.
 net::awaitable<void> post_alert(std::string body, probe_monitor_options o, std::string what,
-                                std::shared_ptr<probe_webhook_counts> counts) {
+                                std::shared_ptr<std::atomic<std::size_t>> in_flight) {
   const auto ex = co_await asio::this_coro::executor;
   auto delay = o.retry_delay;
   for (int attempt = 1;; ++attempt) {
@@ -45,15 +45,11 @@ net::awaitable<void> post_alert(std::string body, probe_monitor_options o, std::
     std::string failure = "timed out after " + std::to_string(o.webhook_timeout_ms) + " ms";
     bool retry = true;
     if (const auto* r = std::get_if<0>(&outcome)) {
-      if (r->status >= 200 && r->status < 300) {
-        ++counts->delivered;
-        break;
-      }
+      if (r->status >= 200 && r->status < 300) break;
       failure = r->status == 0 ? r->failure : "answered " + std::to_string(r->status);
       retry = r->status == 0 || r->status == 429 || r->status >= 500;
     }
     if (!retry || attempt >= o.webhook_attempts) {
-      ++counts->failed;
       spdlog::warn("probes: the alert webhook (PROBE_ALERT_WEBHOOK_URL) for {} was not delivered: {} ({} attempt(s))",
                    what, failure, attempt);
       break;
@@ -62,7 +58,7 @@ net::awaitable<void> post_alert(std::string body, probe_monitor_options o, std::
     co_await pause.async_wait(net::as_tuple_awaitable);
     delay *= 2;
   }
-  --counts->in_flight;
+  --*in_flight;
 }
 
 }  // namespace
@@ -88,6 +84,7 @@ probe_monitor::probe_monitor(asio::any_io_executor ex, store::call_store* store,
       evaluator_(options_.rules, options_.alert_window_ms, options_.min_runs) {}
 
 void probe_monitor::record(const probe::probe_run& run) {
+  run_log_.record(run);
   if (store_) store_->record_probe_run(run);
   asio::post(strand_, [this, run] { on_run(run); });
 }
@@ -134,16 +131,16 @@ void probe_monitor::on_transition(const probe::alert_transition& t) {
   const auto what = t.rule + " of " + t.provider + "/" + t.agent;
   spdlog::warn("probes: alert {} {}: {} against {}", what, t.firing ? "firing" : "recovered", t.value, t.threshold);
   if (options_.webhook_url.empty()) return;
-  if (webhooks_->in_flight >= options_.max_webhooks_in_flight) {
-    ++webhooks_->failed;
+  if (*webhooks_in_flight_ >= options_.max_webhooks_in_flight) {
     spdlog::warn("probes: the alert webhook for {} was not posted: {} alert webhooks are in flight", what,
                  options_.max_webhooks_in_flight);
     return;
   }
-  ++webhooks_->in_flight;
+  ++*webhooks_in_flight_;
   auto body = probe_alert_json(t);
   body["type"] = "probe.alert";
-  asio::co_spawn(strand_, post_alert(boost::json::serialize(body), options_, what, webhooks_), asio::detached);
+  asio::co_spawn(strand_, post_alert(boost::json::serialize(body), options_, what, webhooks_in_flight_),
+                 asio::detached);
 }
 
 }  // namespace mb::server

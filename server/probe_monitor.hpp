@@ -1,5 +1,6 @@
 #pragma once
-// What happens to each probe run (docs/latency.md, "Storage, API and alerts"): stored in the history,
+// What happens to each probe run (docs/latency.md, "Storage, API and alerts"): logged in one line
+// (prober/log_sink.hpp), stored in the history,
 // counted in /metrics (mediabridge_probe_stage_seconds, mediabridge_probe_runs_total), and checked
 // against the alert rules; each alert transition is stored, logged in one line and POSTed to
 // PROBE_ALERT_WEBHOOK_URL, signed like tool webhooks (X-Mediabridge-Signature with TOOL_WEBHOOK_SECRET).
@@ -23,6 +24,7 @@
 #include "net/asio.hpp"
 #include "probe/alert_rules.hpp"
 #include "probe/probe_run.hpp"
+#include "prober/log_sink.hpp"
 #include "prober/probe_sink.hpp"
 
 namespace mb::net {
@@ -47,13 +49,6 @@ struct probe_monitor_options {
   std::size_t max_webhooks_in_flight = 16;       // more alerts at once are logged and not posted
 };
 
-// Alert webhook POSTs, shared with the detached coroutines that post them.
-struct probe_webhook_counts {
-  std::atomic<std::uint64_t> delivered{0};  // answered 2xx
-  std::atomic<std::uint64_t> failed{0};     // given up after the last attempt, or not posted (too many in flight)
-  std::atomic<std::size_t> in_flight{0};
-};
-
 // The options PROBE_ALERTS, PROBE_ALERT_WINDOW_S, PROBE_ALERT_WEBHOOK_URL and TOOL_WEBHOOK_SECRET give.
 // The settings validated PROBE_ALERTS at load.
 [[nodiscard]] probe_monitor_options probe_monitor_settings(const config::settings& s,
@@ -69,8 +64,6 @@ class probe_monitor final : public prober::probe_sink {
 
   void record(const probe::probe_run& run) override;
 
-  [[nodiscard]] const probe_webhook_counts& webhooks() const noexcept { return *webhooks_; }
-
   // Profiles whose metrics are kept; runs of more (a misconfiguration) are stored but not exported.
   static constexpr std::size_t max_metric_profiles = 64;
 
@@ -84,13 +77,15 @@ class probe_monitor final : public prober::probe_sink {
   void count(const probe::probe_run& run);   // on strand_
   void on_transition(const probe::alert_transition& t);
 
+  prober::log_sink run_log_;  // one line per run, as before the store kept them
   asio::strand<asio::any_io_executor> strand_;
   store::call_store* store_;
   metrics::registry* metrics_;
   probe_monitor_options options_;
   probe::alert_evaluator evaluator_;                                          // strand_ only
   std::map<std::pair<std::string, std::string>, profile_metrics> profiles_;  // strand_ only
-  std::shared_ptr<probe_webhook_counts> webhooks_ = std::make_shared<probe_webhook_counts>();
+  // Alert webhooks being posted, shared with the detached coroutines that post them.
+  std::shared_ptr<std::atomic<std::size_t>> webhooks_in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 }  // namespace mb::server
