@@ -24,9 +24,13 @@ bool prewarm_pool::open(asio::any_io_executor ex, std::string call_sid, std::str
   {
     std::lock_guard lock(mutex_);
     const bool full = options_.max_sessions != 0 && sessions_.size() >= options_.max_sessions;
-    if (closed_ || full || sessions_.contains(call_sid)) return false;
+    if (closed_ || full || sessions_.contains(call_sid)) {
+      ++refused_;
+      return false;
+    }
     sessions_.emplace(call_sid, session);
   }
+  ++opened_;
   spdlog::debug("call {}: pre-warming its upstream session", call_sid);
   // The TTL counts from the webhook's answer, whatever the connect takes.
   session->ttl_.expires_after(options_.ttl);
@@ -49,9 +53,11 @@ std::shared_ptr<prewarmed_session> prewarm_pool::claim(std::string_view call_sid
   }
   if (session->executor() == ex && session->claim_key() == claim_key) {
     session->ttl_.cancel();  // same executor: no other thread touches the timer
+    ++claimed_;
     spdlog::debug("call {}: stream claimed its pre-warmed upstream session", session->call_sid());
     return session;
   }
+  ++unused_;
   spdlog::info("call {}: pre-warmed upstream session not used: {}; connecting anew", session->call_sid(),
                session->claim_key() != claim_key ? "the stream's start selects another agent or variables"
                                                  : "the stream runs on another thread");
@@ -69,9 +75,14 @@ void prewarm_pool::expire(const std::shared_ptr<prewarmed_session>& session) {
     if (it == sessions_.end() || it->second != session) return;  // claimed meanwhile
     sessions_.erase(it);
   }
+  ++expired_;
   spdlog::info("call {}: pre-warmed upstream session closed: no stream claimed it within PREWARM_TTL_MS={}",
                session->call_sid(), options_.ttl.count());
   session->discard();
+}
+
+prewarm_stats prewarm_pool::stats() const {
+  return {opened_.load(), refused_.load(), claimed_.load(), unused_.load(), expired_.load(), drained_.load()};
 }
 
 void prewarm_pool::close_all() {
@@ -81,6 +92,7 @@ void prewarm_pool::close_all() {
     closed_ = true;
     sessions.swap(sessions_);
   }
+  drained_ += sessions.size();
   if (!sessions.empty()) spdlog::info("closing {} pre-warmed upstream session(s)", sessions.size());
   for (auto& [sid, session] : sessions)
     asio::post(session->executor(), [session] {

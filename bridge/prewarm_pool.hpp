@@ -15,10 +15,12 @@
 // dials as usual.
 //
 // @par Thread safety
-// open(), claim(), close_all() and size() are thread-safe. A prewarmed_session is used on its executor only.
+// open(), claim(), close_all(), size() and stats() are thread-safe. A prewarmed_session is used on its executor only.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,6 +35,16 @@
 namespace mb::bridge {
 
 class prewarmed_session;
+
+// What became of the sessions opened so far (/metrics: mediabridge_prewarm_sessions_total).
+struct prewarm_stats {
+  std::uint64_t opened = 0;
+  std::uint64_t refused = 0;   // a replayed webhook, the pool full, or draining: nothing opened
+  std::uint64_t claimed = 0;   // taken over by the call's stream
+  std::uint64_t unused = 0;    // the stream asked for another profile or variables, or ran on another thread
+  std::uint64_t expired = 0;   // no stream within PREWARM_TTL_MS
+  std::uint64_t drained = 0;   // closed unclaimed by a drain
+};
 
 class prewarm_pool {
  public:
@@ -58,6 +70,7 @@ class prewarm_pool {
   void close_all();
 
   [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] prewarm_stats stats() const;
 
   // The stream parameters that decide a call's agent profile and its rendered session config: all of
   // them but the stream token (which differs per issue), order-independent.
@@ -72,6 +85,7 @@ class prewarm_pool {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<prewarmed_session>> sessions_;  // unclaimed, by CallSid
   bool closed_ = false;
+  std::atomic<std::uint64_t> opened_{0}, refused_{0}, claimed_{0}, unused_{0}, expired_{0}, drained_{0};
 };
 
 // One pre-warmed upstream socket, connecting or connected.

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "bridge/prewarm_pool.hpp"
 #include "server/descriptors.hpp"
 #include "server/listener_hub.hpp"
 #include "store/call_store.hpp"
@@ -52,6 +53,22 @@ void register_server_metrics(metrics::registry& r, const server_context& ctx) {
                      "Events that running calls' backfills for late listeners left out to stay within "
                      "LISTENER_BACKFILL_EVENTS and LISTENER_BACKFILL_BYTES.",
                      [hub] { return static_cast<double>(hub->stats().backfill_left_out); });
+  }
+  if (const auto* prewarm = ctx.bridge.prewarm) {
+    r.add_gauge_fn("mediabridge_prewarm_waiting", "Pre-warmed upstream sessions waiting for their call's stream.",
+                   [prewarm] { return static_cast<double>(prewarm->size()); });
+    constexpr std::string_view help = "Pre-warmed upstream sessions (PREWARM), by what became of them.";
+    const auto outcome = [&](std::string_view name, std::uint64_t bridge::prewarm_stats::*field) {
+      r.add_counter_fn("mediabridge_prewarm_sessions_total", help,
+                       [prewarm, field] { return static_cast<double>(prewarm->stats().*field); },
+                       {{"outcome", std::string(name)}});
+    };
+    outcome("opened", &bridge::prewarm_stats::opened);
+    outcome("refused", &bridge::prewarm_stats::refused);
+    outcome("claimed", &bridge::prewarm_stats::claimed);
+    outcome("unused", &bridge::prewarm_stats::unused);
+    outcome("expired", &bridge::prewarm_stats::expired);
+    outcome("drained", &bridge::prewarm_stats::drained);
   }
   if (auto* store = ctx.store) {
     r.add_gauge_fn("mediabridge_store_queue_depth", "Call history records waiting for the disk.",

@@ -84,6 +84,10 @@ TEST_CASE("prewarm: the stream claims the session the webhook opened", "[integra
   CHECK(sessions.size() == 1);
   CHECK(sessions.at(0).session_updates.size() == 1);
   CHECK(h.prewarm()->size() == 0);
+  const auto metrics = h.metrics().render();
+  CHECK(metrics.find("\nmediabridge_prewarm_sessions_total{outcome=\"opened\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("\nmediabridge_prewarm_sessions_total{outcome=\"claimed\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("\nmediabridge_prewarm_waiting 0\n") != std::string::npos);
 }
 
 TEST_CASE("prewarm: a session no stream claims is closed after PREWARM_TTL_MS", "[integration][prewarm]") {
@@ -98,6 +102,8 @@ TEST_CASE("prewarm: a session no stream claims is closed after PREWARM_TTL_MS", 
   CHECK(session.clean_close);
   CHECK(session.close_code == 1000);
   CHECK(h.prewarm()->size() == 0);
+  CHECK(h.prewarm()->stats().expired == 1);
+  CHECK(h.prewarm()->stats().claimed == 0);
   CHECK(h.logs().wait_for("no stream claimed it within PREWARM_TTL_MS"));
 }
 
@@ -116,6 +122,8 @@ TEST_CASE("prewarm: a stream for another CallSid cannot claim it", "[integration
   const auto sessions = h.simulator().sessions();
   CHECK(sessions.size() == 1);
   CHECK(untouched_and_closed(sessions.at(0)));
+  CHECK(h.prewarm()->stats().claimed == 0);
+  CHECK(h.prewarm()->stats().expired == 1);
 }
 
 TEST_CASE("prewarm: a start asking for other variables closes the session and connects anew",
@@ -132,6 +140,8 @@ TEST_CASE("prewarm: a start asking for other variables closes the session and co
   REQUIRE(h.simulator().wait_until(
       [](const snapshots& s) { return s.size() == 2 && s[0].closed && !s[1].session_updates.empty(); }, 5s));
   CHECK(untouched_and_closed(h.simulator().sessions().at(0)));
+  CHECK(h.prewarm()->stats().unused == 1);
+  CHECK(h.prewarm()->stats().claimed == 0);
   CHECK(h.logs().wait_for("pre-warmed upstream session not used"));
 }
 
