@@ -276,7 +276,7 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   profile_reader r(value.get_object(), path);
   r.check_known_keys({"instructions", "greeting", "provider", "voice", "model", "transcription_model",
                       "transcription_language", "transcription_prompt", "vad", "numbers", "variables", "end_call", "end_call_grace_ms",
-                      "transfers", "transfer_caller_id", "dtmf", "tools", "max_tool_calls_in_flight", "mode"});
+                      "transfers", "transfer_caller_id", "dtmf", "tools", "max_tool_calls_in_flight", "mode", "record"});
   r.text("instructions", p.session.instructions);
   r.text("greeting", p.greeting);
   r.provider("provider", p.provider);
@@ -294,6 +294,7 @@ std::optional<agent_profile> read_profile(std::string_view name, const json::val
   r.strings("numbers", p.numbers);
   r.string_map("variables", p.defaults);
   r.flag("end_call", p.tools.end_call);
+  r.flag("record", p.record);
   r.whole("end_call_grace_ms", p.tools.end_call_grace_ms, 0, 60000);
   r.whole("max_tool_calls_in_flight", p.tools.max_tool_calls_in_flight, 1, 16);
   r.transfers("transfers", p.tools.transfers);

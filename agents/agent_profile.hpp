@@ -33,6 +33,7 @@ struct agent_profile {
   variables defaults;                // values for {{variables}} a call does not supply
   call::call_tools_config tools;     // webhook tools, call control and DTMF (docs/tools.md)
   call_mode mode = call_mode::media_stream;  // sip: only with provider openai-realtime or openai-live
+  bool record = false;               // the call is recorded (docs/recording.md); Media Streams calls only
 
   // The {{variables}} of its instructions and greeting, once each.
   [[nodiscard]] std::vector<std::string> variables_used() const;

@@ -35,6 +35,7 @@ agent_profile profile_from(const config::settings& settings) {
   p.greeting = settings.greeting;
   p.provider = settings.provider;
   p.mode = settings.call_mode == "sip" ? call_mode::sip : call_mode::media_stream;
+  p.record = settings.record_calls;
   std::string problem;  // none: the settings checked TRANSFER_DESTINATIONS
   for (auto& [name, target] : config::parse_transfer_destinations(settings.transfer_destinations, problem))
     p.tools.transfers.push_back({std::move(name), std::move(target), {}});

@@ -807,6 +807,19 @@ const std::vector<spec>& specs() {
     t.push_back(integer(
         "CLIENT_SECRET_PER_MINUTE", "Client secrets one client address may mint per minute.",
         [](auto& s) -> auto& { return s.client_secret_per_minute; }, 1, 600));
+    // Recording and replay (docs/recording.md)
+    t.push_back(boolean(
+        "RECORD_CALLS",
+        "Record the default profile's calls: a stereo WAV (caller left, the assistant as heard right) and a JSONL "
+        "log of every message, in RECORDINGS_DIR (docs/recording.md). Profiles set their own with \"record\".",
+        [](auto& s) -> auto& { return s.record_calls; }));
+    t.push_back(text(
+        "RECORDINGS_DIR",
+        "Folder for call recordings, created owner-only (0700; files 0600). Empty: no profile may record.",
+        [](auto& s) -> auto& { return s.recordings_dir; }));
+    t.push_back(integer(
+        "RECORDING_RETENTION_DAYS", "Recordings older than this are deleted.",
+        [](auto& s) -> auto& { return s.recording_retention_days; }, 1, 3650));
     t.push_back(boolean(
         "WIRE_EVENTS",
         "Publish each call's wire messages (direction, type, size; never payloads) to listeners, for the "

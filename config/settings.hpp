@@ -124,6 +124,10 @@ struct settings {
   int prewarm_ttl_ms = 5000;               // a pre-warmed session no stream claims is closed after this
   int client_secret_ttl_s = 600;           // lifetime of a minted browser client secret (10 s to 2 h)
   int client_secret_per_minute = 10;       // mints per client address per minute
+  // Recording and replay (docs/recording.md)
+  bool record_calls = false;               // the default profile's calls are recorded (stereo WAV + JSONL event log)
+  std::string recordings_dir = "./data/recordings";  // where recordings go (created owner-only); empty: none may record
+  int recording_retention_days = 30;       // recordings older than this are deleted
   // Debugging
   bool wire_events = false;                // publish each call's wire messages (type and size, no payload) to listeners
 

@@ -1,0 +1,1 @@
+#include "record/log_format.hpp"

@@ -1,0 +1,1 @@
+#include "record/wav_builder.hpp"
