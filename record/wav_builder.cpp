@@ -194,21 +194,14 @@ struct wav_builder::impl {
     if (message.event_name == "clear") return on_sent_clear();
   }
 
-  // The payload decoded into `decoded`, or false (counted) when it is not audio.
-  bool decode_payload() {
-    if (!protocol::base64_decode(message.media.payload, decoded)) {
-      ++stats.ignored_messages;
-      return false;
-    }
-    return true;
-  }
-
   void on_caller_media() {
+    // Only the inbound track is the caller.
+    if (!message.media.track.empty() && message.media.track != "inbound") return;
     const auto timestamp = message.media.timestamp_ms * samples_per_ms;
-    // Only the inbound track is the caller; a timestamp far ahead of the bridge's clock is not one.
-    const bool inbound = message.media.track.empty() || message.media.track == "inbound";
-    if (!inbound || message.media.timestamp_ms < 0 || timestamp - now > hold_samples || !decode_payload()) {
-      if (inbound) ++stats.ignored_messages;
+    // A timestamp far ahead of the bridge's clock is not one.
+    if (message.media.timestamp_ms < 0 || timestamp - now > hold_samples ||
+        !protocol::base64_decode(message.media.payload, decoded)) {
+      ++stats.ignored_messages;
       return;
     }
     caller_offset = std::max(caller_offset, timestamp - now);
@@ -218,7 +211,10 @@ struct wav_builder::impl {
   std::size_t assistant_bytes() const noexcept { return heard.audio_bytes() + queued_bytes.size(); }
 
   void on_sent_audio() {
-    if (!decode_payload()) return;
+    if (!protocol::base64_decode(message.media.payload, decoded)) {
+      ++stats.ignored_messages;
+      return;
+    }
     make_room_in_queue();
     const auto room = max_assistant_bytes - std::min(max_assistant_bytes, assistant_bytes());
     const auto kept = std::min(room, decoded.size());
