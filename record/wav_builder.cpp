@@ -165,7 +165,7 @@ struct wav_builder::impl {
   bool finished = false;
 
   track caller{max_caller_bytes};
-  // The latest caller frames' lead over the bridge's clock (their timestamp minus their arrival).
+  // The largest lead of a caller frame's timestamp over its arrival: the bridge's Twilio clock offset.
   std::int64_t caller_offset = 0;
 
   track heard{max_assistant_bytes};
@@ -261,15 +261,15 @@ struct wav_builder::impl {
   void on_echo(std::string_view name) {
     auto mark = position_of_mark(name);
     if (mark == queue.size()) return;  // never sent, or already settled by an earlier echo or clear
-    if (const auto clear = position_of_clear(mark + 1, queue.size())) {
-      // Twilio echoes every mark pending at a clear when the clear takes effect: the cut is now.
-      for (std::size_t i = 0; i <= *clear; ++i) play_front(now);
-      return;
-    }
     // Earlier clears whose echoes never came took effect when they were sent.
     while (position_of_clear(0, mark)) {
       settle_front();
       --mark;
+    }
+    if (const auto clear = position_of_clear(mark + 1, queue.size())) {
+      // Twilio echoes every mark pending at a clear when the clear takes effect: the cut is now.
+      for (std::size_t i = 0; i <= *clear; ++i) play_front(now);
+      return;
     }
     // The audio before the mark has just ended: it played back to back up to now, never before it
     // was sent nor over what was heard before it.

@@ -232,6 +232,13 @@ TEST_CASE("wav_builder: a barge-in's clear cuts the assistant where it took effe
     r.finish(1200);
     CHECK(r.heard() == std::vector<span>{{0, 500}, {800, 900}});
   }
+  SECTION("a second barge-in: each clear cuts what was queued before it") {
+    r.send(600, 400, "2.1");
+    r.clear(700);
+    r.echo(720, "2.1");  // the second clear's echo; the first one's never came
+    r.finish(1200);
+    CHECK(r.heard() == std::vector<span>{{0, 500}, {600, 720}});
+  }
   SECTION("without any echo after it, the cut is the clear itself") {
     r.finish(1200);
     CHECK(r.heard() == std::vector<span>{{0, 500}});
