@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "call/playback_ledger.hpp"
 #include "codec/g711.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/twilio_messages.hpp"
@@ -244,6 +245,51 @@ TEST_CASE("wav_builder: a barge-in's clear cuts the assistant where it took effe
     CHECK(r.heard() == std::vector<span>{{0, 500}});
   }
   CHECK(r.said() == std::vector<span>{{0, 500}});
+}
+
+TEST_CASE("wav_builder: the cut agrees with the bridge's own barge-in arithmetic", "[record]") {
+  // The bridge's mark names and heard estimate (call/playback_ledger): 200 ms chunks paced 400 ms
+  // ahead, each echoed 70 ms late, the caller barging in at 1130 ms.
+  call::playback_ledger ledger;
+  const auto item = ledger.on_audio_received("item_1", "resp_1", 0, 2000 * call::ulaw_bytes_per_ms);
+  recording r;
+  std::vector<std::string> marks;
+  auto send = [&](std::int64_t t) {
+    marks.push_back(ledger.on_sent(item, 200 * call::ulaw_bytes_per_ms, t));
+    r.send(static_cast<double>(t), 200, marks.back());
+  };
+  auto echo = [&](std::int64_t t, std::size_t chunk) {
+    CHECK(ledger.on_mark(marks[chunk], t) == call::playback_ledger::mark_result::played);
+    r.echo(static_cast<double>(t), marks[chunk]);
+  };
+  send(0);
+  send(0);
+  for (std::int64_t k = 1; k <= 5; ++k) {
+    send(200 * k);
+    echo(200 * k + 70, static_cast<std::size_t>(k - 1));
+  }
+  const auto cuts = ledger.cut_all(1130);
+  REQUIRE(cuts.size() == 1);
+  CHECK(cuts.front().audio_end_ms == 1060);
+  r.clear(1130);
+  auto heard_ms = [](const std::vector<span>& spans) {
+    double total = 0;
+    for (const auto& [from, to] : spans) total += to - from;
+    return total;
+  };
+  SECTION("no echo after the clear: what the bridge told the model is what the WAV holds") {
+    r.finish(2000);
+    CHECK(heard_ms(r.heard()) == static_cast<double>(cuts.front().audio_end_ms));
+    CHECK(r.heard() == std::vector<span>{{70, 1130}});
+  }
+  SECTION("the pending marks' echoes show the clear took effect 20 ms later") {
+    for (std::size_t chunk = 5; chunk < marks.size(); ++chunk) {
+      CHECK(ledger.on_mark(marks[chunk], 1150) == call::playback_ledger::mark_result::stale);
+      r.echo(1150, marks[chunk]);
+    }
+    r.finish(2000);
+    CHECK(heard_ms(r.heard()) == static_cast<double>(cuts.front().audio_end_ms + 20));
+  }
 }
 
 TEST_CASE("wav_builder: a clear with no mark pending cuts at once", "[record]") {
