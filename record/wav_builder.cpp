@@ -6,8 +6,8 @@
 #include <limits>
 #include <optional>
 #include <ranges>
-#include <tuple>
 #include <span>
+#include <tuple>
 #include <utility>
 
 #include "codec/g711.hpp"
@@ -53,7 +53,8 @@ class track {
     const auto first = std::max({start, floor, end()});
     if (first >= start + length) return static_cast<std::uint64_t>(length);
     const auto skipped = static_cast<std::size_t>(first - start);
-    const auto taken = std::min(static_cast<std::size_t>(length) - skipped, max_bytes_ - std::min(max_bytes_, bytes_.size()));
+    const auto room = max_bytes_ - std::min(max_bytes_, bytes_.size());
+    const auto taken = std::min(static_cast<std::size_t>(length) - skipped, room);
     const auto dropped = static_cast<std::uint64_t>(length) - taken;
     if (taken == 0) return dropped;
     if (!clips_.empty() && end() == first) {
@@ -295,20 +296,21 @@ struct wav_builder::impl {
     }
     if (q.what != queued::kind::audio) return;
     const auto start = std::max(played_until, q.at);
-    const auto kept = cut ? static_cast<std::size_t>(std::clamp<std::int64_t>(*cut - start, 0, static_cast<std::int64_t>(q.length)))
-                          : q.length;
-    const auto bytes = std::ranges::subrange(queued_bytes.begin(), queued_bytes.begin() + static_cast<std::ptrdiff_t>(kept));
+    const auto length = static_cast<std::int64_t>(q.length);
+    const auto kept = static_cast<std::size_t>(cut ? std::clamp<std::int64_t>(*cut - start, 0, length) : length);
+    const auto first = queued_bytes.begin();
+    const auto bytes = std::ranges::subrange(first, first + static_cast<std::ptrdiff_t>(kept));
     // Within the bound: the queued bytes were counted against it when they were sent.
     stats.dropped_samples += heard.place(start, bytes, written) + (q.length - kept);
-    queued_bytes.erase(queued_bytes.begin(), queued_bytes.begin() + static_cast<std::ptrdiff_t>(q.length));
+    queued_bytes.erase(first, first + static_cast<std::ptrdiff_t>(q.length));
     played_until = start + static_cast<std::int64_t>(kept);
   }
 
   // The first clear still waiting for its echo, if any: where audio before it stops at the latest.
   std::optional<std::int64_t> pending_clear() const {
-    const auto clear = std::find_if(queue.begin(), queue.end(), [](const queued& q) { return q.what == queued::kind::clear; });
-    if (clear == queue.end()) return std::nullopt;
-    return clear->at;
+    const auto clear = position_of_clear(0, queue.size());
+    if (!clear) return std::nullopt;
+    return queue[*clear].at;
   }
 
   // Settles the oldest entry without its echo, as it would have played.

@@ -364,7 +364,8 @@ TEST_CASE("wav_builder: malformed messages are ignored", "[record]") {
     r.send(100, 100, "1.1");
     r.caller_until(140);
     if (with_garbage) {
-      const std::string huge = R"({"event":"media","media":{"payload":")" + std::string(wav_max_message_bytes, 'A') + R"("}})";
+      const std::string huge =
+          R"({"event":"media","media":{"payload":")" + std::string(wav_max_message_bytes, 'A') + R"("}})";
       for (const auto& [dir, json] : std::vector<std::pair<direction, std::string>>{
                {direction::twilio_in, "not json"},
                {direction::twilio_in, "[1,2]"},
