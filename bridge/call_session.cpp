@@ -520,12 +520,13 @@ class call_session final : public supervised_upstream, public std::enable_shared
     if (admission_.admitted())
       report_call_end(state_, identity_, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, events(),
                       m_);
+    else if (!admission_.refused())
+      spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
+    // After call.ended: the recording's last entry.
     if (recording_) {
       step_at_ = steady::now();
       recording_->finish(recording_t_us());
     }
-    else if (!admission_.refused())
-      spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
     admission_.leave();
   }
 
