@@ -1193,7 +1193,7 @@ async function loadRecording(player, detail) {
     return;
   }
   if (response.status === 409) {
-    player.say('recording', 'Recording… the player opens once the call has ended.');
+    player.say('recording', 'The recording is still being written: select the call again in a moment.');
     return;
   }
   if (!response.ok) {

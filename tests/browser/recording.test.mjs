@@ -107,6 +107,41 @@ function storeCall(database) {
   execFileSync('sqlite3', [database], { input: sql, timeout: 10000 });
 }
 
+// A 16-bit PCM WAV's rate and channels (as samples in [-1, 1)).
+function parseWav(bytes) {
+  assert.equal(bytes.toString('latin1', 0, 4), 'RIFF');
+  assert.equal(bytes.toString('latin1', 8, 12), 'WAVE');
+  let format = null;
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = bytes.toString('latin1', at, at + 4);
+    const size = bytes.readUInt32LE(at + 4);
+    if (id === 'fmt ') format = { count: bytes.readUInt16LE(at + 10), rate: bytes.readUInt32LE(at + 12), bits: bytes.readUInt16LE(at + 22) };
+    if (id === 'data') {
+      assert.ok(format && format.bits === 16, 'fmt before data, 16-bit');
+      const frames = Math.floor(Math.min(size, bytes.length - at - 8) / (2 * format.count));
+      const channels = Array.from({ length: format.count }, () => new Float32Array(frames));
+      for (let f = 0; f < frames; f++) {
+        for (let c = 0; c < format.count; c++) channels[c][f] = bytes.readInt16LE(at + 8 + (f * format.count + c) * 2) / 32768;
+      }
+      return { rate: format.rate, channels };
+    }
+    at += 8 + size + (size & 1);
+  }
+  throw new Error('no data chunk');
+}
+
+// The loudest sample of each of `columns` equal slices of the channel.
+function columnPeaks(samples, columns) {
+  const peaks = [];
+  for (let c = 0; c < columns; c++) {
+    let peak = 0;
+    const to = Math.min(samples.length, Math.floor(((c + 1) * samples.length) / columns));
+    for (let i = Math.floor((c * samples.length) / columns); i < to; i++) peak = Math.max(peak, Math.abs(samples[i]));
+    peaks.push(peak);
+  }
+  return peaks;
+}
+
 async function routeSyntheticRecording() {
   await page.route((url) => url.pathname === `/v1/calls/${SID}`, async (route) => {
     const response = await route.fetch();
@@ -353,6 +388,7 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     served.wav = { status: 409, body: { error: 'still recording' } };
     panel = await openCall(SID);
     assert.equal(await panel.getAttribute('data-state'), 'recording');
+    assert.match(await panel.textContent(), /still being written/);
 
     served.wav = { status: 200, body: Buffer.from('not a wav file at all') };
     panel = await openCall(SID);
@@ -360,5 +396,68 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     assert.match(await panel.textContent(), /could not be decoded/);
     assert.equal(await panel.locator('.rec-wave').count(), 0);
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('a recorded softphone call with a barge-in plays in the history', async () => {
+    await page.click('#tab-live');
+    await page.click('#sp-call');
+    await waitFor('the softphone to connect', () => page.evaluate(() => window.mbSoftphone.state === 'in-call'), 15000);
+    const callSid = await page.evaluate(() => window.mbSoftphone.callSid);
+    // The microphone's third burst (7.2–8.0 s of its loop) talks over the second answer.
+    await page.locator('#live-detail .marker.barge-in').first().waitFor({ timeout: 30000 });
+    await page.click('#sp-hangup');
+    await waitFor('call.ended', async () =>
+      (await page.locator(`#call-list .call-item[data-sid="${callSid}"]`).getAttribute('class')).includes('ended'), 10000);
+
+    const authorised = { headers: { Authorization: `Bearer ${TOKEN}` } };
+    const detail = await waitFor('the finished recording', async () => {
+      const d = await (await fetch(`${server.url}/v1/calls/${callSid}`, authorised)).json();
+      return d.recording && d.recording.complete ? d : null;
+    }, 15000, 200);
+    assert.ok(detail.barge_ins.length >= 1, 'the call stored its barge-in');
+    const response = await fetch(`${server.url}/v1/calls/${callSid}/recording.wav`, authorised);
+    assert.equal(response.status, 200);
+    const wav = parseWav(Buffer.from(await response.arrayBuffer()));
+    assert.equal(wav.channels.length, 2, 'a stereo WAV');
+    const durationMs = (wav.channels[0].length / wav.rate) * 1000;
+
+    const panel = await openCall(callSid);
+    assert.equal(await panel.getAttribute('data-state'), 'paused');
+    // Each band is drawn in the columns where its channel has sound, and not where it is silent.
+    const width = (await drawnColumns(0, CALLER_COLOR)).length;
+    for (const [band, color, what] of [[0, CALLER_COLOR, 'caller'], [1, ASSISTANT_COLOR, 'assistant']]) {
+      const drawn = await drawnColumns(band, color);
+      const peaks = columnPeaks(wav.channels[band], width);
+      const loud = peaks.map((p, c) => (p >= 0.02 ? c : -1)).filter((c) => c >= 0);
+      const silent = peaks.map((p, c) => (p === 0 && peaks[c - 1] === 0 && peaks[c + 1] === 0 ? c : -1)).filter((c) => c >= 0);
+      assert.ok(loud.length > 10, `the ${what} channel has sound in the WAV (${loud.length} columns)`);
+      const missed = loud.filter((c) => !drawn[c]);
+      assert.ok(missed.length <= loud.length * 0.02, `the ${what} band is drawn where the WAV has sound (missed ${missed.length} of ${loud.length})`);
+      assert.deepEqual(silent.filter((c) => drawn[c]), [], `the ${what} band is empty where the WAV is silent`);
+    }
+    // The barge-ins at their times on the WAV's time line.
+    const track = await box(panel.locator('.rec-track'));
+    const inside = detail.barge_ins.map((b) => Date.parse(b.time) - detail.recording.started_at)
+      .filter((at) => at >= 0 && at <= durationMs);
+    assert.equal(inside.length, detail.barge_ins.length, 'every barge-in happened while recording');
+    const marks = panel.locator('.rec-mark.barge');
+    assert.equal(await marks.count(), inside.length);
+    for (let i = 0; i < inside.length; i++) {
+      const b = await box(marks.nth(i));
+      const expected = track.x + (inside[i] / durationMs) * track.width;
+      assert.ok(Math.abs(b.x + b.width / 2 - expected) <= 1.5, `barge-in ${i} at x ${b.x + b.width / 2}, expected ${expected}`);
+    }
+    assert.equal(await panel.locator('.rec-mark.line.caller').count(),
+      detail.transcript.filter((l) => l.role === 'caller').length, "each caller line is on the time line");
+
+    // From a second before the barge-in, played.
+    await page.mouse.click(track.x + ((inside[0] - 1000) / durationMs) * track.width, track.y + 8);
+    await panel.locator('.rec-play').click();
+    await waitFor('the cursor to pass the barge-in', async () => (await position(panel)) > inside[0] + 200, 5000, 50);
+    await page.screenshot({ path: join(ARTIFACTS, '15-recording-player.png') });
+    await panel.locator('.rec-play').click();
+    assert.equal(await panel.getAttribute('data-state'), 'paused');
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(cspViolations, []);
   });
 });
