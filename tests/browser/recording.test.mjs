@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, removeDir, startServer, stopServer, tempDir, waitFor, writeMicrophoneWav } from './harness.mjs';
+import { launchBrowser, pcmWav, removeDir, startServer, stopServer, tempDir, waitFor, writeMicrophoneWav } from './harness.mjs';
 
 const BINARY = resolve(process.env.MB_BINARY || '../../build/app/mediabridge');
 const ARTIFACTS = resolve(process.env.MB_ARTIFACTS || '../artifacts');
@@ -64,20 +64,7 @@ function synthesiseWav() {
   };
   tone(CALLER_SOUND, 300, 0.5, 0);
   tone(ASSISTANT_SOUND, 520, 0.4, 1);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(2, 22); // stereo: left the caller, right the assistant as heard
-  header.writeUInt32LE(RATE, 24);
-  header.writeUInt32LE(RATE * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return pcmWav(data, RATE, 2); // left the caller, right the assistant as heard
 }
 
 const WAV = synthesiseWav();
