@@ -1063,7 +1063,8 @@ function waterfallLegend() {
   return legend;
 }
 
-function waterfallAxis(scale, format = formatMs) {
+// Five ticks from 0 to `scale` (the waterfall's ms, the recording's m:ss.t).
+function timeAxis(scale, format = formatMs) {
   const axis = el('div', 'wf-axis');
   for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
     const tick = el('span', 'wf-tick', format(scale * fraction));
@@ -1081,7 +1082,7 @@ function renderWaterfall(panel, turns, summary) {
     + (audio ? ` · first audio p50 ${formatMs(latencyMs(audio.p50))}, max ${formatMs(latencyMs(audio.max))}` : '');
   const rows = el('div', 'wf-rows');
   const spacer = el('div', 'wf-axis-row');
-  spacer.append(el('span'), waterfallAxis(scale), el('span'));
+  spacer.append(el('span'), timeAxis(scale), el('span'));
   rows.append(spacer, ...turns.map((turn, index) => waterfallRow(turn, index, scale)));
   const body = el('div', 'wf-body');
   const side = el('div', 'wf-side');
@@ -1307,7 +1308,7 @@ function buildRecordingPlayer(player, markers) {
   controls.append(playButton, time);
   head.insertBefore(controls, head.firstChild);
   const timeline = el('div', 'rec-timeline');
-  timeline.append(track, waterfallAxis(duration, formatClock));
+  timeline.append(track, timeAxis(duration, formatClock));
   body.replaceChildren(timeline, recordingLegend());
   // The canvas has one column per device pixel: redrawn when the panel's width changes.
   player.resize = new ResizeObserver(() => drawRecording(canvas, playback.buffer));
