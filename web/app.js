@@ -1105,7 +1105,7 @@ function liveWaterfallPanel(call) {
 // moving cursor, a click or the arrow keys to seek. recording.js decodes, draws and plays; the history
 // has one player at a time (state.history.player), closed when another call is shown.
 
-const WAVE_ROW_PX = 52; // each channel's band of the canvas, in CSS pixels
+const WAVE_ROW_PX = 44; // each channel's band of the canvas, in CSS pixels
 const WAVE_COLORS = { caller: '#64748b', assistant: '#4f46e5', baseline: '#d5d9e3' };
 const SEEK_STEP_MS = 5000;
 
@@ -1131,9 +1131,10 @@ function recordingPanel(detail) {
   closeRecordingPlayer();
   const recording = detail.recording;
   if (recording === undefined) return null;
-  const panel = el('section', 'recording-panel');
-  const head = el('div', 'rec-head');
-  head.append(el('h3', '', 'Recording'));
+  const panel = el('details', 'recording-panel');
+  panel.open = true;
+  const head = el('summary', 'rec-head');
+  head.append(el('span', 'rec-title', 'Recording'));
   const body = el('div', 'rec-body');
   panel.append(head, body);
   const say = (status, text, kind = 'muted') => {
@@ -1250,7 +1251,7 @@ function recordingLegend() {
 }
 
 function buildRecordingPlayer(player, markers) {
-  const { playback, panel, head, body } = player;
+  const { playback, panel, body } = player;
   const duration = playback.durationMs;
   const playButton = el('button', 'btn secondary rec-play');
   playButton.type = 'button';
@@ -1305,11 +1306,10 @@ function buildRecordingPlayer(player, markers) {
     el('span', 'rec-channel assistant', 'Assistant, as heard'),
     ...markers.map((marker) => recordingMarker(marker, duration, seek)), cursor);
   const controls = el('div', 'rec-controls');
-  controls.append(playButton, time);
-  head.insertBefore(controls, head.firstChild);
+  controls.append(playButton, time, recordingLegend());
   const timeline = el('div', 'rec-timeline');
   timeline.append(track, timeAxis(duration, formatClock));
-  body.replaceChildren(timeline, recordingLegend());
+  body.replaceChildren(controls, timeline);
   // The canvas has one column per device pixel: redrawn when the panel's width changes.
   player.resize = new ResizeObserver(() => drawRecording(canvas, playback.buffer));
   player.resize.observe(track);

@@ -23,7 +23,7 @@ const ARTIFACTS = resolve(process.env.MB_ARTIFACTS || '../artifacts');
 const TOKEN = `mbtest-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
 const CALLER_COLOR = [100, 116, 139]; // WAVE_COLORS.caller in web/app.js
 const ASSISTANT_COLOR = [79, 70, 229]; // WAVE_COLORS.assistant
-const BAND_PX = 52; // WAVE_ROW_PX: each channel's band of the canvas (deviceScaleFactor 1)
+const BAND_PX = 44; // WAVE_ROW_PX: each channel's band of the canvas (deviceScaleFactor 1)
 
 // The synthetic call: 6 s of stereo at 8 kHz. The caller speaks 1.0–2.0 s; the assistant is heard
 // 2.5–4.0 s (cut by the barge-in at 4.0 s, having played 1.5 s) and again 4.6–5.2 s.
