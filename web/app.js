@@ -1141,9 +1141,12 @@ function recordingPanel(detail) {
     panel.dataset.state = status;
     body.replaceChildren(el('p', `rec-message ${kind}`, text));
   };
+  // Closed: most calls of a server that records none would otherwise each carry the same paragraph.
   if (recording === null) {
+    panel.open = false;
+    head.append(el('span', 'muted small', 'not recorded'));
     say('none', 'This call was not recorded. Recording is chosen per agent profile ("record": true), or with '
-      + 'RECORD_CALLS=true for the default profile.');
+      + 'RECORD_CALLS=true for the default profile (docs/recording.md).');
     return panel;
   }
   if (!detail.ended_at) {

@@ -352,7 +352,9 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     served.detail = { recording: null };
     let panel = await openCall(SID);
     assert.equal(await panel.getAttribute('data-state'), 'none');
-    assert.match(await panel.textContent(), /not recorded/);
+    assert.equal(await panel.getAttribute('open'), null, 'folded');
+    assert.match(await panel.locator('summary').textContent(), /not recorded/);
+    assert.match(await panel.textContent(), /RECORD_CALLS/);
 
     served.detail = { recording: { ...RECORDING, complete: false }, ended_at: null };
     panel = await openCall(SID);
