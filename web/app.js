@@ -1277,8 +1277,9 @@ function buildRecordingPlayer(player, markers) {
     track.setAttribute('aria-valuenow', String(Math.round(at)));
     track.setAttribute('aria-valuetext', formatClock(at));
     panel.dataset.state = playback.playing ? 'playing' : at >= duration ? 'ended' : 'paused';
-    playButton.replaceChildren(icon(playback.playing ? 'pause' : 'play', 14),
-      document.createTextNode(playback.playing ? 'Pause' : 'Play'));
+    // Only on a change: a button whose content is replaced under the pointer loses the click.
+    const label = playback.playing ? 'Pause' : 'Play';
+    if (playButton.textContent !== label) playButton.replaceChildren(icon(label.toLowerCase(), 14), label);
     player.frame = playback.playing ? requestAnimationFrame(update) : 0;
   };
   player.update = update;
@@ -1313,7 +1314,9 @@ function buildRecordingPlayer(player, markers) {
   const timeline = el('div', 'rec-timeline');
   timeline.append(track, timeAxis(duration, formatClock));
   body.replaceChildren(controls, timeline);
-  // The canvas has one column per device pixel: redrawn when the panel's width changes.
+  // The canvas has one column per device pixel: drawn now (the state below promises a drawn
+  // player), and again when the panel's width changes or a hidden panel is shown.
+  drawRecording(canvas, playback.buffer);
   player.resize = new ResizeObserver(() => drawRecording(canvas, playback.buffer));
   player.resize.observe(track);
   update();

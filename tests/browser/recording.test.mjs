@@ -394,6 +394,9 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     const callSid = await page.evaluate(() => window.mbSoftphone.callSid);
     // The microphone's third burst (7.2–8.0 s of its loop) talks over the second answer.
     await page.locator('#live-detail .marker.barge-in').first().waitFor({ timeout: 30000 });
+    // and the answer to that third burst, so that the recording goes on after the barge-in.
+    await waitFor('a third assistant turn', async () =>
+      (await page.locator('#live-detail .turn.assistant:not(.partial)').count()) >= 3, 15000);
     await page.click('#sp-hangup');
     await waitFor('call.ended', async () =>
       (await page.locator(`#call-list .call-item[data-sid="${callSid}"]`).getAttribute('class')).includes('ended'), 10000);
@@ -413,15 +416,19 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     const panel = await openCall(callSid);
     assert.equal(await panel.getAttribute('data-state'), 'paused');
     // Each band is drawn in the columns where its channel has sound, and not where it is silent.
-    const width = (await drawnColumns(0, CALLER_COLOR)).length;
-    for (const [band, color, what] of [[0, CALLER_COLOR, 'caller'], [1, ASSISTANT_COLOR, 'assistant']]) {
-      const drawn = await drawnColumns(band, color);
+    const bands = [await drawnColumns(0, CALLER_COLOR), await drawnColumns(1, ASSISTANT_COLOR)];
+    const width = bands[0].length;
+    assert.equal(width, Math.round((await box(panel.locator('.rec-wave'))).width), 'one column per pixel');
+    for (const [band, what] of [[0, 'caller'], [1, 'assistant']]) {
+      const drawn = bands[band];
       const peaks = columnPeaks(wav.channels[band], width);
       const loud = peaks.map((p, c) => (p >= 0.02 ? c : -1)).filter((c) => c >= 0);
       const silent = peaks.map((p, c) => (p === 0 && peaks[c - 1] === 0 && peaks[c + 1] === 0 ? c : -1)).filter((c) => c >= 0);
       assert.ok(loud.length > 10, `the ${what} channel has sound in the WAV (${loud.length} columns)`);
       const missed = loud.filter((c) => !drawn[c]);
-      assert.ok(missed.length <= loud.length * 0.02, `the ${what} band is drawn where the WAV has sound (missed ${missed.length} of ${loud.length})`);
+      assert.ok(missed.length <= loud.length * 0.02, `the ${what} band is drawn where the WAV has sound (missed ${missed.length} `
+        + `of ${loud.length}: columns ${missed.slice(0, 12).join(' ')}… of ${width}; the page's duration `
+        + `${await panel.locator('.rec-track').getAttribute('aria-valuemax')} ms, the WAV's ${durationMs} ms)`);
       assert.deepEqual(silent.filter((c) => drawn[c]), [], `the ${what} band is empty where the WAV is silent`);
     }
     // The barge-ins at their times on the WAV's time line.
@@ -439,13 +446,18 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     assert.equal(await panel.locator('.rec-mark.line.caller').count(),
       detail.transcript.filter((l) => l.role === 'caller').length, "each caller line is on the time line");
 
-    // From a second before the barge-in, played.
-    await page.mouse.click(track.x + ((inside[0] - 1000) / durationMs) * track.width, track.y + 8);
+    // From a second before the barge-in, played past it and paused before the end (the barge-in may
+    // come shortly before the hang-up).
+    const from = Math.max(0, inside[0] - 1000);
+    const until = Math.min(inside[0] + 100, durationMs - 300);
+    await page.mouse.click(track.x + (from / durationMs) * track.width, track.y + 8);
     await panel.locator('.rec-play').click();
-    await waitFor('the cursor to pass the barge-in', async () => (await position(panel)) > inside[0] + 200, 5000, 50);
-    await page.screenshot({ path: join(ARTIFACTS, '15-recording-player.png') });
+    await waitFor('the cursor to pass the barge-in', async () => (await position(panel)) > until, 5000, 20);
     await panel.locator('.rec-play').click();
     assert.equal(await panel.getAttribute('data-state'), 'paused');
+    const cursor = await box(panel.locator('.rec-cursor'));
+    assert.ok(cursor.x + cursor.width / 2 > track.x + (until / durationMs) * track.width - 1.5, 'the cursor is past the barge-in');
+    await page.screenshot({ path: join(ARTIFACTS, '15-recording-player.png') });
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(cspViolations, []);
   });
