@@ -1166,7 +1166,7 @@ function recordingPanel(detail) {
       + 'GET /v1/calls/{sid}/recording.wav with the API token downloads it.');
     return panel;
   }
-  const player = { sid: detail.call_sid, panel, head, body, say, playback: null, frame: 0, resize: null };
+  const player = { panel, body, say, playback: null, frame: 0, resize: null };
   player.pause = () => {
     if (!player.playback) return;
     player.playback.pause();

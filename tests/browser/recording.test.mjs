@@ -347,7 +347,7 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     assert.deepEqual(cspViolations, []);
   });
 
-  test('no recording, a running call, an incomplete one, files gone, an undecodable file', async () => {
+  test('no recording, a running call, one too long, an incomplete one, files gone, an undecodable file', async () => {
     const requests = served.wavRequests.length;
     served.detail = { recording: null };
     let panel = await openCall(SID);
@@ -360,7 +360,12 @@ describe('the recording player in Chromium', { timeout: 180000 }, () => {
     panel = await openCall(SID);
     assert.equal(await panel.getAttribute('data-state'), 'recording');
     assert.match(await panel.textContent(), /once the call has ended/);
-    assert.equal(served.wavRequests.length, requests, 'no WAV asked for without a recording or while the call runs');
+
+    served.detail = { recording: { ...RECORDING, wav_bytes: 300 * 1048576 } };
+    panel = await openCall(SID);
+    assert.equal(await panel.getAttribute('data-state'), 'too-long');
+    assert.match(await panel.textContent(), /300\.0 MB\) is too long to play in the page/);
+    assert.equal(served.wavRequests.length, requests, 'no WAV asked for without a recording, while the call runs or when too long');
 
     served.detail = { recording: { ...RECORDING, complete: false, dropped_bytes: 3 * 1048576 } };
     panel = await openCall(SID);
