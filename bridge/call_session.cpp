@@ -448,12 +448,12 @@ class call_session final : public supervised_upstream, public std::enable_shared
    public:
     explicit recording_events(call_session& call) : call_(call) {}
     void publish(const call_identity& who, const call::call_event& event) override {
-      call_.capture(direction::event, call::event_json(context(who), event));
+      call_.capture(direction::event, json_.write(context(who), event));
       if (call_.ctx_.events) call_.ctx_.events->publish(who, event);
     }
     void call_ended(const call_identity& who, const call_summary& summary) override {
       const call::call_end end{summary.reason, summary.detail, summary.duration.count(), summary.usage};
-      call_.capture(direction::event, call::event_json(context(who), end));
+      call_.capture(direction::event, json_.write(context(who), end));
       if (call_.ctx_.events) call_.ctx_.events->call_ended(who, summary);
     }
 
@@ -462,6 +462,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
       return {who.call_sid, who.stream_sid, who.from, who.to, unix_ms_now()};
     }
     call_session& call_;
+    call::event_writer json_;  // no allocation per event once warm
   };
   [[nodiscard]] event_sink* events() { return recording_events_ ? &*recording_events_ : ctx_.events; }
 
@@ -519,12 +520,13 @@ class call_session final : public supervised_upstream, public std::enable_shared
     if (admission_.admitted())
       report_call_end(state_, identity_, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, events(),
                       m_);
+    else if (!admission_.refused())
+      spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
+    // After call.ended: the recording's last entry.
     if (recording_) {
       step_at_ = steady::now();
       recording_->finish(recording_t_us());
     }
-    else if (!admission_.refused())
-      spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
     admission_.leave();
   }
 

@@ -1,5 +1,7 @@
 #include "call/event_json.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -13,12 +15,41 @@ namespace {
 
 namespace json = boost::json;
 
-json::object envelope(std::string_view type, const event_context& context) {
-  json::object o;
+constexpr std::size_t utc_buffer_bytes = 40;
+
+// format_utc into `buf`, without a heap allocation; the text's length.
+std::size_t format_utc_to(char (&buf)[utc_buffer_bytes], std::int64_t unix_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds{unix_ms}};
+  const auto day = floor<days>(t);
+  const year_month_day date{day};
+  const hh_mm_ss time{t - day};
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
+                              static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                              static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                              static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
+  return n < 0 ? 0 : std::min(static_cast<std::size_t>(n), sizeof buf - 1);
+}
+
+// Every object of the event is made with `storage` (the default heap when null).
+json::object envelope(std::string_view type, const event_context& context, json::storage_ptr storage = {}) {
+  json::object o(std::move(storage));
   o["type"] = type;
   o["call_sid"] = context.call_sid;
-  o["time"] = format_utc(context.unix_ms);
+  char time[utc_buffer_bytes];
+  o["time"] = std::string_view(time, format_utc_to(time, context.unix_ms));
   return o;
+}
+
+void add_end_fields(json::object& o, const call_end& end) {
+  o["reason"] = to_string(end.reason);
+  o["detail"] = end.detail;
+  o["duration_ms"] = end.duration_ms;
+  json::object usage(o.storage());
+  usage["input_tokens"] = end.usage.input_tokens;
+  usage["output_tokens"] = end.usage.output_tokens;
+  usage["total_tokens"] = end.usage.total_tokens;
+  o["usage"] = std::move(usage);
 }
 
 void add_fields(json::object& o, const event_context& context, const call_started& e) {
@@ -27,7 +58,7 @@ void add_fields(json::object& o, const event_context& context, const call_starte
   o["to"] = context.to;
   o["agent"] = e.agent;
   o["transport"] = e.transport;
-  json::object parameters;
+  json::object parameters(o.storage());
   for (const auto& [name, value] : e.parameters) parameters[name] = value;
   o["parameters"] = std::move(parameters);
 }
@@ -158,27 +189,47 @@ std::string event_json(const event_context& context, const call_event& event) {
 
 std::string event_json(const event_context& context, const call_end& end) {
   auto o = envelope(call_ended_type, context);
-  o["reason"] = to_string(end.reason);
-  o["detail"] = end.detail;
-  o["duration_ms"] = end.duration_ms;
-  o["usage"] = {{"input_tokens", end.usage.input_tokens},
-                {"output_tokens", end.usage.output_tokens},
-                {"total_tokens", end.usage.total_tokens}};
+  add_end_fields(o, end);
   return json::serialize(o);
 }
 
+struct event_writer::impl {
+  // Room for any ordinary event; a larger one takes the rest from the heap.
+  std::array<unsigned char, 16 * 1024> buffer{};
+  json::monotonic_resource scratch{buffer.data(), buffer.size()};
+  json::serializer serializer;
+  std::string out;
+
+  template <class Fill>
+  std::string_view write(std::string_view type, const event_context& context, Fill&& fill) {
+    out.clear();
+    {
+      auto o = envelope(type, context, &scratch);
+      fill(o);
+      serializer.reset(&o);
+      char chunk[1024];
+      while (!serializer.done()) out.append(serializer.read(chunk));
+    }
+    scratch.release();
+    return out;
+  }
+};
+
+event_writer::event_writer() : impl_(std::make_unique<impl>()) { impl_->out.reserve(4096); }
+event_writer::~event_writer() = default;
+
+std::string_view event_writer::write(const event_context& context, const call_event& event) {
+  return impl_->write(event_type(event), context,
+                      [&](json::object& o) { std::visit([&](const auto& e) { add_fields(o, context, e); }, event); });
+}
+
+std::string_view event_writer::write(const event_context& context, const call_end& end) {
+  return impl_->write(call_ended_type, context, [&](json::object& o) { add_end_fields(o, end); });
+}
+
 std::string format_utc(std::int64_t unix_ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> t{milliseconds{unix_ms}};
-  const auto day = floor<days>(t);
-  const year_month_day date{day};
-  const hh_mm_ss time{t - day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
-  return buf;
+  char buf[utc_buffer_bytes];
+  return std::string(buf, format_utc_to(buf, unix_ms));
 }
 
 std::optional<std::int64_t> parse_utc(std::string_view text) {

@@ -6,6 +6,7 @@
 // Pure functions.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,24 @@ inline constexpr const char* turn_latency_type = "turn.latency";  // turn_waterf
 
 [[nodiscard]] std::string event_json(const event_context& context, const call_event& event);
 [[nodiscard]] std::string event_json(const event_context& context, const call_end& end);
+
+// The same JSON, into a buffer it keeps: after the first few events, no heap allocation per event. For
+// a recorded call, which serialises each of its events on its own thread (docs/recording.md).
+class event_writer {
+ public:
+  event_writer();
+  ~event_writer();
+  event_writer(const event_writer&) = delete;
+  event_writer& operator=(const event_writer&) = delete;
+
+  // Valid until the next write.
+  [[nodiscard]] std::string_view write(const event_context& context, const call_event& event);
+  [[nodiscard]] std::string_view write(const event_context& context, const call_end& end);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 // RFC 3339 in UTC with milliseconds, e.g. 2025-01-31T12:34:56.789Z.
 [[nodiscard]] std::string format_utc(std::int64_t unix_ms);

@@ -176,13 +176,12 @@ bool recording_writer::active(std::string_view call_sid) const {
 std::optional<recording_info> recording_writer::info(std::string_view call_sid,
                                                      const std::optional<recording_outcome>& ended) const {
   if (!valid_call_sid(call_sid)) return std::nullopt;
-  std::error_code ec;
   const auto log = log_path(call_sid);
-  if (!fs::exists(log, ec)) return std::nullopt;
   recording_info info;
   info.log_bytes = size_of(log);
   info.wav_bytes = size_of(wav_path(call_sid));
   {
+    // Its files may not be created yet: the writer opens them on its own thread.
     std::lock_guard lock(mutex_);
     if (const auto it = active_.find(std::string(call_sid)); it != active_.end()) {
       info.started_at = it->second->header().started_at;
@@ -191,6 +190,8 @@ std::optional<recording_info> recording_writer::info(std::string_view call_sid,
       return info;
     }
   }
+  std::error_code ec;
+  if (!fs::exists(log, ec)) return std::nullopt;
   if (ended) {
     info.started_at = ended->started_at;
     info.duration_ms = ended->duration_ms;

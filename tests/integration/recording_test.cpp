@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -22,7 +23,9 @@
 #include "record/wav_builder.hpp"
 #include "tests/integration/support/bridge_harness.hpp"
 #include "tests/integration/support/listener_client.hpp"
+#include "tests/integration/support/server_process.hpp"
 #include "tests/integration/support/temp_dir.hpp"
+#include "tests/integration/support/text_files.hpp"
 #include "tests/integration/support/transcript_lines.hpp"
 
 using namespace mb;
@@ -38,13 +41,6 @@ mb::simulator::simulator_options fast_simulator() {
   o.response_ms = 1000;
   o.speed = 4.0;
   return o;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -77,10 +73,9 @@ std::uint32_t le32(const std::string& bytes, std::size_t at) {
 }
 
 std::uint64_t metric(test::bridge_harness& h, const std::string& series) {
-  const auto text = h.metrics().render();
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return 0;
-  return std::stoull(text.substr(at + series.size() + 2));
+  const auto value = test::sample(h.metrics().render(), series);
+  REQUIRE_FALSE(value.empty());
+  return std::stoull(value);
 }
 
 auto recording_on(const std::string& folder) {
@@ -117,7 +112,7 @@ TEST_CASE("a recorded call's log and WAV are owner-only and hold every message e
   CHECK(permissions_of(log_path) == 0600);
   CHECK(permissions_of(wav_path) == 0600);
 
-  const auto log_text = read_file(log_path);
+  const auto log_text = test::read_file(log_path.string());
   const auto lines = lines_of(log_text);
   REQUIRE(lines.size() > 10);
   std::string error;
@@ -197,7 +192,7 @@ TEST_CASE("a recorded call's log and WAV are owner-only and hold every message e
   CHECK(call::wire_type_of(events.back().payload) == "call.ended");
 
   // The WAV: its header written with its final size.
-  const auto wav = read_file(wav_path);
+  const auto wav = test::read_file(wav_path.string());
   REQUIRE(wav.size() > record::wav_header_bytes);
   CHECK(wav.substr(0, 4) == "RIFF");
   CHECK(le32(wav, 40) == wav.size() - record::wav_header_bytes);
@@ -350,4 +345,22 @@ TEST_CASE("a call whose ring is full drops entries, counts them, and a gap entry
   capture.finish(4000);
   CHECK(capture.finished());
   CHECK(capture.end_t_us() == 4000);
+}
+
+TEST_CASE("startup refuses a profile that records when RECORDINGS_DIR is empty", "[integration][recording]") {
+  const test::temp_dir dir;
+  const auto agents = dir.write("agents.json", R"({"agents": {"sales": {"record": true}}})");
+  for (const auto& setting : {std::string("RECORD_CALLS=true"), "AGENTS_FILE=" + agents}) {
+    const auto log = dir.file("mediabridge.log");
+    test::server_process process({"LISTEN_HOST=127.0.0.1", "PORT=" + std::to_string(test::free_port()),
+                                  "DATABASE_PATH=:memory:", "RECORDINGS_DIR=", setting},
+                                 log);
+    const auto status = process.wait_exit(std::chrono::seconds(20));
+    REQUIRE(status);
+    REQUIRE(WIFEXITED(*status));
+    CHECK(WEXITSTATUS(*status) == 2);
+    const auto output = test::read_file(log);
+    INFO(output);
+    CHECK(output.find("mediabridge: RECORDINGS_DIR: empty, but agent profile '") != std::string::npos);
+  }
 }
