@@ -1,12 +1,14 @@
 // The mediabridge dashboard (docs/dashboard.md): sign-in, live calls from the listener WebSocket
 // (/v1/events) with the operator's controls (/v1/calls/{sid}/hangup, /transfer, /messages), call
 // history from the REST API (/v1/calls), outbound campaigns (/v1/campaigns), the providers' probe results
-// (/v1/probes, charts drawn by the vendored uPlot: web/vendor/README.md), and the browser softphone.
+// (/v1/probes, charts drawn by the vendored uPlot: web/vendor/README.md), a stored call's recording
+// (/v1/calls/{sid}/recording.wav, recording.js), and the browser softphone.
 //
 // The API token lives in this tab's sessionStorage. REST requests carry it in the Authorization header;
 // only the WebSockets (events, softphone stream), which cannot carry headers, have it in their query
 // string (the server logs paths only). It never appears in the page's own address.
 
+import { RECORDING_MAX_BYTES, RecordingPlayback, channelPeaks, drawChannel, recordingMarkers } from './recording.js';
 import { Softphone } from './softphone.js';
 
 const TOKEN_KEY = 'mediabridge.token';
@@ -30,7 +32,7 @@ const state = {
   selected: null, // call_sid shown in the live view
   follow: null, // the softphone's call: selected as soon as it starts
   feed: { socket: null, retryMs: 1000, timer: null, opened: false },
-  history: { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true },
+  history: { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true, player: null },
   agents: [], // GET /v1/agents: {name, default, transfers: [names]}
   agentsLoadedAt: 0,
   campaigns: { list: [], selected: null, detail: null, timer: null },
@@ -55,6 +57,8 @@ const ICONS = {
   tool: 'M22.7 19 13.6 9.9c.9-2.3.4-5-1.5-6.9-2-2-5-2.4-7.4-1.3L9 6 6 9 1.6 4.7C.4 7.1.9 10.1 2.9 12.1c1.9 1.9 4.6 2.4 6.9 1.5l9.1 9.1c.4.4 1 .4 1.4 0l2.3-2.3c.5-.4.5-1.1.1-1.4z',
   control: 'M16 3l5 5-5 5v-3H4V6h12zM8 11v3h12v4H8v3l-5-5z',
   chart: 'M3 3h2v16h16v2H3zm4 9h3v5H7zm5-6h3v11h-3zm5 3h3v8h-3z',
+  play: 'M8 5v14l11-7z',
+  pause: 'M6 5h4v14H6zm8 0h4v14h-4z',
   keypad: 'M6 3a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zM6 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm6 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm-6 7a2 2 0 1 0 0 4 2 2 0 0 0 0-4z',
 };
 
@@ -216,7 +220,8 @@ function signOut(message = '') {
   closeFeed();
   state.calls.clear();
   state.selected = null;
-  state.history = { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true };
+  closeRecordingPlayer();
+  state.history = { rows: [], cursor: null, query: '', selected: null, loaded: false, stale: true, player: null };
   stopCampaignPolling();
   state.campaigns = { list: [], selected: null, detail: null, timer: null };
   renderRejected([]);
@@ -290,6 +295,7 @@ function showView(view) {
   }
   if (view === 'providers') loadProbes();
   else stopProbePolling();
+  if (view !== 'history' && state.history.player) state.history.player.pause();
   if (view === 'live') renderLive();
 }
 
@@ -1057,10 +1063,11 @@ function waterfallLegend() {
   return legend;
 }
 
-function waterfallAxis(scale) {
+// Five ticks from 0 to `scale` (the waterfall's ms, the recording's m:ss.t).
+function timeAxis(scale, format = formatMs) {
   const axis = el('div', 'wf-axis');
   for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
-    const tick = el('span', 'wf-tick', formatMs(scale * fraction));
+    const tick = el('span', 'wf-tick', format(scale * fraction));
     tick.style.left = percentOf(scale * fraction, scale);
     axis.append(tick);
   }
@@ -1075,7 +1082,7 @@ function renderWaterfall(panel, turns, summary) {
     + (audio ? ` · first audio p50 ${formatMs(latencyMs(audio.p50))}, max ${formatMs(latencyMs(audio.max))}` : '');
   const rows = el('div', 'wf-rows');
   const spacer = el('div', 'wf-axis-row');
-  spacer.append(el('span'), waterfallAxis(scale), el('span'));
+  spacer.append(el('span'), timeAxis(scale), el('span'));
   rows.append(spacer, ...turns.map((turn, index) => waterfallRow(turn, index, scale)));
   const body = el('div', 'wf-body');
   const side = el('div', 'wf-side');
@@ -1090,6 +1097,246 @@ function liveWaterfallPanel(call) {
   const ui = uiOf(call);
   if (!ui.waterfall) ui.waterfall = el('details', 'waterfall-panel');
   return renderWaterfall(ui.waterfall, call.latencyTurns, summariseLatency(call.latencyTurns));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A stored call's recording (docs/recording.md "The dashboard player"): both channels drawn on a
+// canvas, the call's barge-ins, truncates and transcript lines on the time line, play/pause with a
+// moving cursor, a click or the arrow keys to seek. recording.js decodes, draws and plays; the history
+// has one player at a time (state.history.player), closed when another call is shown.
+
+const WAVE_ROW_PX = 44; // each channel's band of the canvas, in CSS pixels
+const WAVE_COLORS = { caller: '#64748b', assistant: '#4f46e5', baseline: '#d5d9e3' };
+const SEEK_STEP_MS = 5000;
+
+// m:ss.t
+function formatClock(ms) {
+  const tenths = Math.floor(ms / 100);
+  return `${Math.floor(tenths / 600)}:${((tenths % 600) / 10).toFixed(1).padStart(4, '0')}`;
+}
+
+function formatBytes(bytes) {
+  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+function closeRecordingPlayer() {
+  const player = state.history.player;
+  state.history.player = null;
+  if (player) player.close();
+}
+
+// The panel for GET /v1/calls/{sid}'s `recording`; null when the server does not say (no recordings
+// in this build). While the WAV loads the panel says so; the player replaces that message.
+function recordingPanel(detail) {
+  closeRecordingPlayer();
+  const recording = detail.recording;
+  if (recording === undefined) return null;
+  const panel = el('details', 'recording-panel');
+  panel.open = true;
+  const head = el('summary', 'rec-head');
+  head.append(el('span', 'rec-title', 'Recording'));
+  const body = el('div', 'rec-body');
+  panel.append(head, body);
+  const say = (status, text, kind = 'muted') => {
+    panel.dataset.state = status;
+    body.replaceChildren(el('p', `rec-message ${kind}`, text));
+  };
+  // Closed: most calls of a server that records none would otherwise each carry the same paragraph.
+  if (recording === null) {
+    panel.open = false;
+    head.append(el('span', 'muted small', 'not recorded'));
+    say('none', 'This call was not recorded. Recording is chosen per agent profile ("record": true), or with '
+      + 'RECORD_CALLS=true for the default profile (docs/recording.md).');
+    return panel;
+  }
+  if (!detail.ended_at) {
+    say('recording', 'Recording… the player opens once the call has ended.');
+    return panel;
+  }
+  head.append(el('span', 'muted small', `${formatDuration(recording.duration_ms)} · ${formatBytes(recording.wav_bytes)}`));
+  if (!recording.complete) {
+    const note = el('span', 'rec-note', recording.dropped_bytes > 0
+      ? `Incomplete: ${formatBytes(recording.dropped_bytes)} of the call's log was lost; its audio is silence`
+      : 'Incomplete: a write failed or the server stopped during the call; what was written plays');
+    note.title = 'complete: false in the call\'s recording (docs/recording.md)';
+    head.append(note);
+  }
+  if (recording.wav_bytes > RECORDING_MAX_BYTES) {
+    say('too-long', `This recording (${formatBytes(recording.wav_bytes)}) is too long to play in the page: `
+      + 'GET /v1/calls/{sid}/recording.wav with the API token downloads it.');
+    return panel;
+  }
+  const player = { panel, body, say, playback: null, frame: 0, resize: null };
+  player.pause = () => {
+    if (!player.playback) return;
+    player.playback.pause();
+    if (player.update) player.update();
+  };
+  player.close = () => {
+    cancelAnimationFrame(player.frame);
+    if (player.resize) player.resize.disconnect();
+    if (player.playback) player.playback.close();
+  };
+  state.history.player = player;
+  say('loading', `Loading the recording (${formatBytes(recording.wav_bytes)})…`);
+  loadRecording(player, detail);
+  return panel;
+}
+
+async function loadRecording(player, detail) {
+  const current = () => state.history.player === player;
+  let response;
+  try {
+    response = await api(`/v1/calls/${encodeURIComponent(detail.call_sid)}/recording.wav`);
+  } catch {
+    if (current()) player.say('error', 'The server cannot be reached.', 'error');
+    return;
+  }
+  if (!current()) return;
+  if (response.status === 404) {
+    player.say('missing', "The recording's files are gone: deleted, or older than RECORDING_RETENTION_DAYS.");
+    return;
+  }
+  if (response.status === 409) {
+    player.say('recording', 'The recording is still being written: select the call again in a moment.');
+    return;
+  }
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    if (current()) player.say('error', problem.error || `Could not load the recording (HTTP ${response.status}).`, 'error');
+    return;
+  }
+  let playback;
+  try {
+    playback = await RecordingPlayback.decode(await response.arrayBuffer());
+  } catch {
+    if (current()) player.say('error', 'The recording could not be decoded as a WAV file.', 'error');
+    return;
+  }
+  if (!current()) return;
+  if (playback.buffer.length === 0) {
+    player.say('empty', 'The recording holds no audio.');
+    return;
+  }
+  player.playback = playback;
+  buildRecordingPlayer(player, recordingMarkers(detail, detail.recording.started_at, playback.durationMs));
+}
+
+function recordingMarker(marker, duration, seek) {
+  const node = el('div', `rec-mark ${marker.kind}${marker.role ? ` ${marker.role}` : ''}`);
+  node.dataset.atMs = String(Math.round(marker.atMs));
+  node.title = marker.title;
+  if (marker.kind === 'truncate') {
+    node.dataset.fromMs = String(Math.round(marker.fromMs));
+    node.style.left = percentOf(marker.fromMs, duration);
+    node.style.width = percentOf(marker.atMs - marker.fromMs, duration);
+  } else {
+    node.style.left = percentOf(marker.atMs, duration);
+  }
+  if (marker.kind === 'barge') node.append(icon('bolt', 11));
+  // A marker seeks to its moment; the truncate to the start of what the caller heard of the cut turn.
+  node.addEventListener('pointerdown', (event) => {
+    event.stopPropagation();
+    seek(marker.kind === 'truncate' ? marker.fromMs : marker.atMs);
+  });
+  return node;
+}
+
+function recordingLegend() {
+  const legend = el('div', 'rec-legend');
+  for (const [kind, text] of [['caller', 'Caller'], ['assistant', 'Assistant, as heard'], ['barge', 'Barge-in'],
+    ['truncate', 'Truncated turn (heard part)'], ['line', 'Transcript line']]) {
+    const item = el('span', 'wf-key');
+    item.append(el('span', `rec-swatch ${kind}`), document.createTextNode(text));
+    legend.append(item);
+  }
+  return legend;
+}
+
+function buildRecordingPlayer(player, markers) {
+  const { playback, panel, body } = player;
+  const duration = playback.durationMs;
+  const playButton = el('button', 'btn secondary rec-play');
+  playButton.type = 'button';
+  const time = el('span', 'rec-time');
+  const track = el('div', 'rec-track');
+  track.tabIndex = 0;
+  track.setAttribute('role', 'slider');
+  track.setAttribute('aria-label', 'Position in the recording');
+  track.setAttribute('aria-valuemin', '0');
+  track.setAttribute('aria-valuemax', String(Math.round(duration)));
+  const canvas = el('canvas', 'rec-wave');
+  const progress = el('div', 'rec-progress');
+  const cursor = el('div', 'rec-cursor');
+  const update = () => {
+    cancelAnimationFrame(player.frame);
+    const at = playback.positionMs;
+    progress.style.width = percentOf(at, duration);
+    cursor.style.left = percentOf(at, duration);
+    time.textContent = `${formatClock(at)} / ${formatClock(duration)}`;
+    track.setAttribute('aria-valuenow', String(Math.round(at)));
+    track.setAttribute('aria-valuetext', formatClock(at));
+    panel.dataset.state = playback.playing ? 'playing' : at >= duration ? 'ended' : 'paused';
+    // Only on a change: a button whose content is replaced under the pointer loses the click.
+    const label = playback.playing ? 'Pause' : 'Play';
+    if (playButton.textContent !== label) playButton.replaceChildren(icon(label.toLowerCase(), 14), label);
+    player.frame = playback.playing ? requestAnimationFrame(update) : 0;
+  };
+  player.update = update;
+  const seek = (ms) => {
+    playback.seek(ms);
+    update();
+  };
+  playback.onEnded = update;
+  playButton.addEventListener('click', async () => {
+    if (playback.playing) playback.pause();
+    else await playback.play();
+    update();
+  });
+  track.addEventListener('pointerdown', (event) => {
+    const box = track.getBoundingClientRect();
+    seek(((event.clientX - box.left) / box.width) * duration);
+  });
+  track.addEventListener('keydown', (event) => {
+    const moves = { ArrowLeft: -SEEK_STEP_MS, ArrowRight: SEEK_STEP_MS };
+    if (event.key in moves) seek(playback.positionMs + moves[event.key]);
+    else if (event.key === 'Home') seek(0);
+    else if (event.key === 'End') seek(duration);
+    else if (event.key === ' ') playButton.click();
+    else return;
+    event.preventDefault();
+  });
+  track.append(canvas, progress, el('span', 'rec-channel caller', 'Caller'),
+    el('span', 'rec-channel assistant', 'Assistant, as heard'),
+    ...markers.map((marker) => recordingMarker(marker, duration, seek)), cursor);
+  const controls = el('div', 'rec-controls');
+  controls.append(playButton, time, recordingLegend());
+  const timeline = el('div', 'rec-timeline');
+  timeline.append(track, timeAxis(duration, formatClock));
+  body.replaceChildren(controls, timeline);
+  // The canvas has one column per device pixel: drawn now (the state below promises a drawn
+  // player), and again when the panel's width changes or a hidden panel is shown.
+  drawRecording(canvas, playback.buffer);
+  player.resize = new ResizeObserver(() => drawRecording(canvas, playback.buffer));
+  player.resize.observe(track);
+  update();
+}
+
+function drawRecording(canvas, buffer) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = Math.round(canvas.clientWidth * ratio);
+  if (width === 0 || canvas.dataset.drawnWidth === String(width)) return;
+  canvas.dataset.drawnWidth = String(width);
+  canvas.width = width;
+  canvas.height = Math.round(2 * WAVE_ROW_PX * ratio);
+  const context = canvas.getContext('2d');
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  const band = WAVE_ROW_PX * ratio;
+  for (const [index, role] of [[0, 'caller'], [1, 'assistant']]) {
+    if (index >= buffer.numberOfChannels) continue;
+    drawChannel(context, channelPeaks(buffer.getChannelData(index), width),
+      { top: index * band, height: band, color: WAVE_COLORS[role], baseline: WAVE_COLORS.baseline });
+  }
 }
 
 // A call of a profile the page does not know yet: the server's profiles are read again, once a minute at most.
@@ -1269,6 +1516,7 @@ function historyEntries(detail) {
 async function selectHistory(sid) {
   const h = state.history;
   h.selected = sid;
+  closeRecordingPlayer();
   renderHistoryList('');
   let response;
   try {
@@ -1312,7 +1560,8 @@ async function selectHistory(sid) {
   renderDetail($('history-detail'), call, {
     live: false,
     emptyText: detail.ended_at ? 'Nobody said anything on this call.' : 'This call has not ended yet.',
-    panels: [latencyTurns.length ? renderWaterfall(el('details', 'waterfall-panel'), latencyTurns, detail.latency) : null, footer],
+    panels: [recordingPanel(detail),
+      latencyTurns.length ? renderWaterfall(el('details', 'waterfall-panel'), latencyTurns, detail.latency) : null, footer],
   });
 }
 
@@ -1330,6 +1579,7 @@ async function deleteCall(sid, button) {
   const h = state.history;
   h.rows = h.rows.filter((r) => r.call_sid !== sid);
   h.selected = null;
+  closeRecordingPlayer();
   renderHistoryList('');
   if (h.rows.length > 0) selectHistory(h.rows[0].call_sid);
   else renderPlaceholder($('history-detail'), 'No call selected', 'Pick a call on the left to read its transcript.');

@@ -110,20 +110,25 @@ export function writeMicrophoneWav(path) {
   for (const v of samples) peak = Math.max(peak, Math.abs(v));
   const data = Buffer.alloc(samples.length * 2);
   samples.forEach((v, i) => data.writeInt16LE(Math.round((v / peak) * 0.5 * 32767), i * 2));
+  writeFileSync(path, pcmWav(data, rate, 1));
+}
+
+// A WAV file of 16-bit PCM `data` (interleaved little-endian samples).
+export function pcmWav(data, rate, channels) {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
   header.writeUInt32LE(36 + data.length, 4);
   header.write('WAVEfmt ', 8);
   header.writeUInt32LE(16, 16);
   header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt16LE(channels, 22);
   header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
+  header.writeUInt32LE(rate * 2 * channels, 28);
+  header.writeUInt16LE(2 * channels, 32);
   header.writeUInt16LE(16, 34);
   header.write('data', 36);
   header.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([header, data]));
+  return Buffer.concat([header, data]);
 }
 
 // Debian's Chromium, headless, on a fresh profile, with the WAV as its microphone.
