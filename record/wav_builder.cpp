@@ -6,8 +6,8 @@
 #include <limits>
 #include <optional>
 #include <ranges>
-#include <tuple>
 #include <span>
+#include <tuple>
 #include <utility>
 
 #include "codec/g711.hpp"
@@ -53,7 +53,8 @@ class track {
     const auto first = std::max({start, floor, end()});
     if (first >= start + length) return static_cast<std::uint64_t>(length);
     const auto skipped = static_cast<std::size_t>(first - start);
-    const auto taken = std::min(static_cast<std::size_t>(length) - skipped, max_bytes_ - std::min(max_bytes_, bytes_.size()));
+    const auto room = max_bytes_ - std::min(max_bytes_, bytes_.size());
+    const auto taken = std::min(static_cast<std::size_t>(length) - skipped, room);
     const auto dropped = static_cast<std::uint64_t>(length) - taken;
     if (taken == 0) return dropped;
     if (!clips_.empty() && end() == first) {
@@ -165,7 +166,7 @@ struct wav_builder::impl {
   bool finished = false;
 
   track caller{max_caller_bytes};
-  // The latest caller frames' lead over the bridge's clock (their timestamp minus their arrival).
+  // The largest lead of a caller frame's timestamp over its arrival: the bridge's Twilio clock offset.
   std::int64_t caller_offset = 0;
 
   track heard{max_assistant_bytes};
@@ -194,21 +195,14 @@ struct wav_builder::impl {
     if (message.event_name == "clear") return on_sent_clear();
   }
 
-  // The payload decoded into `decoded`, or false (counted) when it is not audio.
-  bool decode_payload() {
-    if (!protocol::base64_decode(message.media.payload, decoded)) {
-      ++stats.ignored_messages;
-      return false;
-    }
-    return true;
-  }
-
   void on_caller_media() {
+    // Only the inbound track is the caller.
+    if (!message.media.track.empty() && message.media.track != "inbound") return;
     const auto timestamp = message.media.timestamp_ms * samples_per_ms;
-    // Only the inbound track is the caller; a timestamp far ahead of the bridge's clock is not one.
-    const bool inbound = message.media.track.empty() || message.media.track == "inbound";
-    if (!inbound || message.media.timestamp_ms < 0 || timestamp - now > hold_samples || !decode_payload()) {
-      if (inbound) ++stats.ignored_messages;
+    // A timestamp far ahead of the bridge's clock is not one.
+    if (message.media.timestamp_ms < 0 || timestamp - now > hold_samples ||
+        !protocol::base64_decode(message.media.payload, decoded)) {
+      ++stats.ignored_messages;
       return;
     }
     caller_offset = std::max(caller_offset, timestamp - now);
@@ -218,7 +212,10 @@ struct wav_builder::impl {
   std::size_t assistant_bytes() const noexcept { return heard.audio_bytes() + queued_bytes.size(); }
 
   void on_sent_audio() {
-    if (!decode_payload()) return;
+    if (!protocol::base64_decode(message.media.payload, decoded)) {
+      ++stats.ignored_messages;
+      return;
+    }
     make_room_in_queue();
     const auto room = max_assistant_bytes - std::min(max_assistant_bytes, assistant_bytes());
     const auto kept = std::min(room, decoded.size());
@@ -265,15 +262,15 @@ struct wav_builder::impl {
   void on_echo(std::string_view name) {
     auto mark = position_of_mark(name);
     if (mark == queue.size()) return;  // never sent, or already settled by an earlier echo or clear
-    if (const auto clear = position_of_clear(mark + 1, queue.size())) {
-      // Twilio echoes every mark pending at a clear when the clear takes effect: the cut is now.
-      for (std::size_t i = 0; i <= *clear; ++i) play_front(now);
-      return;
-    }
     // Earlier clears whose echoes never came took effect when they were sent.
     while (position_of_clear(0, mark)) {
       settle_front();
       --mark;
+    }
+    if (const auto clear = position_of_clear(mark + 1, queue.size())) {
+      // Twilio echoes every mark pending at a clear when the clear takes effect: the cut is now.
+      for (std::size_t i = 0; i <= *clear; ++i) play_front(now);
+      return;
     }
     // The audio before the mark has just ended: it played back to back up to now, never before it
     // was sent nor over what was heard before it.
@@ -299,20 +296,21 @@ struct wav_builder::impl {
     }
     if (q.what != queued::kind::audio) return;
     const auto start = std::max(played_until, q.at);
-    const auto kept = cut ? static_cast<std::size_t>(std::clamp<std::int64_t>(*cut - start, 0, static_cast<std::int64_t>(q.length)))
-                          : q.length;
-    const auto bytes = std::ranges::subrange(queued_bytes.begin(), queued_bytes.begin() + static_cast<std::ptrdiff_t>(kept));
+    const auto length = static_cast<std::int64_t>(q.length);
+    const auto kept = static_cast<std::size_t>(cut ? std::clamp<std::int64_t>(*cut - start, 0, length) : length);
+    const auto first = queued_bytes.begin();
+    const auto bytes = std::ranges::subrange(first, first + static_cast<std::ptrdiff_t>(kept));
     // Within the bound: the queued bytes were counted against it when they were sent.
     stats.dropped_samples += heard.place(start, bytes, written) + (q.length - kept);
-    queued_bytes.erase(queued_bytes.begin(), queued_bytes.begin() + static_cast<std::ptrdiff_t>(q.length));
+    queued_bytes.erase(first, first + static_cast<std::ptrdiff_t>(q.length));
     played_until = start + static_cast<std::int64_t>(kept);
   }
 
   // The first clear still waiting for its echo, if any: where audio before it stops at the latest.
   std::optional<std::int64_t> pending_clear() const {
-    const auto clear = std::find_if(queue.begin(), queue.end(), [](const queued& q) { return q.what == queued::kind::clear; });
-    if (clear == queue.end()) return std::nullopt;
-    return clear->at;
+    const auto clear = position_of_clear(0, queue.size());
+    if (!clear) return std::nullopt;
+    return queue[*clear].at;
   }
 
   // Settles the oldest entry without its echo, as it would have played.
