@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace mb::record;
@@ -274,4 +276,61 @@ TEST_CASE("replay_diff: the report is bounded and peer text in it is escaped", "
   const auto text = format_report(report);
   CHECK(std::count(text.begin(), text.end(), '\n') == static_cast<long>(report.summary_lines.size() + 12 + 1));
   CHECK_THAT(text, Catch::Matchers::EndsWith("\nFAIL: 12 differences\n"));
+}
+
+namespace {
+
+// The entries of a JSONL log as record/log_format reads them (a header line first).
+std::vector<log_entry> parsed_log(std::string_view jsonl) {
+  std::vector<log_entry> entries;
+  std::string error;
+  bool header = true;
+  while (!jsonl.empty()) {
+    const auto end = jsonl.find('\n');
+    const auto line = jsonl.substr(0, end);
+    jsonl = end == std::string_view::npos ? std::string_view{} : jsonl.substr(end + 1);
+    if (std::exchange(header, false)) {
+      REQUIRE(parse_header(line, error));
+      continue;
+    }
+    auto entry = parse_entry(line, error);
+    INFO(error);
+    REQUIRE(entry);
+    entries.push_back(std::move(*entry));
+  }
+  return entries;
+}
+
+constexpr std::string_view recorded_jsonl =
+    R"({"type":"mediabridge.recording","version":1,"call_sid":"CA1","stream_sid":"MZ1","agent":"default","provider":"gemini","started_at":1765000000000,"dtmf_masked":false}
+{"t":0.100,"dir":"upstream_open","connection":1}
+{"t":0.200,"dir":"upstream_out","msg":{"setup":{"model":"models/gemini"}}}
+{"t":900.000,"dir":"twilio_out","msg":{"event":"mark","streamSid":"MZ1","mark":{"name":"1"}}}
+{"t":1500.250,"dir":"twilio_out","msg":{"event":"clear","streamSid":"MZ1"}}
+{"t":1500.300,"dir":"event","msg":{"type":"barge_in","call_sid":"CA1","item_id":"t1","audio_end_ms":640}}
+{"t":1600.000,"dir":"upstream_closed","connection":1,"detail":"goAway"}
+{"t":1700.000,"dir":"upstream_open","connection":2}
+{"t":3000.000,"dir":"event","msg":{"type":"call.ended","call_sid":"CA1","reason":"caller_hung_up"}}
+)";
+
+}  // namespace
+
+TEST_CASE("replay_diff: logs read by record/log_format compare", "[record][replay_diff]") {
+  const auto recorded = parsed_log(recorded_jsonl);
+  REQUIRE(recorded.size() == 8);
+  CHECK(compare_runs(recorded, recorded, {}).passed());
+
+  SECTION("a replay without the reconnect and with a later barge-in differs in both") {
+    std::string replayed_jsonl(recorded_jsonl);
+    const auto erase_line = [&](std::string_view start) {
+      const auto at = replayed_jsonl.find(start);
+      REQUIRE(at != std::string::npos);
+      replayed_jsonl.erase(at, replayed_jsonl.find('\n', at) + 1 - at);
+    };
+    erase_line(R"({"t":1700.000,"dir":"upstream_open")");
+    replayed_jsonl.replace(replayed_jsonl.find("1500.250"), 8, "1700.000");
+    const auto report = compare_runs(recorded, parsed_log(replayed_jsonl), {});
+    CHECK(whats(report) == std::vector<std::string>{"barge-in (Twilio clear at) 1", "upstream sessions"});
+    CHECK(report.differences[0].actual == "1700.0 ms (+199.8 ms)");
+  }
 }
