@@ -394,7 +394,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
       if (auto setup = ctx_.resolve(start)) {
         upstream_url_ = std::move(setup->upstream_url);
         upstream_headers_ = std::move(setup->upstream_headers);
-        state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
+        state_.configure(std::move(setup->session), std::move(setup->greeting), setup->agent,
                          setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
         state_.set_tools(std::move(setup->tools));
         supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
