@@ -349,7 +349,8 @@ class call_session final : public supervised_upstream, public std::enable_shared
     detail_ = a.detail;
     if (a.reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
     twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});  // a refusal's close came first
-    upstream_.close_for_end(state_);
+    for (const auto& sent : upstream_.close_for_end(state_))
+      if (const auto* e = std::get_if<call::send_upstream_event>(&sent)) capture(direction::upstream_out, e->json);
     wake_upstream_task();  // gives up a connect in progress
   }
   void perform(const call::abort_sockets&) {

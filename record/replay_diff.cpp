@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <optional>
 #include <string_view>
 
@@ -200,18 +201,28 @@ void compare_series(const std::string& what, const std::vector<double>& recorded
 }
 
 std::string describe(const transcript_line& line) {
-  return line.role + (line.interrupted ? " (interrupted)" : "") + ": \"" + shown(line.text) + "\"";
+  return "\"" + shown(line.text) + "\"" + (line.interrupted ? " (interrupted)" : "");
 }
 
+// Each role's finals in order. The order between roles is not compared: a caller's final and the
+// cut answer's can be published within a millisecond of each other, in either order.
 void compare_transcripts(const run_facts& recorded, const run_facts& replayed, replay_report& report) {
-  report.summary_lines.push_back("transcripts: " + std::to_string(recorded.transcripts.size()) + " recorded, " +
-                                 std::to_string(replayed.transcripts.size()) + " replayed");
-  compare_counts("transcript count", recorded.transcripts.size(), replayed.transcripts.size(), report);
-  kind_listing listing("transcript", report);
-  for (std::size_t i = 0; i < std::min(recorded.transcripts.size(), replayed.transcripts.size()); ++i) {
-    if (recorded.transcripts[i] == replayed.transcripts[i]) continue;
-    listing.add("transcript " + std::to_string(i + 1), describe(recorded.transcripts[i]),
-                describe(replayed.transcripts[i]));
+  const auto of_role = [](const std::vector<transcript_line>& all, std::string_view role) {
+    std::vector<transcript_line> lines;
+    std::copy_if(all.begin(), all.end(), std::back_inserter(lines), [&](const auto& l) { return l.role == role; });
+    return lines;
+  };
+  for (const std::string role : {"caller", "assistant"}) {
+    const auto was = of_role(recorded.transcripts, role);
+    const auto now = of_role(replayed.transcripts, role);
+    report.summary_lines.push_back(role + " transcripts: " + std::to_string(was.size()) + " recorded, " +
+                                   std::to_string(now.size()) + " replayed");
+    compare_counts(role + " transcript count", was.size(), now.size(), report);
+    kind_listing listing(role + " transcript", report);
+    for (std::size_t i = 0; i < std::min(was.size(), now.size()); ++i) {
+      if (was[i] != now[i])
+        listing.add(role + " transcript " + std::to_string(i + 1), describe(was[i]), describe(now[i]));
+    }
   }
 }
 

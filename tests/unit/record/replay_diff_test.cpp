@@ -165,16 +165,16 @@ TEST_CASE("replay_diff: a different transcript is a difference, quoted", "[recor
   call_shape replayed;
   replayed.assistant_text = "Your order is lost";
   auto report = compare({}, replayed);
-  CHECK(whats(report) == std::vector<std::string>{"transcript 2"});
-  CHECK(report.differences[0].expected == "assistant (interrupted): \"Your order has shipped\"");
-  CHECK(report.differences[0].actual == "assistant (interrupted): \"Your order is lost\"");
+  CHECK(whats(report) == std::vector<std::string>{"assistant transcript 1"});
+  CHECK(report.differences[0].expected == "\"Your order has shipped\" (interrupted)");
+  CHECK(report.differences[0].actual == "\"Your order is lost\" (interrupted)");
 
   SECTION("so is a turn no longer interrupted") {
     replayed = {};
     replayed.assistant_interrupted = false;
     report = compare({}, replayed);
-    CHECK(whats(report) == std::vector<std::string>{"transcript 2"});
-    CHECK(report.differences[0].actual == "assistant: \"Your order has shipped\"");
+    CHECK(whats(report) == std::vector<std::string>{"assistant transcript 1"});
+    CHECK(report.differences[0].actual == "\"Your order has shipped\"");
   }
 }
 
@@ -271,8 +271,9 @@ TEST_CASE("replay_diff: the report is bounded and peer text in it is escaped", "
   REQUIRE(report.differences.size() == 12);
   CHECK(report.differences[10].what == "barge-in (Twilio clear at): more differences");
   CHECK(report.differences[10].actual == "90 not listed");
-  CHECK(report.differences[11].expected == "caller: \"a\\nb\"");
-  CHECK(report.differences[11].actual == "caller: \"a\\x1b[2Jb\"");
+  CHECK(report.differences[11].what == "caller transcript 1");
+  CHECK(report.differences[11].expected == "\"a\\nb\"");
+  CHECK(report.differences[11].actual == "\"a\\x1b[2Jb\"");
   const auto text = format_report(report);
   CHECK(std::count(text.begin(), text.end(), '\n') == static_cast<long>(report.summary_lines.size() + 12 + 1));
   CHECK_THAT(text, Catch::Matchers::EndsWith("\nFAIL: 12 differences\n"));
@@ -341,4 +342,22 @@ TEST_CASE("replay_diff: a message without a type shows as ?", "[record][replay_d
   const auto report = compare_runs(recorded, replayed, {});
   CHECK(whats(report) == std::vector<std::string>{"barge-in (Twilio clear at) count", "twilio_out message types from #1"});
   CHECK(report.differences[1].actual == "?");
+}
+
+TEST_CASE("replay_diff: transcripts compare per role, whatever their interleaving", "[record][replay_diff]") {
+  const auto final_line = [](double t_ms, std::string_view role, std::string_view text) {
+    return json_entry(t_ms, direction::event,
+                      R"({"type":"transcript.final","role":")" + std::string(role) + R"(","text":")" + std::string(text) +
+                          R"("})");
+  };
+  const std::vector<log_entry> recorded{final_line(1, "assistant", "Hello"), final_line(2, "caller", "Hi"),
+                                        final_line(3, "assistant", "Bye")};
+  const std::vector<log_entry> replayed{final_line(1, "caller", "Hi"), final_line(2, "assistant", "Hello"),
+                                        final_line(3, "assistant", "Bye")};
+  CHECK(compare_runs(recorded, replayed, {}).passed());
+
+  const std::vector<log_entry> reordered{final_line(1, "caller", "Hi"), final_line(2, "assistant", "Bye"),
+                                         final_line(3, "assistant", "Hello")};
+  CHECK(whats(compare_runs(recorded, reordered, {})) ==
+        std::vector<std::string>{"assistant transcript 1", "assistant transcript 2"});
 }
