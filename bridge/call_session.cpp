@@ -349,7 +349,8 @@ class call_session final : public supervised_upstream, public std::enable_shared
     detail_ = a.detail;
     if (a.reason == end_reason::slow_peer) m_.errors(metrics::error_kind::slow_peer).inc();
     twilio_out_.close({a.twilio_close_code, call::to_string(a.reason)});  // a refusal's close came first
-    upstream_.close_for_end(state_);
+    for (const auto& sent : upstream_.close_for_end(state_))
+      if (const auto* e = std::get_if<call::send_upstream_event>(&sent)) capture(direction::upstream_out, e->json);
     wake_upstream_task();  // gives up a connect in progress
   }
   void perform(const call::abort_sockets&) {
@@ -394,7 +395,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
       if (auto setup = ctx_.resolve(start)) {
         upstream_url_ = std::move(setup->upstream_url);
         upstream_headers_ = std::move(setup->upstream_headers);
-        state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
+        state_.configure(std::move(setup->session), std::move(setup->greeting), setup->agent,
                          setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
         state_.set_tools(std::move(setup->tools));
         supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);

@@ -26,18 +26,19 @@ void upstream_socket::abort_now() {
   if (writer_) writer_->abort_now();
 }
 
-void upstream_socket::close_for_end(call::call_state& state) {
-  if (!writer_) return;
+const std::vector<call::action>& upstream_socket::close_for_end(call::call_state& state) {
+  close_request_.clear();
+  if (!writer_) return close_request_;
   if (state.upstream().caps().acknowledges_close && state.upstream_ready()) {
-    close_request_.clear();
     state.close_upstream_session(close_request_);
     for (auto& a : close_request_)
       if (auto* e = std::get_if<call::send_upstream_event>(&a))
         writer_->emplace_timed({}, [&](std::string& s) { s.assign(e->json); });
     awaiting_answer_ = true;
-    return;
+    return close_request_;
   }
   writer_->close({1000, "call ended"});
+  return close_request_;
 }
 
 bool upstream_socket::answered(const upstream::event& ev) {

@@ -35,8 +35,9 @@ class upstream_socket {
   // These do nothing when no socket is open.
   void close(net::close_reason reason);
   void abort_now();
-  // The call is ending.
-  void close_for_end(call::call_state& state);
+  // The call is ending. Returns what was sent the provider to close its session (GPT-Live's
+  // session.close; empty for a provider that is just disconnected), for the call's recording.
+  const std::vector<call::action>& close_for_end(call::call_state& state);
 
   // One event of the session. True when it is the provider's answer to our close request: the socket
   // is then closed, and there is nothing more to do with the event.
