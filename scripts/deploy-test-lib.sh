@@ -1,4 +1,4 @@
-# Shared by scripts/proxy-test and scripts/container-test: source it after scripts/common.sh; do not run it.
+# Shared by scripts/proxy-test, scripts/container-test and scripts/record-fixtures: source it after scripts/common.sh; do not run it.
 # The sourcing script sets: tmp (its temp directory), call_bin (mediabridge-call), py (a python3),
 # auth_token (the TWILIO_AUTH_TOKEN its bridges use), and defines test_processes_alive (succeeds while
 # everything it started still runs).

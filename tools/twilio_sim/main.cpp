@@ -11,12 +11,14 @@
 // Exit code: 0 when every call completed as a call should (call_report.hpp: call_problems) and every
 // --expect-* held; 1 otherwise; 2 for a usage error. The usage text says what that means.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -48,24 +50,48 @@ broken stream and a call outliving --timeout-ms. When the script has speech foll
 Exit code: 0 when every call succeeded and every --expect-* held; 1 otherwise; 2 for a usage error.
 )";
 
-std::vector<twilio::audio_segment> parse_script(const cli::flag_table& flags, std::string_view spec) {
-  std::vector<twilio::audio_segment> script;
+// The comma-separated `A:B` items of `option`'s value, split at the colon.
+std::vector<std::pair<std::string_view, std::string_view>> colon_pairs(const cli::flag_table& flags,
+                                                                       std::string_view option, std::string_view spec) {
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
   while (!spec.empty()) {
     const auto comma = spec.find(',');
     const auto item = spec.substr(0, comma);
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     const auto colon = item.find(':');
-    if (colon == std::string_view::npos) flags.usage_error("--script item without kind:ms: " + std::string(item));
-    const auto kind = item.substr(0, colon);
+    if (colon == std::string_view::npos)
+      flags.usage_error(std::string(option) + " item without a colon: " + std::string(item));
+    pairs.emplace_back(item.substr(0, colon), item.substr(colon + 1));
+  }
+  return pairs;
+}
+
+std::vector<twilio::audio_segment> parse_script(const cli::flag_table& flags, std::string_view spec) {
+  std::vector<twilio::audio_segment> script;
+  for (const auto& [kind, ms] : colon_pairs(flags, "--script", spec)) {
     twilio::audio_segment segment;
     if (kind == "speech") segment.kind = twilio::audio_kind::speech;
     else if (kind == "silence") segment.kind = twilio::audio_kind::silence;
     else flags.usage_error("--script kind must be speech or silence: " + std::string(kind));
-    segment.ms = flags.number<int>("--script", item.substr(colon + 1));
+    segment.ms = flags.number<int>("--script", ms);
     if (segment.ms <= 0) flags.usage_error("--script durations must be positive");
     script.push_back(segment);
   }
   return script;
+}
+
+std::vector<twilio::dtmf_press> parse_dtmf(const cli::flag_table& flags, std::string_view spec) {
+  constexpr std::string_view keys = "0123456789*#ABCD";
+  std::vector<twilio::dtmf_press> presses;
+  for (const auto& [at_ms, key] : colon_pairs(flags, "--dtmf", spec)) {
+    if (key.size() != 1 || keys.find(key[0]) == std::string_view::npos)
+      flags.usage_error("--dtmf keys are one of 0-9 * # A-D: " + std::string(key));
+    const auto at = flags.number<int>("--dtmf", at_ms);
+    if (at < 0) flags.usage_error("--dtmf times must not be negative");
+    presses.push_back({at, key[0]});
+  }
+  std::stable_sort(presses.begin(), presses.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
+  return presses;
 }
 
 double ms(std::uint64_t ulaw_bytes) { return static_cast<double>(ulaw_bytes) / twilio::ulaw_bytes_per_ms; }
@@ -180,6 +206,7 @@ int main(int argc, char** argv) {
   if (const char* token = std::getenv("TWILIO_AUTH_TOKEN")) base.auth_token = token;
   std::string ca_file;
   std::string script_spec = "speech:1000,silence:3000";
+  std::string dtmf_spec;
   int calls = 1;
   int threads = 1;
   int timeout_ms = 0;
@@ -201,6 +228,10 @@ int main(int argc, char** argv) {
           cli::text("--script", "SPEC",
                     "caller audio, comma-separated kind:ms with kind speech|silence; the call hangs up when it ends",
                     script_spec),
+          cli::text("--dtmf", "SPEC",
+                    "keys the caller presses, comma-separated ms:key (ms since the stream start, within the "
+                    "script), e.g. 1500:4,1700:2,1900:#",
+                    dtmf_spec),
           cli::number("--hangup-after-ms", "N", "hang up N ms after the stream start, even if audio remains",
                       base.hangup_after_ms),
           cli::number("--stream-delay-ms", "N",
@@ -229,6 +260,7 @@ int main(int argc, char** argv) {
   if (threads < 1) flags.usage_error("--threads must be at least 1");
   if (answer_within_ms < 1) flags.usage_error("--answer-within-ms must be at least 1");
   base.script = parse_script(flags, script_spec);
+  base.dtmf = parse_dtmf(flags, dtmf_spec);
   expect.answer = twilio::answer_expected(base.script, base.hangup_after_ms, answer_within_ms);
 
   int script_ms = 0;
