@@ -33,6 +33,7 @@
 #include "telephony/openai_calls.hpp"
 #include "server/outbound.hpp"
 #include "server/probe_setup.hpp"
+#include "server/recording_setup.hpp"
 #include "server/server_context.hpp"
 #include "server/client_secrets.hpp"
 #include "server/sip_webhook.hpp"
@@ -218,7 +219,14 @@ int main(int argc, char** argv) {
       spdlog::warn("OPENAI_WEBHOOK_SECRET is not set: POST {} answers 503 and SIP-mode calls are not accepted",
                    routing::openai_webhook_path);
   }
+  std::string recording_error;
+  const auto recordings = server::make_recording_writer(settings, *agents, history.get(), recording_error);
+  if (!recording_error.empty()) {
+    std::fprintf(stderr, "mediabridge: %s\n", recording_error.c_str());
+    return 2;
+  }
   auto bridge = server::bridge_context_from(settings, endpoints);
+  bridge.recorder = recordings.get();
   spdlog::info("upstream: {} at {} (voice {})", upstream::to_string(bridge.provider), bridge.upstream_url,
                settings.openai_voice);
   bridge.metrics = &bridge_metrics;
@@ -288,6 +296,8 @@ int main(int argc, char** argv) {
   ctx.listeners = &listeners;
   ctx.store = history.get();
   ctx.metrics = &metric_registry;
+  ctx.recordings = recordings.get();
+  if (recordings) server::register_recording_metrics(metric_registry, *recordings);
   server::outbound_service outbound(pool.first().get_executor(), ctx);
   ctx.outbound = &outbound;
   ctx.sip_uri = *sip_uri;
@@ -330,6 +340,8 @@ int main(int argc, char** argv) {
   pool.run();
   // Every call has ended and published its last events: commit them before the process exits.
   listeners.stop();
+  // Before the history closes: each recording's outcome goes there.
+  if (recordings) recordings->stop();
   if (history) {
     history->close();
     const auto s = history->stats();

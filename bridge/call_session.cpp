@@ -22,6 +22,7 @@
 #include "bridge/tool_webhook.hpp"
 #include "bridge/upstream_socket.hpp"
 #include "call/call_supervisor.hpp"
+#include "call/event_json.hpp"
 #include "call/wire_tap.hpp"
 #include "telephony/twilio_client.hpp"
 
@@ -31,6 +32,7 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using call::end_reason;
 using steady = std::chrono::steady_clock;
+using record::direction;
 
 class call_session final : public supervised_upstream, public std::enable_shared_from_this<call_session> {
  public:
@@ -70,8 +72,11 @@ class call_session final : public supervised_upstream, public std::enable_shared
         before_admission(binary);
         continue;
       }
-      if (r.status == net::read_status::message) {
+      if (r.status == net::read_status::message || binary) {
         step_at_ = steady::now();
+        capture(direction::twilio_in, twilio_buf_);
+      }
+      if (r.status == net::read_status::message) {
         if (auto err = twilio_parser_.parse(twilio_buf_, twilio_buf_.capacity(), twilio_msg_)) {
           bad_input("Twilio", err->what);
           continue;
@@ -119,8 +124,11 @@ class call_session final : public supervised_upstream, public std::enable_shared
   net::awaitable<void> upstream_reader() override {
     for (;;) {
       const auto r = co_await upstream_.socket().read(upstream_buf_, simdjson::SIMDJSON_PADDING);
-      if (r.status == net::read_status::message) {
+      if (r.status == net::read_status::message || r.status == net::read_status::binary_message) {
         step_at_ = steady::now();
+        capture(direction::upstream_in, upstream_buf_);
+      }
+      if (r.status == net::read_status::message) {
         upstream_events_.clear();
         if (auto err = state_.upstream().translate(upstream_buf_, upstream_buf_.capacity(), ms_of(step_at_),
                                                    upstream_events_)) {
@@ -135,10 +143,15 @@ class call_session final : public supervised_upstream, public std::enable_shared
         bad_input("upstream", "binary frame");
         continue;
       }
-      if (!supervisor_.upstream_open()) co_return;  // closed on purpose: a restart, a rollover or the end
+      const bool lost = supervisor_.upstream_open();  // else closed on purpose: a restart, a rollover or the end
+      if (!lost && !recording_) co_return;
       step_at_ = steady::now();
+      auto what = describe_read_end("upstream", r, upstream_.socket());
+      if (recording_)
+        recording_->add_connection(direction::upstream_closed, recording_t_us(), upstream_connections_, what);
+      if (!lost) co_return;
       m_.errors(metrics::error_kind::upstream_lost).inc();
-      supervisor_.on_upstream_lost(describe_read_end("upstream", r, upstream_.socket()), step_at_, supervisor_actions_);
+      supervisor_.on_upstream_lost(std::move(what), step_at_, supervisor_actions_);
       execute();
       co_return;
     }
@@ -164,10 +177,9 @@ class call_session final : public supervised_upstream, public std::enable_shared
     publish_turn(call_metrics_.on_twilio_written(since, written));
   }
   void publish_turn(const std::optional<call_metrics::turn>& turn) {
-    if (!turn || !ctx_.events) return;
-    const auto unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-    ctx_.events->publish(identity_, call::waterfall_event(*turn, steady::now(), unix_ms));
+    auto* sink = events();
+    if (!turn || !sink) return;
+    sink->publish(identity_, call::waterfall_event(*turn, steady::now(), unix_ms_now()));
   }
 
   // One timer for the supervisor's deadlines and call_state's pacing, armed at the earlier of the two.
@@ -198,15 +210,31 @@ class call_session final : public supervised_upstream, public std::enable_shared
   template <class Fill>
   void to_twilio(Fill&& fill, steady::time_point since = {}) {
     if (supervisor_.ending()) return;
-    if (!twilio_out_.emplace_timed(since, std::forward<Fill>(fill)))
+    if (!twilio_out_.emplace_timed(since, recorded(direction::twilio_out, std::forward<Fill>(fill))))
       end(end_reason::slow_peer, "Twilio is not reading fast enough (writer queue full)");
   }
   template <class Fill>
   void to_upstream(Fill&& fill, steady::time_point since = {}) {
     // Between a loss and pause_relay, call_state may still send a frame: it is dropped.
     if (!upstream_.open() || !supervisor_.upstream_open()) return;
-    if (!upstream_.writer().emplace_timed(since, std::forward<Fill>(fill)))
+    if (!upstream_.writer().emplace_timed(since, recorded(direction::upstream_out, std::forward<Fill>(fill))))
       end(end_reason::slow_peer, "the upstream is not reading fast enough (writer queue full)");
+  }
+
+  // `fill`, which writes a message, then the message into the recording. A fill that returns false
+  // wrote nothing to send.
+  template <class Fill>
+  auto recorded(direction dir, Fill&& fill) {
+    return [this, dir, &fill](std::string& s) {
+      if constexpr (std::is_same_v<std::invoke_result_t<Fill&, std::string&>, bool>) {
+        const bool send = fill(s);
+        if (send) capture(dir, s);
+        return send;
+      } else {
+        fill(s);
+        capture(dir, s);
+      }
+    };
   }
 
   void perform(const call::send_twilio_media& a) {
@@ -238,7 +266,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
   }
   void perform(const call::open_upstream&) { supervisor_.on_stream_started(step_at_, supervisor_actions_); }
   void perform(const call::publish& a) {
-    if (ctx_.events) ctx_.events->publish(identity_, a.event);
+    if (auto* sink = events()) sink->publish(identity_, a.event);
   }
   // What call_state logs is about the peers' messages: the peer budget applies.
   void perform(const call::log_line& a) { log_peer_line(log_lines_, to_spdlog(a.level), "call {}: {}", label_, a.text); }
@@ -294,9 +322,9 @@ class call_session final : public supervised_upstream, public std::enable_shared
 
   // WIRE_EVENTS: a message's type and size, never its payload, within the tap's rate.
   void tap(std::string_view direction, std::string_view type, std::size_t bytes) {
-    if (!wire_.enabled() || !ctx_.events) return;
-    if (auto event = wire_.on_message(direction, type, bytes, ms_of(step_at_)))
-      ctx_.events->publish(identity_, std::move(*event));
+    auto* sink = events();
+    if (!wire_.enabled() || !sink) return;
+    if (auto event = wire_.on_message(direction, type, bytes, ms_of(step_at_))) sink->publish(identity_, std::move(*event));
   }
   // One provider message: its audio deltas are media, left out like Twilio's.
   void tap_upstream_in() {
@@ -307,7 +335,11 @@ class call_session final : public supervised_upstream, public std::enable_shared
   }
 
   using supervised_upstream::perform;
-  void perform(const call::configure_upstream&) { state_.on_upstream_connected(actions_); }
+  void perform(const call::configure_upstream&) {
+    ++upstream_connections_;
+    if (recording_) recording_->add_connection(direction::upstream_open, recording_t_us(), upstream_connections_);
+    state_.on_upstream_connected(actions_);
+  }
   void perform(const call::pause_relay&) { state_.on_upstream_lost(ms_of(step_at_), actions_); }
   void perform(const call::close_call& a) {
     // The start deadline ran out before admission: not a call that timed out, a refused stream.
@@ -354,15 +386,21 @@ class call_session final : public supervised_upstream, public std::enable_shared
   void start_call(const protocol::twilio_start& start) {
     identity_ = identity_of(start);
     label_ = start.call_sid;
+    bool wants_recording = ctx_.record;
+    std::string agent = "default";
+    auto provider = ctx_.provider;
     // Ending: a start the peer repeats while its refusal is under way gets no more work or log lines.
     if (ctx_.resolve && !supervisor_.ending()) {
       if (auto setup = ctx_.resolve(start)) {
         upstream_url_ = std::move(setup->upstream_url);
         upstream_headers_ = std::move(setup->upstream_headers);
-        state_.configure(std::move(setup->session), std::move(setup->greeting), std::move(setup->agent),
+        state_.configure(std::move(setup->session), std::move(setup->greeting), setup->agent,
                          setup->provider == ctx_.provider ? nullptr : upstream::make_adapter(setup->provider));
         state_.set_tools(std::move(setup->tools));
         supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
+        wants_recording = setup->record;
+        agent = std::move(setup->agent);
+        provider = setup->provider;
       } else {
         end(end_reason::bad_input, "no agent profile for this stream");
       }
@@ -371,8 +409,61 @@ class call_session final : public supervised_upstream, public std::enable_shared
     if (ctx_.prewarm && !supervisor_.ending())
       prewarmed_ = ctx_.prewarm->claim(start.call_sid, twilio_->get_executor(),
                                        prewarm_pool::claim_key_of(start.custom_parameters));
+    if (wants_recording && ctx_.recorder && !supervisor_.ending()) start_recording(std::move(agent), provider);
     state_.on_twilio(twilio_msg_, ms_of(step_at_), actions_);
   }
+
+  // t = 0 is now, as Twilio's start reached the bridge; the start is the first entry (the writer
+  // redacts its stream token). One allocation for the call: its ring.
+  void start_recording(std::string agent, upstream::provider_kind provider) {
+    recording_t0_ = step_at_;
+    recording_ = ctx_.recorder->start({.call_sid = identity_.call_sid,
+                                       .stream_sid = identity_.stream_sid,
+                                       .agent = std::move(agent),
+                                       .provider = std::string(upstream::to_string(provider)),
+                                       .started_at = unix_ms_now(),
+                                       .dtmf_masked = state_.tools().dtmf.mask});
+    if (!recording_) {
+      spdlog::warn("call {}: not recorded: its recording is still being written (the same CallSid streamed again)",
+                   label_);
+      return;
+    }
+    recording_events_.emplace(*this);
+    capture(direction::twilio_in, twilio_buf_);
+  }
+
+  [[nodiscard]] std::int64_t recording_t_us() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(step_at_ - recording_t0_).count();
+  }
+  void capture(direction dir, std::string_view message) {
+    if (recording_) recording_->add(dir, recording_t_us(), message);
+  }
+  static std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // A recorded call's events go into its recording as listeners get them, then on to ctx_.events.
+  class recording_events final : public event_sink {
+   public:
+    explicit recording_events(call_session& call) : call_(call) {}
+    void publish(const call_identity& who, const call::call_event& event) override {
+      call_.capture(direction::event, call::event_json(context(who), event));
+      if (call_.ctx_.events) call_.ctx_.events->publish(who, event);
+    }
+    void call_ended(const call_identity& who, const call_summary& summary) override {
+      const call::call_end end{summary.reason, summary.detail, summary.duration.count(), summary.usage};
+      call_.capture(direction::event, call::event_json(context(who), end));
+      if (call_.ctx_.events) call_.ctx_.events->call_ended(who, summary);
+    }
+
+   private:
+    static call::event_context context(const call_identity& who) {
+      return {who.call_sid, who.stream_sid, who.from, who.to, unix_ms_now()};
+    }
+    call_session& call_;
+  };
+  [[nodiscard]] event_sink* events() { return recording_events_ ? &*recording_events_ : ctx_.events; }
 
   // Closes Twilio with the refusal's own code, then lets the supervisor end the stream (the closing
   // grace); the writer keeps the first close.
@@ -426,8 +517,12 @@ class call_session final : public supervised_upstream, public std::enable_shared
     tools_running_->cancel();  // webhooks still running are abandoned
     if (prewarmed_) prewarmed_->discard();  // ended before its first connect
     if (admission_.admitted())
-      report_call_end(state_, identity_, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, ctx_.events,
+      report_call_end(state_, identity_, label_, {reason_, detail_, started_at_, log_lines_.suppressed()}, events(),
                       m_);
+    if (recording_) {
+      step_at_ = steady::now();
+      recording_->finish(recording_t_us());
+    }
     else if (!admission_.refused())
       spdlog::debug("call {}: stream ended before its start: {}", label_, detail_);
     admission_.leave();
@@ -454,6 +549,12 @@ class call_session final : public supervised_upstream, public std::enable_shared
   std::string upstream_url_;         // from the agent profile; empty: ctx_.upstream_url
   std::vector<std::pair<std::string, std::string>> upstream_headers_;  // likewise; never logged
   std::shared_ptr<prewarmed_session> prewarmed_;  // claimed at the start, taken by the first dial
+
+  // Recorded calls only (docs/recording.md).
+  std::shared_ptr<recorder::call_recording> recording_;
+  std::optional<recording_events> recording_events_;
+  steady::time_point recording_t0_;
+  std::uint64_t upstream_connections_ = 0;  // provider sessions connected so far
 };
 
 }  // namespace

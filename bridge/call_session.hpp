@@ -19,6 +19,7 @@
 #include "net/message_socket.hpp"
 #include "net/ws_writer.hpp"
 #include "net/websocket.hpp"
+#include "recorder/recording_writer.hpp"
 #include "telephony/openai_calls.hpp"
 #include "telephony/twilio_client.hpp"
 #include "upstream/provider.hpp"
@@ -36,6 +37,7 @@ struct call_setup {
   std::string upstream_url;          // the provider's URL (the Realtime API's with the profile's ?model=)
   std::vector<std::pair<std::string, std::string>> upstream_headers;  // the provider's credential: never logged
   call::call_tools_config tools;     // webhook tools, call control, DTMF (docs/tools.md)
+  bool record = false;               // the call is recorded, if bridge_context::recorder is set (docs/recording.md)
 };
 
 // Everything a call needs from the process. Shared by all calls; read-only after startup.
@@ -74,6 +76,10 @@ struct bridge_context {
   // WIRE_EVENTS: each call publishes its non-media wire messages' types and sizes (call/wire_tap.hpp).
   bool wire_events = false;
   metrics::bridge_metrics* metrics = nullptr;  // may be null: nothing is exported
+  // Where recorded calls go (RECORDINGS_DIR); null: no call is recorded. `record`: whether calls that
+  // `resolve` gives no call_setup are.
+  recorder::recording_writer* recorder = nullptr;
+  bool record = false;
   // The process-wide budget for log lines peers cause, shared with the HTTP server; null: each
   // connection's own budget only.
   log::shared_line_budget* peer_lines = nullptr;

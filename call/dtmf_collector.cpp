@@ -44,7 +44,7 @@ std::pair<log_line, publish> digits_handed_over(const std::string& digits, const
 }
 
 std::string dtmf_context_text(const std::string& digits) {
-  return "The caller pressed these keys on the phone's keypad: " + digits;
+  return std::string(dtmf_context_lead) + digits;
 }
 
 }  // namespace mb::call

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "call/actions.hpp"
@@ -39,7 +40,9 @@ class dtmf_collector {
 // PIN typed before masking was configured stays private), and the dtmf_input event, masked as configured.
 [[nodiscard]] std::pair<log_line, publish> digits_handed_over(const std::string& digits, const dtmf_options& options);
 
-// The text the model gets for a digit string (always the real digits: it needs them).
+// The text the model gets for a digit string (always the real digits: it needs them): this, then the
+// digits. A recording of a masked call leaves out every message that carries it (docs/recording.md).
+inline constexpr std::string_view dtmf_context_lead = "The caller pressed these keys on the phone's keypad: ";
 [[nodiscard]] std::string dtmf_context_text(const std::string& digits);
 
 }  // namespace mb::call

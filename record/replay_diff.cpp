@@ -71,12 +71,11 @@ std::optional<double> number_field(simdjson::dom::object& obj, const char* key) 
 }
 
 // The message's type: "event" for Twilio, "type" for OpenAI's protocols, the only (first) key for
-// Gemini's ({"setup": …}, {"toolResponse": …}).
+// Gemini's ({"setup": …}, {"toolResponse": …}); "?" when it has none.
 std::string message_type(simdjson::dom::object& obj, direction dir) {
-  if (dir == direction::twilio_out) return string_field(obj, "event");
-  if (auto type = string_field(obj, "type"); !type.empty()) return type;
-  for (auto field : obj) return std::string(field.key);
-  return {};
+  auto type = string_field(obj, dir == direction::twilio_out ? "event" : "type");
+  if (type.empty() && dir == direction::upstream_out && obj.begin() != obj.end()) type = obj.begin().key();
+  return type.empty() ? "?" : type;
 }
 
 bool carries_audio(simdjson::dom::object& obj, std::string_view type) {

@@ -19,6 +19,8 @@ constexpr subresource call_subresources[] = {
     {"/hangup", api_target::kind::hang_up},
     {"/transfer", api_target::kind::transfer},
     {"/messages", api_target::kind::message},
+    {"/recording.wav", api_target::kind::recording_wav},
+    {"/recording.jsonl", api_target::kind::recording_log},
 };
 constexpr subresource campaign_subresources[] = {{"/cancel", api_target::kind::campaign_cancel}};
 

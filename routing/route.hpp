@@ -30,6 +30,8 @@ struct api_target {
     events,  // GET /v1/events, /v1/calls/{sid}/events: WebSocket or Server-Sent Events
     calls,   // GET /v1/calls
     call,    // GET, DELETE /v1/calls/{sid}
+    recording_wav,  // GET /v1/calls/{sid}/recording.wav (docs/recording.md)
+    recording_log,  // GET /v1/calls/{sid}/recording.jsonl
     // An operator's command for a live call (docs/tools.md, operator controls): POST only.
     hang_up,          // /v1/calls/{sid}/hangup
     transfer,         // /v1/calls/{sid}/transfer

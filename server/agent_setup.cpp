@@ -100,6 +100,7 @@ bridge::call_setup setup_for(const agents::agent_profile& profile, const agents:
   setup.greeting = std::move(rendered.greeting);
   setup.agent = profile.name;
   setup.tools = std::move(rendered.tools);
+  setup.record = profile.record;
   auto target = agents::upstream_for(profile, endpoints);
   setup.provider = target.provider;
   setup.upstream_url = std::move(target.url);

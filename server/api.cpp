@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <variant>
 
 #include <boost/json.hpp>
@@ -162,14 +164,48 @@ net::awaitable<http_reply> list_calls(store::call_store& store, const http_reque
   co_return json_reply(200, body);
 }
 
+// The call's "recording" (docs/recording.md), or null.
+json::value recording_json(const server_context& ctx, const std::string& call_sid,
+                           const std::optional<store::call_detail>& detail) {
+  if (!ctx.recordings) return nullptr;
+  std::optional<recorder::recording_outcome> ended;
+  if (detail && detail->call.recording) {
+    const auto& r = *detail->call.recording;
+    ended = recorder::recording_outcome{call_sid, r.started_at, r.duration_ms, r.complete, r.dropped_bytes};
+  }
+  const auto info = ctx.recordings->info(call_sid, ended);
+  if (!info) return nullptr;
+  return json::object{{"started_at", info->started_at}, {"duration_ms", info->duration_ms},
+                      {"wav_bytes", info->wav_bytes},   {"log_bytes", info->log_bytes},
+                      {"complete", info->complete},     {"dropped_bytes", info->dropped_bytes}};
+}
+
+// GET /v1/calls/{sid}/recording.wav and .jsonl: 409 while the call is being recorded.
+http_reply recording_file(const server_context& ctx, const http_request_view& req, const std::string& call_sid,
+                          bool wav) {
+  if (req.method != "GET") return method_not_allowed("GET");
+  if (!ctx.recordings) return error_reply(404, "no recording (RECORDINGS_DIR is empty)");
+  if (ctx.recordings->active(call_sid)) return error_reply(409, "still recording");
+  const auto path = wav ? ctx.recordings->wav_path(call_sid) : ctx.recordings->log_path(call_sid);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return error_reply(404, "no recording for this call");
+  http_reply reply{200, wav ? "audio/wav" : "application/x-ndjson", {}, {}};
+  reply.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
+
 // An outbound call this server placed shows its status under "outbound", before its stream has a
 // history row too (or without history).
 net::awaitable<http_reply> call_resource(server_context& ctx, const http_request_view& req,
                                          const std::string& call_sid) {
   if (req.method == "DELETE") {
     if (!ctx.store) co_return error_reply(503, "call history is disabled (DATABASE_PATH is empty)");
-    if (!co_await ctx.store->erase_call(call_sid)) co_return error_reply(404, "no such call");
-    spdlog::info("history: call {} erased", call_sid);
+    if (ctx.recordings && ctx.recordings->active(call_sid)) co_return error_reply(409, "still recording");
+    const bool recorded = ctx.recordings && ctx.recordings->info(call_sid, std::nullopt);
+    if (recorded) ctx.recordings->erase(call_sid);
+    if (!co_await ctx.store->erase_call(call_sid) && !recorded) co_return error_reply(404, "no such call");
+    spdlog::info("history: call {} erased{}", call_sid, recorded ? " with its recording" : "");
     co_return http_reply{204, "application/json", {}, {}};
   }
   std::optional<json::object> outbound;
@@ -181,6 +217,7 @@ net::awaitable<http_reply> call_resource(server_context& ctx, const http_request
                         : error_reply(503, "call history is disabled (DATABASE_PATH is empty)");
   json::object body = detail ? detail_json(*detail) : json::object{{"call_sid", call_sid}};
   body["outbound"] = outbound ? json::value(std::move(*outbound)) : json::value(nullptr);
+  body["recording"] = recording_json(ctx, call_sid, detail);
   co_return json_reply(200, body);
 }
 
@@ -332,6 +369,9 @@ net::awaitable<http_reply> handle_api(server_context& ctx, const http_request_vi
       co_return list_agents(ctx, req);
     case kind::probes:
       co_return co_await probes_resource(ctx, req);
+    case kind::recording_wav:
+    case kind::recording_log:
+      co_return recording_file(ctx, req, target.call_sid, target.what == kind::recording_wav);
     case kind::client_secrets:
       if (req.method != "POST") co_return method_not_allowed("POST");
       if (!ctx.client_secrets) co_return error_reply(503, "client secrets are not enabled on this server");

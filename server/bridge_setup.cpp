@@ -46,6 +46,7 @@ bridge::bridge_context bridge_context_from(const config::settings& settings,
   ctx.upstream_headers = std::move(target.headers);
   ctx.tools = profile.tools;
   ctx.wire_events = settings.wire_events;
+  ctx.record = profile.record;
   agents::declare_webhook_tools(ctx.session, ctx.tools.tools);
   ctx.tool_webhook_secret = settings.tool_webhook_secret.reveal();
   ctx.call.pacing_lead_ms = settings.pacing_lead_ms;

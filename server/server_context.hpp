@@ -45,6 +45,7 @@ struct server_context {
   sip_webhook* openai_webhook = nullptr;          // null: no OPENAI_WEBHOOK_SECRET, POST /openai/webhook 503
   io_pool* workers = nullptr;  // PREWARM (bridge.prewarm) needs it: a call's stream is served where its session waits
   client_secret_service* client_secrets = nullptr;  // null: POST /v1/realtime/client_secrets 503
+  recorder::recording_writer* recordings = nullptr;  // null: no call is recorded (RECORDINGS_DIR empty)
 };
 
 }  // namespace mb::server

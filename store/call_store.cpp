@@ -112,12 +112,17 @@ CREATE TABLE probe_alerts (
 );
 CREATE INDEX probe_alerts_by_at ON probe_alerts (at);
 )sql",
+    // How the call's recording ended (docs/recording.md): {"started_at","duration_ms","complete",
+    // "dropped_bytes"}; NULL when it was not recorded or its recording has not ended.
+    R"sql(
+ALTER TABLE calls ADD COLUMN recording TEXT;
+)sql",
 };
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
 constexpr const char* call_columns =
     "call_sid, stream_sid, from_number, to_number, agent, parameters, started_at, ended_at, end_reason, end_detail, "
-    "duration_ms, input_tokens, output_tokens, total_tokens, transport";
+    "duration_ms, input_tokens, output_tokens, total_tokens, transport, recording";
 
 struct started_record {
   std::string call_sid, stream_sid, from, to, agent, parameters_json;
@@ -143,6 +148,10 @@ struct ended_record {
   std::int64_t duration_ms = 0;
   protocol::token_usage usage;
 };
+struct recording_record {
+  std::string call_sid;
+  recording_row recording;
+};
 struct probe_run_record {
   probe::probe_run run;
 };
@@ -150,7 +159,7 @@ struct probe_alert_record {
   probe::alert_transition alert;
 };
 using pending_record = std::variant<started_record, line_record, barge_in_record, event_record, ended_record,
-                                    probe_run_record, probe_alert_record>;
+                                    recording_record, probe_run_record, probe_alert_record>;
 
 class statement {
  public:
@@ -242,6 +251,27 @@ std::vector<std::pair<std::string, std::string>> parameters_from_json(const std:
   return out;
 }
 
+std::string recording_json(const recording_row& r) {
+  return json::serialize(json::object{{"started_at", r.started_at},
+                                      {"duration_ms", r.duration_ms},
+                                      {"complete", r.complete},
+                                      {"dropped_bytes", r.dropped_bytes}});
+}
+
+std::optional<recording_row> recording_from_json(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  boost::system::error_code ec;
+  const auto v = json::parse(*text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.get_object();
+  recording_row r;
+  if (const auto* p = o.if_contains("started_at"); p && p->is_int64()) r.started_at = p->get_int64();
+  if (const auto* p = o.if_contains("duration_ms"); p && p->is_int64()) r.duration_ms = p->get_int64();
+  if (const auto* p = o.if_contains("complete"); p && p->is_bool()) r.complete = p->get_bool();
+  if (const auto* p = o.if_contains("dropped_bytes"); p && p->is_number()) r.dropped_bytes = p->to_number<std::uint64_t>();
+  return r;
+}
+
 call_row read_call(const statement& s) {
   call_row c;
   c.call_sid = s.text(0);
@@ -257,6 +287,7 @@ call_row read_call(const statement& s) {
   c.duration_ms = s.integer(10);
   c.usage = {s.integer(11), s.integer(12), s.integer(13)};
   c.transport = s.text(14);
+  c.recording = recording_from_json(s.maybe_text(15));
   return c;
 }
 
@@ -358,7 +389,7 @@ struct call_store::database {
   }
 
   struct prepared {
-    statement insert_call, end_call, insert_line, insert_barge_in, insert_event;
+    statement insert_call, end_call, end_recording, insert_line, insert_barge_in, insert_event;
     statement list, find, find_lines, find_barge_ins, find_events, erase_call, erase_lines, erase_barge_ins,
         erase_events;
     statement insert_probe_run, insert_probe_alert, prune_probe_runs, prune_probe_alerts, list_probe_runs,
@@ -370,6 +401,7 @@ struct call_store::database {
           end_call(db,
                    "UPDATE calls SET ended_at = ?2, end_reason = ?3, end_detail = ?4, duration_ms = ?5, "
                    "input_tokens = ?6, output_tokens = ?7, total_tokens = ?8 WHERE call_sid = ?1"),
+          end_recording(db, "UPDATE calls SET recording = ?2 WHERE call_sid = ?1"),
           insert_line(db,
                       "INSERT INTO transcript_lines (call_sid, at, role, item_id, text, interrupted, heard_ms, "
                       "heard_text, heard_text_estimated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -461,6 +493,9 @@ struct call_store::database {
         .bind(6, r.usage.input_tokens)
         .bind(7, r.usage.output_tokens)
         .bind(8, r.usage.total_tokens));
+  }
+  bool write(const recording_record& r) {
+    return step(statements->end_recording.bind(1, r.call_sid).bind(2, recording_json(r.recording)));
   }
 
   bool write(const probe_run_record& r) {
@@ -576,6 +611,10 @@ bool call_store::record(const call::event_context& c, const call::call_event& ev
 bool call_store::record(const call::event_context& c, const call::call_end& end) {
   return enqueue(ended_record{std::string(c.call_sid), c.unix_ms, call::to_string(end.reason), std::string(end.detail),
                               end.duration_ms, end.usage});
+}
+
+bool call_store::record_recording(std::string call_sid, recording_row recording) {
+  return enqueue(recording_record{std::move(call_sid), recording});
 }
 
 bool call_store::record_probe_run(probe::probe_run run) { return enqueue(probe_run_record{std::move(run)}); }

@@ -5,7 +5,7 @@
 //
 // Schema (versioned with PRAGMA user_version, migrated at open): calls (with call.started's transport),
 // transcript_lines, barge_ins, call_events (tool calls and results, call control, DTMF strings, turn
-// latencies: as their event JSON); probe_runs and probe_alerts (docs/latency.md, "Storage, API and
+// latencies: as their event JSON), how each call's recording ended (as JSON); probe_runs and probe_alerts (docs/latency.md, "Storage, API and
 // alerts"), deleted after PROBE_RETENTION_DAYS;
 // times are ms since the epoch (UTC), transcript text is plain UTF-8.
 //
@@ -45,6 +45,14 @@ struct store_stats {
   std::uint64_t queued = 0;        // records waiting for the disk now
 };
 
+// How a call's recording ended (docs/recording.md); the files themselves are the recorder's.
+struct recording_row {
+  std::int64_t started_at = 0;  // unix ms of the recording's t = 0
+  std::int64_t duration_ms = 0;
+  bool complete = false;
+  std::uint64_t dropped_bytes = 0;
+};
+
 struct call_row {
   std::string call_sid;
   std::string stream_sid;
@@ -59,6 +67,7 @@ struct call_row {
   std::int64_t duration_ms = 0;
   protocol::token_usage usage;
   std::string transport = "media-stream";  // call.started's: "media-stream" or "sip"
+  std::optional<recording_row> recording;  // set once the call's recording has ended
 };
 
 struct transcript_row {
@@ -150,6 +159,8 @@ class call_store {
   // Never blocks on the disk. False when the queue is full: the record is dropped, counted and logged.
   bool record(const call::event_context& context, const call::call_event& event);
   bool record(const call::event_context& context, const call::call_end& end);
+  // Queues how the call's recording ended; never blocks on the disk, like record().
+  bool record_recording(std::string call_sid, recording_row recording);
   // Queues a probe run or an alert transition; never blocks on the disk, like record().
   bool record_probe_run(probe::probe_run run);
   bool record_probe_alert(probe::alert_transition alert);

@@ -8,6 +8,9 @@
 // With `gemini` as its argument the call goes to Gemini Live instead, whose adapter transcodes every
 // frame both ways through libsoxr (docs/protocols.md F3): its 80 ms chunks come 12.5 times a second.
 // libsoxr allocates with malloc, which this count does not see: codec_alloc_test covers it.
+// With `record` as its second argument the call is recorded (docs/recording.md): every message is
+// copied into the call's ring, which is allocated once at its start; the writer's own thread formats
+// and writes them, uncounted.
 //
 // The bound: at most one allocation per 20 relayed frames (24 in the window). The relay itself
 // allocates nothing: writer slots, parse buffers and pacing slots keep their capacity, and mark names
@@ -25,6 +28,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <new>
 #include <string>
 #include <string_view>
@@ -33,6 +37,7 @@
 #include <boost/asio/post.hpp>
 
 #include "tests/integration/support/bridge_harness.hpp"
+#include "tests/integration/support/temp_dir.hpp"
 
 namespace {
 
@@ -107,8 +112,9 @@ std::uint64_t total(const std::string& text, const std::string& family) {
 int main(int argc, char** argv) {
   // The provider's protocol: the Realtime API's passthrough by default; "gemini" transcodes every frame.
   const auto provider = upstream::provider_from_name(argc > 1 ? argv[1] : "openai-realtime");
-  if (!provider) {
-    std::printf("usage: alloc_test [%s]\n", upstream::provider_names().c_str());
+  const bool record = argc > 2 && std::string_view(argv[2]) == "record";
+  if (!provider || (argc > 2 && !record)) {
+    std::printf("usage: alloc_test [%s] [record]\n", upstream::provider_names().c_str());
     return 2;
   }
   if (const char* t = std::getenv("ALLOC_TEST_TRACE"); t && std::string_view(t) == "1") {
@@ -123,7 +129,12 @@ int main(int argc, char** argv) {
   options.simulator.speed = 1.0;  // deltas arrive in real time: steady, not a burst
   options.simulator.record_audio = false;
   options.simulator.record_events = false;
-  options.tweak = [](config::settings&, bridge::bridge_context& b) { b.call.greeting = "Say hello."; };
+  const test::temp_dir recordings;
+  options.tweak = [&](config::settings& s, bridge::bridge_context& b) {
+    b.call.greeting = "Say hello.";
+    s.record_calls = record;
+    s.recordings_dir = recordings.file("recordings");
+  };
   test::bridge_harness harness(options);
   asio::post(harness.pool().first(), [] { bridge_thread = true; });
 
@@ -143,8 +154,8 @@ int main(int argc, char** argv) {
   const auto frames = total(after, "mediabridge_frames_relayed_total") - total(before, "mediabridge_frames_relayed_total");
   const auto counted = allocations.load();
   const auto bound = frames / 20;
-  std::printf("%s, steady window: %llu audio frames relayed, %llu heap allocations on the bridge thread (bound %llu)\n",
-              upstream::to_string(*provider).data(), static_cast<unsigned long long>(frames),
+  std::printf("%s%s, steady window: %llu audio frames relayed, %llu heap allocations on the bridge thread (bound %llu)\n",
+              upstream::to_string(*provider).data(), record ? " (recorded)" : "", static_cast<unsigned long long>(frames),
               static_cast<unsigned long long>(counted),
               static_cast<unsigned long long>(bound));
   bool ok = true;
@@ -154,6 +165,11 @@ int main(int argc, char** argv) {
   }
   if (frames < 400) {
     std::printf("FAIL: expected at least 400 relayed frames in the window (50/s up, 10/s down)\n");
+    ok = false;
+  }
+  // The writer creates the files as the call starts: the call ran recorded.
+  if (record && (reports.empty() || !std::filesystem::exists(harness.recordings()->log_path(reports[0].call_sid)))) {
+    std::printf("FAIL: the call was not recorded\n");
     ok = false;
   }
   if (counted > bound) {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "call/end_reasons.hpp"
+#include "server/recording_setup.hpp"
 #include "protocol/stream_token.hpp"
 #include "server/agent_setup.hpp"
 #include "server/bridge_setup.hpp"
@@ -180,6 +181,15 @@ bridge_harness::bridge_harness(harness_options options) {
     tee_.sinks = {&events_, hub_.get()};
     bridge_.events = &tee_;
   }
+  if (settings_.record_calls) {
+    bridge_.record = true;
+    recordings_ = std::make_unique<recorder::recording_writer>(
+        recorder::writer_options(settings_.recordings_dir, settings_.recording_retention_days),
+        [this](const recorder::recording_outcome& o) {
+          if (store_) store_->record_recording(o.call_sid, {o.started_at, o.duration_ms, o.complete, o.dropped_bytes});
+        });
+    bridge_.recorder = recordings_.get();
+  }
   auto endpoints = simulated;
   endpoints.realtime_url = upstream_base_;
   endpoints.openai_api_key = config::secret("test-key");
@@ -219,6 +229,8 @@ bridge_harness::bridge_harness(harness_options options) {
   ctx_->listeners = hub_.get();
   ctx_->store = store_.get();
   ctx_->metrics = &metrics_;
+  ctx_->recordings = recordings_.get();
+  if (recordings_) server::register_recording_metrics(metrics_, *recordings_);
   outbound_ = std::make_unique<server::outbound_service>(pool_->first().get_executor(), *ctx_);
   ctx_->outbound = outbound_.get();
   // OpenAI's SIP mode, as the server runs it: its control plane and webhooks are the simulator's.
@@ -249,6 +261,7 @@ bridge_harness::~bridge_harness() {
   pool_->stop();
   server_thread_.join();
   if (hub_) hub_->stop();
+  if (recordings_) recordings_->stop();
   if (store_) store_->close();
   simulator_->stop();
   sim_ioc_.stop();

@@ -22,6 +22,7 @@
 #include "server/listener_hub.hpp"
 #include "server/outbound.hpp"
 #include "protocol/stream_token.hpp"
+#include "recorder/recording_writer.hpp"
 #include "server/server_context.hpp"
 #include "server/client_secrets.hpp"
 #include "server/sip_webhook.hpp"
@@ -108,6 +109,8 @@ class bridge_harness {
   const log_capture& logs() const { return logs_; }
   server::listener_hub& listeners() { return *hub_; }  // harness_options::listeners only
   store::call_store* history() { return store_.get(); }
+  // RECORD_CALLS (the tweak sets it and RECORDINGS_DIR): the server's recording writer; else null.
+  recorder::recording_writer* recordings() { return recordings_.get(); }
   // ws://127.0.0.1:<port><path>; with `token`, ?token= is appended.
   [[nodiscard]] std::string ws_url(const std::string& path, const std::string& token = {}) const;
 
@@ -131,6 +134,7 @@ class bridge_harness {
   bridge::bridge_context bridge_;
   std::string upstream_base_;
   std::unique_ptr<store::call_store> store_;
+  std::unique_ptr<recorder::recording_writer> recordings_;  // after store_: its outcomes go there
   std::unique_ptr<server::listener_hub> hub_;
   std::optional<agents::agent_catalog> agents_;
   std::unique_ptr<server::io_pool> pool_;

@@ -334,3 +334,11 @@ TEST_CASE("replay_diff: logs read by record/log_format compare", "[record][repla
     CHECK(report.differences[0].actual == "1700.0 ms (+199.8 ms)");
   }
 }
+
+TEST_CASE("replay_diff: a message without a type shows as ?", "[record][replay_diff]") {
+  const std::vector<log_entry> recorded{json_entry(1, direction::twilio_out, R"({"event":"clear"})")};
+  const std::vector<log_entry> replayed{json_entry(1, direction::twilio_out, R"({"streamSid":"MZ1"})")};
+  const auto report = compare_runs(recorded, replayed, {});
+  CHECK(whats(report) == std::vector<std::string>{"barge-in (Twilio clear at) count", "twilio_out message types from #1"});
+  CHECK(report.differences[1].actual == "?");
+}
