@@ -53,6 +53,24 @@ std::string at_time(double t_ms) {
   return text;
 }
 
+// The close frame a recorded closure names, "… (code 1000, reason 'connection lifetime reached')";
+// none named: a drop (code 0).
+void set_close_frame(std::string_view detail, provider_step& step) {
+  const auto code_at = detail.find("code ");
+  if (code_at == std::string_view::npos) return;
+  unsigned code = 0;
+  for (auto i = code_at + 5; i < detail.size() && detail[i] >= '0' && detail[i] <= '9' && code < 10000; ++i)
+    code = code * 10 + static_cast<unsigned>(detail[i] - '0');
+  if (code < 1000 || code > 4999) return;
+  step.close_code = static_cast<std::uint16_t>(code);
+  constexpr std::string_view reason_mark = "reason '";
+  const auto reason_at = detail.find(reason_mark, code_at);
+  if (reason_at == std::string_view::npos) return;
+  const auto start = reason_at + reason_mark.size();
+  const auto end = detail.rfind('\'');
+  if (end != std::string_view::npos && end > start) step.close_reason = std::string(detail.substr(start, end - start));
+}
+
 class script_builder {
  public:
   script_builder(const std::vector<log_entry>& entries, const replay_script_limits& limits)
@@ -134,16 +152,16 @@ class script_builder {
 
   void closed(const log_entry& e) {
     if (!current_ || current_->connection != e.number) return;
+    // The recorded detail is the same whichever side began the close (the other's echo ends the
+    // read), so a closure the bridge reconnected after is replayed as the provider's: a rollover the
+    // bridge starts then meets the provider's close at the same moment.
     const bool reconnected = e.number < last_open_;
-    const bool bridge_renewed = e.detail.find("rollover") != std::string::npos ||
-                                e.detail.find("renew") != std::string::npos ||
-                                e.detail.find("restart") != std::string::npos;
     // Entries come in order: a stop seen already means the caller ended the call, not the provider.
     const bool ended_the_call = !reconnected && !out_.caller.stop_ms &&
                                 (end_reason_ == "upstream_closed" || end_reason_ == "upstream_error");
-    if ((reconnected && !bridge_renewed) || ended_the_call) {
+    if (reconnected || ended_the_call) {
       auto& step = add_step(e.t_ms, provider_step::action::close);
-      step.close_cleanly = ended_the_call && end_reason_ == "upstream_closed";
+      set_close_frame(e.detail, step);
     }
     current_ = nullptr;
   }

@@ -60,7 +60,10 @@ struct provider_step {
   double recorded_ms = 0;            // the entry's t, for reports
   bool raw = false;                  // the message was not JSON: send its text as it is
   std::string message;               // send: the message verbatim
-  bool close_cleanly = false;        // close: a close frame (the provider ended the session); else a drop
+  // close: the close frame's code and reason, as the recording's detail gave them; code 0: a drop
+  // (the connection aborted, no close frame).
+  std::uint16_t close_code = 0;
+  std::string close_reason;
 };
 
 struct provider_connection_script {

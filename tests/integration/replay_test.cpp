@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/json.hpp>
+
 #include "protocol/base64.hpp"
 #include "record/replay_diff.hpp"
 #include "simulator/upstream_simulator.hpp"
@@ -50,13 +52,16 @@ class tool_webhook_server {
   std::thread thread_;
 };
 
-// The profiles scripts/record-fixtures records with, each declaring the demo tool.
+// The profiles scripts/record-fixtures records with (tests/recordings/agents.json), each declaring
+// the demo tool as demo mode does.
 std::string agents_json(const std::string& tool_url) {
-  const std::string tools = R"("tools":[{"name":"lookup_order","url":")" + tool_url +
-                            R"(","parameters":{"type":"object","properties":{"order_id":{"type":"string"}}}}])";
-  return R"({"agents":{"realtime":{"provider":"openai-realtime",)" + tools + R"(},"gpt-live":{"provider":"openai-live",)" +
-         tools + R"(},"gemini":{"provider":"gemini",)" + tools +
-         R"(},"azure":{"provider":"azure-realtime","model":"gpt-realtime",)" + tools + "}}}";
+  auto agents = boost::json::parse(read_file(std::string(MB_RECORDINGS_DIR) + "/agents.json"));
+  const boost::json::array tools{boost::json::object{
+      {"name", "lookup_order"},
+      {"url", tool_url},
+      {"parameters", boost::json::parse(R"({"type":"object","properties":{"order_id":{"type":"string"}}})")}}};
+  for (auto& [name, profile] : agents.at("agents").as_object()) profile.as_object()["tools"] = tools;
+  return boost::json::serialize(agents);
 }
 
 struct replay_run {
@@ -111,7 +116,7 @@ std::string describe(const replay_run& run) {
 // appends as they would a real service's VAD.
 recorded_log handmade_call() {
   recorded_log log;
-  log.header = {.call_sid = "CA" + std::string(32, '0'), .stream_sid = "MZ" + std::string(32, '0'), .agent = "realtime",
+  log.header = {.call_sid = "CA" + std::string(32, '0'), .stream_sid = "MZ" + std::string(32, '0'), .agent = "realtime-listening",
                 .provider = "openai-realtime", .started_at = 1765000000000, .dtmf_masked = false};
   auto add = [&](double t, record::direction dir, std::string msg) {
     record::log_entry e;

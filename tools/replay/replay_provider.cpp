@@ -93,8 +93,8 @@ net::awaitable<void> read_bridge(state_ptr st, std::shared_ptr<provider_connecti
 bool perform(const state_ptr& st, provider_connection& c, const record::provider_step& step) {
   if (step.what == record::provider_step::action::close) {
     c.closed_by_replay = true;
-    if (step.close_cleanly)
-      c.writer.close({1000, "session ended"});
+    if (step.close_code != 0)
+      c.writer.close({step.close_code, step.close_reason});
     else
       c.socket->abort();  // a dropped connection, as the recording's
     return false;

@@ -141,25 +141,24 @@ TEST_CASE("a connection the bridge reconnected after ends with a drop; the last 
   REQUIRE(script.connections[0].steps.size() == 2);
   const auto& drop = script.connections[0].steps[1];
   CHECK(drop.what == provider_step::action::close);
-  CHECK_FALSE(drop.close_cleanly);
+  CHECK(drop.close_code == 0);  // "connection lost": no close frame
   CHECK(drop.trigger_type == "session.update");
   CHECK(drop.delay_ms == Approx(490));
   REQUIRE(script.connections[1].steps.size() == 1);
   CHECK(script.connections[1].steps[0].what == provider_step::action::send);
 }
 
-TEST_CASE("a rollover the bridge asked for is not replayed as a drop", "[record][replay_script]") {
-  const auto script = build_replay_script({opened(0, 1), closed(500, 1, "rollover before the session cap"), opened(510, 2)});
-  REQUIRE(script.connections.size() == 2);
-  CHECK(script.connections[0].steps.empty());
-}
-
 TEST_CASE("a provider that ended the call closes its last connection", "[record][replay_script]") {
-  const auto script = build_replay_script({opened(0, 1), out(5, "session.update"), closed(300, 1, "closed by the peer"),
-                                           ended(301, "upstream_closed")});
+  const auto script = build_replay_script(
+      {opened(0, 1), out(5, "session.update"),
+       closed(300, 1, "upstream closed the socket (code 1000, reason 'connection lifetime reached')"),
+       ended(301, "upstream_closed")});
   REQUIRE(script.connections[0].steps.size() == 1);
-  CHECK(script.connections[0].steps[0].what == provider_step::action::close);
-  CHECK(script.connections[0].steps[0].close_cleanly);
+  const auto& close = script.connections[0].steps[0];
+  CHECK(close.what == provider_step::action::close);
+  CHECK(close.close_code == 1000);
+  CHECK(close.close_reason == "connection lifetime reached");
+  CHECK(close.delay_ms == Approx(295));
 }
 
 TEST_CASE("masked entries are skipped and reported; a masked bridge message still counts as a trigger",
