@@ -78,9 +78,9 @@ class session {
 
  private:
   net::awaitable<void> sender() {
-    writer_.emplace([](std::string& s) { build_connected(s); });
+    send([](std::string& s) { build_connected(s); });
     report_.stream_started = clock::now();
-    writer_.emplace([this](std::string& s) { build_start(s, ++sequence_, id_, report_.parameters); });
+    send([this](std::string& s) { build_start(s, ++sequence_, id_, report_.parameters); });
     record(report_, call_event_kind::start_sent);
 
     const bool hangup_at_audio_end = options_.hangup_when_audio_ends && audio_.total_bytes() > 0;
@@ -137,8 +137,10 @@ class session {
     net::read_result result{};
     for (;;) {
       result = co_await socket_.read(message, simdjson::SIMDJSON_PADDING);
-      if (result.status == net::read_status::message)
+      if (result.status == net::read_status::message) {
+        if (options_.on_message) options_.on_message(true, message, clock::now());
         handle(message);
+      }
       else if (result.status == net::read_status::binary_message)
         invalid("binary frame (Twilio accepts text only)", message);
       else
@@ -219,7 +221,12 @@ class session {
 
   template <class Fill>
   bool send(Fill&& fill) {
-    if (writer_.emplace(std::forward<Fill>(fill))) return true;
+    const bool queued = options_.on_message ? writer_.emplace([&](std::string& s) {
+      fill(s);
+      options_.on_message(false, s, clock::now());
+    })
+                                            : writer_.emplace(std::forward<Fill>(fill));
+    if (queued) return true;
     ++report_.send_queue_drops;
     return false;
   }

@@ -94,6 +94,9 @@ struct call_options {
   std::function<void(std::string_view payload_b64, clock::time_point at, std::uint64_t position)> on_media;
   // A clear was read at `at`, when playback had reached position `played`.
   std::function<void(clock::time_point at, std::uint64_t played)> on_clear;
+  // Every Media Streams message as it is queued for the bridge (from_bridge false) or read from it
+  // (true), at `at`, on the call's strand: mediabridge-replay logs both ways (tools/replay).
+  std::function<void(bool from_bridge, std::string_view message, clock::time_point at)> on_message;
 };
 
 // One simulated call. Never throws for network or protocol failures (they end up in the report) and
