@@ -207,7 +207,12 @@ const record::replay_script& replay_session::script() const noexcept { return im
 
 replay_result replay_session::run() {
   std::exception_ptr failure;
-  asio::co_spawn(impl_->ioc, impl_->main(), [&failure](std::exception_ptr e) { failure = e; });
+  // Once the call and its settling are over, nothing left in the context matters (a caller's timers
+  // may still wait out their bounds): stop it rather than wait for them.
+  asio::co_spawn(impl_->ioc, impl_->main(), [this, &failure](std::exception_ptr e) {
+    failure = e;
+    impl_->ioc.stop();
+  });
   impl_->ioc.run();
   if (failure) std::rethrow_exception(failure);
   impl_->finish();
