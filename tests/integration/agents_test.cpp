@@ -79,7 +79,7 @@ TEST_CASE("?agent= picks a profile, whose templates are filled from the webhook'
   CHECK(std::string(session.at("instructions").as_string()).find("{{") == std::string::npos);
 }
 
-TEST_CASE("the called number picks a profile; otherwise the default one answers", "[integration][agents]") {
+TEST_CASE("the called number picks a profile, otherwise the default one answers", "[integration][agents]") {
   SECTION("a number a profile claims") {
     fixture f;
     REQUIRE(f.call("", "+15005550009").ok());

@@ -22,7 +22,7 @@ constexpr auto speech = audio_kind::speech;
 
 }  // namespace
 
-TEST_CASE("Azure Realtime: the deployment in the URL, the key in a header; barge-in truncates at what was heard",
+TEST_CASE("Azure Realtime: the deployment in the URL, the key in a header, barge-in truncates at what was heard",
           "[integration][azure_bridge]") {
   mb::simulator::simulator_options sim;
   sim.response_ms = 3000;

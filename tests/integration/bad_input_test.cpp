@@ -19,7 +19,7 @@ const std::string stream = "MZ33";
 const std::string silence_frame_b64 = std::string(212, 'A') + "AA==";  // 160 zero bytes, base64
 }  // namespace
 
-TEST_CASE("bad input from Twilio and the upstream is logged and survived; another call is unaffected",
+TEST_CASE("bad input from Twilio and the upstream is logged and survived, another call is unaffected",
           "[integration][bad-input]") {
   mb::simulator::simulator_options sim;
   sim.response_ms = 1000;

@@ -84,7 +84,7 @@ TEST_CASE("DTMF keys become a masked digit string in events and the history", "[
   CHECK(stored[0].at("masked").as_bool());
 }
 
-TEST_CASE("an operator's transfer dials only allowlisted names, with the right TwiML; hang-up completes the call",
+TEST_CASE("an operator's transfer dials only allowlisted names, with the right TwiML, hang-up completes the call",
           "[integration][control]") {
   test::simulated_twilio_rest twilio;
   auto& rest = twilio.sim;

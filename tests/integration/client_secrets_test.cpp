@@ -190,7 +190,7 @@ TEST_CASE("client secrets: OpenAI's refusal is answered 502 with an excerpt that
   for (const auto& line : f.h.logs().lines()) CHECK(line.find(server_key) == std::string::npos);
 }
 
-TEST_CASE("client secrets: OpenAI's server error is tried once more, then 502; no answer in time is 504",
+TEST_CASE("client secrets: OpenAI's server error is tried once more, then 502, no answer in time is 504",
           "[integration][client_secrets]") {
   SECTION("a 503 twice") {
     auto upstream = fixture::with_key(server_key);

@@ -88,7 +88,7 @@ TEST_CASE("Gemini Live: a call is transcoded both ways, with its setup, the key 
   CHECK_FALSE(all[1].interrupted);
 }
 
-TEST_CASE("Gemini Live: a caller who talks over the answer hears it stop; the cut turn records what was heard",
+TEST_CASE("Gemini Live: a caller who talks over the answer hears it stop, the cut turn records what was heard",
           "[integration][gemini_bridge]") {
   // Sent ahead of real time, the answer is all in the bridge when the caller speaks: Gemini still
   // interrupts it (its turn lasts until the client would have played it), and the bridge clears it.
@@ -178,7 +178,7 @@ TEST_CASE("Gemini Live: goAway moves the call to a resumed connection at a pause
   CHECK(!sessions[1].responses.empty());
 }
 
-TEST_CASE("Gemini Live: a lost connection resumes with the handle; a refused handle falls back to the conversation",
+TEST_CASE("Gemini Live: a lost connection resumes with the handle, a refused handle falls back to the conversation",
           "[integration][gemini_bridge]") {
   const bool refuse = GENERATE(false, true);
   INFO((refuse ? "the service refuses the handle" : "the service resumes"));

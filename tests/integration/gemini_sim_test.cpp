@@ -347,7 +347,7 @@ TEST_CASE("gemini sim: a resumption handle expires", "[integration][sim][gemini_
   CHECK(s[1].simulator_close_reason.find("expired") != std::string::npos);
 }
 
-TEST_CASE("gemini sim: a simulator told to lose sessions refuses every handle; an injected error closes with 1011",
+TEST_CASE("gemini sim: a simulator told to lose sessions refuses every handle, an injected error closes with 1011",
           "[integration][sim][gemini_sim]") {
   sim::simulator_options options;
   options.gemini_refuse_resumption = true;
@@ -386,7 +386,7 @@ std::string caller_turn() { return pcm16k(300, true) + pcm16k(600, false); }
 
 }  // namespace
 
-TEST_CASE("gemini sim: a scripted toolCall is answered by toolResponse, then spoken about; context texts recorded",
+TEST_CASE("gemini sim: a scripted toolCall is answered by toolResponse, then spoken about, context texts recorded",
           "[integration][sim][gemini_sim][tools]") {
   sim::simulator_options options;
   options.response_ms = 300;
@@ -434,7 +434,7 @@ TEST_CASE("gemini sim: a scripted toolCall is answered by toolResponse, then spo
   CHECK(s.responses[0].transcript == expected);
 }
 
-TEST_CASE("gemini sim: caller speech cancels an unanswered call when asked to; end_call follows a goodbye",
+TEST_CASE("gemini sim: caller speech cancels an unanswered call when asked to, end_call follows a goodbye",
           "[integration][sim][gemini_sim][tools]") {
   sim::simulator_options options;
   options.response_ms = 300;

@@ -40,7 +40,7 @@ std::vector<std::string> sids_of(const boost::json::object& page) {
 
 }  // namespace
 
-TEST_CASE("GET /v1/calls lists calls newest first, by page and filtered; one call is read and erased",
+TEST_CASE("GET /v1/calls lists calls newest first, by page and filtered, one call is read and erased",
           "[integration][history]") {
   test::bridge_harness h({.simulator = fast_simulator(),
                           .tweak = [](config::settings& s, bridge::bridge_context&) { s.api_token = config::secret(token); },

@@ -130,7 +130,7 @@ TEST_CASE("GPT-Live: timed transcript deltas become one final per turn, for list
   CHECK_FALSE(assistant.interrupted);
 }
 
-TEST_CASE("GPT-Live: a caller who talks over the answer hears it stop; the turn is cut at what was heard",
+TEST_CASE("GPT-Live: a caller who talks over the answer hears it stop, the turn is cut at what was heard",
           "[integration][live_bridge]") {
   // A model that sends its audio ahead of real time leaves most of it queued in the bridge when it
   // stops: the bridge clears it. One that talks in real time leaves only the pacing lead.

@@ -272,7 +272,7 @@ TEST_CASE("live sim: talked over, the model stops its audio on its own after the
   REQUIRE(s.speech.size() == 1);
 }
 
-TEST_CASE("live sim: instructions.append is acknowledged and spoken; thinking.append only acknowledged",
+TEST_CASE("live sim: instructions.append is acknowledged and spoken, thinking.append only acknowledged",
           "[integration][sim][live_sim]") {
   sim::simulator_options options;
   options.response_ms = 300;
@@ -337,7 +337,7 @@ TEST_CASE("live sim: session.close lets the playing turn finish first", "[integr
   CHECK(s.closed_reason == "close_requested");
 }
 
-TEST_CASE("live sim: every session.closed reason can be injected; Realtime sessions are left alone",
+TEST_CASE("live sim: every session.closed reason can be injected, Realtime sessions are left alone",
           "[integration][sim][live_sim]") {
   running_simulator rs;
   const std::vector<std::string> reasons = {"expired", "content", "remote_hangup", "connection_lost", "close_requested"};

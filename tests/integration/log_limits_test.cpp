@@ -195,7 +195,7 @@ TEST_CASE("a CallSid with a newline in the webhook cannot forge a log line", "[i
   CHECK(h.logs().contains("webhook: call CA1\\n2030-01-01 00:00:00.000 error forged\\r\\x1b[2J answered"));
 }
 
-TEST_CASE("the text log format writes one physical line per message; JSON keeps the message intact",
+TEST_CASE("the text log format writes one physical line per message, JSON keeps the message intact",
           "[integration][log-limits]") {
   const std::string message = "call CA1: ignoring unknown Twilio event 'a\nERROR forged\r\x1b[31m'";
   for (const auto format : {config::log_format::text, config::log_format::json}) {

@@ -251,7 +251,7 @@ TEST_CASE("a probe that does not finish within its timeout fails as timeout, con
   CHECK_FALSE(run.at(stage::first_audio));
 }
 
-TEST_CASE("PROBE_AGENTS selects the probed profiles; an unknown name is refused", "[integration][prober]") {
+TEST_CASE("PROBE_AGENTS selects the probed profiles, an unknown name is refused", "[integration][prober]") {
   fixture f;
   CHECK(f.targets("").empty());
   const auto selected = f.targets("gemini, realtime");
@@ -323,7 +323,7 @@ TEST_CASE("stopping the prober closes a run in progress with 1001 and records no
   CHECK(f.simulator.simulator.sessions()[0].close_code == 1001);
 }
 
-TEST_CASE("the server probes PROBE_AGENTS in demo mode and still stops on SIGTERM; an unknown name stops startup",
+TEST_CASE("the server probes PROBE_AGENTS in demo mode and still stops on SIGTERM, an unknown name stops startup",
           "[integration][prober]") {
   test::temp_dir dir;
   const auto log = dir.file("mediabridge.log");

@@ -469,7 +469,7 @@ std::string function_call_output(std::string_view call_id, std::string_view outp
 
 }  // namespace
 
-TEST_CASE("realtime sim: a scripted tool call is a function_call item on its turn; its output is spoken about",
+TEST_CASE("realtime sim: a scripted tool call is a function_call item on its turn, its output is spoken about",
           "[integration][sim][realtime_sim][tools]") {
   sim::simulator_options options;
   options.response_ms = 300;

@@ -90,7 +90,7 @@ auto recording_on(const std::string& folder) {
 }  // namespace
 
 TEST_CASE("a recorded call's log and WAV are owner-only and hold every message each way, the stream token "
-          "redacted and masked DTMF left out; the API serves and deletes them",
+          "redacted and masked DTMF left out, the API serves and deletes them",
           "[integration][recording]") {
   const test::temp_dir dir;
   const auto folder = dir.file("recordings");

@@ -166,7 +166,7 @@ recorded_log as_recording(const tools::replay::replay_result& observed) {
 
 }  // namespace
 
-TEST_CASE("a replay's observed log replays against the real server without differences; a moved barge-in fails",
+TEST_CASE("a replay's observed log replays against the real server without differences, a moved barge-in fails",
           "[integration][replay]") {
   const auto first = replay_against_server(handmade_call());
   require_replayed(first);

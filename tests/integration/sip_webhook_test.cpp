@@ -154,7 +154,7 @@ TEST_CASE("openai webhook: a replayed webhook-id is acknowledged as a duplicate 
   f.check_untouched();
 }
 
-TEST_CASE("openai webhook: malformed bodies are refused 400; other event types are ignored", "[integration][sip]") {
+TEST_CASE("openai webhook: malformed bodies are refused 400, other event types are ignored", "[integration][sip]") {
   fixture f;
   const std::string junk = "{not json";
   CHECK(f.post(signed_headers("wh_j", unix_now(), junk), junk).status == 400);
@@ -286,7 +286,7 @@ struct simulated_call {
 
 }  // namespace
 
-TEST_CASE("openai webhook: when full, a call is rejected at OpenAI with 486; a forged delivery before it did nothing",
+TEST_CASE("openai webhook: when full, a call is rejected at OpenAI with 486, a forged delivery before it did nothing",
           "[integration][sip]") {
   fixture f(true, 1);
   // The only slot is held by a Media Streams call's webhook.

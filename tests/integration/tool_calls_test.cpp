@@ -51,7 +51,7 @@ std::string profiles(const test::running_simulator& hooks) {
 
 }  // namespace
 
-TEST_CASE("tool calls round trip through a signed webhook; a timeout and an error status become error results",
+TEST_CASE("tool calls round trip through a signed webhook, a timeout and an error status become error results",
           "[integration][tool_calls]") {
   test::running_simulator hooks(webhooks());
   const test::temp_dir dir;

@@ -101,7 +101,7 @@ proto::form_fields form_of(const mb::test::scripted_http_server::request& seen) 
 
 }  // namespace
 
-TEST_CASE("twilio REST: Basic auth with the auth token or an API key; anything else is refused", "[twilio_rest]") {
+TEST_CASE("twilio REST: Basic auth with the auth token or an API key, anything else is refused", "[twilio_rest]") {
   sim::rest_simulator s(sim_options());
   s.start();
 
@@ -287,7 +287,7 @@ TEST_CASE("twilio REST: a hang-up whose answer times out is retried and complete
   CHECK_FALSE(state.requests[1].acted);  // the second one found it completed already
 }
 
-TEST_CASE("twilio REST: a call creation answered 500 is not sent again; a refused connection is", "[twilio_rest]") {
+TEST_CASE("twilio REST: a call creation answered 500 is not sent again, a refused connection is", "[twilio_rest]") {
   sim::rest_simulator s(sim_options());
   s.start();
   const twilio_client client(client_options(s), nullptr);

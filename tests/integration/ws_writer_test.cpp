@@ -105,7 +105,7 @@ TEST_CASE("ws_writer sends queued messages in order, then its close frame", "[in
   for (int i = 0; i < 40; ++i) CHECK(received[3 + i] == "late " + std::to_string(i));
 }
 
-TEST_CASE("a fill that declines sends nothing and takes no room in the queue; an empty message is sent",
+TEST_CASE("a fill that declines sends nothing and takes no room in the queue, an empty message is sent",
           "[integration][ws_writer]") {
   asio::io_context ioc;
   mb::net::socket_limits limits;

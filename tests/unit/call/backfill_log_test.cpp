@@ -81,7 +81,7 @@ TEST_CASE("backfill_log: a final replaces its own turn's deltas only, and that i
   CHECK(log.left_out() == 0);
 }
 
-TEST_CASE("backfill_log: a DTMF flood is bounded in events; the oldest keys go, transcript lines stay",
+TEST_CASE("backfill_log: a DTMF flood is bounded in events, the oldest keys go, transcript lines stay",
           "[call][backfill]") {
   backfill_log log(started(), {.max_events = 8, .max_bytes = 1 << 20});
   log.add(final_line("f1", "i1"));

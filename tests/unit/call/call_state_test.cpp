@@ -519,7 +519,7 @@ TEST_CASE("call_state: dtmf, unknown events, stop", "[call]") {
   CHECK(h.speech(t0 + 60) == strings{});
 }
 
-TEST_CASE("call_state: DTMF is rate-limited per call; the excess and non-keys are dropped, counted, warned once",
+TEST_CASE("call_state: DTMF is rate-limited per call, the excess and non-keys are dropped, counted, warned once",
           "[call]") {
   harness h;
   h.ready();

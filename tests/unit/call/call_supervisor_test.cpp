@@ -218,7 +218,7 @@ TEST_CASE("supervisor: events that do not apply in the current phase are ignored
   CHECK(s.ready(310).empty());
 }
 
-TEST_CASE("supervisor: caller media keeps the call alive without actions; media silence ends it",
+TEST_CASE("supervisor: caller media keeps the call alive without actions, media silence ends it",
           "[call][supervisor]") {
   script s;
   s.up_and_ready();
@@ -418,7 +418,7 @@ TEST_CASE("supervisor: a renewal is ignored unless a session is ready", "[call][
   CHECK(s.renewal_requested(250, "soon").empty());  // configuring: the session is new anyway
 }
 
-TEST_CASE("supervisor: the rollover follows the provider's cap; no cap, no rollover", "[call][supervisor]") {
+TEST_CASE("supervisor: the rollover follows the provider's cap, no cap, no rollover", "[call][supervisor]") {
   auto azure = long_call_options();
   azure.provider = azure_realtime_lifecycle;
   script a(azure);
@@ -511,7 +511,7 @@ TEST_CASE("supervisor: an end while backing off cancels the reconnect", "[call][
         strings{"log warn 'peers did not finish closing within 3000 ms; aborting'", "abort_sockets", "arm never"});
 }
 
-TEST_CASE("supervisor: only the first end counts; shutdown closes Twilio with 1001", "[call][supervisor]") {
+TEST_CASE("supervisor: only the first end counts, shutdown closes Twilio with 1001", "[call][supervisor]") {
   script s;
   s.up_and_ready();
   CHECK(s.end(1000, end_reason::shutdown, "server is shutting down") ==

@@ -26,7 +26,7 @@ TEST_CASE("dtmf_collector: a pause of gap_ms ends the string, measured from the 
   CHECK_FALSE(c.on_tick(9000));
 }
 
-TEST_CASE("dtmf_collector: '#' ends the string at once and is not part of it; a lone '#' gives nothing",
+TEST_CASE("dtmf_collector: '#' ends the string at once and is not part of it, a lone '#' gives nothing",
           "[call][dtmf]") {
   dtmf_collector c(options(2000, 32));
   CHECK_FALSE(c.on_key('#', 1000));
@@ -45,7 +45,7 @@ TEST_CASE("dtmf_collector: max_digits hands the string over at that length", "[c
   CHECK(c.on_tick(2030) == "4");
 }
 
-TEST_CASE("dtmf_collector: masked strings keep one bullet per key; the model's text has the keys", "[call][dtmf]") {
+TEST_CASE("dtmf_collector: masked strings keep one bullet per key, the model's text has the keys", "[call][dtmf]") {
   CHECK(masked_digits(0).empty());
   CHECK(masked_digits(3) == "\u2022\u2022\u2022");
   CHECK(dtmf_context_text("1234") == "The caller pressed these keys on the phone's keypad: 1234");

@@ -60,7 +60,7 @@ call_state connected_azure_live_call() {
 
 }  // namespace
 
-TEST_CASE("call_state logs a provider's session note at info; the transcoded session goes on", "[call][transcoding]") {
+TEST_CASE("call_state logs a provider's session note at info, the transcoded session goes on", "[call][transcoding]") {
   auto state = connected_azure_live_call();
   const auto out = started(state, "audio/pcm", 24000);
   CHECK(only<end_call>(out).empty());
@@ -70,7 +70,7 @@ TEST_CASE("call_state logs a provider's session note at info; the transcoded ses
   CHECK(logged[0].text == "the session confirmed audio/pcm at 24000 Hz, not audio/pcmu: transcoding both ways");
 }
 
-TEST_CASE("call_state: a session without a note logs nothing; another format still ends the call", "[call][transcoding]") {
+TEST_CASE("call_state: a session without a note logs nothing, another format still ends the call", "[call][transcoding]") {
   auto passthrough = connected_azure_live_call();
   const auto out = started(passthrough, "audio/pcmu", 8000);
   CHECK(only<log_line>(out).empty());

@@ -4,7 +4,7 @@
 
 using namespace mb::call;
 
-TEST_CASE("wire_tap: off publishes nothing; on, types and sizes within the rate", "[call][wire]") {
+TEST_CASE("wire_tap: off publishes nothing, on, types and sizes within the rate", "[call][wire]") {
   wire_tap off(false);
   CHECK_FALSE(off.on_message("twilio_in", "mark", 80, 0));
 

@@ -20,7 +20,7 @@ std::string parse_error(std::string_view csv, std::size_t max_rows = 100) {
 
 }  // namespace
 
-TEST_CASE("campaign CSV: header names the number and variables; rows keep their line numbers", "[campaign]") {
+TEST_CASE("campaign CSV: header names the number and variables, rows keep their line numbers", "[campaign]") {
   const auto p = parse_ok("name,number,city\r\nAnn,+15551230001,Paris\r\n\r\n\"Smith, Bob\",+15551230002,\"Rome \"\"old\"\"\"\r\n");
   REQUIRE(p.rejected.empty());
   REQUIRE(p.rows.size() == 2);

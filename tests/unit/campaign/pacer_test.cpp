@@ -58,7 +58,7 @@ TEST_CASE("pacer: without room in the server it looks again later", "[campaign]"
   CHECK(p.on_timer(t0 + 1000ms, true) == actions{place(0)});
 }
 
-TEST_CASE("pacer: statuses only move forward; a final one is kept; unplaced rows ignore them", "[campaign]") {
+TEST_CASE("pacer: statuses only move forward, a final one is kept, unplaced rows ignore them", "[campaign]") {
   pacer p(2, {.calls_per_second = 1, .max_active = 1});
   CHECK(p.on_timer(t0, true) == actions{place(0)});
   CHECK(p.on_status(1, call_status::completed, t0, true) == actions{});  // row 1 was never placed
@@ -81,7 +81,7 @@ TEST_CASE("pacer: a failed placement frees the place and the row is failed", "[c
   CHECK(p.active() == 1);
 }
 
-TEST_CASE("pacer: cancel stops dialling; placed calls finish; pending rows become canceled", "[campaign]") {
+TEST_CASE("pacer: cancel stops dialling, placed calls finish, pending rows become canceled", "[campaign]") {
   pacer p(3, {.calls_per_second = 1, .max_active = 5});
   CHECK(p.on_timer(t0, true) == actions{place(0), arm(1s)});
   p.cancel();

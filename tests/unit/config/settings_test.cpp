@@ -262,7 +262,7 @@ TEST_CASE("invalid values name the variable and the bad value", "[config]") {
   }
 }
 
-TEST_CASE("PROVIDER chooses the upstream protocol; the error lists the providers", "[config]") {
+TEST_CASE("PROVIDER chooses the upstream protocol, the error lists the providers", "[config]") {
   CHECK(loaded({}, {{"PROVIDER", "openai-live"}}).provider == mb::upstream::provider_kind::openai_live);
   CHECK(loaded({"--provider=openai-realtime"}, {{"PROVIDER", "openai-live"}}).provider ==
         mb::upstream::provider_kind::openai_realtime);
@@ -559,7 +559,7 @@ TEST_CASE("docs/configuration.md matches the settings table", "[config]") {
   CHECK(embedded == cfg::markdown_table());
 }
 
-TEST_CASE("TRANSFER_DESTINATIONS and TRANSFER_CALLER_ID are checked; the error names the bad entry", "[config]") {
+TEST_CASE("TRANSFER_DESTINATIONS and TRANSFER_CALLER_ID are checked, the error names the bad entry", "[config]") {
   const auto s = loaded({}, {{"TRANSFER_DESTINATIONS", "sales=+15551230000,desk=sip:desk@pbx.example.com"},
                              {"TRANSFER_CALLER_ID", "+15559870000"}});
   std::string problem;

@@ -230,7 +230,7 @@ TEST_CASE("probe_script: turns the provider does not answer leave their stages e
   CHECK_FALSE(d[stage::chunk_gap_p50]);
 }
 
-TEST_CASE("probe_script: other tools get an error result; an unasked echo call is answered unmeasured",
+TEST_CASE("probe_script: other tools get an error result, an unasked echo call is answered unmeasured",
           "[probe_script]") {
   mb::protocol::session_config profile;
   profile.tools.push_back({"end_call", "Ends the call.", R"({"type":"object"})"});

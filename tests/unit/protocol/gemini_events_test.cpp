@@ -280,7 +280,7 @@ TEST_CASE("gemini_parser: malformed messages", "[gemini]") {
   }
 }
 
-TEST_CASE("gemini_model_name: the models/ prefix, once; the default when empty", "[gemini]") {
+TEST_CASE("gemini_model_name: the models/ prefix, once, the default when empty", "[gemini]") {
   CHECK(gemini_model_name("gemini-3.8-live") == "models/gemini-3.8-live");
   CHECK(gemini_model_name("models/gemini-3.8-live") == "models/gemini-3.8-live");
   CHECK(gemini_model_name("") == "models/" + std::string(gemini_default_model));
@@ -316,7 +316,7 @@ TEST_CASE("build_gemini_setup: the fields of F2", "[gemini]") {
   CHECK_FALSE(setup.contains("tools"));  // no tools declared: none sent
 }
 
-TEST_CASE("build_gemini_setup: a resumption handle; VAD settings that map", "[gemini]") {
+TEST_CASE("build_gemini_setup: a resumption handle, VAD settings that map", "[gemini]") {
   session_config config;
   config.turn_detection = turn_detection_type::semantic_vad;
   config.vad_interrupt_response = false;

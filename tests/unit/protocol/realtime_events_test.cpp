@@ -465,7 +465,7 @@ TEST_CASE("build_response_create and build_response_cancel", "[protocol]") {
   CHECK(cancel.at("type") == "response.cancel");
 }
 
-TEST_CASE("realtime_parser: a completed function_call item is a call; other items are ignored (docs/protocols.md I1)",
+TEST_CASE("realtime_parser: a completed function_call item is a call, other items are ignored (docs/protocols.md I1)",
           "[protocol]") {
   parsed p(R"({"type":"response.output_item.done","event_id":"e","response_id":"resp_1","output_index":0,)"
            R"("item":{"id":"item_7","type":"function_call","status":"completed","name":"lookup_order",)"

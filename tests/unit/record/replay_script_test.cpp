@@ -126,7 +126,7 @@ TEST_CASE("provider steps keep their recorded order even when a later trigger ar
   REQUIRE(play.take_due(50)->message == R"({"type":"second"})");
 }
 
-TEST_CASE("a connection the bridge reconnected after ends with a drop; the last one is left to the bridge",
+TEST_CASE("a connection the bridge reconnected after ends with a drop, the last one is left to the bridge",
           "[record][replay_script]") {
   const auto script = build_replay_script({
       opened(0, 1), out(10, "session.update"), in(20, "session.updated"),
@@ -161,7 +161,7 @@ TEST_CASE("a provider that ended the call closes its last connection", "[record]
   CHECK(close.delay_ms == Approx(295));
 }
 
-TEST_CASE("masked entries are skipped and reported; a masked bridge message still counts as a trigger",
+TEST_CASE("masked entries are skipped and reported, a masked bridge message still counts as a trigger",
           "[record][replay_script]") {
   const auto script = build_replay_script({
       opened(0, 1),

@@ -39,7 +39,7 @@ TEST_CASE("canned speech: words spread evenly over the chunks and concatenate to
   CHECK(sim::canned_speech::due_chunk(4, 4, 10) == 10);  // one past the last word: the end of the audio
 }
 
-TEST_CASE("canned speech: more words than chunks come out together; spoken() is what was released",
+TEST_CASE("canned speech: more words than chunks come out together, spoken() is what was released",
           "[simulator][canned_speech]") {
   sim::canned_speech speech("a b c d e");
   std::vector<std::string> first;

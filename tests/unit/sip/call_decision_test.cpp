@@ -53,7 +53,7 @@ std::vector<mb::protocol::sip_header> from_dial(std::string agent) {
 
 }  // namespace
 
-TEST_CASE("sip decision: a valid token selects its agent; only that provider's event accepts", "[sip]") {
+TEST_CASE("sip decision: a valid token selects its agent, only that provider's event accepts", "[sip]") {
   const auto c = catalog();
   auto headers = from_dial("sales");
   headers.push_back({"x-mb-var-PRODUCT", "widgets"});  // SIP header names are case-insensitive
@@ -95,7 +95,7 @@ TEST_CASE("sip decision: an agent that is unknown or not in SIP mode is refused 
   }
 }
 
-TEST_CASE("sip decision: without a token, the SIP-mode profile claiming the number; no variables", "[sip]") {
+TEST_CASE("sip decision: without a token, the SIP-mode profile claiming the number, no variables", "[sip]") {
   const auto c = catalog();
   const auto d = decide_call(c, event(sip_runtime::live, {{"X-Mb-Var-product", "forged"}}, "+15550002"),
                              token_status::absent, false);

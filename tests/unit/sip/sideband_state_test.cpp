@@ -202,7 +202,7 @@ harness live(sip::sideband_setup s = setup()) {
 
 }  // namespace
 
-TEST_CASE("sideband_state: the first attach publishes call.started (transport sip) and greets; a reattach neither",
+TEST_CASE("sideband_state: the first attach publishes call.started (transport sip) and greets, a reattach neither",
           "[sideband_state]") {
   harness h;
   CHECK(h.attach(0) == lines{"call.started sip rtc_abc support plan=gold", "send response.create"});
@@ -260,7 +260,7 @@ TEST_CASE("sideband_state: a caller who speaks over an answer marks its final in
   CHECK(h.message(said_all("resp_3", "item_d", "Yes?"), 1200) == lines{"final assistant item_d 'Yes?'"});
 }
 
-TEST_CASE("sideband_state: GPT-Live transcripts of both speakers; talked over, the turn ends interrupted",
+TEST_CASE("sideband_state: GPT-Live transcripts of both speakers, talked over, the turn ends interrupted",
           "[sideband_state]") {
   auto h = live();
   // No session.start goes out: only the greeting, as a session instruction.
@@ -322,7 +322,7 @@ TEST_CASE("sideband_state: end_call waits for the goodbye's response.done, then 
   CHECK(h.message(heard("item_x", "late"), 1400).empty());
 }
 
-TEST_CASE("sideband_state: end_call without a goodbye asks for one; the hang-up goes at the grace's end anyway",
+TEST_CASE("sideband_state: end_call without a goodbye asks for one, the hang-up goes at the grace's end anyway",
           "[sideband_state]") {
   harness h;
   h.attach(0);
@@ -359,7 +359,7 @@ TEST_CASE("sideband_state: transfer_call refers an allowed destination and refus
   CHECK_FALSE(h.state.ended());
 }
 
-TEST_CASE("sideband_state: DTMF keys become digit strings for the model; masked, they never show",
+TEST_CASE("sideband_state: DTMF keys become digit strings for the model, masked, they never show",
           "[sideband_state]") {
   auto t = tools();
   t.dtmf.mask = true;
@@ -377,7 +377,7 @@ TEST_CASE("sideband_state: DTMF keys become digit strings for the model; masked,
   CHECK(h.message(key("#"), 3100)[1] == "dtmf.input \u2022 masked");
 }
 
-TEST_CASE("sideband_state: GPT-Live keys, unmasked; a flood is dropped", "[sideband_state]") {
+TEST_CASE("sideband_state: GPT-Live keys, unmasked, a flood is dropped", "[sideband_state]") {
   auto h = live(setup(""));
   h.attach(0);
   CHECK(h.message(live_key("4"), 100) == lines{"dtmf 4"});
@@ -428,7 +428,7 @@ TEST_CASE("sideband_state: the provider ending the session ends the call, open t
   CHECK_FALSE(g.state.ended());
 }
 
-TEST_CASE("sideband_state: across a reattach Realtime transcripts stay open; finish() ends them interrupted",
+TEST_CASE("sideband_state: across a reattach Realtime transcripts stay open, finish() ends them interrupted",
           "[sideband_state]") {
   harness h;
   h.attach(0);

@@ -34,7 +34,7 @@ TEST_CASE("sip dial: headers become the URI's query, percent-encoded", "[twiml][
   CHECK(make_sip_dial_uri(base, {}).uri == base);
 }
 
-TEST_CASE("sip dial: headers past Twilio's bound are left out and named; later short ones still fit",
+TEST_CASE("sip dial: headers past Twilio's bound are left out and named, later short ones still fit",
           "[twiml][sip]") {
   const std::string big(600, 'a');
   const auto dial = make_sip_dial_uri(base, {{"X-Mb-Agent", "sales"},

@@ -134,7 +134,7 @@ TEST_CASE("gemini_adapter: capabilities, and make_adapter picks it for gemini", 
   CHECK(make_adapter(provider_kind::gemini_live)->caps().provider == "gemini");
 }
 
-TEST_CASE("gemini_adapter: commands: setup and history, greeting; nothing for heard, cancel or close",
+TEST_CASE("gemini_adapter: commands: setup and history, greeting, nothing for heard, cancel or close",
           "[gemini_adapter]") {
   harness h;
   const auto sent = h.open(taxi_history);
@@ -215,7 +215,7 @@ TEST_CASE("gemini_adapter: caller audio: μ-law 8 kHz in, PCM16 16 kHz realtimeI
   CHECK(rms < 6200);
 }
 
-TEST_CASE("gemini_adapter: model audio in odd chunks comes out as whole μ-law frames; the end flushes",
+TEST_CASE("gemini_adapter: model audio in odd chunks comes out as whole μ-law frames, the end flushes",
           "[gemini_adapter]") {
   auto h = ready_harness();
   // 24 kHz samples in chunks of odd byte counts: samples split across messages.
@@ -327,7 +327,7 @@ TEST_CASE("gemini_adapter: the next turn's audio closes a turn still waiting for
                              "response_done gm_a2"});
 }
 
-TEST_CASE("gemini_adapter: generationComplete ends the audio; later audio is the next turn's", "[gemini_adapter]") {
+TEST_CASE("gemini_adapter: generationComplete ends the audio, later audio is the next turn's", "[gemini_adapter]") {
   auto h = ready_harness();
   h.step(model_audio(480), 100);
   h.step(generation_complete, 150);
@@ -430,7 +430,7 @@ TEST_CASE("gemini_adapter: a resumption handle resumes the next session instead 
   CHECK(h.open().at(0).at("setup").at("sessionResumption") == json::object{{"handle", "h2"}});
 }
 
-TEST_CASE("gemini_adapter: a resumption that never completes drops the handle; the next session replays",
+TEST_CASE("gemini_adapter: a resumption that never completes drops the handle, the next session replays",
           "[gemini_adapter]") {
   auto h = ready_harness();
   h.step(resumption("h1"), 100);
@@ -476,7 +476,7 @@ TEST_CASE("gemini_adapter: errors: the setup's, a refused resumption's, a sessio
   CHECK(sent.size() == 2);
 }
 
-TEST_CASE("gemini_adapter: turn ids are never reused; a new session forgets the assistant turn, not the caller's",
+TEST_CASE("gemini_adapter: turn ids are never reused, a new session forgets the assistant turn, not the caller's",
           "[gemini_adapter]") {
   auto h = ready_harness();
   h.step(model_audio(480), 100);
@@ -559,7 +559,7 @@ TEST_CASE("gemini_adapter: tool calls beyond a bound are errors, the rest still 
   CHECK(h.out[mb::protocol::max_tool_calls_per_message - 1].kind == event_kind::tool_call);
 }
 
-TEST_CASE("gemini_adapter: tool results by id; context text as a user turn (docs/protocols.md I3, I4)",
+TEST_CASE("gemini_adapter: tool results by id, context text as a user turn (docs/protocols.md I3, I4)",
           "[gemini_adapter]") {
   gemini_adapter a;
   std::vector<std::string> out;

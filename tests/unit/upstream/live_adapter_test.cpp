@@ -114,7 +114,7 @@ TEST_CASE("live_adapter: capabilities, and make_adapter picks it for openai-live
   CHECK(make_adapter(provider_kind::openai_live)->caps().provider == "openai-live");
 }
 
-TEST_CASE("live_adapter: commands: session.start with history, greeting, close; nothing for heard or cancel",
+TEST_CASE("live_adapter: commands: session.start with history, greeting, close, nothing for heard or cancel",
           "[live_adapter]") {
   live_adapter a;
   mb::protocol::session_config config;
@@ -203,7 +203,7 @@ TEST_CASE("live_adapter: an assistant turn opens at its first delta and closes a
   CHECK(h.tick(5000).empty());
 }
 
-TEST_CASE("live_adapter: a turn may open with its transcript; each delta extends the gap", "[live_adapter]") {
+TEST_CASE("live_adapter: a turn may open with its transcript, each delta extends the gap", "[live_adapter]") {
   harness h;
   h.step(started(), 0);
   CHECK(h.step(said("Hi"), 100) ==
@@ -286,7 +286,7 @@ TEST_CASE("live_adapter: the interruption rule: caller speech during the turn's 
   CHECK(h.tick(2500) == turn_end("live_a3", ""));
 }
 
-TEST_CASE("live_adapter: caller speech before the turn's first audio does not cut it; after its close it is a cue at once",
+TEST_CASE("live_adapter: caller speech before the turn's first audio does not cut it, after its close it is a cue at once",
           "[live_adapter]") {
   harness h;
   h.step(started(), 0);
@@ -375,7 +375,7 @@ TEST_CASE("live_adapter: error scopes before and after session.started", "[live_
   CHECK(h.only().error.scope == error_scope::session);
 }
 
-TEST_CASE("live_adapter: turn ids stay unique across sessions; open_session drops open turns silently",
+TEST_CASE("live_adapter: turn ids stay unique across sessions, open_session drops open turns silently",
           "[live_adapter]") {
   harness h;
   h.step(started(), 0);
@@ -566,7 +566,7 @@ TEST_CASE("live_adapter: transcoding the model: whole μ-law frames, the tail fl
   CHECK(audio_bytes(h) <= 320);
 }
 
-TEST_CASE("live_adapter: transcoding: playback_cleared drops what is held; a cut turn leaves no tail",
+TEST_CASE("live_adapter: transcoding: playback_cleared drops what is held, a cut turn leaves no tail",
           "[live_adapter][transcoding]") {
   SECTION("playback_cleared") {
     harness h;
@@ -592,7 +592,7 @@ TEST_CASE("live_adapter: transcoding: playback_cleared drops what is held; a cut
 
 using mb::test::delegated_call;
 
-TEST_CASE("live_adapter: a delegated function call is one tool_call; the turns go on (docs/protocols.md I2)",
+TEST_CASE("live_adapter: a delegated function call is one tool_call, the turns go on (docs/protocols.md I2)",
           "[live_adapter]") {
   harness h;
   h.step(started(), 0);

@@ -129,7 +129,7 @@ TEST_CASE("realtime_adapter: responses, usage and truncation", "[realtime_adapte
   CHECK(ev.audio_end_ms == 1500);
 }
 
-TEST_CASE("realtime_adapter: session.updated reports both formats; known and unknown events", "[realtime_adapter]") {
+TEST_CASE("realtime_adapter: session.updated reports both formats, known and unknown events", "[realtime_adapter]") {
   harness h;
   auto ev = h.step(R"({"type":"session.updated","session":{"audio":{"input":{"format":{"type":"audio/pcm"}},)"
                    R"("output":{"format":{"type":"audio/pcmu"}}}}})");
@@ -180,7 +180,7 @@ TEST_CASE("realtime_adapter: a malformed message yields an error and no event", 
   CHECK(out.empty());
 }
 
-TEST_CASE("realtime_adapter: commands: session.update then history, greeting, truncate, cancel; no close message",
+TEST_CASE("realtime_adapter: commands: session.update then history, greeting, truncate, cancel, no close message",
           "[realtime_adapter]") {
   realtime_adapter a;
   mb::protocol::session_config config;
