@@ -5,7 +5,6 @@
 #include <deque>
 #include <limits>
 #include <optional>
-#include <ranges>
 #include <span>
 #include <tuple>
 #include <utility>
@@ -44,12 +43,13 @@ class track {
  public:
   explicit track(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // Places `ulaw` (a range of μ-law bytes) at sample `start`, dropping what falls before `floor`
+  // Places `count` μ-law bytes from `ulaw` at sample `start`, dropping what falls before `floor`
   // (already written), before the end of what is placed (the first placement stands), or beyond the
-  // bounds. Returns the samples dropped.
-  template <class Bytes>
-  std::uint64_t place(std::int64_t start, const Bytes& ulaw, std::int64_t floor) {
-    const auto length = static_cast<std::int64_t>(std::size(ulaw));
+  // bounds. Returns the samples dropped. (An iterator and a count rather than a range: clang 14 cannot
+  // instantiate libstdc++ 12's ranges::subrange over a deque, and the fuzz build uses clang.)
+  template <class Iterator>
+  std::uint64_t place(std::int64_t start, Iterator ulaw, std::size_t count, std::int64_t floor) {
+    const auto length = static_cast<std::int64_t>(count);
     const auto first = std::max({start, floor, end()});
     if (first >= start + length) return static_cast<std::uint64_t>(length);
     const auto skipped = static_cast<std::size_t>(first - start);
@@ -64,7 +64,7 @@ class track {
     } else {
       return static_cast<std::uint64_t>(length);
     }
-    const auto from = std::begin(ulaw) + static_cast<std::ptrdiff_t>(skipped);
+    const auto from = ulaw + static_cast<std::ptrdiff_t>(skipped);
     bytes_.insert(bytes_.end(), from, from + static_cast<std::ptrdiff_t>(taken));
     return dropped;
   }
@@ -206,7 +206,7 @@ struct wav_builder::impl {
       return;
     }
     caller_offset = std::max(caller_offset, timestamp - now);
-    stats.dropped_samples += caller.place(timestamp - caller_offset, decoded, written);
+    stats.dropped_samples += caller.place(timestamp - caller_offset, decoded.begin(), decoded.size(), written);
   }
 
   std::size_t assistant_bytes() const noexcept { return heard.audio_bytes() + queued_bytes.size(); }
@@ -299,9 +299,8 @@ struct wav_builder::impl {
     const auto length = static_cast<std::int64_t>(q.length);
     const auto kept = static_cast<std::size_t>(cut ? std::clamp<std::int64_t>(*cut - start, 0, length) : length);
     const auto first = queued_bytes.begin();
-    const auto bytes = std::ranges::subrange(first, first + static_cast<std::ptrdiff_t>(kept));
     // Within the bound: the queued bytes were counted against it when they were sent.
-    stats.dropped_samples += heard.place(start, bytes, written) + (q.length - kept);
+    stats.dropped_samples += heard.place(start, first, kept, written) + (q.length - kept);
     queued_bytes.erase(first, first + static_cast<std::ptrdiff_t>(q.length));
     played_until = start + static_cast<std::int64_t>(kept);
   }
