@@ -106,7 +106,12 @@ void note_sent(simdjson::dom::object& message, direction dir, double t_ms, run_f
   if (carries_audio(message, type)) return;
   if (dir == direction::twilio_out) {
     if (type == "clear") facts.clear_at_ms.push_back(t_ms);
-    if (type == "mark") ++facts.marks;
+    if (type == "mark") {
+      ++facts.marks;
+      // A run of marks is one step of the sequence: how many the pacing released between two other
+      // messages is timing (compared by count, below), the order of marks and clears is behaviour.
+      if (!facts.twilio_out_types.empty() && facts.twilio_out_types.back() == type) return;
+    }
   } else if (type == "conversation.item.truncate") {
     facts.truncate_audio_end_ms.push_back(number_field(message, "audio_end_ms").value_or(-1));
   }
@@ -293,9 +298,15 @@ replay_report compare_runs(const std::vector<log_entry>& recorded, const std::ve
   compare_series("barge_in event audio_end_ms", was.barge_in_audio_end_ms, now.barge_in_audio_end_ms,
                  tolerance.audio_end_ms, report);
   compare_transcripts(was, now, report);
+  // The pacing releases audio (each release ends with a mark) on its own clock; a release due within
+  // a few ms of a barge-in goes out before the clear in one run and is cut in the other. So each
+  // barge-in of the recording allows one mark more or less (seen: 27 recorded, 28 replayed).
+  const auto mark_tolerance = was.clear_at_ms.size();
   report.summary_lines.push_back("marks sent to Twilio: " + std::to_string(was.marks) + " recorded, " +
-                                 std::to_string(now.marks) + " replayed");
-  compare_counts("marks sent to Twilio", was.marks, now.marks, report);
+                                 std::to_string(now.marks) + " replayed, tolerance " +
+                                 std::to_string(mark_tolerance) + " (one per barge-in)");
+  const auto mark_delta = was.marks > now.marks ? was.marks - now.marks : now.marks - was.marks;
+  if (mark_delta > mark_tolerance) compare_counts("marks sent to Twilio", was.marks, now.marks, report);
   const auto end_reason = [](const run_facts& f) { return f.end_reason ? shown(*f.end_reason) : "(no call.ended)"; };
   report.summary_lines.push_back("end reason: " + end_reason(was) + " recorded, " + end_reason(now) + " replayed");
   if (was.end_reason != now.end_reason) report.differences.push_back({"end reason", end_reason(was), end_reason(now)});
