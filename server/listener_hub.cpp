@@ -249,7 +249,29 @@ void listener_hub::call_ended(const bridge::call_identity& call, const bridge::c
 
 void listener_hub::dispatch(event_ptr e) {
   ++events_;
-  asio::post(ioc_, [this, e = std::move(e)] { on_event(e); });
+  bool first = false;
+  {
+    std::lock_guard lock(pending_mutex_);
+    first = pending_.empty();
+    pending_.push_back(std::move(e));
+  }
+  if (first) asio::post(ioc_, [this] { open_delivery_window(); });
+}
+
+void listener_hub::open_delivery_window() {
+  delivery_timer_.expires_after(delivery_window);
+  delivery_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) deliver_pending();
+  });
+}
+
+void listener_hub::deliver_pending() {
+  std::vector<event_ptr> batch;
+  {
+    std::lock_guard lock(pending_mutex_);
+    batch.swap(pending_);
+  }
+  for (const auto& e : batch) on_event(e);
 }
 
 void listener_hub::on_event(const event_ptr& e) {
@@ -302,6 +324,7 @@ void listener_hub::unsubscribe(std::uint64_t id) {
 
 void listener_hub::close_all(std::function<void()> done) {
   asio::post(ioc_, [this, done = std::move(done)]() mutable {
+    deliver_pending();  // what calls published before the shutdown still reaches the listeners
     auto& st = *state_;
     st.closing = true;
     st.on_closed = std::move(done);
