@@ -48,7 +48,7 @@ class call_session final : public supervised_upstream, public std::enable_shared
         admission_(ctx, m_, std::move(remote), std::move(pending), log_lines_, twilio_out_) {
     state_.set_tools(ctx.tools);
     supervisor_.set_provider_lifecycle(state_.upstream().caps().lifecycle);
-    actions_.reserve(64);
+    actions_.reserve(8);  // an action is ~180 bytes; the vector keeps what the busiest step needed
     twilio_out_.observe_writes(
         [this](steady::time_point since, steady::time_point written) { on_twilio_written(since, written); });
   }

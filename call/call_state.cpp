@@ -496,7 +496,13 @@ void call_state::on_audio_delta(const upstream::event& ev, std::int64_t now_ms, 
   while (!rest.empty()) {
     const auto piece = rest.substr(0, chunk_chars);
     rest.remove_prefix(piece.size());
-    enqueue(serial, piece, protocol::base64_decoded_size(piece));
+    const auto bytes = protocol::base64_decoded_size(piece);
+    // Nothing held back and it may go now: sent from the event itself (its view lives as long as an
+    // action's may), not copied into the queue, whose slots would keep a copy's capacity for the call.
+    if (queue_.empty() && may_release(bytes, now_ms))
+      send_chunk(serial, piece, bytes, now_ms, out);
+    else
+      enqueue(serial, piece, bytes);
   }
   release_paced_audio(now_ms, out);
   const auto limit = static_cast<std::uint64_t>(options_.max_queued_audio_ms) * ulaw_bytes_per_ms;
@@ -622,23 +628,31 @@ void call_state::enqueue(std::uint64_t serial, std::string_view payload, std::ui
   queued_bytes_ += bytes;
 }
 
-void call_state::release_paced_audio(std::int64_t now_ms, std::vector<action>& out) {
+// A chunk goes out if it keeps us within the lead, or if Twilio has nothing left to play (so a chunk
+// longer than the lead still goes out).
+bool call_state::may_release(std::uint64_t bytes, std::int64_t now_ms) const noexcept {
   const auto now = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
   const auto lead = std::int64_t{pacing_lead_ms()} * static_cast<std::int64_t>(ulaw_bytes_per_ms);
-  while (!queue_.empty()) {
+  const auto ahead = std::max<std::int64_t>(0, playout_end_ - now);
+  return lead <= 0 || ahead <= 0 || ahead + static_cast<std::int64_t>(bytes) <= lead;
+}
+
+void call_state::send_chunk(std::uint64_t serial, std::string_view payload_b64, std::uint64_t bytes,
+                            std::int64_t now_ms, std::vector<action>& out) {
+  const auto now = now_ms * static_cast<std::int64_t>(ulaw_bytes_per_ms);
+  playout_end_ = std::max(playout_end_, now) + static_cast<std::int64_t>(bytes);
+  ++stats_.assistant_chunks;
+  stats_.assistant_bytes += bytes;
+  out.push_back(send_twilio_media{payload_b64});
+  out.push_back(send_twilio_mark{ledger_.on_sent(serial, bytes, twilio_clock(now_ms))});
+}
+
+void call_state::release_paced_audio(std::int64_t now_ms, std::vector<action>& out) {
+  while (!queue_.empty() && may_release(queue_.front().bytes, now_ms)) {
     const auto& chunk = queue_.front();
-    const auto bytes = static_cast<std::int64_t>(chunk.bytes);
-    // A chunk goes out if it keeps us within the lead, or if Twilio has nothing left to play (so a
-    // chunk longer than the lead still goes out).
-    const auto ahead = std::max<std::int64_t>(0, playout_end_ - now);
-    if (lead > 0 && ahead > 0 && ahead + bytes > lead) break;
-    queue_.pop_front();  // the chunk stays in its slot: the media action below refers to it
+    queue_.pop_front();  // the chunk stays in its slot: the media action refers to it
     queued_bytes_ -= chunk.bytes;
-    playout_end_ = std::max(playout_end_, now) + bytes;
-    ++stats_.assistant_chunks;
-    stats_.assistant_bytes += chunk.bytes;
-    out.push_back(send_twilio_media{chunk.payload_b64});
-    out.push_back(send_twilio_mark{ledger_.on_sent(chunk.serial, chunk.bytes, twilio_clock(now_ms))});
+    send_chunk(chunk.serial, chunk.payload_b64, chunk.bytes, now_ms, out);
   }
 }
 

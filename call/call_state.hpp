@@ -161,6 +161,9 @@ class call_state {
   void enqueue(std::uint64_t serial, std::string_view payload, std::uint64_t bytes);
   [[nodiscard]] std::optional<std::int64_t> next_pacing_wakeup() const;
   [[nodiscard]] int pacing_lead_ms() const noexcept;
+  [[nodiscard]] bool may_release(std::uint64_t bytes, std::int64_t now_ms) const noexcept;
+  void send_chunk(std::uint64_t serial, std::string_view payload_b64, std::uint64_t bytes, std::int64_t now_ms,
+                  std::vector<action>& out);
   void release_paced_audio(std::int64_t now_ms, std::vector<action>& out);
   void finalize_turns(std::vector<action>& out);
   [[nodiscard]] static transcript_final final_of(assistant_turn&& turn);

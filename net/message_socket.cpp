@@ -2,8 +2,10 @@
 // ws:// / wss:// clients. Everything else in the project talks to message_socket only.
 
 #include <chrono>
+#include <string>
 #include <string_view>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -55,14 +57,15 @@ class beast_message_socket final : public message_socket {
  public:
   explicit beast_message_socket(websocket::stream<Stream> ws) : ws_(std::move(ws)) {}
 
+  // Straight into `out`: no read buffer of the socket's own, which kept the size of the longest
+  // message for the socket's lifetime next to `out`, and no copy per message.
   awaitable<read_result> read(std::string& out, std::size_t padding) override {
-    buffer_.clear();
-    auto [ec, n] = co_await ws_.async_read(buffer_, as_tuple_awaitable);
+    out.clear();
+    auto buffer = asio::dynamic_buffer(out);
+    auto [ec, n] = co_await ws_.async_read(buffer, as_tuple_awaitable);
     // A read that received the peer's close frame answers it and tears down, which can fail behind a
     // TLS terminator (see peer_closed): the close handshake still succeeded.
     if (ec) co_return read_result{peer_closed() ? read_status::closed : classify(ec), ec};
-    const auto data = buffer_.cdata();
-    out.assign(static_cast<const char*>(data.data()), data.size());
     if (out.capacity() < out.size() + padding) out.reserve(out.size() + padding);
     co_return read_result{ws_.got_text() ? read_status::message : read_status::binary_message, {}};
   }
@@ -107,8 +110,9 @@ class beast_message_socket final : public message_socket {
   [[nodiscard]] bool peer_closed() const { return ws_.reason().code != websocket::close_code::none; }
 
   websocket::stream<Stream> ws_;
-  beast::flat_buffer buffer_;
 };
+
+constexpr std::size_t client_write_buffer_bytes = 2048;
 
 using plain_ws = websocket::stream<beast::tcp_stream>;
 using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
@@ -119,6 +123,11 @@ awaitable<connect_result> finish_client_handshake(websocket::stream<Stream> ws, 
                                                   connect_result result) {
   beast::get_lowest_layer(ws).expires_never();
   configure(ws, request.limits);
+  // A client masks what it sends, through a buffer Beast keeps for the stream's lifetime (4 KiB by
+  // default). 2 KiB still takes a caller audio message of every provider in one write (the longest,
+  // a transcoding GPT-Live session's 26 ms of 24 kHz PCM16 in base64, is about 1.8 KB); a longer
+  // message goes out in pieces, one write each.
+  ws.write_buffer_bytes(client_write_buffer_bytes);
   ws.set_option(websocket::stream_base::decorator([&request](websocket::request_type& req) {
     req.set(http::field::user_agent, "mediabridge");
     for (const auto& [name, value] : request.headers) req.set(name, value);

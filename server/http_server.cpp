@@ -179,6 +179,9 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     }
     if (auto* call = std::get_if<step::call_stream>(&next)) {
       if (call->worker && move_to_worker(ctx, stream, *call, parser, peer_address)) co_return;
+      // This frame lasts as long as the call: it keeps the request, not the read buffer.
+      buffer.clear();
+      buffer.shrink_to_fit();
       co_await run_call_stream(std::move(stream), req, ctx, peer_address, std::move(call->pending), log_lines);
       co_return;
     }

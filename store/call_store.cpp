@@ -348,8 +348,11 @@ struct call_store::database {
     }
     // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing on a process
     // crash or kill, only the last commits on a power loss. secure_delete: erased transcripts are
-    // overwritten, not just unlinked.
-    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;");
+    // overwritten, not just unlinked. cache_size: 512 KiB of page cache instead of SQLite's 2 MiB; the
+    // writes append (the calls' rows, lines and events), and the 2 MiB filled up in a load test with
+    // what had been written, about 5 KiB per live call (docs/performance.md, "Memory per call").
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON; "
+         "PRAGMA cache_size=-512;");
     migrate();
   }
   ~database() {
