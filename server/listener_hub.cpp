@@ -255,14 +255,7 @@ void listener_hub::dispatch(event_ptr e) {
     first = pending_.empty();
     pending_.push_back(std::move(e));
   }
-  if (first) asio::post(ioc_, [this] { open_delivery_window(); });
-}
-
-void listener_hub::open_delivery_window() {
-  delivery_timer_.expires_after(delivery_window);
-  delivery_timer_.async_wait([this](const error_code& ec) {
-    if (!ec) deliver_pending();
-  });
+  if (first) asio::post(ioc_, [this] { delivery_window_.arm(); });
 }
 
 void listener_hub::deliver_pending() {

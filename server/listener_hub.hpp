@@ -36,6 +36,7 @@
 #include "call/backfill_log.hpp"
 #include "config/settings.hpp"
 #include "net/message_socket.hpp"
+#include "net/window_timer.hpp"
 
 namespace mb::store {
 class call_store;
@@ -96,13 +97,11 @@ class listener_hub final : public bridge::event_sink {
   using event_ptr = call::shared_event_ptr;
 
   net::awaitable<void> serve(std::unique_ptr<net::message_socket> socket, std::string call_sid, bool sse);
-  // Events wait in pending_ for up to delivery_window, then the hub thread takes them all at once: one
+  // Events wait in pending_ for up to delivery_window_ (20 ms), then the hub thread takes them all at once: one
   // wake-up of the hub thread per window instead of one per event (measured: per-event posts made
   // about 5 futex calls per call-second; docs/performance.md, "Relay engine at the system-call floor").
-  static constexpr std::chrono::milliseconds delivery_window{20};
   void dispatch(event_ptr e);
   // On the hub thread:
-  void open_delivery_window();
   void deliver_pending();
   void on_event(const event_ptr& e);
   void subscribe(std::uint64_t id, std::string call_sid, std::weak_ptr<listener> target, asio::any_io_executor ex);
@@ -112,7 +111,7 @@ class listener_hub final : public bridge::event_sink {
   store::call_store* store_;
   asio::io_context ioc_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  asio::steady_timer delivery_timer_{ioc_};  // hub thread only
+  net::window_timer delivery_window_{ioc_, std::chrono::milliseconds(20), [this] { deliver_pending(); }};  // hub thread only
   std::mutex pending_mutex_;
   std::vector<event_ptr> pending_;  // guarded by pending_mutex_
   std::unique_ptr<state> state_;  // hub thread only

@@ -580,7 +580,7 @@ bool call_store::enqueue(Record r) {
       return false;
     }
   }
-  if (post) asio::post(ioc_, [this] { open_commit_window(); });
+  if (post) asio::post(ioc_, [this] { commit_window_.arm(); });
   return true;
 }
 
@@ -641,13 +641,6 @@ void call_store::prune_probes(std::int64_t now_ms) {
   if (deleted > 0) spdlog::info("store: deleted {} probe run(s) and alert(s) past PROBE_RETENTION_DAYS", deleted);
 }
 
-void call_store::open_commit_window() {
-  commit_timer_.expires_after(commit_window);
-  commit_timer_.async_wait([this](const error_code& ec) {
-    if (!ec) drain();
-  });
-}
-
 void call_store::drain() {
   std::vector<pending_record> batch;
   {
@@ -688,7 +681,7 @@ void call_store::flush() {
   std::promise<void> done;
   asio::post(ioc_, [&] {
     drain();
-    commit_timer_.cancel();  // its records are in
+    commit_window_.cancel();  // its records are in
     done.set_value();
   });
   done.get_future().wait();

@@ -26,6 +26,7 @@
 
 #include "call/event_json.hpp"
 #include "net/asio.hpp"
+#include "net/window_timer.hpp"
 #include "probe/aggregates.hpp"
 #include "probe/alert_rules.hpp"
 
@@ -188,20 +189,18 @@ class call_store {
   auto on_store_thread(F f) -> net::awaitable<decltype(f())>;
   template <class Record>
   bool enqueue(Record record);
-  // Store thread only. The first record after a commit opens a window; the queue is committed, in one
+  // The first record after a commit opens a window (commit_window_); the queue is committed, in one
   // transaction, when it closes (or sooner, before a query or on flush). One wake-up of this thread
-  // and one SQLite commit (its WAL writes) per window, not per record: measured, per-record commits
-  // made 3.7 pwrite64 and about 5 futex calls per call-second, a tenth of the bridge's system calls
-  // beside the relay (docs/performance.md, "Relay engine at the system-call floor").
-  static constexpr std::chrono::milliseconds commit_window{100};
-  void open_commit_window();
+  // and one SQLite commit (its WAL writes and locks) per window, not per record: per-record commits
+  // cost the bridge about 0.1 system calls per relayed caller frame (docs/performance.md, "Relay
+  // engine at the system-call floor").
   void drain();  // store thread only: commits the queue in one transaction
   void prune_probes(std::int64_t now_ms);  // store thread only: deletes probe rows past their retention
 
   std::unique_ptr<database> db_;
   std::size_t capacity_;
   asio::io_context ioc_{1};
-  asio::steady_timer commit_timer_{ioc_};  // store thread only
+  net::window_timer commit_window_{ioc_, std::chrono::milliseconds(100), [this] { drain(); }};  // store thread only
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
   bool closed_ = false;
