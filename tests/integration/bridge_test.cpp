@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
+#include <memory>
+
 #include "tests/integration/support/bridge_harness.hpp"
 #include "simulator/audio_pattern.hpp"
 
@@ -186,5 +189,9 @@ TEST_CASE("50 concurrent calls all complete with byte-exact audio both ways", "[
                    << session->responses.size() << " responses, " << session->truncates.size() << " truncates");
     CHECK(matching_prefix(r.played_audio, 0) >= expected_answer.size());
   }
+  // Every call gives its slot back; the last ones may still be closing when the callers' reports are in.
+  auto idle = std::make_shared<std::promise<void>>();
+  h.registry().on_idle([idle] { idle->set_value(); });
+  CHECK(idle->get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   CHECK(h.registry().active() == 0);
 }

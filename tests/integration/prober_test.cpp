@@ -172,7 +172,12 @@ TEST_CASE("a probe run of each protocol family measures its connect, session and
     CHECK(value(run, stage::first_audio) > 0);
     CHECK(value(run, stage::audio_length) > 0);
   }
-  // Each run was one session of the simulator, closed by the prober with a close frame.
+  // Each run was one session of the simulator, closed by the prober with a close frame. The prober's
+  // close returns with the simulator's close frame, which the simulator sends before its session
+  // records the close: wait for the records.
+  REQUIRE(f.simulator.simulator.wait_until(
+      [](const auto& s) { return s.size() == 3 && std::all_of(s.begin(), s.end(), [](const auto& x) { return x.closed; }); },
+      std::chrono::seconds(5)));
   const auto sessions = f.simulator.simulator.sessions();
   REQUIRE(sessions.size() == 3);
   for (const auto& s : sessions) {
