@@ -196,7 +196,8 @@ class call_session final : public supervised_upstream, public std::enable_shared
   // into its buffers, so it is stepped again only once they are done.
   void execute() override {
     do {
-      for (auto& a : actions_) std::visit([this](auto& act) { perform(act); }, a);
+      // By index: a perform may append to actions_, which can reallocate.
+      for (std::size_t i = 0; i < actions_.size(); ++i) std::visit([this](auto& act) { perform(act); }, actions_[i]);
       actions_.clear();
       for (auto& a : supervisor_actions_) perform_supervised(a, [this](auto& act) { perform(act); });
       supervisor_actions_.clear();
