@@ -78,7 +78,8 @@ void call_state::set_tools(call_tools_config tools) {
 void call_state::on_tool_response(std::uint64_t request_id, const webhook_response& response, std::int64_t now_ms,
                                   std::vector<action>& out) {
   if (ended_) return;
-  tool_calls_.on_response(request_id, response, active_response_.has_value(), now_ms, *adapter_, out);
+  tool_calls_.on_response(request_id, response, active_response_ ? std::string_view(*active_response_) : std::string_view(),
+                          now_ms, *adapter_, out);
 }
 
 void call_state::on_call_update_done(std::uint64_t request_id, const call_update_outcome& outcome,
@@ -326,6 +327,7 @@ void call_state::on_upstream_event(const upstream::event& ev, std::int64_t now_m
       return;
     case event_kind::caller_speech_started:
       spoke_this_turn_ = false;
+      tool_calls_.on_caller_turn();
       on_speech_started(now_ms, out);
       return;
     case event_kind::assistant_audio_done:
@@ -348,6 +350,7 @@ void call_state::on_upstream_event(const upstream::event& ev, std::int64_t now_m
       return;
     case event_kind::response_done:
       if (active_response_ == ev.response_id) active_response_.reset();
+      tool_calls_.on_response_done(ev.response_id, active_response_.has_value(), *adapter_, out);
       stats_.usage.input_tokens += ev.used.input_tokens;
       stats_.usage.output_tokens += ev.used.output_tokens;
       stats_.usage.total_tokens += ev.used.total_tokens;

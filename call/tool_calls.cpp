@@ -125,10 +125,22 @@ void tool_calls::on_cancelled(std::string_view tool_call_id, std::vector<action>
 void tool_calls::on_session_lost() {
   for (auto& p : pending_)
     if (p.outcome == fate::deliver) p.outcome = fate::session_lost;
+  answer_owed_.clear();
 }
 
-void tool_calls::on_response(std::uint64_t request_id, const webhook_response& response, bool assistant_speaking,
-                             std::int64_t now_ms, upstream::adapter& adapter, std::vector<action>& out) {
+void tool_calls::on_response_done(std::string_view response_id, bool other_response_active, upstream::adapter& adapter,
+                                  std::vector<action>& out) {
+  if (answer_owed_.empty() || answer_owed_ != response_id) return;
+  answer_owed_.clear();
+  if (other_response_active) return;
+  adapter.request_response(commands_);
+  for (auto& m : commands_) out.push_back(send_upstream_event{std::move(m)});
+  commands_.clear();
+}
+
+void tool_calls::on_response(std::uint64_t request_id, const webhook_response& response,
+                             std::string_view active_response, std::int64_t now_ms, upstream::adapter& adapter,
+                             std::vector<action>& out) {
   const auto it = std::find_if(pending_.begin(), pending_.end(),
                                [&](const pending_call& p) { return p.request_id == request_id; });
   if (it == pending_.end()) return;
@@ -160,8 +172,14 @@ void tool_calls::on_response(std::uint64_t request_id, const webhook_response& r
     output = error_output(error);
     result.error = std::move(error);
   }
-  // A tool the model talks over must not cut in on what it is saying: its result waits for the next turn.
-  deliver(call.tool_call_id, name, call.turn, output, !(tool.keep_talking && assistant_speaking), adapter, out);
+  // The response that made the call is still being generated (a fast webhook can answer before its
+  // response.done): asking for an answer now would collide with it, and asking for none would leave the
+  // result unspoken until the caller talks again. The answer is asked for when that response is done.
+  const bool own_turn_running = !call.turn.empty() && active_response == call.turn;
+  if (own_turn_running && !turn_pending(call.turn)) answer_owed_ = call.turn;
+  // A tool the model talks over must not cut in on another answer: its result waits for the next turn.
+  const bool respond_allowed = !own_turn_running && !(tool.keep_talking && !active_response.empty());
+  deliver(call.tool_call_id, name, call.turn, output, respond_allowed, adapter, out);
   out.push_back(publish{std::move(result)});
 }
 

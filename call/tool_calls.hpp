@@ -48,10 +48,20 @@ class tool_calls {
   // The model no longer wants the result of `tool_call_id` (event_kind::tool_call_cancelled): it
   // will be dropped when the webhook answers.
   void on_cancelled(std::string_view tool_call_id, std::vector<action>& out);
-  // The webhook of invoke_tool `request_id` answered, failed or timed out. `assistant_speaking`: an
-  // answer is being generated; the result of a keep_talking tool then does not ask for another one.
-  void on_response(std::uint64_t request_id, const webhook_response& response, bool assistant_speaking,
+  // The webhook of invoke_tool `request_id` answered, failed or timed out. `active_response`: the
+  // answer being generated, empty when none. While it is the very response that made the call (its
+  // response.done has not come yet), the result goes to the model at once and the answer to it is
+  // asked for when that response is done (on_response_done). While it is another answer, the result
+  // of a keep_talking tool does not ask for one more.
+  void on_response(std::uint64_t request_id, const webhook_response& response, std::string_view active_response,
                    std::int64_t now_ms, upstream::adapter& adapter, std::vector<action>& out);
+  // The provider finished response `response_id` (event_kind::response_done). `other_response_active`:
+  // a newer answer is already being generated, and takes the results in without another request.
+  void on_response_done(std::string_view response_id, bool other_response_active, upstream::adapter& adapter,
+                        std::vector<action>& out);
+  // The caller started speaking: their turn's answer will take the results in, so an answer still owed
+  // to a finished tool turn is not asked for.
+  void on_caller_turn() noexcept { answer_owed_.clear(); }
   // The upstream session is gone: the next session never saw the calls still running, so their
   // results will be dropped.
   void on_session_lost();
@@ -81,6 +91,9 @@ class tool_calls {
   std::vector<pending_call> pending_;
   std::uint64_t next_request_id_ = 1;
   std::vector<std::string> commands_;  // the adapter's messages for one result, reused
+  // The response whose tool results are all in while it was still being generated: the model is asked
+  // to answer once it is done. Empty: no answer owed.
+  std::string answer_owed_;
 };
 
 }  // namespace mb::call

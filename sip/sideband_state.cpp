@@ -143,6 +143,8 @@ void sideband_state::on_event(const upstream::event& ev, std::int64_t now_ms, st
       return;
     case event_kind::response_done:
       if (active_response_ == ev.response_id) active_response_.reset();
+      tool_calls_.on_response_done(ev.response_id, active_response_.has_value(), *adapter_, scratch_);
+      relay(out);
       usage_.input_tokens += ev.used.input_tokens;
       usage_.output_tokens += ev.used.output_tokens;
       usage_.total_tokens += ev.used.total_tokens;
@@ -227,6 +229,7 @@ void sideband_state::publish_caller(caller_turn&& turn, std::vector<sideband_act
 
 void sideband_state::on_speech_started() {
   spoke_this_turn_ = false;
+  tool_calls_.on_caller_turn();
   if (!active_response_) return;
   // The caller spoke over the answer: OpenAI stops it at the phone; its transcripts end interrupted.
   cut_response_ = *active_response_;
@@ -271,7 +274,8 @@ void sideband_state::on_tool_call(const upstream::event& ev, std::int64_t now_ms
 void sideband_state::on_tool_response(std::uint64_t request_id, const call::webhook_response& response,
                                       std::int64_t now_ms, std::vector<sideband_action>& out) {
   if (ended_) return;
-  tool_calls_.on_response(request_id, response, active_response_.has_value(), now_ms, *adapter_, scratch_);
+  tool_calls_.on_response(request_id, response, active_response_ ? std::string_view(*active_response_) : std::string_view(),
+                          now_ms, *adapter_, scratch_);
   relay(out);
 }
 

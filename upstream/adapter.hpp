@@ -63,6 +63,9 @@ class adapter {
   // no extra message.
   virtual void send_tool_result(std::string_view tool_call_id, std::string_view tool_name, std::string_view output_json,
                                 bool respond, std::vector<std::string>& out) = 0;
+  // Ask the model to answer now, with what the conversation holds (a tool result sent while the response
+  // that called the tool was still running); a protocol that resumes by itself sends nothing.
+  virtual void request_response(std::vector<std::string>& out) = 0;
   // Text the model should take into account as the caller's context, not as speech (DTMF keys, an
   // operator's message); `respond`: and answer it now.
   virtual void add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) = 0;

@@ -127,6 +127,9 @@ void gemini_adapter::send_tool_result(std::string_view tool_call_id, std::string
   out.push_back(protocol::build_gemini_tool_response(tool_call_id, tool_name, output_json));
 }
 
+// The model goes on by itself once it has its tool results (docs/protocols.md I3).
+void gemini_adapter::request_response(std::vector<std::string>& /*out*/) {}
+
 // A user turn of text; complete when the model should answer it now (docs/protocols.md I4).
 void gemini_adapter::add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) {
   out.push_back(protocol::build_gemini_user_text(text, respond));

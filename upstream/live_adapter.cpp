@@ -139,6 +139,11 @@ void live_adapter::send_tool_result(std::string_view tool_call_id, std::string_v
   if (respond) out.push_back(protocol::build_live_response_create());
 }
 
+// The Responses delegation goes on when asked (docs/protocols.md I2).
+void live_adapter::request_response(std::vector<std::string>& out) {
+  out.push_back(protocol::build_live_response_create());
+}
+
 // General session context, as the greeting is; the model decides itself whether and when to answer,
 // so `respond` asks nothing more (docs/protocols.md I4).
 void live_adapter::add_context_text(std::string_view text, bool /*respond*/, std::vector<std::string>& out) {

@@ -83,6 +83,10 @@ void realtime_adapter::send_tool_result(std::string_view tool_call_id, std::stri
   if (respond) out.push_back(protocol::build_response_create({}));
 }
 
+void realtime_adapter::request_response(std::vector<std::string>& out) {
+  out.push_back(protocol::build_response_create({}));
+}
+
 // A user message of text, as the replayed conversation is (docs/protocols.md I4).
 void realtime_adapter::add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) {
   out.push_back(protocol::build_text_item("user", text));
@@ -101,7 +105,10 @@ std::optional<protocol::parse_error> realtime_adapter::translate(std::string_vie
   if (auto error = parser_.parse(json, capacity, parsed_)) return error;
   const auto& p = parsed_;
   if (p.type == rt::function_call_done) {
-    out.push_back(tool_call_event(p.type_name, p.call_id, p.tool_name, p.arguments, p.arguments.size()));
+    auto call = tool_call_event(p.type_name, p.call_id, p.tool_name, p.arguments, p.arguments.size());
+    // The response that made the call: its calls are answered together, once it is done (I1).
+    call.response_id = p.response_id;
+    out.push_back(call);
     return std::nullopt;
   }
   event ev;

@@ -24,6 +24,7 @@ class realtime_adapter final : public adapter {
   void cancel_response(std::vector<std::string>& out) override;
   void send_tool_result(std::string_view tool_call_id, std::string_view tool_name, std::string_view output_json,
                         bool respond, std::vector<std::string>& out) override;
+  void request_response(std::vector<std::string>& out) override;
   void add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) override;
   void close_session(std::vector<std::string>& out) override;
   std::optional<protocol::parse_error> translate(std::string_view json, std::size_t capacity, std::int64_t now_ms,

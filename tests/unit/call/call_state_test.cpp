@@ -134,6 +134,10 @@ class observing_adapter final : public mb::upstream::adapter {
     if (told_) told_->push_back("result " + std::string(id) + " " + std::string(output) + (respond ? " respond" : ""));
     inner_.send_tool_result(id, name, output, respond, out);
   }
+  void request_response(std::vector<std::string>& out) override {
+    if (told_) told_->emplace_back("answer now");
+    inner_.request_response(out);
+  }
   void add_context_text(std::string_view text, bool respond, std::vector<std::string>& out) override {
     if (told_) told_->push_back("context " + std::string(text) + (respond ? " respond" : ""));
     inner_.add_context_text(text, respond, out);

@@ -34,6 +34,7 @@ class recording_adapter final : public mb::upstream::adapter {
                         strings& out) override {
     out.push_back("result " + std::string(id) + " " + std::string(output) + (respond ? " respond" : " wait"));
   }
+  void request_response(strings& out) override { out.emplace_back("answer now"); }
   void add_context_text(std::string_view, bool, strings&) override {}
   void close_session(strings&) override {}
   std::optional<mb::protocol::parse_error> translate(std::string_view, std::size_t, std::int64_t,
@@ -109,9 +110,14 @@ struct fixture {
     out.clear();
     return request;
   }
-  strings respond(std::uint64_t request, int status, std::string body, std::int64_t now, bool speaking = false,
-                  std::string failure = {}) {
-    calls.on_response(request, {status, std::move(body), std::move(failure)}, speaking, now, adapter, out);
+  // `active_response`: the answer the model is generating when the webhook answers; empty: none.
+  strings respond(std::uint64_t request, int status, std::string body, std::int64_t now,
+                  std::string_view active_response = {}, std::string failure = {}) {
+    calls.on_response(request, {status, std::move(body), std::move(failure)}, active_response, now, adapter, out);
+    return rendered();
+  }
+  strings response_done(std::string_view response_id, bool other_response_active = false) {
+    calls.on_response_done(response_id, other_response_active, adapter, out);
     return rendered();
   }
 };
@@ -168,7 +174,7 @@ TEST_CASE("a failed webhook becomes an error result, a log line and a failed too
     CHECK(f.respond(request, 302, "", 1100)[1] == R"(result call_1 {"error":"the webhook answered HTTP 302"} respond)");
   }
   SECTION("a timeout") {
-    CHECK(f.respond(request, 0, "", 6000, false, "timed out after 5000 ms") ==
+    CHECK(f.respond(request, 0, "", 6000, {}, "timed out after 5000 ms") ==
           strings{"log", R"(result call_1 {"error":"the webhook failed: timed out after 5000 ms"} respond)",
                   "tool.result call_1 error 5000 the webhook failed: timed out after 5000 ms"});
   }
@@ -236,12 +242,67 @@ TEST_CASE("the model is asked to go on once every call of its turn has its resul
 
 TEST_CASE("a keep_talking tool's result does not ask for an answer while the model is answering", "[call][tool_calls]") {
   fixture f;
+  // resp_2: a later answer (the caller spoke again) is being generated when the webhooks answer.
   const auto talking = f.invoke("call_1", "lookup_order", "{}", 1000);
-  CHECK(f.respond(talking, 200, "{}", 1100, true)[0] == "result call_1 {} wait");
+  CHECK(f.respond(talking, 200, "{}", 1100, "resp_2")[0] == "result call_1 {} wait");
   const auto waiting = f.invoke("call_2", "book_table", "{}", 1200);  // keep_talking false
-  CHECK(f.respond(waiting, 200, "{}", 1300, true)[0] == "result call_2 {} respond");
+  CHECK(f.respond(waiting, 200, "{}", 1300, "resp_2")[0] == "result call_2 {} respond");
   const auto quiet = f.invoke("call_3", "lookup_order", "{}", 1400);
-  CHECK(f.respond(quiet, 200, "{}", 1500, false)[0] == "result call_3 {} respond");
+  CHECK(f.respond(quiet, 200, "{}", 1500)[0] == "result call_3 {} respond");
+  // None of these owes an answer at resp_1's or resp_2's end.
+  CHECK(f.response_done("resp_1").empty());
+  CHECK(f.response_done("resp_2").empty());
+}
+
+// A fast webhook answers before the provider's response.done for the response that made the call.
+// Asking for an answer then collides with that response; asking for none left the result unspoken
+// until the caller talked again (a SIP call's conversation stalled under load).
+TEST_CASE("a result that arrives before its own response is done is answered when that response is done",
+          "[call][tool_calls]") {
+  fixture f;
+  SECTION("one call") {
+    const auto request = f.invoke("call_1", "lookup_order", "{}", 1000, "resp_1");
+    CHECK(f.respond(request, 200, "{}", 1050, "resp_1") == strings{"result call_1 {} wait", "tool.result call_1 ok 50"});
+    CHECK(f.response_done("resp_0").empty());  // another response's end
+    CHECK(f.response_done("resp_1") == strings{"answer now"});
+    CHECK(f.response_done("resp_1").empty());  // asked once
+  }
+  SECTION("a keep_talking false tool waits for its response's end too") {
+    const auto request = f.invoke("call_1", "book_table", "{}", 1000, "resp_1");
+    CHECK(f.respond(request, 200, "{}", 1050, "resp_1")[0] == "result call_1 {} wait");
+    CHECK(f.response_done("resp_1") == strings{"answer now"});
+  }
+  SECTION("two calls of one response: the answer is owed once both are in") {
+    const auto a = f.invoke("call_a", "lookup_order", "{}", 1000, "resp_1");
+    const auto b = f.invoke("call_b", "lookup_order", "{}", 1000, "resp_1");
+    CHECK(f.respond(a, 200, "{}", 1050, "resp_1")[0] == "result call_a {} wait");
+    CHECK(f.respond(b, 200, "{}", 1060, "resp_1")[0] == "result call_b {} wait");
+    CHECK(f.response_done("resp_1") == strings{"answer now"});
+  }
+  SECTION("the second result after the response's end asks at once") {
+    const auto a = f.invoke("call_a", "lookup_order", "{}", 1000, "resp_1");
+    const auto b = f.invoke("call_b", "lookup_order", "{}", 1000, "resp_1");
+    CHECK(f.respond(a, 200, "{}", 1050, "resp_1")[0] == "result call_a {} wait");
+    CHECK(f.response_done("resp_1").empty());  // call_b still runs
+    CHECK(f.respond(b, 200, "{}", 1200)[0] == "result call_b {} respond");
+  }
+  SECTION("the caller's new turn takes the result in instead") {
+    const auto request = f.invoke("call_1", "lookup_order", "{}", 1000, "resp_1");
+    f.respond(request, 200, "{}", 1050, "resp_1");
+    f.calls.on_caller_turn();
+    CHECK(f.response_done("resp_1").empty());
+  }
+  SECTION("a newer answer already running takes the result in instead") {
+    const auto request = f.invoke("call_1", "lookup_order", "{}", 1000, "resp_1");
+    f.respond(request, 200, "{}", 1050, "resp_1");
+    CHECK(f.response_done("resp_1", true).empty());
+  }
+  SECTION("a lost session owes nothing") {
+    const auto request = f.invoke("call_1", "lookup_order", "{}", 1000, "resp_1");
+    f.respond(request, 200, "{}", 1050, "resp_1");
+    f.calls.on_session_lost();
+    CHECK(f.response_done("resp_1").empty());
+  }
 }
 
 TEST_CASE("a cancelled call's late result is dropped and does not hold back its turn", "[call][tool_calls]") {
@@ -284,7 +345,7 @@ TEST_CASE("tool.call and tool.result events carry at most 4 KiB of arguments and
   f.out.clear();
   // The model gets the whole answer.
   const std::string answer = "\"" + std::string(10000, 'z') + "\"";
-  f.calls.on_response(request, {200, answer, {}}, false, 1100, f.adapter, f.out);
+  f.calls.on_response(request, {200, answer, {}}, {}, 1100, f.adapter, f.out);
   CHECK(std::get<send_upstream_event>(f.out[0]).json.size() == std::string("result call_1  respond").size() + 10002);
   CHECK(std::get<tool_result>(std::get<publish>(f.out[1]).event).output.size() == max_tool_event_text_bytes);
 }
@@ -303,4 +364,27 @@ TEST_CASE("call_state forwards tool calls and drops the results of a lost sessio
   strings rendered;
   for (const auto& a : out) rendered.push_back(describe(a));
   CHECK(rendered == strings{"log", "tool.result call_1 error 200 the upstream session was replaced; the result was not sent"});
+}
+
+TEST_CASE("call_state asks for the answer to a result that came in before its response was done", "[call][tool_calls]") {
+  call_state state({}, {}, std::make_unique<recording_adapter>());
+  state.set_tools(config());
+  std::vector<action> out;
+  mb::upstream::event started;
+  started.kind = mb::upstream::event_kind::response_started;
+  started.response_id = "resp_1";
+  state.on_upstream(started, 900, out);
+  state.on_upstream(tool_call_event("call_1", "lookup_order", "{}"), 1000, out);
+  const auto request = std::get<invoke_tool>(out.back()).request_id;
+  out.clear();
+  state.on_tool_response(request, {200, "{}", {}}, 1050, out);
+  CHECK(describe(out.at(0)) == "result call_1 {} wait");
+  out.clear();
+  mb::upstream::event done;
+  done.kind = mb::upstream::event_kind::response_done;
+  done.response_id = "resp_1";
+  state.on_upstream(done, 1100, out);
+  strings rendered;
+  for (const auto& a : out) rendered.push_back(describe(a));
+  CHECK(std::count(rendered.begin(), rendered.end(), "answer now") == 1);
 }

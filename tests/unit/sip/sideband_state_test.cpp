@@ -291,6 +291,20 @@ TEST_CASE("sideband_state: a webhook tool's call and result go through the adapt
                              "tool.result call_1 lookup_order ok {\"status\":\"shipped\"}"});
 }
 
+// Seen under load in the SIP integration test: the webhook answered before OpenAI's response.done for
+// the response that called the tool, no answer was asked for, and the conversation stalled.
+TEST_CASE("sideband_state: a result in before its response is done is answered at that response's end",
+          "[sideband_state]") {
+  harness h;
+  h.attach(0);
+  h.message(response_created("resp_1"), 100);
+  h.message(function_call("resp_1", "call_1", "lookup_order", R"({"id":"42"})"), 200);
+  h.state.on_tool_response(1, {200, R"({"status":"shipped"})", {}}, 250, h.out);
+  CHECK(h.actions() == lines{"send conversation.item.create output call_1 {\"status\":\"shipped\"}",
+                             "tool.result call_1 lookup_order ok {\"status\":\"shipped\"}"});
+  CHECK(h.message(response_done("resp_1"), 300) == lines{"send response.create"});
+}
+
 TEST_CASE("sideband_state: what the model gets while no sideband is attached goes out on the next attach",
           "[sideband_state]") {
   harness h;

@@ -236,6 +236,7 @@ TEST_CASE("realtime_adapter: a function call is one tool_call event (docs/protoc
   CHECK(call.tool_call_id == "call_1");
   CHECK(call.tool_name == "lookup_order");
   CHECK(call.tool_arguments == R"({"order":"42"})");
+  CHECK(call.response_id == "resp_1");  // its turn: the results are answered once it is done
   // The arguments' own done event does not count a second time.
   CHECK(h.step(R"({"type":"response.function_call_arguments.done","response_id":"resp_1","item_id":"item_5",)"
                R"("call_id":"call_1","name":"lookup_order","arguments":"{}"})")
