@@ -221,7 +221,7 @@ std::optional<parse_error> gemini_parser::parse(std::string_view json, std::size
   out = gemini_message{};
 
   object root;
-  if (auto error = parse_object(parser_, json, capacity, root)) return error;
+  if (auto error = parse_object(thread_parser<gemini_parser, std::size_t{64} << 20>(), json, capacity, root)) return error;
   std::string_view first_key;
   for (const auto field : root) {
     if (first_key.empty()) first_key = field.key;

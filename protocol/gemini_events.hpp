@@ -4,8 +4,9 @@
 //
 // A Gemini message names its kind by its top-level field ({"serverContent": {…}}), and one message may
 // carry several (serverContent with usageMetadata). The parser fills one flat struct with all of them,
-// without allocating: string_views point into the parser's buffers and the caller's input, and die at
-// the next parse.
+// without allocating: string_views point into the thread's parser buffers (thread_parser,
+// protocol/simdjson_parse.hpp), this parser's own and the caller's input, and die at the next parse
+// on the same thread.
 
 #include <array>
 #include <cstddef>
@@ -124,7 +125,6 @@ class gemini_parser {
   std::optional<parse_error> parse(std::string_view json, std::size_t capacity, gemini_message& out);
 
  private:
-  simdjson::dom::parser parser_{64u << 20};
   // The serialised args of each function call (gemini_function_call::arguments points here).
   std::array<std::string, max_tool_calls_per_message> arguments_;
 };

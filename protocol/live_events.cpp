@@ -148,7 +148,7 @@ std::string transcription_hints(const session_config& config) {
 std::optional<parse_error> live_parser::parse(std::string_view json, std::size_t capacity, live_event& out) {
   out = live_event{};
   object root;
-  if (auto error = parse_object(parser_, json, capacity, root)) return error;
+  if (auto error = parse_object(thread_parser<live_parser, std::size_t{64} << 20>(), json, capacity, root)) return error;
   return parse_fields(root, out);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // OpenAI GPT-Live over WebSocket (docs/protocols.md D2–D8): parsing server events, building client events.
 //
-// Parsed string_views point into the parser's buffers and the caller's input; they die at the next parse.
+// Parsed string_views point into the thread's parser buffers (thread_parser, protocol/simdjson_parse.hpp)
+// and the caller's input; they die at the next parse of the same kind on the same thread.
 
 #include <cstddef>
 #include <cstdint>
@@ -60,9 +61,6 @@ class live_parser {
   // `json` must be followed by at least simdjson::SIMDJSON_PADDING readable bytes within `capacity`,
   // or it is parsed from a copy.
   std::optional<parse_error> parse(std::string_view json, std::size_t capacity, live_event& out);
-
- private:
-  simdjson::dom::parser parser_{64u << 20};
 };
 
 // The event_id we give session.start, so that an error about it is recognised as fatal (D8).

@@ -182,7 +182,7 @@ std::optional<parse_error> parse_fields(object& root, realtime_event& out) {
 std::optional<parse_error> realtime_parser::parse(std::string_view json, std::size_t capacity, realtime_event& out) {
   out = realtime_event{};
   object root;
-  if (auto error = parse_object(parser_, json, capacity, root)) return error;
+  if (auto error = parse_object(thread_parser<realtime_parser, std::size_t{64} << 20>(), json, capacity, root)) return error;
   return parse_fields(root, out);
 }
 

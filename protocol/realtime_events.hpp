@@ -1,7 +1,8 @@
 #pragma once
 // OpenAI Realtime GA over WebSocket (protocols.md A2–A8): parsing server events, building client events.
 //
-// Parsed string_views point into the parser's buffers and the caller's input; they die at the next parse.
+// Parsed string_views point into the thread's parser buffers (thread_parser, protocol/simdjson_parse.hpp)
+// and the caller's input; they die at the next parse of the same kind on the same thread.
 
 #include <cstdint>
 #include <optional>
@@ -73,9 +74,6 @@ class realtime_parser {
  public:
   // `json` must be followed by at least simdjson::SIMDJSON_PADDING readable bytes.
   std::optional<parse_error> parse(std::string_view json, std::size_t capacity, realtime_event& out);
-
- private:
-  simdjson::dom::parser parser_{64u << 20};
 };
 
 

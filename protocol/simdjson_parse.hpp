@@ -21,10 +21,27 @@
 
 namespace mb::protocol {
 
+// One simdjson parser per thread for each kind of message (`Kind`: the parser class that uses it).
+// A call stays on one thread and is done with a parse's results before it next yields, so the calls
+// of a thread share one set of buffers instead of one set each: about 14 bytes per byte of the
+// longest document (tape, strings, structural indexes) and 8 KiB of depth stacks, which per call
+// were a third of a call's memory (docs/performance.md, "Memory per call"). A parse's string_views
+// die at the next parse of the same kind on the same thread.
+template <class Kind, std::size_t MaxCapacity = simdjson::SIMDJSON_MAXSIZE_BYTES>
+simdjson::dom::parser& thread_parser() noexcept {
+  thread_local simdjson::dom::parser parser{MaxCapacity};
+  return parser;
+}
+
+// Buffers sized for a document longer than this are given back at the next shorter one, so that one
+// large message does not pin its buffers to the thread for the process's lifetime.
+inline constexpr std::size_t kept_capacity = std::size_t{64} << 10;
+
 // simdjson reallocates its buffers whenever a document is longer than every one before it, and a
 // call's messages creep longer (ids and counters gain digits): without this, a reallocation every so
-// often on the per-frame path. Growing in powers of two bounds it to a few per call.
+// often on the per-frame path. Growing in powers of two bounds it to a few per thread.
 inline void reserve_capacity(simdjson::dom::parser& parser, std::size_t length) noexcept {
+  if (parser.capacity() > kept_capacity && length <= kept_capacity) parser = simdjson::dom::parser{parser.max_capacity()};
   if (parser.capacity() >= length) return;
   // A document beyond max_capacity() fails here and again in parse(), which reports it.
   [[maybe_unused]] const auto error =

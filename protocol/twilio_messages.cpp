@@ -110,7 +110,7 @@ std::optional<parse_error> parse_fields(object& root, twilio_message& out) {
 std::optional<parse_error> twilio_parser::parse(std::string_view json, std::size_t capacity, twilio_message& out) {
   out = twilio_message{};
   object root;
-  if (auto error = parse_object(parser_, json, capacity, root)) return error;
+  if (auto error = parse_object(thread_parser<twilio_parser>(), json, capacity, root)) return error;
   return parse_fields(root, out);
 }
 

@@ -45,14 +45,12 @@ struct twilio_message {
   std::optional<twilio_start> start;  // set for event == start
 };
 
-// Reuses one simdjson parser per call; not thread-safe.
+// Parses with its thread's simdjson parser (thread_parser, protocol/simdjson_parse.hpp): the views in a
+// message die at the next parse by any twilio_parser on the same thread.
 class twilio_parser {
  public:
   // `json` must be followed by at least simdjson::SIMDJSON_PADDING readable bytes (capacity >= size + padding).
   std::optional<parse_error> parse(std::string_view json, std::size_t capacity, twilio_message& out);
-
- private:
-  simdjson::dom::parser parser_;
 };
 
 // A stream SID we can echo into JSON without escaping: Twilio's are "MZ" + 32 hex digits.
