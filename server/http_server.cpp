@@ -106,6 +106,20 @@ net::awaitable<void> run_moved_call_stream(tcp::socket socket, http::request<htt
   co_await run_call_stream(std::move(stream), req, ctx, peer_address, std::move(pending), log_lines);
 }
 
+// A media stream's call, in a coroutine of its own on worker `index` (whose context `socket` belongs to),
+// counted there as a connection until it ends. The HTTP session that read its request then ends: its
+// frame (request parser, read buffer, headers) is not kept for the call's lifetime.
+void spawn_call_stream(server_context& ctx, std::size_t index, tcp::socket socket, http::request<http::string_body> req,
+                       const std::string& peer_address, bridge::call_registry::pending_slot pending) {
+  ctx.workers->hold(index);
+  asio::co_spawn(ctx.workers->context(index),
+                 run_moved_call_stream(std::move(socket), std::move(req), ctx, peer_address, std::move(pending)),
+                 [&workers = *ctx.workers, index](std::exception_ptr e) {
+                   workers.release(index);
+                   log_unexpected(e, "media stream");
+                 });
+}
+
 // PREWARM: a stream URL names the worker thread whose context holds the call's pre-warmed upstream
 // session (bridge/prewarm_pool.hpp). A call's sockets all live on one thread, so a stream that
 // arrived on another context moves there before its WebSocket handshake, while its TCP socket has no
@@ -129,17 +143,12 @@ bool move_to_worker(server_context& ctx, beast::tcp_stream& stream, step::call_s
     ::close(fd);
     return true;  // gone: nothing is left to serve here either
   }
-  ctx.workers->hold(*call.worker);
-  asio::co_spawn(home,
-                 run_moved_call_stream(std::move(moved), parser.release(), ctx, peer_address, std::move(call.pending)),
-                 [&workers = *ctx.workers, worker = *call.worker](std::exception_ptr e) {
-                   workers.release(worker);
-                   log_unexpected(e, "media stream");
-                 });
+  spawn_call_stream(ctx, *call.worker, std::move(moved), parser.release(), peer_address, std::move(call.pending));
   return true;
 }
 
-net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
+// `worker`: the context of ctx.workers the session runs on, if it runs on one of theirs.
+net::awaitable<void> http_session(tcp::socket socket, server_context& ctx, std::optional<std::size_t> worker) {
   const std::string peer_address = peer_address_of(socket);
   if (peer_address.empty()) co_return;
   error_code ec;
@@ -179,7 +188,12 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx) {
     }
     if (auto* call = std::get_if<step::call_stream>(&next)) {
       if (call->worker && move_to_worker(ctx, stream, *call, parser, peer_address)) co_return;
-      // This frame lasts as long as the call: it keeps the request, not the read buffer.
+      if (worker) {
+        spawn_call_stream(ctx, *worker, stream.release_socket(), parser.release(), peer_address,
+                          std::move(call->pending));
+        co_return;
+      }
+      // Without the workers' pool the call runs in this frame, which keeps the request.
       buffer.clear();
       buffer.shrink_to_fit();
       co_await run_call_stream(std::move(stream), req, ctx, peer_address, std::move(call->pending), log_lines);
@@ -256,6 +270,12 @@ struct http_server::impl {
 
   impl(io_pool& p, server_context& c) : pool(p), ctx(c), acceptor(p.first()), retry_timer(p.first()) {}
 
+  // The session's context as one of ctx.workers, when the server's pool is theirs.
+  [[nodiscard]] std::optional<std::size_t> on_workers(std::size_t index) const noexcept {
+    if (ctx.workers != &pool) return std::nullopt;
+    return index;
+  }
+
   // A connection for health_only_session().
   struct limited_connection {
     fd_reserve::slot slot;
@@ -287,7 +307,7 @@ struct http_server::impl {
         const auto decision = limits::admit(in_use, socket_budget, reserve.free_health_slots());
         if (decision == limits::admission::serve) {
           auto ex = socket.get_executor();
-          asio::co_spawn(ex, http_session(std::move(socket), ctx), [&pool = pool, lease = target.index](std::exception_ptr e) {
+          asio::co_spawn(ex, http_session(std::move(socket), ctx, on_workers(target.index)), [&pool = pool, lease = target.index](std::exception_ptr e) {
             pool.release(lease);
             log_unexpected(e, "http session");
           });
