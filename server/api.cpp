@@ -2,8 +2,8 @@
 
 #include <chrono>
 #include <exception>
-#include <fstream>
-#include <iterator>
+#include <filesystem>
+#include <system_error>
 #include <variant>
 
 #include <boost/json.hpp>
@@ -187,10 +187,9 @@ http_reply recording_file(const server_context& ctx, const http_request_view& re
   if (!ctx.recordings) return error_reply(404, "no recording (RECORDINGS_DIR is empty)");
   if (ctx.recordings->active(call_sid)) return error_reply(409, "still recording");
   const auto path = wav ? ctx.recordings->wav_path(call_sid) : ctx.recordings->log_path(call_sid);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return error_reply(404, "no recording for this call");
-  http_reply reply{200, wav ? "audio/wav" : "application/x-ndjson", {}, {}};
-  reply.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return error_reply(404, "no recording for this call");
+  http_reply reply{200, wav ? "audio/wav" : "application/x-ndjson", {}, {}, path.string()};
   reply.headers.emplace_back("Cache-Control", "no-store");
   return reply;
 }
@@ -206,7 +205,7 @@ net::awaitable<http_reply> call_resource(server_context& ctx, const http_request
     if (recorded) ctx.recordings->erase(call_sid);
     if (!co_await ctx.store->erase_call(call_sid) && !recorded) co_return error_reply(404, "no such call");
     spdlog::info("history: call {} erased{}", call_sid, recorded ? " with its recording" : "");
-    co_return http_reply{204, "application/json", {}, {}};
+    co_return http_reply{204, "application/json", {}, {}, {}};
   }
   std::optional<json::object> outbound;
   if (ctx.outbound) outbound = co_await ctx.outbound->describe_call(call_sid);

@@ -24,7 +24,7 @@ constexpr std::string_view content_security_policy =
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 http_reply asset_reply(const web::asset& a) {
-  http_reply reply{200, std::string(a.content_type), std::string(a.body), {}};
+  http_reply reply{200, std::string(a.content_type), std::string(a.body), {}, {}};
   reply.headers.emplace_back("Content-Security-Policy", content_security_policy);
   reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
   reply.headers.emplace_back("Referrer-Policy", "no-referrer");

@@ -55,8 +55,42 @@ void log_unexpected(std::exception_ptr e, const char* what) {
   }
 }
 
+// A reply whose body is a file (http_reply::file_path): read and sent a piece at a time, each piece
+// with its own deadline, so that a slow reader of a large file keeps going and a stalled one is cut
+// off. False, sending nothing, when the file cannot be opened (deleted since the reply was made).
+net::awaitable<bool> send_file(beast::tcp_stream& stream, unsigned version, bool keep_alive, const http_reply& reply,
+                               bool head_only) {
+  http::response<http::file_body> res{static_cast<http::status>(reply.status), version};
+  error_code ec;
+  res.body().open(reply.file_path.c_str(), beast::file_mode::scan, ec);
+  if (ec) co_return false;
+  res.set(http::field::server, "mediabridge");
+  res.set(http::field::content_type, reply.content_type);
+  for (const auto& [k, v] : reply.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  http::response_serializer<http::file_body> serializer{res};
+  if (head_only) {
+    stream.expires_after(std::chrono::seconds(15));
+    co_await http::async_write_header(stream, serializer, net::as_tuple_awaitable);
+    co_return true;
+  }
+  while (!serializer.is_done()) {
+    stream.expires_after(std::chrono::seconds(15));
+    auto [write_ec, n] = co_await http::async_write_some(stream, serializer, net::as_tuple_awaitable);
+    if (write_ec) break;
+  }
+  co_return true;
+}
+
 net::awaitable<void> send_reply(beast::tcp_stream& stream, unsigned version, bool keep_alive, const http_reply& reply,
                                 bool head_only) {
+  if (!reply.file_path.empty()) {
+    if (co_await send_file(stream, version, keep_alive, reply, head_only)) co_return;
+    const auto gone = error_reply(404, "not found");  // deleted since the reply was made
+    co_await send_reply(stream, version, keep_alive, gone, head_only);
+    co_return;
+  }
   http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
   res.set(http::field::server, "mediabridge");
   res.set(http::field::content_type, reply.content_type);
@@ -165,7 +199,7 @@ net::awaitable<void> http_session(tcp::socket socket, server_context& ctx, std::
     auto [rec, n] = co_await http::async_read(stream, buffer, parser, net::as_tuple_awaitable);
     if (rec == http::error::body_limit) {
       // Named, not a braced temporary: g++ 12 destroys those too early inside co_await expressions.
-      const http_reply too_large{413, "application/json", R"({"error":"request body too large"})", {}};
+      const http_reply too_large{413, "application/json", R"({"error":"request body too large"})", {}, {}};
       co_await send_reply(stream, 11, false, too_large, false);
       break;
     }

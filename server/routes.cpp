@@ -33,7 +33,7 @@
 namespace mb::server {
 
 http_reply json_reply(int status, const boost::json::object& body) {
-  return http_reply{status, "application/json", boost::json::serialize(body), {}};
+  return http_reply{status, "application/json", boost::json::serialize(body), {}, {}};
 }
 
 http_reply error_reply(int status, std::string_view message) {
@@ -73,7 +73,7 @@ http_reply forbidden(std::string_view what, const http_request_view& req) {
 http_reply fallback(server_context& ctx, const http_request_view& req, std::string_view call_sid, std::string_view why) {
   log_webhook_line(ctx, req, spdlog::level::warn, "webhook: call {} answered with fallback TwiML: {}",
                         log::escape_for_log(call_sid, log::name_bytes), why);
-  return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}};
+  return http_reply{200, "text/xml", twiml::render_fallback({ctx.settings.fallback_say, ctx.settings.fallback_dial}), {}, {}};
 }
 
 // The values of the variables `profile`'s templates use, except the names in `skipped` (passed on anyway). An
@@ -120,7 +120,7 @@ http_reply dial_openai_sip(server_context& ctx, const http_request_view& req, co
                      call_sid, log::escape_for_log(name, log::name_bytes), twiml::max_sip_headers_chars);
   log_webhook_line(ctx, req, spdlog::level::info, "webhook: call {} dialled to OpenAI over SIP for agent '{}'", call_sid,
                    profile.name);
-  return http_reply{200, "text/xml", twiml::render_dial_sip(ctx.settings.webhook_say, dial.uri), {}};
+  return http_reply{200, "text/xml", twiml::render_dial_sip(ctx.settings.webhook_say, dial.uri), {}, {}};
 }
 
 // PREWARM (bridge/prewarm_pool.hpp): opens the call's upstream session, for the agent profile and
@@ -214,7 +214,7 @@ http_reply voice_webhook(server_context& ctx, const http_request_view& req) {
       stream.stream_url = protocol::websocket_url(*base, routing::media_stream_path_for_worker(*worker));
   log_webhook_line(ctx, req, spdlog::level::info, "webhook: call {} connected to {}", call_sid,
                    log::escape_for_log(stream.stream_url, log::reason_bytes));
-  return http_reply{200, "text/xml", twiml::render_connect(stream), {}};
+  return http_reply{200, "text/xml", twiml::render_connect(stream), {}, {}};
 }
 
 // Twilio's status callbacks for outbound calls (docs/protocols.md H3): checked like the voice webhook,
@@ -239,7 +239,7 @@ http_reply status_callback(server_context& ctx, const http_request_view& req) {
     return error_reply(400, "missing or malformed CallSid or CallStatus");
   }
   ctx.outbound->on_status(std::string(call_sid), *status);
-  return http_reply{204, "application/json", {}, {}};
+  return http_reply{204, "application/json", {}, {}, {}};
 }
 
 }  // namespace
@@ -309,7 +309,7 @@ http_reply handle_request(server_context& ctx, const http_request_view& req) {
   if (path == "/metrics") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     if (!ctx.metrics) return error_reply(404, "not found");
-    return http_reply{200, std::string(metrics::exposition_content_type), ctx.metrics->render(), {}};
+    return http_reply{200, std::string(metrics::exposition_content_type), ctx.metrics->render(), {}, {}};
   }
   return error_reply(404, "not found");
 }

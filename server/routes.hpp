@@ -37,6 +37,9 @@ struct http_reply {
   std::string content_type = "application/json";
   std::string body;
   header_list headers;
+  // Set: the body is this file, sent in pieces as the peer takes them, never held whole (a recording
+  // can be a hundred megabytes). `body` is then empty.
+  std::string file_path;
 };
 
 http_reply handle_request(server_context& ctx, const http_request_view& request);

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -16,6 +17,12 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
 #include "call/wire_tap.hpp"
@@ -58,6 +65,25 @@ bool wait_recorded(test::bridge_harness& h, const std::string& sid) {
     std::this_thread::sleep_for(10ms);
   }
   return true;
+}
+
+// This process's resident memory (the server runs in it).
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// GETs `target` and returns the response's head only; the body is left unread and the connection closed.
+std::string response_head(unsigned short port, const std::string& target) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  boost::asio::write(socket, boost::asio::buffer("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  boost::asio::streambuf head;
+  const auto n = boost::asio::read_until(socket, head, "\r\n\r\n");
+  return std::string(boost::asio::buffers_begin(head.data()), boost::asio::buffers_begin(head.data()) + n);
 }
 
 unsigned permissions_of(const fs::path& path) {
@@ -215,6 +241,21 @@ TEST_CASE("a recorded call's log and WAV are owner-only and hold every message e
   CHECK(log_reply.status == 200);
   CHECK(log_reply.body == log_text);
   CHECK(metric(h, R"(mediabridge_recordings_total{outcome="complete"})") == 1);
+
+  // A download is sent from the file as the client reads it, never held whole: a 512 MiB recording
+  // (sparse here) answers with its head while the server's memory grows by far less than the file.
+  {
+    constexpr std::uintmax_t big = std::uintmax_t{512} << 20;
+    fs::resize_file(wav_path, big);
+    const auto before = resident_bytes();
+    const auto head = response_head(h.port(), "/v1/calls/" + sid + "/recording.wav");
+    const auto after = resident_bytes();
+    const auto grown = after > before ? after - before : 0;
+    CHECK(head.starts_with("HTTP/1.1 200"));
+    CHECK(head.find("Content-Length: " + std::to_string(big) + "\r\n") != std::string::npos);
+    CHECK(grown < (std::size_t{64} << 20));
+    fs::resize_file(wav_path, wav.size());
+  }
 
   CHECK(test::http("DELETE", base).status == 204);
   CHECK_FALSE(fs::exists(log_path));
