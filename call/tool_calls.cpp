@@ -178,7 +178,9 @@ void tool_calls::on_response(std::uint64_t request_id, const webhook_response& r
   const bool own_turn_running = !call.turn.empty() && active_response == call.turn;
   if (own_turn_running && !turn_pending(call.turn)) answer_owed_ = call.turn;
   // A tool the model talks over must not cut in on another answer: its result waits for the next turn.
-  const bool respond_allowed = !own_turn_running && !(tool.keep_talking && !active_response.empty());
+  // A backend beside the voice is not an answer: it waits for its results.
+  const bool respond_allowed = adapter.caps().tools_beside_speech ||
+                               (!own_turn_running && !(tool.keep_talking && !active_response.empty()));
   deliver(call.tool_call_id, name, call.turn, output, respond_allowed, adapter, out);
   out.push_back(publish{std::move(result)});
 }

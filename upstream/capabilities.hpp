@@ -54,6 +54,10 @@ struct capabilities {
   bool resumable = false;
   // The provider answers a close request (and the bridge waits, within the closing grace, for it).
   bool acknowledges_close = false;
+  // Tool calls come from a backend response that runs beside the voice and goes on only when asked
+  // (GPT-Live's Responses delegation, docs/protocols.md I2): a turn's results always ask it to go on,
+  // whether or not the voice is speaking, or they would never be used.
+  bool tools_beside_speech = false;
 };
 
 }  // namespace mb::upstream

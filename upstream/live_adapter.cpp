@@ -55,7 +55,8 @@ live_adapter::live_adapter(std::string_view provider, live_turn_timing timing)
             .transcripts = transcript_model::timed_deltas,
             .lifecycle = openai_live_lifecycle,
             .resumable = false,
-            .acknowledges_close = true},
+            .acknowledges_close = true,
+            .tools_beside_speech = true},
       timing_(timing) {}
 
 live_adapter::transcoder::transcoder() {

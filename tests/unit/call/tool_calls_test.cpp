@@ -35,6 +35,7 @@ class recording_adapter final : public mb::upstream::adapter {
     out.push_back("result " + std::string(id) + " " + std::string(output) + (respond ? " respond" : " wait"));
   }
   void request_response(strings& out) override { out.emplace_back("answer now"); }
+  void set_tools_beside_speech() { caps_.tools_beside_speech = true; }
   void add_context_text(std::string_view, bool, strings&) override {}
   void close_session(strings&) override {}
   std::optional<mb::protocol::parse_error> translate(std::string_view, std::size_t, std::int64_t,
@@ -363,6 +364,17 @@ TEST_CASE("call_state forwards tool calls and drops the results of a lost sessio
   strings rendered;
   for (const auto& a : out) rendered.push_back(describe(a));
   CHECK(rendered == strings{"log", "tool.result call_1 error 200 the upstream session was replaced; the result was not sent"});
+}
+
+// GPT-Live's Responses delegation goes on only when asked, whatever the voice is doing: with
+// keep_talking, a result that came in while the voice spoke used to be sent without the request, and
+// the delegation never went on.
+TEST_CASE("a backend beside the voice is asked to go on with its results even while the voice speaks",
+          "[call][tool_calls]") {
+  fixture f;
+  f.adapter.set_tools_beside_speech();
+  const auto request = f.invoke("call_1", "lookup_order", "{}", 1000, "");
+  CHECK(f.respond(request, 200, "{}", 1100, "turn_3")[0] == "result call_1 {} respond");
 }
 
 TEST_CASE("call_state asks for the answer to a result that came in before its response was done", "[call][tool_calls]") {
