@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -52,6 +53,15 @@ void configure(websocket::stream<Stream>& ws, const socket_limits& limits) {
   ws.text(true);
 }
 
+// The TCP socket under a stream: plain WebSockets run on the socket itself, TLS ones on a
+// tcp_stream (which times the TLS handshake).
+inline tcp::socket& tcp_socket_of(tcp::socket& socket) { return socket; }
+inline tcp::socket& tcp_socket_of(beast::tcp_stream& stream) { return stream.socket(); }
+template <class Stream>
+tcp::socket& tcp_socket_of(websocket::stream<Stream>& ws) {
+  return tcp_socket_of(beast::get_lowest_layer(ws));
+}
+
 template <class Stream>
 class beast_message_socket final : public message_socket {
  public:
@@ -91,7 +101,7 @@ class beast_message_socket final : public message_socket {
 
   void abort() noexcept override {
     error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    tcp_socket_of(ws_).close(ignored);
   }
 
   [[nodiscard]] close_reason peer_close_reason() const override {
@@ -114,14 +124,18 @@ class beast_message_socket final : public message_socket {
 
 constexpr std::size_t client_write_buffer_bytes = 2048;
 
-using plain_ws = websocket::stream<beast::tcp_stream>;
+// A plain WebSocket runs on the bare socket, not on a beast::tcp_stream: once connected, the stream's
+// own timeouts (handshake, idle, pings: configure) are all it needs, and a tcp_stream would add per
+// socket a shared state with two timers, and per read and write a wrapping operation that copies
+// that state's shared_ptr (docs/performance.md, "The bare socket under plain WebSockets").
+using plain_ws = websocket::stream<tcp::socket>;
 using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 template <class Stream>
 awaitable<connect_result> finish_client_handshake(websocket::stream<Stream> ws, const connect_request& request,
                                                   const std::string& host_header, const std::string& target,
                                                   connect_result result) {
-  beast::get_lowest_layer(ws).expires_never();
+  if constexpr (!std::is_same_v<Stream, tcp::socket>) beast::get_lowest_layer(ws).expires_never();
   configure(ws, request.limits);
   // A client masks what it sends, through a buffer Beast keeps for the stream's lifetime (4 KiB by
   // default). 2 KiB still takes a caller audio message of every provider in one write (the longest,
@@ -213,7 +227,7 @@ awaitable<connect_result> connect_websocket(const connect_request& request, std:
   tcp_stream.socket().set_option(tcp::no_delay(true));
 
   if (!secure)
-    co_return co_await finish_client_handshake(plain_ws(std::move(tcp_stream)), request, host_header, target,
+    co_return co_await finish_client_handshake(plain_ws(tcp_stream.release_socket()), request, host_header, target,
                                                std::move(result));
 
   if (!tls) {
@@ -320,8 +334,7 @@ awaitable<accept_result> accept_websocket(tcp::socket socket, socket_limits limi
 awaitable<upgrade_result> accept_upgrade(beast::tcp_stream stream, const http::request<http::string_body>& request,
                                          socket_limits limits) {
   upgrade_result result;
-  stream.expires_never();
-  plain_ws ws(std::move(stream));
+  plain_ws ws(stream.release_socket());
   configure(ws, limits);
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "mediabridge"); }));
@@ -330,7 +343,7 @@ awaitable<upgrade_result> accept_upgrade(beast::tcp_stream stream, const http::r
     result.ec = ec;
     co_return result;
   }
-  result.socket = std::make_unique<beast_message_socket<beast::tcp_stream>>(std::move(ws));
+  result.socket = std::make_unique<beast_message_socket<tcp::socket>>(std::move(ws));
   co_return result;
 }
 
