@@ -1,5 +1,6 @@
 // net::ws_writer over a real loopback WebSocket: order, close after the queue, and the lifetime rule
 // (run() never returns while a write is in flight, because the write's completion refers to it).
+// Also the message_socket's idle timeout, which runs on the bare TCP socket.
 
 #include <catch2/catch.hpp>
 
@@ -211,4 +212,33 @@ TEST_CASE("a cancelled ws_writer aborts its socket and returns only after its wr
   CHECK(result.done);
   CHECK(result.queued == 0);
   CHECK(result.failed);  // the write in flight ended with the abort, not by completing
+}
+
+TEST_CASE("a peer that stops answering is timed out on both sides by the idle timeout",
+          "[integration][ws_writer]") {
+  // Plain WebSockets run on the bare TCP socket: the stream's idle timeout (a ping at half of it, a
+  // timeout when nothing came back) is the only one a connected socket has.
+  asio::io_context ioc;
+  mb::net::socket_limits limits;
+  limits.idle_timeout_ms = 300;
+  auto statuses = run_bounded(ioc, [&]() -> awaitable<std::vector<mb::net::read_status>> {
+    auto pair = co_await connect_pair(limits);
+    REQUIRE(pair.client);
+    REQUIRE(pair.server);
+    // A side answers pings only while it reads: the reading side's pings go unanswered, so it times
+    // out. One pair for each side, since a timed-out side closes its connection.
+    auto second = co_await connect_pair(limits);
+    REQUIRE(second.client);
+    REQUIRE(second.server);
+    std::vector<mb::net::read_status> ends;
+    for (auto* reader : {pair.client.get(), second.server.get()}) {
+      std::string buffer;
+      const auto started = std::chrono::steady_clock::now();
+      const auto r = co_await reader->read(buffer, 0);
+      ends.push_back(r.status);
+      CHECK(std::chrono::steady_clock::now() - started >= 250ms);
+    }
+    co_return ends;
+  }());
+  CHECK(statuses == std::vector<mb::net::read_status>{mb::net::read_status::timeout, mb::net::read_status::timeout});
 }
