@@ -192,6 +192,7 @@ load_report run_load(const load_options& o, load_probe& probe) {
     c.hangup_when_audio_ends = false;
     c.hangup_after_ms = duration_ms;
     c.timeout_ms = duration_ms + 30000;
+    c.send_grid = std::chrono::microseconds(o.send_grid_us);
     c.record_sent_audio = c.record_played_audio = c.record_media_arrivals = c.record_marks = false;
     c.stamp_frame = [&probe, i](std::uint64_t chunk, std::span<std::uint8_t> f) { probe.twilio_stamp_frame(i, chunk, f); };
     c.on_media = [&probe, i](std::string_view p, twilio::clock::time_point at, std::uint64_t pos) {
@@ -369,6 +370,7 @@ json::object load_report::to_json() const {
       {"duration_s", options.duration_s},
       {"barge_in_share", options.barge_in_share},
       {"generator_threads", options.threads},
+      {"send_grid_us", options.send_grid_us},
       {"elapsed_s", elapsed_s},
       {"load_average_1m", {{"start", load_average_start}, {"end", load_average_end}}},
       {"calls_ok", calls_ok},
@@ -455,6 +457,7 @@ std::string load_report::table() const {
   add("generator       CPU %.1f%%, simulator CPU %.1f%%, process %.1f%%; max send lag %.1f ms, %llu queue drops\n",
       generator_cpu_percent, simulator_cpu_percent, process_cpu_percent, max_send_lag_ms,
       static_cast<unsigned long long>(send_queue_drops));
+  if (options.send_grid_us > 0) add("send grid       caller frames leave on a %d µs grid\n", options.send_grid_us);
   add("result          %s\n",
       clean() ? "CLEAN (0 failed calls, 0 lost/duplicated/reordered frames, every session on the provider)"
               : "NOT CLEAN");

@@ -47,6 +47,8 @@ struct load_options {
   std::vector<twilio::audio_segment> script = default_script();  // repeated for the call's length
   std::vector<twilio::audio_segment> barge_in_script = default_barge_in_script();
   int threads = 1;          // generator I/O threads (the simulator has its own)
+  // > 0: caller frames leave on this grid, each call's frames up to this late (send_time_on_grid).
+  int send_grid_us = 0;
   pid_t bridge_pid = 0;     // 0: the bridge's CPU and memory are not sampled
   std::uint32_t warmup_frames = 50;  // caller frames per call left out of the latency figures
   int settle_ms = 2000;

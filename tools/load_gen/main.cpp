@@ -164,6 +164,10 @@ int main(int argc, char** argv) {
           script_flag("--script", "caller audio of other calls, repeated", options.script),
           script_flag("--barge-in-script", "caller audio of barge-in calls, repeated", options.barge_in_script),
           cli::number("--threads", "N", "generator I/O threads", options.threads),
+          cli::number("--send-grid-us", "US",
+                      "caller frames leave on a grid of this period (0: each at its own time); fewer "
+                      "wake-ups for the generator and the bridge, each frame up to this late",
+                      options.send_grid_us),
           cli::number("--simulator-threads", "N", "simulator I/O threads", sim_threads),
           cli::number("--bridge-pid", "PID", "sample the bridge's CPU and RSS from /proc/PID", options.bridge_pid),
           cli::number("--warmup-frames", "N", "caller frames per call left out of the latency figures",
@@ -179,6 +183,7 @@ int main(int argc, char** argv) {
   if (!(options.barge_in_share >= 0 && options.barge_in_share <= 1)) flags.usage_error("--barge-in-share must be 0..1");
   if (options.threads < 1 || options.threads > 64 || sim_threads < 1 || sim_threads > 64)
     flags.usage_error("--threads and --simulator-threads must be 1..64");
+  if (options.send_grid_us < 0 || options.send_grid_us > 20000) flags.usage_error("--send-grid-us must be 0..20000");
   raise_open_file_limit();
 
   auto probe = std::make_shared<load::load_probe>(options.calls, options.warmup_frames);

@@ -90,10 +90,11 @@ class session {
     while (!hanging_up_) {
       // Frame k carries audio [20(k-1), 20k) ms and leaves once that audio has been "captured".
       due += milliseconds(frame_ms);
-      send_timer_.expires_at(due);
+      const auto leaves = send_time_on_grid(due, options_.send_grid);
+      send_timer_.expires_at(leaves);
       co_await send_timer_.async_wait(net::as_tuple_awaitable);
       if (ended_) co_return;
-      const auto lag = std::chrono::duration<double, std::milli>(clock::now() - due).count();
+      const auto lag = std::chrono::duration<double, std::milli>(clock::now() - leaves).count();
       report_.max_send_lag_ms = std::max(report_.max_send_lag_ms, lag);
 
       const auto frame_end_ms = static_cast<std::int64_t>(chunk + 1) * frame_ms;

@@ -78,6 +78,8 @@ struct call_options {
   int webhook_timeout_ms = 10000;
   net::socket_limits limits;      // WebSocket read limit and timeouts
   std::size_t send_queue = 64;    // messages; frames that find it full are dropped and counted
+  // > 0: caller frames leave on this grid (send_time_on_grid) instead of each at its own time.
+  std::chrono::microseconds send_grid{0};
 
   bool record_sent_audio = true;      // call_report::sent_audio
   bool record_played_audio = true;    // call_report::played_audio

@@ -265,3 +265,15 @@ TEST_CASE("twilio wire: parsing what a bridge sends", "[tools][twilio_sim]") {
     CHECK_FALSE(m.error.empty());
   }
 }
+
+TEST_CASE("a frame leaves at its due time, or on the send grid at the next multiple of its period", "[twilio_sim]") {
+  using time_point = std::chrono::steady_clock::time_point;
+  const time_point due{12'345us};
+  CHECK(send_time_on_grid(due, 0us) == due);
+  CHECK(send_time_on_grid(due, 1000us) == time_point{13'000us});
+  CHECK(send_time_on_grid(time_point{13'000us}, 1000us) == time_point{13'000us});  // on the grid: not later
+  CHECK(send_time_on_grid(time_point{13'001us}, 1000us) == time_point{14'000us});
+  // Frames of different calls due within one period leave together; the next period's do not.
+  CHECK(send_time_on_grid(time_point{20'001us}, 500us) == send_time_on_grid(time_point{20'499us}, 500us));
+  CHECK(send_time_on_grid(time_point{20'501us}, 500us) > send_time_on_grid(time_point{20'499us}, 500us));
+}
