@@ -348,8 +348,9 @@ void gemini_session::send_resumption_update() {
     std::lock_guard lock(state_->mutex);
     gemini_conversation& c = *conversation_;
     handle = fmt::format("h_{}_{}", c.id, ++c.handles);
-    // Only the newest handle resumes the conversation: the map holds one per conversation.
-    if (!c.latest_handle.empty()) state_->resumption_handles.erase(c.latest_handle);
+    // The two newest handles resume the conversation (gemini_conversation::previous_handle).
+    if (!c.previous_handle.empty()) state_->resumption_handles.erase(c.previous_handle);
+    c.previous_handle = std::move(c.latest_handle);
     state_->resumption_handles.emplace(handle, conversation_);
     c.latest_handle = handle;
     c.handle_expires = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.gemini_handle_lifetime_ms);

@@ -32,7 +32,10 @@ struct gemini_conversation {
   std::uint32_t replies = 0;      // replies started; the next one's index
   std::uint32_t user_turns = 0;   // caller turns heard
   std::uint64_t handles = 0;      // handles issued
-  std::string latest_handle;      // the only handle that resumes it ("" before the first)
+  std::string latest_handle;      // resumes it ("" before the first)
+  // Resumes it too. A dropped connection can lose the update that replaced it while that update is
+  // in flight, so the client never saw the newer handle. Older handles are refused.
+  std::string previous_handle;
   std::chrono::steady_clock::time_point handle_expires{};
 };
 

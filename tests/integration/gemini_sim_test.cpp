@@ -287,7 +287,7 @@ TEST_CASE("gemini sim: goAway, then a resumed connection continues the conversat
       }
     }
     REQUIRE_FALSE(handle.empty());
-    // A handle that was replaced, and one never issued, are refused.
+    // A handle never issued is refused.
     auto unknown = co_await test::open_client(rs.gemini_url(), gemini_key);
     co_await unknown.send_text(setup_resuming("h_conv_999_1"));
     const auto unknown_close = co_await unknown.closed_by_peer();
