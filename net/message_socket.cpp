@@ -127,7 +127,7 @@ constexpr std::size_t client_write_buffer_bytes = 2048;
 // A plain WebSocket runs on the bare socket, not on a beast::tcp_stream: once connected, the stream's
 // own timeouts (handshake, idle, pings: configure) are all it needs, and a tcp_stream would add per
 // socket a shared state with two timers, and per read and write a wrapping operation that copies
-// that state's shared_ptr (docs/performance.md, "The bare socket under plain WebSockets").
+// that state's shared_ptr (docs/performance.md, "Third pass").
 using plain_ws = websocket::stream<tcp::socket>;
 using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
