@@ -323,6 +323,39 @@ TEST_CASE("gemini sim: goAway, then a resumed connection continues the conversat
   CHECK(indices == std::vector<std::uint32_t>{0, 1});
 }
 
+TEST_CASE("gemini sim: the newest handle and the one before it resume, an older one is refused",
+          "[integration][sim][gemini_sim]") {
+  // A dropped connection can lose the update carrying the newest handle while it is in flight, so
+  // the client may hold only the one before.
+  test::running_simulator rs;
+  test::run_client([&]() -> awaitable<void> {
+    auto c = co_await set_up(rs);
+    const auto next_handle = [&c]() -> awaitable<std::string> {
+      const auto update = co_await until(c, "sessionResumptionUpdate");
+      co_return std::string(update.at("sessionResumptionUpdate").at("newHandle").as_string());
+    };
+    // One handle after the setup, then one after each reply.
+    std::vector<std::string> handles;
+    handles.push_back(co_await next_handle());
+    for (int turn = 0; turn < 2; ++turn) {
+      co_await speak(c, pcm16k(300, true) + pcm16k(600, false));
+      const reply answer = co_await read_reply(c);
+      CHECK(answer.finished);
+      handles.push_back(co_await next_handle());
+    }
+    REQUIRE(handles.size() == 3);
+    auto oldest = co_await test::open_client(rs.gemini_url(), gemini_key);
+    co_await oldest.send_text(setup_resuming(handles[0]));
+    const auto oldest_close = co_await oldest.closed_by_peer();
+    CHECK(oldest_close == 1008);
+    auto resumed = co_await set_up(rs, setup_resuming(handles[1]));  // requires setupComplete
+  });
+  const auto s = rs.simulator.sessions();
+  REQUIRE(s.size() == 3);
+  CHECK(s[2].conversation == s[0].conversation);
+  CHECK(!s[2].resumed_with.empty());
+}
+
 TEST_CASE("gemini sim: a resumption handle expires", "[integration][sim][gemini_sim]") {
   sim::simulator_options options;
   options.gemini_handle_lifetime_ms = 1;
